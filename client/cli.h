@@ -1,0 +1,87 @@
+/* The `multinode` command-line tool: shared pieces of its commands.
+ *
+ * Exit statuses: 0 success, 1 failure, 2 usage error. Results go to stdout
+ * (plain text, or JSON with --json); everything else goes to stderr. */
+#ifndef MN_CLI_H
+#define MN_CLI_H
+
+#include <stdarg.h>
+
+#include "multinode/client.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+#define CLI_MAX_OPTIONS 16
+#define CLI_MAX_ARGS 8
+
+/* One option of a command; a NULL metavar makes it a flag. */
+struct cli_option {
+  const char *name;  /* "--project-name" */
+  const char *alias; /* "--function", or NULL */
+  const char *metavar;
+  const char *help;
+};
+
+struct cli;
+
+struct cli_command {
+  const char *name;
+  const char *args; /* positional arguments for the usage line, or NULL */
+  const char *summary;
+  const struct cli_option *options; /* ends with an entry whose name is NULL */
+  int min_args, max_args;
+  int (*run)(struct cli *cli);
+};
+
+/* The parsed command line and the state a command runs with. */
+struct cli {
+  const struct cli_command *cmd;
+  const char *values[CLI_MAX_OPTIONS]; /* per option; flags hold "" when set */
+  const char *args[CLI_MAX_ARGS];
+  int nargs;
+  int json;      /* --json given */
+  int in_worker; /* MULTINODE_EXECUTION_ID is set: we run inside a worker */
+  struct mn_client *client;
+};
+
+/* cli_args.c */
+int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+const char *cli_get(const struct cli *cli, const char *name); /* option value or NULL */
+int cli_flag(const struct cli *cli, const char *name);
+void cli_print_usage(const struct cli_command *cmd, int to_stderr);
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* cli_common.c */
+const char *cli_env(const char *name); /* NULL when unset or empty */
+int cli_connect(struct cli *cli);      /* prints why on failure */
+/* Prints "error: <what>: <why>. <what to do next>" and returns CLI_FAIL. */
+int cli_report(const struct cli *cli, const struct mn_client_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Fills fn from the options (--project-name, --version-id) and the worker
+ * environment; function_name comes from the caller. */
+int cli_function_ref(struct cli *cli, const char *function_name,
+                     struct mn_client_function_ref *fn);
+/* The invocation id: the positional argument or --invocation-id. */
+int cli_invocation_id(struct cli *cli, const char **out);
+void cli_print_json(const json_t *doc);
+/* A text argument: itself, or all of stdin when it is "-" (*owned freed by
+ * the caller). */
+int cli_text_arg(const char *arg, const char **text, char **owned);
+/* "90", "90s", "250ms", "5m", "1h" into milliseconds; -1 when invalid. */
+long cli_parse_duration_ms(const char *text);
+
+/* The commands. */
+int cli_cmd_login(struct cli *cli);
+int cli_cmd_logout(struct cli *cli);
+int cli_cmd_list(struct cli *cli);
+int cli_cmd_describe(struct cli *cli);
+int cli_cmd_start(struct cli *cli);
+int cli_cmd_get(struct cli *cli);
+int cli_cmd_wait(struct cli *cli);
+int cli_cmd_cancel(struct cli *cli);
+int cli_cmd_logs(struct cli *cli);
+int cli_cmd_progress(struct cli *cli);
+
+#endif

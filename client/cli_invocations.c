@@ -1,0 +1,177 @@
+/* multinode start / get / wait / cancel: invocations of one function.
+ * Inside a worker, project and version default to the worker's and a
+ * started invocation is a child of the current one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The parent of an invocation started from inside a worker, when the child
+ * runs in the worker's own project and version (reference §4.4). */
+static int worker_parent(const struct cli *cli, const struct mn_client_function_ref *fn,
+                         struct mn_client_parent *parent) {
+  const char *project = cli_env("MULTINODE_PROJECT_NAME");
+  const char *version = cli_env("MULTINODE_VERSION_ID");
+  parent->function_name = cli_env("MULTINODE_FUNCTION_NAME");
+  parent->invocation_id = cli_env("MULTINODE_INVOCATION_ID");
+  if (cli_flag(cli, "--no-parent") || !parent->function_name || !parent->invocation_id)
+    return 0;
+  return project && version && strcmp(fn->project_name, project) == 0 && fn->version_ref &&
+         strcmp(fn->version_ref, version) == 0;
+}
+
+int cli_cmd_start(struct cli *cli) {
+  struct mn_client_function_ref fn;
+  struct mn_client_parent parent;
+  struct mn_client_error err;
+  const char *input = "";
+  char *owned = NULL;
+  json_t *info = NULL;
+  int rc;
+
+  if ((rc = cli_function_ref(cli, cli->args[0], &fn)) != CLI_OK)
+    return rc;
+  if (cli_get(cli, "--input") && (rc = cli_text_arg(cli_get(cli, "--input"), &input, &owned)))
+    return rc;
+  if ((rc = cli_connect(cli)) != CLI_OK)
+    goto done;
+  if (mn_client_invocation_start(cli->client, &fn, input,
+                                 worker_parent(cli, &fn, &parent) ? &parent : NULL, &info,
+                                 &err) < 0) {
+    rc = cli_report(cli, &err, "cannot start \"%s\"", fn.function_name);
+    goto done;
+  }
+  if (cli->json)
+    cli_print_json(info);
+  else
+    printf("%s\n", mn_client_json_str(info, "invocation_id"));
+  rc = CLI_OK;
+done:
+  json_decref(info);
+  free(owned);
+  return rc;
+}
+
+/* What `get` and `wait` show: the derived status and the invocation. */
+static void print_status(const struct cli *cli, const char *id, const json_t *info,
+                         const struct mn_status_info *st) {
+  char readable[128];
+  if (cli->json) {
+    json_t *doc = json_pack("{s:s, s:s, s:b, s:i, s:s?, s:s?, s:O}", "invocation_id", id,
+                            "status", mn_status_str(st->status), "terminated", st->terminated,
+                            "num_failed_attempts", st->num_failed_attempts, "result",
+                            st->result, "error", st->error, "invocation", info);
+    cli_print_json(doc);
+    json_decref(doc);
+    return;
+  }
+  mn_status_readable(st, readable, sizeof readable);
+  printf("invocation: %s\nstatus: %s\n", id, readable);
+  if (st->result)
+    printf("result: %s\n", st->result);
+  if (st->error)
+    printf("error: %s\n", st->error);
+}
+
+/* Function, invocation id and a connection: what get/wait/cancel need. */
+static int prepare(struct cli *cli, struct mn_client_function_ref *fn, const char **id) {
+  int rc = cli_function_ref(cli, cli_get(cli, "--function-name"), fn);
+  if (rc == CLI_OK)
+    rc = cli_invocation_id(cli, id);
+  if (rc == CLI_OK)
+    rc = cli_connect(cli);
+  return rc;
+}
+
+int cli_cmd_get(struct cli *cli) {
+  struct mn_client_function_ref fn;
+  struct mn_client_error err;
+  struct mn_status_info st;
+  const char *id;
+  json_t *info = NULL;
+  int rc;
+
+  if ((rc = prepare(cli, &fn, &id)) != CLI_OK)
+    return rc;
+  if (mn_client_invocation_get(cli->client, &fn, id, &info, &err) < 0)
+    return cli_report(cli, &err, "cannot get invocation %s", id);
+  if (mn_status_derive(info, &st, &err) < 0)
+    rc = cli_report(cli, &err, "cannot read invocation %s", id);
+  else
+    print_status(cli, id, info, &st);
+  json_decref(info);
+  return rc;
+}
+
+static void show_change(void *ctx, const json_t *info, const struct mn_status_info *st) {
+  const char *id = ctx;
+  char readable[128];
+  mn_status_readable(st, readable, sizeof readable);
+  fprintf(stderr, "%s: %s\n", id, readable);
+}
+
+int cli_cmd_wait(struct cli *cli) {
+  struct mn_client_function_ref fn;
+  struct mn_client_error err;
+  struct mn_status_info st;
+  const char *id;
+  const char *timeout_text = cli_get(cli, "--timeout");
+  long timeout_ms = -1;
+  json_t *info = NULL;
+  int rc;
+
+  if (timeout_text && (timeout_ms = cli_parse_duration_ms(timeout_text)) < 0)
+    return cli_usage_error(cli, "--timeout \"%s\": want a duration such as 90s, 5m or 1h",
+                           timeout_text);
+  if ((rc = prepare(cli, &fn, &id)) != CLI_OK)
+    return rc;
+  rc = mn_client_invocation_wait(cli->client, &fn, id, timeout_ms,
+                                 cli_flag(cli, "--quiet") ? NULL : show_change, (void *)id,
+                                 &info, &st, &err);
+  if (rc == MN_CLIENT_E_TIMEOUT) {
+    if (cli->json)
+      print_status(cli, id, info, &st);
+    rc = cli_fail("gave up waiting after %s: invocation %s is still %s", timeout_text, id,
+                  mn_status_str(st.status));
+    goto done;
+  }
+  if (rc < 0) {
+    rc = cli_report(cli, &err, "cannot wait for invocation %s", id);
+    goto done;
+  }
+  if (cli->json)
+    print_status(cli, id, info, &st);
+  else if (st.status == MN_STATUS_SUCCEEDED && st.result)
+    printf("%s\n", st.result);
+  if (st.status == MN_STATUS_SUCCEEDED) {
+    rc = CLI_OK;
+  } else if (st.error) {
+    rc = cli_fail("invocation %s %s: %s", id, mn_status_str(st.status), st.error);
+  } else {
+    rc = cli_fail("invocation %s %s", id, mn_status_str(st.status));
+  }
+done:
+  fflush(stdout);
+  json_decref(info);
+  return rc;
+}
+
+int cli_cmd_cancel(struct cli *cli) {
+  struct mn_client_function_ref fn;
+  struct mn_client_error err;
+  const char *id;
+  json_t *info = NULL;
+  int rc;
+
+  if ((rc = prepare(cli, &fn, &id)) != CLI_OK)
+    return rc;
+  if (mn_client_invocation_cancel(cli->client, &fn, id, &info, &err) < 0)
+    return cli_report(cli, &err, "cannot cancel invocation %s", id);
+  if (cli->json)
+    cli_print_json(info);
+  else
+    printf("cancellation of %s requested\n", id);
+  json_decref(info);
+  return CLI_OK;
+}

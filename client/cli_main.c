@@ -1,0 +1,137 @@
+/* multinode: the command table and the entry point.
+ *
+ * Each command is one row: its name, arguments, options and handler. A new
+ * command (deploy, upgrade, undeploy of a manifest folder) is one more row
+ * and one handler in its own cli_<name>.c file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define OPT_END {NULL, NULL, NULL, NULL}
+#define OPT_JSON {"--json", NULL, NULL, "print JSON (for scripts)"}
+#define OPT_PROJECT                                                            \
+  {"--project-name", NULL, "NAME", "the project (in a worker: $MULTINODE_PROJECT_NAME)"}
+#define OPT_VERSION                                                            \
+  {"--version-id", NULL, "ID",                                                 \
+   "the version (default: latest; in a worker: $MULTINODE_VERSION_ID)"}
+#define OPT_FUNCTION {"--function-name", "--function", "NAME", "the function"}
+#define OPT_INVOCATION                                                         \
+  {"--invocation-id", NULL, "ID", "the invocation (or give it as the argument)"}
+
+static int cmd_help(struct cli *cli);
+
+static const struct cli_option no_options[] = {OPT_END};
+static const struct cli_option login_options[] = {
+    {"--url", NULL, "URL", "the API URL (prompted for when not given)"},
+    {"--api-key", NULL, "KEY", "the API key (prompted for, unechoed, when not given)"},
+    OPT_END};
+static const struct cli_option list_options[] = {OPT_JSON, OPT_END};
+static const struct cli_option describe_options[] = {
+    OPT_PROJECT, OPT_VERSION, OPT_FUNCTION,
+    {"--invocation-id", NULL, "ID", "an invocation of the function"},
+    OPT_JSON, OPT_END};
+static const struct cli_option start_options[] = {
+    OPT_PROJECT, OPT_VERSION,
+    {"--input", NULL, "TEXT", "the input (\"-\" reads standard input; default: empty)"},
+    {"--no-parent", NULL, NULL, "in a worker: do not make the current invocation the parent"},
+    OPT_JSON, OPT_END};
+static const struct cli_option get_options[] = {OPT_PROJECT, OPT_VERSION, OPT_FUNCTION,
+                                                OPT_INVOCATION, OPT_JSON, OPT_END};
+static const struct cli_option wait_options[] = {
+    OPT_PROJECT, OPT_VERSION, OPT_FUNCTION, OPT_INVOCATION,
+    {"--timeout", NULL, "DURATION", "give up after this long (e.g. 90s, 5m, 1h)"},
+    {"--quiet", NULL, NULL, "do not show status changes on standard error"},
+    OPT_JSON, OPT_END};
+static const struct cli_option logs_options[] = {
+    OPT_PROJECT, OPT_VERSION, OPT_FUNCTION, OPT_INVOCATION,
+    {"--execution-id", NULL, "ID", "the execution (default: the latest one)"},
+    {"--follow", NULL, NULL, "keep printing new lines until the execution ends"},
+    {"--max-lines", NULL, "N", "lines per request (default: the server's)"},
+    OPT_JSON, OPT_END};
+static const struct cli_option progress_options[] = {OPT_END};
+
+static const struct cli_command commands[] = {
+    {"help", "[COMMAND]", "show the commands, or one command's options", no_options, 0, 1,
+     cmd_help},
+    {"login", NULL, "check and save the API URL and key in ~/.multinode/config.json",
+     login_options, 0, 0, cli_cmd_login},
+    {"logout", NULL, "forget the saved API URL and key", no_options, 0, 0, cli_cmd_logout},
+    {"list", NULL, "list the projects", list_options, 0, 0, cli_cmd_list},
+    {"describe", NULL, "describe a project, a version, a function or an invocation",
+     describe_options, 0, 0, cli_cmd_describe},
+    {"start", "FUNCTION", "start an invocation and print its id", start_options, 1, 1,
+     cli_cmd_start},
+    {"get", "[ID]", "show an invocation's status, result and error", get_options, 0, 1,
+     cli_cmd_get},
+    {"wait", "[ID]", "wait for an invocation and print its result (exit 0 if it succeeded)",
+     wait_options, 0, 1, cli_cmd_wait},
+    {"cancel", "[ID]", "cancel an invocation", get_options, 0, 1, cli_cmd_cancel},
+    {"logs", "[ID]", "print an execution's log", logs_options, 0, 1, cli_cmd_logs},
+    {"progress", "TEXT", "in a worker: record progress (\"-\" reads standard input)",
+     progress_options, 1, 1, cli_cmd_progress},
+    /* deploy, upgrade, undeploy: manifest folders (a later addition) */
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct cli_command *find(const char *name) {
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static void list_commands(FILE *f) {
+  fprintf(f, "usage: multinode COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\nRun `multinode help COMMAND` for a command's options.\n"
+             "The API URL and key come from MULTINODE_API_URL and MULTINODE_API_KEY,\n"
+             "or from ~/.multinode/config.json (written by `multinode login`).\n"
+             "Inside a worker (MULTINODE_EXECUTION_ID set), project and version default\n"
+             "to the worker's, `start` makes the current invocation the parent, and an\n"
+             "unreachable daemon is retried for MULTINODE_RETRY_SECONDS (default 300).\n");
+}
+
+static int cmd_help(struct cli *cli) {
+  const struct cli_command *cmd;
+  if (cli->nargs == 0) {
+    list_commands(stdout);
+    return CLI_OK;
+  }
+  cmd = find(cli->args[0]);
+  if (!cmd) {
+    fprintf(stderr, "error: unknown command \"%s\": run `multinode help` for the list\n",
+            cli->args[0]);
+    return CLI_USAGE;
+  }
+  cli_print_usage(cmd, 0);
+  return CLI_OK;
+}
+
+int main(int argc, char **argv) {
+  struct cli cli;
+  const struct cli_command *cmd;
+  int rc;
+
+  if (argc < 2) {
+    list_commands(stderr);
+    return CLI_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+    return cmd_help(&(struct cli){0});
+  cmd = find(argv[1]);
+  if (!cmd) {
+    fprintf(stderr, "error: unknown command \"%s\": run `multinode help` for the list\n",
+            argv[1]);
+    return CLI_USAGE;
+  }
+  rc = cli_parse(&cli, cmd, argc - 2, argv + 2);
+  if (rc != CLI_OK)
+    return rc < 0 ? CLI_OK : rc; /* < 0: --help was shown */
+  rc = cmd->run(&cli);
+  mn_client_free(cli.client);
+  return rc;
+}

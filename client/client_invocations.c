@@ -1,0 +1,174 @@
+/* Invocations (reference §2.4 endpoints 9-12) and waiting for one. */
+#include "client_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WAIT_FIRST_DELAY_MS 50
+#define WAIT_MAX_DELAY_MS 1000
+
+static int check_fn(const struct mn_client *c, const struct mn_client_function_ref *fn,
+                    json_t **out, struct mn_client_error *err) {
+  if (!c)
+    return mn_client__bad_arg(err, out, "the client");
+  if (!fn || !fn->project_name || !*fn->project_name)
+    return mn_client__bad_arg(err, out, "the project name");
+  if (!fn->function_name || !*fn->function_name)
+    return mn_client__bad_arg(err, out, "the function name");
+  return 0;
+}
+
+static int check_invocation(const struct mn_client *c, const struct mn_client_function_ref *fn,
+                            const char *invocation_id, json_t **out,
+                            struct mn_client_error *err) {
+  int rc = check_fn(c, fn, out, err);
+  if (rc == 0 && (!invocation_id || !*invocation_id))
+    rc = mn_client__bad_arg(err, out, "the invocation id");
+  return rc;
+}
+
+int mn_client_invocation_start(struct mn_client *c, const struct mn_client_function_ref *fn,
+                               const char *input, const struct mn_client_parent *parent,
+                               json_t **out, struct mn_client_error *err) {
+  json_t *body = NULL;
+  json_t *parent_json;
+  int rc = check_fn(c, fn, out, err);
+
+  if (rc < 0)
+    return rc;
+  if (!input)
+    return mn_client__bad_arg(err, out, "the input");
+  if (parent && (!parent->function_name || !parent->invocation_id))
+    return mn_client__bad_arg(err, out, "the parent's function name or invocation id");
+
+  parent_json = parent ? json_pack("{s:s, s:s}", "function_name", parent->function_name,
+                                   "invocation_id", parent->invocation_id)
+                       : json_null();
+  body = json_pack("{s:o, s:s}", "parent_invocation", parent_json, "input", input);
+  if (!body) {
+    if (out)
+      *out = NULL;
+    return mn_client__fail(err, MN_CLIENT_E_INVAL, "cannot encode the input (is it UTF-8?)");
+  }
+  rc = mn_client__call_path(c, "POST",
+                            mn_client__path(c, MN_CLIENT_FN_PATH "/invocations",
+                                            MN_CLIENT_FN_ARGS(fn)),
+                            body, out, err);
+  json_decref(body);
+  return rc;
+}
+
+int mn_client_invocation_get(struct mn_client *c, const struct mn_client_function_ref *fn,
+                             const char *invocation_id, json_t **out,
+                             struct mn_client_error *err) {
+  int rc = check_invocation(c, fn, invocation_id, out, err);
+  if (rc < 0)
+    return rc;
+  return mn_client__call_path(c, "GET",
+                              mn_client__path(c, MN_CLIENT_FN_PATH "/invocations/%s",
+                                              MN_CLIENT_FN_ARGS(fn), invocation_id),
+                              NULL, out, err);
+}
+
+int mn_client_invocation_cancel(struct mn_client *c, const struct mn_client_function_ref *fn,
+                                const char *invocation_id, json_t **out,
+                                struct mn_client_error *err) {
+  int rc = check_invocation(c, fn, invocation_id, out, err);
+  if (rc < 0)
+    return rc;
+  return mn_client__call_path(c, "PUT",
+                              mn_client__path(c, MN_CLIENT_FN_PATH "/invocations/%s/cancel",
+                                              MN_CLIENT_FN_ARGS(fn), invocation_id),
+                              NULL, out, err);
+}
+
+int mn_client_invocations_list(struct mn_client *c, const struct mn_client_function_ref *fn,
+                               const struct mn_client_list_options *opt, json_t **out,
+                               struct mn_client_error *err) {
+  char *path;
+  char num[32];
+  int rc = check_fn(c, fn, out, err);
+
+  if (rc < 0)
+    return rc;
+  path = mn_client__path(c, MN_CLIENT_FN_PATH "/invocations", MN_CLIENT_FN_ARGS(fn));
+  if (path && opt) {
+    snprintf(num, sizeof num, "%d", opt->max_results);
+    const char *params[][2] = {
+        {"max_results", opt->max_results > 0 ? num : NULL},
+        {"initial_offset", opt->initial_offset},
+        {"status", opt->status},
+        {"parent_function_name", opt->parent_function_name},
+        {"parent_invocation_id", opt->parent_invocation_id},
+    };
+    for (size_t i = 0; path && i < sizeof params / sizeof params[0]; i++) {
+      if (params[i][1] && mn_client__query_add(c, &path, params[i][0], params[i][1]) < 0) {
+        free(path);
+        path = NULL;
+      }
+    }
+  }
+  return mn_client__call_path(c, "GET", path, NULL, out, err);
+}
+
+int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_function_ref *fn,
+                              const char *invocation_id, long timeout_ms,
+                              mn_client_wait_fn *on_change, void *ctx, json_t **out,
+                              struct mn_status_info *status, struct mn_client_error *err) {
+  struct mn_status_info local;
+  struct mn_status_info *st = status ? status : &local;
+  json_t *info = NULL;
+  long long start = mn_client__now_ms();
+  long delay = WAIT_FIRST_DELAY_MS;
+  int previous = -1;
+  int rc;
+
+  if (out)
+    *out = NULL;
+  rc = check_invocation(c, fn, invocation_id, NULL, err);
+  if (rc < 0)
+    return rc;
+
+  for (;;) {
+    json_decref(info);
+    info = NULL;
+    rc = mn_client_invocation_get(c, fn, invocation_id, &info, err);
+    if (rc < 0)
+      goto fail;
+    rc = mn_status_derive(info, st, err);
+    if (rc < 0)
+      goto fail;
+    if ((int)st->status != previous && on_change)
+      on_change(ctx, info, st);
+    previous = (int)st->status;
+    if (mn_status_finished(st->status))
+      break;
+
+    long long elapsed = mn_client__now_ms() - start;
+    if (timeout_ms >= 0 && elapsed >= timeout_ms) {
+      rc = mn_client__fail(err, MN_CLIENT_E_TIMEOUT,
+                           "invocation %s is still %s after %lld ms", invocation_id,
+                           mn_status_str(st->status), elapsed);
+      break;
+    }
+    long nap = delay;
+    if (timeout_ms >= 0 && timeout_ms - elapsed < nap)
+      nap = (long)(timeout_ms - elapsed);
+    mn_client__sleep_ms(nap);
+    delay = delay * 2 > WAIT_MAX_DELAY_MS ? WAIT_MAX_DELAY_MS : delay * 2;
+  }
+  if (out) {
+    *out = info;
+  } else {
+    /* the status keeps its values; its borrowed strings would dangle */
+    json_decref(info);
+    st->result = st->error = st->latest_execution_id = NULL;
+  }
+  return rc;
+
+fail:
+  json_decref(info);
+  memset(st, 0, sizeof *st);
+  return rc;
+}

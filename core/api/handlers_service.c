@@ -1,0 +1,27 @@
+/* Handlers that touch no project: the health check and the container
+ * repository credentials (reference §2.4 rows 1 and 18). */
+#include "api/codec.h"
+#include "api/routes.h"
+#include "util/log.h"
+
+int mn_api_health_check(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
+                        struct mn_api_response *res) {
+  return mn_api_reply(res, mn_json_health());
+}
+
+int mn_api_get_container_repository_credentials(const struct mn_api_ctx *ctx,
+                                                const struct mn_api_request *req,
+                                                struct mn_api_response *res) {
+  struct mn_error err = {0};
+  json_t *out = NULL;
+  if (!ctx->credentials)
+    return mn_api_reply(res, json_pack("{s:s, s:s, s:s, s:s}", "repository_name",
+                                       "multinode-local", "username", "", "password", "",
+                                       "endpoint_url", ""));
+  int rc = ctx->credentials(ctx->credentials_ctx, &out, &err);
+  if (rc != 0) {
+    mn_log_warn("api", "cannot get container repository credentials: %s", err.msg);
+    return rc;
+  }
+  return mn_api_reply(res, out);
+}

@@ -1,0 +1,140 @@
+/* The route table (reference §2.4) and the router that walks it. */
+#include "api/routes.h"
+
+#include <string.h>
+
+#define P "/projects/{project_name}"
+#define BASE P "/versions/{version_ref}/functions/{function_name}"
+#define INV BASE "/invocations/{invocation_id}"
+#define EXE INV "/executions/{execution_id}"
+
+#define PVF MN_EPROJECT_NOT_FOUND, MN_EVERSION_NOT_FOUND, MN_EFUNCTION_NOT_FOUND
+#define PVFI PVF, MN_EINVOCATION_NOT_FOUND
+#define PVFIE PVFI, MN_EEXECUTION_NOT_FOUND
+
+static const int no_errors[] = {0};
+static const int create_project_errors[] = {MN_EPROJECT_NAME_TOO_LONG, MN_EPROJECT_EXISTS, 0};
+static const int project_errors[] = {MN_EPROJECT_NOT_FOUND, 0};
+static const int create_version_errors[] = {MN_EPROJECT_NOT_FOUND, MN_EPROJECT_BEING_DELETED, 0};
+static const int version_errors[] = {MN_EPROJECT_NOT_FOUND, MN_EVERSION_NOT_FOUND, 0};
+static const int create_invocation_errors[] = {PVF, MN_EPARENT_NOT_FOUND, 0};
+static const int cancel_errors[] = {PVFI, MN_EINVOCATION_TERMINATED, 0};
+static const int invocation_errors[] = {PVFI, 0};
+static const int list_invocations_errors[] = {PVF, MN_EOFFSET_INVALID,
+                                              MN_EPARENT_FUNCTION_MISSING,
+                                              MN_EPARENT_INVOCATION_MISSING, 0};
+static const int start_errors[] = {PVFIE, MN_EEXECUTION_STARTED, MN_EEXECUTION_TERMINATED, 0};
+static const int progress_errors[] = {PVFIE, MN_EEXECUTION_NOT_STARTED, MN_EEXECUTION_FINISHED,
+                                      MN_EEXECUTION_TERMINATED, 0};
+static const int execution_errors[] = {PVFIE, 0};
+
+static const struct mn_query_param list_invocations_query[] = {
+    {"max_results", MN_QUERY_INTEGER, "Page size, 1 or more; values of 50 or more mean 50."},
+    {"initial_offset", MN_QUERY_STRING, "The next_offset of the previous page."},
+    {"status", MN_QUERY_INVOCATION_STATUS, "Only invocations with this status."},
+    {"parent_function_name", MN_QUERY_STRING,
+     "Only children of this parent (with parent_invocation_id)."},
+    {"parent_invocation_id", MN_QUERY_STRING,
+     "Only children of this parent (with parent_function_name)."},
+    {NULL, MN_QUERY_STRING, NULL},
+};
+
+static const struct mn_query_param logs_query[] = {
+    {"max_lines", MN_QUERY_INTEGER, "Lines per page, 1 or more; at most 250 are returned."},
+    {"initial_offset", MN_QUERY_STRING, "The next_offset of the previous page."},
+    {NULL, MN_QUERY_STRING, NULL},
+};
+
+const struct mn_route mn_api_routes[] = {
+    {MN_HTTP_GET, "/", "health_check", "Health Check", mn_api_health_check, true, NULL,
+     "HealthStatus", NULL, no_errors},
+    {MN_HTTP_PUT, P, "create_project", "Create Project", mn_api_create_project, false, NULL,
+     "ProjectInfo", NULL, create_project_errors},
+    {MN_HTTP_DELETE, P, "delete_project", "Delete Project", mn_api_delete_project, false, NULL,
+     "ProjectInfo", NULL, project_errors},
+    {MN_HTTP_GET, P, "get_project", "Get Project", mn_api_get_project, false, NULL,
+     "ProjectInfo", NULL, project_errors},
+    {MN_HTTP_GET, "/projects", "list_projects", "List Projects", mn_api_list_projects, false,
+     NULL, "ProjectsList", NULL, no_errors},
+    {MN_HTTP_POST, P "/versions", "create_project_version", "Create Project Version",
+     mn_api_create_project_version, false, "VersionDefinition", "VersionInfo", NULL,
+     create_version_errors},
+    {MN_HTTP_GET, P "/versions/{version_ref}", "get_project_version", "Get Project Version",
+     mn_api_get_project_version, false, NULL, "VersionInfo", NULL, version_errors},
+    {MN_HTTP_GET, P "/versions", "list_project_versions", "List Project Versions",
+     mn_api_list_project_versions, false, NULL, "VersionsListForProject", NULL,
+     project_errors},
+    {MN_HTTP_POST, BASE "/invocations", "create_invocation", "Create Invocation",
+     mn_api_create_invocation, false, "InvocationDefinition", "InvocationInfo", NULL,
+     create_invocation_errors},
+    {MN_HTTP_PUT, INV "/cancel", "cancel_invocation", "Cancel Invocation",
+     mn_api_cancel_invocation, false, NULL, "InvocationInfo", NULL, cancel_errors},
+    {MN_HTTP_GET, INV, "get_invocation", "Get Invocation", mn_api_get_invocation, false, NULL,
+     "InvocationInfo", NULL, invocation_errors},
+    {MN_HTTP_GET, BASE "/invocations", "list_invocations", "List Invocations",
+     mn_api_list_invocations, false, NULL, "InvocationsListForFunction",
+     list_invocations_query, list_invocations_errors},
+    {MN_HTTP_PUT, EXE "/start", "start_execution", "Start Execution", mn_api_start_execution,
+     false, NULL, "ExecutionInfo", NULL, start_errors},
+    {MN_HTTP_PUT, EXE "/update", "update_execution", "Update Execution",
+     mn_api_update_execution, false, "ExecutionTemporaryResultPayload", "ExecutionInfo", NULL,
+     progress_errors},
+    {MN_HTTP_PUT, EXE "/finish", "finish_execution", "Finish Execution",
+     mn_api_finish_execution, false, "ExecutionFinalResultPayload", "ExecutionInfo", NULL,
+     progress_errors},
+    {MN_HTTP_GET, EXE, "get_execution", "Get Execution", mn_api_get_execution, false, NULL,
+     "ExecutionInfo", NULL, execution_errors},
+    {MN_HTTP_GET, EXE "/logs", "get_execution_logs", "Get Execution Logs",
+     mn_api_get_execution_logs, false, NULL, "ExecutionLogs", logs_query, execution_errors},
+    {MN_HTTP_GET, "/container_repository_credentials", "get_container_repository_credentials",
+     "Get Container Repository Credentials", mn_api_get_container_repository_credentials,
+     false, NULL, "ContainerRepositoryCredentials", NULL, no_errors},
+};
+
+const size_t mn_api_n_routes = sizeof mn_api_routes / sizeof mn_api_routes[0];
+
+/* Walks pattern and path together: literal text must be equal, a {name}
+ * takes one non-empty segment. Records where each parameter starts and ends. */
+static bool match_pattern(const char *pat, char *path, char **starts, char **ends,
+                          size_t *n) {
+  *n = 0;
+  while (*pat && *path) {
+    if (*pat == '{') {
+      char *end = strchr(path, '/');
+      if (!end)
+        end = path + strlen(path);
+      if (end == path || *n == MN_API_MAX_PARAMS)
+        return false;
+      starts[*n] = path;
+      ends[(*n)++] = end;
+      pat = strchr(pat, '}') + 1;
+      path = end;
+    } else if (*pat++ != *path++) {
+      return false;
+    }
+  }
+  return *pat == '\0' && *path == '\0';
+}
+
+int mn_route_match(enum mn_http_method method, char *path, struct mn_api_request *req) {
+  char *starts[MN_API_MAX_PARAMS], *ends[MN_API_MAX_PARAMS];
+  size_t n;
+  bool path_known = false;
+  for (size_t i = 0; i < mn_api_n_routes; i++) {
+    const struct mn_route *r = &mn_api_routes[i];
+    if (!match_pattern(r->pattern, path, starts, ends, &n))
+      continue;
+    if (r->method != method) {
+      path_known = true;
+      continue;
+    }
+    req->route = r;
+    req->n_params = n;
+    for (size_t k = 0; k < n; k++) {
+      *ends[k] = '\0';
+      req->params[k] = starts[k];
+    }
+    return 0;
+  }
+  return path_known ? MN_EMETHOD : MN_ENOTFOUND_ROUTE;
+}

@@ -1,0 +1,51 @@
+/* The REST API server: libmicrohttpd with its own thread pool (epoll), JSON
+ * with jansson, state through the store. Wire-compatible with the original
+ * Multinode control plane (reference/multinode-api.md §1-§2). */
+#ifndef MN_API_SERVER_H
+#define MN_API_SERVER_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "store/model.h"
+#include "store/store.h"
+#include "util/error.h"
+
+/* Serves the logs endpoint for executions that have worker_details: the
+ * daemon wires it to the provider that ran the worker. `inv` holds exactly
+ * the execution asked for. Fills *lines_out (a new JSON array of strings)
+ * and *next_offset_out (heap string or NULL). */
+typedef int mn_api_logs_fn(void *ctx, const struct mn_invocation *inv,
+                           const char *initial_offset, int max_lines,
+                           json_t **lines_out, char **next_offset_out,
+                           struct mn_error *err);
+
+/* Fills a ContainerRepositoryCredentials object (a new JSON object). */
+typedef int mn_api_credentials_fn(void *ctx, json_t **out, struct mn_error *err);
+
+struct mn_api_options {
+  const char *listen_host; /* e.g. "127.0.0.1" */
+  int listen_port;         /* 0: pick a free port (see mn_api_port) */
+  const char *api_key;
+  int threads;             /* 0 means 4 */
+  size_t max_body_bytes;   /* 0 means 1 MiB; larger bodies get 413 */
+  mn_api_logs_fn *logs;    /* NULL: every execution's log is empty */
+  void *logs_ctx;
+  mn_api_credentials_fn *credentials; /* NULL: local defaults */
+  void *credentials_ctx;
+  /* Handlers run on their own pool of this many threads (0: two per CPU;
+   * more than the store's pool_size only wait for a connection); the
+   * `threads` above only do network I/O, so a slow database call never
+   * holds up the other connections. */
+  int workers;
+};
+
+struct mn_api;
+
+int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
+                 struct mn_api **out, struct mn_error *err);
+/* The port actually bound (useful with listen_port 0). */
+int mn_api_port(const struct mn_api *api);
+void mn_api_stop(struct mn_api *api); /* NULL-safe; waits for requests in flight */
+
+#endif

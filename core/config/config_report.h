@@ -1,0 +1,46 @@
+/* Collects configuration problems, one line each, in the form
+ *   FILE:LINE:COL: key.path: problem
+ * so that a check can go on and report every bad key, not just the first. */
+#ifndef MN_CONFIG_CONFIG_REPORT_H
+#define MN_CONFIG_CONFIG_REPORT_H
+
+#include <stddef.h>
+
+#include "util/error.h"
+
+struct mn_cfg_node;
+
+struct mn_cfg_report_line {
+  int line, col; /* 0, 0 for lines without a position */
+  char *text;
+};
+
+/* Lines are kept in the order of their position in the file (then in the
+ * order they were added), whatever order the checks ran in. */
+struct mn_cfg_report {
+  struct mn_cfg_report_line *lines;
+  size_t n_lines, cap;
+  int count;
+  int oom;
+};
+
+/* Adds "FILE:LINE:COL: PATH: problem" with the position of AT (a node of
+ * the tree). PATH NULL means AT's own key path. */
+void mn_cfg_report_add(struct mn_cfg_report *rep, const struct mn_cfg_node *at,
+                       const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Adds one ready-made line without a position (no trailing newline needed). */
+void mn_cfg_report_add_line(struct mn_cfg_report *rep, const char *line);
+
+/* Copies the report into MSG (size MSGSIZE): as many whole lines as fit
+ * (without the last newline), then "(and N more errors)" when some do not. */
+void mn_cfg_report_format(struct mn_cfg_report *rep, char *msg, size_t msgsize);
+/* 0 when empty; otherwise sets err (code MN_ECONFIG, msg as above) and
+ * returns MN_ECONFIG (MN_ENOMEM when a line could not be stored). */
+int mn_cfg_report_finish(struct mn_cfg_report *rep, struct mn_error *err);
+/* Every line, in order, joined by newlines (heap; caller frees), or NULL
+ * when empty or out of memory. */
+char *mn_cfg_report_text(struct mn_cfg_report *rep);
+void mn_cfg_report_release(struct mn_cfg_report *rep);
+
+#endif

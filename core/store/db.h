@@ -1,0 +1,106 @@
+/* The store's connection pool and statement runner (internal to core/store
+ * and the scheduler's own queries).
+ *
+ * The pool keeps `pool_size` libpq connections; a thread borrows one for one
+ * statement. Every statement is prepared once per connection (lazily, on its
+ * first use there) and then run with PQexecPrepared: one round trip.
+ *
+ * A connection found dead before use (its socket reads EOF: Postgres
+ * restarted) is reconnected first; one that dies during a statement is
+ * reconnected and, for read-only statements, the statement is run once more.
+ * A write that fails that way returns MN_EUNAVAILABLE: every statement is a
+ * transaction of its own, so nothing is ever half-written. */
+#ifndef MN_STORE_DB_H
+#define MN_STORE_DB_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* One SQL statement. Define them `static const` next to the code that runs
+ * them; `name` must be unique in the process (it names the prepared
+ * statement). */
+struct mn_db_stmt {
+  const char *name;
+  const char *sql;
+  int n_params;
+  bool read_only; /* safe to run again after a lost connection */
+};
+
+#define MN_DB_MAX_PREPARED 96
+
+struct mn_db_conn {
+  PGconn *pg;
+  const struct mn_db_stmt *prepared[MN_DB_MAX_PREPARED];
+  size_t n_prepared;
+};
+
+struct mn_store {
+  char *dsn;
+  char connect_timeout[16];
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct mn_db_conn *conns;
+  size_t n_conns;
+  struct mn_db_conn **idle; /* stack of free connections */
+  size_t n_idle;
+  /* outage reporting (under mu): one warning per interval, not per call */
+  bool down;
+  int64_t last_warn_us;
+  int64_t last_up_us;
+  unsigned suppressed;
+  /* the notifier (notifier.c): events waiting to be sent */
+  pthread_mutex_t notify_mu;
+  pthread_cond_t notify_cv;
+  unsigned notify_pending;
+  bool notify_stop;
+  bool notifier_started;
+  pthread_t notifier;
+};
+
+/* What changed, for NOTIFY multinode '<kind>' (see store.h). */
+enum mn_db_event {
+  MN_EVENT_PROJECT = 1u << 0,
+  MN_EVENT_VERSION = 1u << 1,
+  MN_EVENT_FUNCTION = 1u << 2,
+  MN_EVENT_INVOCATION = 1u << 3,
+  MN_EVENT_EXECUTION = 1u << 4
+};
+
+/* Queues NOTIFYs for events a committed statement caused; the notifier
+ * thread sends them at once, coalescing those that arrive meanwhile. */
+void mn_db_notify(struct mn_store *s, unsigned events);
+int mn_notifier_start(struct mn_store *s, struct mn_error *err);
+/* Sends what is still pending (when Postgres is reachable) and stops. */
+void mn_notifier_stop(struct mn_store *s);
+
+/* Connects one libpq connection with the store's DSN and timeout. */
+int mn_db_connect(const char *dsn, const char *connect_timeout, PGconn **out,
+                  struct mn_error *err);
+
+/* Borrows a live connection (waits while all are busy) / gives it back. */
+int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *err);
+void mn_db_release(struct mn_store *s, struct mn_db_conn *c);
+
+/* Runs `stmt` with text parameters (NULL entries are SQL NULL).
+ * Returns 0 with *out holding a PGRES_TUPLES_OK/COMMAND_OK result;
+ * MN_EUNAVAILABLE when the database cannot be reached (*out NULL);
+ * MN_EINTERNAL for an SQL error, with *out holding the failed result so the
+ * caller can map its SQLSTATE. The caller PQclear()s *out in every case. */
+int mn_db_exec(struct mn_store *s, const struct mn_db_stmt *stmt,
+               const char *const *params, PGresult **out);
+
+/* The SQLSTATE / constraint of a failed result ("" when absent). */
+const char *mn_db_sqlstate(const PGresult *r);
+const char *mn_db_constraint(const PGresult *r);
+bool mn_db_is_unique_violation(const PGresult *r);
+bool mn_db_is_fk_violation(const PGresult *r);
+
+/* Logs an unexpected SQL failure of `what` and returns MN_EINTERNAL. */
+int mn_db_unexpected(const char *what, const PGresult *r);
+
+#endif

@@ -1,0 +1,175 @@
+/* Executions as workers see them: get, and the guarded start / update /
+ * finish of the worker protocol. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+#include "store/sql.h"
+#include "store/store.h"
+#include "util/clock.h"
+
+/* $1 project, $2 version (NULL: latest), $3 function, $4 invocation,
+ * $5 execution. */
+static const struct mn_db_stmt stmt_get = {
+    "mn_execution_get",
+    "WITH " MN_SQL_VE
+    " SELECT " MN_SQL_INVOCATION_ROW("pr.project_name", MN_SQL_VID, "f", "i", "par", "e")
+    MN_SQL_PATH_INVOCATION
+    " LEFT JOIN executions e ON e.project_name = $1"
+    "  AND e.version_id = " MN_SQL_VID " AND e.function_name = $3"
+    "  AND e.invocation_id = $4 AND e.execution_id = $5",
+    5, true};
+
+/* A guarded update of one execution, then its standard row; $6 is now. */
+#define GUARDED_UPDATE(set, guard)                                              \
+  "WITH " MN_SQL_VE ", ue AS (UPDATE executions x SET " set                    \
+  "  WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID                  \
+  "  AND x.function_name = $3 AND x.invocation_id = $4 AND x.execution_id = $5" \
+  "  AND " guard " RETURNING x.*)"                                              \
+  " SELECT " MN_SQL_INVOCATION_ROW("ue.project_name", "ue.version_id", "f", "i", "par", "ue") \
+  " FROM ue JOIN functions f ON f.project_name = ue.project_name"               \
+  "  AND f.version_id = ue.version_id AND f.function_name = ue.function_name"   \
+  " JOIN invocations i ON i.project_name = ue.project_name"                     \
+  "  AND i.version_id = ue.version_id AND i.function_name = ue.function_name"   \
+  "  AND i.invocation_id = ue.invocation_id"                                    \
+  " LEFT JOIN invocations par ON par.project_name = i.project_name"             \
+  "  AND par.version_id = i.version_id"                                         \
+  "  AND par.function_name = i.parent_function_name"                            \
+  "  AND par.invocation_id = i.parent_invocation_id"
+
+#define RUNNING_GUARD                                                           \
+  "x.execution_start_time IS NOT NULL AND x.execution_finish_time IS NULL"      \
+  " AND x.worker_status <> 'TERMINATED'"
+
+static const struct mn_db_stmt stmt_start = {
+    "mn_execution_start",
+    GUARDED_UPDATE("execution_start_time = $6::bigint, last_update_time = $6::bigint",
+                   "x.execution_start_time IS NULL AND x.worker_status <> 'TERMINATED'"),
+    6, false};
+
+/* $7 latest_output */
+static const struct mn_db_stmt stmt_update = {
+    "mn_execution_update",
+    GUARDED_UPDATE("output = $7, last_update_time = $6::bigint", RUNNING_GUARD), 7, false};
+
+/* $7 outcome, $8 final_output, $9 error_message (NULL: keep) */
+static const struct mn_db_stmt stmt_finish = {
+    "mn_execution_finish",
+    GUARDED_UPDATE("execution_finish_time = $6::bigint, last_update_time = $6::bigint,"
+                   " outcome = $7, output = coalesce($8, x.output),"
+                   " error_message = coalesce($9, x.error_message)",
+                   RUNNING_GUARD),
+    9, false};
+
+/* What a worker call requires of the execution. */
+enum requirement { NEEDS_NOT_STARTED = 1, NEEDS_STARTED = 2, NEEDS_NOT_FINISHED = 4 };
+
+static bool key_valid(const struct mn_function_key *fk) {
+  return fk && fk->project_name && fk->version_ref && fk->function_name;
+}
+
+int mn_store_get_execution(struct mn_store *s, const struct mn_function_key *fk,
+                           const char *invocation_id, const char *execution_id,
+                           struct mn_invocation *out) {
+  if (!key_valid(fk) || !invocation_id || !execution_id)
+    return MN_EINVAL;
+  const char *params[] = {fk->project_name, mn_sql_version_param(fk->version_ref),
+                          fk->function_name, invocation_id, execution_id};
+  PGresult *r;
+  int rc = mn_db_exec(s, &stmt_get, params, &r);
+  if (rc == MN_EINTERNAL)
+    rc = mn_db_unexpected(stmt_get.name, r);
+  if (rc == 0)
+    rc = mn_sql_path_error(r, MN_DEPTH_EXECUTION);
+  if (rc == 0 && out) {
+    rc = mn_sql_invocation_info(r, out);
+    if (rc < 0)
+      mn_invocation_release(out);
+  }
+  PQclear(r);
+  return rc;
+}
+
+/* Why a guarded update did not apply, from the execution as it is now, in
+ * the documented order. */
+static int refusal(const struct mn_execution *e, unsigned needs) {
+  bool started = e->execution_start_time != MN_TIME_NULL;
+  bool finished = e->execution_finish_time != MN_TIME_NULL;
+  if ((needs & NEEDS_STARTED) && !started)
+    return MN_EEXECUTION_NOT_STARTED;
+  if ((needs & NEEDS_NOT_STARTED) && started)
+    return MN_EEXECUTION_STARTED;
+  if ((needs & NEEDS_NOT_FINISHED) && finished)
+    return MN_EEXECUTION_FINISHED;
+  if (e->worker_status == MN_WORKER_TERMINATED)
+    return MN_EEXECUTION_TERMINATED;
+  return MN_EEXECUTION_NOT_FOUND;
+}
+
+static int worker_call(struct mn_store *s, const struct mn_db_stmt *stmt, unsigned needs,
+                       const char *const *params, const struct mn_function_key *fk,
+                       struct mn_invocation *out) {
+  PGresult *r;
+  int rc = mn_db_exec(s, stmt, params, &r);
+  if (rc == MN_EINTERNAL)
+    rc = mn_db_unexpected(stmt->name, r);
+  if (rc == 0 && PQntuples(r) > 0) {
+    mn_db_notify(s, MN_EVENT_EXECUTION);
+    if (out) {
+      rc = mn_sql_invocation_info(r, out);
+      if (rc < 0)
+        mn_invocation_release(out);
+    }
+  } else if (rc == 0) {
+    struct mn_invocation cur = {0};
+    rc = mn_store_get_execution(s, fk, params[3], params[4], &cur);
+    if (rc == 0)
+      rc = refusal(&cur.executions[0], needs);
+    mn_invocation_release(&cur);
+  }
+  PQclear(r);
+  return rc;
+}
+
+int mn_store_start_execution(struct mn_store *s, const struct mn_function_key *fk,
+                             const char *invocation_id, const char *execution_id,
+                             int64_t now, struct mn_invocation *out) {
+  if (!key_valid(fk) || !invocation_id || !execution_id)
+    return MN_EINVAL;
+  char t[24];
+  const char *params[] = {fk->project_name, mn_sql_version_param(fk->version_ref),
+                          fk->function_name, invocation_id, execution_id,
+                          mn_sql_time(t, now)};
+  return worker_call(s, &stmt_start, NEEDS_NOT_STARTED, params, fk, out);
+}
+
+int mn_store_update_execution(struct mn_store *s, const struct mn_function_key *fk,
+                              const char *invocation_id, const char *execution_id,
+                              const char *latest_output, int64_t now,
+                              struct mn_invocation *out) {
+  if (!key_valid(fk) || !invocation_id || !execution_id || !latest_output)
+    return MN_EINVAL;
+  char t[24];
+  const char *params[] = {fk->project_name,  mn_sql_version_param(fk->version_ref),
+                          fk->function_name, invocation_id,
+                          execution_id,      mn_sql_time(t, now),
+                          latest_output};
+  return worker_call(s, &stmt_update, NEEDS_STARTED | NEEDS_NOT_FINISHED, params, fk, out);
+}
+
+int mn_store_finish_execution(struct mn_store *s, const struct mn_function_key *fk,
+                              const char *invocation_id, const char *execution_id,
+                              enum mn_outcome outcome, const char *final_output,
+                              const char *error_message, int64_t now,
+                              struct mn_invocation *out) {
+  const char *outcome_str = mn_outcome_str(outcome);
+  if (!key_valid(fk) || !invocation_id || !execution_id || !outcome_str)
+    return MN_EINVAL;
+  char t[24];
+  const char *params[] = {fk->project_name,  mn_sql_version_param(fk->version_ref),
+                          fk->function_name, invocation_id,
+                          execution_id,      mn_sql_time(t, now),
+                          outcome_str,       final_output,
+                          error_message};
+  return worker_call(s, &stmt_finish, NEEDS_STARTED | NEEDS_NOT_FINISHED, params, fk, out);
+}

@@ -1,0 +1,243 @@
+#include "store/migrations.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+/* Times are microseconds since the epoch (BIGINT). Enum columns hold the
+ * wire strings. Every child row is keyed by its ancestors' keys and goes
+ * with them (ON DELETE CASCADE). */
+static const char schema_v1[] =
+    "CREATE TABLE projects ("
+    "  project_name text PRIMARY KEY,"
+    "  deletion_request_time bigint,"
+    "  creation_time bigint NOT NULL);"
+    "CREATE INDEX projects_by_creation ON projects (creation_time DESC, project_name);"
+    "CREATE INDEX projects_deleting ON projects (project_name)"
+    "  WHERE deletion_request_time IS NOT NULL;"
+
+    "CREATE TABLE project_versions ("
+    "  project_name text NOT NULL REFERENCES projects (project_name)"
+    "    ON DELETE CASCADE ON UPDATE CASCADE,"
+    "  version_id text NOT NULL,"
+    "  default_docker_image text NOT NULL,"
+    "  creation_time bigint NOT NULL,"
+    "  PRIMARY KEY (project_name, version_id));"
+    "CREATE INDEX project_versions_by_creation"
+    "  ON project_versions (project_name, creation_time DESC, version_id);"
+
+    "CREATE TABLE functions ("
+    "  project_name text NOT NULL,"
+    "  version_id text NOT NULL,"
+    "  function_name text NOT NULL,"
+    "  docker_image text NOT NULL,"
+    "  virtual_cpus double precision NOT NULL,"
+    "  memory_gbs double precision NOT NULL,"
+    "  max_concurrency integer NOT NULL,"
+    "  max_retries integer NOT NULL,"
+    "  timeout_seconds integer NOT NULL,"
+    "  function_status text NOT NULL DEFAULT 'PENDING'"
+    "    CHECK (function_status IN ('PENDING', 'READY')),"
+    "  prepared_function_details jsonb,"
+    "  command jsonb,"
+    "  env jsonb,"
+    "  provider text,"
+    "  preparation_error text,"
+    "  PRIMARY KEY (project_name, version_id, function_name),"
+    "  CONSTRAINT functions_version_fkey FOREIGN KEY (project_name, version_id)"
+    "    REFERENCES project_versions ON DELETE CASCADE ON UPDATE CASCADE);"
+    "CREATE INDEX functions_pending ON functions (project_name, version_id, function_name)"
+    "  WHERE function_status = 'PENDING';"
+
+    "CREATE TABLE invocations ("
+    "  project_name text NOT NULL,"
+    "  version_id text NOT NULL,"
+    "  function_name text NOT NULL,"
+    "  invocation_id text NOT NULL,"
+    "  parent_function_name text,"
+    "  parent_invocation_id text,"
+    "  input text NOT NULL,"
+    "  cancellation_request_time bigint,"
+    "  invocation_status text NOT NULL"
+    "    CHECK (invocation_status IN ('RUNNING', 'TERMINATED')),"
+    "  creation_time bigint NOT NULL,"
+    "  last_update_time bigint NOT NULL,"
+    "  PRIMARY KEY (project_name, version_id, function_name, invocation_id),"
+    "  CONSTRAINT invocations_function_fkey"
+    "    FOREIGN KEY (project_name, version_id, function_name)"
+    "    REFERENCES functions ON DELETE CASCADE ON UPDATE CASCADE,"
+    "  CONSTRAINT invocations_parent_fkey FOREIGN KEY"
+    "    (project_name, version_id, parent_function_name, parent_invocation_id)"
+    "    REFERENCES invocations (project_name, version_id, function_name, invocation_id)"
+    "    ON DELETE CASCADE ON UPDATE CASCADE,"
+    "  CONSTRAINT invocations_parent_complete"
+    "    CHECK ((parent_function_name IS NULL) = (parent_invocation_id IS NULL)));"
+    /* list_invocations (newest first, id ascending) */
+    "CREATE INDEX invocations_by_function ON invocations"
+    "  (project_name, version_id, function_name, creation_time DESC, invocation_id);"
+    /* children of a parent: the FK cascade and the parent filter of lists */
+    "CREATE INDEX invocations_by_parent ON invocations"
+    "  (project_name, version_id, parent_function_name, parent_invocation_id,"
+    "   function_name, creation_time DESC, invocation_id);"
+    /* the scheduler's working set and status-filtered lists; scanned
+     * backwards it is the FIFO order of a function's queue */
+    "CREATE INDEX invocations_running ON invocations"
+    "  (project_name, version_id, function_name, creation_time DESC, invocation_id)"
+    "  WHERE invocation_status = 'RUNNING';"
+    /* retention pruning of terminated rows */
+    "CREATE INDEX invocations_terminated ON invocations (last_update_time)"
+    "  WHERE invocation_status = 'TERMINATED';"
+
+    "CREATE TABLE executions ("
+    "  project_name text NOT NULL,"
+    "  version_id text NOT NULL,"
+    "  function_name text NOT NULL,"
+    "  invocation_id text NOT NULL,"
+    "  execution_id text NOT NULL,"
+    "  worker_status text NOT NULL CHECK (worker_status IN"
+    "    ('PENDING', 'PROVISIONING', 'RUNNING', 'TERMINATED')),"
+    "  worker_details jsonb,"
+    "  termination_signal_time bigint,"
+    "  outcome text CHECK (outcome IN ('SUCCEEDED', 'FAILED', 'ABORTED')),"
+    "  output text,"
+    "  error_message text,"
+    "  creation_time bigint NOT NULL,"
+    "  last_update_time bigint NOT NULL,"
+    "  execution_start_time bigint,"
+    "  execution_finish_time bigint,"
+    "  PRIMARY KEY (project_name, version_id, function_name, invocation_id, execution_id),"
+    "  CONSTRAINT executions_invocation_fkey"
+    "    FOREIGN KEY (project_name, version_id, function_name, invocation_id)"
+    "    REFERENCES invocations ON DELETE CASCADE ON UPDATE CASCADE);"
+    /* the scheduler's executions still holding (or about to hold) a worker */
+    "CREATE INDEX executions_active ON executions (worker_status, creation_time)"
+    "  WHERE worker_status <> 'TERMINATED';";
+
+static const struct mn_migration migrations[] = {
+    {1, "initial schema", schema_v1},
+};
+
+const struct mn_migration *mn_migrations(int *n_out) {
+  *n_out = (int)(sizeof migrations / sizeof migrations[0]);
+  return migrations;
+}
+
+static int exec_ok(PGconn *pg, const char *sql, const char *what, struct mn_error *err) {
+  PGresult *r = PQexec(pg, sql);
+  ExecStatusType st = PQresultStatus(r);
+  int rc = 0;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    const char *msg = PQresultErrorMessage(r);
+    rc = mn_fail(err, PQstatus(pg) == CONNECTION_OK ? MN_EINTERNAL : MN_EUNAVAILABLE,
+                 "%s: %.*s", what, (int)strcspn(msg, "\n"), msg);
+  }
+  PQclear(r);
+  return rc;
+}
+
+static int record(PGconn *pg, const struct mn_migration *m, struct mn_error *err) {
+  char number[16], now[32];
+  snprintf(number, sizeof number, "%d", m->number);
+  snprintf(now, sizeof now, "%" PRId64, mn_now_us());
+  const char *params[] = {number, m->name, now};
+  PGresult *r = PQexecParams(pg,
+                             "INSERT INTO schema_migrations (number, name, applied_at)"
+                             " VALUES ($1::integer, $2, $3::bigint)",
+                             3, NULL, params, NULL, NULL, 0);
+  int rc = 0;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    const char *msg = PQresultErrorMessage(r);
+    rc = mn_fail(err, MN_EINTERNAL, "cannot record migration %d: %.*s", m->number,
+                 (int)strcspn(msg, "\n"), msg);
+  }
+  PQclear(r);
+  return rc;
+}
+
+static int apply_one(PGconn *pg, const struct mn_migration *m, struct mn_error *err) {
+  char what[160];
+  snprintf(what, sizeof what, "migration %d (%s)", m->number, m->name);
+  int rc = exec_ok(pg, "BEGIN", what, err);
+  if (rc < 0)
+    return rc;
+  rc = exec_ok(pg, m->sql, what, err);
+  if (rc == 0)
+    rc = record(pg, m, err);
+  if (rc == 0)
+    rc = exec_ok(pg, "COMMIT", what, err);
+  if (rc < 0) {
+    PGresult *r = PQexec(pg, "ROLLBACK");
+    PQclear(r);
+    return rc;
+  }
+  mn_log_info("store", "applied migration %d (%s)", m->number, m->name);
+  return 0;
+}
+
+/* The applied numbers, as a bitmap over the known ones; *highest gets the
+ * highest applied number, known or not. */
+static int read_applied(PGconn *pg, bool *applied, int n, int *highest,
+                        struct mn_error *err) {
+  PGresult *r = PQexec(pg, "SELECT number FROM schema_migrations");
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    const char *msg = PQresultErrorMessage(r);
+    mn_fail(err, MN_EINTERNAL, "cannot read schema_migrations: %.*s",
+            (int)strcspn(msg, "\n"), msg);
+    PQclear(r);
+    return MN_EINTERNAL;
+  }
+  *highest = 0;
+  for (int i = 0; i < PQntuples(r); i++) {
+    int number = atoi(PQgetvalue(r, i, 0));
+    if (number > *highest)
+      *highest = number;
+    for (int k = 0; k < n; k++)
+      if (migrations[k].number == number)
+        applied[k] = true;
+  }
+  PQclear(r);
+  return 0;
+}
+
+int mn_migrations_apply(PGconn *pg, int *version_out, struct mn_error *err) {
+  enum { N = sizeof migrations / sizeof migrations[0] };
+  bool applied[N] = {false};
+  char lock_sql[96], unlock_sql[96];
+  snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_lock(%" PRId64 ")",
+           MN_MIGRATIONS_LOCK_KEY);
+  snprintf(unlock_sql, sizeof unlock_sql, "SELECT pg_advisory_unlock(%" PRId64 ")",
+           MN_MIGRATIONS_LOCK_KEY);
+
+  int rc = exec_ok(pg, lock_sql, "cannot take the migration lock", err);
+  if (rc < 0)
+    return rc;
+  int highest = 0;
+  rc = exec_ok(pg,
+               "CREATE TABLE IF NOT EXISTS schema_migrations ("
+               "  number integer PRIMARY KEY,"
+               "  name text NOT NULL,"
+               "  applied_at bigint NOT NULL)",
+               "cannot create schema_migrations", err);
+  if (rc == 0)
+    rc = read_applied(pg, applied, N, &highest, err);
+  for (int i = 0; rc == 0 && i < N; i++) {
+    if (applied[i])
+      continue;
+    rc = apply_one(pg, &migrations[i], err);
+    if (rc == 0 && migrations[i].number > highest)
+      highest = migrations[i].number;
+  }
+  if (rc == 0 && highest > migrations[N - 1].number)
+    mn_log_warn("store", "the database schema (%d) is newer than this daemon knows (%d)",
+                highest, migrations[N - 1].number);
+  struct mn_error unlock_err;
+  exec_ok(pg, unlock_sql, "cannot release the migration lock", &unlock_err);
+  if (rc == 0 && version_out)
+    *version_out = highest;
+  return rc;
+}

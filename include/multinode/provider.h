@@ -1,0 +1,447 @@
+/* multinode/provider.h — the compute-provider plugin ABI, version 1.0.
+ *
+ * This is the only header a provider needs. A provider is a shared object
+ * named mn_provider_<name>.so (CMake: `mn_add_provider(NAME <name> SOURCES ...)`)
+ * that exports exactly one symbol:
+ *
+ *     const struct mn_provider *mn_provider_entry(void);
+ *
+ * returning a pointer to a static, constant table (below). It never links
+ * against the daemon and never writes to stdout/stderr: everything it needs
+ * from the daemon (logging, the clock, its configuration, the URL and API key
+ * workers must use) arrives in a struct mn_host passed to init. Copy
+ * plugins/template/template.c to start a new provider.
+ *
+ * Life cycle, as the daemon drives it:
+ *   1. dlopen + mn_provider_entry(): the daemon checks abi_version (the major
+ *      number must equal MN_PROVIDER_ABI_MAJOR), struct_size, and that the
+ *      mandatory operations are present. It copies min(struct_size, its own
+ *      sizeof) bytes into a zeroed struct, so operations added after the
+ *      plugin was built read as NULL.
+ *   2. init(config, host, &state, err) once, with the plugin's own YAML
+ *      section (providers.<name>). The plugin validates its keys itself
+ *      through the host's config accessors.
+ *   3. prepare / launch / inspect_many / terminate / release / list_owned /
+ *      logs, any number of times, CONCURRENTLY from several daemon threads:
+ *      a provider protects its own state (a mutex, or no shared mutable
+ *      state at all). Calls may block on the network; the daemon runs them on
+ *      a bounded worker pool, never on its decision path.
+ *   4. shutdown(state) once, when no other call is in flight.
+ *
+ * Conventions:
+ *   - Every fallible operation returns 0 on success or one of the negative
+ *     MN_PROVIDER_E_* codes, and then ALSO fills err (code + a lowercase,
+ *     problem-first message for people; host->error() does both at once).
+ *     The daemon shows the message to users (e.g. as an execution's
+ *     error_message), so make it specific: `image "x" not found`.
+ *   - Strings passed in are borrowed for the duration of the call only;
+ *     copy what you keep. Nothing allocated by the plugin is freed by the
+ *     daemon and vice versa: results go into caller-provided structs.
+ *   - The struct only grows at the end; new operations are marked
+ *     "since 1.N" and a provider that predates them simply lacks them.
+ *
+ * The smallest provider (see plugins/template/template.c for a complete,
+ * commented one):
+ *
+ *     #include <multinode/provider.h>
+ *
+ *     static int my_init(const struct mn_cfg_node *config, const struct mn_host *host,
+ *                        void **state, struct mn_provider_error *err) {
+ *       static const char *const keys[] = {"endpoint"};
+ *       const char *endpoint = "http://localhost:4646";
+ *       int rc = host->config_check_keys(config, keys, 1, err);
+ *       if (!rc)
+ *         rc = host->config_string(config, "endpoint", 0, &endpoint, err);
+ *       ...build *state...
+ *       return rc;
+ *     }
+ *     ...my_shutdown, my_launch, my_inspect_many, my_terminate...
+ *
+ *     static const struct mn_provider my_provider = {
+ *         .abi_version = MN_PROVIDER_ABI_VERSION,
+ *         .struct_size = sizeof(struct mn_provider),
+ *         .name = "nomad",
+ *         .caps = MN_PROVIDER_CAP_BATCH_INSPECT,
+ *         .init = my_init, .shutdown = my_shutdown, .launch = my_launch,
+ *         .inspect_many = my_inspect_many, .terminate = my_terminate,
+ *     };
+ *     const struct mn_provider *mn_provider_entry(void) { return &my_provider; }
+ */
+#ifndef MULTINODE_PROVIDER_H
+#define MULTINODE_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Versioning                                                              */
+
+#define MN_PROVIDER_ABI_MAJOR 1 /* incompatible changes */
+#define MN_PROVIDER_ABI_MINOR 0 /* operations appended at the end */
+#define MN_PROVIDER_ABI(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor) & 0xffffu))
+#define MN_PROVIDER_ABI_VERSION MN_PROVIDER_ABI(MN_PROVIDER_ABI_MAJOR, MN_PROVIDER_ABI_MINOR)
+#define MN_PROVIDER_ABI_MAJOR_OF(v) (((uint32_t)(v)) >> 16)
+#define MN_PROVIDER_ABI_MINOR_OF(v) (((uint32_t)(v)) & 0xffffu)
+
+/* The symbol the daemon looks up, and its type. */
+#define MN_PROVIDER_ENTRY_SYMBOL "mn_provider_entry"
+struct mn_provider;
+typedef const struct mn_provider *mn_provider_entry_fn(void);
+
+/* Providers are built with hidden visibility; the declaration of
+ * mn_provider_entry at the end of this header carries this attribute, so
+ * including the header and defining the function exports it. */
+#if defined(__GNUC__)
+#define MN_PROVIDER_EXPORT __attribute__((visibility("default")))
+#else
+#define MN_PROVIDER_EXPORT
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Errors                                                                  */
+
+enum mn_provider_errcode {
+  MN_PROVIDER_OK = 0,
+  /* Try again later (network hiccup, throttling, 5xx). The daemon retries
+   * with backoff and it does NOT consume one of the invocation's attempts. */
+  MN_PROVIDER_E_TRANSIENT = -1,
+  /* No room right now (quota, no node fits). The daemon waits and retries;
+   * no attempt is consumed. */
+  MN_PROVIDER_E_CAPACITY = -2,
+  /* The request can never succeed as given (bad image, bad config, bad
+   * offset). The attempt fails with the message; the retry policy applies. */
+  MN_PROVIDER_E_INVALID = -3,
+  /* The worker (or log) referred to does not exist (any more). */
+  MN_PROVIDER_E_NOT_FOUND = -4,
+  /* Credentials were refused. Treated like INVALID, and logged loudly. */
+  MN_PROVIDER_E_AUTH = -5,
+  /* Set only by the daemon's wrappers: the provider lacks this operation
+   * (NULL, or built against an older minor version) or capability. */
+  MN_PROVIDER_E_UNSUPPORTED = -6,
+};
+
+#define MN_PROVIDER_ERROR_MSG_MAX 512
+
+struct mn_provider_error {
+  int code; /* one of enum mn_provider_errcode */
+  char msg[MN_PROVIDER_ERROR_MSG_MAX];
+};
+
+/* ---------------------------------------------------------------------- */
+/* Capabilities: what the provider can do; the daemon adapts.              */
+
+/* inspect_many accepts any n (the provider batches internally). Without
+ * it the daemon calls inspect_many with n == 1. */
+#define MN_PROVIDER_CAP_BATCH_INSPECT (UINT64_C(1) << 0)
+/* logs is implemented. Without it the logs endpoint returns no lines. */
+#define MN_PROVIDER_CAP_LOGS (UINT64_C(1) << 1)
+/* vcpus is enforced on the worker (otherwise it is advisory). */
+#define MN_PROVIDER_CAP_CPU_LIMIT (UINT64_C(1) << 2)
+/* memory_gb is enforced on the worker (otherwise it is advisory). */
+#define MN_PROVIDER_CAP_MEMORY_LIMIT (UINT64_C(1) << 3)
+/* list_owned is implemented (reconciliation after a restart). */
+#define MN_PROVIDER_CAP_LIST_OWNED (UINT64_C(1) << 4)
+/* GPUs can be requested (reserved for a later minor version). */
+#define MN_PROVIDER_CAP_GPU (UINT64_C(1) << 5)
+
+/* ---------------------------------------------------------------------- */
+/* Data passed to and from operations                                      */
+
+struct mn_kv {
+  const char *key;
+  const char *value;
+};
+
+/* A deployed function, as prepare sees it. */
+struct mn_function_desc {
+  const char *project_name;
+  const char *version_id;
+  const char *function_name;
+  const char *image;                /* container image; may be NULL/"" for local */
+  const char *const *command;       /* argv; NULL when the function names none */
+  size_t n_command;
+  const struct mn_kv *env;          /* the function's own env */
+  size_t n_env;
+  double vcpus;
+  double memory_gb;
+  int timeout_seconds;
+};
+
+/* What prepare returns: details the daemon stores with the function (as
+ * prepared_function_details) and hands back to every launch. */
+#define MN_PREPARED_DETAILS_MAX 4096
+struct mn_prepared {
+  /* A JSON object as text, e.g. {"task_definition_arn":"arn:..."}; leave it
+   * empty ("") when there is nothing to remember. */
+  char details_json[MN_PREPARED_DETAILS_MAX];
+};
+
+/* One worker to start, for one execution (one attempt of an invocation). */
+struct mn_launch_spec {
+  const char *project_name;
+  const char *version_id;
+  const char *function_name;
+  const char *invocation_id;
+  const char *execution_id;   /* unique; the idempotency key of launch */
+  const char *image;          /* container image; may be NULL/"" */
+  const char *const *command; /* argv to run; NULL/0 means the image's own CMD */
+  size_t n_command;
+  /* The complete environment the worker must get, in order: the function's
+   * env, then the MULTINODE_* variables the worker entrypoint reads
+   * (MULTINODE_API_URL, MULTINODE_API_KEY, MULTINODE_PROJECT_NAME,
+   * MULTINODE_VERSION_ID, MULTINODE_FUNCTION_NAME, MULTINODE_INVOCATION_ID,
+   * MULTINODE_EXECUTION_ID; a function env entry named MULTINODE_* is
+   * dropped). A provider whose workers reach the daemon by
+   * another URL (e.g. from inside a container network) overrides
+   * MULTINODE_API_URL; otherwise pass env through unchanged. */
+  const struct mn_kv *env;
+  size_t n_env;
+  double vcpus;
+  double memory_gb;
+  int timeout_seconds;
+  /* Worker credentials (also present in env). */
+  const char *api_url;
+  const char *api_key;
+  /* What prepare returned for this function (JSON object text), or NULL. */
+  const char *prepared_details_json;
+};
+
+/* A reference to one worker, as the daemon stores it in the execution's
+ * worker_details {type, identifier, logs_identifier}. The provider fills it
+ * in launch and gets it back in every other call. Both are NUL-terminated
+ * strings chosen by the provider (a container id, a task ARN, a pid + file). */
+#define MN_WORKER_ID_MAX 512
+struct mn_worker_ref {
+  char identifier[MN_WORKER_ID_MAX];
+  char logs_identifier[MN_WORKER_ID_MAX]; /* where its log lives; may equal identifier */
+};
+
+enum mn_worker_phase {
+  MN_WORKER_PHASE_PENDING = 0, /* accepted, not running yet (pulling, scheduling) */
+  MN_WORKER_PHASE_RUNNING,     /* running */
+  MN_WORKER_PHASE_EXITED,      /* finished; exit_code and reason are set */
+  MN_WORKER_PHASE_MISSING,     /* the provider has no such worker (any more) */
+};
+
+struct mn_worker_state {
+  int phase;     /* enum mn_worker_phase */
+  int exit_code; /* EXITED: the process's exit status; 128+N for signal N; -1 unknown */
+  char reason[256]; /* EXITED/MISSING: short human reason ("OOMKilled"), or "" */
+};
+
+/* One worker found by list_owned. */
+struct mn_owned_worker {
+  const char *execution_id; /* read back from the worker's labels/tags */
+  struct mn_worker_ref ref;
+  struct mn_worker_state state;
+};
+
+/* list_owned callback: return 0 to continue, nonzero to stop early. */
+typedef int mn_owned_worker_fn(void *ctx, const struct mn_owned_worker *worker);
+
+/* A page of log lines. The daemon owns it; the provider fills it with
+ * add_line (in order, at most max_lines times, lines without their trailing
+ * newline; bytes need not be valid UTF-8) and sets next_offset. */
+#define MN_LOG_OFFSET_MAX 256
+struct mn_log_page {
+  /* Returns 0 when the line was added; nonzero when it was NOT (the page
+   * is full, or the daemon ran out of memory): stop, and set next_offset so
+   * that the next call starts at this line. */
+  int (*add_line)(struct mn_log_page *page, const char *line, size_t len);
+  /* The offset to pass to the next logs call to continue after the last
+   * line returned, as a NUL-terminated opaque string; "" when the log has no
+   * more lines for now. */
+  char next_offset[MN_LOG_OFFSET_MAX];
+  void *host_private; /* the daemon's; do not touch */
+};
+
+/* ---------------------------------------------------------------------- */
+/* The host table: daemon services handed to init                          */
+
+struct mn_cfg_node; /* opaque: a node of the daemon's YAML configuration */
+
+enum mn_host_log_level {
+  MN_HOST_LOG_ERROR = 0,
+  MN_HOST_LOG_WARN,
+  MN_HOST_LOG_INFO,
+  MN_HOST_LOG_DEBUG,
+};
+
+/* Valid from init until shutdown returns. Versioned by struct_size: a field
+ * added in 1.N may be used only if struct_size covers it, e.g.
+ * `host->struct_size >= offsetof(struct mn_host, newthing) + sizeof host->newthing`.
+ * All fields below exist since 1.0. */
+struct mn_host {
+  uint32_t abi_version; /* the daemon's MN_PROVIDER_ABI_VERSION */
+  uint32_t struct_size; /* sizeof(struct mn_host) in the daemon */
+  void *host_private;   /* the daemon's; do not touch */
+
+  /* The section name of this provider instance (providers.<name>), which is
+   * also the worker_details "type". */
+  const char *provider_name;
+  /* The URL workers must call, e.g. "http://127.0.0.1:5000". */
+  const char *public_url;
+  /* The API key workers must send. */
+  const char *api_key;
+  /* The daemon's data directory (exists); keep provider state under
+   * <data_dir>/<provider_name>/. */
+  const char *data_dir;
+  /* Identifies this daemon's cluster (one database). Tag/label every worker
+   * with it, and have list_owned return only workers carrying it. */
+  const char *cluster_id;
+
+  /* Logs one line through the daemon's log, tagged with the provider name.
+   * level is an enum mn_host_log_level; no trailing newline. */
+  void (*log)(const struct mn_host *host, int level, const char *fmt, ...)
+      __attribute__((format(printf, 3, 4)));
+  /* Wall clock in microseconds since the Unix epoch. */
+  int64_t (*now_us)(void);
+  /* Sets err->code = code and err->msg from fmt; returns code, so
+   * `return host->error(err, MN_PROVIDER_E_INVALID, "bad %s", x);` */
+  int (*error)(struct mn_provider_error *err, int code, const char *fmt, ...)
+      __attribute__((format(printf, 3, 4)));
+
+  /* Config accessors over the plugin's section (the `config` node given to
+   * init; NULL when the section is empty). key is relative to that node and
+   * may be dotted for nested mappings ("auth.token_file").
+   *
+   * Each returns 0 on success; when the key is absent and required == 0 it
+   * also returns 0 and leaves *out untouched (so set your default first).
+   * On a missing required key, a wrong type or an out-of-range value it
+   * returns MN_PROVIDER_E_INVALID and err->msg reads, for example:
+   *   multinode.yaml:9:13: providers.docker.socket: expected a string
+   * Returned strings and arrays belong to the daemon and stay valid until
+   * shutdown returns. */
+  int (*config_has)(const struct mn_cfg_node *config, const char *key);
+  int (*config_string)(const struct mn_cfg_node *config, const char *key, int required,
+                       const char **out, struct mn_provider_error *err);
+  int (*config_int)(const struct mn_cfg_node *config, const char *key, int required,
+                    int64_t min, int64_t max, int64_t *out, struct mn_provider_error *err);
+  int (*config_bool)(const struct mn_cfg_node *config, const char *key, int required,
+                     int *out, struct mn_provider_error *err);
+  /* "90s", "5m", "1h", "2h30m", "1d" or a bare integer (seconds). */
+  int (*config_duration)(const struct mn_cfg_node *config, const char *key, int required,
+                         int64_t *seconds_out, struct mn_provider_error *err);
+  /* A sequence of scalars, e.g. `subnets: [subnet-1, subnet-2]`. */
+  int (*config_strings)(const struct mn_cfg_node *config, const char *key, int required,
+                        const char *const **items_out, size_t *n_out,
+                        struct mn_provider_error *err);
+  /* Fails when the section holds a key not in known[0..n_known) (the
+   * daemon's own `plugin` key is always allowed); err->msg then lists EVERY
+   * unknown key, one per line. Call it first in init. */
+  int (*config_check_keys)(const struct mn_cfg_node *config, const char *const *known,
+                           size_t n_known, struct mn_provider_error *err);
+  /* For checks of your own (a path that must exist, two keys that exclude
+   * each other): sets err to "FILE:LINE:COL: providers.<name>.KEY: <fmt...>"
+   * at KEY's value (at the section when KEY is absent) and returns
+   * MN_PROVIDER_E_INVALID. */
+  int (*config_error)(const struct mn_cfg_node *config, const char *key,
+                      struct mn_provider_error *err, const char *fmt, ...)
+      __attribute__((format(printf, 4, 5)));
+};
+
+/* ---------------------------------------------------------------------- */
+/* The provider table                                                      */
+
+struct mn_provider {
+  /* --- header: never changes --- */
+  uint32_t abi_version; /* MN_PROVIDER_ABI_VERSION of the header you built with */
+  uint32_t struct_size; /* sizeof(struct mn_provider) of the header you built with */
+  const char *name;     /* e.g. "docker" (informational; the section name rules) */
+  uint64_t caps;        /* MN_PROVIDER_CAP_* bits */
+
+  /* --- operations; MANDATORY ones must be non-NULL --- */
+
+  /* since 1.0, MANDATORY. Validates the section (config_check_keys first,
+   * then the typed accessors) and builds the provider's state. May check
+   * that its backend is reachable, but must not fail for a transient
+   * outage (log a warning instead). Keep the host pointer: it stays valid
+   * until shutdown. Errors: INVALID (bad config), AUTH, TRANSIENT. The
+   * daemon refuses to start when init fails and shows err->msg. */
+  int (*init)(const struct mn_cfg_node *config, const struct mn_host *host,
+              void **state_out, struct mn_provider_error *err);
+
+  /* since 1.0, MANDATORY. Stops every thread the provider started and
+   * frees the state: the daemon unloads the shared object right after.
+   * Workers keep running: the daemon finds them again through
+   * list_owned/inspect_many after a restart. */
+  void (*shutdown)(void *state);
+
+  /* since 1.0, optional (NULL: nothing to prepare). Called once per
+   * deployed function before its first launch, and again after a failure
+   * (e.g. ECS RegisterTaskDefinition; Docker: check the image exists).
+   * Must be idempotent. Errors: TRANSIENT/CAPACITY (retried), INVALID (the
+   * attempt that needed it ends TERMINATED with err->msg as its
+   * error_message), AUTH. */
+  int (*prepare)(void *state, const struct mn_function_desc *function,
+                 struct mn_prepared *prepared_out, struct mn_provider_error *err);
+
+  /* since 1.0, MANDATORY. Starts one worker for spec->execution_id and
+   * fills ref_out. MUST be idempotent on the execution id: a second call
+   * with the same execution id (after a daemon crash, or a retried call
+   * whose reply was lost) returns the same worker or finds it — never starts
+   * a second one. Use the id as an idempotency token (ECS clientToken) or
+   * in a deterministic name (Docker container, K8s Job), and label the
+   * worker with the execution id and host->cluster_id. May return before
+   * the worker runs (PENDING). Errors: TRANSIENT (retried with backoff, no
+   * attempt consumed), CAPACITY (waits), INVALID/AUTH (the attempt fails
+   * with err->msg). */
+  int (*launch)(void *state, const struct mn_launch_spec *spec,
+                struct mn_worker_ref *ref_out, struct mn_provider_error *err);
+
+  /* since 1.0, MANDATORY. Fills states_out[i] for refs[i], i < n. A worker
+   * the provider does not know is MISSING (that is not an error). Without
+   * MN_PROVIDER_CAP_BATCH_INSPECT the daemon passes n == 1. Errors:
+   * TRANSIENT/AUTH for the whole batch (the daemon keeps the old states). */
+  int (*inspect_many)(void *state, const struct mn_worker_ref *refs, size_t n,
+                      struct mn_worker_state *states_out, struct mn_provider_error *err);
+
+  /* since 1.0, MANDATORY. Asks the worker to stop: SIGTERM now, a hard kill
+   * once grace_seconds have passed. Should return without waiting for the
+   * worker to exit. Terminating a worker that already exited or is gone is
+   * success. Errors: TRANSIENT (retried), AUTH. */
+  int (*terminate)(void *state, const struct mn_worker_ref *ref, int grace_seconds,
+                   struct mn_provider_error *err);
+
+  /* since 1.0, optional (NULL: nothing to clean up). Called once after the
+   * worker exited and its outcome is recorded: remove what it left behind
+   * while keeping its logs readable through logs() (Docker: save the log,
+   * remove the container; local: keep the log file). Idempotent; a worker
+   * that is already gone is success. Errors: TRANSIENT (retried). */
+  int (*release)(void *state, const struct mn_worker_ref *ref, struct mn_provider_error *err);
+
+  /* since 1.0, optional; requires MN_PROVIDER_CAP_LIST_OWNED. Calls cb once
+   * per worker (running or exited, not yet released) labelled with
+   * host->cluster_id, with the execution id read back from its labels.
+   * Stops early when cb returns nonzero (and then returns 0). Errors:
+   * TRANSIENT, AUTH. */
+  int (*list_owned)(void *state, mn_owned_worker_fn *cb, void *ctx,
+                    struct mn_provider_error *err);
+
+  /* since 1.0, optional; requires MN_PROVIDER_CAP_LOGS. Adds up to
+   * max_lines lines of the worker's log, starting at offset (NULL: from the
+   * start; otherwise a next_offset this provider returned earlier), and
+   * sets page->next_offset. Works after the worker exited and after
+   * release. Errors: INVALID (an offset this provider never produced),
+   * NOT_FOUND (no such log), TRANSIENT. */
+  int (*logs)(void *state, const struct mn_worker_ref *ref, const char *offset,
+              int max_lines, struct mn_log_page *page, struct mn_provider_error *err);
+};
+
+/* The daemon refuses a struct_size smaller than this: the header plus every
+ * mandatory operation. */
+#define MN_PROVIDER_MIN_STRUCT_SIZE                                            \
+  (offsetof(struct mn_provider, terminate) + sizeof(((struct mn_provider *)0)->terminate))
+
+/* The one symbol a provider exports. */
+MN_PROVIDER_EXPORT const struct mn_provider *mn_provider_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,162 @@
+/* launch.c — start the worker of one execution, at most once.
+ *
+ * Under the lock: an existing record means the worker was started already
+ * (return the same ref). Otherwise fork the child (it waits), write the
+ * record with its pid + start time, then let it exec. A daemon that dies
+ * before the record is written leaves a child that exits without running
+ * anything, and no record: the next launch starts afresh. */
+#include "local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include "procstate.h"
+#include "spawn.h"
+
+static int fill_ref(struct mn_local *l, const char *id, struct mn_worker_ref *ref,
+                    struct mn_provider_error *err) {
+  memset(ref, 0, sizeof *ref);
+  snprintf(ref->identifier, sizeof ref->identifier, "%s", id);
+  if (mn_local_record_path(l->dir, id, ".log", ref->logs_identifier, sizeof ref->logs_identifier) !=
+      0)
+    return l->host->error(err, MN_PROVIDER_E_INVALID, "log path for \"%s\" is too long", id);
+  return 0;
+}
+
+/* errno of a failed system call -> provider error code. */
+static int errno_code(int e) {
+  switch (e) {
+  case EAGAIN:
+  case ENOMEM:
+  case EMFILE:
+  case ENFILE:
+  case ENOSPC: return MN_PROVIDER_E_CAPACITY;
+  case EINTR:
+  case EBUSY:
+  case EIO: return MN_PROVIDER_E_TRANSIENT;
+  default: return MN_PROVIDER_E_INVALID;
+  }
+}
+
+static int launch_locked(struct mn_local *l, const struct mn_launch_spec *spec,
+                         struct mn_worker_ref *ref, struct mn_provider_error *err) {
+  const char *id = spec->execution_id;
+  const struct mn_host *host = l->host;
+  struct mn_local_record rec;
+  struct mn_local_worker_cmd cmd;
+  struct mn_local_child_limits limits = {.procs_fd = -1};
+  struct mn_local_spawn sp = {.pid = -1, .sock = -1};
+  char why[1024];
+  int log_fd = -1, pidfd = -1;
+  int rc;
+
+  rc = mn_local_record_read(l->dir, id, &rec, why, sizeof why);
+  if (rc == 0)
+    return fill_ref(l, id, ref, err); /* started before: same worker */
+  if (rc != -ENOENT)
+    return host->error(err, MN_PROVIDER_E_INVALID, "cannot read the record of \"%s\": %s", id,
+                       rc == -EINVAL ? why : strerror(-rc));
+
+  memset(&cmd, 0, sizeof cmd);
+  if ((rc = fill_ref(l, id, ref, err)) != 0)
+    goto done;
+  if ((rc = mn_local_worker_cmd_init(&cmd, spec, l->conf.worker, l->conf.bin_dir, &l->daemon_env,
+                                     why, sizeof why)) != 0) {
+    rc = host->error(err, rc, "%s", why);
+    goto done;
+  }
+  log_fd = open(ref->logs_identifier, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) {
+    rc = host->error(err, errno_code(errno), "cannot open \"%s\": %s", ref->logs_identifier,
+                     strerror(errno));
+    goto done;
+  }
+  if ((rc = mn_local_limits_prepare(&l->limits, id, spec->vcpus, spec->memory_gb, &limits, why,
+                                    sizeof why)) != 0) {
+    rc = host->error(err, errno_code(-rc), "%s", why);
+    goto done;
+  }
+
+  struct mn_local_spawn_request req = {
+      .path = cmd.path, .argv = cmd.argv, .envp = cmd.envp, .log_fd = log_fd, .limits = &limits};
+  if ((rc = mn_local_spawn_start(&req, &sp, why, sizeof why)) != 0) {
+    rc = host->error(err, errno_code(-rc), "%s", why);
+    goto done;
+  }
+
+  struct mn_local_procstat st;
+  memset(&rec, 0, sizeof rec);
+  snprintf(rec.execution_id, sizeof rec.execution_id, "%s", id);
+  snprintf(rec.cluster_id, sizeof rec.cluster_id, "%s", host->cluster_id ? host->cluster_id : "");
+  snprintf(rec.cgroup, sizeof rec.cgroup, "%s", limits.cgroup);
+  rec.status = MN_LOCAL_RUNNING;
+  rec.pid = sp.pid;
+  rec.exit_code = -1;
+  rec.created_us = host->now_us();
+  if (mn_local_procstat_read(sp.pid, &st) != 0) {
+    rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot read /proc/%ld/stat", (long)sp.pid);
+    goto done;
+  }
+  rec.start_time = st.start_time;
+  pidfd = pidfd_open(sp.pid, 0); /* -1 (old kernel, no fds): polled through /proc */
+  if ((rc = mn_local_record_write(l->dir, &rec)) != 0) {
+    rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot write the record of \"%s\": %s", id,
+                     strerror(-rc));
+    goto done;
+  }
+  if ((rc = mn_local_spawn_go(&sp, why, sizeof why)) != 0) {
+    char path[PATH_MAX];
+    if (mn_local_record_path(l->dir, id, ".json", path, sizeof path) == 0)
+      unlink(path);
+    unlink(ref->logs_identifier);
+    sp.pid = -1; /* reaped */
+    rc = host->error(err, MN_PROVIDER_E_INVALID, "cannot start worker \"%s\": %s", cmd.path, why);
+    goto done;
+  }
+  if (mn_local_watch_add_locked(l, id, sp.pid, rec.start_time, pidfd, 0) == 0)
+    pidfd = -1; /* the watch owns it */
+  else
+    host->log(host, MN_HOST_LOG_WARN, "execution \"%s\": out of memory; watching it via /proc", id);
+  host->log(host, MN_HOST_LOG_DEBUG, "execution \"%s\": started worker pid %ld", id, (long)sp.pid);
+  sp.pid = -1; /* running: nothing to undo */
+  rc = 0;
+
+done:
+  if (sp.pid > 0 || sp.sock >= 0)
+    mn_local_spawn_abort(&sp);
+  if (rc != 0 && limits.cgroup[0])
+    mn_local_cgroup_remove(limits.cgroup);
+  if (pidfd >= 0)
+    close(pidfd);
+  mn_local_child_limits_release(&limits);
+  if (log_fd >= 0) {
+    close(log_fd);
+    if (rc != 0)
+      unlink(ref->logs_identifier); /* no record, no worker: no log either */
+  }
+  mn_local_worker_cmd_release(&cmd);
+  return rc;
+}
+
+int mn_local_launch(void *state, const struct mn_launch_spec *spec, struct mn_worker_ref *ref_out,
+                    struct mn_provider_error *err) {
+  struct mn_local *l = state;
+  if (!mn_local_id_valid(spec->execution_id))
+    return l->host->error(err, MN_PROVIDER_E_INVALID,
+                          "execution id \"%s\" is not valid (1 to %d of A-Z a-z 0-9 . _ -)",
+                          spec->execution_id ? spec->execution_id : "", MN_LOCAL_ID_MAX);
+  if (spec->n_command == 0)
+    return l->host->error(err, MN_PROVIDER_E_INVALID,
+                          "function \"%s\" has no command: the local provider runs a command, "
+                          "not an image",
+                          spec->function_name ? spec->function_name : "");
+  pthread_mutex_lock(&l->lock);
+  int rc = launch_locked(l, spec, ref_out, err);
+  pthread_mutex_unlock(&l->lock);
+  return rc;
+}

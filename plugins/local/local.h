@@ -1,0 +1,90 @@
+/* local.h — the local provider's state, shared by its files (never
+ * installed; the daemon sees only include/multinode/provider.h).
+ *
+ * Locking: one mutex guards the watch list and every record file; every
+ * *_locked function expects it held. */
+#ifndef MN_LOCAL_LOCAL_H
+#define MN_LOCAL_LOCAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "local_conf.h"
+#include "multinode/provider.h"
+#include "state_file.h"
+#include "worker_env.h"
+#include "worker_limits.h"
+
+/* A worker process this daemon watches until it exits. */
+struct mn_local_watch {
+  char execution_id[MN_LOCAL_ID_MAX + 1];
+  pid_t pid;
+  uint64_t start_time;
+  int pidfd;                /* -1: polled once a second through /proc */
+  int64_t kill_deadline_us; /* SIGKILL the group at this wall time; 0: none */
+  int done;                 /* exited; the outcome below awaits its record write */
+  int exit_code;
+  char reason[256];
+};
+
+struct mn_local {
+  const struct mn_host *host;
+  struct mn_local_conf conf;
+  struct mn_local_limits limits;
+  struct mn_local_daemon_env daemon_env;
+  char dir[PATH_MAX]; /* <data_dir>/<provider_name> */
+
+  pthread_mutex_t lock;
+  struct mn_local_watch *watches;
+  size_t n_watches, cap_watches;
+  int *closing; /* pidfds to close once the monitor is out of poll() */
+  size_t n_closing, cap_closing;
+
+  pthread_t monitor;
+  int monitor_started;
+  int stop;
+  int wake[2]; /* pipe: wakes the monitor */
+};
+
+/* provider operations, one file each */
+int mn_local_launch(void *state, const struct mn_launch_spec *spec, struct mn_worker_ref *ref_out,
+                    struct mn_provider_error *err);
+int mn_local_inspect_many(void *state, const struct mn_worker_ref *refs, size_t n,
+                          struct mn_worker_state *states_out, struct mn_provider_error *err);
+int mn_local_list_owned(void *state, mn_owned_worker_fn *cb, void *ctx,
+                        struct mn_provider_error *err);
+int mn_local_terminate(void *state, const struct mn_worker_ref *ref, int grace_seconds,
+                       struct mn_provider_error *err);
+int mn_local_release(void *state, const struct mn_worker_ref *ref, struct mn_provider_error *err);
+int mn_local_logs(void *state, const struct mn_worker_ref *ref, const char *offset, int max_lines,
+                  struct mn_log_page *page, struct mn_provider_error *err);
+
+/* watch.c */
+struct mn_local_watch *mn_local_watch_find_locked(struct mn_local *l, const char *execution_id);
+int mn_local_watch_add_locked(struct mn_local *l, const char *execution_id, pid_t pid,
+                              uint64_t start_time, int pidfd, int64_t kill_deadline_us);
+void mn_local_watch_remove_locked(struct mn_local *l, struct mn_local_watch *w);
+/* 1 when the process exited (w->done, exit_code and reason set), else 0. */
+int mn_local_watch_check(struct mn_local_watch *w);
+
+/* monitor.c: the thread that reaps workers and fires pending kills */
+int mn_local_monitor_start(struct mn_local *l, struct mn_provider_error *err);
+void mn_local_monitor_stop(struct mn_local *l);
+void mn_local_monitor_wake(struct mn_local *l);
+
+/* lifecycle.c */
+/* Brings a RUNNING record up to date (it may become EXITED). */
+void mn_local_refresh_locked(struct mn_local *l, struct mn_local_record *rec);
+/* The monitor's pass over every watch: reap, record, fire due kills.
+ * Returns the earliest pending kill deadline, or 0. */
+int64_t mn_local_sweep_locked(struct mn_local *l);
+/* Sends sig to the worker's process group if the worker still runs. */
+void mn_local_signal_locked(struct mn_local *l, const struct mn_local_record *rec, int sig);
+/* At init: watch the records left RUNNING by an earlier daemon. */
+void mn_local_adopt(struct mn_local *l);
+/* Fills state from rec. */
+void mn_local_record_state(const struct mn_local_record *rec, struct mn_worker_state *state);
+
+#endif

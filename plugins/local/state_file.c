@@ -1,0 +1,210 @@
+/* state_file.c — per-execution records as small JSON files. */
+#include "state_file.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RECORD_SUFFIX ".json"
+
+int mn_local_id_valid(const char *id) {
+  size_t n = id ? strlen(id) : 0;
+  if (n == 0 || n > MN_LOCAL_ID_MAX || id[0] == '.')
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = id[i];
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '-' || c == '_' || c == '.';
+    if (!ok)
+      return 0;
+  }
+  return 1;
+}
+
+int mn_local_record_path(const char *dir, const char *id, const char *suffix, char *out,
+                         size_t size) {
+  int n = snprintf(out, size, "%s/%s%s", dir, id, suffix);
+  return (n < 0 || (size_t)n >= size) ? -ENAMETOOLONG : 0;
+}
+
+static int copy_string(json_t *root, const char *key, char *out, size_t size) {
+  json_t *v = json_object_get(root, key);
+  if (!v)
+    return 0; /* optional */
+  if (!json_is_string(v) || json_string_length(v) >= size)
+    return -1;
+  memcpy(out, json_string_value(v), json_string_length(v) + 1);
+  return 0;
+}
+
+static int copy_int(json_t *root, const char *key, long long min, long long max, long long *out) {
+  json_t *v = json_object_get(root, key);
+  if (!v)
+    return 0;
+  if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+    return -1;
+  *out = json_integer_value(v);
+  return 0;
+}
+
+static int record_from_json(json_t *root, struct mn_local_record *rec, const char **bad) {
+  long long pid = 0, start = 0, code = -1, created = 0, deadline = 0;
+  const char *status;
+  memset(rec, 0, sizeof *rec);
+  *bad = "";
+  if (!json_is_object(root))
+    return (*bad = "not an object", -1);
+  if (copy_string(root, "execution_id", rec->execution_id, sizeof rec->execution_id))
+    return (*bad = "execution_id", -1);
+  if (copy_string(root, "cluster_id", rec->cluster_id, sizeof rec->cluster_id))
+    return (*bad = "cluster_id", -1);
+  if (copy_string(root, "reason", rec->reason, sizeof rec->reason))
+    return (*bad = "reason", -1);
+  if (copy_string(root, "cgroup", rec->cgroup, sizeof rec->cgroup))
+    return (*bad = "cgroup", -1);
+  if (copy_int(root, "pid", 1, INT32_MAX, &pid) || pid == 0)
+    return (*bad = "pid", -1);
+  if (copy_int(root, "start_time", 0, INT64_MAX, &start))
+    return (*bad = "start_time", -1);
+  if (copy_int(root, "exit_code", -1, 255, &code))
+    return (*bad = "exit_code", -1);
+  if (copy_int(root, "created_us", 0, INT64_MAX, &created))
+    return (*bad = "created_us", -1);
+  if (copy_int(root, "kill_deadline_us", 0, INT64_MAX, &deadline))
+    return (*bad = "kill_deadline_us", -1);
+  status = json_string_value(json_object_get(root, "status"));
+  if (status && strcmp(status, "running") == 0)
+    rec->status = MN_LOCAL_RUNNING;
+  else if (status && strcmp(status, "exited") == 0)
+    rec->status = MN_LOCAL_EXITED;
+  else
+    return (*bad = "status", -1);
+  rec->released = json_is_true(json_object_get(root, "released"));
+  rec->pid = (pid_t)pid;
+  rec->start_time = (uint64_t)start;
+  rec->exit_code = (int)code;
+  rec->created_us = created;
+  rec->kill_deadline_us = deadline;
+  return 0;
+}
+
+int mn_local_record_read(const char *dir, const char *id, struct mn_local_record *out, char *why,
+                         size_t why_size) {
+  char path[PATH_MAX];
+  json_error_t jerr;
+  const char *bad;
+  int rc = mn_local_record_path(dir, id, RECORD_SUFFIX, path, sizeof path);
+  if (rc < 0)
+    return rc;
+  if (access(path, F_OK) != 0)
+    return -errno;
+  json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) {
+    snprintf(why, why_size, "%s: %s", path, jerr.text);
+    return errno == ENOENT ? -ENOENT : -EINVAL;
+  }
+  rc = 0;
+  if (record_from_json(root, out, &bad) != 0) {
+    snprintf(why, why_size, "%s: bad field \"%s\"", path, bad);
+    rc = -EINVAL;
+  } else if (strcmp(out->execution_id, id) != 0) {
+    snprintf(why, why_size, "%s: holds another execution id", path);
+    rc = -EINVAL;
+  }
+  json_decref(root);
+  return rc;
+}
+
+static json_t *record_to_json(const struct mn_local_record *rec) {
+  return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s, s:I, s:I, s:b, s:s}", "execution_id",
+                   rec->execution_id, "cluster_id", rec->cluster_id, "status",
+                   rec->status == MN_LOCAL_RUNNING ? "running" : "exited", "pid",
+                   (json_int_t)rec->pid, "start_time", (json_int_t)rec->start_time, "exit_code",
+                   rec->exit_code, "reason", rec->reason, "created_us", (json_int_t)rec->created_us,
+                   "kill_deadline_us", (json_int_t)rec->kill_deadline_us, "released", rec->released,
+                   "cgroup", rec->cgroup);
+}
+
+static int write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -errno;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int mn_local_record_write(const char *dir, const struct mn_local_record *rec) {
+  char path[PATH_MAX], tmp[PATH_MAX];
+  char *text = NULL;
+  int fd = -1;
+  int rc = mn_local_record_path(dir, rec->execution_id, RECORD_SUFFIX, path, sizeof path);
+  if (rc < 0)
+    goto done;
+  rc = mn_local_record_path(dir, rec->execution_id, RECORD_SUFFIX ".tmp", tmp, sizeof tmp);
+  if (rc < 0)
+    goto done;
+  json_t *root = record_to_json(rec);
+  text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+  json_decref(root);
+  if (!text) {
+    rc = -ENOMEM;
+    goto done;
+  }
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    rc = -errno;
+    goto done;
+  }
+  rc = write_all(fd, text, strlen(text));
+  if (rc == 0)
+    rc = write_all(fd, "\n", 1);
+  if (rc == 0 && fsync(fd) != 0)
+    rc = -errno;
+  if (close(fd) != 0 && rc == 0)
+    rc = -errno;
+  fd = -1;
+  if (rc == 0 && rename(tmp, path) != 0)
+    rc = -errno;
+  if (rc != 0)
+    unlink(tmp);
+done:
+  if (fd >= 0)
+    close(fd);
+  free(text);
+  return rc;
+}
+
+int mn_local_record_foreach(const char *dir, mn_local_record_id_fn *cb, void *ctx) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  const size_t suffix_len = strlen(RECORD_SUFFIX);
+  if (!d)
+    return -errno;
+  while ((e = readdir(d)) != NULL) {
+    size_t n = strlen(e->d_name);
+    char id[MN_LOCAL_ID_MAX + 1];
+    if (n <= suffix_len || strcmp(e->d_name + n - suffix_len, RECORD_SUFFIX) != 0)
+      continue;
+    if (n - suffix_len > MN_LOCAL_ID_MAX)
+      continue;
+    memcpy(id, e->d_name, n - suffix_len);
+    id[n - suffix_len] = '\0';
+    if (!mn_local_id_valid(id))
+      continue;
+    if (cb(ctx, id) != 0)
+      break;
+  }
+  closedir(d);
+  return 0;
+}

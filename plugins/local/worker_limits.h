@@ -1,0 +1,58 @@
+/* worker_limits.h — enforcing vcpus and memory_gb on a worker.
+ *
+ * Preferred: cgroup v2. Every execution gets a leaf cgroup
+ * <dir>/mn-<execution_id> with cpu.max = vcpus*100000 100000,
+ * memory.max = memory_gb GiB and memory.swap.max = 0. <dir> is
+ * providers.<name>.cgroup_parent, or by default "multinode-<name>" inside
+ * the daemon's own cgroup; the controllers are enabled in <dir>'s parent
+ * and in <dir>. No process but the workers is ever moved.
+ *
+ * Fallback (no cgroup v2, controllers bound to cgroup v1, or the daemon's
+ * cgroup holds processes so the "no internal processes" rule forbids
+ * delegating): memory_gb becomes RLIMIT_DATA of the worker process (and of
+ * everything it starts, each on its own), and vcpus is not enforced. */
+#ifndef MN_LOCAL_WORKER_LIMITS_H
+#define MN_LOCAL_WORKER_LIMITS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/resource.h>
+
+struct mn_local_limits {
+  int cgroup_cpu;         /* vcpus enforced through cpu.max */
+  int cgroup_memory;      /* memory_gb enforced through memory.max */
+  char dir[PATH_MAX];     /* where the leaf cgroups go, when either is set */
+  char description[1024]; /* one line for the log */
+};
+
+/* Detects what the machine offers. Returns 0, or -1 (with why) only when
+ * cgroup_parent ("" = not configured) was configured and is unusable. */
+int mn_local_limits_init(struct mn_local_limits *limits, const char *cgroup_parent,
+                         const char *provider_name, char *why, size_t why_size);
+
+/* What one child needs applied between fork and exec. */
+struct mn_local_child_limits {
+  int procs_fd;        /* the leaf's cgroup.procs, open for writing; -1: none */
+  int set_data_rlimit; /* apply data_rlimit as RLIMIT_DATA (prlimit) */
+  struct rlimit data_rlimit;
+  char cgroup[PATH_MAX]; /* the leaf cgroup created, or "" */
+};
+
+/* Creates the execution's leaf cgroup (if cgroups are in use) and fills
+ * out. vcpus/memory_gb <= 0 mean "no limit". Returns 0, or a negative errno
+ * with why. On failure nothing is left behind. */
+int mn_local_limits_prepare(const struct mn_local_limits *limits, const char *execution_id,
+                            double vcpus, double memory_gb, struct mn_local_child_limits *out,
+                            char *why, size_t why_size);
+
+/* Closes procs_fd (the cgroup stays). */
+void mn_local_child_limits_release(struct mn_local_child_limits *child);
+
+/* Kills every process in the cgroup (cgroup.kill). Returns 0 or -errno. */
+int mn_local_cgroup_kill(const char *cgroup);
+
+/* Removes the (empty) cgroup; a missing one is success. -EBUSY while
+ * processes remain. */
+int mn_local_cgroup_remove(const char *cgroup);
+
+#endif

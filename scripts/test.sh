@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds twice (plain, and with
+# AddressSanitizer + UndefinedBehaviorSanitizer), runs ctest on both, and the
+# unit tests under valgrind. Usage: scripts/test.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=$(nproc)
+
+scripts/deps.sh
+
+build() { # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" >/dev/null
+}
+
+echo "== build (plain)"
+build build
+echo "== ctest (plain)"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== valgrind (unit tests)"
+vg_fail=0
+for t in build/bin/unit_test_*; do
+  if ! valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+      --error-exitcode=1 env MN_TEST_DATA="$root/tests/data" \
+      MN_TEST_PLUGIN_DIR="$root/build/lib/test-plugins" MN_PLUGIN_DIR="$root/build/lib/multinode" \
+      "$t" >/tmp/mn-valgrind.log 2>&1; then
+    echo "valgrind: $t failed"; tail -n 40 /tmp/mn-valgrind.log; vg_fail=1
+  fi
+done
+[ $vg_fail = 0 ] || exit 1
+echo "valgrind: all unit tests clean"
+
+echo "== build (ASan+UBSan)"
+build build-asan -DMN_SANITIZE=ON
+echo "== ctest (ASan+UBSan)"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest --output-on-failure -j"$jobs")

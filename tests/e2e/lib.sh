@@ -1,0 +1,39 @@
+# Helpers for the shell end-to-end tests. Source it; needs MN_BIN_DIR.
+set -euo pipefail
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# wait_for DEADLINE_S CMD...: runs CMD until it succeeds or the deadline passes.
+wait_for() {
+  local deadline=$(( $(date +%s%N) / 1000000 + $1 * 1000 )); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $(( $(date +%s%N) / 1000000 )) -lt $deadline ] || return 1
+    sleep 0.05
+  done
+}
+
+# A free TCP port on loopback.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# new_workdir: a temp dir the postgres user can reach; removed at exit.
+new_workdir() {
+  MN_WORK=$(mktemp -d /tmp/mn-e2e.XXXXXX)
+  chmod 755 "$MN_WORK"
+  echo "$MN_WORK"
+}
+
+# http METHOD URL [BODY]: prints "STATUS BODY"
+http() {
+  local method=$1 url=$2 body=${3:-}
+  if [ -n "$body" ]; then
+    curl -s -o /tmp/mn-e2e-body.$$ -w '%{http_code}' -X "$method" -H "Authorization: Bearer ${MN_KEY:-}" \
+      -H 'Content-Type: application/json' --data "$body" "$url"
+  else
+    curl -s -o /tmp/mn-e2e-body.$$ -w '%{http_code}' -X "$method" -H "Authorization: Bearer ${MN_KEY:-}" "$url"
+  fi
+  echo " $(cat /tmp/mn-e2e-body.$$)"
+  rm -f /tmp/mn-e2e-body.$$
+}

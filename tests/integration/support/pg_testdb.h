@@ -1,0 +1,25 @@
+/* A private database per integration test program, on the Postgres server
+ * that MN_TEST_DSN names (the CTest fixture starts it with tests/pg.sh).
+ *
+ *   const char *dsn = mn_testdb_dsn();   // created on first call
+ *   ... mn_store_open(&(struct mn_store_options){.dsn = dsn}, ...) ...
+ *
+ * Every database created here is dropped when the program exits (atexit,
+ * DROP DATABASE ... WITH (FORCE)), so a test never sees another's rows. */
+#ifndef MN_TEST_PG_TESTDB_H
+#define MN_TEST_PG_TESTDB_H
+
+#include <stddef.h>
+
+/* The DSN of this program's database, created on the first call. NULL,
+ * with a message on stderr, when MN_TEST_DSN is unset or unusable. */
+const char *mn_testdb_dsn(void);
+
+/* Creates one more fresh, empty database and writes its DSN into out.
+ * 0, or -1 with a message on stderr. */
+int mn_testdb_create(char *out, size_t size);
+
+/* Drops every database created so far (also done at exit). */
+void mn_testdb_drop_all(void);
+
+#endif

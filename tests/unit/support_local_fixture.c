@@ -1,0 +1,260 @@
+/* support_local_fixture.c — see support_local_fixture.h. */
+#include "unit/support_local_fixture.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "unit/support_fake_host.c"
+
+const struct mn_provider *lfx_prov;
+static void *lfx_prov_dl;
+static pthread_mutex_t lfx_launched_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int64_t lfx_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void lfx_pause_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+void lfx_write_file(const char *path, const char *text, mode_t mode) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  assert_int_equal(chmod(path, mode), 0);
+}
+
+static int lfx_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+void lfx_host_reset(struct lfx *fx, const char *cluster) {
+  char copy[sizeof fx->fh.cluster_id];
+  snprintf(copy, sizeof copy, "%s", cluster);
+  mn_fake_host_release(&fx->fh);
+  mn_fake_host_init(&fx->fh, "local", fx->data_dir, copy);
+  mn_fake_host_set(&fx->fh, "bin_dir", fx->bin_dir);
+}
+
+int lfx_provider_start(struct lfx *fx, struct mn_provider_error *err) {
+  memset(err, 0, sizeof *err);
+  return lfx_prov->init(&fx->fh.config, &fx->fh.host, &fx->state, err);
+}
+
+void lfx_provider_start_ok(struct lfx *fx) {
+  struct mn_provider_error err;
+  int rc = lfx_provider_start(fx, &err);
+  if (rc != 0)
+    fail_msg("init failed: %s", err.msg);
+}
+
+void lfx_provider_stop(struct lfx *fx) {
+  if (fx->state)
+    lfx_prov->shutdown(fx->state);
+  fx->state = NULL;
+}
+
+int lfx_setup(void **tstate) {
+  struct lfx *fx = calloc(1, sizeof *fx);
+  char script[PATH_MAX + 32];
+  assert_non_null(fx);
+  snprintf(fx->root, sizeof fx->root, "/tmp/mn-local-test-XXXXXX");
+  assert_non_null(mkdtemp(fx->root));
+  snprintf(fx->data_dir, sizeof fx->data_dir, "%s/data", fx->root);
+  snprintf(fx->bin_dir, sizeof fx->bin_dir, "%s/bin", fx->root);
+  assert_int_equal(mkdir(fx->data_dir, 0700), 0);
+  assert_int_equal(mkdir(fx->bin_dir, 0700), 0);
+  /* A stand-in for multinode-worker: runs its arguments. */
+  snprintf(script, sizeof script, "%s/multinode-worker", fx->bin_dir);
+  lfx_write_file(script, "#!/bin/sh\nexec \"$@\"\n", 0755);
+  mn_fake_host_init(&fx->fh, "local", fx->data_dir, "cluster-a");
+  mn_fake_host_set(&fx->fh, "bin_dir", fx->bin_dir);
+  *tstate = fx;
+  return 0;
+}
+
+/* After a failed test: SIGKILL whatever it left running, through a fresh
+ * instance of the provider (the failed one may be half gone). */
+static void kill_leftovers(struct lfx *fx) {
+  struct mn_provider_error err;
+  lfx_provider_stop(fx);
+  lfx_host_reset(fx, fx->fh.cluster_id);
+  if (fx->n_launched == 0 || lfx_provider_start(fx, &err) != 0)
+    return;
+  for (size_t i = 0; i < fx->n_launched; i++) {
+    struct mn_worker_ref ref = {0};
+    struct mn_worker_state st;
+    snprintf(ref.identifier, sizeof ref.identifier, "%s", fx->launched[i]);
+    lfx_prov->terminate(fx->state, &ref, 0, &err);
+    int64_t deadline = lfx_now_ms() + LFX_WAIT_MS;
+    for (;;) {
+      lfx_prov->inspect_many(fx->state, &ref, 1, &st, &err);
+      if (st.phase != MN_WORKER_PHASE_RUNNING || lfx_now_ms() > deadline)
+        break;
+      lfx_pause_ms(20);
+    }
+  }
+  lfx_provider_stop(fx);
+}
+
+int lfx_teardown(void **tstate) {
+  struct lfx *fx = *tstate;
+  kill_leftovers(fx);
+  mn_fake_host_release(&fx->fh);
+  nftw(fx->root, lfx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  free(fx);
+  return 0;
+}
+
+void lfx_launch_env(struct lfx *fx, const char *id, const char *const *cmd, size_t n_cmd,
+                    double memory_gb, const struct mn_kv *env, size_t n_env,
+                    struct mn_worker_ref *ref) {
+  struct mn_provider_error err = {0};
+  struct mn_launch_spec spec = {.project_name = "p",
+                                .version_id = "ver-1",
+                                .function_name = "f",
+                                .invocation_id = "inv-1",
+                                .execution_id = id,
+                                .command = cmd,
+                                .n_command = n_cmd,
+                                .env = env,
+                                .n_env = n_env,
+                                .vcpus = 1,
+                                .memory_gb = memory_gb,
+                                .timeout_seconds = 60,
+                                .api_url = "http://127.0.0.1:5999",
+                                .api_key = "test-key"};
+  pthread_mutex_lock(&lfx_launched_lock); /* tests launch from several threads */
+  if (fx->n_launched < sizeof fx->launched / sizeof fx->launched[0])
+    snprintf(fx->launched[fx->n_launched++], sizeof fx->launched[0], "%s", id);
+  pthread_mutex_unlock(&lfx_launched_lock);
+  int rc = lfx_prov->launch(fx->state, &spec, ref, &err);
+  if (rc != 0)
+    fail_msg("launch %s failed (%d): %s", id, rc, err.msg);
+}
+
+void lfx_launch_sh(struct lfx *fx, const char *id, const char *script, struct mn_worker_ref *ref) {
+  const char *cmd[] = {"sh", "-c", script};
+  const struct mn_kv env[] = {{"MULTINODE_EXECUTION_ID", id}};
+  lfx_launch_env(fx, id, cmd, 3, 0, env, 1, ref);
+}
+
+struct mn_worker_state lfx_inspect1(struct lfx *fx, const struct mn_worker_ref *ref) {
+  struct mn_worker_state st;
+  struct mn_provider_error err = {0};
+  memset(&st, 0xff, sizeof st);
+  assert_int_equal(lfx_prov->inspect_many(fx->state, ref, 1, &st, &err), 0);
+  return st;
+}
+
+struct mn_worker_state lfx_wait_exited(struct lfx *fx, const struct mn_worker_ref *ref) {
+  int64_t deadline = lfx_now_ms() + LFX_WAIT_MS;
+  struct mn_worker_state st;
+  while ((st = lfx_inspect1(fx, ref)).phase != MN_WORKER_PHASE_EXITED) {
+    if (st.phase != MN_WORKER_PHASE_RUNNING)
+      fail_msg("worker %s: phase %d, reason %s", ref->identifier, st.phase, st.reason);
+    if (lfx_now_ms() > deadline)
+      fail_msg("worker %s did not exit within %d ms", ref->identifier, LFX_WAIT_MS);
+    lfx_pause_ms(20);
+  }
+  return st;
+}
+
+static int lfx_page_add(struct mn_log_page *page, const char *line, size_t len) {
+  struct lfx_page *p = (struct lfx_page *)page;
+  if (p->n >= p->max)
+    return 1;
+  snprintf(p->lines[p->n++], sizeof p->lines[0], "%.*s", (int)len, line);
+  return 0;
+}
+
+void lfx_page_init(struct lfx_page *p, size_t max) {
+  memset(p, 0, sizeof *p);
+  p->page.add_line = lfx_page_add;
+  p->max = max;
+}
+
+int lfx_logs_page(struct lfx *fx, const struct mn_worker_ref *ref, const char *offset,
+                  int max_lines, struct lfx_page *p, struct mn_provider_error *err) {
+  lfx_page_init(p, 256);
+  memset(err, 0, sizeof *err);
+  return lfx_prov->logs(fx->state, ref, offset, max_lines, &p->page, err);
+}
+
+/* The whole log as one string, lines joined with '\n'. */
+void lfx_log_text(struct lfx *fx, const struct mn_worker_ref *ref, char *out, size_t size) {
+  struct lfx_page p;
+  struct mn_provider_error err;
+  size_t used = 0;
+  out[0] = '\0';
+  assert_int_equal(lfx_logs_page(fx, ref, NULL, 250, &p, &err), 0);
+  for (size_t i = 0; i < p.n && used < size; i++)
+    used += (size_t)snprintf(out + used, size - used, "%s\n", p.lines[i]);
+}
+
+void lfx_wait_log(struct lfx *fx, const struct mn_worker_ref *ref, const char *needle) {
+  char text[8192];
+  int64_t deadline = lfx_now_ms() + LFX_WAIT_MS;
+  for (;;) {
+    lfx_log_text(fx, ref, text, sizeof text);
+    if (strstr(text, needle))
+      return;
+    if (lfx_now_ms() > deadline)
+      fail_msg("log of %s never showed \"%s\"; it holds:\n%s", ref->identifier, needle, text);
+    lfx_pause_ms(20);
+  }
+}
+
+/* The worker's pid, which the test scripts print first. */
+pid_t lfx_log_pid(struct lfx *fx, const struct mn_worker_ref *ref) {
+  struct lfx_page p;
+  struct mn_provider_error err;
+  assert_int_equal(lfx_logs_page(fx, ref, NULL, 1, &p, &err), 0);
+  assert_int_equal(p.n, 1);
+  return (pid_t)atol(p.lines[0]);
+}
+
+int lfx_count_lines(const char *path) {
+  FILE *f = fopen(path, "r");
+  int n = 0, c;
+  if (!f)
+    return 0;
+  while ((c = fgetc(f)) != EOF)
+    n += c == '\n';
+  fclose(f);
+  return n;
+}
+
+int lfx_load(void) {
+  lfx_prov = mn_fake_load_provider("local", &lfx_prov_dl);
+  return lfx_prov ? 0 : -1;
+}
+
+void lfx_unload(void) {
+  if (lfx_prov_dl)
+    dlclose(lfx_prov_dl);
+  lfx_prov_dl = NULL;
+  lfx_prov = NULL;
+}

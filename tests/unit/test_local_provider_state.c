@@ -1,0 +1,281 @@
+/* test_local_provider_state.c — the local provider across daemon restarts
+ * (running workers found again, workers that ended meanwhile, pending kills
+ * re-armed), list_owned and release, the memory limit, and configuration
+ * and launch errors. Real processes; every wait has a deadline. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#include "unit/support_local_fixture.c"
+
+static void test_restart_finds_running_worker(void **tstate) {
+  struct lfx *fx = *tstate;
+  struct mn_worker_ref ref;
+  struct mn_provider_error err = {0};
+  lfx_provider_start_ok(fx);
+  lfx_launch_sh(fx, "exe-survivor", "echo $$; echo ready; " LFX_LOOP, &ref);
+  lfx_wait_log(fx, &ref, "ready");
+  pid_t pid = lfx_log_pid(fx, &ref);
+  lfx_provider_stop(fx); /* the worker keeps running */
+  assert_int_equal(kill(pid, 0), 0);
+
+  lfx_host_reset(fx, "cluster-a");
+  lfx_provider_start_ok(fx);
+  assert_int_equal(lfx_inspect1(fx, &ref).phase, MN_WORKER_PHASE_RUNNING);
+  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 30, &err), 0);
+  struct mn_worker_state st = lfx_wait_exited(fx, &ref);
+  assert_int_equal(st.exit_code, 128 + SIGTERM); /* still our child here: real status */
+  assert_int_equal(kill(pid, 0), -1);
+}
+
+static void test_worker_gone_while_down(void **tstate) {
+  struct lfx *fx = *tstate;
+  struct mn_worker_ref ref;
+  lfx_provider_start_ok(fx);
+  lfx_launch_sh(fx, "exe-lost", "echo $$; echo ready; " LFX_LOOP, &ref);
+  lfx_wait_log(fx, &ref, "ready");
+  pid_t pid = lfx_log_pid(fx, &ref);
+  lfx_provider_stop(fx);
+  assert_int_equal(kill(-pid, SIGKILL), 0);
+  assert_int_equal(waitpid(pid, NULL, 0), pid); /* reaped behind the provider's back */
+
+  lfx_host_reset(fx, "cluster-a");
+  lfx_provider_start_ok(fx);
+  struct mn_worker_state st = lfx_inspect1(fx, &ref);
+  assert_int_equal(st.phase, MN_WORKER_PHASE_EXITED);
+  assert_int_equal(st.exit_code, -1);
+  assert_string_equal(st.reason, "worker ended while the daemon was down");
+  /* the outcome is now recorded: the same answer again */
+  st = lfx_inspect1(fx, &ref);
+  assert_string_equal(st.reason, "worker ended while the daemon was down");
+}
+
+static void test_pending_kill_survives_restart(void **tstate) {
+  struct lfx *fx = *tstate;
+  struct mn_worker_ref ref;
+  struct mn_provider_error err = {0};
+  lfx_provider_start_ok(fx);
+  lfx_launch_sh(fx, "exe-deadline", "trap '' TERM; echo ready; " LFX_LOOP, &ref);
+  lfx_wait_log(fx, &ref, "ready");
+  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 1, &err), 0);
+  lfx_provider_stop(fx); /* before the grace period is over */
+
+  lfx_host_reset(fx, "cluster-a");
+  lfx_provider_start_ok(fx);
+  struct mn_worker_state st = lfx_wait_exited(fx, &ref);
+  assert_int_equal(st.exit_code, 128 + SIGKILL);
+}
+
+struct owned {
+  char ids[16][64];
+  int phases[16];
+  size_t n;
+};
+
+static int owned_cb(void *ctx, const struct mn_owned_worker *w) {
+  struct owned *o = ctx;
+  assert_string_equal(w->execution_id, w->ref.identifier);
+  snprintf(o->ids[o->n], sizeof o->ids[0], "%s", w->execution_id);
+  o->phases[o->n++] = w->state.phase;
+  return 0;
+}
+
+static int owned_phase(const struct owned *o, const char *id) {
+  for (size_t i = 0; i < o->n; i++)
+    if (strcmp(o->ids[i], id) == 0)
+      return o->phases[i];
+  return -1;
+}
+
+static void test_list_owned_and_release(void **tstate) {
+  struct lfx *fx = *tstate;
+  struct mn_worker_ref a, b, c;
+  struct mn_provider_error err = {0};
+  struct owned o = {0};
+  char text[256];
+  lfx_provider_start_ok(fx);
+  lfx_launch_sh(fx, "exe-a", "echo from a", &a);
+  lfx_launch_sh(fx, "exe-b", "true", &b);
+  lfx_launch_sh(fx, "exe-c", "echo ready; " LFX_LOOP, &c);
+  lfx_wait_exited(fx, &a);
+  lfx_wait_exited(fx, &b);
+  lfx_wait_log(fx, &c, "ready");
+
+  assert_int_equal(lfx_prov->release(fx->state, &a, &err), 0);
+  assert_int_equal(lfx_prov->release(fx->state, &a, &err), 0); /* idempotent */
+  struct mn_worker_ref unknown = {.identifier = "exe-unknown"};
+  assert_int_equal(lfx_prov->release(fx->state, &unknown, &err), 0);
+
+  assert_int_equal(lfx_prov->list_owned(fx->state, owned_cb, &o, &err), 0);
+  assert_int_equal(o.n, 2);
+  assert_int_equal(owned_phase(&o, "exe-b"), MN_WORKER_PHASE_EXITED);
+  assert_int_equal(owned_phase(&o, "exe-c"), MN_WORKER_PHASE_RUNNING);
+  assert_int_equal(owned_phase(&o, "exe-a"), -1);
+
+  /* after release: the log stays readable, inspect keeps the outcome */
+  lfx_log_text(fx, &a, text, sizeof text);
+  assert_string_equal(text, "from a\n");
+  assert_int_equal(lfx_inspect1(fx, &a).phase, MN_WORKER_PHASE_EXITED);
+
+  /* batch inspect, with an unknown and an impossible id */
+  struct mn_worker_ref refs[4] = {a, c, {.identifier = "exe-unknown"}, {.identifier = "../x"}};
+  struct mn_worker_state states[4];
+  assert_int_equal(lfx_prov->inspect_many(fx->state, refs, 4, states, &err), 0);
+  assert_int_equal(states[0].phase, MN_WORKER_PHASE_EXITED);
+  assert_int_equal(states[1].phase, MN_WORKER_PHASE_RUNNING);
+  assert_int_equal(states[2].phase, MN_WORKER_PHASE_MISSING);
+  assert_int_equal(states[3].phase, MN_WORKER_PHASE_MISSING);
+
+  /* another cluster owns none of these */
+  lfx_provider_stop(fx);
+  lfx_host_reset(fx, "cluster-b");
+  lfx_provider_start_ok(fx);
+  memset(&o, 0, sizeof o);
+  assert_int_equal(lfx_prov->list_owned(fx->state, owned_cb, &o, &err), 0);
+  assert_int_equal(o.n, 0);
+  assert_int_equal(lfx_prov->terminate(fx->state, &c, 0, &err), 0);
+  assert_int_equal(lfx_wait_exited(fx, &c).exit_code, 128 + SIGKILL);
+  assert_int_equal(lfx_prov->release(fx->state, &c, &err), 0);
+}
+
+static void test_memory_limit(void **tstate) {
+  struct lfx *fx = *tstate;
+  struct mn_worker_ref small, big;
+  char text[4096];
+  lfx_provider_start_ok(fx);
+  const char *how = mn_fake_host_find_log(&fx->fh, "limits:");
+  assert_non_null(how);
+  int cgroup = strstr(how, "memory.max") != NULL;
+  int rlimit = strstr(how, "RLIMIT_DATA") != NULL;
+  assert_true(cgroup != rlimit); /* exactly one mechanism holds memory */
+  print_message("memory limit mechanism tested: %s\n  (provider said: %s)\n",
+                cgroup ? "cgroup v2 memory.max" : "RLIMIT_DATA per process", how);
+
+  /* 256 MiB of data with a 64 MiB limit, then with 4 GiB */
+  const char *cmd[] = {"perl", "-e", "$x = 'x' x (256*1024*1024); print \"allocated\\n\""};
+  lfx_launch_env(fx, "exe-mem-small", cmd, 3, 0.0625, NULL, 0, &small);
+  lfx_launch_env(fx, "exe-mem-big", cmd, 3, 4, NULL, 0, &big);
+  struct mn_worker_state st = lfx_wait_exited(fx, &small);
+  lfx_log_text(fx, &small, text, sizeof text);
+  assert_int_not_equal(st.exit_code, 0);
+  assert_null(strstr(text, "allocated"));
+  if (cgroup)
+    assert_int_equal(st.exit_code, 128 + SIGKILL); /* the OOM killer */
+  st = lfx_wait_exited(fx, &big);
+  lfx_log_text(fx, &big, text, sizeof text);
+  assert_int_equal(st.exit_code, 0);
+  assert_string_equal(text, "allocated\n");
+}
+
+static void expect_init_error(struct lfx *fx, const char *key, const char *value,
+                              const char *needle) {
+  struct mn_provider_error err;
+  lfx_host_reset(fx, "cluster-a");
+  mn_fake_host_set(&fx->fh, key, value);
+  assert_int_equal(lfx_provider_start(fx, &err), MN_PROVIDER_E_INVALID);
+  assert_null(fx->state);
+  assert_int_equal(err.code, MN_PROVIDER_E_INVALID);
+  if (!strstr(err.msg, needle))
+    fail_msg("init error \"%s\" does not name \"%s\"", err.msg, needle);
+}
+
+static void test_bad_config(void **tstate) {
+  struct lfx *fx = *tstate;
+  expect_init_error(fx, "bogus", "1", "bogus");
+  expect_init_error(fx, "bin_dir", "/nonexistent/dir", "bin_dir");
+  expect_init_error(fx, "worker", "", "worker");
+  expect_init_error(fx, "cgroup_parent", "relative/path", "cgroup_parent");
+  expect_init_error(fx, "cgroup_parent", "/not/a/cgroup/mount", "cgroup_parent");
+}
+
+static void test_launch_errors(void **tstate) {
+  struct lfx *fx = *tstate;
+  struct mn_worker_ref ref;
+  struct mn_provider_error err = {0};
+  char script[PATH_MAX + 32];
+  mn_fake_host_set(&fx->fh, "worker", "no-such-multinode-worker");
+  lfx_provider_start_ok(fx);
+  assert_int_equal(mn_fake_host_count_logs(&fx->fh, "no-such-multinode-worker"), 1); /* warned */
+
+  const char *cmd[] = {"true"};
+  struct mn_launch_spec spec = {
+      .function_name = "f", .execution_id = "exe-x", .command = cmd, .n_command = 1};
+  assert_int_equal(lfx_prov->launch(fx->state, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
+  assert_non_null(strstr(err.msg, "not found"));
+  assert_int_equal(lfx_inspect1(fx, &(struct mn_worker_ref){.identifier = "exe-x"}).phase,
+                   MN_WORKER_PHASE_MISSING);
+
+  struct mn_function_desc fn = {.function_name = "f", .command = cmd, .n_command = 1};
+  struct mn_prepared prepared;
+  assert_int_equal(lfx_prov->prepare(fx->state, &fn, &prepared, &err), MN_PROVIDER_E_INVALID);
+  assert_non_null(strstr(err.msg, "no-such-multinode-worker"));
+  lfx_provider_stop(fx);
+
+  /* a worker the kernel cannot execute: the handshake reports exec's error
+   * (valgrind cannot survive a failed execve in the child, so not there) */
+  if (RUNNING_ON_VALGRIND) {
+    print_message("exec failure report not checked: running under valgrind\n");
+    return;
+  }
+  snprintf(script, sizeof script, "%s/broken-worker", fx->bin_dir);
+  lfx_write_file(script, "#!/nonexistent/interpreter\n", 0755);
+  lfx_host_reset(fx, "cluster-a");
+  mn_fake_host_set(&fx->fh, "worker", script);
+  lfx_provider_start_ok(fx);
+  assert_int_equal(lfx_prov->launch(fx->state, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
+  assert_non_null(strstr(err.msg, "cannot start worker"));
+  assert_int_equal(lfx_inspect1(fx, &(struct mn_worker_ref){.identifier = "exe-x"}).phase,
+                   MN_WORKER_PHASE_MISSING); /* no record left: a later launch may retry */
+  lfx_provider_stop(fx);
+
+  lfx_host_reset(fx, "cluster-a");
+  lfx_provider_start_ok(fx);
+  fn.n_command = 0;
+  assert_int_equal(lfx_prov->prepare(fx->state, &fn, &prepared, &err), MN_PROVIDER_E_INVALID);
+  fn.n_command = 1;
+  assert_int_equal(lfx_prov->prepare(fx->state, &fn, &prepared, &err), 0);
+  assert_string_equal(prepared.details_json, "");
+  spec.execution_id = "../escape";
+  assert_int_equal(lfx_prov->launch(fx->state, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
+  spec.execution_id = "exe-x";
+  spec.n_command = 0;
+  assert_int_equal(lfx_prov->launch(fx->state, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
+}
+
+int main(void) {
+  if (lfx_load() != 0)
+    return 1;
+  signal(SIGPIPE, SIG_IGN);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_restart_finds_running_worker, lfx_setup, lfx_teardown),
+      cmocka_unit_test_setup_teardown(test_worker_gone_while_down, lfx_setup, lfx_teardown),
+      cmocka_unit_test_setup_teardown(test_pending_kill_survives_restart, lfx_setup, lfx_teardown),
+      cmocka_unit_test_setup_teardown(test_list_owned_and_release, lfx_setup, lfx_teardown),
+      cmocka_unit_test_setup_teardown(test_memory_limit, lfx_setup, lfx_teardown),
+      cmocka_unit_test_setup_teardown(test_bad_config, lfx_setup, lfx_teardown),
+      cmocka_unit_test_setup_teardown(test_launch_errors, lfx_setup, lfx_teardown),
+  };
+  int failed = cmocka_run_group_tests_name("local provider: state", tests, NULL, NULL);
+  lfx_unload();
+  return failed;
+}

@@ -1,0 +1,243 @@
+/* Spawning the command and the poll() loop over its pipes and our signals. */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "signals.h"
+
+extern char **environ;
+
+#define CHUNK 65536
+#define DRAIN_MAX (4 * 1024 * 1024) /* after the exit: what the pipes can still hold */
+
+/* The state of one run, shared by the loop's helpers. */
+struct run_state {
+  pid_t pid;
+  int exited;
+  int in_fd, out_fd, err_fd; /* our ends; -1 once closed */
+  const char *input;
+  size_t input_len, written;
+  int failed; /* -errno of the worker's own failure */
+  int stderr_broken; /* our stderr failed: the tail is still kept */
+  struct mn_run_result *r;
+};
+
+void mn_run_result_init(struct mn_run_result *r) {
+  r->spawn_errno = 0;
+  r->status = 0;
+  r->term_signals = 0;
+  mn_output_init(&r->out);
+  mn_tail_init(&r->err_tail);
+}
+
+void mn_run_result_release(struct mn_run_result *r) { mn_output_release(&r->out); }
+
+static void close_fd(int *fd) {
+  if (*fd >= 0)
+    close(*fd);
+  *fd = -1;
+}
+
+static int cloexec_pipe(int p[2]) {
+  if (pipe(p) < 0)
+    return -errno;
+  if (fcntl(p[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(p[1], F_SETFD, FD_CLOEXEC) < 0)
+    return -errno;
+  return 0;
+}
+
+static int set_nonblock(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+/* Our stderr: the command's lines go through whole; a failing stderr is
+ * given up on (the tail is still kept). */
+static void pass_through(struct run_state *s, const char *p, size_t n) {
+  while (n > 0 && !s->stderr_broken) {
+    ssize_t w = write(STDERR_FILENO, p, n);
+    if (w > 0) {
+      p += w;
+      n -= (size_t)w;
+    } else if (w < 0 && errno == EAGAIN) {
+      struct pollfd pf = {.fd = STDERR_FILENO, .events = POLLOUT};
+      poll(&pf, 1, 1000);
+    } else if (!(w < 0 && errno == EINTR)) {
+      s->stderr_broken = 1;
+    }
+  }
+}
+
+/* One read from the command's stdout or stderr; closes it at EOF. */
+static ssize_t read_pipe(struct run_state *s, int *fd) {
+  char buf[CHUNK];
+  ssize_t n = read(*fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return -1;
+  if (n <= 0) {
+    close_fd(fd);
+    return 0;
+  }
+  if (fd == &s->out_fd) {
+    if (mn_output_append(&s->r->out, buf, (size_t)n) < 0)
+      s->failed = -ENOMEM;
+  } else {
+    pass_through(s, buf, (size_t)n);
+    mn_tail_append(&s->r->err_tail, buf, (size_t)n);
+  }
+  return n;
+}
+
+static void write_input(struct run_state *s) {
+  size_t left = s->input_len - s->written;
+  ssize_t n = write(s->in_fd, s->input + s->written, left < CHUNK ? left : CHUNK);
+  if (n > 0)
+    s->written += (size_t)n;
+  else if (n < 0 && errno != EAGAIN && errno != EINTR)
+    close_fd(&s->in_fd); /* EPIPE: the command does not read its input */
+  if (s->written == s->input_len)
+    close_fd(&s->in_fd);
+}
+
+static const char *signal_name(int signo) {
+  return signo == SIGTERM ? "SIGTERM" : signo == SIGINT ? "SIGINT" : "a signal";
+}
+
+static void handle_signals(struct run_state *s) {
+  int signo;
+  while ((signo = mn_signals_next()) != 0) {
+    if (signo == SIGCHLD) {
+      if (!s->exited && waitpid(s->pid, &s->r->status, WNOHANG) == s->pid)
+        s->exited = 1;
+    } else if (!s->exited) {
+      mn_worker__log("forwarding %s to the command (process group %d)", signal_name(signo),
+                     (int)s->pid);
+      if (kill(-s->pid, signo) < 0 && errno != ESRCH)
+        mn_worker__log("cannot forward %s: %s", signal_name(signo), strerror(errno));
+      s->r->term_signals |= 1u << signo;
+    }
+  }
+}
+
+/* Polls our signals and the three pipes until the command has exited. */
+static void loop(struct run_state *s) {
+  while (!s->exited) {
+    struct pollfd p[4];
+    int n = 0, i_in = -1, i_out = -1, i_err = -1;
+    p[n++] = (struct pollfd){.fd = mn_signals_fd(), .events = POLLIN};
+    if (s->in_fd >= 0)
+      i_in = n, p[n++] = (struct pollfd){.fd = s->in_fd, .events = POLLOUT};
+    if (s->out_fd >= 0)
+      i_out = n, p[n++] = (struct pollfd){.fd = s->out_fd, .events = POLLIN};
+    if (s->err_fd >= 0)
+      i_err = n, p[n++] = (struct pollfd){.fd = s->err_fd, .events = POLLIN};
+    if (poll(p, (nfds_t)n, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      s->failed = -errno;
+      return;
+    }
+    if (p[0].revents)
+      handle_signals(s);
+    if (i_in >= 0 && p[i_in].revents)
+      write_input(s);
+    if (i_out >= 0 && p[i_out].revents)
+      read_pipe(s, &s->out_fd);
+    if (i_err >= 0 && p[i_err].revents)
+      read_pipe(s, &s->err_fd);
+  }
+}
+
+/* After the exit, what the command wrote is in the pipes: read it all, but
+ * not forever (a process it left behind may hold them open and write on). */
+static void drain(struct run_state *s, int *fd) {
+  size_t total = 0;
+  ssize_t n;
+  while (*fd >= 0 && total < DRAIN_MAX && (n = read_pipe(s, fd)) > 0)
+    total += (size_t)n;
+  close_fd(fd);
+}
+
+static int spawn(char *const argv[], int in_r, int out_w, int err_w, pid_t *pid) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  sigset_t none, defaults;
+  int rc, fa_ready = 0, attr_ready = 0;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE); /* ignored here; the command gets the default */
+  sigaddset(&defaults, SIGTERM);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGCHLD);
+  if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+    goto done;
+  fa_ready = 1;
+  if ((rc = posix_spawnattr_init(&attr)) != 0)
+    goto done;
+  attr_ready = 1;
+  if ((rc = posix_spawn_file_actions_adddup2(&fa, in_r, STDIN_FILENO)) != 0 ||
+      (rc = posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO)) != 0 ||
+      (rc = posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO)) != 0 ||
+      (rc = posix_spawnattr_setpgroup(&attr, 0)) != 0 ||
+      (rc = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
+      (rc = posix_spawnattr_setsigdefault(&attr, &defaults)) != 0 ||
+      (rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                                POSIX_SPAWN_SETSIGDEF)) != 0)
+    goto done;
+  /* the command runs in its own process group, so a forwarded signal
+   * reaches everything it started */
+  rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
+done:
+  if (attr_ready)
+    posix_spawnattr_destroy(&attr);
+  if (fa_ready)
+    posix_spawn_file_actions_destroy(&fa);
+  return rc;
+}
+
+int mn_run(char *const argv[], const char *input, size_t input_len, struct mn_run_result *r) {
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+  struct run_state s = {.pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1, .input = input,
+                        .input_len = input_len, .r = r};
+  int rc;
+  if ((rc = cloexec_pipe(in)) < 0 || (rc = cloexec_pipe(out)) < 0 ||
+      (rc = cloexec_pipe(err)) < 0)
+    goto done;
+  r->spawn_errno = spawn(argv, in[0], out[1], err[1], &s.pid);
+  if (r->spawn_errno != 0)
+    goto done;
+  close_fd(&in[0]);
+  close_fd(&out[1]);
+  close_fd(&err[1]);
+  s.in_fd = in[1], s.out_fd = out[0], s.err_fd = err[0];
+  in[1] = out[0] = err[0] = -1;
+  if ((rc = set_nonblock(s.in_fd)) < 0 || (rc = set_nonblock(s.out_fd)) < 0 ||
+      (rc = set_nonblock(s.err_fd)) < 0)
+    s.failed = rc;
+  else if (input_len == 0)
+    close_fd(&s.in_fd);
+  if (!s.failed)
+    loop(&s);
+  if (!s.exited) { /* the worker failed: do not leave the command behind */
+    kill(-s.pid, SIGKILL);
+    while (waitpid(s.pid, &r->status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  close_fd(&s.in_fd);
+  drain(&s, &s.out_fd);
+  drain(&s, &s.err_fd);
+  rc = s.failed;
+done:
+  close_fd(&in[0]), close_fd(&in[1]);
+  close_fd(&out[0]), close_fd(&out[1]);
+  close_fd(&err[0]), close_fd(&err[1]);
+  return rc;
+}

@@ -1,0 +1,30 @@
+/* Runs the function's command: its own process group, the input written to
+ * its standard input, its standard output kept (output.h), its standard
+ * error passed through to ours and its tail kept (tail.h), termination
+ * signals forwarded to its process group. One poll() loop, no threads. */
+#ifndef MN_WORKER_RUN_H
+#define MN_WORKER_RUN_H
+
+#include <stddef.h>
+
+#include "output.h"
+#include "tail.h"
+
+struct mn_run_result {
+  int spawn_errno;       /* non-zero: the command could not be started */
+  int status;            /* its waitpid() status */
+  unsigned term_signals; /* bit (1u << signo) for each signal forwarded */
+  struct mn_output out;
+  struct mn_tail err_tail;
+};
+
+void mn_run_result_init(struct mn_run_result *r);
+void mn_run_result_release(struct mn_run_result *r);
+
+/* Runs argv (argv[0] looked up in PATH; our environment passed through)
+ * until it ends. Returns 0 when the command ran (whatever its status) or
+ * could not be started (r->spawn_errno), -errno when the worker itself
+ * failed (pipes, poll, memory). mn_signals_install() must have run. */
+int mn_run(char *const argv[], const char *input, size_t input_len, struct mn_run_result *r);
+
+#endif
