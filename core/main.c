@@ -15,6 +15,8 @@
 #include "config/config.h"
 #include "config/config_schema.h"
 #include "plugin/host.h"
+#include "scheduler/scheduler.h"
+#include "store/sched_snapshot.h"
 #include "store/embedded_pg.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -42,13 +44,17 @@ struct daemon {
   struct mn_store *store;
   struct mn_plugins *plugins;
   struct mn_api *api;
+  struct mn_scheduler *scheduler;
+  char *cluster_id;
 };
 
 static void daemon_stop(struct daemon *d) {
+  mn_scheduler_stop(d->scheduler); /* waits for its provider calls */
   mn_api_stop(d->api);
   mn_plugins_free(d->plugins);
   mn_store_free(d->store);
   mn_pg_embedded_stop(d->pg);
+  free(d->cluster_id);
   mn_config_release(&d->cfg);
 }
 
@@ -68,10 +74,13 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
   if (rc)
     return rc;
 
+  if ((rc = mn_store_cluster_id(d->store, &d->cluster_id)) != 0)
+    return mn_fail(err, rc, "cannot read the cluster id: %s", mn_strerror(rc));
   struct mn_plugin_env penv = {
       .public_url = d->cfg.server.public_url,
       .api_key = d->cfg.server.api_key,
       .data_dir = d->cfg.data_dir,
+      .cluster_id = d->cluster_id,
   };
   rc = mn_plugins_load(&d->cfg, &penv, &d->plugins, err);
   if (rc)
@@ -88,6 +97,18 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
   rc = mn_api_start(&aopt, d->store, &d->api, err);
   if (rc)
     return rc;
+  if (d->cfg.scheduler.enabled) {
+    struct mn_scheduler_options sched = {
+        .termination_grace_seconds = d->cfg.scheduler.termination_grace_seconds,
+        .provision_timeout_seconds = d->cfg.scheduler.provision_timeout_seconds,
+        .retention_seconds = d->cfg.scheduler.retention_seconds,
+        .inspect_interval_ms = d->cfg.scheduler.inspect_interval_ms,
+    };
+    if ((rc = mn_scheduler_start(&sched, d->store, d->plugins, &d->scheduler, err)) != 0)
+      return rc;
+  } else {
+    mn_log_info("main", "scheduler disabled (scheduler.enabled: false): serving the API only");
+  }
   mn_log_info("main", "listening on http://%s:%d (public url %s)", d->cfg.server.listen_host,
               mn_api_port(d->api), d->cfg.server.public_url);
   return 0;

@@ -9,6 +9,7 @@
 #ifndef MN_CONFIG_CONFIG_H
 #define MN_CONFIG_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,8 @@ struct mn_config {
     int64_t termination_grace_seconds; /* default 120 */
     int64_t provision_timeout_seconds; /* default 300 */
     int64_t retention_seconds;         /* terminated rows kept; default 7d */
+    bool enabled;                      /* default true; false: API only */
+    int inspect_interval_ms;           /* status poll; default 1000 */
   } scheduler;
   struct {
     char *default_provider; /* providers.default; default "local"; always names

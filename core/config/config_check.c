@@ -92,6 +92,17 @@ static void set_value(struct mn_cfg_checker *c, const struct mn_cfg_key *k, cons
     *FIELD(cfg, k->offset, int) = (int)v;
     return;
   }
+  case MN_CFG_T_BOOL: {
+    if (strcmp(text, "true") == 0 || strcmp(text, "yes") == 0 || strcmp(text, "on") == 0) {
+      *FIELD(cfg, k->offset, bool) = true;
+    } else if (strcmp(text, "false") == 0 || strcmp(text, "no") == 0 ||
+               strcmp(text, "off") == 0) {
+      *FIELD(cfg, k->offset, bool) = false;
+    } else {
+      mn_cfg_report_add(rep, at, path, "expected true or false");
+    }
+    return;
+  }
   case MN_CFG_T_DURATION: {
     int64_t secs;
     if (mn_duration_parse(text, &secs)) {
@@ -201,7 +212,8 @@ static void check_key(struct mn_cfg_checker *c, const struct mn_cfg_key *k,
       static const char *const expected[] = {
           [MN_CFG_T_STRING] = "a string", [MN_CFG_T_URL] = "a URL",
           [MN_CFG_T_INT] = "an integer", [MN_CFG_T_DURATION] = "a duration",
-          [MN_CFG_T_LISTEN] = "host:port", [MN_CFG_T_LOG_LEVEL] = "a log level"};
+          [MN_CFG_T_LISTEN] = "host:port", [MN_CFG_T_LOG_LEVEL] = "a log level",
+          [MN_CFG_T_BOOL] = "true or false"};
       mn_cfg_report_add(&c->report, node, NULL, "expected %s", expected[k->type]);
       return;
     }

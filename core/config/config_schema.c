@@ -51,6 +51,14 @@ static const struct mn_cfg_key scheduler_keys[] = {
     {.name = "retention", .type = MN_CFG_T_DURATION, .def = "7d",
      .offset = OFF(scheduler.retention_seconds), .min = 0, .max = 3650LL * 86400,
      .description = "How long terminated invocations are kept; 0 keeps them forever."},
+    {.name = "enabled", .type = MN_CFG_T_BOOL, .def = "true",
+     .offset = OFF(scheduler.enabled),
+     .description = "Whether this daemon competes to be the scheduler; false serves the API "
+                    "only."},
+    {.name = "inspect_interval_ms", .type = MN_CFG_T_INT, .def = "1000",
+     .offset = OFF(scheduler.inspect_interval_ms), .min = 10, .max = 600000,
+     .description = "How often running workers' status is polled from providers that do not "
+                    "report exits by themselves."},
     {0},
 };
 
@@ -81,6 +89,7 @@ const char *mn_cfg_type_name(enum mn_cfg_type type) {
   case MN_CFG_T_LISTEN: return "host:port";
   case MN_CFG_T_LOG_LEVEL: return "log level";
   case MN_CFG_T_PROVIDERS: return "mapping";
+  case MN_CFG_T_BOOL: return "boolean";
   }
   return "?";
 }

@@ -2,6 +2,7 @@
 #ifndef MN_PLUGIN_HANDLE_H
 #define MN_PLUGIN_HANDLE_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "config/yaml_tree.h"
@@ -18,6 +19,7 @@ struct mn_provider_handle {
   struct mn_host host; /* handed to init; host_private points back here */
   const struct mn_cfg_node *config;
   struct mn_cfg_node empty_section; /* stands in when the section is absent */
+  struct mn_plugins *owner;
 };
 
 struct mn_plugins {
@@ -28,6 +30,9 @@ struct mn_plugins {
   char *api_key;
   char *data_dir;
   char *cluster_id;
+  pthread_mutex_t waker_mu; /* guards waker, waker_ctx */
+  void (*waker)(void *ctx);
+  void *waker_ctx;
 };
 
 /* host_table.c: fills the services part of h->host. */

@@ -226,6 +226,8 @@ int mn_plugins_load(const struct mn_config *cfg, const struct mn_plugin_env *env
   struct mn_plugins *ps = calloc(1, sizeof *ps);
   int rc = 0;
   *out = NULL;
+  if (ps)
+    pthread_mutex_init(&ps->waker_mu, NULL);
   if (!ps || !(ps->items = calloc(cfg->providers.n_items + 1, sizeof *ps->items)) ||
       !(ps->default_name = dup_or(cfg->providers.default_provider, "local")) ||
       !(ps->public_url = dup_or(env->public_url, "")) ||
@@ -248,6 +250,7 @@ int mn_plugins_load(const struct mn_config *cfg, const struct mn_plugin_env *env
       goto done;
     }
     ps->items[ps->n_items++] = h;
+    h->owner = ps;
     if (!sec->node) {
       size_t n = strlen(sec->name) + sizeof "providers.";
       if (!(h->empty_section.path = malloc(n))) {
@@ -279,7 +282,15 @@ void mn_plugins_free(struct mn_plugins *ps) {
   free(ps->api_key);
   free(ps->data_dir);
   free(ps->cluster_id);
+  pthread_mutex_destroy(&ps->waker_mu);
   free(ps);
+}
+
+void mn_plugins_set_waker(struct mn_plugins *ps, void (*waker)(void *ctx), void *ctx) {
+  pthread_mutex_lock(&ps->waker_mu);
+  ps->waker = waker;
+  ps->waker_ctx = ctx;
+  pthread_mutex_unlock(&ps->waker_mu);
 }
 
 struct mn_provider_handle *mn_plugins_find(struct mn_plugins *ps, const char *name) {

@@ -44,6 +44,9 @@ struct mn_provider_handle;
  * provider and the path. */
 int mn_plugins_load(const struct mn_config *cfg, const struct mn_plugin_env *env,
                     struct mn_plugins **out, struct mn_error *err);
+/* Routes the providers' host->wake() to waker(ctx) (NULL: ignored). Set it
+ * before providers can have workers to report, clear it before ctx goes. */
+void mn_plugins_set_waker(struct mn_plugins *plugins, void (*waker)(void *ctx), void *ctx);
 /* Shuts every provider down (in reverse order) and unloads it. NULL-safe. */
 void mn_plugins_free(struct mn_plugins *plugins);
 

@@ -33,6 +33,17 @@ __attribute__((format(printf, 3, 4))) static int host_error(struct mn_provider_e
   return code;
 }
 
+static void host_wake(const struct mn_host *host) {
+  const struct mn_provider_handle *h = host->host_private;
+  struct mn_plugins *ps = h->owner;
+  if (!ps)
+    return;
+  pthread_mutex_lock(&ps->waker_mu);
+  if (ps->waker)
+    ps->waker(ps->waker_ctx);
+  pthread_mutex_unlock(&ps->waker_mu);
+}
+
 void mn_host_table_init(struct mn_provider_handle *h) {
   struct mn_host *t = &h->host;
   t->abi_version = MN_PROVIDER_ABI_VERSION;
@@ -49,4 +60,5 @@ void mn_host_table_init(struct mn_provider_handle *h) {
   t->config_strings = mn_host_config_strings;
   t->config_check_keys = mn_host_config_check_keys;
   t->config_error = mn_host_config_error;
+  t->wake = host_wake;
 }

@@ -342,6 +342,13 @@ struct mn_host {
   int (*config_error)(const struct mn_cfg_node *config, const char *key,
                       struct mn_provider_error *err, const char *fmt, ...)
       __attribute__((format(printf, 4, 5)));
+
+  /* Tells the daemon that the state of some worker changed (it exited), so
+   * it inspects at once instead of at its next status poll. Callable from
+   * any thread, at any time between init and shutdown; cheap. Providers
+   * that learn about exits by events (a reaped child, a watch) call it;
+   * others never need to. */
+  void (*wake)(const struct mn_host *host);
 };
 
 /* ---------------------------------------------------------------------- */

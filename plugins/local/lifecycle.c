@@ -4,6 +4,7 @@
 #include "local.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,6 +44,10 @@ static void finalize_locked(struct mn_local *l, struct mn_local_record *rec,
                (long)rec->pid, rec->reason);
   if (w)
     mn_local_watch_remove_locked(l, w);
+  /* tell the daemon now rather than at its next status poll */
+  if (l->host->struct_size >= offsetof(struct mn_host, wake) + sizeof l->host->wake &&
+      l->host->wake)
+    l->host->wake(l->host);
 }
 
 /* Starts watching the process of a RUNNING record that nothing watches

@@ -29,6 +29,9 @@ server:
   listen: 127.0.0.1:$port
   api_key: $MN_KEY
 data_dir: $work/data
+# the test writes executions itself: no scheduler may act on them
+scheduler:
+  enabled: false
 YAML
 url=http://127.0.0.1:$port
 daemon_pid=

@@ -1,0 +1,76 @@
+/* Internal to core/scheduler: the scheduler's state, shared by its decision
+ * loop (scheduler.c), its passes (pass.c) and its provider jobs (jobs.c). */
+#ifndef MN_SCHEDULER_INTERNAL_H
+#define MN_SCHEDULER_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "plugin/host.h"
+#include "scheduler/pool.h"
+#include "scheduler/scheduler.h"
+#include "scheduler/tracker.h"
+#include "store/model.h"
+#include "store/store.h"
+
+struct mn_scheduler {
+  struct mn_scheduler_options opt;
+  struct mn_store *store;
+  struct mn_plugins *plugins;
+  struct mn_pool *pool;
+  pthread_t thread;
+  bool thread_started;
+  int wake_fd;           /* eventfd: jobs, providers and stop wake the loop */
+  atomic_bool stopping;
+  atomic_bool active;    /* holds the lock */
+  atomic_bool inspect_now; /* a provider reported a change */
+  PGconn *lock_conn;     /* holds the advisory lock and LISTENs */
+  pthread_mutex_t mu;    /* guards tracker and inspect_busy */
+  struct mn_tracker *tracker;
+  int64_t next_inspect;
+  int64_t next_prune;
+  bool reconciled;       /* strays cleaned since becoming active */
+};
+
+/* pass.c: one decision pass at `now`; *next_wake gets the time the next
+ * pass is due at the latest. */
+void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake);
+/* pass.c: after becoming active, terminates and releases every worker a
+ * provider still holds for an execution that has ended or does not exist. */
+void mn_sched_reconcile(struct mn_scheduler *s);
+
+/* jobs.c: the provider calls, run on the pool. Each copies what it needs;
+ * the tracker entry `key` is in flight until the job ends. */
+struct mn_exec_ref {
+  char *project, *version, *function, *invocation_id, *execution_id;
+};
+int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref);
+int mn_sched_submit_prepare(struct mn_scheduler *s, const struct mn_function *fn,
+                            const char *key);
+int mn_sched_submit_terminate(struct mn_scheduler *s, const struct mn_exec_ref *ref,
+                              const json_t *worker_details, int grace_seconds);
+/* One batch of RUNNING executions of provider `h` to inspect. */
+struct mn_inspect_batch;
+struct mn_inspect_batch *mn_inspect_batch_new(struct mn_provider_handle *h);
+int mn_inspect_batch_add(struct mn_inspect_batch *b, const struct mn_exec_ref *ref,
+                         const json_t *worker_details);
+size_t mn_inspect_batch_size(const struct mn_inspect_batch *b);
+int mn_sched_submit_inspect(struct mn_scheduler *s, struct mn_inspect_batch *b);
+void mn_inspect_batch_free(struct mn_inspect_batch *b);
+
+/* Tracker access under s->mu. begin: true when no call is in flight and no
+ * backoff holds it (then it is marked in flight); end: clears in flight and
+ * records the result (message NULL: success). */
+bool mn_sched_track_begin(struct mn_scheduler *s, const char *key, int64_t now,
+                          int64_t *not_before);
+void mn_sched_track_end(struct mn_scheduler *s, const char *key, const char *failure);
+void mn_sched_wake_loop(struct mn_scheduler *s);
+
+void mn_exec_ref_release(struct mn_exec_ref *r);
+int mn_exec_ref_copy(struct mn_exec_ref *dst, const char *project, const char *version,
+                     const char *function, const char *invocation_id,
+                     const char *execution_id);
+
+#endif

@@ -1,0 +1,446 @@
+/* The scheduler's provider calls. Each runs on the pool, never on the
+ * decision thread, records its result with a guarded update, ends its
+ * tracker entry and wakes the decision loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/launch_spec.h"
+#include "scheduler/internal.h"
+#include "store/sched_snapshot.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+void mn_exec_ref_release(struct mn_exec_ref *r) {
+  free(r->project);
+  free(r->version);
+  free(r->function);
+  free(r->invocation_id);
+  free(r->execution_id);
+  memset(r, 0, sizeof *r);
+}
+
+int mn_exec_ref_copy(struct mn_exec_ref *dst, const char *project, const char *version,
+                     const char *function, const char *invocation_id,
+                     const char *execution_id) {
+  memset(dst, 0, sizeof *dst);
+  dst->project = strdup(project);
+  dst->version = strdup(version);
+  dst->function = strdup(function);
+  dst->invocation_id = strdup(invocation_id);
+  dst->execution_id = strdup(execution_id ? execution_id : "");
+  if (!dst->project || !dst->version || !dst->function || !dst->invocation_id ||
+      !dst->execution_id) {
+    mn_exec_ref_release(dst);
+    return MN_ENOMEM;
+  }
+  return 0;
+}
+
+static struct mn_function_key fkey(const struct mn_exec_ref *r) {
+  return (struct mn_function_key){r->project, r->version, r->function};
+}
+
+/* TRANSIENT and CAPACITY wait and try again; everything else fails the
+ * attempt that needed the call. */
+static bool retryable(int code) {
+  return code == MN_PROVIDER_E_TRANSIENT || code == MN_PROVIDER_E_CAPACITY;
+}
+
+/* ---- launch ------------------------------------------------------------ */
+
+struct launch_job {
+  struct mn_scheduler *s;
+  struct mn_exec_ref ref;
+};
+
+static void end_unlaunched(struct mn_scheduler *s, const struct mn_exec_ref *r,
+                           const char *reason) {
+  struct mn_function_key fk = fkey(r);
+  bool applied = false;
+  int rc = mn_store_sched_end_unlaunched(s->store, &fk, r->invocation_id, r->execution_id,
+                                         MN_WORKER_PROVISIONING, false, reason, mn_now_us(),
+                                         &applied);
+  if (rc)
+    mn_log_warn("scheduler", "execution %s: cannot record failed launch: %s", r->execution_id,
+                mn_strerror(rc));
+  else if (applied)
+    mn_log_info("scheduler", "execution %s: launch failed: %s", r->execution_id, reason);
+}
+
+/* Prepares fn when it is not READY. 0: ready; 1: the attempt failed (already
+ * recorded); -1: retry later (failure text in why). */
+static int ensure_prepared(struct mn_scheduler *s, struct mn_provider_handle *h,
+                           struct mn_function *fn, const struct mn_exec_ref *r, char *why,
+                           size_t why_size) {
+  if (fn->function_status == MN_FUNCTION_READY)
+    return 0;
+  struct mn_function_desc_buf d = {0};
+  struct mn_error e = {0};
+  struct mn_provider_error perr = {0};
+  struct mn_prepared prepared;
+  struct mn_function_key fk = {fn->project_name, fn->version_id, fn->function_name};
+  if (mn_function_desc_build(&d, fn, &e) != 0) {
+    end_unlaunched(s, r, e.msg);
+    return 1;
+  }
+  int rc = mn_provider_prepare(h, &d.desc, &prepared, &perr);
+  mn_function_desc_buf_release(&d);
+  if (rc == 0) {
+    json_t *details = prepared.details_json[0] ? json_loads(prepared.details_json, 0, NULL) : NULL;
+    mn_store_set_function_ready(s->store, &fk, details, NULL);
+    json_decref(fn->prepared_function_details);
+    fn->prepared_function_details = details; /* the launch spec carries it */
+    fn->function_status = MN_FUNCTION_READY;
+    return 0;
+  }
+  if (retryable(rc)) {
+    snprintf(why, why_size, "preparation: %s", perr.msg);
+    return -1;
+  }
+  mn_store_set_function_preparation_error(s->store, &fk, perr.msg);
+  end_unlaunched(s, r, perr.msg);
+  return 1;
+}
+
+static void launch_run(void *arg) {
+  struct launch_job *j = arg;
+  struct mn_scheduler *s = j->s;
+  struct mn_exec_ref *r = &j->ref;
+  struct mn_function_key fk = fkey(r);
+  struct mn_invocation inv = {0};
+  struct mn_launch_buf buf = {0};
+  struct mn_error e = {0};
+  char failure[512] = "";
+
+  int rc = mn_store_get_execution(s->store, &fk, r->invocation_id, r->execution_id, &inv);
+  if (rc) {
+    if (rc == MN_EUNAVAILABLE || rc == MN_EINTERNAL)
+      snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
+    goto out;
+  }
+  if (inv.n_executions != 1 || inv.executions[0].worker_status != MN_WORKER_PROVISIONING)
+    goto out; /* ended or launched meanwhile */
+
+  struct mn_provider_handle *h = mn_plugins_find(s->plugins, inv.function.provider);
+  if (!h) {
+    char reason[256];
+    snprintf(reason, sizeof reason, "provider \"%s\" is not configured",
+             inv.function.provider ? inv.function.provider : "(default)");
+    end_unlaunched(s, r, reason);
+    goto out;
+  }
+  int prep = ensure_prepared(s, h, &inv.function, r, failure, sizeof failure);
+  if (prep != 0)
+    goto out;
+
+  if (mn_launch_spec_build(&buf, h, &inv, r->execution_id, &e) != 0) {
+    end_unlaunched(s, r, e.msg);
+    goto out;
+  }
+  struct mn_worker_ref wref;
+  struct mn_provider_error perr = {0};
+  rc = mn_provider_launch(h, &buf.spec, &wref, &perr);
+  if (rc != 0) {
+    if (retryable(rc))
+      snprintf(failure, sizeof failure, "launch: %s", perr.msg);
+    else
+      end_unlaunched(s, r, perr.msg);
+    goto out;
+  }
+  json_t *details = mn_worker_details_new(mn_provider_name(h), &wref);
+  bool applied = false;
+  rc = mn_store_transition_execution(s->store, &fk, r->invocation_id, r->execution_id,
+                                     MN_WORKER_PROVISIONING, MN_WORKER_RUNNING, details, NULL,
+                                     mn_now_us(), &applied);
+  json_decref(details);
+  if (rc == 0 && !applied) {
+    /* it ended while we launched (cancelled, provisioning timeout): the
+     * worker would be refused at /start anyway; do not leave it behind */
+    mn_provider_terminate(h, &wref, 0, &perr);
+    mn_provider_release(h, &wref, &perr);
+  } else if (rc != 0) {
+    /* unknown: the next pass launches again, which finds this worker */
+    snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
+  }
+out:
+  mn_launch_buf_release(&buf);
+  mn_invocation_release(&inv);
+  mn_sched_track_end(s, r->execution_id, failure[0] ? failure : NULL);
+  mn_exec_ref_release(r);
+  free(j);
+  mn_sched_wake_loop(s);
+}
+
+int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref) {
+  struct launch_job *j = calloc(1, sizeof *j);
+  if (!j || mn_exec_ref_copy(&j->ref, ref->project, ref->version, ref->function,
+                             ref->invocation_id, ref->execution_id) != 0) {
+    free(j);
+    return MN_ENOMEM;
+  }
+  j->s = s;
+  int rc = mn_pool_submit(s->pool, launch_run, j);
+  if (rc) {
+    mn_exec_ref_release(&j->ref);
+    free(j);
+  }
+  return rc;
+}
+
+/* ---- prepare ------------------------------------------------------------ */
+
+struct prepare_job {
+  struct mn_scheduler *s;
+  char *key;
+  struct mn_exec_ref ref; /* function path; no invocation */
+};
+
+static void prepare_run(void *arg) {
+  struct prepare_job *j = arg;
+  struct mn_scheduler *s = j->s;
+  struct mn_function_key fk = fkey(&j->ref);
+  struct mn_version v = {0};
+  char failure[512] = "";
+  int rc = mn_store_get_version(s->store, fk.project_name, fk.version_ref, &v);
+  if (rc) {
+    if (rc == MN_EUNAVAILABLE || rc == MN_EINTERNAL)
+      snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
+    goto out;
+  }
+  struct mn_function *fn = NULL;
+  for (size_t i = 0; i < v.n_functions; i++)
+    if (strcmp(v.functions[i].function_name, fk.function_name) == 0)
+      fn = &v.functions[i];
+  if (!fn || fn->function_status == MN_FUNCTION_READY)
+    goto out;
+  struct mn_provider_handle *h = mn_plugins_find(s->plugins, fn->provider);
+  if (!h) {
+    char reason[256];
+    snprintf(reason, sizeof reason, "provider \"%s\" is not configured",
+             fn->provider ? fn->provider : "(default)");
+    mn_store_set_function_preparation_error(s->store, &fk, reason);
+    goto out;
+  }
+  struct mn_function_desc_buf d = {0};
+  struct mn_error e = {0};
+  if (mn_function_desc_build(&d, fn, &e) != 0) {
+    mn_store_set_function_preparation_error(s->store, &fk, e.msg);
+    goto out;
+  }
+  struct mn_prepared prepared;
+  struct mn_provider_error perr = {0};
+  rc = mn_provider_prepare(h, &d.desc, &prepared, &perr);
+  mn_function_desc_buf_release(&d);
+  if (rc == 0) {
+    json_t *details = prepared.details_json[0] ? json_loads(prepared.details_json, 0, NULL) : NULL;
+    mn_store_set_function_ready(s->store, &fk, details, NULL);
+    json_decref(details);
+  } else if (retryable(rc)) {
+    snprintf(failure, sizeof failure, "%s", perr.msg);
+  } else {
+    mn_log_warn("scheduler", "function %s/%s/%s: preparation failed: %s", fk.project_name,
+                fk.version_ref, fk.function_name, perr.msg);
+    mn_store_set_function_preparation_error(s->store, &fk, perr.msg);
+  }
+out:
+  mn_version_release(&v);
+  mn_sched_track_end(s, j->key, failure[0] ? failure : NULL);
+  mn_exec_ref_release(&j->ref);
+  free(j->key);
+  free(j);
+  mn_sched_wake_loop(s);
+}
+
+int mn_sched_submit_prepare(struct mn_scheduler *s, const struct mn_function *fn,
+                            const char *key) {
+  struct prepare_job *j = calloc(1, sizeof *j);
+  if (!j || !(j->key = strdup(key)) ||
+      mn_exec_ref_copy(&j->ref, fn->project_name, fn->version_id, fn->function_name, "",
+                       NULL) != 0) {
+    if (j)
+      free(j->key);
+    free(j);
+    return MN_ENOMEM;
+  }
+  j->s = s;
+  int rc = mn_pool_submit(s->pool, prepare_run, j);
+  if (rc) {
+    mn_exec_ref_release(&j->ref);
+    free(j->key);
+    free(j);
+  }
+  return rc;
+}
+
+/* ---- terminate ---------------------------------------------------------- */
+
+struct terminate_job {
+  struct mn_scheduler *s;
+  struct mn_exec_ref ref;
+  json_t *details;
+  int grace;
+};
+
+static void terminate_run(void *arg) {
+  struct terminate_job *j = arg;
+  struct mn_scheduler *s = j->s;
+  char failure[512] = "";
+  const char *type = NULL;
+  struct mn_worker_ref wref;
+  struct mn_provider_handle *h = NULL;
+  if (mn_worker_details_parse(j->details, &type, &wref) == 0)
+    h = mn_plugins_find(s->plugins, type);
+  if (h) {
+    struct mn_provider_error perr = {0};
+    int rc = mn_provider_terminate(h, &wref, j->grace, &perr);
+    if (rc != 0 && rc != MN_PROVIDER_E_NOT_FOUND) {
+      snprintf(failure, sizeof failure, "terminate: %s", perr.msg);
+      mn_log_warn("scheduler", "execution %s: %s", j->ref.execution_id, failure);
+    }
+  } else {
+    mn_log_warn("scheduler", "execution %s: no provider for its worker; cannot terminate it",
+                j->ref.execution_id);
+  }
+  pthread_mutex_lock(&s->mu);
+  struct mn_track *t = mn_tracker_peek(s->tracker, j->ref.execution_id);
+  if (t && !failure[0])
+    t->terminate_sent = true;
+  pthread_mutex_unlock(&s->mu);
+  mn_sched_track_end(s, j->ref.execution_id, failure[0] ? failure : NULL);
+  json_decref(j->details);
+  mn_exec_ref_release(&j->ref);
+  free(j);
+  mn_sched_wake_loop(s);
+}
+
+int mn_sched_submit_terminate(struct mn_scheduler *s, const struct mn_exec_ref *ref,
+                              const json_t *worker_details, int grace_seconds) {
+  struct terminate_job *j = calloc(1, sizeof *j);
+  if (!j || mn_exec_ref_copy(&j->ref, ref->project, ref->version, ref->function,
+                             ref->invocation_id, ref->execution_id) != 0) {
+    free(j);
+    return MN_ENOMEM;
+  }
+  j->s = s;
+  j->details = json_deep_copy(worker_details);
+  j->grace = grace_seconds;
+  int rc = mn_pool_submit(s->pool, terminate_run, j);
+  if (rc) {
+    json_decref(j->details);
+    mn_exec_ref_release(&j->ref);
+    free(j);
+  }
+  return rc;
+}
+
+/* ---- inspect ------------------------------------------------------------ */
+
+struct mn_inspect_batch {
+  struct mn_scheduler *s;
+  struct mn_provider_handle *h;
+  struct mn_exec_ref *refs;
+  struct mn_worker_ref *wrefs;
+  size_t n, cap;
+  char key[160];
+};
+
+struct mn_inspect_batch *mn_inspect_batch_new(struct mn_provider_handle *h) {
+  struct mn_inspect_batch *b = calloc(1, sizeof *b);
+  if (b) {
+    b->h = h;
+    snprintf(b->key, sizeof b->key, "inspect:%s", mn_provider_name(h));
+  }
+  return b;
+}
+
+int mn_inspect_batch_add(struct mn_inspect_batch *b, const struct mn_exec_ref *ref,
+                         const json_t *worker_details) {
+  const char *type;
+  struct mn_worker_ref wref;
+  if (mn_worker_details_parse(worker_details, &type, &wref) != 0)
+    return MN_EINVAL;
+  if (b->n == b->cap) {
+    size_t cap = b->cap ? 2 * b->cap : 16;
+    struct mn_exec_ref *r = realloc(b->refs, cap * sizeof *r);
+    if (!r)
+      return MN_ENOMEM;
+    b->refs = r;
+    struct mn_worker_ref *w = realloc(b->wrefs, cap * sizeof *w);
+    if (!w)
+      return MN_ENOMEM;
+    b->wrefs = w;
+    b->cap = cap;
+  }
+  if (mn_exec_ref_copy(&b->refs[b->n], ref->project, ref->version, ref->function,
+                       ref->invocation_id, ref->execution_id) != 0)
+    return MN_ENOMEM;
+  b->wrefs[b->n++] = wref;
+  return 0;
+}
+
+size_t mn_inspect_batch_size(const struct mn_inspect_batch *b) { return b->n; }
+
+void mn_inspect_batch_free(struct mn_inspect_batch *b) {
+  if (!b)
+    return;
+  for (size_t i = 0; i < b->n; i++)
+    mn_exec_ref_release(&b->refs[i]);
+  free(b->refs);
+  free(b->wrefs);
+  free(b);
+}
+
+static void describe_end(const struct mn_worker_state *st, char *out, size_t size) {
+  if (st->phase == MN_WORKER_PHASE_MISSING)
+    snprintf(out, size, "the worker disappeared%s%s", st->reason[0] ? ": " : "", st->reason);
+  else if (st->exit_code >= 0)
+    snprintf(out, size, "the worker exited with code %d%s%s", st->exit_code,
+             st->reason[0] ? ": " : "", st->reason);
+  else
+    snprintf(out, size, "the worker ended%s%s", st->reason[0] ? ": " : "", st->reason);
+}
+
+static void inspect_run(void *arg) {
+  struct mn_inspect_batch *b = arg;
+  struct mn_scheduler *s = b->s;
+  char failure[512] = "";
+  struct mn_worker_state *states = calloc(b->n ? b->n : 1, sizeof *states);
+  struct mn_provider_error perr = {0};
+  if (!states) {
+    snprintf(failure, sizeof failure, "out of memory");
+    goto out;
+  }
+  int rc = mn_provider_inspect_many(b->h, b->wrefs, b->n, states, &perr);
+  if (rc != 0) {
+    snprintf(failure, sizeof failure, "inspect: %s", perr.msg);
+    mn_log_warn("scheduler", "provider %s: %s", mn_provider_name(b->h), failure);
+    goto out;
+  }
+  for (size_t i = 0; i < b->n; i++) {
+    if (states[i].phase != MN_WORKER_PHASE_EXITED && states[i].phase != MN_WORKER_PHASE_MISSING)
+      continue;
+    char reason[512];
+    describe_end(&states[i], reason, sizeof reason);
+    struct mn_function_key fk = fkey(&b->refs[i]);
+    bool applied = false;
+    rc = mn_store_sched_worker_ended(s->store, &fk, b->refs[i].invocation_id,
+                                     b->refs[i].execution_id, reason, mn_now_us(), &applied);
+    if (rc == 0 && applied) {
+      mn_log_debug("scheduler", "execution %s: %s", b->refs[i].execution_id, reason);
+      if (mn_provider_release(b->h, &b->wrefs[i], &perr) != 0)
+        mn_log_warn("scheduler", "execution %s: release failed: %s", b->refs[i].execution_id,
+                    perr.msg);
+    }
+  }
+out:
+  free(states);
+  mn_sched_track_end(s, b->key, failure[0] ? failure : NULL);
+  mn_inspect_batch_free(b);
+  mn_sched_wake_loop(s);
+}
+
+int mn_sched_submit_inspect(struct mn_scheduler *s, struct mn_inspect_batch *b) {
+  b->s = s;
+  return mn_pool_submit(s->pool, inspect_run, b);
+}

@@ -1,0 +1,463 @@
+/* One decision pass: read a snapshot of every RUNNING invocation, decide
+ * with the pure rules of classify.c, write the decisions (each a guarded
+ * update of its own), and hand provider calls to the pool. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler/classify.h"
+#include "scheduler/internal.h"
+#include "store/sched_snapshot.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#define IDLE_WAKE_US (30 * MN_US_PER_S) /* a missed NOTIFY costs at most this */
+#define PRUNE_EVERY_US (60 * MN_US_PER_S)
+
+static void at_most(int64_t *next, int64_t t) {
+  if (t < *next)
+    *next = t;
+}
+
+static int inv_cmp(const struct mn_invocation *a, const char *p, const char *v, const char *f,
+                   const char *id) {
+  int c = strcmp(a->function.project_name, p);
+  if (!c)
+    c = strcmp(a->function.version_id, v);
+  if (!c)
+    c = strcmp(a->function.function_name, f);
+  if (!c)
+    c = strcmp(a->invocation_id, id);
+  return c;
+}
+
+/* The snapshot is ordered by key: binary search for the parent. */
+static int find_invocation(const struct mn_sched_snapshot *snap, const char *p, const char *v,
+                           const char *f, const char *id) {
+  size_t lo = 0, hi = snap->n_invs;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = inv_cmp(&snap->invs[mid].inv, p, v, f, id);
+    if (c == 0)
+      return (int)mid;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return -1;
+}
+
+static void fn_key(const struct mn_function *f, char *out, size_t size) {
+  snprintf(out, size, "fn:%s\x1f%s\x1f%s", f->project_name, f->version_id, f->function_name);
+}
+
+static struct mn_exec_ref exec_ref(const struct mn_invocation *inv, const struct mn_execution *e) {
+  return (struct mn_exec_ref){inv->function.project_name, inv->function.version_id,
+                              inv->function.function_name, inv->invocation_id,
+                              e ? e->execution_id : NULL};
+}
+
+static struct mn_function_key inv_fk(const struct mn_invocation *inv) {
+  return (struct mn_function_key){inv->function.project_name, inv->function.version_id,
+                                  inv->function.function_name};
+}
+
+bool mn_sched_track_begin(struct mn_scheduler *s, const char *key, int64_t now,
+                          int64_t *not_before) {
+  bool ok = false;
+  pthread_mutex_lock(&s->mu);
+  struct mn_track *t = mn_tracker_get(s->tracker, key);
+  if (t && !t->in_flight) {
+    if (t->not_before > now) {
+      if (not_before)
+        *not_before = t->not_before;
+    } else {
+      t->in_flight = true;
+      ok = true;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  return ok;
+}
+
+void mn_sched_track_end(struct mn_scheduler *s, const char *key, const char *failure) {
+  pthread_mutex_lock(&s->mu);
+  struct mn_track *t = mn_tracker_peek(s->tracker, key);
+  if (t) {
+    t->in_flight = false;
+    if (failure)
+      mn_track_failed(t, mn_now_us(), failure);
+    else
+      mn_track_succeeded(t);
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* Reads (and marks seen) a tracker entry's fields under the lock. */
+static struct mn_track track_read(struct mn_scheduler *s, const char *key) {
+  struct mn_track copy = {0};
+  pthread_mutex_lock(&s->mu);
+  struct mn_track *t = mn_tracker_get(s->tracker, key);
+  if (t)
+    copy = *t;
+  pthread_mutex_unlock(&s->mu);
+  return copy;
+}
+
+struct pass {
+  struct mn_scheduler *s;
+  int64_t now;
+  int64_t next;
+  struct mn_sched_snapshot snap;
+  bool *cancelled; /* per invocation: has (or just got) a cancellation request */
+  bool *ended;     /* per invocation: terminated in this pass */
+};
+
+static bool timed_out(const struct pass *p, size_t i) {
+  const struct mn_snap_invocation *si = &p->snap.invs[i];
+  if (si->fn < 0)
+    return false;
+  return mn_sched_timed_out(si->inv.creation_time,
+                            p->snap.functions[si->fn].execution_spec.timeout_seconds, p->now);
+}
+
+/* Steps 3a and 3b: cascade cancellations, then classify and write. */
+static void decide_invocations(struct pass *p) {
+  struct mn_scheduler *s = p->s;
+  size_t n = p->snap.n_invs, nf = p->snap.n_functions;
+  struct mn_sched_inv *invs = calloc(n ? n : 1, sizeof *invs);
+  struct mn_sched_exec **execs = calloc(n ? n : 1, sizeof *execs);
+  struct mn_sched_fn *fns = calloc(nf ? nf : 1, sizeof *fns);
+  int *in_use = calloc(nf ? nf : 1, sizeof *in_use);
+  bool *cancel = calloc(n ? n : 1, sizeof *cancel);
+  enum mn_sched_action *actions = calloc(n ? n : 1, sizeof *actions);
+  if (!invs || !execs || !fns || !in_use || !cancel || !actions) {
+    mn_log_error("scheduler", "out of memory in a pass");
+    goto out;
+  }
+  for (size_t f = 0; f < nf; f++) {
+    const struct mn_function *fn = &p->snap.functions[f];
+    fns[f] = (struct mn_sched_fn){.ready = fn->function_status == MN_FUNCTION_READY,
+                                  .preparation_failed = fn->preparation_error != NULL,
+                                  .max_retries = fn->execution_spec.max_retries,
+                                  .timeout_seconds = fn->execution_spec.timeout_seconds,
+                                  .max_concurrency = fn->resource_spec.max_concurrency};
+  }
+  for (size_t i = 0; i < n; i++) {
+    const struct mn_snap_invocation *si = &p->snap.invs[i];
+    const struct mn_invocation *inv = &si->inv;
+    struct mn_sched_inv *v = &invs[i];
+    *v = (struct mn_sched_inv){.invocation_id = inv->invocation_id,
+                               .creation_time = inv->creation_time,
+                               .cancellation_request_time = inv->cancellation_request_time,
+                               .project_deleting = si->project_deleting,
+                               .fn = si->fn,
+                               .parent = -1};
+    if (inv->has_parent) {
+      v->parent = find_invocation(&p->snap, inv->function.project_name, inv->function.version_id,
+                                  inv->parent.function_name, inv->parent.invocation_id);
+      if (v->parent < 0) {
+        v->parent_cancelled = inv->parent.cancellation_request_time != MN_TIME_NULL;
+        v->parent_ended = inv->parent.invocation_status == MN_INVOCATION_TERMINATED;
+      }
+    }
+    execs[i] = calloc(inv->n_executions ? inv->n_executions : 1, sizeof **execs);
+    if (!execs[i])
+      goto out;
+    bool live = false;
+    for (size_t k = 0; k < inv->n_executions; k++) {
+      const struct mn_execution *e = &inv->executions[k];
+      execs[i][k] = (struct mn_sched_exec){e->worker_status, e->outcome,
+                                           e->termination_signal_time};
+      live |= e->worker_status != MN_WORKER_TERMINATED;
+    }
+    v->execs = execs[i];
+    v->n_execs = inv->n_executions;
+    if (live && si->fn >= 0)
+      in_use[si->fn]++;
+  }
+
+  mn_sched_propagate_cancellation(invs, n, cancel);
+  for (size_t i = 0; i < n; i++) {
+    struct mn_invocation *inv = &p->snap.invs[i].inv;
+    if (cancel[i]) {
+      struct mn_function_key fk = inv_fk(inv);
+      bool applied = false;
+      if (mn_store_sched_cancel(s->store, &fk, inv->invocation_id, p->now, &applied) == 0 &&
+          applied)
+        mn_log_info("scheduler", "invocation %s: cancelled (cascade)", inv->invocation_id);
+      inv->cancellation_request_time = p->now;
+      invs[i].cancellation_request_time = p->now;
+    }
+    p->cancelled[i] = inv->cancellation_request_time != MN_TIME_NULL;
+  }
+
+  mn_sched_classify(invs, n, NULL, fns, nf, in_use, p->now, actions);
+  for (size_t i = 0; i < n; i++) {
+    struct mn_invocation *inv = &p->snap.invs[i].inv;
+    struct mn_function_key fk = inv_fk(inv);
+    if (actions[i] == MN_SCHED_TERMINATE) {
+      int rc = mn_store_terminate_invocation(s->store, &fk, inv->invocation_id, p->now, NULL);
+      if (rc == 0)
+        mn_log_debug("scheduler", "invocation %s: terminated", inv->invocation_id);
+      p->ended[i] = rc == 0 || rc == MN_EINVOCATION_TERMINATED;
+    } else if (actions[i] == MN_SCHED_CREATE_EXECUTION) {
+      struct mn_execution e = {0};
+      if (mn_store_create_execution(s->store, &fk, inv->invocation_id, p->now, &e) != 0)
+        continue;
+      /* keep it in the snapshot: the execution step launches it now */
+      struct mn_execution *grown =
+          realloc(inv->executions, (inv->n_executions + 1) * sizeof *grown);
+      if (!grown) {
+        mn_execution_release(&e);
+        continue;
+      }
+      inv->executions = grown;
+      inv->executions[inv->n_executions++] = e;
+    } else if (actions[i] == MN_SCHED_QUEUED || actions[i] == MN_SCHED_LEAVE) {
+      /* its deadline still needs a wake-up */
+      const struct mn_snap_invocation *si = &p->snap.invs[i];
+      if (si->fn >= 0 && !timed_out(p, i))
+        at_most(&p->next, mn_sched_deadline(inv->creation_time,
+                                             p->snap.functions[si->fn].execution_spec.timeout_seconds));
+    }
+  }
+out:
+  for (size_t i = 0; execs && i < n; i++)
+    free(execs[i]);
+  free(execs);
+  free(invs);
+  free(fns);
+  free(in_use);
+  free(cancel);
+  free(actions);
+}
+
+/* Functions waiting for their first preparation. */
+static void prepare_functions(struct pass *p) {
+  for (size_t f = 0; f < p->snap.n_functions; f++) {
+    const struct mn_function *fn = &p->snap.functions[f];
+    if (fn->function_status == MN_FUNCTION_READY || fn->preparation_error)
+      continue;
+    char key[1024];
+    fn_key(fn, key, sizeof key);
+    int64_t nb = 0;
+    if (!mn_sched_track_begin(p->s, key, p->now, &nb)) {
+      if (nb)
+        at_most(&p->next, nb);
+      continue;
+    }
+    if (mn_sched_submit_prepare(p->s, fn, key) != 0)
+      mn_sched_track_end(p->s, key, "the provider-call queue is full");
+  }
+}
+
+static void launch(struct pass *p, const struct mn_invocation *inv, const struct mn_execution *e) {
+  int64_t nb = 0;
+  if (!mn_sched_track_begin(p->s, e->execution_id, p->now, &nb)) {
+    if (nb)
+      at_most(&p->next, nb);
+    return;
+  }
+  struct mn_exec_ref r = exec_ref(inv, e);
+  if (mn_sched_submit_launch(p->s, &r) != 0)
+    mn_sched_track_end(p->s, e->execution_id, "the provider-call queue is full");
+}
+
+static void end_unlaunched(struct pass *p, const struct mn_invocation *inv,
+                           const struct mn_execution *e, bool signalled, const char *reason) {
+  struct mn_function_key fk = inv_fk(inv);
+  bool applied = false;
+  mn_store_sched_end_unlaunched(p->s->store, &fk, inv->invocation_id, e->execution_id,
+                                e->worker_status, signalled, reason, p->now, &applied);
+  if (applied)
+    mn_log_info("scheduler", "execution %s: ended before it had a worker%s%s", e->execution_id,
+                reason ? ": " : "", reason ? reason : "");
+}
+
+static void provisioning(struct pass *p, size_t i, const struct mn_execution *e) {
+  struct mn_invocation *inv = &p->snap.invs[i].inv;
+  struct mn_track t = track_read(p->s, e->execution_id);
+  if (t.in_flight)
+    return;
+  bool stop = p->cancelled[i] || timed_out(p, i);
+  int64_t limit = e->last_update_time + p->s->opt.provision_timeout_seconds * MN_US_PER_S;
+  if (stop) {
+    /* a worker a crashed launch may have started is refused at /start */
+    end_unlaunched(p, inv, e, true, NULL);
+  } else if (p->now >= limit) {
+    char reason[512];
+    snprintf(reason, sizeof reason, "the worker was not provisioned within %lld s%s%s",
+             (long long)p->s->opt.provision_timeout_seconds, t.last_error[0] ? ": " : "",
+             t.last_error);
+    end_unlaunched(p, inv, e, false, reason);
+  } else {
+    at_most(&p->next, limit);
+    launch(p, inv, e);
+  }
+}
+
+/* Steps 4a-4c for the executions of one RUNNING invocation. */
+static void advance_executions(struct pass *p, size_t i, struct mn_inspect_batch ***batches) {
+  struct mn_scheduler *s = p->s;
+  struct mn_invocation *inv = &p->snap.invs[i].inv;
+  for (size_t k = 0; k < inv->n_executions; k++) {
+    struct mn_execution *e = &inv->executions[k];
+    struct mn_function_key fk = inv_fk(inv);
+    switch (e->worker_status) {
+    case MN_WORKER_PENDING: {
+      if (p->cancelled[i] || timed_out(p, i)) {
+        end_unlaunched(p, inv, e, true, NULL);
+        break;
+      }
+      bool applied = false;
+      if (mn_store_transition_execution(s->store, &fk, inv->invocation_id, e->execution_id,
+                                        MN_WORKER_PENDING, MN_WORKER_PROVISIONING, NULL, NULL,
+                                        p->now, &applied) == 0 &&
+          applied) {
+        e->worker_status = MN_WORKER_PROVISIONING;
+        e->last_update_time = p->now;
+        launch(p, inv, e);
+        at_most(&p->next, p->now + s->opt.provision_timeout_seconds * MN_US_PER_S);
+      }
+      break;
+    }
+    case MN_WORKER_PROVISIONING:
+      provisioning(p, i, e);
+      break;
+    case MN_WORKER_RUNNING: {
+      struct mn_exec_ref r = exec_ref(inv, e);
+      const struct mn_snap_invocation *si = &p->snap.invs[i];
+      int timeout = si->fn >= 0 ? p->snap.functions[si->fn].execution_spec.timeout_seconds : 0;
+      struct mn_sched_exec se = {e->worker_status, e->outcome, e->termination_signal_time};
+      if (mn_sched_needs_signal(&se, p->cancelled[i], inv->creation_time, timeout, p->now)) {
+        bool applied = false;
+        if (mn_store_signal_execution(s->store, &fk, inv->invocation_id, e->execution_id,
+                                      p->now, &applied) == 0 &&
+            applied) {
+          e->termination_signal_time = p->now;
+          mn_log_info("scheduler", "execution %s: termination signal (%s)", e->execution_id,
+                      p->cancelled[i] ? "cancelled" : "timed out");
+        }
+      } else if (e->termination_signal_time == MN_TIME_NULL && !p->cancelled[i]) {
+        at_most(&p->next, mn_sched_deadline(inv->creation_time, timeout));
+      }
+      if (e->termination_signal_time != MN_TIME_NULL) {
+        /* sent once per worker by this scheduler (again after a restart:
+         * terminating an exiting worker is harmless) */
+        struct mn_track t = track_read(s, e->execution_id);
+        int64_t nb = 0;
+        if (!t.terminate_sent && mn_sched_track_begin(s, e->execution_id, p->now, &nb)) {
+          if (mn_sched_submit_terminate(s, &r, e->worker_details,
+                                        (int)s->opt.termination_grace_seconds) != 0)
+            mn_sched_track_end(s, e->execution_id, "the provider-call queue is full");
+        } else if (nb) {
+          at_most(&p->next, nb);
+        }
+      }
+      const char *type = NULL;
+      struct mn_worker_ref wref;
+      if (mn_worker_details_parse(e->worker_details, &type, &wref) != 0)
+        break;
+      struct mn_provider_handle *h = mn_plugins_find(s->plugins, type);
+      if (!h)
+        break;
+      size_t hi = 0;
+      while (mn_plugins_at(s->plugins, hi) != h)
+        hi++;
+      if (!(*batches)[hi])
+        (*batches)[hi] = mn_inspect_batch_new(h);
+      if ((*batches)[hi])
+        mn_inspect_batch_add((*batches)[hi], &r, e->worker_details);
+      break;
+    }
+    case MN_WORKER_TERMINATED:
+      break;
+    }
+  }
+}
+
+static void inspect_workers(struct pass *p, struct mn_inspect_batch **batches, size_t nb) {
+  struct mn_scheduler *s = p->s;
+  bool due = p->now >= s->next_inspect || atomic_exchange(&s->inspect_now, false);
+  bool any = false;
+  for (size_t i = 0; i < nb; i++) {
+    if (!batches[i])
+      continue;
+    any = true;
+    int64_t not_before = 0;
+    if (due && mn_inspect_batch_size(batches[i]) > 0) {
+      /* the key is the batch's; take it from a fresh one to begin */
+      char key[160];
+      snprintf(key, sizeof key, "inspect:%s", mn_provider_name(mn_plugins_at(s->plugins, i)));
+      if (mn_sched_track_begin(s, key, p->now, &not_before)) {
+        if (mn_sched_submit_inspect(s, batches[i]) == 0) {
+          batches[i] = NULL;
+        } else {
+          mn_sched_track_end(s, key, "the provider-call queue is full");
+        }
+      } else if (not_before) {
+        at_most(&p->next, not_before);
+      }
+    }
+    mn_inspect_batch_free(batches[i]);
+    batches[i] = NULL;
+  }
+  if (due)
+    s->next_inspect = p->now + s->opt.inspect_interval_ms * 1000;
+  if (any)
+    at_most(&p->next, s->next_inspect);
+}
+
+void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
+  struct pass p = {.s = s, .now = now, .next = now + IDLE_WAKE_US};
+  int n_deleted = 0;
+  if (mn_store_sched_delete_projects(s->store, &n_deleted) == 0 && n_deleted > 0)
+    mn_log_info("scheduler", "deleted %d project(s) marked for deletion", n_deleted);
+
+  int rc = mn_store_sched_snapshot(s->store, &p.snap);
+  if (rc) {
+    mn_log_warn("scheduler", "cannot read the state: %s", mn_strerror(rc));
+    *next_wake = now + MN_US_PER_S; /* the store is back soon, or we lost the lock */
+    return;
+  }
+  size_t n_providers = mn_plugins_count(s->plugins);
+  struct mn_inspect_batch **batches = calloc(n_providers ? n_providers : 1, sizeof *batches);
+  p.cancelled = calloc(p.snap.n_invs ? p.snap.n_invs : 1, sizeof *p.cancelled);
+  p.ended = calloc(p.snap.n_invs ? p.snap.n_invs : 1, sizeof *p.ended);
+  if (!batches || !p.cancelled || !p.ended) {
+    mn_log_error("scheduler", "out of memory in a pass");
+    p.next = now + MN_US_PER_S;
+    goto out;
+  }
+  pthread_mutex_lock(&s->mu);
+  mn_tracker_new_pass(s->tracker);
+  pthread_mutex_unlock(&s->mu);
+
+  decide_invocations(&p);
+  prepare_functions(&p);
+  for (size_t i = 0; i < p.snap.n_invs; i++)
+    if (!p.ended[i])
+      advance_executions(&p, i, &batches);
+  inspect_workers(&p, batches, n_providers);
+
+  if (s->opt.retention_seconds > 0 && now >= s->next_prune) {
+    int pruned = 0;
+    mn_store_prune_invocations(s->store, now - s->opt.retention_seconds * MN_US_PER_S, 1000,
+                               &pruned);
+    if (pruned > 0)
+      mn_log_info("scheduler", "pruned %d terminated invocation(s) past retention", pruned);
+    s->next_prune = now + (pruned >= 1000 ? MN_US_PER_S : PRUNE_EVERY_US);
+  }
+  if (s->opt.retention_seconds > 0)
+    at_most(&p.next, s->next_prune);
+out:
+  for (size_t i = 0; batches && i < n_providers; i++)
+    mn_inspect_batch_free(batches[i]);
+  free(batches);
+  free(p.cancelled);
+  free(p.ended);
+  mn_sched_snapshot_release(&p.snap);
+  *next_wake = p.next;
+}

@@ -1,0 +1,65 @@
+/* What the scheduler reads and writes in bulk: a snapshot of every RUNNING
+ * invocation (with its executions, parent and project state) and the
+ * functions they belong to, plus the few guarded updates that only the
+ * scheduler makes. Inputs and outputs are left out of the snapshot (they
+ * can be 250 kB each and no decision needs them). */
+#ifndef MN_STORE_SCHED_SNAPSHOT_H
+#define MN_STORE_SCHED_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/model.h"
+#include "store/store.h"
+
+struct mn_snap_invocation {
+  struct mn_invocation inv; /* function key in inv.function; input/outputs NULL */
+  bool project_deleting;
+  int fn; /* index into mn_sched_snapshot.functions, -1 when not found */
+};
+
+struct mn_sched_snapshot {
+  struct mn_snap_invocation *invs; /* ordered by key */
+  size_t n_invs;
+  struct mn_function *functions;   /* ordered by key */
+  size_t n_functions;
+};
+
+int mn_store_sched_snapshot(struct mn_store *s, struct mn_sched_snapshot *out);
+void mn_sched_snapshot_release(struct mn_sched_snapshot *snap);
+
+/* Deletes every project marked for deletion that has no RUNNING invocation
+ * (cascading to everything under it). *n_deleted may be NULL. */
+int mn_store_sched_delete_projects(struct mn_store *s, int *n_deleted);
+
+/* Sets cancellation_request_time = now on a RUNNING invocation that has
+ * none yet (the cascade; a user's own request is never overwritten). */
+int mn_store_sched_cancel(struct mn_store *s, const struct mn_function_key *fk,
+                          const char *invocation_id, int64_t now, bool *applied);
+
+/* RUNNING -> TERMINATED of an execution whose worker ended: when it has no
+ * outcome and no error_message yet, `reason` becomes its error_message. */
+int mn_store_sched_worker_ended(struct mn_store *s, const struct mn_function_key *fk,
+                                const char *invocation_id, const char *execution_id,
+                                const char *reason, int64_t now, bool *applied);
+
+/* An execution that never got a worker (PENDING or PROVISIONING) ends
+ * TERMINATED: with the termination signal recorded when it was cancelled or
+ * timed out before it started (signalled = true), else with `reason` as its
+ * error_message (a failed preparation or launch). */
+int mn_store_sched_end_unlaunched(struct mn_store *s, const struct mn_function_key *fk,
+                                  const char *invocation_id, const char *execution_id,
+                                  enum mn_worker_status from, bool signalled,
+                                  const char *reason, int64_t now, bool *applied);
+
+/* The worker_status of the execution with this id (ids are unique across
+ * the database), or MN_EEXECUTION_NOT_FOUND. */
+int mn_store_sched_execution_status(struct mn_store *s, const char *execution_id,
+                                    enum mn_worker_status *out);
+
+/* A stable id of this database, created on first use: providers label their
+ * workers with it. *out is a heap string. */
+int mn_store_cluster_id(struct mn_store *s, char **out);
+
+#endif
