@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # API throughput benchmark (not a test). Starts multinoded with its embedded
-# Postgres, creates one invocation, then drives the API with wrk (32
+# Postgres and no scheduler (an API-only daemon), creates one invocation, then drives the API with wrk (32
 # connections, 2 threads) and prints requests/s and p99 latency against the
 # targets: GET .../invocations/{id} >= 5000 req/s with p99 <= 10 ms, and
 # POST .../invocations >= 1500 req/s.
@@ -19,6 +19,8 @@ server: { listen: 127.0.0.1:$port, api_key: $key, threads: 4 }
 store: { postgres: { pool_size: 8 } }
 data_dir: $work/data
 log_level: warn
+# the API alone: no scheduler competes for the machine's two cores
+scheduler: { enabled: false }
 YAML
 "$build/bin/multinoded" --config "$work/multinode.yaml" 2>"$work/daemon.log" &
 pid=$!

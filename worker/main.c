@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -193,6 +194,36 @@ static int finish(struct worker *w, const struct mn_report *o) {
   return -1;
 }
 
+/* Whether the invocation has been cancelled or has timed out (asked again
+ * now: the command may have failed because its children were cancelled
+ * with it, before its own termination signal arrived). */
+static bool invocation_ending(struct worker *w) {
+  struct mn_client_error err;
+  json_t *exe = NULL;
+  bool ending = false;
+  if (api(w, API_GET, NULL, &exe, &err) == 0) {
+    json_t *spec = json_object_get(exe, "execution_spec");
+    long long created = 0, timeout = 0;
+    mn_client_json_int(exe, "invocation_creation_time", &created);
+    mn_client_json_int(spec, "timeout_seconds", &timeout);
+    ending = !json_is_null(json_object_get(exe, "cancellation_request_time")) ||
+             (created > 0 && timeout > 0 && (long long)time(NULL) > created + timeout);
+  }
+  json_decref(exe);
+  return ending;
+}
+
+/* A failure caused by the invocation ending is reported as ABORTED (whose
+ * error_message must be absent; stderr stays in the log). */
+static void abort_instead(struct mn_report *o) {
+  mn_worker__log("the command failed while its invocation was being cancelled or timed out: "
+                 "reporting ABORTED (its error: %.200s)",
+                 o->error_message ? o->error_message : "");
+  mn_report_release(o);
+  o->outcome = "ABORTED";
+  o->final_output = NULL;
+}
+
 static int work(struct worker *w, char **argv) {
   struct mn_client_error err;
   struct mn_run_result r;
@@ -221,6 +252,8 @@ static int work(struct worker *w, char **argv) {
     mn_worker__log("error: out of memory");
     goto done;
   }
+  if (strcmp(o.outcome, "FAILED") == 0 && r.spawn_errno == 0 && invocation_ending(w))
+    abort_instead(&o);
   if (finish(w, &o) == 0)
     status = EXIT_REPORTED;
 done:

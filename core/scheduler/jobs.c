@@ -8,6 +8,7 @@
 #include "plugin/launch_spec.h"
 #include "scheduler/internal.h"
 #include "store/sched_snapshot.h"
+#include "store/sched_writes.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -417,22 +418,47 @@ static void inspect_run(void *arg) {
     mn_log_warn("scheduler", "provider %s: %s", mn_provider_name(b->h), failure);
     goto out;
   }
+  /* every worker that ended, recorded in one statement */
+  struct mn_sched_key *keys = calloc(b->n, sizeof *keys);
+  char (*reasons)[512] = calloc(b->n, sizeof *reasons);
+  const char **reason_ptrs = calloc(b->n, sizeof *reason_ptrs);
+  size_t *which = calloc(b->n, sizeof *which);
+  bool *applied = calloc(b->n, sizeof *applied);
+  size_t k = 0;
+  if (!keys || !reasons || !reason_ptrs || !which || !applied) {
+    snprintf(failure, sizeof failure, "out of memory");
+    goto done;
+  }
   for (size_t i = 0; i < b->n; i++) {
     if (states[i].phase != MN_WORKER_PHASE_EXITED && states[i].phase != MN_WORKER_PHASE_MISSING)
       continue;
-    char reason[512];
-    describe_end(&states[i], reason, sizeof reason);
-    struct mn_function_key fk = fkey(&b->refs[i]);
-    bool applied = false;
-    rc = mn_store_sched_worker_ended(s->store, &fk, b->refs[i].invocation_id,
-                                     b->refs[i].execution_id, reason, mn_now_us(), &applied);
-    if (rc == 0 && applied) {
-      mn_log_debug("scheduler", "execution %s: %s", b->refs[i].execution_id, reason);
-      if (mn_provider_release(b->h, &b->wrefs[i], &perr) != 0)
-        mn_log_warn("scheduler", "execution %s: release failed: %s", b->refs[i].execution_id,
-                    perr.msg);
-    }
+    const struct mn_exec_ref *r = &b->refs[i];
+    describe_end(&states[i], reasons[k], sizeof reasons[k]);
+    reason_ptrs[k] = reasons[k];
+    keys[k] = (struct mn_sched_key){r->project, r->version, r->function, r->invocation_id,
+                                    r->execution_id};
+    which[k++] = i;
   }
+  if (k && (rc = mn_store_sched_workers_ended(s->store, keys, reason_ptrs, k, mn_now_us(),
+                                              applied)) != 0) {
+    snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
+    goto done;
+  }
+  for (size_t j = 0; j < k; j++) {
+    if (!applied[j])
+      continue;
+    size_t i = which[j];
+    mn_log_debug("scheduler", "execution %s: %s", b->refs[i].execution_id, reasons[j]);
+    if (mn_provider_release(b->h, &b->wrefs[i], &perr) != 0)
+      mn_log_warn("scheduler", "execution %s: release failed: %s", b->refs[i].execution_id,
+                  perr.msg);
+  }
+done:
+  free(keys);
+  free(reasons);
+  free(reason_ptrs);
+  free(which);
+  free(applied);
 out:
   free(states);
   mn_sched_track_end(s, b->key, failure[0] ? failure : NULL);

@@ -8,6 +8,8 @@
 #include "scheduler/classify.h"
 #include "scheduler/internal.h"
 #include "store/sched_snapshot.h"
+#include "store/sched_writes.h"
+#include "util/ids.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -122,9 +124,93 @@ static bool timed_out(const struct pass *p, size_t i) {
                             p->snap.functions[si->fn].execution_spec.timeout_seconds, p->now);
 }
 
+
+static struct mn_sched_key inv_key(const struct mn_invocation *inv, const char *execution_id) {
+  return (struct mn_sched_key){inv->function.project_name, inv->function.version_id,
+                               inv->function.function_name, inv->invocation_id, execution_id};
+}
+
+/* 3a: the cascade, in one statement. */
+static void write_cancellations(struct pass *p, struct mn_sched_inv *invs, const bool *cancel) {
+  size_t n = p->snap.n_invs, k = 0;
+  struct mn_sched_key *keys = calloc(n ? n : 1, sizeof *keys);
+  if (!keys)
+    return;
+  for (size_t i = 0; i < n; i++)
+    if (cancel[i])
+      keys[k++] = inv_key(&p->snap.invs[i].inv, NULL);
+  if (k && mn_store_sched_cancel_many(p->s->store, keys, k, p->now, NULL) == 0)
+    mn_log_info("scheduler", "cancelled %zu invocation(s) whose parent or project ended", k);
+  for (size_t i = 0; i < n; i++) {
+    struct mn_invocation *inv = &p->snap.invs[i].inv;
+    if (cancel[i])
+      inv->cancellation_request_time = invs[i].cancellation_request_time = p->now;
+    p->cancelled[i] = inv->cancellation_request_time != MN_TIME_NULL;
+  }
+  free(keys);
+}
+
+/* 3b: every invocation that ends now, in one statement. */
+static void write_terminations(struct pass *p, const enum mn_sched_action *actions) {
+  size_t n = p->snap.n_invs, k = 0;
+  struct mn_sched_key *keys = calloc(n ? n : 1, sizeof *keys);
+  if (!keys)
+    return;
+  for (size_t i = 0; i < n; i++)
+    if (actions[i] == MN_SCHED_TERMINATE)
+      keys[k++] = inv_key(&p->snap.invs[i].inv, NULL);
+  if (k && mn_store_sched_terminate_many(p->s->store, keys, k, p->now, NULL) == 0) {
+    for (size_t i = 0; i < n; i++)
+      p->ended[i] = actions[i] == MN_SCHED_TERMINATE;
+    mn_log_debug("scheduler", "terminated %zu invocation(s)", k);
+  }
+  free(keys);
+}
+
+/* 3b: every new attempt, committed PROVISIONING in one statement before
+ * any provider call; the execution step launches them. */
+static void write_new_executions(struct pass *p, const enum mn_sched_action *actions) {
+  size_t n = p->snap.n_invs, k = 0;
+  struct mn_sched_key *keys = calloc(n ? n : 1, sizeof *keys);
+  char (*ids)[MN_ID_MAX] = calloc(n ? n : 1, sizeof *ids);
+  size_t *which = calloc(n ? n : 1, sizeof *which);
+  bool *applied = calloc(n ? n : 1, sizeof *applied);
+  if (!keys || !ids || !which || !applied)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    if (actions[i] != MN_SCHED_CREATE_EXECUTION || mn_id_new("exe-", ids[k]) != 0)
+      continue;
+    which[k] = i;
+    keys[k] = inv_key(&p->snap.invs[i].inv, ids[k]);
+    k++;
+  }
+  if (!k || mn_store_sched_create_executions(p->s->store, keys, k, p->now, applied) != 0)
+    goto out;
+  for (size_t j = 0; j < k; j++) {
+    struct mn_invocation *inv = &p->snap.invs[which[j]].inv;
+    char *id = applied[j] ? strdup(ids[j]) : NULL;
+    struct mn_execution *grown =
+        id ? realloc(inv->executions, (inv->n_executions + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+      free(id);
+      continue; /* not created, or the next pass finds it */
+    }
+    inv->executions = grown;
+    inv->executions[inv->n_executions++] = (struct mn_execution){
+        .execution_id = id, .worker_status = MN_WORKER_PROVISIONING,
+        .termination_signal_time = MN_TIME_NULL, .creation_time = p->now,
+        .last_update_time = p->now, .execution_start_time = MN_TIME_NULL,
+        .execution_finish_time = MN_TIME_NULL};
+  }
+out:
+  free(keys);
+  free(ids);
+  free(which);
+  free(applied);
+}
+
 /* Steps 3a and 3b: cascade cancellations, then classify and write. */
 static void decide_invocations(struct pass *p) {
-  struct mn_scheduler *s = p->s;
   size_t n = p->snap.n_invs, nf = p->snap.n_functions;
   struct mn_sched_inv *invs = calloc(n ? n : 1, sizeof *invs);
   struct mn_sched_exec **execs = calloc(n ? n : 1, sizeof *execs);
@@ -179,49 +265,17 @@ static void decide_invocations(struct pass *p) {
   }
 
   mn_sched_propagate_cancellation(invs, n, cancel);
-  for (size_t i = 0; i < n; i++) {
-    struct mn_invocation *inv = &p->snap.invs[i].inv;
-    if (cancel[i]) {
-      struct mn_function_key fk = inv_fk(inv);
-      bool applied = false;
-      if (mn_store_sched_cancel(s->store, &fk, inv->invocation_id, p->now, &applied) == 0 &&
-          applied)
-        mn_log_info("scheduler", "invocation %s: cancelled (cascade)", inv->invocation_id);
-      inv->cancellation_request_time = p->now;
-      invs[i].cancellation_request_time = p->now;
-    }
-    p->cancelled[i] = inv->cancellation_request_time != MN_TIME_NULL;
-  }
-
+  write_cancellations(p, invs, cancel);
   mn_sched_classify(invs, n, NULL, fns, nf, in_use, p->now, actions);
+  write_terminations(p, actions);
+  write_new_executions(p, actions);
   for (size_t i = 0; i < n; i++) {
-    struct mn_invocation *inv = &p->snap.invs[i].inv;
-    struct mn_function_key fk = inv_fk(inv);
-    if (actions[i] == MN_SCHED_TERMINATE) {
-      int rc = mn_store_terminate_invocation(s->store, &fk, inv->invocation_id, p->now, NULL);
-      if (rc == 0)
-        mn_log_debug("scheduler", "invocation %s: terminated", inv->invocation_id);
-      p->ended[i] = rc == 0 || rc == MN_EINVOCATION_TERMINATED;
-    } else if (actions[i] == MN_SCHED_CREATE_EXECUTION) {
-      struct mn_execution e = {0};
-      if (mn_store_create_execution(s->store, &fk, inv->invocation_id, p->now, &e) != 0)
-        continue;
-      /* keep it in the snapshot: the execution step launches it now */
-      struct mn_execution *grown =
-          realloc(inv->executions, (inv->n_executions + 1) * sizeof *grown);
-      if (!grown) {
-        mn_execution_release(&e);
-        continue;
-      }
-      inv->executions = grown;
-      inv->executions[inv->n_executions++] = e;
-    } else if (actions[i] == MN_SCHED_QUEUED || actions[i] == MN_SCHED_LEAVE) {
-      /* its deadline still needs a wake-up */
-      const struct mn_snap_invocation *si = &p->snap.invs[i];
-      if (si->fn >= 0 && !timed_out(p, i))
-        at_most(&p->next, mn_sched_deadline(inv->creation_time,
-                                             p->snap.functions[si->fn].execution_spec.timeout_seconds));
-    }
+    const struct mn_snap_invocation *si = &p->snap.invs[i];
+    if ((actions[i] == MN_SCHED_QUEUED || actions[i] == MN_SCHED_LEAVE) && si->fn >= 0 &&
+        !timed_out(p, i)) /* its deadline still needs a wake-up */
+      at_most(&p->next,
+              mn_sched_deadline(si->inv.creation_time,
+                                p->snap.functions[si->fn].execution_spec.timeout_seconds));
   }
 out:
   for (size_t i = 0; execs && i < n; i++)
@@ -412,6 +466,7 @@ static void inspect_workers(struct pass *p, struct mn_inspect_batch **batches, s
 
 void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
   struct pass p = {.s = s, .now = now, .next = now + IDLE_WAKE_US};
+  int64_t t0 = mn_monotonic_us();
   int n_deleted = 0;
   if (mn_store_sched_delete_projects(s->store, &n_deleted) == 0 && n_deleted > 0)
     mn_log_info("scheduler", "deleted %d project(s) marked for deletion", n_deleted);
@@ -422,6 +477,14 @@ void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
     *next_wake = now + MN_US_PER_S; /* the store is back soon, or we lost the lock */
     return;
   }
+  /* The pass's one clock reading is taken after the state it acts on was
+   * read: a change committed just before the snapshot (a cancel, say) was
+   * stamped earlier, so no decision predates its cause (a signal before
+   * the cancellation that caused it). */
+  int64_t after_read = mn_now_us();
+  if (after_read > now)
+    p.now = now = after_read;
+  p.next = now + IDLE_WAKE_US;
   size_t n_providers = mn_plugins_count(s->plugins);
   struct mn_inspect_batch **batches = calloc(n_providers ? n_providers : 1, sizeof *batches);
   p.cancelled = calloc(p.snap.n_invs ? p.snap.n_invs : 1, sizeof *p.cancelled);
@@ -458,6 +521,8 @@ out:
   free(batches);
   free(p.cancelled);
   free(p.ended);
+  mn_log_debug("scheduler", "pass: %zu running invocation(s), %zu function(s), %lld us",
+               p.snap.n_invs, p.snap.n_functions, (long long)(mn_monotonic_us() - t0));
   mn_sched_snapshot_release(&p.snap);
   *next_wake = p.next;
 }

@@ -21,9 +21,9 @@ static void on_notice(void *arg, const char *message) {
 
 int mn_db_connect(const char *dsn, const char *connect_timeout, PGconn **out,
                   struct mn_error *err) {
-  /* Defaults first: with expand_dbname the DSN (last) overrides them. */
-  /* TCP keepalives and a user timeout notice a server that vanished from
-   * the network instead of waiting on it forever (ignored on unix sockets). */
+  /* Defaults first: with expand_dbname the DSN (last) overrides them. TCP
+   * keepalives and a user timeout notice a server that vanished from the
+   * network instead of waiting on it forever (unix sockets ignore them). */
   const char *const keys[] = {"connect_timeout", "application_name", "client_encoding",
                               "keepalives", "keepalives_idle", "keepalives_interval",
                               "keepalives_count", "tcp_user_timeout", "dbname", NULL};

@@ -53,30 +53,8 @@ struct mn_store {
   int64_t last_warn_us;
   int64_t last_up_us;
   unsigned suppressed;
-  /* the notifier (notifier.c): events waiting to be sent */
-  pthread_mutex_t notify_mu;
-  pthread_cond_t notify_cv;
-  unsigned notify_pending;
-  bool notify_stop;
-  bool notifier_started;
-  pthread_t notifier;
 };
 
-/* What changed, for NOTIFY multinode '<kind>' (see store.h). */
-enum mn_db_event {
-  MN_EVENT_PROJECT = 1u << 0,
-  MN_EVENT_VERSION = 1u << 1,
-  MN_EVENT_FUNCTION = 1u << 2,
-  MN_EVENT_INVOCATION = 1u << 3,
-  MN_EVENT_EXECUTION = 1u << 4
-};
-
-/* Queues NOTIFYs for events a committed statement caused; the notifier
- * thread sends them at once, coalescing those that arrive meanwhile. */
-void mn_db_notify(struct mn_store *s, unsigned events);
-int mn_notifier_start(struct mn_store *s, struct mn_error *err);
-/* Sends what is still pending (when Postgres is reachable) and stops. */
-void mn_notifier_stop(struct mn_store *s);
 
 /* Connects one libpq connection with the store's DSN and timeout. */
 int mn_db_connect(const char *dsn, const char *connect_timeout, PGconn **out,

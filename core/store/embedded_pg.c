@@ -194,8 +194,9 @@ static long read_pidfile(const char *pgdata, char *port, size_t port_size, char 
   return pid;
 }
 
-/* A lock file whose process is gone (a zombie counts as gone). */
-static void remove_if_stale(const char *path) {
+/* A lock file whose process is gone (a zombie counts as gone) or is not
+ * the postmaster of pgdata (its pid was reused). */
+static void remove_if_stale(const char *path, const char *pgdata) {
   FILE *f = fopen(path, "r");
   if (!f)
     return;
@@ -203,8 +204,10 @@ static void remove_if_stale(const char *path) {
   if (fscanf(f, "%ld", &pid) != 1)
     pid = 0;
   fclose(f);
-  if (!mn_pg_process_alive((pid_t)pid) && unlink(path) == 0)
-    mn_log_info("pg", "removed the stale lock file \"%s\" (pid %ld is gone)", path, pid);
+  bool ours = mn_pg_process_alive((pid_t)pid) && mn_pg_process_in_dir((pid_t)pid, pgdata);
+  if (!ours && unlink(path) == 0)
+    mn_log_info("pg", "removed the stale lock file \"%s\" (pid %ld is not its postmaster)",
+                path, pid);
 }
 
 static char *build_dsn(const char *sockdir, const char *port, const char *dbname) {
@@ -265,10 +268,9 @@ static int start_server(struct mn_pg_embedded *pg, struct mn_error *err) {
     /* after a crash the old server's children may hold its shared memory
      * for a moment: try again shortly */
     rc = run_tool(pg, "pg_ctl start", argv, err);
-    if (rc == 0)
+    if (rc == 0 || attempt == START_ATTEMPTS)
       break;
-    mn_log_warn("pg", "%s%s", err ? err->msg : "pg_ctl start failed",
-                attempt < START_ATTEMPTS ? "; trying again" : "");
+    mn_log_warn("pg", "%s; trying again", err ? err->msg : "pg_ctl start failed");
     sleep_ms(500L * attempt);
   }
   free(tool);
@@ -367,7 +369,8 @@ static int prepare(struct mn_pg_embedded *pg, const char *data_dir, struct mn_er
 static int try_adopt(struct mn_pg_embedded *pg, struct mn_error *err) {
   char port[32] = PG_PORT, sock[PATH_MAX] = "";
   long pid = read_pidfile(pg->pgdata, port, sizeof port, sock, sizeof sock);
-  if (pid > 0 && mn_pg_process_alive((pid_t)pid)) {
+  if (pid > 0 && mn_pg_process_alive((pid_t)pid) &&
+      mn_pg_process_in_dir((pid_t)pid, pg->pgdata)) {
     int rc = set_dsn(pg, sock[0] ? sock : pg->sockdir, port[0] ? port : PG_PORT);
     if (rc < 0)
       return mn_fail(err, rc, "out of memory");
@@ -383,9 +386,9 @@ static int try_adopt(struct mn_pg_embedded *pg, struct mn_error *err) {
     mn_log_warn("pg", "postgres of \"%s\" stopped uncleanly; starting it again to recover",
                 pg->pgdata);
   if (pidfile)
-    remove_if_stale(pidfile);
+    remove_if_stale(pidfile, pg->pgdata);
   if (lock)
-    remove_if_stale(lock);
+    remove_if_stale(lock, pg->pgdata);
   free(pidfile);
   free(lock);
   return 0;

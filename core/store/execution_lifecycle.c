@@ -24,7 +24,7 @@ static const struct mn_db_stmt stmt_create = {
     "  invocation_id, execution_id, worker_status, creation_time, last_update_time)"
     "  SELECT iv.project_name, iv.version_id, iv.function_name, iv.invocation_id,"
     "  $5, 'PENDING', $6::bigint, $6::bigint FROM iv RETURNING *)"
-    " SELECT " MN_SQL_EXECUTION_COLS("ins") " FROM ins",
+    " SELECT " MN_SQL_EXECUTION_COLS("ins") ", pg_notify('multinode', 'execution') FROM ins",
     6, false};
 
 /* ... $5 execution, $6 expected status, $7 new status, $8 worker_details,
@@ -38,7 +38,7 @@ static const struct mn_db_stmt stmt_transition = {
     " WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID
     "  AND x.function_name = $3 AND x.invocation_id = $4 AND x.execution_id = $5"
     "  AND x.worker_status = $6"
-    " RETURNING x.execution_id",
+    " RETURNING x.execution_id, pg_notify('multinode', 'execution')",
     10, false};
 
 /* ... $5 execution, $6 now. */
@@ -50,7 +50,7 @@ static const struct mn_db_stmt stmt_signal = {
     " WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID
     "  AND x.function_name = $3 AND x.invocation_id = $4 AND x.execution_id = $5"
     "  AND x.termination_signal_time IS NULL AND x.worker_status <> 'TERMINATED'"
-    " RETURNING x.execution_id",
+    " RETURNING x.execution_id, pg_notify('multinode', 'execution')",
     6, false};
 
 static bool key_valid(const struct mn_function_key *fk) {
@@ -80,9 +80,8 @@ int mn_store_create_execution(struct mn_store *s, const struct mn_function_key *
     if (rc == 0)
       rc = MN_EINVOCATION_TERMINATED;
     mn_invocation_release(&cur);
-  } else if (rc == 0) {
-    mn_db_notify(s, MN_EVENT_EXECUTION);
-    if (out && (rc = mn_sql_execution(r, 0, 0, out)) < 0)
+  } else if (rc == 0 && out) {
+    if ((rc = mn_sql_execution(r, 0, 0, out)) < 0)
       mn_execution_release(out);
   }
   PQclear(r);
@@ -122,12 +121,10 @@ int mn_store_transition_execution(struct mn_store *s, const struct mn_function_k
   int rc = mn_db_exec(s, &stmt_transition, params, &r);
   if (rc == MN_EINTERNAL)
     rc = mn_db_unexpected(stmt_transition.name, r);
-  if (rc == 0 && PQntuples(r) > 0) {
+  if (rc == 0 && PQntuples(r) > 0)
     *applied = true;
-    mn_db_notify(s, MN_EVENT_EXECUTION);
-  } else if (rc == 0) {
+  else if (rc == 0)
     rc = not_applied(s, fk, invocation_id, execution_id);
-  }
   PQclear(r);
   free(details);
   return rc;
@@ -147,12 +144,10 @@ int mn_store_signal_execution(struct mn_store *s, const struct mn_function_key *
   int rc = mn_db_exec(s, &stmt_signal, params, &r);
   if (rc == MN_EINTERNAL)
     rc = mn_db_unexpected(stmt_signal.name, r);
-  if (rc == 0 && PQntuples(r) > 0) {
+  if (rc == 0 && PQntuples(r) > 0)
     *applied = true;
-    mn_db_notify(s, MN_EVENT_EXECUTION);
-  } else if (rc == 0) {
+  else if (rc == 0)
     rc = not_applied(s, fk, invocation_id, execution_id);
-  }
   PQclear(r);
   return rc;
 }

@@ -27,6 +27,7 @@ static const struct mn_db_stmt stmt_get = {
   "  AND x.function_name = $3 AND x.invocation_id = $4 AND x.execution_id = $5" \
   "  AND " guard " RETURNING x.*)"                                              \
   " SELECT " MN_SQL_INVOCATION_ROW("ue.project_name", "ue.version_id", "f", "i", "par", "ue") \
+  ", pg_notify('multinode', 'execution')"                                       \
   " FROM ue JOIN functions f ON f.project_name = ue.project_name"               \
   "  AND f.version_id = ue.version_id AND f.function_name = ue.function_name"   \
   " JOIN invocations i ON i.project_name = ue.project_name"                     \
@@ -114,7 +115,6 @@ static int worker_call(struct mn_store *s, const struct mn_db_stmt *stmt, unsign
   if (rc == MN_EINTERNAL)
     rc = mn_db_unexpected(stmt->name, r);
   if (rc == 0 && PQntuples(r) > 0) {
-    mn_db_notify(s, MN_EVENT_EXECUTION);
     if (out) {
       rc = mn_sql_invocation_info(r, out);
       if (rc < 0)

@@ -21,7 +21,7 @@ static const struct mn_db_stmt stmt_ready = {
     "  prepared_function_details = $4::jsonb, preparation_error = NULL"
     " WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID
     "  AND x.function_name = $3 AND x.function_status = 'PENDING'"
-    " RETURNING x.function_name",
+    " RETURNING x.function_name, pg_notify('multinode', 'function')",
     4, false};
 
 /* ... $4 preparation_error (NULL clears it) */
@@ -29,7 +29,7 @@ static const struct mn_db_stmt stmt_error = {
     "mn_function_preparation_error",
     "WITH " MN_SQL_VE " UPDATE functions x SET preparation_error = $4"
     " WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID " AND x.function_name = $3"
-    " RETURNING x.function_name",
+    " RETURNING x.function_name, pg_notify('multinode', 'function')",
     4, false};
 
 static int path_error(struct mn_store *s, const char *const *params) {
@@ -60,10 +60,8 @@ static int update(struct mn_store *s, const struct mn_db_stmt *stmt,
   int rc = mn_db_exec(s, stmt, params, &r);
   if (rc == MN_EINTERNAL)
     rc = mn_db_unexpected(stmt->name, r);
-  if (rc == 0 && PQntuples(r) > 0) {
+  if (rc == 0 && PQntuples(r) > 0)
     done = true;
-    mn_db_notify(s, MN_EVENT_FUNCTION);
-  }
   else if (rc == 0)
     rc = path_error(s, params);
   PQclear(r);

@@ -120,6 +120,14 @@ static int decode_page(const PGresult *r, int max_results, struct mn_invocation_
 int mn_store_list_invocations(struct mn_store *s, const struct mn_function_key *fk,
                               const struct mn_invocation_query *q,
                               struct mn_invocation_page *out) {
+  return mn_store_list_invocations_with_version(s, fk, q, out, NULL);
+}
+
+int mn_store_list_invocations_with_version(struct mn_store *s,
+                                           const struct mn_function_key *fk,
+                                           const struct mn_invocation_query *q,
+                                           struct mn_invocation_page *out,
+                                           char **version_id_out) {
   if (!fk || !fk->project_name || !fk->version_ref || !fk->function_name || !q ||
       q->max_results < 1 ||
       (q->parent && (!q->parent->function_name || !q->parent->invocation_id)))
@@ -153,11 +161,17 @@ int mn_store_list_invocations(struct mn_store *s, const struct mn_function_key *
     rc = path_error(r);
   if (rc == 0) {
     struct mn_invocation_page page = {0};
+    char *version_id = NULL;
     rc = decode_page(r, q->max_results, &page);
-    if (rc < 0)
+    if (rc == 0 && version_id_out && !(version_id = strdup(PQgetvalue(r, 0, 1))))
+      rc = MN_ENOMEM;
+    if (rc < 0) {
       mn_invocation_page_release(&page);
-    else
+    } else {
       *out = page;
+      if (version_id_out)
+        *version_id_out = version_id;
+    }
   }
   PQclear(r);
   return rc;

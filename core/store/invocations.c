@@ -43,6 +43,7 @@ static const struct mn_db_stmt stmt_create = {
     "  SELECT k.kp, k.kv, k.kf, $4, $5, $6, $7, NULL, 'RUNNING', $8::bigint, $8::bigint"
     "  FROM k WHERE k.kf IS NOT NULL RETURNING *)"
     " SELECT " MN_SQL_INVOCATION_ROW("k.kp", "k.kv", "f", "ins", "par", "e")
+    ", (SELECT pg_notify('multinode', 'invocation') FROM ins)"
     " FROM k LEFT JOIN ins ON true"
     " LEFT JOIN functions f ON f.project_name = k.kp AND f.version_id = k.kv"
     "  AND f.function_name = k.kf"
@@ -58,6 +59,7 @@ static const struct mn_db_stmt stmt_create = {
   "  AND x.function_name = $3 AND x.invocation_id = $4 AND " guard              \
   "  RETURNING x.*)"                                                            \
   " SELECT " MN_SQL_INVOCATION_ROW("u.project_name", "u.version_id", "f", "u", "par", "e")              \
+  ", pg_notify('multinode', 'invocation')"                                      \
   " FROM u JOIN functions f ON f.project_name = u.project_name"                 \
   "  AND f.version_id = u.version_id AND f.function_name = u.function_name"     \
   PARENT_OF("u") EXECUTIONS_OF("u")
@@ -138,10 +140,8 @@ int mn_store_create_invocation(struct mn_store *s, const struct mn_function_key 
   }
   if (rc == 0)
     rc = mn_sql_path_error(r, MN_DEPTH_INVOCATION);
-  if (rc == 0) {
-    mn_db_notify(s, MN_EVENT_INVOCATION);
+  if (rc == 0)
     rc = decode_info(r, out);
-  }
   PQclear(r);
   return rc;
 }
@@ -160,10 +160,9 @@ static int guarded(struct mn_store *s, const struct mn_db_stmt *stmt,
   int rc = mn_db_exec(s, stmt, params, &r);
   if (rc == MN_EINTERNAL)
     rc = mn_db_unexpected(stmt->name, r);
-  if (rc == 0 && PQntuples(r) > 0) {
-    mn_db_notify(s, MN_EVENT_INVOCATION);
+  if (rc == 0 && PQntuples(r) > 0)
     rc = decode_info(r, out);
-  } else if (rc == 0) {
+  else if (rc == 0) {
     struct mn_invocation cur = {0};
     rc = mn_store_get_invocation(s, fk, invocation_id, &cur);
     if (rc == 0)

@@ -118,8 +118,18 @@ static const char schema_v1[] =
     "CREATE INDEX executions_active ON executions (worker_status, creation_time)"
     "  WHERE worker_status <> 'TERMINATED';";
 
+/* For the scheduler: small key/value settings of the database (its cluster
+ * id), and executions found by their id alone (provider labels carry only
+ * the execution id; ids are unique across the database). */
+static const char schema_v2[] =
+    "CREATE TABLE settings ("
+    "  key text PRIMARY KEY,"
+    "  value text NOT NULL);"
+    "CREATE UNIQUE INDEX executions_by_id ON executions (execution_id);";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
+    {2, "settings and execution ids", schema_v2},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {

@@ -209,6 +209,16 @@ bool mn_pg_process_alive(pid_t pid) {
   return strcmp(open + 1, "postgres") == 0 || strcmp(open + 1, "postmaster") == 0;
 }
 
+bool mn_pg_process_in_dir(pid_t pid, const char *dir) {
+  char link[64], cwd[4096], real[4096];
+  snprintf(link, sizeof link, "/proc/%ld/cwd", (long)pid);
+  ssize_t n = readlink(link, cwd, sizeof cwd - 1);
+  if (n < 0)
+    return true; /* cannot tell (no procfs, other user): trust the pid file */
+  cwd[n] = '\0';
+  return realpath(dir, real) && strcmp(cwd, real) == 0;
+}
+
 static bool may_enter(const struct mn_pg_user *u, const struct stat *st) {
   if (!u->drop)
     return true;

@@ -34,6 +34,10 @@ int mn_pg_find_bindir(char **out, struct mn_error *err);
 /* True when pid is a live (not zombie) process named postgres. */
 bool mn_pg_process_alive(pid_t pid);
 
+/* True unless pid is known to work in another directory (a postmaster
+ * works in its data directory). */
+bool mn_pg_process_in_dir(pid_t pid, const char *dir);
+
 /* Can user u enter every directory on the way to path? Sets *blocker to
  * the first one it cannot (heap string) when not. */
 bool mn_pg_user_can_reach(const struct mn_pg_user *u, const char *path, char **blocker);

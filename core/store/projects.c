@@ -18,7 +18,7 @@ static const struct mn_db_stmt stmt_create = {
 static const struct mn_db_stmt stmt_request_deletion = {
     "mn_project_request_deletion",
     "UPDATE projects SET deletion_request_time = $2::bigint WHERE project_name = $1"
-    " RETURNING " PROJECT_COLS,
+    " RETURNING " PROJECT_COLS ", pg_notify('multinode', 'project')",
     2, false};
 
 static const struct mn_db_stmt stmt_get = {
@@ -33,7 +33,7 @@ static const struct mn_db_stmt stmt_list = {
 static const struct mn_db_stmt stmt_delete = {
     "mn_project_delete",
     "DELETE FROM projects WHERE project_name = $1"
-    " RETURNING project_name",
+    " RETURNING project_name, pg_notify('multinode', 'project')",
     1, false};
 
 static int decode(const PGresult *r, int row, struct mn_project *out) {
@@ -81,10 +81,7 @@ int mn_store_request_project_deletion(struct mn_store *s, const char *name, int6
     return MN_EINVAL;
   char t[24];
   const char *params[] = {name, mn_sql_time(t, now)};
-  int rc = one_project(s, &stmt_request_deletion, params, MN_EPROJECT_NOT_FOUND, 0, out);
-  if (rc == 0)
-    mn_db_notify(s, MN_EVENT_PROJECT);
-  return rc;
+  return one_project(s, &stmt_request_deletion, params, MN_EPROJECT_NOT_FOUND, 0, out);
 }
 
 int mn_store_get_project(struct mn_store *s, const char *name, struct mn_project *out) {
@@ -104,8 +101,6 @@ int mn_store_delete_project(struct mn_store *s, const char *name) {
     rc = mn_db_unexpected(stmt_delete.name, r);
   if (rc == 0 && PQntuples(r) == 0)
     rc = MN_EPROJECT_NOT_FOUND;
-  if (rc == 0)
-    mn_db_notify(s, MN_EVENT_PROJECT);
   PQclear(r);
   return rc;
 }

@@ -10,7 +10,6 @@
 #include "util/log.h"
 
 static void store_destroy(struct mn_store *s) {
-  mn_notifier_stop(s);
   for (size_t i = 0; s->conns && i < s->n_conns; i++)
     if (s->conns[i].pg)
       PQfinish(s->conns[i].pg);
@@ -19,8 +18,6 @@ static void store_destroy(struct mn_store *s) {
   free(s->dsn);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
-  pthread_cond_destroy(&s->notify_cv);
-  pthread_mutex_destroy(&s->notify_mu);
   free(s);
 }
 
@@ -33,8 +30,6 @@ int mn_store_open(const struct mn_store_options *opt, struct mn_store **out,
     return mn_fail(err, MN_ENOMEM, "store: out of memory");
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
-  pthread_mutex_init(&s->notify_mu, NULL);
-  pthread_cond_init(&s->notify_cv, NULL);
   int rc;
   s->n_conns = opt->pool_size > 0 ? (size_t)opt->pool_size : 8;
   snprintf(s->connect_timeout, sizeof s->connect_timeout, "%d",
@@ -56,7 +51,7 @@ int mn_store_open(const struct mn_store_options *opt, struct mn_store **out,
     goto fail;
   int version = 0;
   rc = mn_migrations_apply(s->conns[0].pg, &version, err);
-  if (rc < 0 || (rc = mn_notifier_start(s, err)) < 0)
+  if (rc < 0)
     goto fail;
   mn_log_debug("store", "schema at version %d, pool of %zu connections", version,
                s->n_conns);

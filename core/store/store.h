@@ -32,8 +32,7 @@ struct mn_store_options {
 
 /* Connects, applies pending migrations under an advisory lock (safe with
  * several daemons starting together). Statements are prepared on each pooled
- * connection at first use. Besides the pool the store keeps one connection
- * for its notifier (see below). */
+ * connection at first use. */
 int mn_store_open(const struct mn_store_options *opt, struct mn_store **out,
                   struct mn_error *err);
 void mn_store_free(struct mn_store *store);
@@ -109,6 +108,14 @@ struct mn_invocation_query {
 int mn_store_list_invocations(struct mn_store *s, const struct mn_function_key *fk,
                               const struct mn_invocation_query *q,
                               struct mn_invocation_page *out);
+/* The same, and *version_id_out (a heap string the caller frees) gets the
+ * id of the version the list was read from ("latest" resolved in the same
+ * query, so it cannot disagree with the rows). */
+int mn_store_list_invocations_with_version(struct mn_store *s,
+                                           const struct mn_function_key *fk,
+                                           const struct mn_invocation_query *q,
+                                           struct mn_invocation_page *out,
+                                           char **version_id_out);
 
 /* Executions. `out` is the invocation (with its function) holding exactly
  * the one execution asked for: together they form ExecutionInfo. */
@@ -138,16 +145,14 @@ int mn_store_finish_execution(struct mn_store *s, const struct mn_function_key *
  * find the row in another state return 0 with *applied = false; a missing
  * object gives its *_NOT_FOUND code, checked top-down.
  *
- * Notifications: every committed change of the store (projects marked or
- * deleted, versions created, functions prepared, invocations created /
- * cancelled / terminated, executions created or moved) is followed by
- * NOTIFY on channel "multinode" with the kind as payload: "project",
- * "version", "function", "invocation", "execution". They are sent by the
- * store's notifier thread right after the commit, on its own connection,
- * and coalesced: changes of one kind that happen while a NOTIFY is in
- * flight produce one more, not one each. A process killed between a commit
- * and its NOTIFY loses that wake-up, so a listener also re-checks on a
- * timer. */
+ * Notifications: every transaction that changes something the scheduler
+ * reacts to (a project marked or deleted, a version created, a function
+ * prepared, an invocation created / cancelled / terminated, an execution
+ * created, started, updated, finished, signalled or moved to another
+ * worker_status) also runs pg_notify('multinode', kind) with kind one of
+ * "project", "version", "function", "invocation", "execution". Postgres
+ * delivers it at commit, and only then: a listener that wakes up sees the
+ * change. Refused (guarded) changes notify nothing. */
 
 /* The connection string the store was opened with (for a LISTEN or
  * advisory-lock connection of one's own). */

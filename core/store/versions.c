@@ -32,7 +32,8 @@ static const struct mn_db_stmt stmt_create = {
     "   command jsonb, env jsonb, provider text)"
     "   RETURNING 1)"
     " SELECT (SELECT count(*) FROM pr), (SELECT deletion_request_time FROM pr),"
-    "  (SELECT count(*) FROM v), (SELECT count(*) FROM fn)",
+    "  (SELECT count(*) FROM v), (SELECT count(*) FROM fn),"
+    "  (SELECT pg_notify('multinode', 'version') FROM v)",
     5, false};
 
 static const struct mn_db_stmt stmt_get = {
@@ -178,8 +179,6 @@ int mn_store_create_version(struct mn_store *s, const char *project_name,
     rc = MN_EPROJECT_BEING_DELETED;
   else if (strcmp(PQgetvalue(r, 0, 2), "1") != 0)
     rc = MN_EINTERNAL;
-  if (rc == 0)
-    mn_db_notify(s, MN_EVENT_VERSION);
   if (rc == 0 && out)
     rc = version_from_def(project_name, version_id, def, now, out);
   if (rc == MN_ENOMEM && out)

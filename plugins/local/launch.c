@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
@@ -43,7 +45,7 @@ static int errno_code(int e) {
   }
 }
 
-static int launch_locked(struct mn_local *l, const struct mn_launch_spec *spec,
+static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
                          struct mn_worker_ref *ref, struct mn_provider_error *err) {
   const char *id = spec->execution_id;
   const struct mn_host *host = l->host;
@@ -118,7 +120,10 @@ static int launch_locked(struct mn_local *l, const struct mn_launch_spec *spec,
     rc = host->error(err, MN_PROVIDER_E_INVALID, "cannot start worker \"%s\": %s", cmd.path, why);
     goto done;
   }
-  if (mn_local_watch_add_locked(l, id, sp.pid, rec.start_time, pidfd, 0) == 0)
+  pthread_mutex_lock(&l->lock);
+  int watched = mn_local_watch_add_locked(l, id, sp.pid, rec.start_time, pidfd, 0) == 0;
+  pthread_mutex_unlock(&l->lock);
+  if (watched)
     pidfd = -1; /* the watch owns it */
   else
     host->log(host, MN_HOST_LOG_WARN, "execution \"%s\": out of memory; watching it via /proc", id);
@@ -143,6 +148,47 @@ done:
   return rc;
 }
 
+static bool launching_locked(const struct mn_local *l, const char *id) {
+  for (size_t i = 0; i < l->n_launching; i++)
+    if (strcmp(l->launching[i], id) == 0)
+      return true;
+  return false;
+}
+
+/* Waits while another caller launches the same execution (then launch_one
+ * finds its record and returns the same worker). */
+static bool begin_launch(struct mn_local *l, const char *id) {
+  pthread_mutex_lock(&l->lock);
+  while (launching_locked(l, id))
+    pthread_cond_wait(&l->launch_done, &l->lock);
+  if (l->n_launching == l->cap_launching) {
+    size_t cap = l->cap_launching ? 2 * l->cap_launching : 16;
+    char **grown = realloc(l->launching, cap * sizeof *grown);
+    if (grown) {
+      l->launching = grown;
+      l->cap_launching = cap;
+    }
+  }
+  char *copy = l->n_launching < l->cap_launching ? strdup(id) : NULL;
+  if (copy)
+    l->launching[l->n_launching++] = copy;
+  pthread_mutex_unlock(&l->lock);
+  return copy != NULL;
+}
+
+static void end_launch(struct mn_local *l, const char *id) {
+  pthread_mutex_lock(&l->lock);
+  for (size_t i = 0; i < l->n_launching; i++) {
+    if (strcmp(l->launching[i], id) == 0) {
+      free(l->launching[i]);
+      l->launching[i] = l->launching[--l->n_launching];
+      break;
+    }
+  }
+  pthread_cond_broadcast(&l->launch_done);
+  pthread_mutex_unlock(&l->lock);
+}
+
 int mn_local_launch(void *state, const struct mn_launch_spec *spec, struct mn_worker_ref *ref_out,
                     struct mn_provider_error *err) {
   struct mn_local *l = state;
@@ -155,8 +201,12 @@ int mn_local_launch(void *state, const struct mn_launch_spec *spec, struct mn_wo
                           "function \"%s\" has no command: the local provider runs a command, "
                           "not an image",
                           spec->function_name ? spec->function_name : "");
-  pthread_mutex_lock(&l->lock);
-  int rc = launch_locked(l, spec, ref_out, err);
-  pthread_mutex_unlock(&l->lock);
+  /* Launches of different executions run in parallel (a fork, a record
+   * written and synced, an exec: milliseconds each); the same execution is
+   * launched by one caller at a time. */
+  if (!begin_launch(l, spec->execution_id))
+    return l->host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
+  int rc = launch_one(l, spec, ref_out, err);
+  end_launch(l, spec->execution_id);
   return rc;
 }

@@ -22,10 +22,14 @@ static void local_free(struct mn_local *l) {
   for (size_t i = 0; i < l->n_watches; i++)
     if (l->watches[i].pidfd >= 0)
       close(l->watches[i].pidfd);
+  for (size_t i = 0; i < l->n_launching; i++)
+    free(l->launching[i]);
+  free(l->launching);
   free(l->watches);
   free(l->closing);
   mn_local_daemon_env_release(&l->daemon_env);
   pthread_mutex_destroy(&l->lock);
+  pthread_cond_destroy(&l->launch_done);
   free(l);
 }
 
@@ -56,6 +60,7 @@ static int local_init(const struct mn_cfg_node *config, const struct mn_host *ho
   l->host = host;
   l->wake[0] = l->wake[1] = -1;
   pthread_mutex_init(&l->lock, NULL);
+  pthread_cond_init(&l->launch_done, NULL);
 
   if ((rc = mn_local_conf_load(config, host, &l->conf, err)) != 0)
     goto fail;

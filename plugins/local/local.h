@@ -39,6 +39,9 @@ struct mn_local {
   pthread_mutex_t lock;
   struct mn_local_watch *watches;
   size_t n_watches, cap_watches;
+  char **launching; /* execution ids whose launch is in progress (unlocked) */
+  pthread_cond_t launch_done; /* signalled when one leaves `launching` */
+  size_t n_launching, cap_launching;
   int *closing; /* pidfds to close once the monitor is out of poll() */
   size_t n_closing, cap_closing;
 

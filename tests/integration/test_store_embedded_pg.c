@@ -146,6 +146,24 @@ static void test_restart_modes(void **state) {
   pg = NULL;
 }
 
+/* A pid file left behind whose pid now belongs to another process (here:
+ * this test) is stale: the server is started, not "adopted". */
+static void test_recycled_pid(void **state) {
+  assert_null(pg); /* stopped by the previous test */
+  char path[256];
+  snprintf(path, sizeof path, "%s/postgres/data/postmaster.pid", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f, "%ld\n%s/postgres/data\n1700000000\n5432\n%s/postgres/run\n\n  0 0\nready\n",
+          (long)getpid(), dir, dir);
+  fclose(f);
+  start(false);
+  assert_true(mn_pg_embedded_pid(pg) != getpid());
+  assert_int_equal(count_markers(), 2);
+  mn_pg_embedded_stop(pg);
+  pg = NULL;
+}
+
 /* A data dir so deep that <dir>/postgres/run/.s.PGSQL.5432 exceeds the
  * 107 bytes of a unix socket path: the socket moves under /tmp. */
 static void test_long_path(void **state) {
@@ -175,6 +193,7 @@ int main(void) {
       cmocka_unit_test(test_adopt),
       cmocka_unit_test(test_recover_after_kill),
       cmocka_unit_test(test_restart_modes),
+      cmocka_unit_test(test_recycled_pid),
       cmocka_unit_test(test_long_path),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

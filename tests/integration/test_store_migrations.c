@@ -111,7 +111,8 @@ static void test_reopen(void **state) {
 static void test_indexes(void **state) {
   static const char *const wanted[] = {
       "project_versions_by_creation", "invocations_by_function", "invocations_by_parent",
-      "invocations_running",          "executions_active",       "functions_pending"};
+      "invocations_running",          "executions_active",       "functions_pending",
+      "invocations_terminated",       "executions_by_id"};
   struct mn_store *s = NULL;
   struct mn_store_options opt = {.dsn = mn_testdb_dsn()};
   assert_int_equal(mn_store_open(&opt, &s, NULL), 0);

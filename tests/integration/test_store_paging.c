@@ -202,6 +202,19 @@ static void test_offset_positions(void **state) {
   mn_invocation_page_release(&page);
 }
 
+static void test_resolved_version(void **state) {
+  struct mn_function_key fk = {"pg", "LATEST", "f"};
+  struct mn_invocation_query q = {.max_results = 2};
+  struct mn_invocation_page page = {0};
+  char *vid = NULL;
+  assert_int_equal(mn_store_list_invocations_with_version(store, &fk, &q, &page, &vid), 0);
+  assert_string_equal(vid, fx.vid);
+  assert_int_equal(page.n_items, 2);
+  assert_non_null(page.next_offset);
+  free(vid);
+  mn_invocation_page_release(&page);
+}
+
 static void test_list_missing(void **state) {
   struct mn_invocation_query q = {.max_results = 5};
   struct mn_invocation_page page = {0};
@@ -217,7 +230,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_per_page),     cmocka_unit_test(test_everything_at_once),
       cmocka_unit_test(test_page_sizes),       cmocka_unit_test(test_filters),
-      cmocka_unit_test(test_offset_positions), cmocka_unit_test(test_list_missing),
+      cmocka_unit_test(test_offset_positions), cmocka_unit_test(test_resolved_version),
+      cmocka_unit_test(test_list_missing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

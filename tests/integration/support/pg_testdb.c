@@ -131,7 +131,7 @@ void mn_testdb_drop_all(void) {
   pthread_mutex_lock(&mu);
   for (int i = 0; i < n_names; i++) {
     char sql[160];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", names[i]);
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %.63s WITH (FORCE)", names[i]);
     admin_exec(sql);
   }
   n_names = 0;

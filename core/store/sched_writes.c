@@ -1,0 +1,140 @@
+#include "store/sched_writes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+#include "store/pg_array.h"
+#include "store/sql.h"
+
+/* $1..$5: arrays of project, version, function, invocation, execution. */
+#define KEYS_FROM                                                              \
+  " unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"       \
+  " AS k(project_name, version_id, function_name, invocation_id, execution_id)"
+
+static const struct mn_db_stmt stmt_cancel_many = {
+    "mn_sched_cancel_many",
+    "UPDATE invocations i SET cancellation_request_time = $6::bigint,"
+    " last_update_time = $6::bigint FROM" KEYS_FROM
+    " WHERE i.project_name = k.project_name AND i.version_id = k.version_id"
+    "  AND i.function_name = k.function_name AND i.invocation_id = k.invocation_id"
+    "  AND i.invocation_status = 'RUNNING' AND i.cancellation_request_time IS NULL"
+    " RETURNING i.invocation_id",
+    6, false};
+
+static const struct mn_db_stmt stmt_terminate_many = {
+    "mn_sched_terminate_many",
+    "UPDATE invocations i SET invocation_status = 'TERMINATED',"
+    " last_update_time = $6::bigint FROM" KEYS_FROM
+    " WHERE i.project_name = k.project_name AND i.version_id = k.version_id"
+    "  AND i.function_name = k.function_name AND i.invocation_id = k.invocation_id"
+    "  AND i.invocation_status = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM executions e"
+    "   WHERE e.project_name = i.project_name AND e.version_id = i.version_id"
+    "   AND e.function_name = i.function_name AND e.invocation_id = i.invocation_id"
+    "   AND e.worker_status <> 'TERMINATED')"
+    " RETURNING i.invocation_id",
+    6, false};
+
+static const struct mn_db_stmt stmt_create_many = {
+    "mn_sched_create_executions",
+    "WITH iv AS (UPDATE invocations i SET last_update_time = $6::bigint FROM" KEYS_FROM
+    " WHERE i.project_name = k.project_name AND i.version_id = k.version_id"
+    "  AND i.function_name = k.function_name AND i.invocation_id = k.invocation_id"
+    "  AND i.invocation_status = 'RUNNING'"
+    " RETURNING i.project_name, i.version_id, i.function_name, i.invocation_id,"
+    "  k.execution_id)"
+    " INSERT INTO executions (project_name, version_id, function_name, invocation_id,"
+    "  execution_id, worker_status, creation_time, last_update_time)"
+    " SELECT project_name, version_id, function_name, invocation_id, execution_id,"
+    "  'PROVISIONING', $6::bigint, $6::bigint FROM iv"
+    " RETURNING execution_id",
+    6, false};
+
+static const struct mn_db_stmt stmt_ended_many = {
+    "mn_sched_workers_ended",
+    "UPDATE executions e SET worker_status = 'TERMINATED', last_update_time = $7::bigint,"
+    " error_message = CASE WHEN e.outcome IS NULL THEN coalesce(e.error_message, r.reason)"
+    "  ELSE e.error_message END"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
+    " AS r(project_name, version_id, function_name, invocation_id, execution_id, reason)"
+    " WHERE e.project_name = r.project_name AND e.version_id = r.version_id"
+    "  AND e.function_name = r.function_name AND e.invocation_id = r.invocation_id"
+    "  AND e.execution_id = r.execution_id AND e.worker_status = 'RUNNING'"
+    " RETURNING e.execution_id",
+    7, false};
+
+/* Runs st with the key arrays (+ extra array, + now); marks applied[i]
+ * for the rows whose `id_of(key)` came back. */
+static int run_many(struct mn_store *s, const struct mn_db_stmt *st,
+                    const struct mn_sched_key *keys, const char *const *extra, size_t n,
+                    int64_t now, bool by_execution, bool *applied, const char *what) {
+  if (applied)
+    memset(applied, 0, n * sizeof *applied);
+  if (n == 0)
+    return 0;
+  struct mn_pg_array arr[6];
+  for (int a = 0; a < 6; a++)
+    mn_pg_array_init(&arr[a]);
+  for (size_t i = 0; i < n; i++) {
+    mn_pg_array_add(&arr[0], keys[i].project);
+    mn_pg_array_add(&arr[1], keys[i].version);
+    mn_pg_array_add(&arr[2], keys[i].function);
+    mn_pg_array_add(&arr[3], keys[i].invocation_id);
+    mn_pg_array_add(&arr[4], keys[i].execution_id);
+    if (extra)
+      mn_pg_array_add(&arr[5], extra[i]);
+  }
+  char t[24];
+  const char *params[7];
+  int np = extra ? 6 : 5, rc = 0;
+  for (int a = 0; a < np; a++)
+    if (!(params[a] = mn_pg_array_text(&arr[a])))
+      rc = MN_ENOMEM;
+  params[np] = mn_sql_time(t, now);
+  PGresult *r = NULL;
+  if (rc == 0) {
+    rc = mn_db_exec(s, st, params, &r);
+    if (rc == MN_EINTERNAL)
+      rc = mn_db_unexpected(what, r);
+  }
+  if (rc == 0 && applied) {
+    /* ids are unique: match them back (n is a pass's worth, small) */
+    for (int row = 0; row < PQntuples(r); row++) {
+      const char *id = PQgetvalue(r, row, 0);
+      for (size_t i = 0; i < n; i++) {
+        const char *mine = by_execution ? keys[i].execution_id : keys[i].invocation_id;
+        if (mine && strcmp(mine, id) == 0) {
+          applied[i] = true;
+          break;
+        }
+      }
+    }
+  }
+  PQclear(r);
+  for (int a = 0; a < 6; a++)
+    mn_pg_array_release(&arr[a]);
+  return rc;
+}
+
+int mn_store_sched_cancel_many(struct mn_store *s, const struct mn_sched_key *keys, size_t n,
+                               int64_t now, bool *applied) {
+  return run_many(s, &stmt_cancel_many, keys, NULL, n, now, false, applied, "cancel many");
+}
+
+int mn_store_sched_terminate_many(struct mn_store *s, const struct mn_sched_key *keys,
+                                  size_t n, int64_t now, bool *applied) {
+  return run_many(s, &stmt_terminate_many, keys, NULL, n, now, false, applied,
+                  "terminate many");
+}
+
+int mn_store_sched_create_executions(struct mn_store *s, const struct mn_sched_key *keys,
+                                     size_t n, int64_t now, bool *applied) {
+  return run_many(s, &stmt_create_many, keys, NULL, n, now, true, applied,
+                  "create executions");
+}
+
+int mn_store_sched_workers_ended(struct mn_store *s, const struct mn_sched_key *keys,
+                                 const char *const *reasons, size_t n, int64_t now,
+                                 bool *applied) {
+  return run_many(s, &stmt_ended_many, keys, reasons, n, now, true, applied, "workers ended");
+}
