@@ -2,9 +2,9 @@
  *
  *   multinode-worker [--] COMMAND [ARG...]
  *
- * Reads the MULTINODE_* environment, fetches the execution, claims it with
- * /start (a 409 means another worker owns it or it has ended: exit 0
- * without running anything), runs COMMAND with the input on its standard
+ * Reads the MULTINODE_* environment, claims the execution with /start,
+ * whose answer is the execution itself (a 409 means another worker owns it
+ * or it has ended: exit 0 without running anything), runs COMMAND with the input on its standard
  * input, and reports the outcome with /finish. Every call retries while
  * the daemon is unreachable or answers 5xx, for MULTINODE_WORKER_RETRY_SECONDS
  * (default 600), so a daemon restart does not lose a result.
@@ -231,11 +231,9 @@ static int work(struct worker *w, char **argv) {
   json_t *exe = NULL;
   int status = EXIT_NOT_REPORTED;
   mn_run_result_init(&r);
-  if (api(w, API_GET, NULL, &exe, &err) < 0) {
-    mn_worker__log("error: cannot fetch execution %s: %s", w->env.execution_id, err.detail);
-    goto done;
-  }
-  if (api(w, API_START, NULL, NULL, &err) < 0) {
+  /* /start answers with the ExecutionInfo (input, spec, times): one round
+   * trip instead of a GET and then a start */
+  if (api(w, API_START, NULL, &exe, &err) < 0) {
     if (err.http_status == 409) {
       mn_worker__log("not running the command: %s (another worker owns execution %s, or it "
                      "has ended)", err.detail, w->env.execution_id);

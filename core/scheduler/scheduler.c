@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scheduler/internal.h"
@@ -121,7 +122,7 @@ static bool session_alive(struct mn_scheduler *s) {
 
 static void *scheduler_main(void *arg) {
   struct mn_scheduler *s = arg;
-  int64_t next_alive_check = 0;
+  int64_t next_alive_check = 0, last_pass = 0;
   while (!atomic_load(&s->stopping)) {
     if (!atomic_load(&s->active) && !try_activate(s)) {
       wait_for_work(s, mn_now_us() + s->opt.lock_retry_ms * 1000);
@@ -129,7 +130,14 @@ static void *scheduler_main(void *arg) {
     }
     if (!drain_notifications(s))
       continue;
-    int64_t now = mn_now_us();
+    int64_t now = mn_monotonic_us();
+    if (now - last_pass < s->opt.pass_spacing_us) {
+      /* under load, let events gather so one pass serves many of them */
+      struct timespec ts = {0, (long)(s->opt.pass_spacing_us - (now - last_pass)) * 1000};
+      nanosleep(&ts, NULL);
+    }
+    last_pass = mn_monotonic_us();
+    now = mn_now_us();
     if (now >= next_alive_check) {
       if (!session_alive(s))
         continue;
@@ -167,6 +175,8 @@ int mn_scheduler_start(const struct mn_scheduler_options *opt, struct mn_store *
     s->opt.lock_retry_ms = 500;
   if (s->opt.pool_threads <= 0)
     s->opt.pool_threads = 8;
+  if (s->opt.pass_spacing_us <= 0)
+    s->opt.pass_spacing_us = 2000;
   s->store = store;
   s->plugins = plugins;
   s->wake_fd = -1;

@@ -29,6 +29,7 @@ struct mn_scheduler_options {
   int64_t inspect_interval_ms;       /* status poll of running workers; default 1000 */
   int64_t lock_retry_ms;             /* a standby's lock attempts; default 500 */
   int pool_threads;                  /* provider calls in parallel; default 8 */
+  int64_t pass_spacing_us;           /* least time between two passes; default 2000 */
 };
 
 struct mn_scheduler;
