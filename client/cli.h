@@ -83,5 +83,12 @@ int cli_cmd_wait(struct cli *cli);
 int cli_cmd_cancel(struct cli *cli);
 int cli_cmd_logs(struct cli *cli);
 int cli_cmd_progress(struct cli *cli);
+/* cli_deploy.c (a project folder with multinode.yaml); the summaries hold
+ * the long help after their first line */
+int cli_cmd_deploy(struct cli *cli);
+int cli_cmd_upgrade(struct cli *cli);
+int cli_cmd_undeploy(struct cli *cli);
+extern const char cli_deploy_summary[];
+extern const char cli_upgrade_summary[];
 
 #endif

@@ -51,6 +51,15 @@ static const struct cli_option logs_options[] = {
     {"--max-lines", NULL, "N", "lines per request (default: the server's)"},
     OPT_JSON, OPT_END};
 static const struct cli_option progress_options[] = {OPT_END};
+#define OPT_DEPLOY_PROJECT {"--project-name", NULL, "NAME", "the project"}
+#define OPT_DRY_RUN                                                            \
+  {"--dry-run", NULL, NULL, "check the manifest and print the version definition; send nothing"}
+static const struct cli_option deploy_options[] = {OPT_DEPLOY_PROJECT, OPT_DRY_RUN, OPT_JSON,
+                                                   OPT_END};
+static const struct cli_option upgrade_options[] = {
+    OPT_DEPLOY_PROJECT, {"--deploy", NULL, NULL, "create the project when it does not exist"},
+    OPT_DRY_RUN, OPT_JSON, OPT_END};
+static const struct cli_option undeploy_options[] = {OPT_DEPLOY_PROJECT, OPT_JSON, OPT_END};
 
 static const struct cli_command commands[] = {
     {"help", "[COMMAND]", "show the commands, or one command's options", no_options, 0, 1,
@@ -71,7 +80,10 @@ static const struct cli_command commands[] = {
     {"logs", "[ID]", "print an execution's log", logs_options, 0, 1, cli_cmd_logs},
     {"progress", "TEXT", "in a worker: record progress (\"-\" reads standard input)",
      progress_options, 1, 1, cli_cmd_progress},
-    /* deploy, upgrade, undeploy: manifest folders (a later addition) */
+    {"deploy", "DIR", cli_deploy_summary, deploy_options, 1, 1, cli_cmd_deploy},
+    {"upgrade", "DIR", cli_upgrade_summary, upgrade_options, 1, 1, cli_cmd_upgrade},
+    {"undeploy", NULL, "mark a project for deletion (its invocations are cancelled)",
+     undeploy_options, 0, 0, cli_cmd_undeploy},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -86,7 +98,8 @@ static const struct cli_command *find(const char *name) {
 static void list_commands(FILE *f) {
   fprintf(f, "usage: multinode COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++)
-    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-10s %.*s\n", commands[i].name, (int)strcspn(commands[i].summary, "\n"),
+            commands[i].summary); /* the first line: the rest is the long help */
   fprintf(f, "\nRun `multinode help COMMAND` for a command's options.\n"
              "The API URL and key come from MULTINODE_API_URL and MULTINODE_API_KEY,\n"
              "or from ~/.multinode/config.json (written by `multinode login`).\n"

@@ -1,0 +1,217 @@
+/* multinode deploy / upgrade / undeploy (reference §6.5): a project folder
+ * (DIR/multinode.yaml, manifest.h) becomes a new version of a project, and
+ * a project is marked for deletion.
+ *
+ * Flow of deploy and upgrade: read and check the manifest (no daemon
+ * needed; every problem is printed as FILE:LINE:COL: key: message) → GET
+ * the project → PUT it (deploy, or upgrade --deploy when missing) → POST
+ * the version → print its id. No image is built or pushed. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "manifest.h"
+
+#define PROJECT_NAME_LIMIT 64 /* the server refuses longer names (create) */
+
+const char cli_deploy_summary[] =
+    "deploy a project folder as a new project and print the version id\n"
+    "\n"
+    "DIR is a folder holding multinode.yaml:\n"
+    "\n"
+    "  # the default image of every function (for container providers)\n"
+    "  image: multinode-worker:local\n"
+    "  functions:\n"
+    "    NAME:\n"
+    "      command: [\"sh\", \"${PROJECT_DIR}/task.sh\"]  # or a string, run with sh -c\n"
+    "      provider: local       # default: the daemon's default provider\n"
+    "      image: IMAGE          # default: the image above\n"
+    "      cpu: 4                # vCPUs; default 0.1, at most 16\n"
+    "      memory: 16 GiB        # KiB, MiB or GiB; default 256 MiB, at most 64 GiB\n"
+    "      max_retries: 1        # 0 to 50; default 0\n"
+    "      max_concurrency: 10   # 1 to 100; default 10\n"
+    "      timeout: 1h           # s, m, h, d, e.g. 90s or 1h30m; default 1h, at most 24h\n"
+    "      env: {KEY: value}     # extra environment variables\n"
+    "\n"
+    "${PROJECT_DIR} in command and env values becomes the folder's absolute path;\n"
+    "other relative paths are left as they are. A function runs its command with the\n"
+    "invocation's input on standard input; its standard output is the result, and\n"
+    "`multinode progress`, `multinode start` and `multinode wait` work inside it.\n"
+    "\n"
+    "No image is built or pushed: the local provider runs the commands on the\n"
+    "daemon's machine, so the folder must be there and readable by the daemon;\n"
+    "`image` is only recorded, for container providers.\n"
+    "\n"
+    "Fails when the project exists (use `multinode upgrade`). Exit status: 0 done,\n"
+    "1 failure (including a manifest with problems, each printed as\n"
+    "FILE:LINE:COL: key: message), 2 usage error.";
+
+const char cli_upgrade_summary[] =
+    "deploy a project folder as a new version of a project and print its id\n"
+    "\n"
+    "DIR holds multinode.yaml, as for `multinode deploy` (see `multinode help deploy`).\n"
+    "The project must exist, unless --deploy is given: then it is created when\n"
+    "missing. Invocations started before keep running the version they started on;\n"
+    "new ones use the new (latest) version.";
+
+static size_t utf8_length(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
+
+static int project_name(struct cli *cli, const char **out) {
+  const char *name = cli_get(cli, "--project-name");
+  if (!name || !*name)
+    return cli_usage_error(cli, "--project-name is required");
+  if (utf8_length(name) > PROJECT_NAME_LIMIT)
+    return cli_usage_error(cli, "--project-name \"%s\" is too long: at most %d characters", name,
+                           PROJECT_NAME_LIMIT);
+  *out = name;
+  return CLI_OK;
+}
+
+/* Reads DIR/multinode.yaml; prints every problem on failure. */
+static int load_manifest(const char *dir, struct mn_manifest *m, const char *what) {
+  if (mn_manifest_load(dir, m) == 0)
+    return CLI_OK;
+  for (size_t i = 0; i < m->n_errors; i++)
+    fprintf(stderr, "%s\n", m->errors[i]);
+  if (m->n_errors == 0)
+    return cli_fail("out of memory reading %s/%s", dir, MN_MANIFEST_FILE);
+  if (m->file && access(m->file, F_OK) != 0)
+    return cli_fail("cannot read %s: a project folder holds one (see `multinode help "
+                    "deploy`); nothing was %s",
+                    m->file, what);
+  return cli_fail("%s: %zu problem%s; nothing was %s", m->file, m->n_errors,
+                  m->n_errors == 1 ? "" : "s", what);
+}
+
+static void print_summary(const char *verb, const char *project, const json_t *version,
+                          const struct mn_manifest *m) {
+  fprintf(stderr, "%s project \"%s\": version %s with %zu function%s (", verb, project,
+          mn_client_json_str(version, "version_id"), m->n_functions,
+          m->n_functions == 1 ? "" : "s");
+  for (size_t i = 0; i < m->n_functions; i++)
+    fprintf(stderr, "%s%s", i ? ", " : "", m->functions[i].function_name);
+  fprintf(stderr, ")\n");
+}
+
+enum mode { DEPLOY, UPGRADE };
+
+static int deploy_version(struct cli *cli, enum mode mode) {
+  const char *dir = cli->args[0], *name;
+  int may_create = mode == DEPLOY || cli_flag(cli, "--deploy");
+  int create = 0, rc;
+  struct mn_manifest m;
+  struct mn_client_error err;
+  json_t *version = NULL, *def = NULL, *project = NULL;
+  const char *what = mode == DEPLOY ? "deployed" : "upgraded";
+
+  if ((rc = project_name(cli, &name)) != CLI_OK)
+    return rc;
+  if ((rc = load_manifest(dir, &m, what)) != CLI_OK)
+    goto done;
+  struct mn_client_version_definition d = mn_manifest_definition(&m);
+  if (cli_flag(cli, "--dry-run")) {
+    if (!(def = mn_client_version_definition_json(&d))) {
+      rc = cli_fail("out of memory");
+      goto done;
+    }
+    cli_print_json(def);
+    fprintf(stderr, "%s: valid; nothing was %s (--dry-run)\n", m.file, what);
+    goto done;
+  }
+  if ((rc = cli_connect(cli)) != CLI_OK)
+    goto done;
+
+  if (mn_client_project_get(cli->client, name, &project, &err) == 0) {
+    if (json_is_integer(json_object_get(project, "deletion_request_time"))) {
+      rc = cli_fail("project \"%s\" is being deleted (it was undeployed): deploy under "
+                    "another name, or once it is gone",
+                    name);
+      goto done;
+    }
+    if (mode == DEPLOY) {
+      rc = cli_fail("project \"%s\" already exists: deploy a new version of it with "
+                    "`multinode upgrade %s --project-name %s`",
+                    name, dir, name);
+      goto done;
+    }
+  } else if (mn_client_error_is(&err, "ProjectDoesNotExist")) {
+    if (!may_create) {
+      rc = cli_fail("project \"%s\" does not exist: create it with `multinode deploy %s "
+                    "--project-name %s` (or `multinode upgrade --deploy`)",
+                    name, dir, name);
+      goto done;
+    }
+    create = 1;
+  } else {
+    rc = cli_report(cli, &err, "cannot look up project \"%s\"", name);
+    goto done;
+  }
+
+  if (create && mn_client_project_create(cli->client, name, NULL, &err) < 0) {
+    /* someone created it meanwhile: fine for upgrade --deploy only */
+    if (!(mode == UPGRADE && mn_client_error_is(&err, "ProjectAlreadyExists"))) {
+      rc = mode == DEPLOY && mn_client_error_is(&err, "ProjectAlreadyExists")
+               ? cli_fail("project \"%s\" already exists (it was just created by someone "
+                          "else): use `multinode upgrade`",
+                          name)
+               : cli_report(cli, &err, "cannot create project \"%s\"", name);
+      goto done;
+    }
+  }
+  if (mn_client_version_create(cli->client, name, &d, &version, &err) < 0) {
+    rc = cli_report(cli, &err, "cannot create a version of project \"%s\"", name);
+    if (create)
+      fprintf(stderr, "  note: project \"%s\" was created without a version; once fixed, run "
+                      "`multinode upgrade %s --project-name %s`\n",
+              name, dir, name);
+    goto done;
+  }
+  if (cli->json) {
+    cli_print_json(version);
+  } else {
+    printf("%s\n", mn_client_json_str(version, "version_id"));
+    fflush(stdout);
+  }
+  print_summary(create ? "deployed" : "upgraded", name, version, &m);
+  rc = CLI_OK;
+done:
+  json_decref(version);
+  json_decref(def);
+  json_decref(project);
+  mn_manifest_release(&m);
+  return rc;
+}
+
+int cli_cmd_deploy(struct cli *cli) {
+  return deploy_version(cli, DEPLOY);
+}
+
+int cli_cmd_upgrade(struct cli *cli) {
+  return deploy_version(cli, UPGRADE);
+}
+
+int cli_cmd_undeploy(struct cli *cli) {
+  struct mn_client_error err;
+  const char *name;
+  json_t *info = NULL;
+  int rc;
+
+  if ((rc = project_name(cli, &name)) != CLI_OK || (rc = cli_connect(cli)) != CLI_OK)
+    return rc;
+  if (mn_client_project_delete(cli->client, name, &info, &err) < 0)
+    return cli_report(cli, &err, "cannot undeploy project \"%s\"", name);
+  if (cli->json)
+    cli_print_json(info);
+  else
+    printf("project \"%s\" is marked for deletion: its invocations are being cancelled and "
+           "it will be removed\n",
+           name);
+  json_decref(info);
+  return CLI_OK;
+}

@@ -1,0 +1,718 @@
+/* The project manifest (manifest.h), read with libyaml's document API: every
+ * node keeps its position, so each problem names FILE:LINE:COL and the key
+ * path. Reading goes on after a problem, so one run reports them all. */
+#include "manifest.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+/* reference §1.2, as the server enforces them (core/store/model.h) */
+#define CPU_LIMIT 16.0
+#define MEMORY_GBS_LIMIT 64.0
+#define CONCURRENCY_LIMIT 100
+#define RETRIES_LIMIT 50
+#define TIMEOUT_LIMIT 86400
+#define NAME_LENGTH_LIMIT 1024  /* refused when length >= limit */
+#define IMAGE_LENGTH_LIMIT 1024 /* refused when length >= limit */
+
+/* the original client's defaults (reference §6.2) */
+#define DEFAULT_CPU 0.1
+#define DEFAULT_MEMORY_GBS 0.25
+#define DEFAULT_RETRIES 0
+#define DEFAULT_CONCURRENCY 10
+#define DEFAULT_TIMEOUT 3600
+
+#define PROJECT_DIR_VAR "${PROJECT_DIR}"
+
+struct problem {
+  size_t line, col, seq; /* 1-based; seq keeps the order of equal positions */
+  char *text;
+};
+
+struct loader {
+  struct mn_manifest *m;
+  yaml_document_t *doc;
+  struct problem *problems;
+  size_t n_problems, cap_problems;
+  int oom;
+};
+
+/* ------------------------------------------------------------- strings */
+
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap) {
+  va_list copy;
+  va_copy(copy, ap);
+  int n = vsnprintf(NULL, 0, fmt, copy);
+  va_end(copy);
+  char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+  if (s)
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+  return s;
+}
+
+__attribute__((format(printf, 1, 2))) static char *format(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = vformat(fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+/* Characters (code points) of UTF-8 text, as the server counts them. */
+static size_t utf8_length(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
+
+/* text with every ${PROJECT_DIR} replaced by dir (a new string). */
+static char *substitute(const char *text, const char *dir) {
+  size_t var_len = strlen(PROJECT_DIR_VAR), dir_len = strlen(dir), n = 0;
+  for (const char *p = text; (p = strstr(p, PROJECT_DIR_VAR)) != NULL; p += var_len)
+    n++;
+  char *out = malloc(strlen(text) + n * dir_len + 1), *o = out;
+  if (!out)
+    return NULL;
+  for (const char *p = text;;) {
+    const char *hit = strstr(p, PROJECT_DIR_VAR);
+    size_t len = hit ? (size_t)(hit - p) : strlen(p);
+    memcpy(o, p, len);
+    o += len;
+    if (!hit)
+      break;
+    memcpy(o, dir, dir_len);
+    o += dir_len;
+    p = hit + var_len;
+  }
+  *o = '\0';
+  return out;
+}
+
+/* ------------------------------------------------------------ problems */
+
+static void add_problem(struct loader *L, size_t line, size_t col, char *text) {
+  if (!text) {
+    L->oom = 1;
+    return;
+  }
+  if (L->n_problems == L->cap_problems) {
+    size_t cap = L->cap_problems ? L->cap_problems * 2 : 8;
+    struct problem *grown = realloc(L->problems, cap * sizeof *grown);
+    if (!grown) {
+      free(text);
+      L->oom = 1;
+      return;
+    }
+    L->problems = grown;
+    L->cap_problems = cap;
+  }
+  L->problems[L->n_problems] = (struct problem){line, col, L->n_problems, text};
+  L->n_problems++;
+}
+
+/* "FILE:LINE:COL: PATH: message" at a node (PATH may be ""). */
+__attribute__((format(printf, 4, 5))) static void problem(struct loader *L, const yaml_node_t *at,
+                                                          const char *path, const char *fmt,
+                                                          ...) {
+  size_t line = at ? at->start_mark.line + 1 : 1, col = at ? at->start_mark.column + 1 : 1;
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = vformat(fmt, ap);
+  va_end(ap);
+  if (!msg) {
+    L->oom = 1;
+    return;
+  }
+  add_problem(L, line, col,
+              format("%s:%zu:%zu: %s%s%s", L->m->file, line, col, path, *path ? ": " : "", msg));
+  free(msg);
+}
+
+static int problem_cmp(const void *a, const void *b) {
+  const struct problem *x = a, *y = b;
+  if (x->line != y->line)
+    return x->line < y->line ? -1 : 1;
+  if (x->col != y->col)
+    return x->col < y->col ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Moves the problems, in file order, into m->errors. */
+static void finish_problems(struct loader *L) {
+  struct mn_manifest *m = L->m;
+  qsort(L->problems, L->n_problems, sizeof *L->problems, problem_cmp);
+  m->errors = calloc(L->n_problems + 2, sizeof *m->errors);
+  for (size_t i = 0; i < L->n_problems; i++) {
+    if (m->errors)
+      m->errors[m->n_errors++] = L->problems[i].text;
+    else
+      free(L->problems[i].text);
+  }
+  free(L->problems);
+  L->problems = NULL;
+  if (m->errors && L->oom)
+    m->errors[m->n_errors++] = format("%s: out of memory while reading it", m->file);
+}
+
+/* --------------------------------------------------------------- nodes */
+
+static yaml_node_t *node(struct loader *L, int index) {
+  return yaml_document_get_node(L->doc, index);
+}
+
+static const char *scalar(const yaml_node_t *n) {
+  return (const char *)n->data.scalar.value;
+}
+
+/* A plain empty, "~" or "null" scalar: YAML's null. */
+static int is_null(const yaml_node_t *n) {
+  if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+    return 0;
+  const char *s = scalar(n);
+  return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+         !strcmp(s, "NULL");
+}
+
+static const char *kind(const yaml_node_t *n) {
+  if (n->type == YAML_MAPPING_NODE)
+    return "a mapping";
+  if (n->type == YAML_SEQUENCE_NODE)
+    return "a list";
+  return is_null(n) ? "nothing" : "text";
+}
+
+/* A scalar value for a setting, or NULL after reporting why not. key is
+ * the key node (the position), want what the setting takes. */
+static const char *scalar_value(struct loader *L, const yaml_node_t *key, const yaml_node_t *v,
+                                const char *path, const char *want) {
+  if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+    if (strlen(scalar(v)) != v->data.scalar.length) {
+      problem(L, key, path, "NUL characters are not allowed");
+      return NULL;
+    }
+    return scalar(v);
+  }
+  problem(L, key, path, "expected %s, not %s", want, kind(v));
+  return NULL;
+}
+
+/* Calls fn for each (key, value) of a mapping whose keys are distinct
+ * scalars; reports the others. */
+typedef void pair_fn(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
+                     const yaml_node_t *value);
+
+static void each_pair(struct loader *L, const yaml_node_t *map, const char *path, pair_fn *fn,
+                      void *ctx) {
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++) {
+    yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
+    if (!k || !v)
+      continue;
+    if (k->type != YAML_SCALAR_NODE) {
+      problem(L, k, path, "a key must be a name, not %s", kind(k));
+      continue;
+    }
+    const yaml_node_pair_t *first = NULL;
+    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p && !first; q++) {
+      yaml_node_t *qk = node(L, q->key);
+      if (qk && qk->type == YAML_SCALAR_NODE && strcmp(scalar(qk), scalar(k)) == 0)
+        first = q;
+    }
+    const char *name = *scalar(k) ? scalar(k) : "\"\""; /* an empty key shows as "" */
+    char *sub = *path ? format("%s.%s", path, name) : format("%s", name);
+    if (!sub) {
+      L->oom = 1;
+      return;
+    }
+    if (first) {
+      yaml_node_t *fk = node(L, first->key);
+      problem(L, k, sub, "given twice (first at line %zu)", fk->start_mark.line + 1);
+    } else {
+      fn(L, ctx, sub, k, v);
+    }
+    free(sub);
+  }
+}
+
+/* ------------------------------------------------------- value parsers */
+
+/* A decimal number ("4", "0.5", "1e3", "-2"): 0, or -1 when not one. */
+static int parse_number(const char *s, size_t len, double *out) {
+  char buf[64], *end;
+  if (len == 0 || len >= sizeof buf || strspn(s, "0123456789.eE+-") < len)
+    return -1;
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  errno = 0;
+  *out = strtod(buf, &end);
+  return *end || errno || !isfinite(*out) ? -1 : 0;
+}
+
+/* "512 MiB", "16GiB", "0.5 GiB", "1024 KiB" into GB (GiB). */
+static int parse_size_gbs(const char *s, double *out) {
+  static const struct {
+    const char *unit;
+    double per_gb;
+  } units[] = {{"GiB", 1.0}, {"MiB", 1024.0}, {"KiB", 1024.0 * 1024.0}};
+  size_t len = strlen(s);
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    size_t ulen = strlen(units[i].unit), n;
+    if (len <= ulen || strcmp(s + len - ulen, units[i].unit) != 0)
+      continue;
+    for (n = len - ulen; n > 0 && s[n - 1] == ' '; n--)
+      ;
+    if (parse_number(s, n, out) < 0)
+      return -1;
+    *out /= units[i].per_gb;
+    return 0;
+  }
+  return -1;
+}
+
+/* "90" (seconds), "90s", "5m", "1h", "1d", "1h30m", "1m 30s" into seconds. */
+static int parse_duration_s(const char *s, double *out) {
+  double total = 0;
+  int parts = 0;
+  while (*s) {
+    size_t n = strspn(s, "0123456789.");
+    double v, unit;
+    if (parse_number(s, n, &v) < 0)
+      return -1;
+    s += n;
+    switch (*s) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    case '\0':
+      if (parts > 0)
+        return -1; /* "1h30": the unit of 30 is missing */
+      unit = 1;
+      break;
+    default:
+      return -1;
+    }
+    if (*s)
+      s++;
+    while (*s == ' ')
+      s++;
+    total += v * unit;
+    parts++;
+  }
+  if (parts == 0)
+    return -1;
+  *out = total;
+  return 0;
+}
+
+/* "1", "+3": whole numbers only. */
+static int parse_int(const char *s, long long *out) {
+  char *end;
+  const char *digits = s + (*s == '+' || *s == '-');
+  if (!*digits || strspn(digits, "0123456789") != strlen(digits))
+    return -1;
+  errno = 0;
+  *out = strtoll(s, &end, 10);
+  return *end || errno ? -1 : 0;
+}
+
+/* --------------------------------------------------------- a function */
+
+struct function_ctx {
+  struct mn_client_function_spec *spec;
+  int has_command;
+};
+
+static char *own(struct loader *L, char *s) {
+  if (!s)
+    L->oom = 1;
+  return s;
+}
+
+static void set_command(struct loader *L, struct mn_client_function_spec *spec, const char *path,
+                        const yaml_node_t *key, const yaml_node_t *v) {
+  const char *dir = L->m->project_dir;
+  char **argv;
+  if (v->type == YAML_SCALAR_NODE) {
+    const char *text = scalar_value(L, key, v, path, "a list of arguments or a shell command");
+    if (!text)
+      return;
+    if (!*text) {
+      problem(L, key, path, "the command is empty");
+      return;
+    }
+    if (!(argv = calloc(4, sizeof *argv)))
+      goto nomem;
+    argv[0] = own(L, strdup("sh"));
+    argv[1] = own(L, strdup("-c"));
+    argv[2] = own(L, substitute(text, dir));
+    spec->command = (const char *const *)argv;
+    return;
+  }
+  if (v->type != YAML_SEQUENCE_NODE) {
+    problem(L, key, path, "expected a list of arguments or a shell command, not %s", kind(v));
+    return;
+  }
+  size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+  if (n == 0) {
+    problem(L, key, path, "the command is empty");
+    return;
+  }
+  if (!(argv = calloc(n + 1, sizeof *argv)))
+    goto nomem;
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    const yaml_node_t *item = node(L, v->data.sequence.items.start[i]);
+    char *item_path = format("%s[%zu]", path, i);
+    const char *text = item_path ? scalar_value(L, item, item, item_path, "an argument") : NULL;
+    if (!item_path)
+      L->oom = 1;
+    free(item_path);
+    if (text)
+      argv[i] = own(L, substitute(text, dir));
+    else
+      bad = 1;
+  }
+  if (bad) {
+    for (size_t i = 0; i < n; i++)
+      free(argv[i]);
+    free(argv);
+    return;
+  }
+  spec->command = (const char *const *)argv;
+  return;
+nomem:
+  L->oom = 1;
+}
+
+static void env_pair(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
+                     const yaml_node_t *value) {
+  char **env = ctx;
+  const char *name = scalar(key);
+  size_t n = 0;
+  while (env[n])
+    n++;
+  if (!*name || strchr(name, '=') || strlen(name) != key->data.scalar.length) {
+    problem(L, key, path, "a variable name must be non-empty, without '=' or NUL characters");
+    return;
+  }
+  if (strncmp(name, "MULTINODE_", 10) == 0) {
+    problem(L, key, path, "MULTINODE_* variables are set by the worker and cannot be given");
+    return;
+  }
+  const char *text = scalar_value(L, key, value, path, "text (quote it if unsure)");
+  if (!text)
+    return;
+  char *sub = substitute(text, L->m->project_dir);
+  env[n] = own(L, sub ? format("%s=%s", name, sub) : NULL);
+  free(sub);
+}
+
+static void set_env(struct loader *L, struct mn_client_function_spec *spec, const char *path,
+                    const yaml_node_t *key, const yaml_node_t *v) {
+  if (v->type != YAML_MAPPING_NODE) {
+    problem(L, key, path, "expected a mapping of variable names to values, not %s", kind(v));
+    return;
+  }
+  size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+  char **env = calloc(n + 1, sizeof *env);
+  if (!env) {
+    L->oom = 1;
+    return;
+  }
+  each_pair(L, v, path, env_pair, env);
+  spec->env = (const char *const *)env;
+}
+
+static void function_pair(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
+                          const yaml_node_t *v) {
+  struct function_ctx *f = ctx;
+  struct mn_client_function_spec *spec = f->spec;
+  const char *name = scalar(key), *text;
+  double d;
+  long long i;
+
+  if (strcmp(name, "command") == 0) {
+    f->has_command = 1;
+    set_command(L, spec, path, key, v);
+  } else if (strcmp(name, "env") == 0) {
+    set_env(L, spec, path, key, v);
+  } else if (strcmp(name, "provider") == 0) {
+    if ((text = scalar_value(L, key, v, path, "a provider name such as local")))
+      spec->provider = own(L, strdup(text));
+  } else if (strcmp(name, "image") == 0) {
+    if ((text = scalar_value(L, key, v, path, "an image name")) != NULL) {
+      if (utf8_length(text) >= IMAGE_LENGTH_LIMIT)
+        problem(L, key, path, "the image name is too long: at most %d characters",
+                IMAGE_LENGTH_LIMIT - 1);
+      else
+        spec->docker_image_override = own(L, strdup(text));
+    }
+  } else if (strcmp(name, "cpu") == 0) {
+    if (!(text = scalar_value(L, key, v, path, "a number of vCPUs such as 0.5 or 4")))
+      return;
+    if (parse_number(text, strlen(text), &d) < 0)
+      problem(L, key, path, "expected a number of vCPUs such as 0.5 or 4");
+    else if (!(d > 0) || d > CPU_LIMIT)
+      problem(L, key, path, "%s is out of range: want more than 0 and at most %g", text,
+              CPU_LIMIT);
+    else
+      spec->virtual_cpus = d;
+  } else if (strcmp(name, "memory") == 0) {
+    if (!(text = scalar_value(L, key, v, path, "a size such as 512 MiB or 16 GiB")))
+      return;
+    if (parse_size_gbs(text, &d) < 0)
+      problem(L, key, path, "expected a size such as 512 MiB or 16 GiB");
+    else if (!(d > 0) || d > MEMORY_GBS_LIMIT)
+      problem(L, key, path, "%s is out of range: want more than 0 and at most %g GiB", text,
+              MEMORY_GBS_LIMIT);
+    else
+      spec->memory_gbs = d;
+  } else if (strcmp(name, "timeout") == 0) {
+    if (!(text = scalar_value(L, key, v, path, "a duration such as 90s, 5m or 1h")))
+      return;
+    if (parse_duration_s(text, &d) < 0)
+      problem(L, key, path, "expected a duration such as 90s, 5m or 1h");
+    else if ((d = ceil(d)) < 1 || d > TIMEOUT_LIMIT)
+      problem(L, key, path, "%s is out of range: want 1s to 24h (%d seconds)", text,
+              TIMEOUT_LIMIT);
+    else
+      spec->timeout_seconds = (int)d;
+  } else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_concurrency") == 0) {
+    int retries = strcmp(name, "max_retries") == 0;
+    long long lo = retries ? 0 : 1, hi = retries ? RETRIES_LIMIT : CONCURRENCY_LIMIT;
+    if (!(text = scalar_value(L, key, v, path, "a whole number")))
+      return;
+    if (parse_int(text, &i) < 0)
+      problem(L, key, path, "expected a whole number from %lld to %lld", lo, hi);
+    else if (i < lo || i > hi)
+      problem(L, key, path, "%s is out of range: want %lld to %lld", text, lo, hi);
+    else if (retries)
+      spec->max_retries = (int)i;
+    else
+      spec->max_concurrency = (int)i;
+  } else {
+    problem(L, key, path,
+            "unknown key (a function takes command, provider, image, cpu, memory, "
+            "max_retries, max_concurrency, timeout and env)");
+  }
+}
+
+static void functions_pair(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
+                           const yaml_node_t *v) {
+  struct mn_manifest *m = L->m;
+  const char *name = scalar(key);
+  struct function_ctx f = {&m->functions[m->n_functions], 0};
+
+  *f.spec = (struct mn_client_function_spec){NULL,
+                                             NULL,
+                                             DEFAULT_CPU,
+                                             DEFAULT_MEMORY_GBS,
+                                             DEFAULT_CONCURRENCY,
+                                             DEFAULT_RETRIES,
+                                             DEFAULT_TIMEOUT,
+                                             NULL,
+                                             NULL,
+                                             NULL};
+  m->n_functions++;
+  if (!*name)
+    problem(L, key, path, "a function needs a name");
+  else if (strlen(name) != key->data.scalar.length)
+    problem(L, key, path, "a function name cannot hold NUL characters");
+  else if (utf8_length(name) >= NAME_LENGTH_LIMIT)
+    problem(L, key, path, "the function name is too long: at most %d characters",
+            NAME_LENGTH_LIMIT - 1);
+  else
+    f.spec->function_name = own(L, strdup(name));
+  if (v->type != YAML_MAPPING_NODE) {
+    problem(L, key, path, "expected the function's settings (at least a command), not %s",
+            kind(v));
+    return;
+  }
+  each_pair(L, v, path, function_pair, &f);
+  if (!f.has_command)
+    problem(L, key, path, "the command is missing (what the function runs)");
+}
+
+/* ----------------------------------------------------------- top level */
+
+struct top_ctx {
+  int has_functions;
+};
+
+static void top_pair(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
+                     const yaml_node_t *v) {
+  struct top_ctx *top = ctx;
+  struct mn_manifest *m = L->m;
+  const char *name = scalar(key), *text;
+
+  if (strcmp(name, "image") == 0) {
+    if (!(text = scalar_value(L, key, v, path, "an image name")))
+      return;
+    if (utf8_length(text) >= IMAGE_LENGTH_LIMIT) {
+      problem(L, key, path, "the image name is too long: at most %d characters",
+              IMAGE_LENGTH_LIMIT - 1);
+      return;
+    }
+    free(m->image);
+    m->image = own(L, strdup(text));
+  } else if (strcmp(name, "functions") == 0) {
+    top->has_functions = 1;
+    if (v->type != YAML_MAPPING_NODE) {
+      problem(L, key, path, "expected a mapping of function names to their settings, not %s",
+              kind(v));
+      return;
+    }
+    size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    if (n == 0) {
+      problem(L, key, path, "no functions: a project needs at least one");
+      return;
+    }
+    if (!(m->functions = calloc(n, sizeof *m->functions))) {
+      L->oom = 1;
+      return;
+    }
+    each_pair(L, v, path, functions_pair, NULL);
+  } else {
+    problem(L, key, path, "unknown key (the manifest takes image and functions)");
+  }
+}
+
+static void syntax_problem(struct loader *L, yaml_parser_t *p) {
+  yaml_mark_t mk = p->error == YAML_READER_ERROR ? p->mark : p->problem_mark;
+  const char *what = p->problem ? p->problem : "not valid YAML";
+  size_t line = mk.line + 1, col = mk.column + 1;
+  if (p->error == YAML_MEMORY_ERROR)
+    L->oom = 1;
+  else if (p->context)
+    add_problem(L, line, col,
+                format("%s:%zu:%zu: invalid YAML: %s (%s at line %zu)", L->m->file, line, col,
+                       what, p->context, p->context_mark.line + 1));
+  else
+    add_problem(L, line, col, format("%s:%zu:%zu: invalid YAML: %s", L->m->file, line, col, what));
+}
+
+static void check_document(struct loader *L) {
+  struct top_ctx top = {0};
+  yaml_node_t *root = yaml_document_get_root_node(L->doc);
+  if (!root) {
+    problem(L, NULL, "", "the manifest is empty: it needs at least `functions:`");
+    return;
+  }
+  if (root->type != YAML_MAPPING_NODE) {
+    problem(L, root, "", "expected a mapping with the keys image and functions, not %s",
+            kind(root));
+    return;
+  }
+  each_pair(L, root, "", top_pair, &top);
+  if (!top.has_functions)
+    problem(L, root, "functions", "missing: the manifest lists its functions under `functions:`");
+}
+
+static void parse_file(struct loader *L, FILE *f) {
+  yaml_parser_t parser;
+  yaml_document_t doc, extra;
+  if (!yaml_parser_initialize(&parser)) {
+    L->oom = 1;
+    return;
+  }
+  yaml_parser_set_input_file(&parser, f);
+  if (!yaml_parser_load(&parser, &doc)) {
+    syntax_problem(L, &parser);
+    yaml_parser_delete(&parser);
+    return;
+  }
+  L->doc = &doc;
+  check_document(L);
+  L->doc = NULL;
+  if (yaml_document_get_root_node(&doc)) {
+    if (!yaml_parser_load(&parser, &extra)) {
+      syntax_problem(L, &parser);
+    } else {
+      yaml_node_t *root = yaml_document_get_root_node(&extra);
+      if (root)
+        problem(L, root, "", "a second YAML document: the manifest is one document");
+      yaml_document_delete(&extra);
+    }
+  }
+  yaml_document_delete(&doc);
+  yaml_parser_delete(&parser);
+}
+
+/* -------------------------------------------------------------- public */
+
+int mn_manifest_load(const char *dir, struct mn_manifest *m) {
+  struct loader L = {.m = m};
+  struct stat st;
+  size_t len = strlen(dir);
+  FILE *f;
+
+  memset(m, 0, sizeof *m);
+  while (len > 1 && dir[len - 1] == '/')
+    len--;
+  m->file = format("%.*s/%s", (int)len, dir, MN_MANIFEST_FILE);
+  m->image = strdup("");
+  if (!m->file || !m->image) {
+    L.oom = 1;
+    goto done;
+  }
+  if (stat(dir, &st) != 0) {
+    add_problem(&L, 0, 0, format("%s: %s", dir, strerror(errno)));
+    goto done;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    add_problem(&L, 0, 0,
+                format("%s: not a folder: give the project folder, the one holding %s", dir,
+                       MN_MANIFEST_FILE));
+    goto done;
+  }
+  if (!(m->project_dir = realpath(dir, NULL))) {
+    add_problem(&L, 0, 0, format("%s: %s", dir, strerror(errno)));
+    goto done;
+  }
+  if (!(f = fopen(m->file, "rb"))) {
+    add_problem(&L, 0, 0, format("%s: %s", m->file, strerror(errno)));
+    goto done;
+  }
+  parse_file(&L, f);
+  fclose(f);
+done:
+  finish_problems(&L);
+  return m->n_errors || L.oom || !m->errors ? -1 : 0;
+}
+
+static void free_strings(const char *const *list) {
+  for (size_t i = 0; list && list[i]; i++)
+    free((void *)list[i]);
+  free((void *)list);
+}
+
+void mn_manifest_release(struct mn_manifest *m) {
+  for (size_t i = 0; i < m->n_functions; i++) {
+    struct mn_client_function_spec *f = &m->functions[i];
+    free((void *)f->function_name);
+    free((void *)f->docker_image_override);
+    free((void *)f->provider);
+    free_strings(f->command);
+    free_strings(f->env);
+  }
+  free(m->functions);
+  for (size_t i = 0; i < m->n_errors; i++)
+    free(m->errors[i]);
+  free(m->errors);
+  free(m->file);
+  free(m->project_dir);
+  free(m->image);
+  memset(m, 0, sizeof *m);
+}
+
+struct mn_client_version_definition mn_manifest_definition(const struct mn_manifest *m) {
+  return (struct mn_client_version_definition){m->image, m->functions, m->n_functions};
+}
