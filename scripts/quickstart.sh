@@ -43,7 +43,7 @@ mn=build/bin/multinode
 echo "== deploying examples/expensive_task as project \"quickstart\""
 $mn deploy examples/expensive_task --project-name quickstart
 echo "== running run_expensive_task"
-id=$($mn start --project-name quickstart --input 7 run_expensive_task)
+id=$($mn start --project-name quickstart --input 100000 run_expensive_task)
 echo "invocation: $id"
 result=$($mn wait --project-name quickstart --function run_expensive_task "$id")
 status=$($mn get --project-name quickstart --function run_expensive_task --json "$id" |
