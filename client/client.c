@@ -66,6 +66,18 @@ fail:
   return NULL;
 }
 
+int mn_client_set_claim_token(struct mn_client *c, const char *token) {
+  char line[256];
+  if (!c || !token || !*token || strlen(token) > 128 || strpbrk(token, "\r\n"))
+    return MN_CLIENT_E_INVAL;
+  snprintf(line, sizeof line, "X-Multinode-Claim-Token: %s", token);
+  struct curl_slist *next = curl_slist_append(c->headers, line);
+  if (!next)
+    return MN_CLIENT_E_NOMEM;
+  c->headers = next;
+  return 0;
+}
+
 void mn_client_free(struct mn_client *c) {
   if (!c)
     return;

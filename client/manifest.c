@@ -147,7 +147,8 @@ static int problem_cmp(const void *a, const void *b) {
 /* Moves the problems, in file order, into m->errors. */
 static void finish_problems(struct loader *L) {
   struct mn_manifest *m = L->m;
-  qsort(L->problems, L->n_problems, sizeof *L->problems, problem_cmp);
+  if (L->n_problems > 1)
+    qsort(L->problems, L->n_problems, sizeof *L->problems, problem_cmp);
   m->errors = calloc(L->n_problems + 2, sizeof *m->errors);
   for (size_t i = 0; i < L->n_problems; i++) {
     if (m->errors)

@@ -9,6 +9,7 @@ target_compile_definitions(mn_warnings INTERFACE _POSIX_C_SOURCE=200809L _DEFAUL
 
 add_library(mn_sanitize INTERFACE)
 if(MN_SANITIZE)
+  target_compile_definitions(mn_sanitize INTERFACE MN_SANITIZER_BUILD=1)
   target_compile_options(mn_sanitize INTERFACE -fsanitize=address,undefined
     -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(mn_sanitize INTERFACE -fsanitize=address,undefined)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -294,6 +295,15 @@ int main(int argc, char **argv) {
     return EXIT_USAGE;
   }
   mn_client_set_retry(w.client, 1, w.retry_ms);
+  /* a random name for this worker: its own /start, retried after a lost
+   * answer, is then not refused as "already started" */
+  unsigned char raw[16];
+  char token[2 * sizeof raw + 1];
+  if (getrandom(raw, sizeof raw, 0) == (ssize_t)sizeof raw) {
+    for (size_t i = 0; i < sizeof raw; i++)
+      snprintf(token + 2 * i, 3, "%02x", raw[i]);
+    mn_client_set_claim_token(w.client, token);
+  }
   rc = work(&w, argv);
   mn_client_free(w.client);
   return rc;

@@ -1,6 +1,7 @@
 /* Handlers of the execution endpoints, the worker protocol (reference §2.4
  * rows 13-17). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/codec.h"
 #include "api/routes.h"
@@ -22,7 +23,14 @@ int mn_api_start_execution(const struct mn_api_ctx *ctx, const struct mn_api_req
                            struct mn_api_response *res) {
   struct mn_function_key fk = mn_api_function_key(req);
   struct mn_invocation inv = {0};
-  int rc = mn_store_start_execution(ctx->store, &fk, IID(req), EID(req), mn_now_us(), &inv);
+  /* A worker names itself with a claim token: its own start, retried after
+   * a lost answer, is then answered again instead of refused (additive;
+   * without the header this is the original's start). */
+  const char *token = mn_api_header(req, MN_API_CLAIM_TOKEN_HEADER);
+  if (token && (!*token || strlen(token) > 128))
+    token = NULL;
+  int rc = mn_store_claim_execution(ctx->store, &fk, IID(req), EID(req), token, mn_now_us(),
+                                    &inv);
   return reply_execution(rc, &inv, res);
 }
 

@@ -44,6 +44,10 @@ const char *mn_api_query(const struct mn_api_request *req, const char *key) {
   return req->query ? req->query(req->query_cls, key) : NULL;
 }
 
+const char *mn_api_header(const struct mn_api_request *req, const char *name) {
+  return req->header ? req->header(req->query_cls, name) : NULL;
+}
+
 struct mn_function_key mn_api_function_key(const struct mn_api_request *req) {
   struct mn_function_key fk = {
       .project_name = req->params[MN_PARAM_PROJECT],

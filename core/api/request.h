@@ -41,12 +41,16 @@ typedef const char *mn_api_query_fn(void *cls, const char *key);
 
 struct mn_route;
 
+/* The header a worker names itself with on /start (see handlers). */
+#define MN_API_CLAIM_TOKEN_HEADER "X-Multinode-Claim-Token"
+
 struct mn_api_request {
   const struct mn_route *route;
   const char *params[MN_API_MAX_PARAMS]; /* borrowed, NUL-terminated */
   size_t n_params;
   const json_t *body; /* NULL when the request had no body */
   mn_api_query_fn *query;
+  mn_api_query_fn *header; /* request headers, through the same cls */
   void *query_cls;
 };
 
@@ -58,6 +62,8 @@ struct mn_api_response {
 };
 
 const char *mn_api_query(const struct mn_api_request *req, const char *key);
+/* A request header (case-insensitive name), or NULL. */
+const char *mn_api_header(const struct mn_api_request *req, const char *name);
 /* The function a {base} route names (borrowed from req's parameters). */
 struct mn_function_key mn_api_function_key(const struct mn_api_request *req);
 void mn_api_response_release(struct mn_api_response *res);

@@ -150,6 +150,10 @@ static const char *query_value(void *cls, const char *key) {
   return MHD_lookup_connection_value(cls, MHD_GET_ARGUMENT_KIND, key);
 }
 
+static const char *header_value(void *cls, const char *name) {
+  return MHD_lookup_connection_value(cls, MHD_HEADER_KIND, name);
+}
+
 /* The first call for a request: route, auth and the announced size are
  * decided before any of the body is read. An error for a POST/PUT that
  * carries a body is answered at once (MHD then closes the connection
@@ -224,6 +228,7 @@ static enum MHD_Result finish(struct mn_api *api, struct MHD_Connection *conn,
   st->api = api;
   st->conn = conn;
   st->req.query = query_value;
+  st->req.header = header_value;
   st->req.query_cls = conn;
   /* under mu, so the worker's resume cannot come before this suspend */
   bool handed_off = false;

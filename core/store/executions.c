@@ -42,11 +42,18 @@ static const struct mn_db_stmt stmt_get = {
   "x.execution_start_time IS NOT NULL AND x.execution_finish_time IS NULL"      \
   " AND x.worker_status <> 'TERMINATED'"
 
+/* $7 claim token (NULL: none). A start, or the replay of one by the same
+ * claimant, which changes nothing. */
 static const struct mn_db_stmt stmt_start = {
     "mn_execution_start",
-    GUARDED_UPDATE("execution_start_time = $6::bigint, last_update_time = $6::bigint",
-                   "x.execution_start_time IS NULL AND x.worker_status <> 'TERMINATED'"),
-    6, false};
+    GUARDED_UPDATE("execution_start_time = coalesce(x.execution_start_time, $6::bigint),"
+                   " last_update_time = CASE WHEN x.execution_start_time IS NULL"
+                   "  THEN $6::bigint ELSE x.last_update_time END,"
+                   " claim_token = coalesce(x.claim_token, $7)",
+                   "x.worker_status <> 'TERMINATED' AND (x.execution_start_time IS NULL"
+                   " OR ($7::text IS NOT NULL AND x.claim_token = $7"
+                   "  AND x.execution_finish_time IS NULL))"),
+    7, false};
 
 /* $7 latest_output */
 static const struct mn_db_stmt stmt_update = {
@@ -131,16 +138,23 @@ static int worker_call(struct mn_store *s, const struct mn_db_stmt *stmt, unsign
   return rc;
 }
 
-int mn_store_start_execution(struct mn_store *s, const struct mn_function_key *fk,
+int mn_store_claim_execution(struct mn_store *s, const struct mn_function_key *fk,
                              const char *invocation_id, const char *execution_id,
-                             int64_t now, struct mn_invocation *out) {
+                             const char *claim_token, int64_t now,
+                             struct mn_invocation *out) {
   if (!key_valid(fk) || !invocation_id || !execution_id)
     return MN_EINVAL;
   char t[24];
   const char *params[] = {fk->project_name, mn_sql_version_param(fk->version_ref),
                           fk->function_name, invocation_id, execution_id,
-                          mn_sql_time(t, now)};
+                          mn_sql_time(t, now), claim_token};
   return worker_call(s, &stmt_start, NEEDS_NOT_STARTED, params, fk, out);
+}
+
+int mn_store_start_execution(struct mn_store *s, const struct mn_function_key *fk,
+                             const char *invocation_id, const char *execution_id,
+                             int64_t now, struct mn_invocation *out) {
+  return mn_store_claim_execution(s, fk, invocation_id, execution_id, NULL, now, out);
 }
 
 int mn_store_update_execution(struct mn_store *s, const struct mn_function_key *fk,

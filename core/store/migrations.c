@@ -127,9 +127,14 @@ static const char schema_v2[] =
     "  value text NOT NULL);"
     "CREATE UNIQUE INDEX executions_by_id ON executions (execution_id);";
 
+/* The worker that started an execution names itself, so that its own
+ * start, retried after a lost answer, is not refused. */
+static const char schema_v3[] = "ALTER TABLE executions ADD COLUMN claim_token text;";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "settings and execution ids", schema_v2},
+    {3, "claim tokens of workers", schema_v3},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {

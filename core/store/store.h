@@ -129,6 +129,15 @@ int mn_store_get_execution(struct mn_store *s, const struct mn_function_key *fk,
 int mn_store_start_execution(struct mn_store *s, const struct mn_function_key *fk,
                              const char *invocation_id, const char *execution_id,
                              int64_t now, struct mn_invocation *out);
+/* start, by a worker that names itself with claim_token (may be NULL:
+ * then exactly start). The same token again, while the execution has not
+ * finished or terminated, answers with the execution unchanged instead of
+ * EXECUTION_STARTED: a worker whose start was applied but whose answer was
+ * lost (daemon killed, connection dropped) may retry it. */
+int mn_store_claim_execution(struct mn_store *s, const struct mn_function_key *fk,
+                             const char *invocation_id, const char *execution_id,
+                             const char *claim_token, int64_t now,
+                             struct mn_invocation *out);
 int mn_store_update_execution(struct mn_store *s, const struct mn_function_key *fk,
                               const char *invocation_id, const char *execution_id,
                               const char *latest_output, int64_t now,

@@ -313,6 +313,14 @@ struct mn_client_execution_ref {
   const char *execution_id;
 };
 
+/* Names this client as the worker of the executions it starts: every
+ * request then carries X-Multinode-Claim-Token: TOKEN, and a /start that
+ * the daemon applied but whose answer was lost can be retried by the same
+ * worker (it is answered again instead of refused with 409). Any other
+ * worker is still refused. TOKEN: 1 to 128 characters; set it once.
+ * 0, MN_CLIENT_E_INVAL or MN_CLIENT_E_NOMEM. */
+MN_CLIENT_API int mn_client_set_claim_token(struct mn_client *c, const char *token);
+
 /* ExecutionInfo for each of these. */
 MN_CLIENT_API int mn_client_execution_get(struct mn_client *c,
                                           const struct mn_client_execution_ref *ex,

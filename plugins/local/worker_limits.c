@@ -1,6 +1,15 @@
 /* worker_limits.c — cgroup v2 detection and per-execution cgroups; rlimits. */
 #include "worker_limits.h"
 
+/* RLIMIT_DATA is the fallback memory limit, except in sanitizer builds:
+ * AddressSanitizer reserves its shadow memory as terabytes of private
+ * mappings, which any data limit refuses. */
+#ifdef MN_SANITIZER_BUILD
+#define MN_LOCAL_DATA_RLIMIT 0
+#else
+#define MN_LOCAL_DATA_RLIMIT 1
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -225,10 +234,15 @@ int mn_local_limits_init(struct mn_local_limits *l, const char *cgroup_parent,
     message(l->description,
             "limits: cgroup v2 under %s for memory_gb (memory.max); vcpus NOT enforced (%s)",
             l->dir, cpu_why);
-  else
+  else if (MN_LOCAL_DATA_RLIMIT)
     message(l->description,
             "limits: cgroup v2 unusable (%s); memory_gb enforced per process with "
             "RLIMIT_DATA, vcpus NOT enforced",
+            reason);
+  else
+    message(l->description,
+            "limits: cgroup v2 unusable (%s); memory_gb and vcpus NOT enforced: a sanitizer "
+            "build's workers reserve terabytes of address space, which RLIMIT_DATA refuses",
             reason);
   return 0;
 }
@@ -255,7 +269,7 @@ int mn_local_limits_prepare(const struct mn_local_limits *l, const char *executi
 
   memset(out, 0, sizeof *out);
   out->procs_fd = -1;
-  if (memory_gb > 0 && !l->cgroup_memory) {
+  if (memory_gb > 0 && !l->cgroup_memory && MN_LOCAL_DATA_RLIMIT) {
     out->set_data_rlimit = 1;
     out->data_rlimit.rlim_cur = out->data_rlimit.rlim_max =
         bytes >= (double)RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)bytes;

@@ -141,6 +141,31 @@ static void test_missing_and_mismatched(void **state) {
   mn_invocation_release(&x);
 }
 
+/* A worker that names itself may repeat its own start (its first answer
+ * was lost); any other start is refused, and nothing changes. */
+static void test_claim_replay(void **state) {
+  struct attempt a = new_attempt("f", 500);
+  struct mn_function_key fk = {"ex", "latest", "f"};
+  struct mn_invocation x = {0};
+  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, "tok-a", 510, &x), 0);
+  assert_true(x.executions[0].execution_start_time == 510);
+  mn_invocation_release(&x);
+  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, "tok-a", 520, &x), 0);
+  assert_true(x.executions[0].execution_start_time == 510); /* unchanged */
+  assert_true(x.executions[0].last_update_time == 510);
+  mn_invocation_release(&x);
+  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, "tok-b", 530, NULL),
+                   MN_EEXECUTION_STARTED);
+  assert_int_equal(mn_store_start_execution(store, &fk, a.inv, a.exe, 530, NULL),
+                   MN_EEXECUTION_STARTED);
+  /* once finished, even the claimant's replay is refused */
+  assert_int_equal(mn_store_finish_execution(store, &fk, a.inv, a.exe, MN_OUTCOME_SUCCEEDED,
+                                             "r", NULL, 540, NULL),
+                   0);
+  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, "tok-a", 550, NULL),
+                   MN_EEXECUTION_STARTED);
+}
+
 static void test_worker_protocol(void **state) {
   struct attempt a = new_attempt("f", 100);
   struct mn_function_key fk = {"ex", "latest", "f"};
@@ -302,6 +327,7 @@ int main(void) {
       cmocka_unit_test(test_get),
       cmocka_unit_test(test_missing_and_mismatched),
       cmocka_unit_test(test_worker_protocol),
+      cmocka_unit_test(test_claim_replay),
       cmocka_unit_test(test_terminated_worker),
       cmocka_unit_test(test_worker_transitions),
   };
