@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "util/clock.h"
 #include "api_assert.h"
 #include "api_fixture.h"
 
@@ -23,18 +24,6 @@ static int teardown(void **state) {
   free(ver);
   api_fixture_stop(&fx);
   return 0;
-}
-
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...) {
-  static char bufs[4][2048];
-  static int next;
-  char *b = bufs[next++ % 4];
-  va_list ap;
-  va_start(ap, f);
-  vsnprintf(b, sizeof bufs[0], f, ap);
-  va_end(ap);
-  return b;
 }
 
 /* One invocation of fb with one execution in the given worker status. */
@@ -55,7 +44,7 @@ static void make_exe(struct exe *e, const char *worker_status, const char *detai
 }
 
 static const char *at(const struct exe *e, const char *suffix) {
-  return fmt("%s%s", e->path, suffix);
+  return api_fmt("%s%s", e->path, suffix);
 }
 
 #define NOT_STARTED "This execution has not yet started"
@@ -83,30 +72,32 @@ static void test_get_execution(void **state) {
   json_decref(x);
   /* the invocation lists it */
   x = api_expect(&fx, "GET",
-                 fmt("/projects/exe/versions/latest/functions/fb/invocations/%s", e.inv), NULL,
+                 api_fmt("/projects/exe/versions/latest/functions/fb/invocations/%s", e.inv), NULL,
                  200);
   json_t *list = json_object_get(x, "executions");
   assert_int_equal(json_array_size(list), 1);
   assert_string_equal(api_str(json_array_get(list, 0), "execution_id"), e.id);
   json_decref(x);
-  api_expect_detail(&fx, "GET", fmt("/projects/exe/versions/%s/functions/fb/invocations/%s/"
-                                    "executions/exe-none",
-                                    ver, e.inv),
+  api_expect_detail(&fx, "GET",
+                    api_fmt("/projects/exe/versions/%s/functions/fb/invocations/%s/"
+                            "executions/exe-none",
+                            ver, e.inv),
                     NULL, 404, "An execution with this ID does not exist for this invocation");
-  api_expect_detail(&fx, "GET", fmt("/projects/exe/versions/%s/functions/fb/invocations/inv-x/"
-                                    "executions/%s",
-                                    ver, e.id),
+  api_expect_detail(&fx, "GET",
+                    api_fmt("/projects/exe/versions/%s/functions/fb/invocations/inv-x/"
+                            "executions/%s",
+                            ver, e.id),
                     NULL, 404, "An invocation with this ID does not exist for this function");
-  api_expect_detail(&fx, "PUT", fmt("/projects/exe/versions/%s/functions/nofn/invocations/%s/"
-                                    "executions/%s/start",
-                                    ver, e.inv, e.id),
-                    NULL, 404,
-                    "A function with this name does not exist for this project version");
-  api_expect_detail(&fx, "PUT", fmt("/projects/gone/versions/%s/functions/fb/invocations/%s/"
-                                    "executions/%s/finish",
-                                    ver, e.inv, e.id),
-                    "{\"outcome\":\"SUCCEEDED\"}", 404,
-                    "A project with this name does not exist");
+  api_expect_detail(&fx, "PUT",
+                    api_fmt("/projects/exe/versions/%s/functions/nofn/invocations/%s/"
+                            "executions/%s/start",
+                            ver, e.inv, e.id),
+                    NULL, 404, "A function with this name does not exist for this project version");
+  api_expect_detail(&fx, "PUT",
+                    api_fmt("/projects/gone/versions/%s/functions/fb/invocations/%s/"
+                            "executions/%s/finish",
+                            ver, e.inv, e.id),
+                    "{\"outcome\":\"SUCCEEDED\"}", 404, "A project with this name does not exist");
   free(e.inv);
 }
 
@@ -118,7 +109,7 @@ static void test_protocol_in_order(void **state) {
                     NOT_STARTED);
   api_expect_detail(&fx, "PUT", at(&e, "/finish"), "{\"outcome\":\"SUCCEEDED\"}", 409,
                     NOT_STARTED);
-  long long before = (long long)time(NULL);
+  long long before = mn_us_to_s(mn_now_us());
   json_t *x = api_expect(&fx, "PUT", at(&e, "/start"), NULL, 200);
   assert_true(json_integer_value(json_object_get(x, "execution_start_time")) >= before);
   json_decref(x);
@@ -243,9 +234,9 @@ static void test_logs_without_worker(void **state) {
   assert_string_equal(api_expect_422(&fx, "GET", at(&e, "/logs?max_lines=x"), NULL),
                       "query.max_lines: value is not a valid integer");
   api_expect_detail(&fx, "GET",
-                    fmt("/projects/exe/versions/%s/functions/fb/invocations/%s/executions/"
-                        "exe-none/logs",
-                        ver, e.inv),
+                    api_fmt("/projects/exe/versions/%s/functions/fb/invocations/%s/executions/"
+                            "exe-none/logs",
+                            ver, e.inv),
                     NULL, 404, "An execution with this ID does not exist for this invocation");
   free(e.inv);
 }
@@ -276,12 +267,8 @@ static void test_logs_from_the_provider(void **state) {
   struct logs_seen seen = {0};
   struct mn_api_options opt = {.listen_host = "127.0.0.1", .api_key = API_TEST_KEY,
                                .threads = 2, .logs = logs_fn, .logs_ctx = &seen};
-  struct mn_api *api = NULL;
-  struct mn_error err = {0};
-  assert_int_equal(mn_api_start(&opt, fx.store, &api, &err), 0);
-  struct api_fixture second = fx;
-  snprintf(second.base_url, sizeof second.base_url, "http://127.0.0.1:%d", mn_api_port(api));
-  second.http = http_client_new(second.base_url, API_TEST_KEY);
+  struct api_fixture second;
+  assert_int_equal(api_fixture_start_second(&fx, &opt, &second), 0);
 
   struct exe e;
   make_exe(&e, "RUNNING", "{\"type\":\"TEST\",\"identifier\":\"w\",\"logs_identifier\":\"l\"}");
@@ -310,8 +297,7 @@ static void test_logs_from_the_provider(void **state) {
   assert_int_equal(seen.calls, calls);
   free(pending.inv);
   free(e.inv);
-  http_client_free(second.http);
-  mn_api_stop(api);
+  api_fixture_stop_second(&second);
 }
 
 /* A logs callback that blocks until the test lets it go. */
@@ -361,12 +347,8 @@ static void test_slow_handler_does_not_hold_up_others(void **state) {
   struct mn_api_options opt = {.listen_host = "127.0.0.1", .api_key = API_TEST_KEY,
                                .threads = 1, .workers = 2, .logs = blocking_logs_fn,
                                .logs_ctx = &g};
-  struct mn_api *api = NULL;
-  struct mn_error err = {0};
-  assert_int_equal(mn_api_start(&opt, fx.store, &api, &err), 0);
-  struct api_fixture second = fx;
-  snprintf(second.base_url, sizeof second.base_url, "http://127.0.0.1:%d", mn_api_port(api));
-  second.http = http_client_new(second.base_url, API_TEST_KEY);
+  struct api_fixture second;
+  assert_int_equal(api_fixture_start_second(&fx, &opt, &second), 0);
   struct exe e;
   make_exe(&e, "RUNNING", "{\"type\":\"TEST\",\"identifier\":\"w\",\"logs_identifier\":\"l\"}");
   struct slow_call slow = {second.base_url, at(&e, "/logs"), 0};
@@ -397,8 +379,7 @@ static void test_slow_handler_does_not_hold_up_others(void **state) {
   pthread_join(t, NULL);
   assert_int_equal(slow.status, 200);
   free(e.inv);
-  http_client_free(second.http);
-  mn_api_stop(api);
+  api_fixture_stop_second(&second);
 }
 
 int main(void) {

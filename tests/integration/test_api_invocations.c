@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "util/clock.h"
 #include "api_assert.h"
 #include "api_fixture.h"
 #include "util/ids.h"
@@ -19,11 +20,7 @@ static struct api_fixture fx;
 static char *ver;     /* version of project "inv" (functions fa, fb) */
 static char *other;   /* a second, newer version of "inv" */
 
-static int setup(void **state) {
-  if (api_fixture_start(&fx, "invocations", NULL) != 0)
-    return -1;
-  return 0;
-}
+static int setup(void **state) { return api_fixture_start(&fx, "invocations", NULL); }
 static int teardown(void **state) {
   free(ver);
   free(other);
@@ -31,19 +28,7 @@ static int teardown(void **state) {
   return 0;
 }
 
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...) {
-  static char bufs[4][4096];
-  static int next;
-  char *b = bufs[next++ % 4];
-  va_list ap;
-  va_start(ap, f);
-  vsnprintf(b, sizeof bufs[0], f, ap);
-  va_end(ap);
-  return b;
-}
-
-#define BASE(v, f) fmt("/projects/inv/versions/%s/functions/%s/invocations", v, f)
+#define BASE(v, f) api_fmt("/projects/inv/versions/%s/functions/%s/invocations", v, f)
 
 static void test_setup_project(void **state) {
   api_make_project(&fx, "inv");
@@ -52,7 +37,7 @@ static void test_setup_project(void **state) {
 }
 
 static void test_create_and_get(void **state) {
-  long long before = (long long)time(NULL);
+  long long before = mn_us_to_s(mn_now_us());
   json_t *inv = api_expect(&fx, "POST", BASE(ver, "fb"), "{\"input\":\"hello \\u00e9\"}", 200);
   const char *id = api_str(inv, "invocation_id");
   assert_true(mn_id_valid("inv-", id));
@@ -71,7 +56,7 @@ static void test_create_and_get(void **state) {
   assert_true(created >= before);
   assert_int_equal(created, json_integer_value(json_object_get(inv, "last_update_time")));
 
-  json_t *got = api_expect(&fx, "GET", fmt("%s/%s", BASE(ver, "fb"), id), NULL, 200);
+  json_t *got = api_expect(&fx, "GET", api_fmt("%s/%s", BASE(ver, "fb"), id), NULL, 200);
   assert_true(json_equal(got, inv));
   json_decref(got);
   json_decref(inv);
@@ -81,9 +66,9 @@ static void test_latest_resolves_to_newest_version(void **state) {
   json_t *inv = api_expect(&fx, "POST", BASE("LATEST", "fa"), "{\"input\":\"x\"}", 200);
   assert_string_equal(api_str(inv, "version_id"), other);
   const char *id = api_str(inv, "invocation_id");
-  json_decref(api_expect(&fx, "GET", fmt("%s/%s", BASE("latest", "fa"), id), NULL, 200));
+  json_decref(api_expect(&fx, "GET", api_fmt("%s/%s", BASE("latest", "fa"), id), NULL, 200));
   /* not found under the older version */
-  api_expect_detail(&fx, "GET", fmt("%s/%s", BASE(ver, "fa"), id), NULL, 404,
+  api_expect_detail(&fx, "GET", api_fmt("%s/%s", BASE(ver, "fa"), id), NULL, 404,
                     "An invocation with this ID does not exist for this function");
   json_t *l = api_expect(&fx, "GET", BASE("latest", "fa"), NULL, 200);
   assert_string_equal(api_str(l, "version_id"), other);
@@ -103,10 +88,10 @@ static void test_hierarchy_errors(void **state) {
                     404, proj_404);
   api_expect_detail(&fx, "POST", BASE("ver-x", "zz"), body, 404, ver_404);
   api_expect_detail(&fx, "POST", BASE(ver, "zz"), body, 404, fn_404);
-  api_expect_detail(&fx, "GET", fmt("%s/inv-none", BASE(ver, "fa")), NULL, 404, inv_404);
-  api_expect_detail(&fx, "GET", fmt("%s/inv-none", BASE(ver, "zz")), NULL, 404, fn_404);
-  api_expect_detail(&fx, "PUT", fmt("%s/inv-none/cancel", BASE(ver, "fa")), NULL, 404, inv_404);
-  api_expect_detail(&fx, "PUT", fmt("%s/inv-none/cancel", BASE("ver-x", "fa")), NULL, 404,
+  api_expect_detail(&fx, "GET", api_fmt("%s/inv-none", BASE(ver, "fa")), NULL, 404, inv_404);
+  api_expect_detail(&fx, "GET", api_fmt("%s/inv-none", BASE(ver, "zz")), NULL, 404, fn_404);
+  api_expect_detail(&fx, "PUT", api_fmt("%s/inv-none/cancel", BASE(ver, "fa")), NULL, 404, inv_404);
+  api_expect_detail(&fx, "PUT", api_fmt("%s/inv-none/cancel", BASE("ver-x", "fa")), NULL, 404,
                     ver_404);
   api_expect_detail(&fx, "GET", BASE(ver, "zz"), NULL, 404, fn_404);
   api_expect_detail(&fx, "GET", "/projects/nope/versions/latest/functions/fa/invocations", NULL,
@@ -143,7 +128,7 @@ static void test_bodies_validated(void **state) {
 static void test_parents(void **state) {
   char *parent = api_make_invocation(&fx, "inv", ver, "fa", NULL, NULL);
   char *child = api_make_invocation(&fx, "inv", ver, "fb", "fa", parent);
-  json_t *c = api_expect(&fx, "GET", fmt("%s/%s", BASE(ver, "fb"), child), NULL, 200);
+  json_t *c = api_expect(&fx, "GET", api_fmt("%s/%s", BASE(ver, "fb"), child), NULL, 200);
   json_t *p = json_object_get(c, "parent_invocation");
   assert_string_equal(api_str(p, "function_name"), "fa");
   assert_string_equal(api_str(p, "invocation_id"), parent);
@@ -152,10 +137,10 @@ static void test_parents(void **state) {
   const char *detail = "The ID of the parent invocation is invalid";
   const char *body = "{\"input\":\"x\",\"parent_invocation\":"
                      "{\"function_name\":\"%s\",\"invocation_id\":\"%s\"}}";
-  api_expect_detail(&fx, "POST", BASE(ver, "fb"), fmt(body, "fa", "inv-missing"), 400, detail);
-  api_expect_detail(&fx, "POST", BASE(ver, "fb"), fmt(body, "fb", parent), 400, detail);
+  api_expect_detail(&fx, "POST", BASE(ver, "fb"), api_fmt(body, "fa", "inv-missing"), 400, detail);
+  api_expect_detail(&fx, "POST", BASE(ver, "fb"), api_fmt(body, "fb", parent), 400, detail);
   /* a parent must be in the same version */
-  api_expect_detail(&fx, "POST", BASE(other, "fb"), fmt(body, "fa", parent), 400, detail);
+  api_expect_detail(&fx, "POST", BASE(other, "fb"), api_fmt(body, "fa", parent), 400, detail);
   /* a terminated parent is accepted */
   assert_int_equal(api_fixture_terminate_invocation(&fx, "inv", ver, "fa", parent), 0);
   free(api_make_invocation(&fx, "inv", ver, "fb", "fa", parent));
@@ -165,7 +150,7 @@ static void test_parents(void **state) {
 
 static void test_cancel(void **state) {
   char *id = api_make_invocation(&fx, "inv", ver, "fa", NULL, NULL);
-  const char *path = fmt("%s/%s/cancel", BASE(ver, "fa"), id);
+  const char *path = api_fmt("%s/%s/cancel", BASE(ver, "fa"), id);
   json_t *a = api_expect(&fx, "PUT", path, NULL, 200);
   long long t1 = json_integer_value(json_object_get(a, "cancellation_request_time_us"));
   assert_true(t1 > 0);
@@ -183,13 +168,13 @@ static void test_cancel(void **state) {
    * cancellation does not touch them here */
   char *parent = api_make_invocation(&fx, "inv", ver, "fa", NULL, NULL);
   char *child = api_make_invocation(&fx, "inv", ver, "fb", "fa", parent);
-  json_decref(api_expect(&fx, "PUT", fmt("%s/%s/cancel", BASE(ver, "fa"), parent), NULL, 200));
-  json_t *c = api_expect(&fx, "GET", fmt("%s/%s", BASE(ver, "fb"), child), NULL, 200);
+  json_decref(api_expect(&fx, "PUT", api_fmt("%s/%s/cancel", BASE(ver, "fa"), parent), NULL, 200));
+  json_t *c = api_expect(&fx, "GET", api_fmt("%s/%s", BASE(ver, "fb"), child), NULL, 200);
   assert_true(json_is_null(json_object_get(c, "cancellation_request_time")));
   assert_false(json_is_null(
       json_object_get(json_object_get(c, "parent_invocation"), "cancellation_request_time")));
   json_decref(c);
-  json_decref(api_expect(&fx, "PUT", fmt("%s/%s/cancel", BASE(ver, "fb"), child), NULL, 200));
+  json_decref(api_expect(&fx, "PUT", api_fmt("%s/%s/cancel", BASE(ver, "fb"), child), NULL, 200));
   free(parent);
   free(child);
   free(id);
@@ -260,7 +245,7 @@ static void test_page_size_is_capped_at_50(void **state) {
     free(api_make_invocation(&fx, "inv", other, "fa", NULL, NULL));
   const char *queries[] = {"", "?max_results=50", "?max_results=1000"};
   for (int i = 0; i < 3; i++) {
-    json_t *l = api_expect(&fx, "GET", fmt("%s%s", BASE(other, "fa"), queries[i]), NULL, 200);
+    json_t *l = api_expect(&fx, "GET", api_fmt("%s%s", BASE(other, "fa"), queries[i]), NULL, 200);
     assert_int_equal(json_array_size(json_object_get(l, "invocations")), 50);
     assert_false(json_is_null(json_object_get(l, "next_offset")));
     json_decref(l);
@@ -275,7 +260,7 @@ static void test_list_filters_and_query_errors(void **state) {
   assert_int_equal(api_fixture_terminate_invocation(&fx, "inv", ver, "fb", kids[1]), 0);
   json_t *l = api_expect(
       &fx, "GET",
-      fmt("%s?parent_function_name=fa&parent_invocation_id=%s", BASE(ver, "fb"), parent), NULL,
+      api_fmt("%s?parent_function_name=fa&parent_invocation_id=%s", BASE(ver, "fb"), parent), NULL,
       200);
   json_t *items = json_object_get(l, "invocations");
   assert_int_equal(json_array_size(items), 3);
@@ -285,41 +270,41 @@ static void test_list_filters_and_query_errors(void **state) {
   assert_string_equal(api_str(pi, "invocation_id"), parent);
   json_decref(l);
   l = api_expect(&fx, "GET",
-                 fmt("%s?status=TERMINATED&parent_function_name=fa&parent_invocation_id=%s",
-                     BASE(ver, "fb"), parent),
+                 api_fmt("%s?status=TERMINATED&parent_function_name=fa&parent_invocation_id=%s",
+                         BASE(ver, "fb"), parent),
                  NULL, 200);
   items = json_object_get(l, "invocations");
   assert_int_equal(json_array_size(items), 1);
   assert_string_equal(api_str(json_array_get(items, 0), "invocation_id"), kids[1]);
   assert_string_equal(api_str(json_array_get(items, 0), "invocation_status"), "TERMINATED");
   json_decref(l);
-  l = api_expect(&fx, "GET", fmt("%s?status=RUNNING", BASE(ver, "fb")), NULL, 200);
+  l = api_expect(&fx, "GET", api_fmt("%s?status=RUNNING", BASE(ver, "fb")), NULL, 200);
   size_t i;
   json_t *item;
   json_array_foreach(json_object_get(l, "invocations"), i, item)
       assert_string_equal(api_str(item, "invocation_status"), "RUNNING");
   json_decref(l);
 
-  char b[512]; /* fmt's buffers rotate: keep a copy */
+  char b[512]; /* api_fmt's buffers rotate: keep a copy */
   snprintf(b, sizeof b, "%s", BASE(ver, "fb"));
-  api_expect_detail(&fx, "GET", fmt("%s?parent_function_name=fa", b), NULL, 400,
+  api_expect_detail(&fx, "GET", api_fmt("%s?parent_function_name=fa", b), NULL, 400,
                     "The parent invocation ID is missing");
-  api_expect_detail(&fx, "GET", fmt("%s?parent_invocation_id=%s", b, parent), NULL, 400,
+  api_expect_detail(&fx, "GET", api_fmt("%s?parent_invocation_id=%s", b, parent), NULL, 400,
                     "The parent function name is missing");
   const char *bad_offsets[] = {"abc", "12x,inv-1", ",inv-1", "nocomma"};
   for (size_t k = 0; k < 4; k++)
-    api_expect_detail(&fx, "GET", fmt("%s?initial_offset=%s", b, bad_offsets[k]), NULL, 400,
+    api_expect_detail(&fx, "GET", api_fmt("%s?initial_offset=%s", b, bad_offsets[k]), NULL, 400,
                       "The next offset is in an invalid format");
-  assert_string_equal(api_expect_422(&fx, "GET", fmt("%s?max_results=0", b), NULL),
+  assert_string_equal(api_expect_422(&fx, "GET", api_fmt("%s?max_results=0", b), NULL),
                       "query.max_results: ensure this value is greater than or equal to 1");
-  assert_string_equal(api_expect_422(&fx, "GET", fmt("%s?max_results=-5", b), NULL),
+  assert_string_equal(api_expect_422(&fx, "GET", api_fmt("%s?max_results=-5", b), NULL),
                       "query.max_results: ensure this value is greater than or equal to 1");
-  assert_string_equal(api_expect_422(&fx, "GET", fmt("%s?max_results=ten", b), NULL),
+  assert_string_equal(api_expect_422(&fx, "GET", api_fmt("%s?max_results=ten", b), NULL),
                       "query.max_results: value is not a valid integer");
-  assert_non_null(strstr(api_expect_422(&fx, "GET", fmt("%s?status=DONE", b), NULL),
+  assert_non_null(strstr(api_expect_422(&fx, "GET", api_fmt("%s?status=DONE", b), NULL),
                          "query.status: value is not a valid enumeration member"));
   /* an offset past everything gives an empty last page */
-  l = api_expect(&fx, "GET", fmt("%s?initial_offset=1,inv-0", b), NULL, 200);
+  l = api_expect(&fx, "GET", api_fmt("%s?initial_offset=1,inv-0", b), NULL, 200);
   assert_int_equal(json_array_size(json_object_get(l, "invocations")), 0);
   assert_true(json_is_null(json_object_get(l, "next_offset")));
   json_decref(l);

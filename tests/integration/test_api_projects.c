@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "util/clock.h"
 #include "api_assert.h"
 #include "api_fixture.h"
 #include "util/ids.h"
@@ -23,26 +24,13 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* printf into one of a few rotating static buffers. */
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...) {
-  static char bufs[4][2048];
-  static int next;
-  char *b = bufs[next++ % 4];
-  va_list ap;
-  va_start(ap, f);
-  vsnprintf(b, sizeof bufs[0], f, ap);
-  va_end(ap);
-  return b;
-}
-
 static void test_create_get_project(void **state) {
-  long long before = (long long)time(NULL);
+  long long before = mn_us_to_s(mn_now_us());
   json_t *p = api_expect(&fx, "PUT", "/projects/alpha", NULL, 200);
   assert_string_equal(api_str(p, "project_name"), "alpha");
   assert_true(json_is_null(json_object_get(p, "deletion_request_time")));
   long long created = json_integer_value(json_object_get(p, "creation_time"));
-  assert_true(created >= before && created <= (long long)time(NULL));
+  assert_true(created >= before && created <= mn_us_to_s(mn_now_us()));
   json_decref(p);
   p = api_expect(&fx, "GET", "/projects/alpha", NULL, 200);
   assert_string_equal(api_str(p, "project_name"), "alpha");
@@ -126,10 +114,10 @@ static void test_delete_project(void **state) {
 
 static void test_create_version(void **state) {
   api_make_project(&fx, "vers");
-  long long before = (long long)time(NULL);
+  long long before = mn_us_to_s(mn_now_us());
   char *id = api_make_version(&fx, "vers");
   assert_true(mn_id_valid("ver-", id));
-  json_t *v = api_expect(&fx, "GET", fmt("/projects/vers/versions/%s", id), NULL, 200);
+  json_t *v = api_expect(&fx, "GET", api_fmt("/projects/vers/versions/%s", id), NULL, 200);
   assert_string_equal(api_str(v, "project_name"), "vers");
   assert_string_equal(api_str(v, "version_id"), id);
   assert_true(json_integer_value(json_object_get(v, "creation_time")) >= before);
@@ -172,7 +160,8 @@ static void test_latest_and_lists(void **state) {
     ids[i] = api_make_version(&fx, "lat");
   const char *spellings[] = {"latest", "LATEST", "LaTeSt"};
   for (int i = 0; i < 3; i++) {
-    json_t *v = api_expect(&fx, "GET", fmt("/projects/lat/versions/%s", spellings[i]), NULL, 200);
+    json_t *v =
+        api_expect(&fx, "GET", api_fmt("/projects/lat/versions/%s", spellings[i]), NULL, 200);
     assert_string_equal(api_str(v, "version_id"), ids[2]);
     json_decref(v);
   }
@@ -198,9 +187,9 @@ static void test_latest_and_lists(void **state) {
 
 /* A one-function version body with the given resource and execution specs. */
 static const char *body_with(const char *resources, const char *execution) {
-  return fmt("{\"default_docker_image\":\"i\",\"functions\":[{\"function_name\":\"f\","
-             "\"resource_spec\":%s,\"execution_spec\":%s}]}",
-             resources, execution);
+  return api_fmt("{\"default_docker_image\":\"i\",\"functions\":[{\"function_name\":\"f\","
+                 "\"resource_spec\":%s,\"execution_spec\":%s}]}",
+                 resources, execution);
 }
 
 #define RS_OK "{\"virtual_cpus\":1,\"memory_gbs\":1,\"max_concurrency\":1}"
@@ -253,25 +242,25 @@ static void test_version_validation(void **state) {
   expect_invalid("{\"default_docker_image\":\"i\",\"functions\":{}}", "body.functions: ");
   expect_invalid("{\"default_docker_image\":\"i\",\"functions\":[5]}", "body.functions.0: ");
   /* duplicate function names */
-  expect_invalid(fmt("{\"default_docker_image\":\"i\",\"functions\":["
-                     "{\"function_name\":\"f\",\"resource_spec\":%s,\"execution_spec\":%s},"
-                     "{\"function_name\":\"g\",\"resource_spec\":%s,\"execution_spec\":%s},"
-                     "{\"function_name\":\"f\",\"resource_spec\":%s,\"execution_spec\":%s}]}",
-                     RS_OK, ES_OK, RS_OK, ES_OK, RS_OK, ES_OK),
+  expect_invalid(api_fmt("{\"default_docker_image\":\"i\",\"functions\":["
+                         "{\"function_name\":\"f\",\"resource_spec\":%s,\"execution_spec\":%s},"
+                         "{\"function_name\":\"g\",\"resource_spec\":%s,\"execution_spec\":%s},"
+                         "{\"function_name\":\"f\",\"resource_spec\":%s,\"execution_spec\":%s}]}",
+                         RS_OK, ES_OK, RS_OK, ES_OK, RS_OK, ES_OK),
                  "body.functions.2.function_name: function_name values must be distinct");
   /* lengths: function_name and images are refused from 1024 characters */
   char *long_name = malloc(1100);
   memset(long_name, 'f', 1024);
   long_name[1024] = '\0';
-  expect_invalid(fmt("{\"default_docker_image\":\"i\",\"functions\":[{\"function_name\":\"%s\","
-                     "\"resource_spec\":%s,\"execution_spec\":%s}]}",
-                     long_name, RS_OK, ES_OK),
+  expect_invalid(api_fmt("{\"default_docker_image\":\"i\",\"functions\":[{\"function_name\":\"%s\","
+                         "\"resource_spec\":%s,\"execution_spec\":%s}]}",
+                         long_name, RS_OK, ES_OK),
                  "body.functions.0.function_name: ");
-  expect_invalid(fmt("{\"default_docker_image\":\"%s\",\"functions\":[]}", long_name),
+  expect_invalid(api_fmt("{\"default_docker_image\":\"%s\",\"functions\":[]}", long_name),
                  "body.default_docker_image: ");
   long_name[1023] = '\0';
   json_decref(api_expect(&fx, "POST", "/projects/valid/versions",
-                         fmt("{\"default_docker_image\":\"%s\",\"functions\":[]}", long_name),
+                         api_fmt("{\"default_docker_image\":\"%s\",\"functions\":[]}", long_name),
                          200));
   free(long_name);
   expect_invalid("null", "body: ");

@@ -167,12 +167,9 @@ static void test_small_limit_and_credentials_callback(void **state) {
   struct mn_api_options opt = {.listen_host = "127.0.0.1", .api_key = API_TEST_KEY,
                                .threads = 1, .max_body_bytes = 100,
                                .credentials = credentials_fn, .credentials_ctx = &calls};
-  struct mn_api *api = NULL;
-  struct mn_error err = {0};
-  assert_int_equal(mn_api_start(&opt, fx.store, &api, &err), 0);
-  char url[64];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d", mn_api_port(api));
-  struct http_client *c = http_client_new(url, API_TEST_KEY);
+  struct api_fixture second;
+  assert_int_equal(api_fixture_start_second(&fx, &opt, &second), 0);
+  struct http_client *c = second.http;
   long status;
   json_t *json;
   char body[128];
@@ -197,8 +194,7 @@ static void test_small_limit_and_credentials_callback(void **state) {
   assert_string_equal(json_string_value(json_object_get(json, "password")), "secret");
   assert_int_equal(calls, 1);
   json_decref(json);
-  http_client_free(c);
-  mn_api_stop(api);
+  api_fixture_stop_second(&second);
 }
 
 static void test_too_large_by_content_length(void **state) {

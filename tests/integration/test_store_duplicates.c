@@ -17,7 +17,6 @@
 #include "store/store.h"
 
 static struct mn_store *store;
-static char dsn[2048];
 
 static const char pin_ids[] =
     "CREATE FUNCTION pin_version() RETURNS trigger LANGUAGE plpgsql AS"
@@ -34,15 +33,9 @@ static const char pin_ids[] =
     " FOR EACH ROW EXECUTE FUNCTION pin_execution();";
 
 static int setup(void **state) {
-  struct mn_error err = {0};
-  if (mn_testdb_create(dsn, sizeof dsn) < 0)
+  if (mn_testdb_open_store(2, &store) < 0)
     return -1;
-  struct mn_store_options opt = {.dsn = dsn, .pool_size = 2};
-  if (mn_store_open(&opt, &store, &err) < 0) {
-    fprintf(stderr, "mn_store_open: %s\n", err.msg);
-    return -1;
-  }
-  PGconn *pg = PQconnectdb(dsn);
+  PGconn *pg = PQconnectdb(mn_testdb_dsn());
   PGresult *r = PQexec(pg, pin_ids);
   int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
   if (rc < 0)

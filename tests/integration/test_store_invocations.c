@@ -21,18 +21,7 @@
 
 static struct mn_store *store;
 
-static int setup(void **state) {
-  const char *dsn = mn_testdb_dsn();
-  struct mn_error err = {0};
-  if (!dsn)
-    return -1;
-  struct mn_store_options opt = {.dsn = dsn, .pool_size = 3};
-  if (mn_store_open(&opt, &store, &err) < 0) {
-    fprintf(stderr, "mn_store_open: %s\n", err.msg);
-    return -1;
-  }
-  return 0;
-}
+static int setup(void **state) { return mn_testdb_open_store(3, &store); }
 
 static int teardown(void **state) {
   mn_store_free(store);
@@ -324,8 +313,7 @@ static void test_threads_share_pool(void **state) {
   char vid[MN_ID_MAX];
   make_project("i-threads", 10, vid);
   struct mn_store *small = NULL;
-  struct mn_store_options opt = {.dsn = mn_testdb_dsn(), .pool_size = 2};
-  assert_int_equal(mn_store_open(&opt, &small, NULL), 0);
+  assert_int_equal(mn_testdb_open_store(2, &small), 0);
   pthread_t th[6];
   struct worker_arg args[6];
   for (int i = 0; i < 6; i++) {

@@ -114,8 +114,7 @@ static void test_indexes(void **state) {
       "invocations_running",          "executions_active",       "functions_pending",
       "invocations_terminated",       "executions_by_id"};
   struct mn_store *s = NULL;
-  struct mn_store_options opt = {.dsn = mn_testdb_dsn()};
-  assert_int_equal(mn_store_open(&opt, &s, NULL), 0);
+  assert_int_equal(mn_testdb_open_store(0, &s), 0); /* 0: the default pool */
   PGresult *r = query(mn_testdb_dsn(), "SELECT indexname, indexdef FROM pg_indexes"
                                        " WHERE schemaname = 'public'");
   for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {

@@ -39,15 +39,8 @@ static int cmp_expected(const void *a, const void *b) {
 }
 
 static int setup(void **state) {
-  const char *dsn = mn_testdb_dsn();
-  struct mn_error err = {0};
-  if (!dsn)
+  if (mn_testdb_open_store(2, &store) < 0)
     return -1;
-  struct mn_store_options opt = {.dsn = dsn, .pool_size = 2};
-  if (mn_store_open(&opt, &store, &err) < 0) {
-    fprintf(stderr, "mn_store_open: %s\n", err.msg);
-    return -1;
-  }
   struct mn_function_spec fs[2] = {
       {.function_name = "f", .resource_spec = {1, 1, 1}, .execution_spec = {0, 10}},
       {.function_name = "p", .resource_spec = {1, 1, 1}, .execution_spec = {0, 10}}};

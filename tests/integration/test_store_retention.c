@@ -17,19 +17,8 @@
 #include "util/ids.h"
 
 static struct mn_store *store;
-static char dsn[2048];
 
-static int setup(void **state) {
-  struct mn_error err = {0};
-  if (mn_testdb_create(dsn, sizeof dsn) < 0)
-    return -1;
-  struct mn_store_options opt = {.dsn = dsn, .pool_size = 2};
-  if (mn_store_open(&opt, &store, &err) < 0) {
-    fprintf(stderr, "mn_store_open: %s\n", err.msg);
-    return -1;
-  }
-  return 0;
-}
+static int setup(void **state) { return mn_testdb_open_store(2, &store); }
 
 static int teardown(void **state) {
   mn_store_free(store);
@@ -39,7 +28,7 @@ static int teardown(void **state) {
 static long count(const char *table) {
   char sql[96];
   snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-  PGconn *pg = PQconnectdb(dsn);
+  PGconn *pg = PQconnectdb(mn_testdb_dsn());
   PGresult *r = PQexec(pg, sql);
   assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
   long n = atol(PQgetvalue(r, 0, 0));

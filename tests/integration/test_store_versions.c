@@ -18,18 +18,7 @@
 
 static struct mn_store *store;
 
-static int setup(void **state) {
-  const char *dsn = mn_testdb_dsn();
-  struct mn_error err = {0};
-  if (!dsn)
-    return -1;
-  struct mn_store_options opt = {.dsn = dsn, .pool_size = 2};
-  if (mn_store_open(&opt, &store, &err) < 0) {
-    fprintf(stderr, "mn_store_open: %s\n", err.msg);
-    return -1;
-  }
-  return 0;
-}
+static int setup(void **state) { return mn_testdb_open_store(2, &store); }
 
 static int teardown(void **state) {
   mn_store_free(store);

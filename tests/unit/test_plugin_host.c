@@ -58,6 +58,15 @@ static void unload(struct fixture *fx) {
   mn_config_release(&fx->cfg);
 }
 
+/* Loads providers_yaml from the default search path (must succeed) and
+ * returns the default provider's handle. */
+static struct mn_provider_handle *load_default(struct fixture *fx, const char *providers_yaml) {
+  unsetenv("MULTINODE_PLUGIN_PATH");
+  load(fx, providers_yaml);
+  assert_int_equal(fx->rc, 0);
+  return mn_plugins_find(fx->plugins, NULL);
+}
+
 /* Loading must fail with exactly WANT (after printf-formatting). */
 __attribute__((format(printf, 2, 3))) static void expect_load_error(const char *providers_yaml,
                                                                     const char *want_fmt, ...) {
@@ -188,10 +197,8 @@ static void *launch_many(void *arg) {
 static void test_template_concurrent_idempotent(void **state) {
   (void)state;
   struct fixture fx;
-  unsetenv("MULTINODE_PLUGIN_PATH");
-  load(&fx, "providers:\n  default: template\n  template:\n");
-  assert_int_equal(fx.rc, 0);
-  struct mn_provider_handle *h = mn_plugins_find(fx.plugins, NULL);
+  struct mn_provider_handle *h =
+      load_default(&fx, "providers:\n  default: template\n  template:\n");
   pthread_t t[4];
   struct launcher l[4];
   for (int i = 0; i < 4; i++) {
@@ -213,10 +220,8 @@ static void test_template_concurrent_idempotent(void **state) {
 static void test_api_logs(void **state) {
   (void)state;
   struct fixture fx;
-  unsetenv("MULTINODE_PLUGIN_PATH");
-  load(&fx, "providers:\n  default: template\n  template: {log_lines: 3}\n");
-  assert_int_equal(fx.rc, 0);
-  struct mn_provider_handle *h = mn_plugins_find(fx.plugins, NULL);
+  struct mn_provider_handle *h =
+      load_default(&fx, "providers:\n  default: template\n  template: {log_lines: 3}\n");
   struct mn_launch_spec spec = {.execution_id = "exe-9"};
   struct mn_worker_ref ref;
   struct mn_provider_error perr;
@@ -475,10 +480,8 @@ static void test_host_table_and_partial_failure(void **state) {
 static void test_launch_spec_from_model(void **state) {
   (void)state;
   struct fixture fx;
-  unsetenv("MULTINODE_PLUGIN_PATH");
-  load(&fx, "providers:\n  default: template\n  template:\n");
-  assert_int_equal(fx.rc, 0);
-  struct mn_provider_handle *h = mn_plugins_find(fx.plugins, NULL);
+  struct mn_provider_handle *h =
+      load_default(&fx, "providers:\n  default: template\n  template:\n");
   struct mn_invocation inv = {.invocation_id = "inv-1"};
   inv.function.project_name = "proj";
   inv.function.version_id = "ver-1";

@@ -225,3 +225,14 @@ char *api_make_invocation(struct api_fixture *fx, const char *project, const cha
   json_decref(inv);
   return id;
 }
+
+const char *api_fmt(const char *f, ...) {
+  static char bufs[4][4096];
+  static int next;
+  char *b = bufs[next++ % 4];
+  va_list ap;
+  va_start(ap, f);
+  vsnprintf(b, sizeof bufs[0], f, ap);
+  va_end(ap);
+  return b;
+}

@@ -34,4 +34,7 @@ char *api_make_invocation(struct api_fixture *fx, const char *project, const cha
 /* String field of an object (asserts it is there). */
 const char *api_str(const json_t *obj, const char *key);
 
+/* printf into one of 4 rotating static buffers (4096 bytes each), for paths. */
+const char *api_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -46,6 +46,30 @@ void api_fixture_stop(struct api_fixture *fx) {
   memset(fx, 0, sizeof *fx);
 }
 
+int api_fixture_start_second(const struct api_fixture *fx, const struct mn_api_options *opt,
+                             struct api_fixture *second) {
+  struct mn_error err = {0};
+  *second = *fx;
+  second->api = NULL;
+  second->http = NULL;
+  int rc = mn_api_start(opt, fx->store, &second->api, &err);
+  if (rc != 0) {
+    fprintf(stderr, "api_fixture: second mn_api_start: %s\n", err.msg);
+    return rc;
+  }
+  second->port = mn_api_port(second->api);
+  snprintf(second->base_url, sizeof second->base_url, "http://127.0.0.1:%d", second->port);
+  second->http = http_client_new(second->base_url, API_TEST_KEY);
+  return 0;
+}
+
+void api_fixture_stop_second(struct api_fixture *second) {
+  http_client_free(second->http);
+  mn_api_stop(second->api);
+  second->http = NULL;
+  second->api = NULL;
+}
+
 int api_fixture_add_execution(struct api_fixture *fx, const char *project, const char *version,
                               const char *function, const char *invocation_id,
                               const char *worker_status, const char *worker_details,

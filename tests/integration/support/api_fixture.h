@@ -29,6 +29,14 @@ int api_fixture_start(struct api_fixture *fx, const char *name,
                       const struct mn_api_options *opt);
 void api_fixture_stop(struct api_fixture *fx);
 
+/* A second server on fx's store, started with opt exactly as given: second is
+ * a copy of fx whose api, port, base_url and http are the new server's. Stop
+ * it with api_fixture_stop_second (the store stays fx's). Returns
+ * mn_api_start's result: 0, or an error with the reason on stderr. */
+int api_fixture_start_second(const struct api_fixture *fx, const struct mn_api_options *opt,
+                             struct api_fixture *second);
+void api_fixture_stop_second(struct api_fixture *second);
+
 /* Makes an execution of an invocation (through the store, as the scheduler
  * does) and moves it PENDING -> worker_status, setting worker_details (JSON
  * text or NULL) on the way. Writes its id into id_out (>= 48 bytes). 0 or -1. */

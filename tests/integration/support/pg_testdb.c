@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/store.h"
+
 enum { MAX_DBS = 16, NAME_MAX_LEN = 64, DSN_MAX = 2048 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -125,6 +127,19 @@ const char *mn_testdb_dsn(void) {
   snprintf(main_dsn, sizeof main_dsn, "%s", dsn);
   pthread_mutex_unlock(&mu);
   return main_dsn;
+}
+
+int mn_testdb_open_store(int pool_size, struct mn_store **out) {
+  const char *dsn = mn_testdb_dsn();
+  struct mn_error err = {0};
+  if (!dsn)
+    return -1;
+  struct mn_store_options opt = {.dsn = dsn, .pool_size = pool_size};
+  if (mn_store_open(&opt, out, &err) < 0) {
+    fprintf(stderr, "mn_store_open: %s\n", err.msg);
+    return -1;
+  }
+  return 0;
 }
 
 void mn_testdb_drop_all(void) {
