@@ -20,7 +20,8 @@ store: { postgres: { pool_size: 8 } }
 data_dir: $work/data
 log_level: warn
 # the API alone: no scheduler competes for the machine's two cores
-scheduler: { enabled: false }
+# (MN_BENCH_SCHEDULER=1 keeps it, to see the whole daemon under this load)
+scheduler: { enabled: $([ -n "${MN_BENCH_SCHEDULER:-}" ] && echo true || echo false) }
 YAML
 "$build/bin/multinoded" --config "$work/multinode.yaml" 2>"$work/daemon.log" &
 pid=$!

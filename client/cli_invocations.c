@@ -1,9 +1,11 @@
 /* multinode start / get / wait / cancel: invocations of one function.
  * Inside a worker, project and version default to the worker's and a
  * started invocation is a child of the current one. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -104,11 +106,35 @@ int cli_cmd_get(struct cli *cli) {
   return rc;
 }
 
+/* While `wait` waits: the status and the latest progress on standard
+ * error; one line redrawn behind a spinner on a terminal, a line per change
+ * otherwise. Standard output gets only the result. */
+struct wait_view {
+  const char *id;
+  bool tty;
+  unsigned frame;
+  bool drawn;
+};
+
 static void show_change(void *ctx, const json_t *info, const struct mn_status_info *st) {
-  const char *id = ctx;
-  char readable[128];
+  static const char spin[] = "|/-\\";
+  struct wait_view *v = ctx;
+  char readable[128], progress[96] = "";
   mn_status_readable(st, readable, sizeof readable);
-  fprintf(stderr, "%s: %s\n", id, readable);
+  if (st->result && !mn_status_finished(st->status)) {
+    /* one line of progress: its first line, cut to fit */
+    size_t n = strcspn(st->result, "\r\n");
+    snprintf(progress, sizeof progress, " - %.*s", (int)(n < 80 ? n : 80), st->result);
+  }
+  if (v->tty) {
+    fprintf(stderr, "\r\033[K%c %s: %s%s", spin[v->frame++ % 4], v->id, readable, progress);
+    if (mn_status_finished(st->status))
+      fputc('\n', stderr);
+    v->drawn = !mn_status_finished(st->status);
+  } else {
+    fprintf(stderr, "%s: %s%s\n", v->id, readable, progress);
+  }
+  fflush(stderr);
 }
 
 int cli_cmd_wait(struct cli *cli) {
@@ -126,9 +152,12 @@ int cli_cmd_wait(struct cli *cli) {
                            timeout_text);
   if ((rc = prepare(cli, &fn, &id)) != CLI_OK)
     return rc;
+  struct wait_view view = {.id = id, .tty = isatty(STDERR_FILENO) == 1};
   rc = mn_client_invocation_wait(cli->client, &fn, id, timeout_ms,
-                                 cli_flag(cli, "--quiet") ? NULL : show_change, (void *)id,
-                                 &info, &st, &err);
+                                 cli_flag(cli, "--quiet") ? NULL : show_change, &view, &info,
+                                 &st, &err);
+  if (view.drawn) /* a timeout or an error left the spinner line open */
+    fputc('\n', stderr);
   if (rc == MN_CLIENT_E_TIMEOUT) {
     if (cli->json)
       print_status(cli, id, info, &st);

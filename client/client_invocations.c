@@ -2,6 +2,7 @@
 #include "client_internal.h"
 
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,7 @@ int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_functi
   long long start = mn_client__now_ms();
   long delay = WAIT_FIRST_DELAY_MS;
   int previous = -1;
+  char *previous_result = NULL;
   int rc;
 
   if (out)
@@ -139,9 +141,16 @@ int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_functi
     rc = mn_status_derive(info, st, err);
     if (rc < 0)
       goto fail;
-    if ((int)st->status != previous && on_change)
+    /* a new status, or new progress (the result of a running execution) */
+    bool progressed = (st->result != NULL) != (previous_result != NULL) ||
+                      (st->result && strcmp(st->result, previous_result) != 0);
+    if (((int)st->status != previous || progressed) && on_change)
       on_change(ctx, info, st);
     previous = (int)st->status;
+    if (progressed) {
+      free(previous_result);
+      previous_result = st->result ? strdup(st->result) : NULL;
+    }
     if (mn_status_finished(st->status))
       break;
 
@@ -165,9 +174,11 @@ int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_functi
     json_decref(info);
     st->result = st->error = st->latest_execution_id = NULL;
   }
+  free(previous_result);
   return rc;
 
 fail:
+  free(previous_result);
   json_decref(info);
   memset(st, 0, sizeof *st);
   return rc;

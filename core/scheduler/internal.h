@@ -32,6 +32,8 @@ struct mn_scheduler {
   int64_t next_inspect;
   int64_t next_prune;
   bool reconciled;       /* strays cleaned since becoming active */
+  bool projects_dirty;   /* a project changed or invocations ended: look for deletions */
+  int64_t next_project_sweep;
 };
 
 /* pass.c: one decision pass at `now`; *next_wake gets the time the next

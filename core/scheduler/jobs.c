@@ -114,7 +114,9 @@ static void launch_run(void *arg) {
   struct mn_error e = {0};
   char failure[512] = "";
 
+  int64_t t0 = mn_monotonic_us();
   int rc = mn_store_get_execution(s->store, &fk, r->invocation_id, r->execution_id, &inv);
+  int64_t t1 = mn_monotonic_us();
   if (rc) {
     if (rc == MN_EUNAVAILABLE || rc == MN_EINTERNAL)
       snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
@@ -141,7 +143,11 @@ static void launch_run(void *arg) {
   }
   struct mn_worker_ref wref;
   struct mn_provider_error perr = {0};
+  int64_t t2 = mn_monotonic_us();
   rc = mn_provider_launch(h, &buf.spec, &wref, &perr);
+  mn_log_debug("scheduler", "execution %s: read %lld us, prepare+spec %lld us, launch %lld us",
+               r->execution_id, (long long)(t1 - t0), (long long)(t2 - t1),
+               (long long)(mn_monotonic_us() - t2));
   if (rc != 0) {
     if (retryable(rc))
       snprintf(failure, sizeof failure, "launch: %s", perr.msg);

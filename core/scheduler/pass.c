@@ -15,6 +15,7 @@
 
 #define IDLE_WAKE_US (30 * MN_US_PER_S) /* a missed NOTIFY costs at most this */
 #define PRUNE_EVERY_US (60 * MN_US_PER_S)
+#define PROJECT_SWEEP_US (5 * MN_US_PER_S)
 
 static void at_most(int64_t *next, int64_t t) {
   if (t < *next)
@@ -159,6 +160,8 @@ static void write_terminations(struct pass *p, const enum mn_sched_action *actio
   for (size_t i = 0; i < n; i++)
     if (actions[i] == MN_SCHED_TERMINATE)
       keys[k++] = inv_key(&p->snap.invs[i].inv, NULL);
+  if (k)
+    p->s->projects_dirty = true; /* a project waiting for its last one may go now */
   if (k && mn_store_sched_terminate_many(p->s->store, keys, k, p->now, NULL) == 0) {
     for (size_t i = 0; i < n; i++)
       p->ended[i] = actions[i] == MN_SCHED_TERMINATE;
@@ -468,8 +471,14 @@ void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
   struct pass p = {.s = s, .now = now, .next = now + IDLE_WAKE_US};
   int64_t t0 = mn_monotonic_us();
   int n_deleted = 0;
-  if (mn_store_sched_delete_projects(s->store, &n_deleted) == 0 && n_deleted > 0)
-    mn_log_info("scheduler", "deleted %d project(s) marked for deletion", n_deleted);
+  /* deletions can only become due when a project was marked or an
+   * invocation ended; a slow sweep covers a missed notification */
+  if (s->projects_dirty || now >= s->next_project_sweep) {
+    s->projects_dirty = false;
+    s->next_project_sweep = now + PROJECT_SWEEP_US;
+    if (mn_store_sched_delete_projects(s->store, &n_deleted) == 0 && n_deleted > 0)
+      mn_log_info("scheduler", "deleted %d project(s) marked for deletion", n_deleted);
+  }
 
   int rc = mn_store_sched_snapshot(s->store, &p.snap);
   if (rc) {

@@ -87,8 +87,11 @@ static bool drain_notifications(struct mn_scheduler *s) {
     return false;
   }
   PGnotify *n;
-  while ((n = PQnotifies(s->lock_conn)) != NULL)
+  while ((n = PQnotifies(s->lock_conn)) != NULL) {
+    if (n->extra && strcmp(n->extra, "project") == 0)
+      s->projects_dirty = true;
     PQfreemem(n);
+  }
   return true;
 }
 
@@ -122,7 +125,7 @@ static bool session_alive(struct mn_scheduler *s) {
 
 static void *scheduler_main(void *arg) {
   struct mn_scheduler *s = arg;
-  int64_t next_alive_check = 0, last_pass = 0;
+  int64_t next_alive_check = 0, last_pass = 0, before_last_pass = 0;
   while (!atomic_load(&s->stopping)) {
     if (!atomic_load(&s->active) && !try_activate(s)) {
       wait_for_work(s, mn_now_us() + s->opt.lock_retry_ms * 1000);
@@ -131,11 +134,14 @@ static void *scheduler_main(void *arg) {
     if (!drain_notifications(s))
       continue;
     int64_t now = mn_monotonic_us();
-    if (now - last_pass < s->opt.pass_spacing_us) {
-      /* under load, let events gather so one pass serves many of them */
+    if (now - before_last_pass < 2 * s->opt.pass_spacing_us &&
+        now - last_pass < s->opt.pass_spacing_us) {
+      /* passes in a row: under load, let events gather so that one pass
+       * serves many of them (a lone event is served at once) */
       struct timespec ts = {0, (long)(s->opt.pass_spacing_us - (now - last_pass)) * 1000};
       nanosleep(&ts, NULL);
     }
+    before_last_pass = last_pass;
     last_pass = mn_monotonic_us();
     now = mn_now_us();
     if (now >= next_alive_check) {

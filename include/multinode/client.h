@@ -286,8 +286,9 @@ MN_CLIENT_API int mn_status_derive(const json_t *invocation_info, struct mn_stat
 MN_CLIENT_API void mn_status_readable(const struct mn_status_info *info, char *buf,
                                       size_t size);
 
-/* Called by mn_client_invocation_wait whenever the derived status changes
- * (and once after the first poll); info is borrowed for the call. */
+/* Called by mn_client_invocation_wait whenever the derived status or the
+ * latest progress (st->result while it runs) changes, and once after the
+ * first poll; info is borrowed for the call. */
 typedef void mn_client_wait_fn(void *ctx, const json_t *info,
                                const struct mn_status_info *status);
 

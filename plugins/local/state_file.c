@@ -169,8 +169,9 @@ int mn_local_record_write(const char *dir, const struct mn_local_record *rec) {
   rc = write_all(fd, text, strlen(text));
   if (rc == 0)
     rc = write_all(fd, "\n", 1);
-  if (rc == 0 && fsync(fd) != 0)
-    rc = -errno;
+  /* No fsync: a record describes processes of this machine, which an OS
+   * crash (the only thing fsync guards against) ends as well; a daemon
+   * crash leaves the page cache, and rename keeps the record whole. */
   if (close(fd) != 0 && rc == 0)
     rc = -errno;
   fd = -1;
