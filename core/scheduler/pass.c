@@ -22,35 +22,6 @@ static void at_most(int64_t *next, int64_t t) {
     *next = t;
 }
 
-static int inv_cmp(const struct mn_invocation *a, const char *p, const char *v, const char *f,
-                   const char *id) {
-  int c = strcmp(a->function.project_name, p);
-  if (!c)
-    c = strcmp(a->function.version_id, v);
-  if (!c)
-    c = strcmp(a->function.function_name, f);
-  if (!c)
-    c = strcmp(a->invocation_id, id);
-  return c;
-}
-
-/* The snapshot is ordered by key: binary search for the parent. */
-static int find_invocation(const struct mn_sched_snapshot *snap, const char *p, const char *v,
-                           const char *f, const char *id) {
-  size_t lo = 0, hi = snap->n_invs;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = inv_cmp(&snap->invs[mid].inv, p, v, f, id);
-    if (c == 0)
-      return (int)mid;
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return -1;
-}
-
 static void fn_key(const struct mn_function *f, char *out, size_t size) {
   snprintf(out, size, "fn:%s\x1f%s\x1f%s", f->project_name, f->version_id, f->function_name);
 }
@@ -244,8 +215,10 @@ static void decide_invocations(struct pass *p) {
                                .fn = si->fn,
                                .parent = -1};
     if (inv->has_parent) {
-      v->parent = find_invocation(&p->snap, inv->function.project_name, inv->function.version_id,
-                                  inv->parent.function_name, inv->parent.invocation_id);
+      v->parent = mn_sched_snapshot_find_invocation(&p->snap, inv->function.project_name,
+                                                    inv->function.version_id,
+                                                    inv->parent.function_name,
+                                                    inv->parent.invocation_id);
       if (v->parent < 0) {
         v->parent_cancelled = inv->parent.cancellation_request_time != MN_TIME_NULL;
         v->parent_ended = inv->parent.invocation_status == MN_INVOCATION_TERMINATED;

@@ -29,7 +29,10 @@ static const struct mn_db_stmt stmt_invocations = {
     "  AND e.version_id = i.version_id AND e.function_name = i.function_name"
     "  AND e.invocation_id = i.invocation_id"
     " WHERE i.invocation_status = 'RUNNING'"
-    " ORDER BY i.project_name, i.version_id, i.function_name, i.invocation_id,"
+    /* byte order (C collation), which the binary searches assume whatever
+     * the database's collation */
+    " ORDER BY i.project_name COLLATE \"C\", i.version_id COLLATE \"C\","
+    "  i.function_name COLLATE \"C\", i.invocation_id COLLATE \"C\","
     "  e.creation_time, e.execution_id",
     0, true};
 
@@ -42,7 +45,8 @@ static const struct mn_db_stmt stmt_functions = {
     " SELECT 1 FROM invocations i WHERE i.invocation_status = 'RUNNING'"
     "  AND i.project_name = f.project_name AND i.version_id = f.version_id"
     "  AND i.function_name = f.function_name)"
-    " ORDER BY f.project_name, f.version_id, f.function_name",
+    " ORDER BY f.project_name COLLATE \"C\", f.version_id COLLATE \"C\","
+    "  f.function_name COLLATE \"C\"",
     0, true};
 
 static const struct mn_db_stmt stmt_delete_projects = {
@@ -94,21 +98,30 @@ static const struct mn_db_stmt stmt_execution_status = {
     "mn_sched_execution_status",
     "SELECT worker_status FROM executions WHERE execution_id = $1", 1, true};
 
-static int fn_cmp(const struct mn_function *f, const char *p, const char *v, const char *n) {
-  int c = strcmp(f->project_name, p);
+/* Compares the key (p, v, f, id) of an element with the one looked for;
+ * id is NULL for functions. */
+static int key_cmp(const struct mn_function *fn, const char *inv_id, const char *p,
+                   const char *v, const char *f, const char *id) {
+  int c = strcmp(fn->project_name, p);
   if (!c)
-    c = strcmp(f->version_id, v);
+    c = strcmp(fn->version_id, v);
   if (!c)
-    c = strcmp(f->function_name, n);
+    c = strcmp(fn->function_name, f);
+  if (!c && id)
+    c = strcmp(inv_id, id);
   return c;
 }
 
-static int find_function(const struct mn_sched_snapshot *snap, const char *p, const char *v,
-                         const char *n) {
-  size_t lo = 0, hi = snap->n_functions;
+/* Binary search over the snapshot's functions (id NULL) or invocations,
+ * both ordered by key. */
+static int find(const struct mn_sched_snapshot *snap, const char *p, const char *v,
+                const char *f, const char *id) {
+  size_t lo = 0, hi = id ? snap->n_invs : snap->n_functions;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int c = fn_cmp(&snap->functions[mid], p, v, n);
+    int c = id ? key_cmp(&snap->invs[mid].inv.function, snap->invs[mid].inv.invocation_id, p,
+                         v, f, id)
+               : key_cmp(&snap->functions[mid], NULL, p, v, f, NULL);
     if (c == 0)
       return (int)mid;
     if (c < 0)
@@ -117,6 +130,12 @@ static int find_function(const struct mn_sched_snapshot *snap, const char *p, co
       hi = mid;
   }
   return -1;
+}
+
+int mn_sched_snapshot_find_invocation(const struct mn_sched_snapshot *snap,
+                                      const char *project, const char *version,
+                                      const char *function, const char *invocation_id) {
+  return find(snap, project, version, function, invocation_id);
 }
 
 static int load_functions(struct mn_store *s, struct mn_sched_snapshot *snap) {
@@ -179,8 +198,8 @@ static int load_invocations(struct mn_store *s, struct mn_sched_snapshot *snap) 
     if ((rc = mn_sql_invocation(r, row, C_INV, C_PAR, inv)) != 0)
       goto out;
     si->project_deleting = !mn_sql_is_null(r, row, C_DEL);
-    si->fn = find_function(snap, inv->function.project_name, inv->function.version_id,
-                           inv->function.function_name);
+    si->fn = find(snap, inv->function.project_name, inv->function.version_id,
+                  inv->function.function_name, NULL);
     if (!mn_sql_is_null(r, row, C_EXE)) {
       inv->executions = calloc((size_t)(end - row), sizeof *inv->executions);
       if (!inv->executions) {

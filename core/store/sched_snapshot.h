@@ -27,6 +27,10 @@ struct mn_sched_snapshot {
 };
 
 int mn_store_sched_snapshot(struct mn_store *s, struct mn_sched_snapshot *out);
+/* The index of an invocation in the snapshot, or -1. */
+int mn_sched_snapshot_find_invocation(const struct mn_sched_snapshot *snap,
+                                      const char *project, const char *version,
+                                      const char *function, const char *invocation_id);
 void mn_sched_snapshot_release(struct mn_sched_snapshot *snap);
 
 /* Deletes every project marked for deletion that has no RUNNING invocation
