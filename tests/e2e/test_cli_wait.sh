@@ -16,8 +16,9 @@ api POST /projects/w/versions "$body" >/dev/null
 [ "$(last_status)" = 200 ] || fail "cannot deploy"
 
 run_one() { # run_one MODE: starts an invocation, waits for it with MODE, releases steps
-  local mode=$1 id
+  local mode=$1
   id=$("$mn" start --project-name w --input hello steps) || fail "start failed"
+  echo "$id" >"$MN_WORK/$mode.id"
   if [ "$mode" = tty ]; then
     script -qec "$mn wait --project-name w --function steps $id 2>&1" /dev/null >"$MN_WORK/$mode.out" &
   else
@@ -44,3 +45,20 @@ grep -q $'\r\033\\[K[|/\\\\-] inv-[0-9a-f]*: RUNNING - step 2 of 2' "$MN_WORK/tt
   fail "no spinner line on a terminal: $(od -c "$MN_WORK/tty.out" | head -20)"
 grep -q "done: hello" "$MN_WORK/tty.out" || fail "no result on the terminal"
 pass "terminal: the progress line is redrawn behind a spinner"
+
+# logs: the execution's log as the worker wrote it, paged; --follow ends
+# with the execution
+id=$(cat "$MN_WORK/plain.id")
+"$mn" logs --project-name w --function steps --max-lines 1 "$id" >"$MN_WORK/logs.out" ||
+  fail "multinode logs failed"
+grep -q "multinode-worker: started execution" "$MN_WORK/logs.out" || fail "log lacks the worker's start: $(cat "$MN_WORK/logs.out")"
+grep -q "recorded outcome SUCCEEDED" "$MN_WORK/logs.out" || fail "log lacks the outcome (paging with 1 line per page stopped early?)"
+timeout 30 "$mn" logs --follow --project-name w --function steps "$id" >"$MN_WORK/follow.out" ||
+  fail "multinode logs --follow did not end for a finished execution"
+cmp -s "$MN_WORK/logs.out" "$MN_WORK/follow.out" || fail "--follow printed other lines than a plain read"
+set +e
+"$mn" logs --project-name w --function steps --execution-id exe-nope "$id" >/dev/null 2>"$MN_WORK/bad.err"; rc=$?
+set -e
+[ $rc = 1 ] || fail "logs of an unknown execution: exit $rc, want 1"
+grep -q "An execution with this ID does not exist" "$MN_WORK/bad.err" || fail "unclear error: $(cat "$MN_WORK/bad.err")"
+pass "logs: paged with 1 line per request, --follow ends with the execution, unknown execution is an error"
