@@ -4,7 +4,8 @@
 # messages and paths here; where a cut would matter the result is checked.
 add_library(mn_warnings INTERFACE)
 target_compile_options(mn_warnings INTERFACE -Wall -Wextra -Werror -Wshadow
-  -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation)
+  -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+  $<$<C_COMPILER_ID:GNU>:-Wno-format-truncation>)
 target_compile_definitions(mn_warnings INTERFACE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
 
 add_library(mn_sanitize INTERFACE)
