@@ -22,6 +22,7 @@
 
 #include "store/model.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 json_t *mn_json_health(void);                                    /* HealthStatus */
 json_t *mn_json_project_info(const struct mn_project *p);        /* ProjectInfo */
@@ -46,8 +47,6 @@ json_t *mn_json_error(const char *detail);                       /* {"detail": .
  * elements as JSON integers). */
 json_t *mn_json_validation_error(const struct mn_error *err);
 
-/* Length of a UTF-8 string in code points, as Python's len() counts it. */
-size_t mn_utf8_length(const char *s, size_t nbytes);
 
 /* Request bodies. */
 int mn_json_parse_version_definition(const json_t *body, struct mn_version_definition *out,

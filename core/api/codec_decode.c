@@ -13,14 +13,6 @@
 
 #define LOC_MAX 128 /* locations hold only our own field names and indexes */
 
-size_t mn_utf8_length(const char *s, size_t nbytes) {
-  size_t n = 0;
-  for (size_t i = 0; i < nbytes; i++)
-    if (((unsigned char)s[i] & 0xC0) != 0x80)
-      n++;
-  return n;
-}
-
 /* MN_EINVAL with "<loc>[.<key>]: <message>". */
 static int invalid(struct mn_error *err, const char *loc, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -11,38 +11,7 @@
 #include <string.h>
 
 #include "util/clock.h"
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 when the bytes there are invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t left) {
-  unsigned char c = s[0];
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF; /* bounds of the second byte */
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0)
-      lo = 0xA0;
-    else if (c == 0xED)
-      hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0)
-      lo = 0x90;
-    else if (c == 0xF4)
-      hi = 0x8F;
-  } else
-    return 0;
-  if (left < n || s[1] < lo || s[1] > hi)
-    return 0;
-  for (size_t i = 2; i < n; i++)
-    if ((s[i] & 0xC0) != 0x80)
-      return 0;
-  return n;
-}
+#include "util/utf8.h"
 
 /* A JSON string of s with every invalid byte replaced by U+FFFD. */
 static json_t *lossy_string(const char *s) {
@@ -56,7 +25,7 @@ static json_t *lossy_string(const char *s) {
   const unsigned char *in = (const unsigned char *)s;
   size_t o = 0;
   for (size_t i = 0; i < len;) {
-    size_t n = utf8_seq_len(in + i, len - i);
+    size_t n = mn_utf8_seq_len(in + i, len - i);
     if (n == 0) {
       memcpy(out + o, "\xEF\xBF\xBD", 3);
       o += 3;

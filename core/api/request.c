@@ -57,61 +57,6 @@ struct mn_function_key mn_api_function_key(const struct mn_api_request *req) {
   return fk;
 }
 
-/* The length of the well-formed UTF-8 sequence (RFC 3629) at p, 0 when
- * there is none; p must not point at the terminating NUL. */
-static size_t utf8_sequence(const unsigned char *p) {
-  unsigned char c = *p;
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF; /* bounds of the second byte */
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    lo = c == 0xE0 ? 0xA0 : 0x80;
-    hi = c == 0xED ? 0x9F : 0xBF;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    lo = c == 0xF0 ? 0x90 : 0x80;
-    hi = c == 0xF4 ? 0x8F : 0xBF;
-  } else
-    return 0;
-  if (p[1] < lo || p[1] > hi) /* also stops at the terminating NUL */
-    return 0;
-  for (size_t i = 2; i < n; i++)
-    if ((p[i] & 0xC0) != 0x80)
-      return 0;
-  return n;
-}
-
-bool mn_utf8_valid(const char *s) {
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    size_t n = utf8_sequence(p);
-    if (!n)
-      return false;
-    p += n;
-  }
-  return true;
-}
-
-/* Replaces every byte that does not start a well-formed sequence with '?',
- * in place. jansson's error text quotes the raw input up to where the lexer
- * stopped, which may be inside a character or not UTF-8 at all, and a JSON
- * string must be UTF-8. */
-static void utf8_scrub(char *s) {
-  unsigned char *p = (unsigned char *)s;
-  while (*p) {
-    size_t n = utf8_sequence(p);
-    if (!n) {
-      *p = '?';
-      n = 1;
-    }
-    p += n;
-  }
-}
-
 /* The name of the k-th {parameter} of a pattern, into buf. */
 static const char *param_name(const char *pattern, size_t k, char *buf, size_t size) {
   const char *open = pattern;
@@ -260,7 +205,9 @@ int mn_api_parse_body(const char *buf, size_t len, json_t **out, struct mn_api_r
   *out = json_loadb(buf ? buf : "", len, JSON_DECODE_ANY, &jerr);
   if (*out)
     return 0;
-  utf8_scrub(jerr.text);
+  /* jansson quotes the raw input, possibly cut inside a character: a
+   * JSON string must be UTF-8 */
+  mn_utf8_scrub(jerr.text);
   snprintf(msg, sizeof msg, "%s at line %d column %d", jerr.text, jerr.line, jerr.column);
   return unprocessable(res, json_pack("[s,i]", "body", jerr.position), msg,
                        "value_error.jsondecode",

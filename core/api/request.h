@@ -13,6 +13,7 @@
 
 #include "store/model.h"
 #include "store/store.h"
+#include "util/utf8.h"
 #include "util/error.h"
 
 enum mn_http_method {
@@ -96,8 +97,6 @@ int mn_api_query_text(const struct mn_api_request *req, const char *name, const 
 int mn_api_query_parent(const struct mn_api_request *req, bool *has_parent,
                         struct mn_parent_ref *out, struct mn_api_response *res);
 
-/* True when s is well-formed UTF-8 (RFC 3629). */
-bool mn_utf8_valid(const char *s);
 /* 422 unless every path parameter is well-formed UTF-8 (names come from the
  * route's pattern). */
 int mn_api_check_params(const struct mn_api_request *req, struct mn_api_response *res);

@@ -1,0 +1,65 @@
+#include "util/utf8.h"
+
+#include <string.h>
+
+size_t mn_utf8_seq_len(const unsigned char *s, size_t left) {
+  unsigned char c = s[0];
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF; /* bounds of the second byte */
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    lo = c == 0xE0 ? 0xA0 : 0x80;
+    hi = c == 0xED ? 0x9F : 0xBF;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    lo = c == 0xF0 ? 0x90 : 0x80;
+    hi = c == 0xF4 ? 0x8F : 0xBF;
+  } else {
+    return 0;
+  }
+  if (left < n || s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if ((s[i] & 0xC0) != 0x80)
+      return 0;
+  return n;
+}
+
+bool mn_utf8_valid(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t left = strlen(s);
+  while (left > 0) {
+    size_t n = mn_utf8_seq_len(p, left);
+    if (!n)
+      return false;
+    p += n;
+    left -= n;
+  }
+  return true;
+}
+
+size_t mn_utf8_length(const char *s, size_t nbytes) {
+  size_t n = 0;
+  for (size_t i = 0; i < nbytes; i++)
+    if (((unsigned char)s[i] & 0xC0) != 0x80)
+      n++;
+  return n;
+}
+
+void mn_utf8_scrub(char *s) {
+  unsigned char *p = (unsigned char *)s;
+  size_t left = strlen(s);
+  while (left > 0) {
+    size_t n = mn_utf8_seq_len(p, left);
+    if (!n) {
+      *p = '?';
+      n = 1;
+    }
+    p += n;
+    left -= n;
+  }
+}

@@ -1,0 +1,22 @@
+/* UTF-8 as RFC 3629 defines it (no overlong forms, no surrogates, nothing
+ * above U+10FFFF): the one implementation the API's validation, encoding
+ * and error texts share. */
+#ifndef MN_UTIL_UTF8_H
+#define MN_UTIL_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Length of the well-formed sequence at s (at most `left` bytes), or 0
+ * when the bytes there are not one. */
+size_t mn_utf8_seq_len(const unsigned char *s, size_t left);
+/* True when the NUL-terminated s is well-formed. */
+bool mn_utf8_valid(const char *s);
+/* Length in code points, as Python's len() counts it (continuation bytes
+ * are not counted). */
+size_t mn_utf8_length(const char *s, size_t nbytes);
+/* Replaces, in place, every byte that does not start a well-formed
+ * sequence with '?'. */
+void mn_utf8_scrub(char *s);
+
+#endif

@@ -1,0 +1,54 @@
+/* The shared UTF-8 helpers: sequence lengths at the RFC 3629 edges,
+ * validity, code-point length, and scrubbing of invalid bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util/utf8.h"
+
+static size_t seq(const char *s) {
+  return mn_utf8_seq_len((const unsigned char *)s, strlen(s));
+}
+
+static void sequence_lengths(void **state) {
+  (void)state;
+  assert_int_equal(seq("a"), 1);
+  assert_int_equal(seq("\xc3\xa9"), 2);         /* é */
+  assert_int_equal(seq("\xe2\x82\xac"), 3);     /* € */
+  assert_int_equal(seq("\xf0\x9f\x98\x80"), 4); /* 😀 */
+  assert_int_equal(seq("\xc0\xaf"), 0);         /* overlong */
+  assert_int_equal(seq("\xe0\x80\xaf"), 0);     /* overlong */
+  assert_int_equal(seq("\xed\xa0\x80"), 0);     /* surrogate */
+  assert_int_equal(seq("\xf4\x90\x80\x80"), 0); /* above U+10FFFF */
+  assert_int_equal(seq("\xe2\x82"), 0);         /* cut */
+  assert_int_equal(seq("\x80"), 0);             /* lone continuation */
+}
+
+static void validity_and_length(void **state) {
+  (void)state;
+  assert_true(mn_utf8_valid(""));
+  assert_true(mn_utf8_valid("caf\xc3\xa9 \xe2\x82\xac"));
+  assert_false(mn_utf8_valid("caf\xc3"));
+  assert_int_equal(mn_utf8_length("caf\xc3\xa9", 5), 4);
+  assert_int_equal(mn_utf8_length("\xf0\x9f\x98\x80" "a", 5), 2);
+}
+
+static void scrub_replaces_only_bad_bytes(void **state) {
+  (void)state;
+  char s[] = "ok \xc3\xa9 cut \xe2\x82 end \xff";
+  mn_utf8_scrub(s);
+  assert_string_equal(s, "ok \xc3\xa9 cut ?? end ?");
+  assert_true(mn_utf8_valid(s));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(sequence_lengths),
+      cmocka_unit_test(validity_and_length),
+      cmocka_unit_test(scrub_replaces_only_bad_bytes),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
