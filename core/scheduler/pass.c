@@ -58,14 +58,21 @@ bool mn_sched_track_begin(struct mn_scheduler *s, const char *key, int64_t now,
 void mn_sched_track_end(struct mn_scheduler *s, const char *key, const char *failure) {
   pthread_mutex_lock(&s->mu);
   struct mn_track *t = mn_tracker_peek(s->tracker, key);
+  int64_t retry_in = -1;
   if (t) {
     t->in_flight = false;
-    if (failure)
-      mn_track_failed(t, mn_now_us(), failure);
-    else
+    if (failure) {
+      int64_t now = mn_now_us();
+      mn_track_failed(t, now, failure);
+      retry_in = t->not_before - now;
+    } else {
       mn_track_succeeded(t);
+    }
   }
   pthread_mutex_unlock(&s->mu);
+  if (failure)
+    mn_log_warn("scheduler", "%s: %s; trying again in %lld ms (no attempt spent)", key, failure,
+                (long long)(retry_in / 1000));
 }
 
 /* Reads (and marks seen) a tracker entry's fields under the lock. */
