@@ -69,38 +69,43 @@ static void end_unlaunched(struct mn_scheduler *s, const struct mn_exec_ref *r,
     mn_log_info("scheduler", "execution %s: launch failed: %s", r->execution_id, reason);
 }
 
-/* Prepares fn when it is not READY. 0: ready; 1: the attempt failed (already
- * recorded); -1: retry later (failure text in why). */
-static int ensure_prepared(struct mn_scheduler *s, struct mn_provider_handle *h,
-                           struct mn_function *fn, const struct mn_exec_ref *r, char *why,
-                           size_t why_size) {
-  if (fn->function_status == MN_FUNCTION_READY)
-    return 0;
+/* Prepares fn with provider h (NULL: its provider is not configured) and
+ * records the result: READY with the provider's details (also set in *fn,
+ * for the launch spec), or the preparation_error of a definitive failure.
+ * 0: ready; 1: failed for good; -1: try again later. why gets the reason
+ * of a failure. */
+static int prepare_function(struct mn_scheduler *s, struct mn_provider_handle *h,
+                            struct mn_function *fn, char *why, size_t why_size) {
+  struct mn_function_key fk = {fn->project_name, fn->version_id, fn->function_name};
   struct mn_function_desc_buf d = {0};
   struct mn_error e = {0};
   struct mn_provider_error perr = {0};
   struct mn_prepared prepared;
-  struct mn_function_key fk = {fn->project_name, fn->version_id, fn->function_name};
-  if (mn_function_desc_build(&d, fn, &e) != 0) {
-    end_unlaunched(s, r, e.msg);
-    return 1;
+  int rc;
+  if (!h) {
+    snprintf(why, why_size, "provider \"%s\" is not configured",
+             fn->provider ? fn->provider : "(default)");
+  } else if (mn_function_desc_build(&d, fn, &e) != 0) {
+    snprintf(why, why_size, "%s", e.msg);
+  } else {
+    rc = mn_provider_prepare(h, &d.desc, &prepared, &perr);
+    mn_function_desc_buf_release(&d);
+    if (rc == 0) {
+      json_t *details =
+          prepared.details_json[0] ? json_loads(prepared.details_json, 0, NULL) : NULL;
+      mn_store_set_function_ready(s->store, &fk, details, NULL);
+      json_decref(fn->prepared_function_details);
+      fn->prepared_function_details = details;
+      fn->function_status = MN_FUNCTION_READY;
+      return 0;
+    }
+    snprintf(why, why_size, "%s", perr.msg);
+    if (retryable(rc))
+      return -1;
   }
-  int rc = mn_provider_prepare(h, &d.desc, &prepared, &perr);
-  mn_function_desc_buf_release(&d);
-  if (rc == 0) {
-    json_t *details = prepared.details_json[0] ? json_loads(prepared.details_json, 0, NULL) : NULL;
-    mn_store_set_function_ready(s->store, &fk, details, NULL);
-    json_decref(fn->prepared_function_details);
-    fn->prepared_function_details = details; /* the launch spec carries it */
-    fn->function_status = MN_FUNCTION_READY;
-    return 0;
-  }
-  if (retryable(rc)) {
-    snprintf(why, why_size, "preparation: %s", perr.msg);
-    return -1;
-  }
-  mn_store_set_function_preparation_error(s->store, &fk, perr.msg);
-  end_unlaunched(s, r, perr.msg);
+  mn_log_warn("scheduler", "function %s/%s/%s: preparation failed: %s", fk.project_name,
+              fk.version_ref, fk.function_name, why);
+  mn_store_set_function_preparation_error(s->store, &fk, why);
   return 1;
 }
 
@@ -126,16 +131,17 @@ static void launch_run(void *arg) {
     goto out; /* ended or launched meanwhile */
 
   struct mn_provider_handle *h = mn_plugins_find(s->plugins, inv.function.provider);
-  if (!h) {
-    char reason[256];
-    snprintf(reason, sizeof reason, "provider \"%s\" is not configured",
-             inv.function.provider ? inv.function.provider : "(default)");
-    end_unlaunched(s, r, reason);
-    goto out;
+  if (inv.function.function_status != MN_FUNCTION_READY || !h) {
+    /* prepared first (again, after a failure: the cause may be gone) */
+    char why[512];
+    int prep = prepare_function(s, h, &inv.function, why, sizeof why);
+    if (prep < 0)
+      snprintf(failure, sizeof failure, "preparation: %s", why);
+    else if (prep > 0)
+      end_unlaunched(s, r, why);
+    if (prep != 0)
+      goto out;
   }
-  int prep = ensure_prepared(s, h, &inv.function, r, failure, sizeof failure);
-  if (prep != 0)
-    goto out;
 
   if (mn_launch_spec_build(&buf, h, &inv, r->execution_id, &e) != 0) {
     end_unlaunched(s, r, e.msg);
@@ -221,35 +227,9 @@ static void prepare_run(void *arg) {
       fn = &v.functions[i];
   if (!fn || fn->function_status == MN_FUNCTION_READY)
     goto out;
-  struct mn_provider_handle *h = mn_plugins_find(s->plugins, fn->provider);
-  if (!h) {
-    char reason[256];
-    snprintf(reason, sizeof reason, "provider \"%s\" is not configured",
-             fn->provider ? fn->provider : "(default)");
-    mn_store_set_function_preparation_error(s->store, &fk, reason);
-    goto out;
-  }
-  struct mn_function_desc_buf d = {0};
-  struct mn_error e = {0};
-  if (mn_function_desc_build(&d, fn, &e) != 0) {
-    mn_store_set_function_preparation_error(s->store, &fk, e.msg);
-    goto out;
-  }
-  struct mn_prepared prepared;
-  struct mn_provider_error perr = {0};
-  rc = mn_provider_prepare(h, &d.desc, &prepared, &perr);
-  mn_function_desc_buf_release(&d);
-  if (rc == 0) {
-    json_t *details = prepared.details_json[0] ? json_loads(prepared.details_json, 0, NULL) : NULL;
-    mn_store_set_function_ready(s->store, &fk, details, NULL);
-    json_decref(details);
-  } else if (retryable(rc)) {
-    snprintf(failure, sizeof failure, "%s", perr.msg);
-  } else {
-    mn_log_warn("scheduler", "function %s/%s/%s: preparation failed: %s", fk.project_name,
-                fk.version_ref, fk.function_name, perr.msg);
-    mn_store_set_function_preparation_error(s->store, &fk, perr.msg);
-  }
+  char why[512];
+  if (prepare_function(s, mn_plugins_find(s->plugins, fn->provider), fn, why, sizeof why) < 0)
+    snprintf(failure, sizeof failure, "%s", why);
 out:
   mn_version_release(&v);
   mn_sched_track_end(s, j->key, failure[0] ? failure : NULL);

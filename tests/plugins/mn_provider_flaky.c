@@ -6,6 +6,8 @@
  * execution that never gets a worker. */
 #include <multinode/provider.h>
 
+#include "stub_ops.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,15 +102,6 @@ static int flaky_inspect_many(void *state, const struct mn_worker_ref *refs, siz
   return 0;
 }
 
-static int flaky_terminate(void *state, const struct mn_worker_ref *ref, int grace_seconds,
-                           struct mn_provider_error *err) {
-  (void)state;
-  (void)ref;
-  (void)grace_seconds;
-  (void)err;
-  return 0;
-}
-
 static const struct mn_provider flaky_provider = {
     .abi_version = MN_PROVIDER_ABI_VERSION,
     .struct_size = sizeof(struct mn_provider),
@@ -118,7 +111,7 @@ static const struct mn_provider flaky_provider = {
     .shutdown = flaky_shutdown,
     .launch = flaky_launch,
     .inspect_many = flaky_inspect_many,
-    .terminate = flaky_terminate,
+    .terminate = stub_terminate, /* nothing runs: nothing to stop */
 };
 
 MN_PROVIDER_EXPORT const struct mn_provider *mn_provider_entry(void) { return &flaky_provider; }
