@@ -67,10 +67,17 @@ __attribute__((noreturn)) static void child_main(const struct mn_local_spawn_req
   if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
     child_report(sock, STEP_STDIO);
 
-  /* Nothing but 0, 1 and 2 may cross exec. */
-  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+  /* Nothing but 0, 1 and 2 may cross exec, and nothing else stays open
+   * while this child waits: launches run in parallel, so it inherited the
+   * sockets of other launches in flight, and holding them would keep their
+   * parents (or, after a daemon crash, their children) from ever seeing
+   * end-of-file. Only `sock` stays, marked close-on-exec. */
+  if ((sock > 3 && close_range(3, (unsigned)sock - 1, 0) != 0) ||
+      close_range((unsigned)sock + 1, ~0U, 0) != 0)
     for (int fd = 3; fd < max_fd; fd++)
-      fcntl(fd, F_SETFD, FD_CLOEXEC);
+      if (fd != sock)
+        close(fd);
+  fcntl(sock, F_SETFD, FD_CLOEXEC);
 
   ssize_t n;
   do {

@@ -50,7 +50,7 @@ daemon_start() {
   "$MN_BIN_DIR/multinoded" --config "$MN_WORK/$name.yaml" >>"$MN_WORK/$name.log" 2>&1 &
   MN_PIDS[$name]=$!
   MN_URL=http://127.0.0.1:${MN_PORTS[$name]}
-  wait_for 60 curl -sf "$MN_URL/" || { tail -n 40 "$MN_WORK/$name.log"; fail "daemon $name did not answer"; }
+  wait_for 60 curl -sf --max-time 5 "$MN_URL/" || { tail -n 40 "$MN_WORK/$name.log"; fail "daemon $name did not answer"; }
 }
 
 daemon_use() { MN_URL=http://127.0.0.1:${MN_PORTS[$1]}; }
@@ -66,10 +66,10 @@ api() {
   local method=$1 path=$2 body=${3:-} out
   out=$(mktemp "$MN_WORK/resp.XXXXXX")
   if [ -n "$body" ]; then
-    curl -s -o "$out" -w '%{http_code}' -X "$method" -H "Authorization: Bearer $MN_KEY" \
+    curl -s --max-time 30 -o "$out" -w '%{http_code}' -X "$method" -H "Authorization: Bearer $MN_KEY" \
       -H 'Content-Type: application/json' --data-binary "$body" "$MN_URL$path" >"$MN_WORK/.status"
   else
-    curl -s -o "$out" -w '%{http_code}' -X "$method" -H "Authorization: Bearer $MN_KEY" \
+    curl -s --max-time 30 -o "$out" -w '%{http_code}' -X "$method" -H "Authorization: Bearer $MN_KEY" \
       "$MN_URL$path" >"$MN_WORK/.status"
   fi
   cat "$out"; rm -f "$out"

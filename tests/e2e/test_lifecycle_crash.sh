@@ -80,7 +80,7 @@ scenario() {
   local fresh=() url=$MN_URL$LC_BASE/functions/fresh/invocations curls=() before
   before=$(ls "$runs" | wc -l)
   for ((k = 0; k < NFRESH; k++)); do
-    curl -sf -X POST -H "Authorization: Bearer $MN_KEY" -H 'Content-Type: application/json' \
+    curl -sf --max-time 30 -X POST -H "Authorization: Bearer $MN_KEY" -H 'Content-Type: application/json' \
       --data "{\"input\":\"f$k\"}" "$url" >"$MN_WORK/fresh.$k" &
     curls+=($!)
   done
