@@ -22,6 +22,6 @@ set +e
 out=$("$MN_BIN_DIR/multinoded" --check-config "$work/bad.yaml" 2>&1); rc=$?
 set -e
 [ $rc = 1 ] || fail "bad config: exit $rc, want 1"
-echo "$out" | grep -q "bad.yaml:4:3: server.colour: " || fail "unknown key not reported: $out"
-echo "$out" | grep -q "bad.yaml:6:30: scheduler.termination_grace_seconds: " || fail "bad duration not reported: $out"
+grep -q "bad.yaml:4:3: server.colour: " <<<"$out" || fail "unknown key not reported: $out"
+grep -q "bad.yaml:6:30: scheduler.termination_grace_seconds: " <<<"$out" || fail "bad duration not reported: $out"
 pass "bad config reports every error with file:line:col"

@@ -24,40 +24,40 @@ expect_rc() { [ "$rc" = "$1" ] || fail "$2: exit $rc, want $1 (stderr: $err)"; }
 run "$mn" help
 expect_rc 0 "help"
 for c in login logout list describe start get wait cancel logs progress; do
-  echo "$out" | grep -q "^  $c " || fail "help does not list $c"
+  grep -q "^  $c " <<<"$out" || fail "help does not list $c"
 done
 pass "help lists the commands"
 
 run "$mn" help wait
-expect_rc 0 "help wait"; echo "$out" | grep -q -- "--timeout" || fail "help wait: no --timeout"
+expect_rc 0 "help wait"; grep -q -- "--timeout" <<<"$out" || fail "help wait: no --timeout"
 run "$mn" wait --help
 expect_rc 0 "wait --help"
 
 run "$mn"
 expect_rc 2 "no command"
 run "$mn" frobnicate
-expect_rc 2 "unknown command"; echo "$err" | grep -q 'unknown command "frobnicate"' || fail "$err"
+expect_rc 2 "unknown command"; grep -q 'unknown command "frobnicate"' <<<"$err" || fail "$err"
 run "$mn" start --project-name p
-expect_rc 2 "start without FUNCTION"; echo "$err" | grep -q "FUNCTION is missing" || fail "$err"
+expect_rc 2 "start without FUNCTION"; grep -q "FUNCTION is missing" <<<"$err" || fail "$err"
 run "$mn" get --project-name p --function f --bogus x
-expect_rc 2 "unknown option"; echo "$err" | grep -q 'unknown option "--bogus"' || fail "$err"
+expect_rc 2 "unknown option"; grep -q 'unknown option "--bogus"' <<<"$err" || fail "$err"
 run "$mn" get --project-name p --function-name f
-expect_rc 2 "get without id"; echo "$err" | grep -q "invocation id is missing" || fail "$err"
+expect_rc 2 "get without id"; grep -q "invocation id is missing" <<<"$err" || fail "$err"
 run "$mn" wait --project-name p --function f --timeout soon inv-1
 expect_rc 2 "bad timeout"
 run "$mn" start f
-expect_rc 2 "start without project"; echo "$err" | grep -q -- "--project-name is required" || fail "$err"
+expect_rc 2 "start without project"; grep -q -- "--project-name is required" <<<"$err" || fail "$err"
 run "$mn" list --json=yes
 expect_rc 2 "flag with a value"
 run "$mn" progress "50%"
 expect_rc 2 "progress outside a worker"
-echo "$err" | grep -q "only inside a worker" || fail "progress: $err"
+grep -q "only inside a worker" <<<"$err" || fail "progress: $err"
 pass "usage errors exit 2 and say what is wrong"
 
 # no key anywhere
 run "$mn" list
 expect_rc 1 "list without a key"
-echo "$err" | grep -q "multinode login" || fail "no hint to log in: $err"
+grep -q "multinode login" <<<"$err" || fail "no hint to log in: $err"
 pass "a missing API key says to run multinode login"
 
 # nothing listens on port 1
@@ -69,8 +69,8 @@ for args in "list" "start --project-name p f --input x" "get --project-name p --
   # shellcheck disable=SC2086
   run "$mn" $args
   expect_rc 1 "$args"
-  echo "$err" | grep -q "cannot reach http://127.0.0.1:1: is multinoded running?" \
-    || fail "$args: no cannot-reach message: $err"
+  grep -q "cannot reach http://127.0.0.1:1: is multinoded running?" <<<"$err" ||
+    fail "$args: no cannot-reach message: $err"
   [ -z "$out" ] || fail "$args: wrote to stdout: $out"
 done
 pass "an unreachable daemon exits 1 with 'cannot reach <url>: is multinoded running?'"
@@ -84,8 +84,8 @@ run env MULTINODE_PROJECT_NAME=p MULTINODE_VERSION_ID=ver-1 MULTINODE_FUNCTION_N
 took=$(( $(date +%s%N) / 1000000 - start_ms ))
 expect_rc 1 "progress with the daemon down"
 [ -z "$out" ] || fail "progress wrote to stdout: $out"
-echo "$err" | grep -q "cannot reach" || fail "progress: $err"
-echo "$err" | grep -q "gave up after [0-9]* attempts" || fail "progress did not retry: $err"
+grep -q "cannot reach" <<<"$err" || fail "progress: $err"
+grep -q "gave up after [0-9]* attempts" <<<"$err" || fail "progress did not retry: $err"
 [ "$took" -ge 500 ] && [ "$took" -lt 10000 ] || fail "progress retried for ${took} ms, want ~1 s"
 pass "in-worker progress retries until its deadline and keeps stdout clean"
 
@@ -93,7 +93,7 @@ pass "in-worker progress retries until its deadline and keeps stdout clean"
 unset MULTINODE_API_URL MULTINODE_API_KEY
 run "$mn" login --url http://127.0.0.1:1 --api-key k
 expect_rc 1 "login to nothing"
-echo "$err" | grep -q "cannot reach http://127.0.0.1:1" || fail "login: $err"
+grep -q "cannot reach http://127.0.0.1:1" <<<"$err" || fail "login: $err"
 [ ! -e "$HOME/.multinode/config.json" ] || fail "login wrote a config it could not check"
 run "$mn" logout
 expect_rc 0 "logout when logged out"
