@@ -11,12 +11,18 @@
 #   wait_until SECONDS DESCRIPTION CMD...   polls CMD (every 50 ms) until it
 #                                     succeeds; fails the test on the deadline
 #
+#   on_exit CMD                       runs the shell command CMD at exit, after
+#                                     the daemons are killed (last added first)
+#
 # Every daemon started is killed at exit; $MN_WORK is removed.
 : "${MN_BIN_DIR:?}"
 MN_WORK=$(new_workdir)
 MN_KEY=e2e-key
 declare -A MN_PIDS=() MN_PORTS=()
 MN_URL=
+MN_ON_EXIT=()
+
+on_exit() { MN_ON_EXIT+=("$1"); }
 
 daemons_cleanup() {
   local pid
@@ -24,6 +30,8 @@ daemons_cleanup() {
   local pgpid
   pgpid=$(head -n1 "$MN_WORK/data/postgres/data/postmaster.pid" 2>/dev/null || true)
   [ -n "$pgpid" ] && kill -9 "$pgpid" 2>/dev/null || true
+  local i
+  for ((i = ${#MN_ON_EXIT[@]} - 1; i >= 0; i--)); do eval "${MN_ON_EXIT[i]}" || true; done
   # workers the local provider left (each leads its own session)
   pkill -9 -f "$MN_WORK" 2>/dev/null || true
   [ -n "${MN_KEEP_WORK:-}" ] || rm -rf "$MN_WORK"

@@ -1,7 +1,25 @@
 # Helpers for the acceptance scenarios of reference §7 (tests/e2e/
-# test_scenarios_*.sh): a real daemon with the local provider, real
-# multinode-worker processes, and one shell script as the command of every
-# function. Source after lib.sh and lib_daemon.sh.
+# scenarios/*.sh): a real daemon with the provider $SC_PROVIDER (default
+# local), real multinode-worker processes, and one shell script as the command
+# of every function. Source after lib.sh and lib_daemon.sh.
+#
+# The provider is described by tests/e2e/providers/$SC_PROVIDER.sh, which
+# defines:
+#   prov_setup                    starts the provider's backend (an engine, a
+#                                 simulator); cleans up through on_exit
+#   prov_yaml                     prints the daemon's `providers:` section
+#   SC_IMAGE                      the image of the scenario functions
+#   prov_kill_worker ID           SIGKILLs the worker of invocation ID, as a
+#                                 hardware failure would
+#   prov_worker_gone ID           true once nothing of ID's worker runs (its
+#                                 command wrote "$$ $PPID" to $MN_WORK/ID.pids)
+#   prov_bad_function NAME RETRIES / prov_bad_message NAME
+#                                 a function JSON the provider cannot prepare or
+#                                 launch, and the error_message that gives
+#   prov_worker_log DETAILS_JSON  (optional) the worker's log by its details
+# Its workers start through tests/e2e/worker-hold.sh (held while the file
+# $MN_HOLD_FILE exists), see $MN_WORK at the same path, and have sh, the
+# usual tools, multinode and multinode-worker on PATH.
 #
 #   sc_daemon GRACE [EXTRA_YAML]  starts the daemon "main" with
 #                                 scheduler.termination_grace_seconds GRACE
@@ -26,6 +44,8 @@
 # The command (fn.sh) reads its input "ACTION": every action touches
 # $MN_WORK/<invocation>.started and most wait (bounded) for <invocation>.go.
 : "${MN_WORK:?source lib_daemon.sh first}"
+SC_PROVIDER=${SC_PROVIDER:-local}
+. "$(dirname "${BASH_SOURCE[0]}")/providers/$SC_PROVIDER.sh"
 SC_FN=$MN_WORK/fn.sh
 mkdir -p "$MN_WORK/bases" # invocation id -> its function path (invoke runs in $(...))
 
@@ -83,8 +103,10 @@ esac
 SH
 
 sc_daemon() {
+  prov_setup
   daemon_config main "scheduler:
   termination_grace_seconds: $1
+$(prov_yaml)
 ${2:-}"
   daemon_start main
   export MULTINODE_API_URL=$MN_URL MULTINODE_API_KEY=$MN_KEY
@@ -101,14 +123,15 @@ call() {
 sc_function() { # NAME CONCURRENCY RETRIES TIMEOUT
   printf '{"function_name":"%s","command":["sh","%s"],
     "resource_spec":{"virtual_cpus":1,"memory_gbs":4,"max_concurrency":%d},
-    "execution_spec":{"max_retries":%d,"timeout_seconds":%d}}' "$1" "$SC_FN" "$2" "$3" "$4"
+    "execution_spec":{"max_retries":%d,"timeout_seconds":%d},
+    "env":{"MN_HOLD_FILE":"%s"}}' "$1" "$SC_FN" "$2" "$3" "$4" "$MN_WORK/hold-workers"
 }
 
 sc_deploy() {
   local project=$1 timeout=$2 v
   api GET "/projects/$project" >/dev/null
   [ "$(last_status)" = 200 ] || call PUT "/projects/$project" >/dev/null
-  v=$(call POST "/projects/$project/versions" "{\"default_docker_image\":\"none\",\"functions\":[
+  v=$(call POST "/projects/$project/versions" "{\"default_docker_image\":\"$SC_IMAGE\",\"functions\":[
     $(sc_function standard 100 0 "$timeout"),
     $(sc_function concurrency-limited 1 0 "$timeout"),
     $(sc_function retryable 100 5 "$timeout")]}" | jq -r .version_id)

@@ -1,0 +1,11 @@
+#!/bin/sh
+# The worker entrypoint of the scenario tests, for every provider: while the
+# file named by $MN_HOLD_FILE exists (at most 60 s) the worker is held back,
+# then it becomes multinode-worker. A worker calls /start first thing, so this
+# is how a test observes an execution whose worker has not started yet.
+i=0
+while [ -n "${MN_HOLD_FILE:-}" ] && [ -f "$MN_HOLD_FILE" ] && [ $i -lt 1200 ]; do
+  sleep 0.05
+  i=$((i + 1))
+done
+exec multinode-worker "$@"
