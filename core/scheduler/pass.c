@@ -417,8 +417,9 @@ static void advance_executions(struct pass *p, size_t i, struct mn_inspect_batch
 
 static void inspect_workers(struct pass *p, struct mn_inspect_batch **batches, size_t nb) {
   struct mn_scheduler *s = p->s;
-  bool due = p->now >= s->next_inspect || atomic_exchange(&s->inspect_now, false);
-  bool any = false;
+  bool woken = atomic_exchange(&s->inspect_now, false);
+  bool due = p->now >= s->next_inspect || woken;
+  bool any = false, rearm = false;
   for (size_t i = 0; i < nb; i++) {
     if (!batches[i])
       continue;
@@ -434,13 +435,19 @@ static void inspect_workers(struct pass *p, struct mn_inspect_batch **batches, s
         } else {
           mn_sched_track_end(s, key, "the provider-call queue is full");
         }
-      } else if (not_before) {
-        at_most(&p->next, not_before);
+      } else {
+        /* one is in flight and may have read the states before the change
+         * the provider reported: keep the wake for the pass its end runs */
+        rearm = rearm || woken;
+        if (not_before)
+          at_most(&p->next, not_before);
       }
     }
     mn_inspect_batch_free(batches[i]);
     batches[i] = NULL;
   }
+  if (rearm)
+    atomic_store(&s->inspect_now, true);
   if (due)
     s->next_inspect = p->now + s->opt.inspect_interval_ms * 1000;
   if (any)
