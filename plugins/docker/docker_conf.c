@@ -1,0 +1,53 @@
+/* docker_conf.c — validate the Docker provider's configuration section. */
+#include "docker_conf.h"
+
+#include <string.h>
+
+static const char *const known_keys[] = {"socket", "network", "api_url", "pull", "binds"};
+
+/* "/host/path:/container/path" or with ":ro" / ":rw" after it. */
+static int bind_valid(const char *b) {
+  const char *colon = strchr(b, ':');
+  if (b[0] != '/' || !colon || colon[1] != '/')
+    return 0;
+  const char *mode = strchr(colon + 1, ':');
+  return !mode || strcmp(mode, ":ro") == 0 || strcmp(mode, ":rw") == 0;
+}
+
+int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
+                        struct mn_docker_conf *out, struct mn_provider_error *err) {
+  const char *socket = "/var/run/docker.sock";
+  const char *network = "host";
+  const char *api_url = NULL;
+  int rc;
+
+  memset(out, 0, sizeof *out);
+  rc = host->config_check_keys(config, known_keys, sizeof known_keys / sizeof known_keys[0], err);
+  if (rc != 0)
+    return rc;
+  if ((rc = host->config_string(config, "socket", 0, &socket, err)) != 0 ||
+      (rc = host->config_string(config, "network", 0, &network, err)) != 0 ||
+      (rc = host->config_string(config, "api_url", 0, &api_url, err)) != 0 ||
+      (rc = host->config_bool(config, "pull", 0, &out->pull, err)) != 0 ||
+      (rc = host->config_strings(config, "binds", 0, &out->binds, &out->n_binds, err)) != 0)
+    return rc;
+
+  if (socket[0] != '/')
+    return host->config_error(config, "socket", err, "\"%s\" is not an absolute path", socket);
+  if (strlen(socket) >= sizeof out->socket)
+    return host->config_error(config, "socket", err, "longer than %zu bytes",
+                              sizeof out->socket - 1);
+  memcpy(out->socket, socket, strlen(socket) + 1);
+  if (network[0] == '\0')
+    return host->config_error(config, "network", err, "must not be empty");
+  out->network = network;
+  if (api_url && strncmp(api_url, "http://", 7) != 0 && strncmp(api_url, "https://", 8) != 0)
+    return host->config_error(config, "api_url", err, "\"%s\" is not an http(s) URL", api_url);
+  out->api_url = api_url && api_url[0] ? api_url : NULL;
+  for (size_t i = 0; i < out->n_binds; i++)
+    if (!bind_valid(out->binds[i]))
+      return host->config_error(config, "binds", err,
+                                "\"%s\" is not /HOST/PATH:/CONTAINER/PATH[:ro|:rw]",
+                                out->binds[i]);
+  return 0;
+}

@@ -1,0 +1,32 @@
+/* docker_conf.h — the providers.<name> section of the Docker provider:
+ *
+ *   socket: /var/run/docker.sock   # the engine's unix socket
+ *   network: host                  # "host", or the name of a Docker network
+ *   api_url: http://host:5000      # the URL containers call the daemon at
+ *                                  # (default: server.public_url)
+ *   pull: false                    # prepare pulls a missing image
+ *   binds: ["/src:/dst[:ro]"]      # LOCAL DEVELOPMENT ONLY: host paths
+ *                                  # mounted into every worker container
+ */
+#ifndef MN_DOCKER_CONF_H
+#define MN_DOCKER_CONF_H
+
+#include <stddef.h>
+
+#include "multinode/provider.h"
+
+#define MN_DOCKER_SOCKET_MAX 108 /* sun_path */
+
+struct mn_docker_conf {
+  char socket[MN_DOCKER_SOCKET_MAX];
+  const char *network;            /* borrowed from the daemon's config */
+  const char *api_url;            /* NULL: the host's public_url */
+  const char *const *binds;       /* borrowed */
+  size_t n_binds;
+  int pull;
+};
+
+int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
+                        struct mn_docker_conf *out, struct mn_provider_error *err);
+
+#endif

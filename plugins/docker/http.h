@@ -1,0 +1,59 @@
+/* http.h — the Docker Engine API over its unix socket (libcurl).
+ *
+ * Calls are concurrent: idle easy handles wait in a small pool (their
+ * connections stay open). The API version is negotiated on first use from
+ * GET /version: the engine's ApiVersion, capped at MN_DOCKER_API_VERSION,
+ * becomes the "/vX.Y" prefix of every path. */
+#ifndef MN_DOCKER_HTTP_H
+#define MN_DOCKER_HTTP_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stddef.h>
+
+#define MN_DOCKER_API_VERSION "1.41" /* what this provider is written against */
+#define MN_DOCKER_API_MIN "1.25"     /* NanoCpus, StopTimeout, label filters */
+#define MN_DOCKER_POOL_MAX 16
+
+struct mn_docker_http {
+  char socket[128];
+  pthread_mutex_t lock;
+  CURL *idle[MN_DOCKER_POOL_MAX];
+  size_t n_idle;
+  char prefix[16]; /* "/v1.41"; "" until negotiated */
+};
+
+struct mn_docker_reply {
+  long status; /* HTTP status */
+  char *body;  /* NUL-terminated; free() it */
+  size_t len;
+};
+
+/* Streams a 2xx body to write_cb (curl's signature; an error body is
+ * dropped, see *status); returning less than asked stops the transfer,
+ * which is then NOT an error. */
+typedef size_t mn_docker_write_fn(char *data, size_t size, size_t n, void *ctx);
+
+int mn_docker_http_init(struct mn_docker_http *h, const char *socket);
+void mn_docker_http_release(struct mn_docker_http *h);
+
+/* METHOD path (relative to the version prefix, with its query) and an
+ * optional JSON body. Returns 0 when the engine answered (any status: see
+ * reply->status), -1 when it could not be reached (why says so). */
+int mn_docker_http_call(struct mn_docker_http *h, const char *method, const char *path,
+                        const json_t *body, long timeout_ms, struct mn_docker_reply *reply,
+                        char *why, size_t why_size);
+int mn_docker_http_stream(struct mn_docker_http *h, const char *method, const char *path,
+                          long timeout_ms, mn_docker_write_fn *write_cb, void *ctx,
+                          long *status, char *why, size_t why_size);
+void mn_docker_reply_release(struct mn_docker_reply *reply);
+
+/* The engine's own message of an error reply ({"message": "..."}), or the
+ * body's start; "" when there is none. */
+void mn_docker_reply_message(const struct mn_docker_reply *reply, char *out, size_t size);
+
+/* Percent-encodes s into out (for query values). -1 when it does not fit. */
+int mn_docker_url_escape(const char *s, char *out, size_t size);
+
+#endif

@@ -1,0 +1,117 @@
+/* release.c — once the execution is recorded: save the container's log to
+ * <log_dir>/<name>.log (each line with the engine's timestamp, so log
+ * offsets stay valid), then remove the container. Idempotent: a saved log
+ * is not saved again, a container already gone is success. */
+#include "docker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log_frames.h"
+
+struct saver {
+  struct mn_docker_demux demux;
+  FILE *out;
+  int failed; /* a write failed or the stream is not multiplexed */
+};
+
+static int save_frame(void *ctx, int stream, const char *payload, size_t len) {
+  struct saver *s = ctx;
+  if (fwrite(payload, 1, len, s->out) != len ||
+      ((len == 0 || payload[len - 1] != '\n') && fputc('\n', s->out) == EOF)) {
+    s->failed = 1;
+    return 1;
+  }
+  return 0;
+}
+
+static size_t save_write(char *data, size_t size, size_t n, void *ctx) {
+  struct saver *s = ctx;
+  if (mn_docker_demux_feed(&s->demux, data, size * n, save_frame, s) != 0) {
+    s->failed = 1;
+    return 0;
+  }
+  return size * n;
+}
+
+/* 0 saved (or nothing to save: the container is gone) */
+static int save_log(struct mn_docker *d, const char *name, const char *path,
+                    struct mn_provider_error *err) {
+  char tmp[PATH_MAX + 32], url[512], why[512];
+  struct saver s = {0};
+  long status = 0;
+  int rc = 0;
+
+  snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd >= 0)
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (fd < 0 || !(s.out = fdopen(fd, "w"))) {
+    rc = d->host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot create \"%s\": %s", tmp,
+                        strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return rc;
+  }
+  mn_docker_demux_init(&s.demux);
+  snprintf(url, sizeof url, "/containers/%s/logs?stdout=1&stderr=1&timestamps=1", name);
+  if (mn_docker_http_stream(&d->http, "GET", url, 10 * MN_DOCKER_CALL_TIMEOUT_MS, save_write, &s,
+                            &status, why, sizeof why)) {
+    rc = mn_docker_unreachable(d, err, why);
+  } else if (status == 404) {
+    rc = 1; /* gone: nothing left to save */
+  } else if (status != 200) {
+    rc = d->host->error(err, status >= 500 ? MN_PROVIDER_E_TRANSIENT : MN_PROVIDER_E_INVALID,
+                        "cannot read the log of \"%s\" (HTTP %ld)", name, status);
+  } else if (s.failed) {
+    rc = d->host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot save the log of \"%s\" to \"%s\"",
+                        name, tmp);
+  }
+  mn_docker_demux_release(&s.demux);
+  if (fflush(s.out) != 0 || fsync(fileno(s.out)) != 0) {
+    if (rc == 0)
+      rc = d->host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot write \"%s\": %s", tmp,
+                          strerror(errno));
+  }
+  fclose(s.out);
+  if (rc == 0 && rename(tmp, path) != 0)
+    rc = d->host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot rename \"%s\": %s", tmp,
+                        strerror(errno));
+  if (rc != 0)
+    unlink(tmp);
+  return rc > 0 ? 0 : rc;
+}
+
+int mn_docker_release(void *state, const struct mn_worker_ref *ref,
+                      struct mn_provider_error *err) {
+  struct mn_docker *d = state;
+  struct mn_docker_reply reply;
+  char path[PATH_MAX], url[512], why[512];
+  struct stat st;
+  int rc;
+
+  if ((rc = mn_docker_ref_name(d, ref, err)) != 0)
+    return rc == MN_PROVIDER_E_NOT_FOUND ? 0 : rc;
+  if (mn_docker_log_path(d, ref->identifier, path, sizeof path) != 0)
+    return d->host->error(err, MN_PROVIDER_E_INVALID, "log path for \"%s\" is too long",
+                          ref->identifier);
+  if (stat(path, &st) != 0 && (rc = save_log(d, ref->identifier, path, err)) != 0)
+    return rc;
+  snprintf(url, sizeof url, "/containers/%s?force=1", ref->identifier);
+  if (mn_docker_http_call(&d->http, "DELETE", url, NULL, MN_DOCKER_CALL_TIMEOUT_MS, &reply, why,
+                          sizeof why))
+    return mn_docker_unreachable(d, err, why);
+  /* 404: gone already; 409: its removal is in progress */
+  if (reply.status != 204 && reply.status != 404 && reply.status != 409)
+    rc = mn_docker_refused(d, err, &reply, "cannot remove the container");
+  else
+    d->host->log(d->host, MN_HOST_LOG_DEBUG, "removed \"%s\"; its log is in \"%s\"",
+                 ref->identifier, path);
+  mn_docker_reply_release(&reply);
+  return rc;
+}
