@@ -1,0 +1,50 @@
+/* ecs_conf.h — the ECS provider's configuration section (providers.ecs),
+ * validated once at init. Strings point into the daemon's configuration
+ * and stay valid until shutdown. */
+#ifndef MN_ECS_ECS_CONF_H
+#define MN_ECS_ECS_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <multinode/provider.h>
+
+struct mn_ecs_strategy {
+  char provider[256]; /* capacity provider name */
+  int weight;
+  int base;
+};
+
+#define MN_ECS_STRATEGY_MAX 6 /* RunTask accepts at most 6 items */
+
+struct mn_ecs_conf {
+  const char *region;
+  const char *cluster;
+  const char *const *subnets;
+  size_t n_subnets;
+  const char *const *security_groups;
+  size_t n_security_groups;
+  int assign_public_ip;
+  const char *task_role_arn;      /* NULL: none */
+  const char *execution_role_arn; /* pulls the image and writes the log */
+  const char *log_group;
+  const char *log_stream_prefix;
+  const char *launch_type; /* NULL when a capacity provider strategy is set */
+  struct mn_ecs_strategy strategy[MN_ECS_STRATEGY_MAX];
+  size_t n_strategy;
+  const char *platform_version; /* NULL: LATEST */
+  int stop_timeout;             /* seconds, 1..120: the container's stopTimeout */
+  const char *endpoint;         /* NULL: https://ecs.<region>.amazonaws.com */
+  const char *logs_endpoint;
+  const char *ecr_endpoint;
+  const char *sts_endpoint;
+  const char *profile;
+  double launch_rate; /* RunTask calls per second */
+  int launch_burst;
+  int request_timeout; /* seconds per HTTP request */
+};
+
+int mn_ecs_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
+                     struct mn_ecs_conf *out, struct mn_provider_error *err);
+
+#endif
