@@ -1,0 +1,68 @@
+/* k8s.c — the Kubernetes provider: one batch/v1 Job per execution.
+ * init/shutdown and the table the daemon loads; the operations live in
+ * launch.c, status.c, terminate.c and logs.c, the configuration in
+ * k8s_conf.c, credentials in kubeconfig.c, HTTP in api.c. See docs/k8s.md. */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s.h"
+#include "names.h"
+
+static void k8s_shutdown(void *state) {
+  struct mn_k8s *k = state;
+  if (!k)
+    return;
+  mn_k8s_auth_release(&k->auth);
+  free(k->token);
+  pthread_mutex_destroy(&k->lock);
+  free(k);
+}
+
+static int k8s_init(const struct mn_cfg_node *config, const struct mn_host *host,
+                    void **state_out, struct mn_provider_error *err) {
+  struct mn_k8s *k = calloc(1, sizeof *k);
+  if (!k)
+    return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
+  k->host = host;
+  pthread_mutex_init(&k->lock, NULL);
+  int rc = mn_k8s_conf_read(config, host, &k->conf, err);
+  if (!rc)
+    rc = mn_k8s_auth_resolve(k, config, err);
+  if (rc) {
+    k8s_shutdown(k);
+    return rc;
+  }
+  const char *ns = k->conf.namespace_ ? k->conf.namespace_
+                   : k->auth.namespace_[0] ? k->auth.namespace_
+                                           : "default";
+  snprintf(k->namespace_, sizeof k->namespace_, "%s", ns);
+  mn_k8s_label_value(host->cluster_id ? host->cluster_id : "", k->cluster_label);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    k8s_shutdown(k);
+    return host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot initialise libcurl");
+  }
+  host->log(host, MN_HOST_LOG_INFO, "kubernetes API %s (%s), namespace \"%s\"", k->auth.server,
+            k->auth.source, k->namespace_);
+  *state_out = k;
+  return 0;
+}
+
+static const struct mn_provider k8s_provider = {
+    .abi_version = MN_PROVIDER_ABI_VERSION,
+    .struct_size = sizeof(struct mn_provider),
+    .name = "k8s",
+    .caps = MN_PROVIDER_CAP_BATCH_INSPECT | MN_PROVIDER_CAP_LOGS | MN_PROVIDER_CAP_LIST_OWNED |
+            MN_PROVIDER_CAP_CPU_LIMIT | MN_PROVIDER_CAP_MEMORY_LIMIT,
+    .init = k8s_init,
+    .shutdown = k8s_shutdown,
+    .prepare = mn_k8s_prepare,
+    .launch = mn_k8s_launch,
+    .inspect_many = mn_k8s_inspect_many,
+    .terminate = mn_k8s_terminate,
+    .release = mn_k8s_release,
+    .list_owned = mn_k8s_list_owned,
+    .logs = mn_k8s_logs,
+};
+
+const struct mn_provider *mn_provider_entry(void) { return &k8s_provider; }

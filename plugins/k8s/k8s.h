@@ -1,0 +1,109 @@
+/* k8s.h — the Kubernetes provider's state and its modules: one batch/v1 Job
+ * per execution, talked to over libcurl (api.c), built by manifest.c,
+ * launched by launch.c, watched by status.c (one list call for Jobs and one
+ * for Pods per pass), stopped by terminate.c, read by logs.c. */
+#ifndef MN_K8S_H
+#define MN_K8S_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <multinode/provider.h>
+
+#include "kubeconfig.h"
+
+/* Every label and annotation this provider sets is under this prefix. */
+#define MN_K8S_LABEL_PREFIX "multinode.dev/"
+
+/* providers.k8s, as read by k8s_conf.c. Strings belong to the host. */
+struct mn_k8s_conf {
+  const char *kubeconfig;      /* path, or NULL: KUBECONFIG, ~/.kube/config, in-cluster */
+  const char *context;         /* NULL: current-context */
+  const char *namespace_;      /* NULL: the context's, else "default" */
+  const char *service_account; /* the pods' service account, or NULL */
+  const char *api_url;         /* MULTINODE_API_URL for pods, or NULL: public_url */
+  const char *in_cluster_dir;  /* the service-account directory */
+  int in_cluster;              /* in-cluster credentials, even when a kubeconfig exists */
+  const char *const *image_pull_secrets;
+  size_t n_image_pull_secrets;
+  const char *const *node_selector; /* "key=value" */
+  size_t n_node_selector;
+  const char *const *tolerations;   /* "key[=value]:Effect" or "key" */
+  size_t n_tolerations;
+  int64_t ttl_seconds_after_finished;
+  int64_t termination_grace_seconds;
+  int64_t pending_timeout_seconds;
+  int64_t request_timeout_seconds;
+};
+
+struct mn_k8s {
+  const struct mn_host *host;
+  struct mn_k8s_conf conf;
+  struct mn_k8s_auth auth;
+  char namespace_[256];
+  char cluster_label[64]; /* host->cluster_id as a label value */
+  pthread_mutex_t lock;   /* guards the fields below */
+  char *token;            /* the token file's content, re-read when it changes */
+  struct timespec token_mtime;
+  off_t token_size;
+  ino_t token_ino;
+  int64_t not_before_us;  /* a 429/503 Retry-After: no calls until then */
+};
+
+/* k8s_conf.c: reads and checks providers.k8s; then resolves the credentials. */
+int mn_k8s_conf_read(const struct mn_cfg_node *config, const struct mn_host *host,
+                     struct mn_k8s_conf *conf, struct mn_provider_error *err);
+int mn_k8s_auth_resolve(struct mn_k8s *k, const struct mn_cfg_node *config,
+                        struct mn_provider_error *err);
+
+/* api.c: one HTTP exchange with the API server. */
+struct mn_k8s_response {
+  long status;     /* HTTP status */
+  char *text;      /* the body, NUL-terminated (also for non-JSON bodies) */
+  size_t len;
+  json_t *json;    /* the body parsed, when it is JSON; else NULL */
+  int retry_after; /* seconds from a Retry-After header, or -1 */
+};
+void mn_k8s_response_release(struct mn_k8s_response *r);
+/* Sends METHOD path (starting with "/", query included) with body (or NULL).
+ * Returns 0 when an answer came (whatever its status), else TRANSIENT (the
+ * network, a timeout, a Retry-After still running) with err set. */
+int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_t *body,
+                   struct mn_k8s_response *resp, struct mn_provider_error *err);
+/* Maps a non-2xx answer to an error: 429/5xx TRANSIENT, 401/403 AUTH, 404
+ * NOT_FOUND, other 4xx INVALID; the message names `what` and carries the
+ * API's Status message. Returns the code. */
+int mn_k8s_fail(struct mn_k8s *k, const struct mn_k8s_response *r, const char *what,
+                struct mn_provider_error *err);
+/* "labelSelector=<escaped selector>" */
+int mn_k8s_selector_query(const char *selector, char *out, size_t size);
+
+/* manifest.c */
+json_t *mn_k8s_job_manifest(const struct mn_k8s *k, const struct mn_launch_spec *spec,
+                            const char *job_name, struct mn_provider_error *err);
+
+/* The worker ref: identifier "NAMESPACE/JOB", logs_identifier the same. */
+int mn_k8s_ref_split(const struct mn_worker_ref *ref, char ns[256], char job[64]);
+
+/* status.c: the state of one Job from the Job and its pods (status.c). */
+void mn_k8s_job_state(const struct mn_k8s *k, json_t *job, json_t *pods_of_job,
+                      struct mn_worker_state *out);
+
+/* the operations */
+int mn_k8s_prepare(void *state, const struct mn_function_desc *fn, struct mn_prepared *out,
+                   struct mn_provider_error *err);
+int mn_k8s_launch(void *state, const struct mn_launch_spec *spec, struct mn_worker_ref *ref_out,
+                  struct mn_provider_error *err);
+int mn_k8s_inspect_many(void *state, const struct mn_worker_ref *refs, size_t n,
+                        struct mn_worker_state *states_out, struct mn_provider_error *err);
+int mn_k8s_list_owned(void *state, mn_owned_worker_fn *cb, void *ctx,
+                      struct mn_provider_error *err);
+int mn_k8s_terminate(void *state, const struct mn_worker_ref *ref, int grace_seconds,
+                     struct mn_provider_error *err);
+int mn_k8s_release(void *state, const struct mn_worker_ref *ref, struct mn_provider_error *err);
+int mn_k8s_logs(void *state, const struct mn_worker_ref *ref, const char *offset, int max_lines,
+                struct mn_log_page *page, struct mn_provider_error *err);
+
+#endif

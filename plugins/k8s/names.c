@@ -1,0 +1,174 @@
+/* names.c — Job names, label values and quantities (see names.h). */
+#include "names.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The smallest integer >= x - 1e-6 (x > 0): no libm needed. */
+static long long ceil_pos(double x) {
+  long long n = (long long)x;
+  if ((double)n < x - 1e-6)
+    n++;
+  return n;
+}
+
+/* The first 10 hex digits of SHA-256(s). */
+static void short_hash(const char *s, char out[11]) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) || n < 5) {
+    snprintf(out, 11, "0000000000");
+    return;
+  }
+  for (int i = 0; i < 5; i++)
+    snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static int is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static int is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+
+void mn_k8s_job_name(const char *execution_id, char out[64]) {
+  char buf[64];
+  size_t n = 0;
+  int changed = 0;
+  int len = snprintf(buf, sizeof buf, "mn-%s", execution_id);
+  if (len < 0 || (size_t)len >= sizeof buf)
+    changed = 1;
+  /* lowercase, invalid characters to '-', no runs of '-' */
+  char clean[64];
+  for (const char *p = execution_id; *p && n < 52 - 3; p++) {
+    char c = *p;
+    if (c >= 'A' && c <= 'Z') {
+      c = (char)(c - 'A' + 'a');
+      changed = 1;
+    } else if (!is_lower_alnum(c) && c != '-') {
+      c = '-';
+      changed = 1;
+    }
+    if (c == '-' && n > 0 && clean[n - 1] == '-') {
+      changed = 1;
+      continue;
+    }
+    clean[n++] = c;
+  }
+  clean[n] = '\0';
+  if (n && clean[n - 1] == '-') {
+    clean[--n] = '\0';
+    changed = 1;
+  }
+  if (!changed && len > 3 && is_lower_alnum(buf[len - 1])) {
+    memcpy(out, buf, (size_t)len + 1);
+    return;
+  }
+  char h[11];
+  short_hash(execution_id, h);
+  snprintf(out, 64, "mn-%s%s%s", clean, n ? "-" : "", h);
+}
+
+int mn_k8s_label_value_valid(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0)
+    return 1;
+  if (n > 63 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+      return 0;
+  return 1;
+}
+
+void mn_k8s_label_value(const char *value, char out[64]) {
+  if (mn_k8s_label_value_valid(value)) {
+    snprintf(out, 64, "%s", value);
+    return;
+  }
+  char clean[64];
+  size_t n = 0;
+  for (const char *p = value; *p && n < 52; p++) {
+    char c = *p;
+    if (!is_alnum(c) && c != '-' && c != '_' && c != '.')
+      c = '_';
+    if (n == 0 && !is_alnum(c))
+      continue; /* must start alphanumeric */
+    clean[n++] = c;
+  }
+  clean[n] = '\0';
+  char h[11];
+  short_hash(value, h);
+  snprintf(out, 64, "%s%s%s", clean, n ? "-" : "", h);
+}
+
+int mn_k8s_cpu_quantity(double vcpus, char *out, size_t size) {
+  if (!(vcpus > 0) || vcpus > 1e6)
+    return -1;
+  long long milli = ceil_pos(vcpus * 1000.0);
+  if (milli < 1)
+    milli = 1;
+  if (milli % 1000 == 0)
+    snprintf(out, size, "%lld", milli / 1000);
+  else
+    snprintf(out, size, "%lldm", milli);
+  return 0;
+}
+
+int mn_k8s_memory_quantity(double memory_gb, char *out, size_t size) {
+  if (!(memory_gb > 0) || memory_gb > 1e6)
+    return -1;
+  long long mi = ceil_pos(memory_gb * 1024.0);
+  if (mi < 1)
+    mi = 1;
+  if (mi % 1024 == 0)
+    snprintf(out, size, "%lldGi", mi / 1024);
+  else
+    snprintf(out, size, "%lldMi", mi);
+  return 0;
+}
+
+int mn_k8s_image_valid(const char *ref, char *err, size_t err_size) {
+  if (!ref || !ref[0]) {
+    snprintf(err, err_size, "no image");
+    return 0;
+  }
+  for (const char *p = ref; *p; p++) {
+    char c = *p;
+    if (!is_alnum(c) && !strchr("._/:@-", c)) {
+      snprintf(err, err_size, "character '%c' is not allowed in an image reference", c);
+      return 0;
+    }
+  }
+  /* the repository path: after the registry host (a first component with
+   * '.' or ':' or "localhost"), before ":tag" / "@digest" */
+  const char *path = ref, *slash = strchr(ref, '/');
+  if (slash) {
+    size_t n = (size_t)(slash - ref);
+    if (memchr(ref, '.', n) || memchr(ref, ':', n) || (n == 9 && !strncmp(ref, "localhost", 9)))
+      path = slash + 1;
+  }
+  const char *end = strchr(path, '@');
+  if (!end)
+    end = path + strlen(path);
+  const char *last = NULL;
+  for (const char *p = path; p < end; p++)
+    if (*p == '/')
+      last = p;
+  for (const char *p = last ? last : path; p < end; p++)
+    if (*p == ':') {
+      end = p; /* the tag */
+      break;
+    }
+  if (end == path) {
+    snprintf(err, err_size, "the repository name is empty");
+    return 0;
+  }
+  for (const char *p = path; p < end; p++)
+    if (*p >= 'A' && *p <= 'Z') {
+      snprintf(err, err_size, "the repository name must be lowercase");
+      return 0;
+    }
+  if (!is_alnum(path[0]) || !is_alnum(end[-1])) {
+    snprintf(err, err_size, "the repository name must start and end with a letter or digit");
+    return 0;
+  }
+  return 1;
+}

@@ -1,0 +1,728 @@
+#!/usr/bin/env node
+// A Kubernetes API simulator for the k8s provider's tests (plugins/k8s).
+//
+// It serves the part of the API the provider uses -- batch/v1 Jobs (create,
+// get, list by label selector with limit/continue, delete with a
+// propagationPolicy) and v1 Pods (list, delete-collection, log with
+// timestamps/sinceTime) -- over HTTPS (a test CA; bearer tokens and client
+// certificates) or plain HTTP. Every object it receives is validated against
+// the published Kubernetes OpenAPI schema through the npm package
+// kubernetes-models (plus the API server's own checks on names and label
+// values); a violation is counted and answered 422 with a Status, like the
+// API server does.
+//
+// Each Job's pod runs as a REAL local process: argv = the image's entrypoint
+// (--entrypoint) followed by the container's args, env = the container's env
+// (plus PATH/HOME of the simulator). Its output becomes the pod log, with
+// RFC 3339 timestamps. Job conditions (Complete/Failed) and the pod's
+// containerStatuses (running, terminated.exitCode and reason Completed/Error/
+// OOMKilled, waiting.reason ErrImagePull/ImagePullBackOff, Pending with an
+// Unschedulable condition) are reported like the API does. Deleting a pod
+// sends SIGTERM to its main process and SIGKILL to the whole container
+// (process group) after the grace period.
+//
+// Control endpoint (no auth), for the tests: see handleControl below.
+//   GET  /_sim/stats                 request counts, violations, jobs created
+//   POST /_sim/fault  {...}          inject faults (see addFault)
+//   POST /_sim/kill   {selector}     SIGKILL the containers of matching pods
+//   GET  /_sim/pods?selector=...     pods with their pid and whether it runs
+'use strict';
+
+const fs = require('fs');
+const http = require('http');
+const https = require('https');
+const crypto = require('crypto');
+const { spawn } = require('child_process');
+const { Job } = require('kubernetes-models/batch/v1/Job');
+const { DeleteOptions } = require('@kubernetes-models/apimachinery/apis/meta/v1/DeleteOptions');
+const { Role } = require('kubernetes-models/rbac.authorization.k8s.io/v1/Role');
+const { RoleBinding } = require('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding');
+const { ServiceAccount } = require('kubernetes-models/v1/ServiceAccount');
+const YAML = require('yaml');
+
+// ---------------------------------------------------------------------------
+// Options
+
+function parseArgs(argv) {
+  const o = { port: 0, host: '127.0.0.1', tokens: [], tokenFiles: [], http: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    switch (a) {
+      case '--port': o.port = Number(next()); break;
+      case '--port-file': o.portFile = next(); break;
+      case '--http': o.http = true; break;
+      case '--cert': o.cert = next(); break;
+      case '--key': o.key = next(); break;
+      case '--client-ca': o.clientCa = next(); break;
+      case '--token': o.tokens.push(next()); break;
+      case '--token-file': o.tokenFiles.push(next()); break;
+      case '--entrypoint': o.entrypoint = next(); break;
+      case '--log': o.log = next(); break;
+      case '--rbac': o.rbac = next(); break;
+      default: throw new Error(`unknown option ${a}`);
+    }
+  }
+  if (!o.entrypoint) throw new Error('--entrypoint is required');
+  if (!o.http && (!o.cert || !o.key)) throw new Error('--cert and --key are required (or --http)');
+  return o;
+}
+
+const opt = parseArgs(process.argv.slice(2));
+const logStream = opt.log ? fs.createWriteStream(opt.log, { flags: 'a' }) : process.stderr;
+function log(msg) { logStream.write(`${new Date().toISOString()} ${msg}\n`); }
+
+// ---------------------------------------------------------------------------
+// RBAC (--rbac FILE): the Role(s) of a manifest, validated against the
+// schema; every API request must then be allowed by one of their rules, or
+// it is answered 403 Forbidden like the API server's authorizer does.
+
+function loadRbac(path) {
+  const kinds = { Role, RoleBinding, ServiceAccount };
+  const rules = [];
+  for (const doc of YAML.parseAllDocuments(fs.readFileSync(path, 'utf8'))) {
+    const obj = doc.toJSON();
+    if (!obj) continue;
+    const Model = kinds[obj.kind];
+    if (!Model) throw new Error(`${path}: unexpected kind ${obj.kind}`);
+    new Model(obj).validate(); // throws on a schema violation
+    if (obj.kind === 'Role') rules.push(...obj.rules);
+  }
+  if (!rules.length) throw new Error(`${path}: no Role rules`);
+  return rules;
+}
+const rbacRules = opt.rbac ? loadRbac(opt.rbac) : null;
+function rbacAllows(group, resource, verb) {
+  if (!rbacRules) return true;
+  return rbacRules.some((r) => (r.apiGroups || []).includes(group) &&
+    ((r.resources || []).includes(resource) || (r.resources || []).includes('*')) &&
+    ((r.verbs || []).includes(verb) || (r.verbs || []).includes('*')));
+}
+
+// ---------------------------------------------------------------------------
+// State
+
+const jobs = new Map(); // "ns/name" -> job object
+const pods = new Map(); // "ns/name" -> { obj, proc, lines, partial, killTimer, ... }
+const everyPod = []; // every pod ever started, also after its deletion (for /_sim/pods)
+const stats = { requests: {}, violations: 0, violationDetails: [], jobsCreated: 0, authFailures: 0 };
+const faults = { conflictNextCreate: 0, statuses: [], createDelayMs: 0, pendingImages: new Set(),
+  pullFailImages: new Set(), oomImages: new Set(), pendingAll: false };
+let resourceVersion = 1000;
+let nsClock = 0n; // strictly increasing nanosecond timestamps
+
+function nowNs() {
+  let t = BigInt(Date.now()) * 1000000n + (process.hrtime.bigint() % 1000000n);
+  if (t <= nsClock) t = nsClock + 1n;
+  nsClock = t;
+  return t;
+}
+// RFC 3339 with nanoseconds, trailing zeros trimmed (as Go's RFC3339Nano).
+function fmtNs(ns) {
+  const secs = ns / 1000000000n, frac = ns % 1000000000n;
+  const base = new Date(Number(secs) * 1000).toISOString().slice(0, 19);
+  let f = frac.toString().padStart(9, '0').replace(/0+$/, '');
+  return f ? `${base}.${f}Z` : `${base}Z`;
+}
+function nowSec() { return new Date().toISOString().slice(0, 19) + 'Z'; }
+
+function count(key) { stats.requests[key] = (stats.requests[key] || 0) + 1; }
+
+// ---------------------------------------------------------------------------
+// Validation: the published schema (kubernetes-models) plus the API server's
+// own checks that the schema does not express.
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dns1123Sub = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const labelName = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const quantity = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+
+function checkLabels(where, labels, errs) {
+  for (const [k, v] of Object.entries(labels || {})) {
+    const parts = k.split('/');
+    const name = parts.pop();
+    const prefix = parts.join('/');
+    if (parts.length > 1 || (prefix && (!dns1123Sub.test(prefix) || prefix.length > 253)) ||
+        !labelName.test(name) || name.length > 63)
+      errs.push(`${where}.labels: Invalid value: "${k}": invalid label key`);
+    if (typeof v !== 'string' || v.length > 63 || !labelValue.test(v))
+      errs.push(`${where}.labels: Invalid value: "${v}": a valid label must be 63 characters ` +
+        'or less and consist of alphanumeric characters, \'-\', \'_\' or \'.\'');
+  }
+}
+
+function validateJob(obj) {
+  const errs = [];
+  if (!obj || typeof obj !== 'object') return ['the body is not an object'];
+  if (obj.apiVersion !== 'batch/v1') errs.push(`apiVersion: Invalid value: "${obj.apiVersion}"`);
+  if (obj.kind !== 'Job') errs.push(`kind: Invalid value: "${obj.kind}"`);
+  try { new Job(obj).validate(); } catch (e) {
+    for (const x of e.errors || [{ instancePath: '', message: e.message }])
+      errs.push(`${x.instancePath || '/'}: ${x.message}`);
+  }
+  if (errs.length) return errs;
+  const md = obj.metadata || {};
+  if (!md.name || md.name.length > 63 || !dns1123Label.test(md.name))
+    errs.push(`metadata.name: Invalid value: "${md.name}": must be a DNS-1123 label of at most 63 characters`);
+  checkLabels('metadata', md.labels, errs);
+  const spec = obj.spec || {};
+  const tpl = spec.template || {};
+  checkLabels('spec.template.metadata', (tpl.metadata || {}).labels, errs);
+  const ps = tpl.spec || {};
+  if (!['Never', 'OnFailure'].includes(ps.restartPolicy))
+    errs.push(`spec.template.spec.restartPolicy: Unsupported value: "${ps.restartPolicy}": supported values: "OnFailure", "Never"`);
+  const names = new Set();
+  for (const [i, c] of (ps.containers || []).entries()) {
+    const w = `spec.template.spec.containers[${i}]`;
+    if (!dns1123Label.test(c.name || '')) errs.push(`${w}.name: Invalid value: "${c.name}"`);
+    if (names.has(c.name)) errs.push(`${w}.name: Duplicate value: "${c.name}"`);
+    names.add(c.name);
+    if (!c.image) errs.push(`${w}.image: Required value`);
+    for (const [j, e] of (c.env || []).entries())
+      if (!e.name || /=/.test(e.name)) errs.push(`${w}.env[${j}].name: Invalid value: "${e.name}"`);
+    for (const kind of ['requests', 'limits'])
+      for (const [r, q] of Object.entries((c.resources || {})[kind] || {}))
+        if (typeof q !== 'string' || !quantity.test(q))
+          errs.push(`${w}.resources.${kind}[${r}]: Invalid value: "${q}": must be a quantity`);
+  }
+  if (!(ps.containers || []).length) errs.push('spec.template.spec.containers: Required value');
+  return errs;
+}
+
+function validateDeleteOptions(obj) {
+  if (obj === undefined) return [];
+  const errs = [];
+  if (obj.kind !== undefined && obj.kind !== 'DeleteOptions') errs.push(`kind: "${obj.kind}"`);
+  try { new DeleteOptions(obj).validate(); } catch (e) {
+    for (const x of e.errors || [{ instancePath: '', message: e.message }])
+      errs.push(`${x.instancePath || '/'}: ${x.message}`);
+  }
+  if (obj.propagationPolicy !== undefined &&
+      !['Orphan', 'Background', 'Foreground'].includes(obj.propagationPolicy))
+    errs.push(`propagationPolicy: Unsupported value: "${obj.propagationPolicy}"`);
+  return errs;
+}
+
+function violation(what, errs) {
+  stats.violations++;
+  stats.violationDetails.push({ what, errors: errs });
+  log(`schema violation in ${what}: ${errs.join('; ')}`);
+}
+
+// ---------------------------------------------------------------------------
+// Label selectors (equality-based and existence, as the provider uses)
+
+function parseSelector(s) {
+  if (!s) return () => true;
+  const reqs = s.split(',').filter(Boolean).map((term) => {
+    let m;
+    if ((m = /^([^!=]+)!=(.*)$/.exec(term))) return (l) => l[m[1]] !== m[2];
+    if ((m = /^([^!=]+)==?(.*)$/.exec(term))) return (l) => l[m[1]] === m[2];
+    if ((m = /^!(.+)$/.exec(term))) return (l) => !(m[1] in l);
+    return (l) => term in l;
+  });
+  return (labels) => reqs.every((r) => r(labels || {}));
+}
+
+// ---------------------------------------------------------------------------
+// Pods as real processes
+
+function podPhaseFromExit(code) { return code === 0 ? 'Succeeded' : 'Failed'; }
+
+function setContainerState(p, state) {
+  const cs = p.obj.status.containerStatuses[0];
+  cs.state = state;
+  cs.ready = !!state.running;
+  if (state.running) cs.started = true;
+  p.obj.metadata.resourceVersion = String(++resourceVersion);
+}
+
+function appendLog(p, chunk) {
+  p.partial += chunk.toString('utf8');
+  let i;
+  while ((i = p.partial.indexOf('\n')) >= 0) {
+    p.lines.push(`${fmtNs(nowNs())} ${p.partial.slice(0, i)}`);
+    p.partial = p.partial.slice(i + 1);
+  }
+}
+
+function finishJob(job, ok, reason, message) {
+  if (!job || job.status.conditions.some((c) => c.type === 'Complete' || c.type === 'Failed'))
+    return;
+  const t = nowSec();
+  job.status.active = 0;
+  if (ok) {
+    job.status.succeeded = 1;
+    job.status.completionTime = t;
+    job.status.conditions.push({ type: 'SuccessCriteriaMet', status: 'True', lastProbeTime: t,
+      lastTransitionTime: t, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' });
+    job.status.conditions.push({ type: 'Complete', status: 'True', lastProbeTime: t,
+      lastTransitionTime: t, reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' });
+  } else {
+    job.status.failed = 1;
+    job.status.conditions.push({ type: 'FailureTarget', status: 'True', lastProbeTime: t,
+      lastTransitionTime: t, reason, message });
+    job.status.conditions.push({ type: 'Failed', status: 'True', lastProbeTime: t,
+      lastTransitionTime: t, reason, message });
+  }
+  job.metadata.resourceVersion = String(++resourceVersion);
+  const ttl = job.spec.ttlSecondsAfterFinished;
+  if (typeof ttl === 'number') {
+    const key = `${job.metadata.namespace}/${job.metadata.name}`;
+    setTimeout(() => {
+      if (jobs.get(key) !== job) return;
+      log(`job ${key}: ttlSecondsAfterFinished (${ttl} s) passed: deleted`);
+      jobs.delete(key);
+      for (const [pk, p] of pods) if (p.jobKey === key) deletePod(pk, p, 0);
+    }, ttl * 1000).unref();
+  }
+}
+
+function startPod(job) {
+  const ns = job.metadata.namespace, jobName = job.metadata.name;
+  const jobKey = `${ns}/${jobName}`;
+  const name = `${jobName}-${crypto.randomBytes(3).toString('hex').slice(0, 5)}`;
+  const tpl = job.spec.template;
+  const c = tpl.spec.containers[0];
+  const labels = Object.assign({}, (tpl.metadata || {}).labels, {
+    'batch.kubernetes.io/controller-uid': job.metadata.uid,
+    'batch.kubernetes.io/job-name': jobName, 'controller-uid': job.metadata.uid, 'job-name': jobName,
+  });
+  const t = nowSec();
+  const obj = {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name, namespace: ns, uid: crypto.randomUUID(), creationTimestamp: t,
+      resourceVersion: String(++resourceVersion), labels,
+      annotations: Object.assign({}, (tpl.metadata || {}).annotations),
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: job.metadata.uid,
+        controller: true, blockOwnerDeletion: true }] },
+    spec: JSON.parse(JSON.stringify(tpl.spec)),
+    status: { phase: 'Pending', conditions: [], containerStatuses: [{ name: c.name, image: c.image,
+      imageID: '', ready: false, restartCount: 0, started: false,
+      state: { waiting: { reason: 'ContainerCreating' } } }] },
+  };
+  const p = { obj, jobKey, proc: null, pid: 0, lines: [], partial: '', exited: false,
+    killAt: null, killTimer: null, oom: false };
+  pods.set(`${ns}/${name}`, p);
+  everyPod.push(p);
+  job.status.active = 1;
+  job.status.startTime = t;
+
+  if (faults.pullFailImages.has(c.image)) {
+    setContainerState(p, { waiting: { reason: 'ErrImagePull',
+      message: `rpc error: code = Unknown desc = failed to pull and unpack image "${c.image}": pull access denied` } });
+    setTimeout(() => {
+      if (!p.exited && p.obj.status.containerStatuses[0].state.waiting)
+        setContainerState(p, { waiting: { reason: 'ImagePullBackOff',
+          message: `Back-off pulling image "${c.image}"` } });
+    }, 500).unref();
+    return;
+  }
+  if (faults.pendingAll || faults.pendingImages.has(c.image)) {
+    obj.status.conditions.push({ type: 'PodScheduled', status: 'False', lastTransitionTime: t,
+      reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' });
+    delete obj.status.containerStatuses;
+    return;
+  }
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME || '/root',
+    MN_K8S_SIM_POD: obj.metadata.uid };
+  for (const e of c.env || []) env[e.name] = e.value === undefined ? '' : e.value;
+  const argv = [...(c.command && c.command.length ? c.command : [opt.entrypoint]), ...(c.args || [])];
+  let proc;
+  try {
+    proc = spawn(argv[0], argv.slice(1), { env, cwd: '/', detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    setContainerState(p, { waiting: { reason: 'CreateContainerError', message: String(e) } });
+    return;
+  }
+  p.proc = proc;
+  p.pid = proc.pid;
+  obj.status.phase = 'Running';
+  obj.status.podIP = '127.0.0.1';
+  obj.status.startTime = t;
+  obj.status.conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: t });
+  obj.status.conditions.push({ type: 'Ready', status: 'True', lastTransitionTime: t });
+  setContainerState(p, { running: { startedAt: t } });
+  proc.stdout.on('data', (d) => appendLog(p, d));
+  proc.stderr.on('data', (d) => appendLog(p, d));
+  proc.on('error', (e) => log(`pod ${name}: ${e}`));
+  if (faults.oomImages.has(c.image)) {
+    setTimeout(() => { p.oom = true; killGroup(p, 'SIGKILL'); }, 200).unref();
+  }
+  // the container's PID 1 ended: nothing else of the container survives it
+  proc.on('exit', () => { p.mainExited = true; killGroup(p, 'SIGKILL'); });
+  proc.on('close', (code, signal) => {
+    if (p.partial) { appendLog(p, '\n'); }
+    p.exited = true;
+    if (p.killTimer) clearTimeout(p.killTimer);
+    const exitCode = code !== null ? code : 128 + (require('os').constants.signals[signal] || 0);
+    const reason = p.oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
+    const ft = nowSec();
+    obj.status.phase = podPhaseFromExit(exitCode);
+    setContainerState(p, { terminated: { exitCode, reason, startedAt: t, finishedAt: ft,
+      ...(signal ? { signal: require('os').constants.signals[signal] } : {}) } });
+    log(`pod ${ns}/${name}: exited ${exitCode} (${reason})`);
+    const j = jobs.get(jobKey);
+    if (j && j.metadata.uid === job.metadata.uid && !p.deleting)
+      finishJob(j, exitCode === 0, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    if (p.deleting) pods.delete(`${ns}/${name}`);
+  });
+  log(`pod ${ns}/${name}: started pid ${proc.pid}: ${argv.join(' ')}`);
+}
+
+// Every process of a pod's "container": its process group, its
+// descendants, and whatever carries its marker variable in its environment
+// (a command that made its own process group and lost its parent still
+// belongs to the container, as it would to a PID namespace).
+function podProcesses(p) {
+  const out = new Set();
+  const marker = `MN_K8S_SIM_POD=${p.obj.metadata.uid}`;
+  const parent = new Map();
+  let entries = [];
+  try { entries = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch (e) { return out; }
+  for (const d of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (f[0] === 'Z') continue;
+      parent.set(Number(d), Number(f[1]));
+      if (p.pid && Number(f[2]) === p.pid) out.add(Number(d)); // its process group
+      const env = fs.readFileSync(`/proc/${d}/environ`, 'utf8');
+      if (env.split('\0').includes(marker)) out.add(Number(d));
+    } catch (e) { /* gone meanwhile */ }
+  }
+  if (p.pid && parent.has(p.pid)) out.add(p.pid);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, pp] of parent) if (out.has(pp) && !out.has(pid)) { out.add(pid); grew = true; }
+  }
+  return out;
+}
+
+function killGroup(p, sig) {
+  for (const pid of podProcesses(p)) {
+    try { process.kill(pid, sig); } catch (e) { /* gone */ }
+  }
+}
+
+// Graceful deletion: SIGTERM to the main process now, SIGKILL to the whole
+// container once `grace` seconds passed; a later delete may shorten it.
+function deletePod(key, p, grace) {
+  if (grace === undefined || grace === null) grace = p.obj.spec.terminationGracePeriodSeconds;
+  if (grace === undefined || grace === null) grace = 30;
+  const deadline = Date.now() + grace * 1000;
+  if (!p.proc || p.exited) { pods.delete(key); return; }
+  if (!p.deleting) {
+    p.deleting = true;
+    p.obj.metadata.deletionTimestamp = new Date(deadline).toISOString().slice(0, 19) + 'Z';
+    p.obj.metadata.deletionGracePeriodSeconds = grace;
+    try { process.kill(p.pid, 'SIGTERM'); } catch (e) { /* gone */ }
+    log(`pod ${key}: deleting, SIGTERM sent, grace ${grace} s`);
+  }
+  if (p.killAt === null || deadline < p.killAt) {
+    p.killAt = deadline;
+    if (p.killTimer) clearTimeout(p.killTimer);
+    p.killTimer = setTimeout(() => { log(`pod ${key}: grace over: SIGKILL`); killGroup(p, 'SIGKILL'); },
+      Math.max(0, deadline - Date.now()));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP plumbing
+
+function status(res, code, reason, message, extraHeaders) {
+  const body = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+  res.writeHead(code, Object.assign({ 'Content-Type': 'application/json' }, extraHeaders || {}));
+  res.end(JSON.stringify(body));
+}
+function reply(res, code, obj) {
+  res.writeHead(code, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(obj));
+}
+
+function authorised(req) {
+  const h = req.headers.authorization || '';
+  const m = /^Bearer (.+)$/.exec(h);
+  if (m) {
+    if (opt.tokens.includes(m[1])) return true;
+    for (const f of opt.tokenFiles) {
+      try { if (fs.readFileSync(f, 'utf8').trim() === m[1]) return true; } catch (e) { /* none */ }
+    }
+    return false;
+  }
+  if (req.socket.authorized && req.socket.getPeerCertificate) return true; // a client certificate
+  return opt.http && !opt.tokens.length && !opt.tokenFiles.length;
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function addFault(f) {
+  switch (f.kind) {
+    case 'conflict_next_create': faults.conflictNextCreate += f.count || 1; break;
+    case 'status': // the next `count` API calls (optionally of one verb) answer `code`
+      faults.statuses.push({ code: f.code, count: f.count || 1, retryAfter: f.retry_after, verb: f.verb });
+      break;
+    case 'create_delay': faults.createDelayMs = f.ms || 0; break;
+    case 'pending': if (f.image) faults.pendingImages.add(f.image); else faults.pendingAll = !!f.on; break;
+    case 'image_pull': faults.pullFailImages.add(f.image); break;
+    case 'oom': faults.oomImages.add(f.image); break;
+    case 'clear':
+      faults.conflictNextCreate = 0; faults.statuses = []; faults.createDelayMs = 0;
+      faults.pendingImages.clear(); faults.pullFailImages.clear(); faults.oomImages.clear();
+      faults.pendingAll = false; break;
+    default: return false;
+  }
+  return true;
+}
+
+async function handleControl(req, res, url) {
+  const path = url.pathname;
+  if (path === '/_sim/stats' && req.method === 'GET') {
+    const running = [...pods.values()].filter((p) => p.proc && !p.exited).length;
+    return reply(res, 200, Object.assign({ jobs: jobs.size, pods: pods.size, runningProcesses: running }, stats));
+  }
+  if (path === '/_sim/reset' && req.method === 'POST') {
+    stats.requests = {};
+    return reply(res, 200, {});
+  }
+  let body = {};
+  if (req.method === 'POST') {
+    try { body = JSON.parse((await readBody(req)) || '{}'); } catch (e) { return status(res, 400, 'BadRequest', 'bad JSON'); }
+  }
+  if (path === '/_sim/fault' && req.method === 'POST') {
+    return addFault(body) ? reply(res, 200, {}) : status(res, 400, 'BadRequest', `unknown fault ${body.kind}`);
+  }
+  if (path === '/_sim/kill' && req.method === 'POST') {
+    const match = parseSelector(body.selector);
+    let n = 0;
+    for (const p of pods.values()) {
+      if (match(p.obj.metadata.labels) && p.proc && !p.exited) { killGroup(p, 'SIGKILL'); n++; }
+    }
+    return reply(res, 200, { killed: n });
+  }
+  if (path === '/_sim/pods' && req.method === 'GET') {
+    const match = parseSelector(url.searchParams.get('selector'));
+    const out = [];
+    for (const p of everyPod) {
+      if (!match(p.obj.metadata.labels)) continue;
+      const procs = [...podProcesses(p)];
+      out.push({ name: p.obj.metadata.name, pid: p.pid, exited: p.exited, groupAlive: procs.length > 0,
+        processes: procs, deleted: !pods.has(`${p.obj.metadata.namespace}/${p.obj.metadata.name}`),
+        phase: p.obj.status.phase });
+    }
+    return reply(res, 200, { pods: out });
+  }
+  return status(res, 404, 'NotFound', `no control endpoint ${path}`);
+}
+
+function listOf(kind, items, url) {
+  const limit = Number(url.searchParams.get('limit') || 0);
+  const start = Number(url.searchParams.get('continue') || 0);
+  let page = items.slice(start);
+  let cont;
+  if (limit > 0 && page.length > limit) { page = page.slice(0, limit); cont = String(start + limit); }
+  return { kind, apiVersion: kind === 'JobList' ? 'batch/v1' : 'v1',
+    metadata: Object.assign({ resourceVersion: String(resourceVersion) }, cont ? { continue: cont } : {}), items: page };
+}
+
+async function handleApi(req, res, url) {
+  const p = url.pathname;
+  let m;
+  let verb, resource;
+  if ((m = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+))?$/.exec(p))) {
+    resource = 'jobs';
+    verb = { GET: m[2] ? 'get' : 'list', POST: 'create', DELETE: m[2] ? 'delete' : 'deletecollection' }[req.method];
+  } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(p))) {
+    resource = m[3] ? 'pods/log' : 'pods';
+    verb = { GET: m[3] ? 'get' : m[2] ? 'get' : 'list', DELETE: m[2] ? 'delete' : 'deletecollection' }[req.method];
+  } else {
+    count(`${req.method} ${p}`);
+    return status(res, 404, 'NotFound', `the server could not find the requested resource (${req.method} ${p})`);
+  }
+  if (!verb) return status(res, 405, 'MethodNotAllowed', `${req.method} is not allowed on ${resource}`);
+  count(`${verb} ${resource}`);
+  if (!authorised(req)) {
+    stats.authFailures++;
+    return status(res, 401, 'Unauthorized', 'Unauthorized');
+  }
+  if (!rbacAllows(resource === 'jobs' ? 'batch' : '', resource, verb)) {
+    stats.forbidden = (stats.forbidden || 0) + 1;
+    return status(res, 403, 'Forbidden', `${resource} is forbidden: User "system:serviceaccount:multinode:multinode" cannot ${verb} resource "${resource}"`);
+  }
+  const injected = faults.statuses.find((f) => f.count > 0 && (!f.verb || f.verb === verb));
+  if (injected) {
+    injected.count--;
+    return status(res, injected.code, injected.code === 429 ? 'TooManyRequests' : 'InternalError',
+      injected.code === 429 ? 'the server has received too many requests and has asked us to try again later'
+        : 'an error on the server ("injected") has prevented the request from succeeding',
+      injected.retryAfter !== undefined ? { 'Retry-After': String(injected.retryAfter) } : {});
+  }
+  const ns = m[1], name = m[2];
+  const text = await readBody(req);
+  let body;
+  if (text) {
+    try { body = JSON.parse(text); } catch (e) { return status(res, 400, 'BadRequest', `invalid JSON: ${e.message}`); }
+  }
+  const selector = parseSelector(url.searchParams.get('labelSelector'));
+
+  if (resource === 'jobs') {
+    if (verb === 'create') {
+      const errs = validateJob(body);
+      const jname = body && body.metadata && body.metadata.name;
+      if (errs.length) {
+        violation(`create job ${jname}`, errs);
+        return status(res, 422, 'Invalid', `Job.batch "${jname}" is invalid: ${errs.join(', ')}`);
+      }
+      if (body.metadata.namespace && body.metadata.namespace !== ns)
+        return status(res, 400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+      const key = `${ns}/${jname}`;
+      if (faults.conflictNextCreate > 0 || jobs.has(key)) {
+        if (faults.conflictNextCreate > 0 && !jobs.has(key)) faults.conflictNextCreate--;
+        else if (faults.conflictNextCreate > 0) faults.conflictNextCreate--;
+        if (jobs.has(key))
+          return status(res, 409, 'AlreadyExists', `jobs.batch "${jname}" already exists`);
+        return status(res, 409, 'AlreadyExists', `jobs.batch "${jname}" already exists`);
+      }
+      const job = JSON.parse(JSON.stringify(body));
+      job.metadata.namespace = ns;
+      job.metadata.uid = crypto.randomUUID();
+      job.metadata.creationTimestamp = nowSec();
+      job.metadata.resourceVersion = String(++resourceVersion);
+      job.metadata.generation = 1;
+      job.spec.completions = job.spec.completions || 1;
+      job.spec.parallelism = job.spec.parallelism || 1;
+      job.status = { active: 0, conditions: [] };
+      jobs.set(key, job);
+      stats.jobsCreated++;
+      log(`job ${key}: created`);
+      startPod(job);
+      const answer = () => reply(res, 201, job);
+      if (faults.createDelayMs > 0) return setTimeout(answer, faults.createDelayMs);
+      return answer();
+    }
+    if (verb === 'list') {
+      const items = [...jobs.values()].filter((j) => j.metadata.namespace === ns && selector(j.metadata.labels));
+      return reply(res, 200, listOf('JobList', items, url));
+    }
+    if (verb === 'get') {
+      const j = jobs.get(`${ns}/${name}`);
+      return j ? reply(res, 200, j) : status(res, 404, 'NotFound', `jobs.batch "${name}" not found`);
+    }
+    if (verb === 'delete') {
+      const errs = validateDeleteOptions(body);
+      if (errs.length) {
+        violation(`delete job ${name}`, errs);
+        return status(res, 422, 'Invalid', `DeleteOptions is invalid: ${errs.join(', ')}`);
+      }
+      const key = `${ns}/${name}`;
+      const j = jobs.get(key);
+      if (!j) return status(res, 404, 'NotFound', `jobs.batch "${name}" not found`);
+      // batch/v1 Jobs default to orphaning their pods when no policy is given
+      const policy = (body && body.propagationPolicy) || url.searchParams.get('propagationPolicy') || 'Orphan';
+      jobs.delete(key);
+      log(`job ${key}: deleted (propagationPolicy ${policy})`);
+      if (policy !== 'Orphan')
+        for (const [pk, pod] of pods) if (pod.jobKey === key) deletePod(pk, pod);
+      return reply(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+        details: { name, group: 'batch', kind: 'jobs', uid: j.metadata.uid } });
+    }
+    return status(res, 405, 'MethodNotAllowed', `${verb} jobs is not supported here`);
+  }
+
+  // pods
+  if (resource === 'pods/log') {
+    const pod = pods.get(`${ns}/${name}`);
+    if (!pod) return status(res, 404, 'NotFound', `pods "${name}" not found`);
+    const cs = pod.obj.status.containerStatuses && pod.obj.status.containerStatuses[0];
+    if (!pod.proc) {
+      const why = cs && cs.state.waiting ? cs.state.waiting.reason : 'Pending';
+      return status(res, 400, 'BadRequest', `container "main" in pod "${name}" is waiting to start: ${why}`);
+    }
+    const c = url.searchParams.get('container');
+    if (c && c !== 'main') return status(res, 400, 'BadRequest', `container ${c} is not valid for pod ${name}`);
+    const ts = url.searchParams.get('timestamps') === 'true';
+    const since = url.searchParams.get('sinceTime');
+    let lines = pod.lines;
+    if (since) {
+      if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(since))
+        return status(res, 400, 'BadRequest', `invalid sinceTime "${since}"`);
+      const sinceMs = Date.parse(since);
+      lines = lines.filter((l) => Date.parse(l.slice(0, l.indexOf(' '))) >= Math.floor(sinceMs / 1000) * 1000);
+    }
+    const out = lines.map((l) => (ts ? l : l.slice(l.indexOf(' ') + 1))).join('\n');
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    return res.end(out ? out + '\n' : '');
+  }
+  if (verb === 'list') {
+    const items = [...pods.values()].map((x) => x.obj).filter((o) => o.metadata.namespace === ns && selector(o.metadata.labels));
+    return reply(res, 200, listOf('PodList', items, url));
+  }
+  if (verb === 'get') {
+    const pod = pods.get(`${ns}/${name}`);
+    return pod ? reply(res, 200, pod.obj) : status(res, 404, 'NotFound', `pods "${name}" not found`);
+  }
+  if (verb === 'delete' || verb === 'deletecollection') {
+    const errs = validateDeleteOptions(body);
+    if (errs.length) {
+      violation(`${verb} pods`, errs);
+      return status(res, 422, 'Invalid', `DeleteOptions is invalid: ${errs.join(', ')}`);
+    }
+    const q = url.searchParams.get('gracePeriodSeconds');
+    let grace = body && body.gracePeriodSeconds !== undefined ? body.gracePeriodSeconds : q !== null ? Number(q) : undefined;
+    const victims = [];
+    for (const [pk, pod] of pods) {
+      if (pod.obj.metadata.namespace !== ns) continue;
+      if (verb === 'delete' ? pod.obj.metadata.name === name : selector(pod.obj.metadata.labels)) victims.push([pk, pod]);
+    }
+    if (verb === 'delete' && !victims.length) return status(res, 404, 'NotFound', `pods "${name}" not found`);
+    for (const [pk, pod] of victims) deletePod(pk, pod, grace);
+    return reply(res, 200, verb === 'delete' ? victims[0][1].obj : listOf('PodList', victims.map((v) => v[1].obj), url));
+  }
+  return status(res, 405, 'MethodNotAllowed', `${verb} pods is not supported here`);
+}
+
+async function handler(req, res) {
+  const url = new URL(req.url, 'http://sim');
+  try {
+    if (url.pathname.startsWith('/_sim/')) return await handleControl(req, res, url);
+    return await handleApi(req, res, url);
+  } catch (e) {
+    log(`internal error: ${e.stack}`);
+    if (!res.headersSent) status(res, 500, 'InternalError', String(e));
+  }
+}
+
+const server = opt.http
+  ? http.createServer(handler)
+  : https.createServer({ cert: fs.readFileSync(opt.cert), key: fs.readFileSync(opt.key),
+    ca: opt.clientCa ? fs.readFileSync(opt.clientCa) : undefined, requestCert: !!opt.clientCa,
+    rejectUnauthorized: false }, handler);
+server.keepAliveTimeout = 5000;
+server.listen(opt.port, opt.host, () => {
+  const port = server.address().port;
+  log(`k8s simulator listening on ${opt.http ? 'http' : 'https'}://${opt.host}:${port}`);
+  if (opt.portFile) {
+    fs.writeFileSync(`${opt.portFile}.tmp`, `${port}\n`);
+    fs.renameSync(`${opt.portFile}.tmp`, opt.portFile);
+  }
+});
+
+function shutdown() {
+  for (const p of pods.values()) killGroup(p, 'SIGKILL');
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
