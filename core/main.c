@@ -93,6 +93,8 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
       .threads = d->cfg.server.threads,
       .logs = mn_plugins_api_logs,
       .logs_ctx = d->plugins,
+      .credentials = mn_plugins_api_credentials,
+      .credentials_ctx = d->plugins,
   };
   rc = mn_api_start(&aopt, d->store, &d->api, err);
   if (rc)

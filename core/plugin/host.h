@@ -87,6 +87,11 @@ int mn_provider_logs(struct mn_provider_handle *h, const struct mn_worker_ref *r
                      const char *offset, int max_lines, json_t **lines_out,
                      char **next_offset_out, struct mn_provider_error *err);
 
+/* Unsupported when the provider predates 1.1 or lacks the operation. */
+int mn_provider_registry_credentials(struct mn_provider_handle *h,
+                                     struct mn_registry_credentials *out,
+                                     struct mn_provider_error *err);
+
 /* worker_details as the store keeps them: {type, identifier, logs_identifier}.
  * _new returns a new object (NULL on OOM); _parse borrows *type_out from
  * DETAILS and returns 0 or MN_EINVAL. */
@@ -101,5 +106,11 @@ int mn_worker_details_parse(const json_t *details, const char **type_out,
 int mn_plugins_api_logs(void *ctx, const struct mn_invocation *inv, const char *initial_offset,
                         int max_lines, json_t **lines_out, char **next_offset_out,
                         struct mn_error *err);
+
+/* Serves GET /container_repository_credentials (exactly mn_api_credentials_fn
+ * of api/server.h; ctx is the struct mn_plugins *) from the default
+ * provider's registry_credentials; a provider without one gives the local
+ * answer {repository_name: "multinode-local", the rest ""}. */
+int mn_plugins_api_credentials(void *ctx, json_t **out, struct mn_error *err);
 
 #endif

@@ -148,6 +148,22 @@ int mn_provider_list_owned(struct mn_provider_handle *h, mn_owned_worker_fn *cb,
   return finish(h, "list_owned", h->ops.list_owned(h->state, cb, ctx, err), err);
 }
 
+int mn_provider_registry_credentials(struct mn_provider_handle *h,
+                                     struct mn_registry_credentials *out,
+                                     struct mn_provider_error *err) {
+  LOCAL_ERR(err);
+  begin(err);
+  memset(out, 0, sizeof *out);
+  if (!h->ops.registry_credentials)
+    return unsupported(h, "registry_credentials", err);
+  int rc = finish(h, "registry_credentials", h->ops.registry_credentials(h->state, out, err), err);
+  out->repository_name[sizeof out->repository_name - 1] = '\0';
+  out->username[sizeof out->username - 1] = '\0';
+  out->password[sizeof out->password - 1] = '\0';
+  out->endpoint_url[sizeof out->endpoint_url - 1] = '\0';
+  return rc;
+}
+
 int mn_provider_logs(struct mn_provider_handle *h, const struct mn_worker_ref *ref,
                      const char *offset, int max_lines, json_t **lines_out,
                      char **next_offset_out, struct mn_provider_error *err) {

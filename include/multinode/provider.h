@@ -81,7 +81,7 @@ extern "C" {
 /* Versioning                                                              */
 
 #define MN_PROVIDER_ABI_MAJOR 1 /* incompatible changes */
-#define MN_PROVIDER_ABI_MINOR 0 /* operations appended at the end */
+#define MN_PROVIDER_ABI_MINOR 1 /* operations appended at the end */
 #define MN_PROVIDER_ABI(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor) & 0xffffu))
 #define MN_PROVIDER_ABI_VERSION MN_PROVIDER_ABI(MN_PROVIDER_ABI_MAJOR, MN_PROVIDER_ABI_MINOR)
 #define MN_PROVIDER_ABI_MAJOR_OF(v) (((uint32_t)(v)) >> 16)
@@ -257,6 +257,15 @@ struct mn_log_page {
    * more lines for now. */
   char next_offset[MN_LOG_OFFSET_MAX];
   void *host_private; /* the daemon's; do not touch */
+};
+
+/* Where deployments push worker images, and how to log in there (since 1.1;
+ * GET /container_repository_credentials). */
+struct mn_registry_credentials {
+  char repository_name[512]; /* the full repository URL, e.g. 123.dkr.ecr.eu-west-2.amazonaws.com/mn */
+  char username[256];
+  char password[8192];
+  char endpoint_url[512]; /* the registry to log in to, e.g. https://123.dkr.ecr... */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -437,6 +446,15 @@ struct mn_provider {
    * NOT_FOUND (no such log), TRANSIENT. */
   int (*logs)(void *state, const struct mn_worker_ref *ref, const char *offset,
               int max_lines, struct mn_log_page *page, struct mn_provider_error *err);
+
+  /* since 1.1, optional (NULL: the daemon answers with empty local
+   * credentials). Fills out with the registry the provider's workers pull
+   * images from and short-lived credentials to push there (ECR
+   * GetAuthorizationToken); the daemon serves it, for the default provider,
+   * as GET /container_repository_credentials. Errors: TRANSIENT, AUTH,
+   * INVALID (not configured). */
+  int (*registry_credentials)(void *state, struct mn_registry_credentials *out,
+                              struct mn_provider_error *err);
 };
 
 /* The daemon refuses a struct_size smaller than this: the header plus every

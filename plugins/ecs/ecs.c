@@ -103,6 +103,7 @@ static const struct mn_provider ecs_provider = {
     .release = ecs_release,
     .list_owned = mn_ecs_list_owned,
     .logs = mn_ecs_logs,
+    .registry_credentials = mn_ecs_registry_credentials,
 };
 
 MN_PROVIDER_EXPORT const struct mn_provider *mn_provider_entry(void) { return &ecs_provider; }

@@ -53,6 +53,10 @@ int mn_ecs_terminate(void *state, const struct mn_worker_ref *ref, int grace_sec
 int mn_ecs_logs(void *state, const struct mn_worker_ref *ref, const char *offset, int max_lines,
                 struct mn_log_page *page, struct mn_provider_error *err);
 
+/* ecr.c: GET /container_repository_credentials from ECR GetAuthorizationToken. */
+int mn_ecs_registry_credentials(void *state, struct mn_registry_credentials *out,
+                                struct mn_provider_error *err);
+
 /* inspect.c: the worker state of one DescribeTasks task object. */
 void mn_ecs_task_state(const json_t *task, struct mn_worker_state *out);
 

@@ -12,7 +12,7 @@ static const char *const known_keys[] = {
     "log_stream_prefix", "launch_type",    "capacity_provider_strategy", "platform_version",
     "stop_timeout",    "endpoint",         "logs_endpoint",     "ecr_endpoint",
     "sts_endpoint",    "profile",          "launch_rate",       "launch_burst",
-    "request_timeout",
+    "request_timeout", "repository",
 };
 
 static int is_url(const char *s) {
@@ -111,7 +111,8 @@ int mn_ecs_conf_load(const struct mn_cfg_node *config, const struct mn_host *hos
       (rc = host->config_string(config, "logs_endpoint", 0, &out->logs_endpoint, err)) ||
       (rc = host->config_string(config, "ecr_endpoint", 0, &out->ecr_endpoint, err)) ||
       (rc = host->config_string(config, "sts_endpoint", 0, &out->sts_endpoint, err)) ||
-      (rc = host->config_string(config, "profile", 0, &out->profile, err)))
+      (rc = host->config_string(config, "profile", 0, &out->profile, err)) ||
+      (rc = host->config_string(config, "repository", 0, &out->repository, err)))
     return rc;
   v = out->stop_timeout;
   if ((rc = host->config_duration(config, "stop_timeout", 0, &v, err)))

@@ -39,6 +39,7 @@ struct mn_ecs_conf {
   const char *ecr_endpoint;
   const char *sts_endpoint;
   const char *profile;
+  const char *repository; /* ECR repository URL images are pushed to; NULL: none */
   double launch_rate; /* RunTask calls per second */
   int launch_burst;
   int request_timeout; /* seconds per HTTP request */

@@ -14,7 +14,7 @@
 ecs_sim_start
 daemon_config main "scheduler:
   termination_grace_seconds: 2s
-$(ECS_STOP_TIMEOUT=2 ecs_yaml)"
+$(ECS_STOP_TIMEOUT=2 ecs_yaml "    repository: 123456789012.dkr.ecr.eu-west-2.amazonaws.com/multinode")"
 daemon_start main
 pass "daemon up with the ecs provider against the simulator at $ECS_SIM_URL"
 
@@ -134,6 +134,15 @@ wait_until 60 "$i7 to end after its task went MISSING" inv_done small "$i7"
 api GET "$base/small/invocations/$i7" | jq -e '.executions[0] | .worker_status == "TERMINATED"
   and .outcome == null' >/dev/null || fail "$i7: $(api GET "$base/small/invocations/$i7")"
 pass "a task that goes MISSING: the execution TERMINATED without an outcome"
+
+# registry credentials for `multinode deploy`: ECR GetAuthorizationToken
+creds=$(api GET /container_repository_credentials)
+[ "$(last_status)" = 200 ] || fail "container_repository_credentials: $(last_status) $creds"
+jq -e '.repository_name == "123456789012.dkr.ecr.eu-west-2.amazonaws.com/multinode" and
+  .username == "AWS" and (.password | startswith("sim-password-")) and
+  .endpoint_url == "https://123456789012.dkr.ecr.eu-west-2.amazonaws.com"' <<<"$creds" >/dev/null ||
+  fail "container_repository_credentials: $creds"
+pass "container repository credentials from ECR GetAuthorizationToken (token decoded to user:password)"
 
 # a clean stop: the provider shuts down (under the sanitizers: without leaks)
 daemon_kill main TERM

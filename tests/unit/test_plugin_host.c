@@ -287,7 +287,7 @@ static void test_wrong_abi(void **state) {
            test_plugins);
   expect_load_error(yaml,
                     "provider \"w\": \"%s/mn_provider_wrongabi.so\" was built for provider ABI "
-                    "2.0, but this daemon implements ABI 1.0",
+                    "2.0, but this daemon implements ABI 1.1",
                     test_plugins);
 }
 
@@ -307,7 +307,7 @@ static void test_struct_too_small(void **state) {
            test_plugins);
   expect_load_error(yaml,
                     "provider \"s\": \"%s/mn_provider_small.so\" declares struct_size %zu, less "
-                    "than the %zu bytes of the mandatory fields of ABI 1.0",
+                    "than the %zu bytes of the mandatory fields of ABI 1.1",
                     test_plugins, offsetof(struct mn_provider, launch),
                     (size_t)MN_PROVIDER_MIN_STRUCT_SIZE);
 }
@@ -375,6 +375,16 @@ static void test_old_minor(void **state) {
   assert_int_equal(mn_provider_list_owned(h, count_owned, &n, &perr), MN_PROVIDER_E_UNSUPPORTED);
   assert_string_equal(perr.msg, "provider \"oldminor\" does not support list_owned");
   assert_int_equal(mn_provider_release(h, &ref, &perr), 0); /* optional, absent: no-op */
+  struct mn_registry_credentials rc_out;
+  assert_int_equal(mn_provider_registry_credentials(h, &rc_out, &perr),
+                   MN_PROVIDER_E_UNSUPPORTED); /* a 1.0 plugin lacks the 1.1 operation */
+  json_t *creds = NULL;
+  struct mn_error e = {0};
+  assert_int_equal(mn_plugins_api_credentials(fx.plugins, &creds, &e), 0);
+  assert_string_equal(json_string_value(json_object_get(creds, "repository_name")),
+                      "multinode-local");
+  assert_string_equal(json_string_value(json_object_get(creds, "password")), "");
+  json_decref(creds);
   struct mn_prepared prepared;
   struct mn_function_desc fn = {0};
   assert_int_equal(mn_provider_prepare(h, &fn, &prepared, &perr), 0);
@@ -432,7 +442,7 @@ static void test_host_table_and_partial_failure(void **state) {
   setenv("MULTINODE_PLUGIN_PATH", test_plugins, 1);
   expect_load_error("providers:\n  default: probe\n  probe: {}\n  template: {}\n  wrongabi: {}\n",
                     "provider \"wrongabi\": \"%s/mn_provider_wrongabi.so\" was built for provider "
-                    "ABI 2.0, but this daemon implements ABI 1.0", test_plugins);
+                    "ABI 2.0, but this daemon implements ABI 1.1", test_plugins);
 
   load(&fx, "providers:\n  default: probe\n  probe: {}\n");
   unsetenv("MULTINODE_PLUGIN_PATH");
@@ -448,7 +458,7 @@ static void test_host_table_and_partial_failure(void **state) {
   snprintf(want_dir, sizeof want_dir, "data_dir=%s", data_dir);
   const char *want[] = {"provider_name=probe", "public_url=http://127.0.0.1:5999",
                         "api_key=worker-key", want_dir, "cluster_id=cluster-7",
-                        "abi=1.0 struct_size_ok=1", "now_positive=1",
+                        "abi=1.1 struct_size_ok=1", "now_positive=1",
                         "bad \xef\xbf\xbd byte"};
   assert_int_equal(json_array_size(lines), 8);
   for (size_t i = 0; i < 8; i++)
