@@ -90,7 +90,9 @@ json_t *mn_docker_create_body(const struct mn_launch_spec *spec,
                               const struct mn_docker_spec_opts *opts) {
   json_t *body = json_object(), *hc = json_object();
   int64_t memory = round_amount(spec->memory_gb * 1024.0 * 1024.0 * 1024.0);
-  int64_t nano_cpus = round_amount(spec->vcpus * 1e9);
+  double vcpus = opts->max_vcpus > 0 && spec->vcpus > opts->max_vcpus ? opts->max_vcpus
+                                                                      : spec->vcpus;
+  int64_t nano_cpus = round_amount(vcpus * 1e9);
   int bad = !body || !hc;
 
   bad = bad || add_str(body, "Image", spec->image);

@@ -28,6 +28,8 @@ struct mn_docker_spec_opts {
   const char *api_url;         /* overrides MULTINODE_API_URL; NULL: keep it */
   const char *const *binds;
   size_t n_binds;
+  double max_vcpus; /* the engine's CPUs: NanoCpus is capped there (the engine
+                       refuses more); 0: no cap */
 };
 
 /* The container of an execution: "multinode-<execution id>". The id must be

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "container_spec.h"
 
@@ -112,7 +113,12 @@ int mn_docker_launch(void *state, const struct mn_launch_spec *spec,
       .api_url = d->conf.api_url,
       .binds = d->conf.binds,
       .n_binds = d->conf.n_binds,
+      .max_vcpus = (double)sysconf(_SC_NPROCESSORS_ONLN),
   };
+  if (opts.max_vcpus > 0 && spec->vcpus > opts.max_vcpus)
+    host->log(host, MN_HOST_LOG_INFO,
+              "execution %s asks for %g vCPUs; this engine has %g: capped to %g",
+              spec->execution_id, spec->vcpus, opts.max_vcpus, opts.max_vcpus);
   json_t *body = mn_docker_create_body(spec, &opts);
   if (!body)
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");

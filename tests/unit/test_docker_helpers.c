@@ -81,6 +81,19 @@ static void test_create_body(void **state) {
                       "MULTINODE_API_URL=http://127.0.0.1:5000");
   assert_null(json_object_get(json_object_get(b, "HostConfig"), "Binds"));
   json_decref(b);
+
+  /* more vCPUs than the engine has: capped there (the engine refuses more) */
+  spec.vcpus = 4;
+  opts.max_vcpus = 2;
+  b = mn_docker_create_body(&spec, &opts);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "HostConfig"), "NanoCpus")),
+                   2000000000);
+  json_decref(b);
+  spec.vcpus = 1.5;
+  b = mn_docker_create_body(&spec, &opts);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "HostConfig"), "NanoCpus")),
+                   1500000000);
+  json_decref(b);
 }
 
 static void state_case(const char *json, int phase, int code, const char *reason) {
