@@ -49,6 +49,9 @@ int mn_report_decide(struct mn_run_result *r, const char *argv0, struct mn_repor
     out->final_output = chars > 0 ? text : NULL;
     return 0;
   }
+  if (r->oom_killed)
+    return failed_text(out, "out of memory: the command was killed at its memory limit "
+                            "(signal 9)");
   if (r->term_signals && WIFSIGNALED(r->status) && WTERMSIG(r->status) < 32 &&
       (r->term_signals & (1u << WTERMSIG(r->status)))) {
     out->outcome = "ABORTED";

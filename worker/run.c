@@ -1,6 +1,8 @@
 /* Spawning the command and the poll() loop over its pipes and our signals. */
 #include "run.h"
 
+#include "oom.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "oom.h"
 #include "signals.h"
 
 extern char **environ;
@@ -208,6 +211,7 @@ int mn_run(char *const argv[], const char *input, size_t input_len, struct mn_ru
   struct run_state s = {.pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1, .input = input,
                         .input_len = input_len, .r = r};
   int rc;
+  long oom_before = mn_oom_kills();
   if ((rc = cloexec_pipe(in)) < 0 || (rc = cloexec_pipe(out)) < 0 ||
       (rc = cloexec_pipe(err)) < 0)
     goto done;
@@ -234,6 +238,9 @@ int mn_run(char *const argv[], const char *input, size_t input_len, struct mn_ru
   close_fd(&s.in_fd);
   drain(&s, &s.out_fd);
   drain(&s, &s.err_fd);
+  if (WIFSIGNALED(r->status) && WTERMSIG(r->status) == SIGKILL && oom_before >= 0 &&
+      mn_oom_kills() > oom_before)
+    r->oom_killed = 1;
   rc = s.failed;
 done:
   close_fd(&in[0]), close_fd(&in[1]);

@@ -14,6 +14,7 @@ struct mn_run_result {
   int spawn_errno;       /* non-zero: the command could not be started */
   int status;            /* its waitpid() status */
   unsigned term_signals; /* bit (1u << signo) for each signal forwarded */
+  int oom_killed;        /* SIGKILLed while our cgroup's OOM-kill count rose */
   struct mn_output out;
   struct mn_tail err_tail;
 };

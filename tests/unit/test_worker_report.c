@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "../../worker/oom.c"
 #include "../../worker/output.c"
 #include "../../worker/report.c"
 #include "../../worker/tail.c"
@@ -191,6 +192,25 @@ static void unforwarded_signal_is_failure(void **state) {
   result_free(r);
 }
 
+static void oom_kill_says_out_of_memory(void **state) {
+  struct mn_run_result *r = result_new();
+  r->status = W_EXITCODE(0, SIGKILL);
+  r->oom_killed = 1;
+  mn_tail_append(&r->err_tail, "partial line", 12); /* the kill is the news, not stderr */
+  expect(r, "FAILED", NULL, "out of memory: the command was killed at its memory limit (signal 9)");
+  result_free(r);
+}
+
+/* memory.events (v2) and memory.oom_control (v1) as the kernel writes them */
+static void oom_counter_parse(void **state) {
+  assert_int_equal(mn_oom_kills_parse("low 0\nhigh 0\nmax 12\noom 3\noom_kill 2\n"), 2);
+  assert_int_equal(
+      mn_oom_kills_parse("oom_kill_disable 0\nunder_oom 0\noom_kill 17\n"), 17);
+  assert_int_equal(mn_oom_kills_parse("oom_kill_disable 0\nunder_oom 0\n"), -1);
+  assert_int_equal(mn_oom_kills_parse("oom_kill x\n"), -1);
+  assert_int_equal(mn_oom_kills_parse(""), -1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(exit_zero_succeeds_with_one_newline_removed),
@@ -201,6 +221,8 @@ int main(void) {
       cmocka_unit_test(failure_without_stderr_reports_the_status),
       cmocka_unit_test(termination_gives_aborted),
       cmocka_unit_test(unforwarded_signal_is_failure),
+      cmocka_unit_test(oom_kill_says_out_of_memory),
+      cmocka_unit_test(oom_counter_parse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
