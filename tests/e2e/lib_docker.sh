@@ -13,6 +13,8 @@
 #   dk METHOD PATH            calls the engine API; prints the body
 #   containers [FILTER_JSON]  the ids of the engine's containers (all states)
 #   running_of INVOCATION     the ids of running containers of an invocation
+#   no_containers             true when the engine has no container at all
+#   container_gone NAME       true when the engine has no container NAME
 #   dk_fn_script              writes $MN_WORK/fn.sh: input "hold" touches
 #                             $MN_WORK/<invocation>.started, waits (<= 60 s) for
 #                             <invocation>.go, prints "done <invocation>"
@@ -55,6 +57,11 @@ containers() {
   local q=/containers/json?all=1
   [ -z "${1:-}" ] || q="$q&filters=$(jq -rn --arg f "$1" '$f | @uri')"
   dk GET "$q" | jq -r '.[].Id'
+}
+
+no_containers() { [ -z "$(containers)" ]; }
+container_gone() {
+  [ "$(dk GET "/containers/$1/json" | jq -r .message)" = "No such container: $1" ]
 }
 
 running_of() {

@@ -30,5 +30,5 @@ for id in "${ids[@]}"; do
   dk_succeeded_once "$id" || fail "$id: $(dk_inv "$id" | jq -c .)"
 done
 pass "$N invocations: each SUCCEEDED once with its own output"
-wait_until 30 "every container to be removed" test -z "$(containers)"
+wait_until 30 "every container to be removed" no_containers
 pass "no container left behind"

@@ -35,7 +35,7 @@ daemon_kill main KILL
 touch "$MN_WORK/${ids[0]}.go" "$MN_WORK/${ids[1]}.go"
 daemon_start main
 wait_until 30 "the stray container to be removed" \
-  test "$(dk GET /containers/multinode-exe-stray/json | jq -r .message)" = "No such container: multinode-exe-stray"
+  container_gone multinode-exe-stray
 for id in "${ids[@]}"; do touch "$MN_WORK/$id.go"; done
 all_done() { for id in "${ids[@]}"; do dk_terminated "$id" || return 1; done; }
 wait_until 90 "every invocation to end" all_done
@@ -43,5 +43,5 @@ for id in "${ids[@]}"; do
   dk_succeeded_once "$id" || fail "$id: $(dk_inv "$id" | jq -c .)"
 done
 pass "restarted: the stray is removed; all 4 invocations SUCCEEDED, one execution each"
-wait_until 30 "every container to be removed" test -z "$(containers)"
+wait_until 30 "every container to be removed" no_containers
 pass "no container left behind"

@@ -51,5 +51,5 @@ for id in "${before[@]}" "${during[@]}"; do
   dk_succeeded_once "$id" || fail "$id: $(dk_inv "$id" | jq -c .)"
 done
 pass "engine back: all 5 invocations SUCCEEDED, one execution each"
-wait_until 30 "every container to be removed" test -z "$(containers)"
+wait_until 30 "every container to be removed" no_containers
 pass "no container left behind"

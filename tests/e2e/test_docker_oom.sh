@@ -37,5 +37,4 @@ pass "the engine's OOMKilled is reported: $(grep -o "execution $exe: the worker 
 jq -e '.executions[0].error_message | test("out of memory")' <<<"$j" >/dev/null ||
   fail "the attempt's error does not say out of memory: $(jq -c '.executions[0] | {outcome, error_message}' <<<"$j")"
 pass "the attempt failed with: $(jq -r '.executions[0].error_message' <<<"$j")"
-no_containers() { [ -z "$(containers)" ]; }
 wait_until 30 "no container left" no_containers

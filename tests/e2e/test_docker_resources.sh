@@ -89,7 +89,7 @@ wait_until 30 "$i1 to end" ended sized "$i1"
 inv sized "$i1" | jq -e '.executions[0] | .outcome == "SUCCEEDED" and .output == "the result"' \
   >/dev/null || fail "outcome of $i1: $(inv sized "$i1")"
 wait_until 30 "the container of $exe to be removed" \
-  test "$(dk GET "/containers/multinode-$exe/json" | jq -r .message)" = "No such container: multinode-$exe"
+  container_gone "multinode-$exe"
 test -s "$MN_WORK/data/docker/logs/multinode-$exe.log" || fail "no saved log for $exe"
 saved=$(logs_all "$exe")
 [ "$(grep -E '^err ' <<<"$saved")" = "$want" ] || fail "saved log differs: $saved"
@@ -109,5 +109,5 @@ api GET "/projects/res/versions/$V" | jq -e --arg m "$msg" \
   fail "preparation_error: $(api GET "/projects/res/versions/$V")"
 pass "a missing image fails preparation: $msg"
 
-wait_until 30 "no container left" test -z "$(containers)"
+wait_until 30 "no container left" no_containers
 pass "no container left behind"
