@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body_buf.h"
+
 #define CONNECT_TIMEOUT_MS 5000L
 #define BODY_MAX (64u * 1024 * 1024)
 
@@ -44,34 +46,6 @@ static void handle_put(struct mn_docker_http *h, CURL *c) {
     curl_easy_cleanup(c);
 }
 
-struct buffer {
-  char *data;
-  size_t len, cap;
-  int too_big;
-};
-
-static size_t buffer_write(char *data, size_t size, size_t n, void *ctx) {
-  struct buffer *b = ctx;
-  size_t add = size * n;
-  if (b->len + add + 1 > BODY_MAX) {
-    b->too_big = 1;
-    return 0;
-  }
-  if (b->len + add + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + add + 1)
-      cap *= 2;
-    char *grown = realloc(b->data, cap);
-    if (!grown)
-      return 0;
-    b->data = grown;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, data, add);
-  b->len += add;
-  b->data[b->len] = '\0';
-  return add;
-}
 
 struct stop_aware {
   mn_docker_write_fn *cb;
@@ -155,16 +129,17 @@ static int version_number(const char *v) {
 }
 
 static int negotiate(struct mn_docker_http *h, long timeout_ms, char *why, size_t why_size) {
-  struct buffer b = {0};
+  struct mn_body_buf b;
   long status;
   int rc = -1;
 
+  mn_body_buf_init(&b, BODY_MAX);
   pthread_mutex_lock(&h->lock);
   int known = h->prefix[0] != '\0';
   pthread_mutex_unlock(&h->lock);
   if (known)
     return 0;
-  if (perform(h, "GET", "/version", NULL, timeout_ms, buffer_write, &b, 0, &status, why, why_size))
+  if (perform(h, "GET", "/version", NULL, timeout_ms, mn_body_buf_write, &b, 0, &status, why, why_size))
     goto done;
   json_t *v = status == 200 && b.data ? json_loads(b.data, 0, NULL) : NULL;
   const char *engine = json_string_value(json_object_get(v, "ApiVersion"));
@@ -184,7 +159,7 @@ static int negotiate(struct mn_docker_http *h, long timeout_ms, char *why, size_
   }
   json_decref(v);
 done:
-  free(b.data);
+  mn_body_buf_release(&b);
   return rc;
 }
 
@@ -213,11 +188,12 @@ int mn_docker_http_call(struct mn_docker_http *h, const char *method, const char
                         const json_t *body, long timeout_ms, struct mn_docker_reply *reply,
                         char *why, size_t why_size) {
   char full[4096];
-  struct buffer b = {0};
+  struct mn_body_buf b;
   char *text = NULL;
   int rc;
 
   memset(reply, 0, sizeof *reply);
+  mn_body_buf_init(&b, BODY_MAX);
   if (negotiate(h, timeout_ms, why, why_size))
     return -1;
   if (versioned(h, path, full, sizeof full)) {
@@ -228,7 +204,7 @@ int mn_docker_http_call(struct mn_docker_http *h, const char *method, const char
     snprintf(why, why_size, "out of memory");
     return -1;
   }
-  rc = perform(h, method, full, text, timeout_ms, buffer_write, &b, 0, &reply->status, why,
+  rc = perform(h, method, full, text, timeout_ms, mn_body_buf_write, &b, 0, &reply->status, why,
                why_size);
   free(text);
   if (rc == 0 && b.too_big) {
@@ -237,11 +213,11 @@ int mn_docker_http_call(struct mn_docker_http *h, const char *method, const char
     rc = -1;
   }
   if (rc != 0) {
-    free(b.data);
+    mn_body_buf_release(&b);
     return rc;
   }
-  reply->body = b.data ? b.data : calloc(1, 1);
   reply->len = b.len;
+  reply->body = b.data ? mn_body_buf_take(&b) : calloc(1, 1);
   if (!reply->body) {
     snprintf(why, why_size, "out of memory");
     return -1;

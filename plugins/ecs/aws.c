@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "aws_error.h"
+#include "body_buf.h"
 #include "ecs.h"
 
 #define MAX_ATTEMPTS 4
@@ -26,29 +27,6 @@ static const struct {
     [MN_ECS_SVC_LOGS] = {"logs", "logs", "Logs_20140328"},
     [MN_ECS_SVC_ECR] = {"ecr", "ecr", "AmazonEC2ContainerRegistry_V20150921"},
 };
-
-struct buf {
-  char *data;
-  size_t len;
-  int too_big;
-};
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
-  struct buf *b = userdata;
-  size_t n = size * nmemb;
-  if (b->len + n > BODY_MAX) {
-    b->too_big = 1;
-    return 0;
-  }
-  char *grown = realloc(b->data, b->len + n + 1);
-  if (!grown)
-    return 0;
-  b->data = grown;
-  memcpy(b->data + b->len, ptr, n);
-  b->len += n;
-  b->data[b->len] = '\0';
-  return n;
-}
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -69,7 +47,7 @@ static long backoff_ms(int attempt) {
 
 /* The error of a non-200 answer: AWS's type and message. */
 static int answer_error(struct mn_ecs *e, enum mn_ecs_service svc, const char *action,
-                        long status, const struct buf *body, const char *header_type,
+                        long status, const struct mn_body_buf *body, const char *header_type,
                         struct mn_provider_error *err) {
   char type[128] = "";
   const char *message = NULL;
@@ -117,12 +95,13 @@ static int call_once(struct mn_ecs *e, enum mn_ecs_service svc, const char *acti
   const struct mn_host *host = e->host;
   struct ecs_creds cr;
   struct curl_slist *headers = NULL;
-  struct buf body = {0};
+  struct mn_body_buf body;
   struct header_capture hc = {""};
   char line[4300], sigv4[128];
   long status = 0;
   int rc;
 
+  mn_body_buf_init(&body, BODY_MAX);
   if ((rc = ecs_creds_get(e->creds, &cr, err)) != 0)
     return rc;
   CURL *c = curl_easy_init();
@@ -152,7 +131,7 @@ static int call_once(struct mn_ecs *e, enum mn_ecs_service svc, const char *acti
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)e->conf.request_timeout);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mn_body_buf_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &hc);
@@ -184,7 +163,7 @@ done:
   curl_slist_free_all(headers);
   if (c)
     curl_easy_cleanup(c);
-  free(body.data);
+  mn_body_buf_release(&body);
   return rc;
 }
 

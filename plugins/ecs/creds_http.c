@@ -6,47 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body_buf.h"
+
 #define MAX_ANSWER (1024 * 1024)
-
-struct sink {
-  char *buf;
-  size_t len, cap;
-  int too_big;
-};
-
-static size_t on_data(char *data, size_t size, size_t nmemb, void *userp) {
-  struct sink *s = userp;
-  size_t n = size * nmemb;
-  if (s->len + n > MAX_ANSWER) {
-    s->too_big = 1;
-    return 0;
-  }
-  if (s->len + n + 1 > s->cap) {
-    size_t cap = s->cap ? s->cap : 4096;
-    char *p;
-    while (cap < s->len + n + 1)
-      cap *= 2;
-    if (!(p = realloc(s->buf, cap)))
-      return 0;
-    s->buf = p;
-    s->cap = cap;
-  }
-  memcpy(s->buf + s->len, data, n);
-  s->len += n;
-  s->buf[s->len] = '\0';
-  return n;
-}
 
 int creds_http(const struct creds_http_req *req, const char *what, struct creds_http_resp *resp,
                struct mn_provider_error *err) {
   char errbuf[CURL_ERROR_SIZE] = "";
   struct curl_slist *hdrs = NULL, *tmp;
-  struct sink s = {0};
+  struct mn_body_buf s;
   CURL *h = curl_easy_init();
   CURLcode cc;
   int rc = 0;
 
   memset(resp, 0, sizeof *resp);
+  mn_body_buf_init(&s, MAX_ANSWER);
   if (!h)
     return creds_fail(err, MN_PROVIDER_E_TRANSIENT, "%s: cannot create a curl handle", what);
   for (size_t i = 0; req->headers && req->headers[i]; i++) {
@@ -73,7 +47,7 @@ int creds_http(const struct creds_http_req *req, const char *what, struct creds_
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mn_body_buf_write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "multinode-ecs-creds");
@@ -90,15 +64,13 @@ int creds_http(const struct creds_http_req *req, const char *what, struct creds_
     goto out;
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-  if (!s.buf && !(s.buf = calloc(1, 1))) {
+  resp->len = s.len;
+  if (!(resp->body = s.data ? mn_body_buf_take(&s) : calloc(1, 1))) {
     rc = creds_fail(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
     goto out;
   }
-  resp->body = s.buf;
-  resp->len = s.len;
-  s.buf = NULL;
 out:
-  free(s.buf);
+  mn_body_buf_release(&s);
   curl_slist_free_all(hdrs);
   curl_easy_cleanup(h);
   return rc;

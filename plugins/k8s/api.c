@@ -11,39 +11,16 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "body_buf.h"
 #include "k8s.h"
 
 #define MAX_BODY (64u << 20)
 
+/* the body, and Retry-After from the headers */
 struct sink {
-  char *buf;
-  size_t len, cap;
-  int too_big;
+  struct mn_body_buf body;
   int retry_after;
 };
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
-  struct sink *s = arg;
-  size_t n = size * nmemb;
-  if (s->len + n + 1 > MAX_BODY) {
-    s->too_big = 1;
-    return 0;
-  }
-  if (s->len + n + 1 > s->cap) {
-    size_t cap = s->cap ? s->cap : 4096;
-    while (cap < s->len + n + 1)
-      cap *= 2;
-    char *grown = realloc(s->buf, cap);
-    if (!grown)
-      return 0;
-    s->buf = grown;
-    s->cap = cap;
-  }
-  memcpy(s->buf + s->len, data, n);
-  s->len += n;
-  s->buf[s->len] = '\0';
-  return n;
-}
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg) {
   struct sink *s = arg;
@@ -113,6 +90,7 @@ int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_
                    struct mn_k8s_response *resp, struct mn_provider_error *err) {
   const struct mn_host *host = k->host;
   struct sink s = {.retry_after = -1};
+  mn_body_buf_init(&s.body, MAX_BODY);
   struct curl_slist *headers = NULL;
   char *payload = NULL, *token = NULL;
   char url[4096], auth[16400];
@@ -138,8 +116,8 @@ int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)k->conf.request_timeout_seconds);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mn_body_buf_write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &s.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "multinoded-k8s/1");
@@ -188,13 +166,12 @@ int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_
   if (cc != CURLE_OK) {
     rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot reach the kubernetes API at %s: %s%s",
                      k->auth.server, curl_easy_strerror(cc),
-                     s.too_big ? " (answer too large)" : "");
+                     s.body.too_big ? " (answer too large)" : "");
     goto out;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-  resp->text = s.buf ? s.buf : strdup("");
-  s.buf = NULL;
-  resp->len = s.len;
+  resp->len = s.body.len;
+  resp->text = s.body.data ? mn_body_buf_take(&s.body) : strdup("");
   resp->retry_after = s.retry_after;
   if (resp->text && resp->len && (resp->text[0] == '{' || resp->text[0] == '['))
     resp->json = json_loadb(resp->text, resp->len, 0, NULL);
@@ -208,7 +185,7 @@ int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_
     mn_k8s_response_release(resp);
   }
 out:
-  free(s.buf);
+  mn_body_buf_release(&s.body);
   free(payload);
   free(token);
   curl_slist_free_all(headers);
