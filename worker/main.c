@@ -9,6 +9,11 @@
  * the daemon is unreachable or answers 5xx, for MULTINODE_WORKER_RETRY_SECONDS
  * (default 600), so a daemon restart does not lose a result.
  *
+ *   multinode-worker --spawner
+ *
+ * is the local provider's worker spawner (spawner.h), which runs this same
+ * code in a fresh child per execution.
+ *
  * Exit status: 0 when the outcome was recorded (whatever it was) or when
  * there was nothing to run; 1 when the worker could not do its part (the
  * API refused or stayed unreachable, or the run itself failed); 2 for a
@@ -30,6 +35,8 @@
 #include "report.h"
 #include "run.h"
 #include "signals.h"
+#include "spawner.h"
+#include "multinode/spawner.h"
 
 #define EXIT_REPORTED 0
 #define EXIT_NOT_REPORTED 1
@@ -262,7 +269,9 @@ done:
   return status;
 }
 
-int main(int argc, char **argv) {
+/* The worker proper: multinode-worker's main, and what each child of the
+ * spawner runs. */
+static int worker_main(int argc, char **argv) {
   struct worker w = {0};
   struct mn_client_error err;
   int rc;
@@ -307,4 +316,20 @@ int main(int argc, char **argv) {
   rc = work(&w, argv);
   mn_client_free(w.client);
   return rc;
+}
+
+/* Loads and initialises now what every spawned worker would otherwise set
+ * up again: libcurl's global state, one easy handle's worth of lazy
+ * initialisation. */
+static void warm_up(void) {
+  struct mn_client *c = mn_client_new("http://127.0.0.1:1", "warm-up");
+  mn_client_free(c);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && !strcmp(argv[1], MN_SPAWNER_ARG)) {
+    warm_up();
+    return mn_spawner_main(argv, worker_main);
+  }
+  return worker_main(argc, argv);
 }

@@ -1,8 +1,9 @@
 /* launch.c — start the worker of one execution, at most once.
  *
  * Under the lock: an existing record means the worker was started already
- * (return the same ref). Otherwise fork the child (it waits), write the
- * record with its pid + start time, then let it exec. A daemon that dies
+ * (return the same ref). Otherwise fork the child (it waits: forked by the
+ * worker spawner, zygote.h, or here, spawn.h), write the record with its
+ * pid + start time, then let it run. A daemon that dies
  * before the record is written leaves a child that exits without running
  * anything, and no record: the next launch starts afresh. */
 #include "local.h"
@@ -30,8 +31,7 @@ static int fill_ref(struct mn_local *l, const char *id, struct mn_worker_ref *re
   return 0;
 }
 
-/* errno of a failed system call -> provider error code. */
-static int errno_code(int e) {
+int mn_local_errno_code(int e) {
   switch (e) {
   case EAGAIN:
   case ENOMEM:
@@ -45,14 +45,59 @@ static int errno_code(int e) {
   }
 }
 
+/* A worker process between its fork and the go: from the spawner, or
+ * forked here (spawn.h). */
+struct starting {
+  int via_zygote;
+  struct mn_local_zygote_launch zl;
+  struct mn_local_spawn sp;
+  pid_t pid;
+};
+
+static void starting_abort(struct starting *st) {
+  if (st->via_zygote)
+    mn_local_zygote_abort(&st->zl);
+  else if (st->sp.pid > 0 || st->sp.sock >= 0)
+    mn_local_spawn_abort(&st->sp);
+  st->pid = -1;
+}
+
+/* Forks the waiting child: through the spawner when it serves this worker,
+ * else here. 0, or an MN_PROVIDER_E_* code with why. */
+static int starting_fork(struct mn_local *l, const char *id, const struct mn_local_worker_cmd *cmd,
+                         int log_fd, const struct mn_local_child_limits *limits,
+                         struct starting *st, char *why, size_t why_size) {
+  int rc = mn_local_zygote_launch(l, id, cmd, log_fd, limits, &st->zl, why, why_size);
+  if (rc == 0) {
+    st->via_zygote = 1;
+    st->pid = st->zl.pid;
+    return 0;
+  }
+  if (rc != MN_LOCAL_ZYGOTE_UNUSED)
+    return rc;
+  struct mn_local_spawn_request req = {.path = cmd->path, .argv = cmd->argv, .envp = cmd->envp,
+                                       .log_fd = log_fd, .stdin_fd = -1, .limits = limits};
+  if ((rc = mn_local_spawn_start(&req, &st->sp, why, why_size)) != 0)
+    return mn_local_errno_code(-rc);
+  st->pid = st->sp.pid;
+  return 0;
+}
+
+static void forget_record(struct mn_local *l, const char *id, const struct mn_worker_ref *ref) {
+  char path[PATH_MAX];
+  if (mn_local_record_path(l->dir, id, ".json", path, sizeof path) == 0)
+    unlink(path);
+  unlink(ref->logs_identifier);
+}
+
 static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
-                         struct mn_worker_ref *ref, struct mn_provider_error *err) {
+                      struct mn_worker_ref *ref, struct mn_provider_error *err) {
   const char *id = spec->execution_id;
   const struct mn_host *host = l->host;
   struct mn_local_record rec;
   struct mn_local_worker_cmd cmd;
   struct mn_local_child_limits limits = {.procs_fd = -1};
-  struct mn_local_spawn sp = {.pid = -1, .sock = -1};
+  struct starting st = {.pid = -1, .zl = {.pid = -1, .sock = -1}, .sp = {.pid = -1, .sock = -1}};
   char why[1024];
   int log_fd = -1, pidfd = -1;
   int rc;
@@ -74,66 +119,100 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
   }
   log_fd = open(ref->logs_identifier, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0) {
-    rc = host->error(err, errno_code(errno), "cannot open \"%s\": %s", ref->logs_identifier,
-                     strerror(errno));
+    rc = host->error(err, mn_local_errno_code(errno), "cannot open \"%s\": %s",
+                     ref->logs_identifier, strerror(errno));
     goto done;
   }
   if ((rc = mn_local_limits_prepare(&l->limits, id, spec->vcpus, spec->memory_gb, &limits, why,
                                     sizeof why)) != 0) {
-    rc = host->error(err, errno_code(-rc), "%s", why);
+    rc = host->error(err, mn_local_errno_code(-rc), "%s", why);
+    goto done;
+  }
+  if ((rc = starting_fork(l, id, &cmd, log_fd, &limits, &st, why, sizeof why)) != 0) {
+    rc = host->error(err, rc, "%s", why);
     goto done;
   }
 
-  struct mn_local_spawn_request req = {
-      .path = cmd.path, .argv = cmd.argv, .envp = cmd.envp, .log_fd = log_fd, .limits = &limits};
-  if ((rc = mn_local_spawn_start(&req, &sp, why, sizeof why)) != 0) {
-    rc = host->error(err, errno_code(-rc), "%s", why);
-    goto done;
-  }
-
-  struct mn_local_procstat st;
+  struct mn_local_procstat ps;
   memset(&rec, 0, sizeof rec);
   snprintf(rec.execution_id, sizeof rec.execution_id, "%s", id);
   snprintf(rec.cluster_id, sizeof rec.cluster_id, "%s", host->cluster_id ? host->cluster_id : "");
   snprintf(rec.cgroup, sizeof rec.cgroup, "%s", limits.cgroup);
   rec.status = MN_LOCAL_RUNNING;
-  rec.pid = sp.pid;
+  rec.pid = st.pid;
   rec.exit_code = -1;
   rec.created_us = host->now_us();
-  if (mn_local_procstat_read(sp.pid, &st) != 0) {
-    rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot read /proc/%ld/stat", (long)sp.pid);
+  if (mn_local_procstat_read(st.pid, &ps) != 0) {
+    rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot read /proc/%ld/stat", (long)st.pid);
     goto done;
   }
-  rec.start_time = st.start_time;
-  pidfd = pidfd_open(sp.pid, 0); /* -1 (old kernel, no fds): polled through /proc */
+  rec.start_time = ps.start_time;
+  pidfd = pidfd_open(st.pid, 0); /* -1 (old kernel, no fds): polled through /proc */
   if ((rc = mn_local_record_write(l->dir, &rec)) != 0) {
     rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot write the record of \"%s\": %s", id,
                      strerror(-rc));
     goto done;
   }
-  if ((rc = mn_local_spawn_go(&sp, why, sizeof why)) != 0) {
-    char path[PATH_MAX];
-    if (mn_local_record_path(l->dir, id, ".json", path, sizeof path) == 0)
-      unlink(path);
-    unlink(ref->logs_identifier);
-    sp.pid = -1; /* reaped */
-    rc = host->error(err, MN_PROVIDER_E_INVALID, "cannot start worker \"%s\": %s", cmd.path, why);
-    goto done;
+
+  if (st.via_zygote) {
+    /* Its exit is reported by the spawner, so it is watched before it runs. */
+    pthread_mutex_lock(&l->lock);
+    int added = mn_local_watch_add_locked(l, id, st.pid, rec.start_time, pidfd, 0) == 0;
+    struct mn_local_watch *w = added ? mn_local_watch_find_locked(l, id) : NULL;
+    if (w) {
+      w->launching = 1;
+      w->zygote_gen = st.zl.gen;
+      pidfd = -1; /* the watch owns it */
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (!w) {
+      forget_record(l, id, ref);
+      rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
+      goto done;
+    }
+    rc = mn_local_zygote_go(&st.zl);
+    pthread_mutex_lock(&l->lock);
+    if ((w = mn_local_watch_find_locked(l, id)) != NULL) {
+      w->launching = 0;
+      if (rc != 0)
+        mn_local_watch_remove_locked(l, w);
+      else
+        mn_local_monitor_wake(l);
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (rc != 0) {
+      forget_record(l, id, ref);
+      st.pid = -1; /* it is gone; the spawner reaps it */
+      rc = host->error(err, MN_PROVIDER_E_TRANSIENT,
+                       "the worker process ended before it could start; retrying");
+      goto done;
+    }
+  } else {
+    if ((rc = mn_local_spawn_go(&st.sp, why, sizeof why)) != 0) {
+      forget_record(l, id, ref);
+      st.sp.pid = -1; /* reaped */
+      rc = host->error(err, MN_PROVIDER_E_INVALID, "cannot start worker \"%s\": %s", cmd.path,
+                       why);
+      goto done;
+    }
+    pthread_mutex_lock(&l->lock);
+    int watched = mn_local_watch_add_locked(l, id, st.pid, rec.start_time, pidfd, 0) == 0;
+    pthread_mutex_unlock(&l->lock);
+    if (watched)
+      pidfd = -1; /* the watch owns it */
+    else
+      host->log(host, MN_HOST_LOG_WARN, "execution \"%s\": out of memory; watching it via /proc",
+                id);
   }
-  pthread_mutex_lock(&l->lock);
-  int watched = mn_local_watch_add_locked(l, id, sp.pid, rec.start_time, pidfd, 0) == 0;
-  pthread_mutex_unlock(&l->lock);
-  if (watched)
-    pidfd = -1; /* the watch owns it */
-  else
-    host->log(host, MN_HOST_LOG_WARN, "execution \"%s\": out of memory; watching it via /proc", id);
-  host->log(host, MN_HOST_LOG_DEBUG, "execution \"%s\": started worker pid %ld", id, (long)sp.pid);
-  sp.pid = -1; /* running: nothing to undo */
+  host->log(host, MN_HOST_LOG_DEBUG, "execution \"%s\": started worker pid %ld%s", id,
+            (long)st.pid, st.via_zygote ? " (spawner)" : "");
+  st.pid = -1; /* running: nothing to undo */
+  st.sp.pid = -1;
   rc = 0;
 
 done:
-  if (sp.pid > 0 || sp.sock >= 0)
-    mn_local_spawn_abort(&sp);
+  if (st.pid > 0)
+    starting_abort(&st);
   if (rc != 0 && limits.cgroup[0])
     mn_local_cgroup_remove(limits.cgroup);
   if (pidfd >= 0)

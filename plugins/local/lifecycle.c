@@ -97,7 +97,7 @@ static void kill_group(pid_t pid, int sig) {
 
 void mn_local_signal_locked(struct mn_local *l, const struct mn_local_record *rec, int sig) {
   struct mn_local_watch *w = mn_local_watch_find_locked(l, rec->execution_id);
-  int alive = w ? !mn_local_watch_check(w) : mn_local_proc_is_alive(rec->pid, rec->start_time);
+  int alive = w ? mn_local_watch_alive(w) : mn_local_proc_is_alive(rec->pid, rec->start_time);
   if (alive)
     kill_group(rec->pid, sig);
   if (sig == SIGKILL && rec->cgroup[0])
@@ -110,7 +110,8 @@ static void kill_due_locked(struct mn_local *l, struct mn_local_watch *w) {
   char why[256];
   int have = mn_local_record_read(l->dir, w->execution_id, &rec, why, sizeof why) == 0;
 
-  kill_group(w->pid, SIGKILL);
+  if (mn_local_watch_alive(w))
+    kill_group(w->pid, SIGKILL);
   if (have && rec.cgroup[0])
     mn_local_cgroup_kill(rec.cgroup);
   l->host->log(l->host, MN_HOST_LOG_INFO,

@@ -1,10 +1,12 @@
-/* local.c — the local provider: every execution is a child process of the
- * daemon running `multinode-worker <command...>`. This file holds the
- * provider table, init, shutdown and prepare; one file per other operation.
+/* local.c — the local provider: every execution is a fresh process running
+ * `multinode-worker <command...>`, forked by the worker spawner (zygote.h)
+ * or by the daemon itself. This file holds the provider table, init,
+ * shutdown and prepare; one file per other operation.
  *
  * On disk, under <data_dir>/<provider_name>/: <execution_id>.json (the
  * record: pid + start time, status, pending kill) and <execution_id>.log
- * (the worker's stdout and stderr). */
+ * (the worker's stdout and stderr); .spawner.log holds what the worker
+ * spawner itself has to say. */
 #include "local.h"
 
 #include <errno.h>
@@ -19,6 +21,7 @@ static void local_free(struct mn_local *l) {
   if (!l)
     return;
   mn_local_monitor_stop(l);
+  mn_local_zygote_release(l);
   for (size_t i = 0; i < l->n_watches; i++)
     if (l->watches[i].pidfd >= 0)
       close(l->watches[i].pidfd);
@@ -61,6 +64,7 @@ static int local_init(const struct mn_cfg_node *config, const struct mn_host *ho
   l->wake[0] = l->wake[1] = -1;
   pthread_mutex_init(&l->lock, NULL);
   pthread_cond_init(&l->launch_done, NULL);
+  mn_local_zygote_init(l);
 
   if ((rc = mn_local_conf_load(config, host, &l->conf, err)) != 0)
     goto fail;
@@ -89,6 +93,8 @@ static int local_init(const struct mn_cfg_node *config, const struct mn_host *ho
   mn_local_adopt(l);
   if (check_worker(l, NULL, why, sizeof why) != 0)
     host->log(host, MN_HOST_LOG_WARN, "%s; launches fail until it is installed", why);
+  else
+    mn_local_zygote_prestart(l);
   *state_out = l;
   return 0;
 

@@ -16,6 +16,7 @@
 #include "state_file.h"
 #include "worker_env.h"
 #include "worker_limits.h"
+#include "zygote.h"
 
 /* A worker process this daemon watches until it exits. */
 struct mn_local_watch {
@@ -24,6 +25,8 @@ struct mn_local_watch {
   uint64_t start_time;
   int pidfd;                /* -1: polled once a second through /proc */
   int64_t kill_deadline_us; /* SIGKILL the group at this wall time; 0: none */
+  int launching;            /* the launch has not let it run yet: not finished */
+  unsigned zygote_gen;      /* spawned by this spawner, which reports its exit; 0: not */
   int done;                 /* exited; the outcome below awaits its record write */
   int exit_code;
   char reason[256];
@@ -45,11 +48,16 @@ struct mn_local {
   int *closing; /* pidfds to close once the monitor is out of poll() */
   size_t n_closing, cap_closing;
 
+  struct mn_local_zygote zygote;
+
   pthread_t monitor;
   int monitor_started;
   int stop;
   int wake[2]; /* pipe: wakes the monitor */
 };
+
+/* errno of a failed system call -> MN_PROVIDER_E_* (launch.c) */
+int mn_local_errno_code(int e);
 
 /* provider operations, one file each */
 int mn_local_launch(void *state, const struct mn_launch_spec *spec, struct mn_worker_ref *ref_out,
@@ -71,6 +79,12 @@ int mn_local_watch_add_locked(struct mn_local *l, const char *execution_id, pid_
 void mn_local_watch_remove_locked(struct mn_local *l, struct mn_local_watch *w);
 /* 1 when the process exited (w->done, exit_code and reason set), else 0. */
 int mn_local_watch_check(struct mn_local_watch *w);
+/* Records a waitpid() status as the outcome. */
+void mn_local_watch_exited(struct mn_local_watch *w, int wait_status);
+/* 1 while the process runs (even when its exit is not known yet). */
+int mn_local_watch_alive(struct mn_local_watch *w);
+/* Closes fd once the monitor is out of poll(). */
+void mn_local_close_later_locked(struct mn_local *l, int fd);
 
 /* monitor.c: the thread that reaps workers and fires pending kills */
 int mn_local_monitor_start(struct mn_local *l, struct mn_provider_error *err);

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const known_keys[] = {"worker", "bin_dir", "cgroup_parent"};
+static const char *const known_keys[] = {"worker", "bin_dir", "cgroup_parent", "spawner"};
 
 static int copy_value(const struct mn_host *host, const char *key, const char *value, char *out,
                       size_t size, struct mn_provider_error *err) {
@@ -50,6 +50,9 @@ int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *h
   if ((rc = host->config_string(config, "worker", 0, &worker, err)) != 0 ||
       (rc = host->config_string(config, "bin_dir", 0, &bin_dir, err)) != 0 ||
       (rc = host->config_string(config, "cgroup_parent", 0, &cgroup_parent, err)) != 0)
+    return rc;
+  out->spawner = 1;
+  if ((rc = host->config_bool(config, "spawner", 0, &out->spawner, err)) != 0)
     return rc;
 
   if (worker[0] == '\0')

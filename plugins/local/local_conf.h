@@ -6,6 +6,9 @@
  *                                 # the directory of the daemon executable
  *   cgroup_parent: /sys/fs/cgroup/multinode   # optional: where per-execution
  *                                 # cgroups go (cgroup v2)
+ *   spawner: true                 # fork workers from a pre-started
+ *                                 # `multinode-worker --spawner` (zygote.h)
+ *                                 # when the worker is multinode-worker
  */
 #ifndef MN_LOCAL_CONF_H
 #define MN_LOCAL_CONF_H
@@ -18,6 +21,7 @@ struct mn_local_conf {
   char worker[PATH_MAX];
   char bin_dir[PATH_MAX];
   char cgroup_parent[PATH_MAX]; /* "" when not configured */
+  int spawner;                  /* default 1 */
 };
 
 int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,

@@ -1,6 +1,7 @@
 /* monitor.c — one background thread per provider instance: it sleeps in
- * poll() on the pidfds of the watched workers (and a wake pipe), reaps
- * those that exit, records their outcome, and SIGKILLs those whose grace
+ * poll() on the pidfds of the watched workers (and a wake pipe, and the
+ * worker spawner's socket, which reports the exits of the workers it
+ * forked), reaps those that exit, records their outcome, and SIGKILLs those whose grace
  * period is over. Workers without a pidfd are checked once a second. */
 #define _GNU_SOURCE /* pipe2 */
 #include "local.h"
@@ -31,7 +32,7 @@ static void drain(int fd) {
 /* Builds the poll set; returns the poll timeout in ms. Lock held. */
 static int prepare_poll(struct mn_local *l, int64_t next_kill, struct pollfd **fds, size_t *nfds) {
   int timeout = -1;
-  struct pollfd *p = realloc(*fds, (l->n_watches + 1) * sizeof *p);
+  struct pollfd *p = realloc(*fds, (l->n_watches + 2) * sizeof *p);
   if (!p) {
     *nfds = 1;
     return FALLBACK_POLL_MS; /* keep the old set's first slot: the wake pipe */
@@ -39,8 +40,12 @@ static int prepare_poll(struct mn_local *l, int64_t next_kill, struct pollfd **f
   *fds = p;
   p[0] = (struct pollfd){.fd = l->wake[0], .events = POLLIN};
   *nfds = 1;
+  if (mn_local_zygote_fd_locked(l) >= 0)
+    p[(*nfds)++] = (struct pollfd){.fd = mn_local_zygote_fd_locked(l), .events = POLLIN};
   for (size_t i = 0; i < l->n_watches; i++) {
     const struct mn_local_watch *w = &l->watches[i];
+    if (w->zygote_gen && !w->done)
+      continue; /* the spawner reports its exit */
     if (w->pidfd >= 0 && !w->done)
       p[(*nfds)++] = (struct pollfd){.fd = w->pidfd, .events = POLLIN};
     else
@@ -69,6 +74,7 @@ static void *monitor_main(void *arg) {
     poll(fds, fds ? nfds : 0, timeout); /* no set (out of memory): just sleep */
     pthread_mutex_lock(&l->lock);
     drain(l->wake[0]);
+    mn_local_zygote_read_locked(l);
     for (size_t i = 0; i < l->n_closing; i++)
       close(l->closing[i]);
     l->n_closing = 0;

@@ -62,7 +62,7 @@ __attribute__((noreturn)) static void child_main(const struct mn_local_spawn_req
     child_report(sock, STEP_CGROUP);
 
   /* Move both above 2 first, so that dup2 cannot clobber one with the other. */
-  int in = fcntl(devnull, F_DUPFD_CLOEXEC, 3);
+  int in = fcntl(req->stdin_fd >= 0 ? req->stdin_fd : devnull, F_DUPFD_CLOEXEC, 3);
   int out = fcntl(req->log_fd, F_DUPFD_CLOEXEC, 3);
   if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
     child_report(sock, STEP_STDIO);

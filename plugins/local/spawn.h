@@ -19,6 +19,7 @@ struct mn_local_spawn_request {
   char *const *argv; /* NULL-terminated */
   char *const *envp; /* NULL-terminated; the complete environment */
   int log_fd;        /* stdout and stderr */
+  int stdin_fd;      /* standard input; -1: /dev/null */
   const struct mn_local_child_limits *limits;
 };
 

@@ -46,22 +46,25 @@ int mn_local_watch_add_locked(struct mn_local *l, const char *execution_id, pid_
   return 0;
 }
 
-void mn_local_watch_remove_locked(struct mn_local *l, struct mn_local_watch *w) {
-  if (w->pidfd >= 0) {
-    /* The monitor may be polling it right now: it closes it after poll(). */
-    if (l->n_closing == l->cap_closing) {
-      size_t cap = l->cap_closing ? l->cap_closing * 2 : 16;
-      int *c = realloc(l->closing, cap * sizeof *c);
-      if (c) {
-        l->closing = c;
-        l->cap_closing = cap;
-      }
+void mn_local_close_later_locked(struct mn_local *l, int fd) {
+  /* The monitor may be polling it right now: it closes it after poll(). */
+  if (l->n_closing == l->cap_closing) {
+    size_t cap = l->cap_closing ? l->cap_closing * 2 : 16;
+    int *c = realloc(l->closing, cap * sizeof *c);
+    if (c) {
+      l->closing = c;
+      l->cap_closing = cap;
     }
-    if (l->n_closing < l->cap_closing)
-      l->closing[l->n_closing++] = w->pidfd;
-    else
-      close(w->pidfd); /* out of memory: close now; poll() copes */
   }
+  if (l->n_closing < l->cap_closing)
+    l->closing[l->n_closing++] = fd;
+  else
+    close(fd); /* out of memory: close now; poll() copes */
+}
+
+void mn_local_watch_remove_locked(struct mn_local *l, struct mn_local_watch *w) {
+  if (w->pidfd >= 0)
+    mn_local_close_later_locked(l, w->pidfd);
   size_t i = (size_t)(w - l->watches);
   l->watches[i] = l->watches[--l->n_watches];
   mn_local_monitor_wake(l);
@@ -82,6 +85,23 @@ static int gone(const struct mn_local_watch *w) {
   return !mn_local_proc_is_alive(w->pid, w->start_time);
 }
 
+void mn_local_watch_exited(struct mn_local_watch *w, int wait_status) {
+  char reason[64];
+  if (WIFSIGNALED(wait_status)) {
+    snprintf(reason, sizeof reason, "killed by signal %d", WTERMSIG(wait_status));
+    set_outcome(w, 128 + WTERMSIG(wait_status), reason);
+  } else {
+    snprintf(reason, sizeof reason, "exited with code %d", WEXITSTATUS(wait_status));
+    set_outcome(w, WEXITSTATUS(wait_status), reason);
+  }
+}
+
+int mn_local_watch_alive(struct mn_local_watch *w) {
+  if (w->zygote_gen && !w->done)
+    return !gone(w); /* its pid may be free again once the spawner reaped it */
+  return !mn_local_watch_check(w);
+}
+
 int mn_local_watch_check(struct mn_local_watch *w) {
   siginfo_t si;
   char reason[64];
@@ -89,6 +109,9 @@ int mn_local_watch_check(struct mn_local_watch *w) {
 
   if (w->done)
     return 1;
+  /* Not yet allowed to run; or the spawner reports its exit. */
+  if (w->launching || w->zygote_gen)
+    return 0;
   memset(&si, 0, sizeof si);
   if (w->pidfd >= 0)
     r = waitid(P_PIDFD, w->pidfd, &si, WEXITED | WNOHANG);

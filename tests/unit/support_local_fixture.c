@@ -21,6 +21,7 @@
 #include "unit/support_fake_host.c"
 
 const struct mn_provider *lfx_prov;
+const char *lfx_worker_binary;
 static void *lfx_prov_dl;
 static pthread_mutex_t lfx_launched_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -88,7 +89,10 @@ int lfx_setup(void **tstate) {
   assert_int_equal(mkdir(fx->bin_dir, 0700), 0);
   /* A stand-in for multinode-worker: runs its arguments. */
   snprintf(script, sizeof script, "%s/multinode-worker", fx->bin_dir);
-  lfx_write_file(script, "#!/bin/sh\nexec \"$@\"\n", 0755);
+  if (lfx_worker_binary)
+    assert_int_equal(symlink(lfx_worker_binary, script), 0);
+  else
+    lfx_write_file(script, "#!/bin/sh\nexec \"$@\"\n", 0755);
   mn_fake_host_init(&fx->fh, "local", fx->data_dir, "cluster-a");
   mn_fake_host_set(&fx->fh, "bin_dir", fx->bin_dir);
   *tstate = fx;
@@ -245,6 +249,47 @@ int lfx_count_lines(const char *path) {
     n += c == '\n';
   fclose(f);
   return n;
+}
+
+const char *lfx_stand_in_worker(void) {
+  static char path[PATH_MAX];
+  char guess[PATH_MAX];
+  const char *dir = getenv("MN_PLUGIN_DIR");
+  snprintf(guess, sizeof guess, "%s/../../bin/mn-test-stand-in-worker", dir ? dir : ".");
+  if (!realpath(guess, path) || access(path, X_OK) != 0) {
+    fprintf(stderr, "missing %s (build the mn-test-stand-in-worker target)\n", guess);
+    return NULL;
+  }
+  return path;
+}
+
+pid_t lfx_parent_of(pid_t pid) {
+  char path[64], line[256];
+  pid_t ppid = -1;
+  snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "PPid:", 5) == 0)
+      ppid = (pid_t)atol(line + 5);
+  fclose(f);
+  return ppid;
+}
+
+void lfx_cmdline(pid_t pid, char *out, size_t size) {
+  char path[64];
+  size_t n = 0;
+  snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    n = fread(out, 1, size - 1, f);
+    fclose(f);
+  }
+  for (size_t i = 0; i < n; i++)
+    if (out[i] == '\0')
+      out[i] = ' ';
+  out[n] = '\0';
 }
 
 int lfx_load(void) {

@@ -19,6 +19,9 @@
 #define LFX_LOOP "while :; do sleep 0.05; done"
 
 extern const struct mn_provider *lfx_prov;
+/* When set (before lfx_setup), bin_dir/multinode-worker is a symlink to this
+ * program instead of the shell stand-in that runs its arguments. */
+extern const char *lfx_worker_binary;
 
 struct lfx {
   char root[256];
@@ -36,6 +39,15 @@ struct lfx_page {
   char lines[256][256];
   size_t n, max;
 };
+
+/* The built stand-in worker that also runs as a spawner
+ * (worker/demo/stand_in_worker.c), found beside $MN_PLUGIN_DIR; NULL (and a
+ * message) when it is missing. */
+const char *lfx_stand_in_worker(void);
+/* The parent pid of pid (from /proc), or -1. */
+pid_t lfx_parent_of(pid_t pid);
+/* /proc/PID/cmdline with the NULs as spaces ("" when gone). */
+void lfx_cmdline(pid_t pid, char *out, size_t size);
 
 /* Loads mn_provider_local.so; 0 or -1. lfx_unload at the end of main. */
 int lfx_load(void);

@@ -1,8 +1,11 @@
 /* test_local_provider.c — the local provider (plugins/local) loaded with
  * dlopen and driven through a fake host, with real child processes: exit
  * codes, log paging, idempotent launch, terminate (TERM, then KILL after the
- * grace period), the worker's environment, session and descriptors.
- * test_local_provider_state.c covers restarts, ownership, limits, errors. */
+ * grace period), the worker's environment, session and descriptors. All of
+ * it twice: with workers forked and exec'd by the provider, and with workers
+ * forked by the worker spawner (plugins/local/zygote.h).
+ * test_local_provider_state.c covers restarts, ownership, limits, errors;
+ * test_local_zygote.c what is particular to the spawner. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -249,6 +252,17 @@ static void test_own_session_and_descriptors(void **tstate) {
       fail_msg("pid %ld never became sleep", (long)pid);
     lfx_pause_ms(20);
   }
+  /* the provider's child, or the spawner's (itself the provider's) */
+  pid_t parent = lfx_parent_of(pid);
+  if (lfx_worker_binary) {
+    char cmdline[512];
+    assert_int_not_equal(parent, getpid());
+    assert_int_equal(lfx_parent_of(parent), getpid());
+    lfx_cmdline(parent, cmdline, sizeof cmdline);
+    assert_non_null(strstr(cmdline, "/multinode-worker --spawner"));
+  } else {
+    assert_int_equal(parent, getpid());
+  }
   assert_int_equal(getpgid(pid), pid);
   assert_int_equal(getsid(pid), pid);
   assert_int_not_equal(getpgid(pid), getpgrp());
@@ -316,7 +330,13 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_path_puts_bin_dir_first, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_own_session_and_descriptors, lfx_setup, lfx_teardown),
   };
-  int failed = cmocka_run_group_tests_name("local provider: processes", tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("local provider: processes (fork + exec)", tests,
+                                           NULL, NULL);
+  if (!(lfx_worker_binary = lfx_stand_in_worker()))
+    failed++;
+  else
+    failed += cmocka_run_group_tests_name("local provider: processes (spawner)", tests, NULL,
+                                          NULL);
   lfx_unload();
   return failed;
 }

@@ -1,0 +1,76 @@
+/* multinode/spawner.h — the wire format between the local provider
+ * (plugins/local/zygote.c) and `multinode-worker --spawner`
+ * (worker/spawner.c). Not part of the plugin ABI and not installed: both
+ * sides are built from this tree, and the hello carries a version.
+ *
+ * The spawner is started once per provider instance with its control
+ * socket (SOCK_SEQPACKET) as standard input. On it:
+ *   spawner -> plugin  struct mn_spawner_hello, once, when it is ready;
+ *                      then one struct mn_spawner_exit per child it reaps.
+ *   plugin -> spawner  one request per launch: struct mn_spawner_request,
+ *                      then argc argv strings and envc envp strings, each
+ *                      NUL-terminated; SCM_RIGHTS carries the launch
+ *                      socket, the log fd and (nfds == 3) the cgroup.procs fd.
+ *   end-of-file        the spawner exits; its children keep running.
+ *
+ * On the launch socket (SOCK_SEQPACKET, one pair per launch):
+ *   child -> plugin    struct mn_spawner_reply: READY (set up, waiting, with
+ *                      its pid) or FAILED (the step and errno; it exits 127);
+ *   plugin -> child    one byte, once the record is written: the child
+ *                      closes the socket and runs the worker;
+ *   end-of-file first  the child exits 127 without running anything. */
+#ifndef MULTINODE_SPAWNER_H
+#define MULTINODE_SPAWNER_H
+
+#include <stdint.h>
+
+#define MN_SPAWNER_MAGIC 0x4d4e5350u /* "MNSP" */
+#define MN_SPAWNER_VERSION 1u
+#define MN_SPAWNER_ARG "--spawner"
+/* The largest request (header + strings); larger ones use fork + exec. */
+#define MN_SPAWNER_REQUEST_MAX (128 * 1024)
+#define MN_SPAWNER_ID_MAX 128
+
+struct mn_spawner_hello {
+  uint32_t magic;
+  uint32_t version;
+  int32_t pid;
+};
+
+struct mn_spawner_request {
+  uint32_t magic;
+  uint32_t argc; /* >= 1 */
+  uint32_t envc;
+  uint32_t nfds; /* 2 or 3 */
+  char execution_id[MN_SPAWNER_ID_MAX + 1];
+};
+
+enum mn_spawner_reply_kind {
+  MN_SPAWNER_READY = 1,
+  MN_SPAWNER_FAILED = 2,
+};
+
+/* Where a FAILED child (or the spawner for it) gave up. */
+enum mn_spawner_step {
+  MN_SPAWNER_STEP_REQUEST = 1, /* a malformed request */
+  MN_SPAWNER_STEP_FORK,
+  MN_SPAWNER_STEP_SETSID,
+  MN_SPAWNER_STEP_CGROUP,
+  MN_SPAWNER_STEP_STDIO,
+};
+
+struct mn_spawner_reply {
+  int32_t kind; /* enum mn_spawner_reply_kind */
+  int32_t pid;
+  int32_t step; /* FAILED: enum mn_spawner_step */
+  int32_t err;  /* FAILED: errno */
+};
+
+struct mn_spawner_exit {
+  uint32_t magic;
+  int32_t pid;
+  int32_t status; /* as waitpid() returns it */
+  char execution_id[MN_SPAWNER_ID_MAX + 1];
+};
+
+#endif
