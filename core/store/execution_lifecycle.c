@@ -28,7 +28,8 @@ static const struct mn_db_stmt stmt_create = {
     6, false};
 
 /* ... $5 execution, $6 expected status, $7 new status, $8 worker_details,
- * $9 error_message (NULL: keep), $10 now. */
+ * $9 error_message (NULL: keep), $10 now. Only the active scheduler makes
+ * these changes and it wakes itself: no NOTIFY. */
 static const struct mn_db_stmt stmt_transition = {
     "mn_execution_transition",
     "WITH " MN_SQL_VE
@@ -38,7 +39,7 @@ static const struct mn_db_stmt stmt_transition = {
     " WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID
     "  AND x.function_name = $3 AND x.invocation_id = $4 AND x.execution_id = $5"
     "  AND x.worker_status = $6"
-    " RETURNING x.execution_id, pg_notify('multinode', 'execution')",
+    " RETURNING x.execution_id",
     10, false};
 
 /* ... $5 execution, $6 now. */

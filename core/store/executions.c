@@ -20,14 +20,17 @@ static const struct mn_db_stmt stmt_get = {
     "  AND e.invocation_id = $4 AND e.execution_id = $5",
     5, true};
 
-/* A guarded update of one execution, then its standard row; $6 is now. */
+/* A guarded update of one execution, then its standard row; $6 is now.
+ * No NOTIFY: nothing the scheduler decides changes when a worker starts,
+ * reports progress or finishes (the attempt holds its slot until the
+ * provider reports the worker ended), and waking it for each would cost a
+ * pass per call. */
 #define GUARDED_UPDATE(set, guard)                                              \
   "WITH " MN_SQL_VE ", ue AS (UPDATE executions x SET " set                    \
   "  WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID                  \
   "  AND x.function_name = $3 AND x.invocation_id = $4 AND x.execution_id = $5" \
   "  AND " guard " RETURNING x.*)"                                              \
   " SELECT " MN_SQL_INVOCATION_ROW("ue.project_name", "ue.version_id", "f", "i", "par", "ue") \
-  ", pg_notify('multinode', 'execution')"                                       \
   " FROM ue JOIN functions f ON f.project_name = ue.project_name"               \
   "  AND f.version_id = ue.version_id AND f.function_name = ue.function_name"   \
   " JOIN invocations i ON i.project_name = ue.project_name"                     \

@@ -266,8 +266,9 @@ static void test_notify(void **state) {
   assert_true(wait_notify(pg, "project", NULL));
   assert_int_equal(mn_store_terminate_invocation(store, &fk, inv.invocation_id, 5, NULL), 0);
   assert_true(wait_notify(pg, "invocation", NULL));
-  /* refused changes notify nothing: nothing arrives before the next
-   * (execution) event, which is sent after anything queued earlier */
+  /* refused changes notify nothing, nor do the scheduler's own worker
+   * transitions: nothing arrives before the next (execution) event, the
+   * signal, which is sent after anything queued earlier */
   assert_int_equal(mn_store_terminate_invocation(store, &fk, inv.invocation_id, 6, NULL),
                    MN_EINVOCATION_TERMINATED);
   assert_int_equal(mn_store_cancel_invocation(store, &fk, inv.invocation_id, 6, NULL),
@@ -280,6 +281,11 @@ static void test_notify(void **state) {
                                                  MN_WORKER_PENDING, MN_WORKER_PROVISIONING,
                                                  NULL, NULL, 8, &applied),
                    0);
+  assert_true(applied);
+  assert_int_equal(mn_store_signal_execution(store, &fk, inv.invocation_id, e.execution_id, 9,
+                                             &applied),
+                   0);
+  assert_true(applied);
   int others = 0;
   assert_true(wait_notify(pg, "execution", &others));
   assert_int_equal(others, 0);
