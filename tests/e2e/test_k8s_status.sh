@@ -97,6 +97,15 @@ grep -q 'answered 429 (retry after 1 s)' "$MN_WORK/main.log" || fail "the 429 an
 grep -q 'answered 500' "$MN_WORK/main.log" || fail "the 500 was not reported"
 pass "429 (Retry-After 1 s) and 500 are TRANSIENT: retried, one execution, SUCCEEDED"
 
+# --- 422: INVALID, the attempt fails with the API's message ------------------
+k8s_ctl POST /_sim/fault '{"kind":"status","code":422,"count":1,"verb":"create"}' >/dev/null
+t=$(invoke st "$V" standard hold)
+wait_inv 30 "$t" '.invocation_status == "TERMINATED"' "the refused invocation to end"
+expect "$t" '(.executions | length) == 1 and (.executions[0] | .outcome == null and
+  .worker_details == null and (.error_message | contains("is invalid: spec.template.spec.containers[0].image: Required value")))' \
+  "422 ends the attempt with the API's message (max_retries 0: one execution)"
+pass "422 is INVALID: the attempt fails with the API server's message, no retry beyond the policy"
+
 # --- image pull failure, Pending, OOMKilled ----------------------------------
 fn_image() { # NAME IMAGE
   sc_function "$1" 100 0 60 | jq -c --arg i "$2" '. + {docker_image_override: $i}'

@@ -565,9 +565,12 @@ async function handleApi(req, res, url) {
   const injected = faults.statuses.find((f) => f.count > 0 && (!f.verb || f.verb === verb));
   if (injected) {
     injected.count--;
-    return status(res, injected.code, injected.code === 429 ? 'TooManyRequests' : 'InternalError',
-      injected.code === 429 ? 'the server has received too many requests and has asked us to try again later'
-        : 'an error on the server ("injected") has prevented the request from succeeding',
+    const [reason, message] = injected.code === 429
+      ? ['TooManyRequests', 'the server has received too many requests and has asked us to try again later']
+      : injected.code === 422
+        ? ['Invalid', 'Job.batch "injected" is invalid: spec.template.spec.containers[0].image: Required value']
+        : ['InternalError', 'an error on the server ("injected") has prevented the request from succeeding'];
+    return status(res, injected.code, reason, message,
       injected.retryAfter !== undefined ? { 'Retry-After': String(injected.retryAfter) } : {});
   }
   const ns = m[1], name = m[2];
