@@ -152,10 +152,19 @@ int main(int argc, char **argv) {
     return 1;
   }
   free(report);
-  if (check_only) {
-    printf("%s: ok\n", config_path);
+  if (check_only) { /* the provider sections too, by their plugins */
+    struct mn_plugin_env penv = {.public_url = d.cfg.server.public_url,
+                                 .api_key = d.cfg.server.api_key,
+                                 .data_dir = d.cfg.data_dir,
+                                 .check_only = 1};
+    int rc = mn_plugins_load(&d.cfg, &penv, &d.plugins, &err);
+    mn_plugins_free(d.plugins);
+    if (rc)
+      fprintf(stderr, "%s\n", err.msg);
+    else
+      printf("%s: ok\n", config_path);
     mn_config_release(&d.cfg);
-    return 0;
+    return rc ? 1 : 0;
   }
   mn_log_set_level(d.cfg.log_level);
 

@@ -30,6 +30,7 @@ struct mn_plugins {
   char *api_key;
   char *data_dir;
   char *cluster_id;
+  int check_only;           /* loaded for --check-config: nothing initialized */
   pthread_mutex_t waker_mu; /* guards waker, waker_ctx */
   void (*waker)(void *ctx);
   void *waker_ctx;

@@ -122,6 +122,19 @@ static int adopt_table(struct mn_provider_handle *h, const struct mn_provider *p
   return 0;
 }
 
+/* The error of a provider's init or check_config. */
+static int section_error(const struct mn_config *cfg, const struct mn_provider_handle *h,
+                         const char *op, int rc, struct mn_provider_error *perr,
+                         struct mn_error *err) {
+  perr->msg[sizeof perr->msg - 1] = '\0';
+  size_t flen = strlen(cfg->file);
+  /* config accessor errors already say file:line:col and the key path */
+  if (strncmp(perr->msg, cfg->file, flen) == 0 && perr->msg[flen] == ':')
+    return mn_fail(err, MN_ECONFIG, "%s", perr->msg);
+  return mn_fail(err, MN_ECONFIG, "provider \"%s\" (%s): %s failed: %s", h->name, h->path, op,
+                 perr->msg[0] ? perr->msg : mn_provider_strerror(rc));
+}
+
 static int load_one(struct mn_plugins *ps, const struct mn_config *cfg,
                     const struct mn_provider_section *sec, struct mn_provider_handle *h,
                     struct mn_error *err) {
@@ -169,16 +182,13 @@ static int load_one(struct mn_plugins *ps, const struct mn_config *cfg,
   }
 
   struct mn_provider_error perr = {0};
-  rc = h->ops.init(h->config, &h->host, &h->state, &perr);
-  if (rc) {
-    perr.msg[sizeof perr.msg - 1] = '\0';
-    size_t flen = strlen(cfg->file);
-    /* config accessor errors already say file:line:col and the key path */
-    if (strncmp(perr.msg, cfg->file, flen) == 0 && perr.msg[flen] == ':')
-      return mn_fail(err, MN_ECONFIG, "%s", perr.msg);
-    return mn_fail(err, MN_ECONFIG, "provider \"%s\" (%s): init failed: %s", h->name, h->path,
-                   perr.msg[0] ? perr.msg : mn_provider_strerror(rc));
+  if (ps->check_only) {
+    rc = h->ops.check_config ? h->ops.check_config(h->config, &h->host, &perr) : 0;
+    return rc ? section_error(cfg, h, "check_config", rc, &perr, err) : 0;
   }
+  rc = h->ops.init(h->config, &h->host, &h->state, &perr);
+  if (rc)
+    return section_error(cfg, h, "init", rc, &perr, err);
   h->initialized = 1;
   mn_log_debug("plugin", "provider \"%s\" loaded from %s (ABI %u.%u)", h->name, h->path,
                (unsigned)MN_PROVIDER_ABI_MAJOR_OF(h->ops.abi_version),
@@ -224,7 +234,8 @@ static char *dup_or(const char *s, const char *fallback) {
 int mn_plugins_load(const struct mn_config *cfg, const struct mn_plugin_env *env,
                     struct mn_plugins **out, struct mn_error *err) {
   struct mn_plugins *ps = calloc(1, sizeof *ps);
-  int rc = 0;
+  struct mn_error checked = {0}, section_err;
+  int rc = 0, one;
   *out = NULL;
   if (ps)
     pthread_mutex_init(&ps->waker_mu, NULL);
@@ -237,7 +248,8 @@ int mn_plugins_load(const struct mn_config *cfg, const struct mn_plugin_env *env
     rc = mn_fail(err, MN_ENOMEM, "out of memory");
     goto done;
   }
-  if (mkdir_p(ps->data_dir)) {
+  ps->check_only = env->check_only;
+  if (!ps->check_only && mkdir_p(ps->data_dir)) {
     rc = mn_fail(err, MN_EIO, "cannot create data_dir \"%s\": %s", ps->data_dir,
                  strerror(errno));
     goto done;
@@ -259,9 +271,19 @@ int mn_plugins_load(const struct mn_config *cfg, const struct mn_plugin_env *env
       }
       snprintf(h->empty_section.path, n, "providers.%s", sec->name);
     }
-    if ((rc = load_one(ps, cfg, sec, h, err)))
-      goto done;
+    if (!ps->check_only) {
+      if ((rc = load_one(ps, cfg, sec, h, err)))
+        goto done;
+    } else if ((one = load_one(ps, cfg, sec, h, &section_err)) != 0) {
+      /* a check reports every section's problem, one per line */
+      size_t used = strlen(checked.msg);
+      snprintf(checked.msg + used, sizeof checked.msg - used, "%s%s", used ? "\n" : "",
+               section_err.msg);
+      rc = rc ? rc : one;
+    }
   }
+  if (rc && ps->check_only)
+    mn_fail(err, rc, "%s", checked.msg);
 done:
   if (rc) {
     mn_plugins_free(ps);

@@ -33,6 +33,10 @@ struct mn_plugin_env {
   const char *api_key;    /* the key workers send */
   const char *data_dir;   /* created when missing */
   const char *cluster_id; /* NULL: "multinode" */
+  /* Only check the configuration: each provider's check_config (if it has
+   * one) instead of init, and data_dir is not created. The result can only
+   * be freed. */
+  int check_only;
 };
 
 struct mn_plugins;

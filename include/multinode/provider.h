@@ -27,6 +27,8 @@
  *      state at all). Calls may block on the network; the daemon runs them on
  *      a bounded worker pool, never on its decision path.
  *   4. shutdown(state) once, when no other call is in flight.
+ *   (`multinoded --check-config` instead loads the plugin and calls only
+ *   check_config, when the plugin has it: since 1.1.)
  *
  * Conventions:
  *   - Every fallible operation returns 0 on success or one of the negative
@@ -455,6 +457,14 @@ struct mn_provider {
    * INVALID (not configured). */
   int (*registry_credentials)(void *state, struct mn_registry_credentials *out,
                               struct mn_provider_error *err);
+
+  /* since 1.1, optional. Validates the section as init does (keys, types,
+   * values, config_error for checks of its own) and nothing more: no files
+   * written, no threads, no network, no state. `multinoded --check-config`
+   * calls it (with host->cluster_id and data_dir set but not created);
+   * without it, --check-config only loads the plugin. Errors: INVALID. */
+  int (*check_config)(const struct mn_cfg_node *config, const struct mn_host *host,
+                      struct mn_provider_error *err);
 };
 
 /* The daemon refuses a struct_size smaller than this: the header plus every

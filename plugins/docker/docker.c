@@ -190,6 +190,13 @@ static int docker_prepare(void *state, const struct mn_function_desc *function,
   return rc;
 }
 
+/* --check-config: the section as init reads it, nothing started. */
+static int docker_check_config(const struct mn_cfg_node *config, const struct mn_host *host,
+                               struct mn_provider_error *err) {
+  struct mn_docker_conf conf;
+  return mn_docker_conf_load(config, host, &conf, err);
+}
+
 static const struct mn_provider docker_provider = {
     .abi_version = MN_PROVIDER_ABI_VERSION,
     .struct_size = sizeof(struct mn_provider),
@@ -197,6 +204,7 @@ static const struct mn_provider docker_provider = {
     .caps = MN_PROVIDER_CAP_BATCH_INSPECT | MN_PROVIDER_CAP_LOGS | MN_PROVIDER_CAP_CPU_LIMIT |
             MN_PROVIDER_CAP_MEMORY_LIMIT | MN_PROVIDER_CAP_LIST_OWNED,
     .init = docker_init,
+    .check_config = docker_check_config,
     .shutdown = docker_shutdown,
     .prepare = docker_prepare,
     .launch = mn_docker_launch,

@@ -88,6 +88,13 @@ static int ecs_release(void *state, const struct mn_worker_ref *ref,
   return 0;
 }
 
+/* --check-config: the section as init reads it, no credentials fetched. */
+static int ecs_check_config(const struct mn_cfg_node *config, const struct mn_host *host,
+                            struct mn_provider_error *err) {
+  struct mn_ecs_conf conf;
+  return mn_ecs_conf_load(config, host, &conf, err);
+}
+
 static const struct mn_provider ecs_provider = {
     .abi_version = MN_PROVIDER_ABI_VERSION,
     .struct_size = sizeof(struct mn_provider),
@@ -95,6 +102,7 @@ static const struct mn_provider ecs_provider = {
     .caps = MN_PROVIDER_CAP_BATCH_INSPECT | MN_PROVIDER_CAP_LOGS | MN_PROVIDER_CAP_CPU_LIMIT |
             MN_PROVIDER_CAP_MEMORY_LIMIT | MN_PROVIDER_CAP_LIST_OWNED,
     .init = ecs_init,
+    .check_config = ecs_check_config,
     .shutdown = ecs_shutdown,
     .prepare = mn_ecs_prepare,
     .launch = mn_ecs_launch,

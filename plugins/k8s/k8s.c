@@ -48,6 +48,15 @@ static int k8s_init(const struct mn_cfg_node *config, const struct mn_host *host
   return 0;
 }
 
+/* --check-config: the section's keys and values; the kubeconfig or the
+ * in-cluster files belong to the machine the daemon runs on, not read here. */
+static int k8s_check_config(const struct mn_cfg_node *config, const struct mn_host *host,
+                            struct mn_provider_error *err) {
+  struct mn_k8s_conf conf;
+  memset(&conf, 0, sizeof conf);
+  return mn_k8s_conf_read(config, host, &conf, err);
+}
+
 static const struct mn_provider k8s_provider = {
     .abi_version = MN_PROVIDER_ABI_VERSION,
     .struct_size = sizeof(struct mn_provider),
@@ -55,6 +64,7 @@ static const struct mn_provider k8s_provider = {
     .caps = MN_PROVIDER_CAP_BATCH_INSPECT | MN_PROVIDER_CAP_LOGS | MN_PROVIDER_CAP_LIST_OWNED |
             MN_PROVIDER_CAP_CPU_LIMIT | MN_PROVIDER_CAP_MEMORY_LIMIT,
     .init = k8s_init,
+    .check_config = k8s_check_config,
     .shutdown = k8s_shutdown,
     .prepare = mn_k8s_prepare,
     .launch = mn_k8s_launch,

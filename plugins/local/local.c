@@ -125,6 +125,13 @@ static int local_prepare(void *state, const struct mn_function_desc *function,
   return 0;
 }
 
+/* --check-config: the section as init reads it, no spawner, no files. */
+static int local_check_config(const struct mn_cfg_node *config, const struct mn_host *host,
+                              struct mn_provider_error *err) {
+  struct mn_local_conf conf;
+  return mn_local_conf_load(config, host, &conf, err);
+}
+
 static const struct mn_provider local_provider = {
     .abi_version = MN_PROVIDER_ABI_VERSION,
     .struct_size = sizeof(struct mn_provider),
@@ -134,6 +141,7 @@ static const struct mn_provider local_provider = {
      * claimed; init logs what is enforced. */
     .caps = MN_PROVIDER_CAP_BATCH_INSPECT | MN_PROVIDER_CAP_LOGS | MN_PROVIDER_CAP_LIST_OWNED,
     .init = local_init,
+    .check_config = local_check_config,
     .shutdown = local_shutdown,
     .prepare = local_prepare,
     .launch = mn_local_launch,
