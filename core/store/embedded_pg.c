@@ -132,8 +132,10 @@ static int write_conf(const struct mn_pg_embedded *pg, struct mn_error *err) {
     rc = mn_fail(err, MN_EIO, "embedded postgres: cannot write \"%s\"", conf ? conf : "?");
     goto done;
   }
+  /* autovacuum looks every 5 s (not 60): a young, fast-growing invocations
+   * table gets statistics before the planner's guesses cost it scans */
   fprintf(f, "# written by multinoded at every start\nlisten_addresses = ''\nport = %s\n"
-             "unix_socket_directories = '", PG_PORT);
+             "autovacuum_naptime = 5s\nunix_socket_directories = '", PG_PORT);
   for (const char *p = pg->sockdir; *p; p++) {
     if (*p == '\'')
       fputc('\'', f);

@@ -131,10 +131,30 @@ static const char schema_v2[] =
  * start, retried after a lost answer, is not refused. */
 static const char schema_v3[] = "ALTER TABLE executions ADD COLUMN claim_token text;";
 
+/* Children of a parent, indexed only where there is a parent. As a full
+ * index it shared its first columns (project, version) with the primary key,
+ * and a young table (no statistics yet, every row in one project) made the
+ * planner pick it for primary-key lookups and for parent joins of
+ * invocations without a parent: a scan of the whole version per lookup
+ * (3.2 ms instead of 0.2 ms at 2,000 invocations, growing with the table).
+ * A query can use the partial index only when it names a parent, which
+ * implies the predicate. Statistics also come sooner on the two hot tables. */
+static const char schema_v4[] =
+    "DROP INDEX invocations_by_parent;"
+    "CREATE INDEX invocations_by_parent ON invocations"
+    "  (project_name, version_id, parent_function_name, parent_invocation_id,"
+    "   function_name, creation_time DESC, invocation_id)"
+    "  WHERE parent_invocation_id IS NOT NULL;"
+    "ALTER TABLE invocations SET (autovacuum_analyze_scale_factor = 0.02,"
+    "  autovacuum_analyze_threshold = 200);"
+    "ALTER TABLE executions SET (autovacuum_analyze_scale_factor = 0.02,"
+    "  autovacuum_analyze_threshold = 200);";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "settings and execution ids", schema_v2},
     {3, "claim tokens of workers", schema_v3},
+    {4, "a partial index of children; earlier statistics", schema_v4},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {
