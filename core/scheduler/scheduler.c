@@ -125,7 +125,8 @@ static bool session_alive(struct mn_scheduler *s) {
 
 static void *scheduler_main(void *arg) {
   struct mn_scheduler *s = arg;
-  int64_t next_alive_check = 0, last_pass = 0, before_last_pass = 0;
+  /* start and end of the last pass, end of the one before (monotonic) */
+  int64_t next_alive_check = 0, last_start = 0, last_end = 0, prev_end = 0;
   while (!atomic_load(&s->stopping)) {
     if (!atomic_load(&s->active) && !try_activate(s)) {
       wait_for_work(s, mn_now_us() + s->opt.lock_retry_ms * 1000);
@@ -134,15 +135,23 @@ static void *scheduler_main(void *arg) {
     if (!drain_notifications(s))
       continue;
     int64_t now = mn_monotonic_us();
-    if (now - before_last_pass < 2 * s->opt.pass_spacing_us &&
-        now - last_pass < s->opt.pass_spacing_us) {
-      /* passes in a row: under load, let events gather so that one pass
-       * serves many of them (a lone event is served at once) */
-      struct timespec ts = {0, (long)(s->opt.pass_spacing_us - (now - last_pass)) * 1000};
+    /* Passes in a row (this one and the last each follow the previous end
+     * within the gap): under load, let events gather so that one pass
+     * serves many, and keep the decision thread from taking more than about
+     * half a core, the gap being at least the last pass's length. A lone
+     * event is served at once. */
+    int64_t gap = last_end - last_start;
+    if (gap < s->opt.pass_spacing_us)
+      gap = s->opt.pass_spacing_us;
+    if (gap > 50000)
+      gap = 50000;
+    if (now - last_end < gap && last_start - prev_end < gap) {
+      int64_t wait = gap - (now - last_end);
+      struct timespec ts = {(time_t)(wait / 1000000), (long)(wait % 1000000) * 1000};
       nanosleep(&ts, NULL);
     }
-    before_last_pass = last_pass;
-    last_pass = mn_monotonic_us();
+    prev_end = last_end;
+    last_start = mn_monotonic_us();
     now = mn_now_us();
     if (now >= next_alive_check) {
       if (!session_alive(s))
@@ -155,6 +164,7 @@ static void *scheduler_main(void *arg) {
     }
     int64_t next = now + MN_US_PER_S;
     mn_sched_pass(s, now, &next);
+    last_end = mn_monotonic_us();
     if (next > now + MN_US_PER_S)
       next = now + MN_US_PER_S; /* the lock session is checked every second */
     wait_for_work(s, next);
