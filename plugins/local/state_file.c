@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define RECORD_SUFFIX ".json"
@@ -144,6 +145,36 @@ static int write_all(int fd, const char *buf, size_t len) {
   return 0;
 }
 
+/* A record that fits one page is written in place, as one page-sized
+ * write at offset 0 padded with spaces (JSON allows trailing white space):
+ * a write within one page is whole or absent when the daemon dies, and a
+ * file is created once per execution instead of once per change (creating
+ * and deleting inodes at every change cost the daemon a quarter of the
+ * machine's CPU in the dispatch benchmark). */
+#define RECORD_PAGE 4096
+
+static int write_in_place(const char *path, const char *text, size_t len) {
+  char page[RECORD_PAGE];
+  struct stat st;
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -errno;
+  if (fstat(fd, &st) != 0 || st.st_size > RECORD_PAGE) {
+    close(fd);
+    return 1; /* written whole before: replace it whole */
+  }
+  memcpy(page, text, len);
+  memset(page + len, ' ', RECORD_PAGE - len - 1);
+  page[RECORD_PAGE - 1] = '\n';
+  ssize_t n;
+  while ((n = pwrite(fd, page, RECORD_PAGE, 0)) < 0 && errno == EINTR) {
+  }
+  int rc = n == RECORD_PAGE ? 0 : n < 0 ? -errno : -EIO;
+  if (close(fd) != 0 && rc == 0)
+    rc = -errno;
+  return rc;
+}
+
 int mn_local_record_write(const char *dir, const struct mn_local_record *rec) {
   char path[PATH_MAX], tmp[PATH_MAX];
   char *text = NULL;
@@ -161,6 +192,9 @@ int mn_local_record_write(const char *dir, const struct mn_local_record *rec) {
     rc = -ENOMEM;
     goto done;
   }
+  if (strlen(text) < RECORD_PAGE && (rc = write_in_place(path, text, strlen(text))) <= 0)
+    goto done;
+  /* larger: a temporary file renamed over it */
   fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     rc = -errno;
