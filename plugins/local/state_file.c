@@ -94,6 +94,9 @@ static int record_from_json(json_t *root, struct mn_local_record *rec, const cha
   return 0;
 }
 
+/* the largest record file: a page, or a record with a long cgroup path */
+#define RECORD_MAX (8192 + PATH_MAX)
+
 int mn_local_record_read(const char *dir, const char *id, struct mn_local_record *out, char *why,
                          size_t why_size) {
   char path[PATH_MAX];
@@ -102,12 +105,26 @@ int mn_local_record_read(const char *dir, const char *id, struct mn_local_record
   int rc = mn_local_record_path(dir, id, RECORD_SUFFIX, path, sizeof path);
   if (rc < 0)
     return rc;
-  if (access(path, F_OK) != 0)
+  /* one read() of the whole file (json_load_file would read it a byte at a
+   * time: the inspection of every running worker reads its record) */
+  char buf[RECORD_MAX];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return -errno;
-  json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  ssize_t n;
+  size_t len = 0;
+  while (len < sizeof buf && ((n = read(fd, buf + len, sizeof buf - len)) > 0 ||
+                              (n < 0 && errno == EINTR)))
+    len += n > 0 ? (size_t)n : 0;
+  close(fd);
+  if (len == sizeof buf) {
+    snprintf(why, why_size, "%s: larger than %d bytes", path, RECORD_MAX);
+    return -EINVAL;
+  }
+  json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
   if (!root) {
     snprintf(why, why_size, "%s: %s", path, jerr.text);
-    return errno == ENOENT ? -ENOENT : -EINVAL;
+    return -EINVAL;
   }
   rc = 0;
   if (record_from_json(root, out, &bad) != 0) {
