@@ -91,6 +91,10 @@ int mn_local_monitor_start(struct mn_local *l, struct mn_provider_error *err);
 void mn_local_monitor_stop(struct mn_local *l);
 void mn_local_monitor_wake(struct mn_local *l);
 
+/* prune.c: deletes what released workers left, past the retention; takes
+ * the lock itself, one record at a time (call it without the lock) */
+void mn_local_prune(struct mn_local *l);
+
 /* lifecycle.c */
 /* Brings a RUNNING record up to date (it may become EXITED). */
 void mn_local_refresh_locked(struct mn_local *l, struct mn_local_record *rec);

@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const known_keys[] = {"worker", "bin_dir", "cgroup_parent", "spawner"};
+static const char *const known_keys[] = {"worker", "bin_dir", "cgroup_parent", "spawner",
+                                         "retention"};
 
 static int copy_value(const struct mn_host *host, const char *key, const char *value, char *out,
                       size_t size, struct mn_provider_error *err) {
@@ -53,6 +54,9 @@ int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *h
     return rc;
   out->spawner = 1;
   if ((rc = host->config_bool(config, "spawner", 0, &out->spawner, err)) != 0)
+    return rc;
+  out->retention_seconds = 7 * 86400;
+  if ((rc = host->config_duration(config, "retention", 0, &out->retention_seconds, err)) != 0)
     return rc;
 
   if (worker[0] == '\0')

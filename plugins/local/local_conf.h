@@ -9,11 +9,14 @@
  *   spawner: true                 # fork workers from a pre-started
  *                                 # `multinode-worker --spawner` (zygote.h)
  *                                 # when the worker is multinode-worker
+ *   retention: 7d                 # the record and log of a released worker
+ *                                 # are deleted this long after; 0: kept
  */
 #ifndef MN_LOCAL_CONF_H
 #define MN_LOCAL_CONF_H
 
 #include <limits.h>
+#include <stdint.h>
 
 #include "multinode/provider.h"
 
@@ -22,6 +25,7 @@ struct mn_local_conf {
   char bin_dir[PATH_MAX];
   char cgroup_parent[PATH_MAX]; /* "" when not configured */
   int spawner;                  /* default 1 */
+  int64_t retention_seconds;    /* default 7 days; 0: keep forever */
 };
 
 int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,

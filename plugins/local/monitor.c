@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define FALLBACK_POLL_MS 1000
+#define PRUNE_EVERY_US (3600 * INT64_C(1000000))
 
 void mn_local_monitor_wake(struct mn_local *l) {
   if (l->wake[1] >= 0) {
@@ -66,10 +67,22 @@ static void *monitor_main(void *arg) {
   struct pollfd *fds = NULL;
   size_t nfds = 0;
 
+  int64_t next_prune = 0;
   pthread_mutex_lock(&l->lock);
   while (!l->stop) {
+    int64_t now = l->host->now_us();
+    if (now >= next_prune) { /* at start, then hourly */
+      pthread_mutex_unlock(&l->lock);
+      mn_local_prune(l);
+      pthread_mutex_lock(&l->lock);
+      next_prune = now + PRUNE_EVERY_US;
+      continue;
+    }
     int64_t next_kill = mn_local_sweep_locked(l);
     int timeout = prepare_poll(l, next_kill, &fds, &nfds);
+    int64_t to_prune_ms = (next_prune - now) / 1000 + 1;
+    if (timeout < 0 || to_prune_ms < timeout)
+      timeout = (int)to_prune_ms;
     pthread_mutex_unlock(&l->lock);
     poll(fds, fds ? nfds : 0, timeout); /* no set (out of memory): just sleep */
     pthread_mutex_lock(&l->lock);

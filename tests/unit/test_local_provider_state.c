@@ -9,13 +9,17 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -196,6 +200,46 @@ static void test_memory_limit(void **tstate) {
   assert_string_equal(text, "allocated\n");
 }
 
+/* The record and log of a released worker go once the retention has passed
+ * since its release (checked when the provider starts, then hourly); an
+ * unreleased one stays. The release is backdated instead of waited for. */
+static bool file_gone(const char *path) { return access(path, F_OK) != 0; }
+
+static void test_retention_prunes_released(void **tstate) {
+  struct lfx *fx = *tstate;
+  struct mn_worker_ref old, kept;
+  struct mn_provider_error err = {0};
+  char old_record[PATH_MAX], kept_record[PATH_MAX];
+  lfx_host_reset(fx, "cluster-a");
+  mn_fake_host_set(&fx->fh, "retention", "60");
+  lfx_provider_start_ok(fx);
+  lfx_launch_sh(fx, "exe-old", "echo old", &old);
+  lfx_launch_sh(fx, "exe-kept", "echo kept", &kept);
+  lfx_wait_exited(fx, &old);
+  lfx_wait_exited(fx, &kept);
+  assert_int_equal(lfx_prov->release(fx->state, &old, &err), 0);
+  lfx_provider_stop(fx);
+  snprintf(old_record, sizeof old_record, "%.*s.json", (int)strlen(old.logs_identifier) - 4,
+           old.logs_identifier);
+  snprintf(kept_record, sizeof kept_record, "%.*s.json", (int)strlen(kept.logs_identifier) - 4,
+           kept.logs_identifier);
+  /* both released or not 2 minutes ago, past the 60 s retention */
+  struct timespec past[2] = {{time(NULL) - 120, 0}, {time(NULL) - 120, 0}};
+  assert_int_equal(utimensat(AT_FDCWD, old_record, past, 0), 0);
+  assert_int_equal(utimensat(AT_FDCWD, kept_record, past, 0), 0);
+
+  lfx_provider_start_ok(fx);
+  int64_t deadline = lfx_now_ms() + 10000;
+  while (!file_gone(old_record) && lfx_now_ms() < deadline)
+    lfx_pause_ms(10);
+  assert_true(file_gone(old_record));
+  assert_true(file_gone(old.logs_identifier));
+  assert_false(file_gone(kept_record)); /* not released */
+  assert_false(file_gone(kept.logs_identifier));
+  assert_int_equal(lfx_inspect1(fx, &old).phase, MN_WORKER_PHASE_MISSING);
+  assert_int_equal(lfx_inspect1(fx, &kept).phase, MN_WORKER_PHASE_EXITED);
+}
+
 static void expect_init_error(struct lfx *fx, const char *key, const char *value,
                               const char *needle) {
   struct mn_provider_error err;
@@ -215,6 +259,7 @@ static void test_bad_config(void **tstate) {
   expect_init_error(fx, "worker", "", "worker");
   expect_init_error(fx, "cgroup_parent", "relative/path", "cgroup_parent");
   expect_init_error(fx, "cgroup_parent", "/not/a/cgroup/mount", "cgroup_parent");
+  expect_init_error(fx, "retention", "soon", "retention");
 }
 
 static void test_launch_errors(void **tstate) {
@@ -282,6 +327,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_list_owned_and_release, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_memory_limit, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_bad_config, lfx_setup, lfx_teardown),
+      cmocka_unit_test_setup_teardown(test_retention_prunes_released, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_launch_errors, lfx_setup, lfx_teardown),
   };
   int failed = cmocka_run_group_tests_name("local provider: state", tests, NULL, NULL);
