@@ -18,6 +18,7 @@ static void docker_free(struct mn_docker *d) {
   mn_docker_events_stop(d);
   mn_docker_stopper_stop(d);
   mn_docker_http_release(&d->http);
+  pthread_mutex_destroy(&d->prune_lock);
   free(d);
   curl_global_cleanup(); /* reference-counted with docker_init's */
 }
@@ -60,6 +61,7 @@ static int docker_init(const struct mn_cfg_node *config, const struct mn_host *h
   if (!d)
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
   d->host = host;
+  pthread_mutex_init(&d->prune_lock, NULL);
   if ((rc = mn_docker_conf_load(config, host, &d->conf, err)) != 0)
     goto fail;
   if (mn_docker_http_init(&d->http, d->conf.socket) != 0) {

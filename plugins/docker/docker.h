@@ -29,6 +29,8 @@ struct mn_docker {
   char list_path[1024]; /* GET path listing this cluster's containers */
   struct mn_docker_stopper *stopper;
   struct mn_docker_events *events;
+  pthread_mutex_t prune_lock; /* guards next_prune_us */
+  int64_t next_prune_us;      /* when release next deletes old saved logs */
 };
 
 /* One container of this cluster, as the list call shows it. */

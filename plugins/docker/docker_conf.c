@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-static const char *const known_keys[] = {"socket", "network", "api_url", "pull", "binds"};
+static const char *const known_keys[] = {"socket", "network", "api_url", "pull", "binds",
+                                         "retention"};
 
 /* "/host/path:/container/path" or with ":ro" / ":rw" after it. */
 static int bind_valid(const char *b) {
@@ -30,6 +31,9 @@ int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *
       (rc = host->config_string(config, "api_url", 0, &api_url, err)) != 0 ||
       (rc = host->config_bool(config, "pull", 0, &out->pull, err)) != 0 ||
       (rc = host->config_strings(config, "binds", 0, &out->binds, &out->n_binds, err)) != 0)
+    return rc;
+  out->retention_seconds = 7 * 86400;
+  if ((rc = host->config_duration(config, "retention", 0, &out->retention_seconds, err)) != 0)
     return rc;
 
   if (socket[0] != '/')

@@ -7,11 +7,14 @@
  *   pull: false                    # prepare pulls a missing image
  *   binds: ["/src:/dst[:ro]"]      # LOCAL DEVELOPMENT ONLY: host paths
  *                                  # mounted into every worker container
+ *   retention: 7d                  # saved logs of removed containers are
+ *                                  # deleted this long after; 0: kept
  */
 #ifndef MN_DOCKER_CONF_H
 #define MN_DOCKER_CONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "multinode/provider.h"
 
@@ -24,6 +27,7 @@ struct mn_docker_conf {
   const char *const *binds;       /* borrowed */
   size_t n_binds;
   int pull;
+  int64_t retention_seconds; /* saved logs kept this long; 0: forever (default 7 days) */
 };
 
 int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,

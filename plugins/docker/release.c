@@ -4,6 +4,7 @@
  * is not saved again, a container already gone is success. */
 #include "docker.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -87,6 +88,39 @@ static int save_log(struct mn_docker *d, const char *name, const char *path,
   return rc > 0 ? 0 : rc;
 }
 
+/* Saved logs older than the retention go, checked at most hourly, from the
+ * release that finds the hour over (a log is saved only at release, so
+ * every file here belongs to a removed container). */
+static void prune_saved_logs(struct mn_docker *d) {
+  int64_t now = d->host->now_us();
+  pthread_mutex_lock(&d->prune_lock);
+  int due = d->conf.retention_seconds > 0 && now >= d->next_prune_us;
+  if (due)
+    d->next_prune_us = now + 3600 * INT64_C(1000000);
+  pthread_mutex_unlock(&d->prune_lock);
+  if (!due)
+    return;
+  DIR *dir = opendir(d->log_dir);
+  struct dirent *e;
+  char path[PATH_MAX];
+  struct stat st;
+  int n = 0;
+  time_t cutoff = (time_t)(now / 1000000 - d->conf.retention_seconds);
+  while (dir && (e = readdir(dir)) != NULL) {
+    size_t len = strlen(e->d_name);
+    if (len < 5 || strcmp(e->d_name + len - 4, ".log") != 0 ||
+        snprintf(path, sizeof path, "%s/%s", d->log_dir, e->d_name) >= (int)sizeof path)
+      continue;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff && unlink(path) == 0)
+      n++;
+  }
+  if (dir)
+    closedir(dir);
+  if (n > 0)
+    d->host->log(d->host, MN_HOST_LOG_INFO, "deleted %d saved log(s) older than %lld s", n,
+                 (long long)d->conf.retention_seconds);
+}
+
 int mn_docker_release(void *state, const struct mn_worker_ref *ref,
                       struct mn_provider_error *err) {
   struct mn_docker *d = state;
@@ -113,5 +147,7 @@ int mn_docker_release(void *state, const struct mn_worker_ref *ref,
     d->host->log(d->host, MN_HOST_LOG_DEBUG, "removed \"%s\"; its log is in \"%s\"",
                  ref->identifier, path);
   mn_docker_reply_release(&reply);
+  if (rc == 0)
+    prune_saved_logs(d);
   return rc;
 }

@@ -17,8 +17,12 @@ IMG=multinode-e2e-worker:resources
 docker_image_build "$IMG"
 daemon_config main "scheduler:
   termination_grace_seconds: 5
-$(docker_yaml)"
+$(docker_yaml "retention: 1h")"
 daemon_start main
+# a saved log from 2 hours ago: past the retention, the first release deletes it
+ancient=$MN_WORK/data/docker/logs/multinode-exe-ancient.log
+echo "old" >"$ancient"
+touch -d '2 hours ago' "$ancient"
 
 cat >"$MN_WORK/fn.sh" <<SH
 me=$MN_WORK/\$MULTINODE_INVOCATION_ID
@@ -91,11 +95,12 @@ inv sized "$i1" | jq -e '.executions[0] | .outcome == "SUCCEEDED" and .output ==
 wait_until 30 "the container of $exe to be removed" \
   container_gone "multinode-$exe"
 test -s "$MN_WORK/data/docker/logs/multinode-$exe.log" || fail "no saved log for $exe"
+[ ! -e "$ancient" ] || fail "the saved log older than the retention (1h) is still there"
 saved=$(logs_all "$exe")
 [ "$(grep -E '^err ' <<<"$saved")" = "$want" ] || fail "saved log differs: $saved"
 grep -q '^multinode-worker: ' <<<"$saved" || fail "the worker's own lines are missing: $saved"
 [ "$(sort <<<"$saved" | uniq -d)" = "" ] || fail "a line served twice: $saved"
-pass "log paged (3 lines a page) from the engine, then from the saved file after removal"
+pass "log paged (3 lines a page) from the engine, then from the saved file after removal; saved logs past the retention deleted"
 
 # ---------------------------------------------------------------------------
 i3=$(invoke missing go)
