@@ -162,20 +162,22 @@ static int write_all(int fd, const char *buf, size_t len) {
   return 0;
 }
 
-/* A record that fits one page is written in place, as one page-sized
- * write at offset 0 padded with spaces (JSON allows trailing white space):
- * a write within one page is whole or absent when the daemon dies, and a
- * file is created once per execution instead of once per change (creating
- * and deleting inodes at every change cost the daemon a quarter of the
- * machine's CPU in the dispatch benchmark). */
+/* A record is created whole (a temporary file renamed into place); a change
+ * that fits one page is then written in place, as one page-sized write at
+ * offset 0 padded with spaces (JSON allows trailing white space): a write
+ * within one page is whole or absent when the daemon dies, and one file is
+ * created per execution instead of one per change (creating and deleting
+ * inodes at every change cost the daemon a quarter of the machine's CPU in
+ * the dispatch benchmark). */
 #define RECORD_PAGE 4096
 
 static int write_in_place(const char *path, const char *text, size_t len) {
   char page[RECORD_PAGE];
   struct stat st;
-  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return -errno;
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) /* a new record is created whole (renamed into place): a daemon
+                 killed meanwhile leaves no record, never an empty one */
+    return errno == ENOENT ? 1 : -errno;
   if (fstat(fd, &st) != 0 || st.st_size > RECORD_PAGE) {
     close(fd);
     return 1; /* written whole before: replace it whole */
@@ -211,7 +213,7 @@ int mn_local_record_write(const char *dir, const struct mn_local_record *rec) {
   }
   if (strlen(text) < RECORD_PAGE && (rc = write_in_place(path, text, strlen(text))) <= 0)
     goto done;
-  /* larger: a temporary file renamed over it */
+  /* new, or larger than a page: a temporary file renamed over it */
   fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     rc = -errno;
