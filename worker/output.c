@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "util/utf8.h"
 
 void mn_output_init(struct mn_output *o) { memset(o, 0, sizeof *o); }
 
@@ -18,7 +19,7 @@ int mn_output_append(struct mn_output *o, const char *data, size_t n) {
   if (n == 0)
     return 0;
   o->total_bytes += n;
-  o->chars += mn_text_chars(data, n);
+  o->chars += mn_utf8_length(data, n);
   o->last = data[n - 1];
   size_t keep = n;
   if (o->len + keep > MN_OUTPUT_KEEP_BYTES)

@@ -5,14 +5,8 @@
 
 #include <stddef.h>
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF), 0 when the bytes there are invalid.
- * left > 0. */
-size_t mn_text_seq_len(const unsigned char *s, size_t left);
-
-/* Number of characters in n bytes of valid UTF-8 (bytes that do not
- * continue a sequence); works on any split of a text into chunks. */
-size_t mn_text_chars(const char *s, size_t n);
+/* Sequence lengths and character counts (on any split of a text into
+ * chunks) are mn_utf8_seq_len and mn_utf8_length of core/util/utf8.h. */
 
 /* Offset of the first byte that is NUL or not valid UTF-8, n when none. */
 size_t mn_text_invalid_at(const char *s, size_t n);

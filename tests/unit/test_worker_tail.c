@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "../../worker/tail.c"
+#include "../../core/util/utf8.c"
 #include "../../worker/text.c"
 
 #define ERROR_MESSAGE_LIMIT 16384 /* the API rejects >= this many characters */
@@ -96,7 +97,7 @@ static void cut_character_is_dropped_and_result_fits(void **state) {
   char *text = mn_tail_text(t);
   size_t len = strlen(text);
   assert_int_equal(mn_text_invalid_at(text, len), len);
-  assert_true(mn_text_chars(text, len) < ERROR_MESSAGE_LIMIT);
+  assert_true(mn_utf8_length(text, len) < ERROR_MESSAGE_LIMIT);
   assert_true(len >= MN_TAIL_CAPACITY - 3);
   assert_memory_equal(text + len - 5, "\xE2\x82\xAC\xC3\xA9", 5);
   assert_memory_equal(text, euro, 3);
@@ -116,7 +117,7 @@ static void invalid_bytes_are_replaced(void **state) {
   memset(junk, 0xFF, sizeof junk);
   mn_tail_append(t, junk, sizeof junk);
   text = mn_tail_text(t);
-  assert_int_equal(mn_text_chars(text, strlen(text)), MN_TAIL_CAPACITY);
+  assert_int_equal(mn_utf8_length(text, strlen(text)), MN_TAIL_CAPACITY);
   assert_true(MN_TAIL_CAPACITY < ERROR_MESSAGE_LIMIT);
   free(text);
   free(t);
@@ -143,14 +144,14 @@ static void utf8_sequences(void **state) {
       {"\xE2\x28\xA1", 0}, /* bad continuation */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    assert_int_equal(mn_text_seq_len((const unsigned char *)cases[i].s, strlen(cases[i].s)),
+    assert_int_equal(mn_utf8_seq_len((const unsigned char *)cases[i].s, strlen(cases[i].s)),
                      cases[i].len);
   assert_int_equal(mn_text_invalid_at("ok\xC3\xA9", 4), 4);
   assert_int_equal(mn_text_invalid_at("ok\xC3", 3), 2);
   assert_int_equal(mn_text_invalid_at("a\0b", 3), 1);
-  assert_int_equal(mn_text_chars("h\xC3\xA9\xE2\x82\xAC", 6), 3);
+  assert_int_equal(mn_utf8_length("h\xC3\xA9\xE2\x82\xAC", 6), 3);
   /* chunked counting agrees */
-  assert_int_equal(mn_text_chars("h\xC3", 2) + mn_text_chars("\xA9", 1), 2);
+  assert_int_equal(mn_utf8_length("h\xC3", 2) + mn_utf8_length("\xA9", 1), 2);
 }
 
 int main(void) {
