@@ -313,6 +313,23 @@ static void test_container_relative_uri(void **state) {
   assert_contains(err.msg, "answered HTTP 404");
 }
 
+/* Each malformed answer the simulator can give fails with AUTH naming it. */
+struct malformed {
+  const char *mode, *msg;
+};
+
+static void expect_malformed(const struct malformed *bad, size_t n) {
+  struct ecs_creds cr;
+  struct mn_provider_error err = {0};
+  for (size_t i = 0; i < n; i++) {
+    char q[64];
+    snprintf(q, sizeof q, "malformed=%s", bad[i].mode);
+    sim_config(q);
+    assert_int_equal(get_once(&cr, &err), MN_PROVIDER_E_AUTH);
+    assert_contains(err.msg, bad[i].msg);
+  }
+}
+
 static void test_container_errors(void **state) {
   struct ecs_creds cr;
   struct mn_provider_error err = {0};
@@ -326,19 +343,11 @@ static void test_container_errors(void **state) {
   sim_config("fail=403&fail_count=1");
   assert_int_equal(get_once(&cr, &err), MN_PROVIDER_E_AUTH);
   assert_contains(err.msg, "injected failure");
-  static const struct {
-    const char *mode, *msg;
-  } bad[] = {{"json", "malformed JSON"},
+  static const struct malformed bad[] = {{"json", "malformed JSON"},
              {"nofield", "no SecretAccessKey"},
              {"badtime", "not an ISO 8601 time: \"tomorrow\""},
              {"text", "malformed JSON"}};
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    char q[64];
-    snprintf(q, sizeof q, "malformed=%s", bad[i].mode);
-    sim_config(q);
-    assert_int_equal(get_once(&cr, &err), MN_PROVIDER_E_AUTH);
-    assert_contains(err.msg, bad[i].msg);
-  }
+  expect_malformed(bad, sizeof bad / sizeof bad[0]);
 }
 
 /* ---- EC2 IMDSv2 ---- */
@@ -499,18 +508,10 @@ static void test_web_identity_errors(void **state) {
   sim_config("sts_error=&fail=503&fail_count=1");
   assert_int_equal(get_once(&cr, &err), MN_PROVIDER_E_TRANSIENT);
   assert_contains(err.msg, "(HTTP 503): ServiceUnavailable");
-  static const struct {
-    const char *mode, *msg;
-  } bad[] = {{"xml", "malformed XML around Credentials"},
+  static const struct malformed bad[] = {{"xml", "malformed XML around Credentials"},
              {"nofield", "no Credentials/AccessKeyId"},
              {"badtime", "not an ISO 8601 time: \"soon\""}};
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    char q[64];
-    snprintf(q, sizeof q, "malformed=%s", bad[i].mode);
-    sim_config(q);
-    assert_int_equal(get_once(&cr, &err), MN_PROVIDER_E_AUTH);
-    assert_contains(err.msg, bad[i].msg);
-  }
+  expect_malformed(bad, sizeof bad / sizeof bad[0]);
   /* nobody listening: TRANSIENT */
   setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9/", 1);
   assert_int_equal(get_once(&cr, &err), MN_PROVIDER_E_TRANSIENT);
