@@ -10,14 +10,10 @@
 
 #include "k8s.h"
 
-static int delete_job(struct mn_k8s *k, const char *ns, const char *job,
-                      struct mn_provider_error *err) {
-  char path[512], what[160];
+/* One DELETE with its DeleteOptions (taken); gone already (404) is success. */
+static int delete_call(struct mn_k8s *k, const char *path, json_t *opts, const char *what,
+                       struct mn_provider_error *err) {
   struct mn_k8s_response r;
-  snprintf(path, sizeof path, "/apis/batch/v1/namespaces/%s/jobs/%s", ns, job);
-  snprintf(what, sizeof what, "delete job \"%s\"", job);
-  json_t *opts = json_pack("{s:s, s:s, s:s}", "apiVersion", "v1", "kind", "DeleteOptions",
-                           "propagationPolicy", "Background");
   int rc = mn_k8s_request(k, "DELETE", path, opts, &r, err);
   json_decref(opts);
   if (rc)
@@ -28,26 +24,30 @@ static int delete_job(struct mn_k8s *k, const char *ns, const char *job,
   return rc;
 }
 
+static int delete_job(struct mn_k8s *k, const char *ns, const char *job,
+                      struct mn_provider_error *err) {
+  char path[512], what[160];
+  snprintf(path, sizeof path, "/apis/batch/v1/namespaces/%s/jobs/%s", ns, job);
+  snprintf(what, sizeof what, "delete job \"%s\"", job);
+  return delete_call(k, path,
+                     json_pack("{s:s, s:s, s:s}", "apiVersion", "v1", "kind", "DeleteOptions",
+                               "propagationPolicy", "Background"),
+                     what, err);
+}
+
 static int delete_pods(struct mn_k8s *k, const char *ns, const char *job, int grace,
                        struct mn_provider_error *err) {
   char sel[128], q[512], path[1024], what[160];
-  struct mn_k8s_response r;
   snprintf(sel, sizeof sel, "job-name=%s", job);
   if (mn_k8s_selector_query(sel, q, sizeof q))
     return k->host->error(err, MN_PROVIDER_E_INVALID, "bad label selector");
   snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods?%s&gracePeriodSeconds=%d", ns, q,
            grace);
   snprintf(what, sizeof what, "delete the pods of job \"%s\"", job);
-  json_t *opts = json_pack("{s:s, s:s, s:i}", "apiVersion", "v1", "kind", "DeleteOptions",
-                           "gracePeriodSeconds", grace);
-  int rc = mn_k8s_request(k, "DELETE", path, opts, &r, err);
-  json_decref(opts);
-  if (rc)
-    return rc;
-  if (r.status != 200 && r.status != 202 && r.status != 404)
-    rc = mn_k8s_fail(k, &r, what, err);
-  mn_k8s_response_release(&r);
-  return rc;
+  return delete_call(k, path,
+                     json_pack("{s:s, s:s, s:i}", "apiVersion", "v1", "kind", "DeleteOptions",
+                               "gracePeriodSeconds", grace),
+                     what, err);
 }
 
 int mn_k8s_terminate(void *state, const struct mn_worker_ref *ref, int grace_seconds,
