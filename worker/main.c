@@ -151,6 +151,21 @@ static void log_exit(const struct mn_run_result *r, const char *argv0) {
     mn_worker__log("the command exited with code %d", WEXITSTATUS(r->status));
 }
 
+/* MULTINODE_TIMEOUT_AT: when the invocation times out (its creation plus
+ * timeout_seconds, unix seconds), so that an in-task runtime can tell a
+ * timeout from a cancellation when the termination signal comes (reference
+ * §4.3) without asking the API. */
+static void export_deadline(const json_t *exe) {
+  long long created, timeout;
+  char text[32];
+  const json_t *spec = json_object_get(exe, "execution_spec");
+  if (!mn_client_json_int(exe, "invocation_creation_time", &created) ||
+      !mn_client_json_int(spec, "timeout_seconds", &timeout))
+    return;
+  snprintf(text, sizeof text, "%lld", created + timeout);
+  setenv("MULTINODE_TIMEOUT_AT", text, 1);
+}
+
 /* Runs the command (unless a termination came first) and decides. */
 static int run_command(char **argv, const json_t *exe, struct mn_run_result *r,
                        struct mn_report *o) {
@@ -164,6 +179,7 @@ static int run_command(char **argv, const json_t *exe, struct mn_run_result *r,
   }
   if (!input)
     input = "";
+  export_deadline(exe);
   mn_worker__log("running \"%s\" with %zu bytes of input", argv[0], strlen(input));
   rc = mn_run(argv, input, strlen(input), r);
   if (mn_signals_termination())

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <jansson.h>
+
 static int failed(struct mn_report *o, char *message) {
   o->outcome = "FAILED";
   o->final_output = NULL;
@@ -17,8 +19,38 @@ static int failed_text(struct mn_report *o, const char *text) {
   return failed(o, strdup(text));
 }
 
-/* FAILED with the stderr tail, or the exit status when it is empty. */
+#define ERROR_CHARS_MAX 16383 /* the API refuses 16384 characters or more */
+
+/* A heap copy of the first ERROR_CHARS_MAX characters of valid UTF-8 s. */
+static char *first_chars(const char *s) {
+  size_t chars = 0, i = 0;
+  for (; s[i]; i++)
+    if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > ERROR_CHARS_MAX)
+      break;
+  return strndup(s, i);
+}
+
+/* The error_message the command reported on its report pipe (run.h), or
+ * NULL: absent, not a JSON object, or not a non-empty string. */
+static char *reported_error(const struct mn_run_result *r) {
+  json_t *doc, *msg;
+  char *text = NULL;
+  if (!r->report)
+    return NULL;
+  doc = json_loadb(r->report, r->report_len, JSON_DISABLE_EOF_CHECK, NULL);
+  msg = json_object_get(doc, "error_message");
+  if (json_is_string(msg) && json_string_length(msg) > 0)
+    text = first_chars(json_string_value(msg));
+  json_decref(doc);
+  return text;
+}
+
+/* FAILED with what the command reported, else the stderr tail, else the
+ * exit status. */
 static int failed_status(struct mn_report *o, const struct mn_run_result *r) {
+  char *reported = reported_error(r);
+  if (reported)
+    return failed(o, reported);
   char *tail = mn_tail_text(&r->err_tail);
   char msg[64];
   if (!tail)

@@ -5,7 +5,8 @@
  * - a termination signal was forwarded and the command then exited 0 or died
  *   of a forwarded signal: ABORTED (exit 0 still sends its output);
  * - killed by the OOM killer at the memory limit: FAILED "out of memory: ...";
- * - otherwise FAILED with the tail of standard error as error_message, or
+ * - otherwise FAILED with the error_message the command wrote to its report
+ *   pipe (run.h), else the tail of standard error as error_message, or
  *   "exited with code N" / "killed by signal N" when it wrote none. */
 #ifndef MN_WORKER_REPORT_H
 #define MN_WORKER_REPORT_H

@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +27,7 @@ extern char **environ;
 struct run_state {
   pid_t pid;
   int exited;
-  int in_fd, out_fd, err_fd; /* our ends; -1 once closed */
+  int in_fd, out_fd, err_fd, rep_fd; /* our ends; -1 once closed */
   const char *input;
   size_t input_len, written;
   int failed; /* -errno of the worker's own failure */
@@ -39,9 +41,16 @@ void mn_run_result_init(struct mn_run_result *r) {
   r->term_signals = 0;
   mn_output_init(&r->out);
   mn_tail_init(&r->err_tail);
+  r->report = NULL;
+  r->report_len = 0;
 }
 
-void mn_run_result_release(struct mn_run_result *r) { mn_output_release(&r->out); }
+void mn_run_result_release(struct mn_run_result *r) {
+  mn_output_release(&r->out);
+  free(r->report);
+  r->report = NULL;
+  r->report_len = 0;
+}
 
 static void close_fd(int *fd) {
   if (*fd >= 0)
@@ -79,7 +88,26 @@ static void pass_through(struct run_state *s, const char *p, size_t n) {
   }
 }
 
-/* One read from the command's stdout or stderr; closes it at EOF. */
+/* Keeps the first MN_RUN_REPORT_MAX bytes of the report pipe. */
+static void keep_report(struct run_state *s, const char *p, size_t n) {
+  struct mn_run_result *r = s->r;
+  if (r->report_len + n > MN_RUN_REPORT_MAX)
+    n = MN_RUN_REPORT_MAX - r->report_len;
+  if (n == 0)
+    return;
+  char *grown = realloc(r->report, r->report_len + n + 1);
+  if (!grown) {
+    s->failed = -ENOMEM;
+    return;
+  }
+  memcpy(grown + r->report_len, p, n);
+  r->report = grown;
+  r->report_len += n;
+  r->report[r->report_len] = '\0';
+}
+
+/* One read from the command's stdout, stderr or report pipe; closes it at
+ * EOF. */
 static ssize_t read_pipe(struct run_state *s, int *fd) {
   char buf[CHUNK];
   ssize_t n = read(*fd, buf, sizeof buf);
@@ -92,6 +120,8 @@ static ssize_t read_pipe(struct run_state *s, int *fd) {
   if (fd == &s->out_fd) {
     if (mn_output_append(&s->r->out, buf, (size_t)n) < 0)
       s->failed = -ENOMEM;
+  } else if (fd == &s->rep_fd) {
+    keep_report(s, buf, (size_t)n);
   } else {
     pass_through(s, buf, (size_t)n);
     mn_tail_append(&s->r->err_tail, buf, (size_t)n);
@@ -133,8 +163,8 @@ static void handle_signals(struct run_state *s) {
 /* Polls our signals and the three pipes until the command has exited. */
 static void loop(struct run_state *s) {
   while (!s->exited) {
-    struct pollfd p[4];
-    int n = 0, i_in = -1, i_out = -1, i_err = -1;
+    struct pollfd p[5];
+    int n = 0, i_in = -1, i_out = -1, i_err = -1, i_rep = -1;
     p[n++] = (struct pollfd){.fd = mn_signals_fd(), .events = POLLIN};
     if (s->in_fd >= 0)
       i_in = n, p[n++] = (struct pollfd){.fd = s->in_fd, .events = POLLOUT};
@@ -142,6 +172,8 @@ static void loop(struct run_state *s) {
       i_out = n, p[n++] = (struct pollfd){.fd = s->out_fd, .events = POLLIN};
     if (s->err_fd >= 0)
       i_err = n, p[n++] = (struct pollfd){.fd = s->err_fd, .events = POLLIN};
+    if (s->rep_fd >= 0)
+      i_rep = n, p[n++] = (struct pollfd){.fd = s->rep_fd, .events = POLLIN};
     if (poll(p, (nfds_t)n, -1) < 0) {
       if (errno == EINTR)
         continue;
@@ -156,6 +188,8 @@ static void loop(struct run_state *s) {
       read_pipe(s, &s->out_fd);
     if (i_err >= 0 && p[i_err].revents)
       read_pipe(s, &s->err_fd);
+    if (i_rep >= 0 && p[i_rep].revents)
+      read_pipe(s, &s->rep_fd);
   }
 }
 
@@ -169,7 +203,7 @@ static void drain(struct run_state *s, int *fd) {
   close_fd(fd);
 }
 
-static int spawn(char *const argv[], int in_r, int out_w, int err_w, pid_t *pid) {
+static int spawn(char *const argv[], int in_r, int out_w, int err_w, int rep_w, pid_t *pid) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   sigset_t none, defaults;
@@ -189,6 +223,7 @@ static int spawn(char *const argv[], int in_r, int out_w, int err_w, pid_t *pid)
   if ((rc = posix_spawn_file_actions_adddup2(&fa, in_r, STDIN_FILENO)) != 0 ||
       (rc = posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO)) != 0 ||
       (rc = posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO)) != 0 ||
+      (rc = posix_spawn_file_actions_adddup2(&fa, rep_w, MN_RUN_REPORT_FD)) != 0 ||
       (rc = posix_spawnattr_setpgroup(&attr, 0)) != 0 ||
       (rc = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
       (rc = posix_spawnattr_setsigdefault(&attr, &defaults)) != 0 ||
@@ -207,24 +242,38 @@ done:
 }
 
 int mn_run(char *const argv[], const char *input, size_t input_len, struct mn_run_result *r) {
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-  struct run_state s = {.pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1, .input = input,
-                        .input_len = input_len, .r = r};
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, rep[2] = {-1, -1};
+  struct run_state s = {.pid = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1, .rep_fd = -1,
+                        .input = input, .input_len = input_len, .r = r};
   int rc;
   long oom_before = mn_oom_kills();
   if ((rc = cloexec_pipe(in)) < 0 || (rc = cloexec_pipe(out)) < 0 ||
-      (rc = cloexec_pipe(err)) < 0)
+      (rc = cloexec_pipe(err)) < 0 || (rc = cloexec_pipe(rep)) < 0)
     goto done;
-  r->spawn_errno = spawn(argv, in[0], out[1], err[1], &s.pid);
+  if (rep[1] <= MN_RUN_REPORT_FD) { /* dup2 onto itself would keep FD_CLOEXEC */
+    int high = fcntl(rep[1], F_DUPFD_CLOEXEC, MN_RUN_REPORT_FD + 1);
+    if (high < 0) {
+      rc = -errno;
+      goto done;
+    }
+    close_fd(&rep[1]);
+    rep[1] = high;
+  }
+  if (setenv(MN_RUN_REPORT_ENV, MN_RUN_REPORT_FD_TEXT, 1) < 0) {
+    rc = -errno;
+    goto done;
+  }
+  r->spawn_errno = spawn(argv, in[0], out[1], err[1], rep[1], &s.pid);
   if (r->spawn_errno != 0)
     goto done;
   close_fd(&in[0]);
   close_fd(&out[1]);
   close_fd(&err[1]);
-  s.in_fd = in[1], s.out_fd = out[0], s.err_fd = err[0];
-  in[1] = out[0] = err[0] = -1;
+  close_fd(&rep[1]);
+  s.in_fd = in[1], s.out_fd = out[0], s.err_fd = err[0], s.rep_fd = rep[0];
+  in[1] = out[0] = err[0] = rep[0] = -1;
   if ((rc = set_nonblock(s.in_fd)) < 0 || (rc = set_nonblock(s.out_fd)) < 0 ||
-      (rc = set_nonblock(s.err_fd)) < 0)
+      (rc = set_nonblock(s.err_fd)) < 0 || (rc = set_nonblock(s.rep_fd)) < 0)
     s.failed = rc;
   else if (input_len == 0)
     close_fd(&s.in_fd);
@@ -238,6 +287,7 @@ int mn_run(char *const argv[], const char *input, size_t input_len, struct mn_ru
   close_fd(&s.in_fd);
   drain(&s, &s.out_fd);
   drain(&s, &s.err_fd);
+  drain(&s, &s.rep_fd);
   if (WIFSIGNALED(r->status) && WTERMSIG(r->status) == SIGKILL && oom_before >= 0 &&
       mn_oom_kills() > oom_before)
     r->oom_killed = 1;
@@ -246,5 +296,6 @@ done:
   close_fd(&in[0]), close_fd(&in[1]);
   close_fd(&out[0]), close_fd(&out[1]);
   close_fd(&err[0]), close_fd(&err[1]);
+  close_fd(&rep[0]), close_fd(&rep[1]);
   return rc;
 }

@@ -17,12 +17,27 @@ struct mn_run_result {
   int oom_killed;        /* SIGKILLed while our cgroup's OOM-kill count rose */
   struct mn_output out;
   struct mn_tail err_tail;
+  /* What the command wrote to its report pipe (MN_RUN_REPORT_FD, named in
+   * its environment as MULTINODE_REPORT_FD): at most MN_RUN_REPORT_MAX
+   * bytes, NUL-terminated; NULL when it wrote nothing. */
+  char *report;
+  size_t report_len;
 };
+
+/* The command's report channel: an in-task runtime (the Python package's)
+ * writes one JSON object there, {"error_message": "..."}, before it fails,
+ * so that the error is its own words rather than the tail of stderr (which
+ * holds its traceback). */
+#define MN_RUN_REPORT_FD 3
+#define MN_RUN_REPORT_FD_TEXT "3"
+#define MN_RUN_REPORT_ENV "MULTINODE_REPORT_FD"
+#define MN_RUN_REPORT_MAX 65536
 
 void mn_run_result_init(struct mn_run_result *r);
 void mn_run_result_release(struct mn_run_result *r);
 
-/* Runs argv (argv[0] looked up in PATH; our environment passed through)
+/* Runs argv (argv[0] looked up in PATH; our environment passed through,
+ * plus MULTINODE_REPORT_FD)
  * until it ends. Returns 0 when the command ran (whatever its status) or
  * could not be started (r->spawn_errno), -errno when the worker itself
  * failed (pipes, poll, memory). mn_signals_install() must have run. */

@@ -4,7 +4,9 @@
 # into the daemon's database, as the scheduler's launch protocol would
 # write them, and multinode-worker runs shell commands for them:
 #  - input on stdin, stdout the output (one trailing newline removed);
-#  - exit != 0: FAILED with the stderr tail (or the exit status) as error;
+#  - exit != 0: FAILED with the stderr tail (or the exit status) as error,
+#    or with what the command wrote to its report pipe (fd 3);
+#  - MULTINODE_TIMEOUT_AT in the command's environment;
 #  - output of 250000 characters: FAILED, never sent;
 #  - SIGTERM forwarded to the command's process group: ABORTED;
 #  - a second worker for the same execution gets 409 and runs nothing;
@@ -190,6 +192,21 @@ rc=$(run_worker "$work/w2e.log" no-such-command-here)
 expect_field error_message '"cannot run \"no-such-command-here\": No such file or directory"' \
   "missing command"
 pass "failure without stderr: exit code, signal, missing command"
+
+# The report pipe (fd 3, named by MULTINODE_REPORT_FD): a runtime's own
+# error message wins over its stderr; MULTINODE_TIMEOUT_AT is the
+# invocation's creation plus timeout_seconds.
+new_execution ""
+rc=$(run_worker "$work/w2f.log" sh -c '[ "$MULTINODE_REPORT_FD" = 3 ] || exit 9
+  echo "Traceback: lots of lines" >&2
+  printf "{\"error_message\": \"ValueError: mine\"}\n" >&"$MULTINODE_REPORT_FD"; exit 1')
+[ "$rc" = 0 ] || fail "worker exited $rc"
+expect_field error_message '"ValueError: mine"' "reported error"
+new_execution ""
+rc=$(run_worker "$work/w2g.log" sh -c 'echo "$MULTINODE_TIMEOUT_AT"')
+created=$(call GET "$base/invocations/$inv" | jq .creation_time)
+expect_field output "\"$((created + 3600))\"" "MULTINODE_TIMEOUT_AT"
+pass "report pipe: the command's own error message; MULTINODE_TIMEOUT_AT = creation + timeout"
 
 # 3. Output limit: 249999 characters pass, 250000 fail with a clear message.
 new_execution ""

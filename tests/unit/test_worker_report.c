@@ -31,7 +31,15 @@ static struct mn_run_result *result_new(void) {
 
 static void result_free(struct mn_run_result *r) {
   mn_output_release(&r->out);
+  free(r->report);
   free(r);
+}
+
+/* What the command wrote to its report pipe (run.h). */
+static void set_report(struct mn_run_result *r, const char *text) {
+  free(r->report);
+  r->report = strdup(text);
+  r->report_len = strlen(text);
 }
 
 static void out_append(struct mn_run_result *r, const char *s) {
@@ -212,6 +220,56 @@ static void oom_counter_parse(void **state) {
   assert_int_equal(mn_oom_kills_parse(""), -1);
 }
 
+/* A runtime's own words win over its stderr (a Python traceback). */
+static void failure_reports_what_the_command_reported(void **state) {
+  (void)state;
+  struct mn_run_result *r = result_new();
+  const char *tb = "Traceback (most recent call last):\n  File ...\nValueError: boom\n";
+  mn_tail_append(&r->err_tail, tb, strlen(tb));
+  set_report(r, "{\"error_message\": \"ValueError: boom\"}\n");
+  r->status = 1 << 8; /* exit 1 */
+  expect(r, "FAILED", NULL, "ValueError: boom");
+  /* the API's limit: at most 16383 characters (here 2-byte ones) */
+  size_t n = 20000;
+  json_t *doc = json_object();
+  char *text = malloc(2 * n + 1);
+  for (size_t i = 0; i < n; i++)
+    memcpy(text + 2 * i, "\xc3\xa9", 2);
+  text[2 * n] = '\0';
+  json_object_set_new(doc, "error_message", json_string(text));
+  char *dumped = json_dumps(doc, 0);
+  set_report(r, dumped);
+  struct mn_report rep;
+  assert_int_equal(mn_report_decide(r, "cmd", &rep), 0);
+  assert_string_equal(rep.outcome, "FAILED");
+  assert_int_equal(mn_utf8_length(rep.error_message, strlen(rep.error_message)), 16383);
+  assert_memory_equal(rep.error_message, text, 2 * 16383);
+  mn_report_release(&rep);
+  free(dumped);
+  free(text);
+  json_decref(doc);
+  /* success ignores the report */
+  r->status = 0;
+  out_append(r, "42\n");
+  expect(r, "SUCCEEDED", "42", NULL);
+  result_free(r);
+}
+
+/* Not JSON, no error_message, an empty one: the stderr tail as before. */
+static void unusable_report_falls_back_to_the_tail(void **state) {
+  (void)state;
+  const char *reports[] = {"not json", "{\"other\": 1}", "{\"error_message\": \"\"}",
+                           "{\"error_message\": 7}", "[\"error_message\"]"};
+  for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
+    struct mn_run_result *r = result_new();
+    mn_tail_append(&r->err_tail, "the tail\n", 9);
+    set_report(r, reports[i]);
+    r->status = 2 << 8;
+    expect(r, "FAILED", NULL, "the tail");
+    result_free(r);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(exit_zero_succeeds_with_one_newline_removed),
@@ -224,6 +282,8 @@ int main(void) {
       cmocka_unit_test(unforwarded_signal_is_failure),
       cmocka_unit_test(oom_kill_says_out_of_memory),
       cmocka_unit_test(oom_counter_parse),
+      cmocka_unit_test(failure_reports_what_the_command_reported),
+      cmocka_unit_test(unusable_report_falls_back_to_the_tail),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
