@@ -95,6 +95,8 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
       .logs_ctx = d->plugins,
       .credentials = mn_plugins_api_credentials,
       .credentials_ctx = d->plugins,
+      .providers = mn_plugins_api_providers,
+      .providers_ctx = d->plugins,
   };
   rc = mn_api_start(&aopt, d->store, &d->api, err);
   if (rc)

@@ -1,5 +1,6 @@
-/* Handlers that touch no project: the health check and the container
- * repository credentials (reference §2.4 rows 1 and 18). */
+/* Handlers that touch no project: the health check, the container
+ * repository credentials (reference §2.4 rows 1 and 18) and the list of
+ * providers (additive). */
 #include "api/codec.h"
 #include "api/routes.h"
 #include "util/log.h"
@@ -21,6 +22,21 @@ int mn_api_get_container_repository_credentials(const struct mn_api_ctx *ctx,
   int rc = ctx->credentials(ctx->credentials_ctx, &out, &err);
   if (rc != 0) {
     mn_log_warn("api", "cannot get container repository credentials: %s", err.msg);
+    return rc;
+  }
+  return mn_api_reply(res, out);
+}
+
+int mn_api_list_providers(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
+                          struct mn_api_response *res) {
+  struct mn_error err = {0};
+  json_t *out = NULL;
+  (void)req;
+  if (!ctx->providers)
+    return mn_api_reply(res, json_pack("{s:s, s:[]}", "default", "", "providers"));
+  int rc = ctx->providers(ctx->providers_ctx, &out, &err);
+  if (rc != 0) {
+    mn_log_warn("api", "cannot list the providers: %s", err.msg);
     return rc;
   }
   return mn_api_reply(res, out);

@@ -124,6 +124,9 @@ static const struct field execution_logs[] = {
     STR_NUL("next_offset"), END};
 static const struct field credentials[] = {STR("repository_name"), STR("username"),
                                            STR("password"), STR("endpoint_url"), END};
+static const struct field provider_info[] = {STR("name"), STR("type"), END};
+static const struct field providers_list[] = {
+    STR("default"), {"providers", F_REFS, "ProviderInfo", 0}, END};
 
 static const char *const function_status[] = {"PENDING", "READY", NULL};
 static const char *const invocation_status[] = {"RUNNING", "TERMINATED", NULL};
@@ -158,6 +161,8 @@ static const struct shape shapes[] = {
     {"ExecutionFinalResultPayload", final_result, NULL},
     {"ExecutionLogs", execution_logs, NULL},
     {"ContainerRepositoryCredentials", credentials, NULL},
+    {"ProviderInfo", provider_info, NULL},
+    {"ProvidersList", providers_list, NULL},
     {"FunctionStatus", NULL, function_status},
     {"InvocationStatus", NULL, invocation_status},
     {"WorkerStatus", NULL, worker_status},

@@ -89,6 +89,10 @@ const struct mn_route mn_api_routes[] = {
     {MN_HTTP_GET, "/container_repository_credentials", "get_container_repository_credentials",
      "Get Container Repository Credentials", mn_api_get_container_repository_credentials,
      false, NULL, "ContainerRepositoryCredentials", NULL, no_errors},
+    /* additive: which providers this daemon runs, so that `multinode deploy`
+     * knows whether to build an image */
+    {MN_HTTP_GET, "/providers", "list_providers", "List Providers", mn_api_list_providers,
+     false, NULL, "ProvidersList", NULL, no_errors},
 };
 
 const size_t mn_api_n_routes = sizeof mn_api_routes / sizeof mn_api_routes[0];

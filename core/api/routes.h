@@ -16,6 +16,8 @@ struct mn_api_ctx {
   void *logs_ctx;
   mn_api_credentials_fn *credentials;
   void *credentials_ctx;
+  mn_api_providers_fn *providers;
+  void *providers_ctx;
 };
 
 /* Returns 0 with res filled, or a negative MN_E* code (see mn_api_response). */
@@ -71,5 +73,6 @@ mn_api_handler_fn mn_api_finish_execution;
 mn_api_handler_fn mn_api_get_execution;
 mn_api_handler_fn mn_api_get_execution_logs;
 mn_api_handler_fn mn_api_get_container_repository_credentials;
+mn_api_handler_fn mn_api_list_providers;
 
 #endif

@@ -403,7 +403,7 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
   pthread_mutex_init(&api->mu, NULL);
   pthread_cond_init(&api->idle, NULL);
   api->ctx = (struct mn_api_ctx){store, opt->logs, opt->logs_ctx, opt->credentials,
-                                 opt->credentials_ctx};
+                                 opt->credentials_ctx, opt->providers, opt->providers_ctx};
   api->max_body = opt->max_body_bytes ? opt->max_body_bytes : DEFAULT_MAX_BODY;
   api->max_discard = api->max_body <= SIZE_MAX / 4 ? api->max_body * 4 : SIZE_MAX;
   api->api_key = strdup(opt->api_key);

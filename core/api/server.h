@@ -23,6 +23,9 @@ typedef int mn_api_logs_fn(void *ctx, const struct mn_invocation *inv,
 /* Fills a ContainerRepositoryCredentials object (a new JSON object). */
 typedef int mn_api_credentials_fn(void *ctx, json_t **out, struct mn_error *err);
 
+/* Fills a ProvidersList object (a new JSON object). */
+typedef int mn_api_providers_fn(void *ctx, json_t **out, struct mn_error *err);
+
 struct mn_api_options {
   const char *listen_host; /* e.g. "127.0.0.1" */
   int listen_port;         /* 0: pick a free port (see mn_api_port) */
@@ -33,6 +36,8 @@ struct mn_api_options {
   void *logs_ctx;
   mn_api_credentials_fn *credentials; /* NULL: local defaults */
   void *credentials_ctx;
+  mn_api_providers_fn *providers; /* NULL: an empty list */
+  void *providers_ctx;
   /* Handlers run on their own pool of this many threads (0: two per CPU;
    * more than the store's pool_size only wait for a connection); the
    * `threads` above only do network I/O, so a slow database call never

@@ -338,6 +338,10 @@ struct mn_provider_handle *mn_plugins_at(struct mn_plugins *ps, size_t i) {
 }
 
 const char *mn_provider_name(const struct mn_provider_handle *h) { return h->name; }
+
+const char *mn_provider_type(const struct mn_provider_handle *h) {
+  return h->ops.name ? h->ops.name : h->name;
+}
 const char *mn_provider_path(const struct mn_provider_handle *h) { return h->path; }
 uint64_t mn_provider_caps(const struct mn_provider_handle *h) { return h->ops.caps; }
 uint32_t mn_provider_abi(const struct mn_provider_handle *h) { return h->ops.abi_version; }

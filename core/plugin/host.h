@@ -64,6 +64,7 @@ struct mn_provider_handle *mn_plugins_at(struct mn_plugins *plugins, size_t i);
 
 const char *mn_provider_name(const struct mn_provider_handle *h); /* the section name */
 const char *mn_provider_path(const struct mn_provider_handle *h); /* the file loaded */
+const char *mn_provider_type(const struct mn_provider_handle *h); /* the plugin's own name */
 uint64_t mn_provider_caps(const struct mn_provider_handle *h);
 uint32_t mn_provider_abi(const struct mn_provider_handle *h);     /* the plugin's abi_version */
 
@@ -116,5 +117,9 @@ int mn_plugins_api_logs(void *ctx, const struct mn_invocation *inv, const char *
  * provider's registry_credentials; a provider without one gives the local
  * answer {repository_name: "multinode-local", the rest ""}. */
 int mn_plugins_api_credentials(void *ctx, json_t **out, struct mn_error *err);
+
+/* Serves GET /providers (exactly mn_api_providers_fn; ctx is the struct
+ * mn_plugins *): {default, providers: [{name: section, type: plugin name}]}. */
+int mn_plugins_api_providers(void *ctx, json_t **out, struct mn_error *err);
 
 #endif

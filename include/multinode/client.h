@@ -149,6 +149,10 @@ MN_CLIENT_API int mn_client_json_int(const json_t *obj, const char *key, long lo
 
 MN_CLIENT_API int mn_client_health(struct mn_client *c, json_t **out,
                                    struct mn_client_error *err); /* GET / */
+/* ProvidersList, GET /providers (additive): {default, providers: [{name,
+ * type}]}; a daemon without it answers 404. */
+MN_CLIENT_API int mn_client_providers_list(struct mn_client *c, json_t **out,
+                                           struct mn_client_error *err);
 
 /* ProjectInfo */
 MN_CLIENT_API int mn_client_project_create(struct mn_client *c, const char *project_name,

@@ -37,6 +37,10 @@ start_daemon() {
 }
 
 start_daemon "fresh start (initdb)"
+# GET /providers: the sections loaded, with their plugin's type
+[ "$(http GET "$url/providers")" = '200 {"default":"local","providers":[{"name":"local","type":"local"}]}' ] ||
+  fail "GET /providers: $(http GET "$url/providers")"
+pass "GET /providers lists the local provider as the default"
 [ "$(http PUT "$url/projects/alpha" | cut -d' ' -f1)" = 200 ] || fail "create project alpha"
 
 # kill -9 of the daemon and its Postgres: the next start recovers the cluster.

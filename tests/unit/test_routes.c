@@ -19,7 +19,9 @@ static const char *const expected_ops[] = {
     "create_project_version", "get_project_version", "list_project_versions",
     "create_invocation", "cancel_invocation", "get_invocation", "list_invocations",
     "start_execution", "update_execution", "finish_execution", "get_execution",
-    "get_execution_logs", "get_container_repository_credentials"};
+    "get_execution_logs", "get_container_repository_credentials",
+    /* additive */
+    "list_providers"};
 #define N_OPS (sizeof expected_ops / sizeof expected_ops[0])
 
 /* Matches METHOD PATH; returns the operation id or the error code as text. */
