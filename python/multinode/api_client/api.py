@@ -1,0 +1,150 @@
+"""Typed calls for the endpoints of reference §2.4 that the package uses."""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from typing import Any, Optional, cast
+
+from multinode.api_client.http import HttpClient, timeout_from_env
+from multinode.api_client.models import (
+    ExecutionInfo,
+    InvocationInfo,
+    InvocationsListForFunction,
+    ParentInvocationDefinition,
+    VersionInfo,
+)
+from multinode.config import Config, load_config
+
+LATEST_VERSION = "latest"
+"""The version reference that names a project's newest version."""
+
+
+def _q(segment: str) -> str:
+    return urllib.parse.quote(segment, safe="")
+
+
+def _function_path(project_name: str, version_ref: str, function_name: str) -> str:
+    return (
+        f"/projects/{_q(project_name)}/versions/{_q(version_ref)}"
+        f"/functions/{_q(function_name)}"
+    )
+
+
+class MultinodeApi:
+    """The control plane's endpoints as methods; thread-safe like its :class:`HttpClient`."""
+
+    def __init__(self, http: HttpClient) -> None:
+        """Use ``http`` for every call."""
+        self.http = http
+
+    @classmethod
+    def from_config(cls, config: Config, *, timeout: Optional[float] = None) -> MultinodeApi:
+        """A client for ``config.api_url`` with ``config.api_key``."""
+        return cls(HttpClient(config.api_url, config.api_key, timeout=timeout))
+
+    def get_version(self, project_name: str, version_ref: str = LATEST_VERSION) -> VersionInfo:
+        """``GET /projects/{p}/versions/{v}``; ``version_ref`` may be ``latest``."""
+        path = f"/projects/{_q(project_name)}/versions/{_q(version_ref)}"
+        return cast(VersionInfo, self.http.request("GET", path))
+
+    def create_invocation(
+        self,
+        project_name: str,
+        version_ref: str,
+        function_name: str,
+        input: str,
+        parent_invocation: Optional[ParentInvocationDefinition] = None,
+    ) -> InvocationInfo:
+        """``POST {base}/invocations`` with ``{"parent_invocation", "input"}``."""
+        body: dict[str, Any] = {
+            "parent_invocation": dict(parent_invocation) if parent_invocation else None,
+            "input": input,
+        }
+        path = _function_path(project_name, version_ref, function_name) + "/invocations"
+        return cast(InvocationInfo, self.http.request("POST", path, body=body))
+
+    def get_invocation(
+        self, project_name: str, version_ref: str, function_name: str, invocation_id: str
+    ) -> InvocationInfo:
+        """``GET {base}/invocations/{id}``."""
+        path = (
+            _function_path(project_name, version_ref, function_name)
+            + f"/invocations/{_q(invocation_id)}"
+        )
+        return cast(InvocationInfo, self.http.request("GET", path))
+
+    def cancel_invocation(
+        self, project_name: str, version_ref: str, function_name: str, invocation_id: str
+    ) -> InvocationInfo:
+        """``PUT {base}/invocations/{id}/cancel``."""
+        path = (
+            _function_path(project_name, version_ref, function_name)
+            + f"/invocations/{_q(invocation_id)}/cancel"
+        )
+        return cast(InvocationInfo, self.http.request("PUT", path))
+
+    def list_invocations(
+        self,
+        project_name: str,
+        version_ref: str,
+        function_name: str,
+        max_results: Optional[int] = None,
+        initial_offset: Optional[str] = None,
+    ) -> InvocationsListForFunction:
+        """``GET {base}/invocations?max_results=&initial_offset=`` (newest first)."""
+        path = _function_path(project_name, version_ref, function_name) + "/invocations"
+        query = {"max_results": max_results, "initial_offset": initial_offset}
+        return cast(InvocationsListForFunction, self.http.request("GET", path, query=query))
+
+    def get_execution(
+        self,
+        project_name: str,
+        version_ref: str,
+        function_name: str,
+        invocation_id: str,
+        execution_id: str,
+    ) -> ExecutionInfo:
+        """``GET {base}/invocations/{iid}/executions/{eid}``."""
+        path = (
+            _function_path(project_name, version_ref, function_name)
+            + f"/invocations/{_q(invocation_id)}/executions/{_q(execution_id)}"
+        )
+        return cast(ExecutionInfo, self.http.request("GET", path))
+
+    def update_execution(
+        self,
+        project_name: str,
+        version_ref: str,
+        function_name: str,
+        invocation_id: str,
+        execution_id: str,
+        latest_output: str,
+    ) -> ExecutionInfo:
+        """``PUT {base}/invocations/{iid}/executions/{eid}/update`` with ``{"latest_output"}``."""
+        path = (
+            _function_path(project_name, version_ref, function_name)
+            + f"/invocations/{_q(invocation_id)}/executions/{_q(execution_id)}/update"
+        )
+        body = {"latest_output": latest_output}
+        return cast(ExecutionInfo, self.http.request("PUT", path, body=body))
+
+
+_shared_lock = threading.Lock()
+_shared: dict[tuple[str, str, float], MultinodeApi] = {}
+
+
+def get_api(config: Optional[Config] = None) -> MultinodeApi:
+    """The process-wide client for ``config`` (default: :func:`load_config`).
+
+    Every :class:`~multinode.core.function.Function` of one configuration
+    shares it, so they share one pool of keep-alive connections.
+    """
+    config = config or load_config()
+    key = (config.api_url, config.api_key, timeout_from_env())
+    with _shared_lock:
+        api = _shared.get(key)
+        if api is None:
+            api = MultinodeApi(HttpClient(config.api_url, config.api_key, timeout=key[2]))
+            _shared[key] = api
+        return api

@@ -1,0 +1,1 @@
+"""The user-facing objects: ``Multinode``, ``Function``, ``Invocation``."""

@@ -1,0 +1,1 @@
+"""Constants shared with the control plane: limits and worker environment names."""
