@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "manifest.h"
+#include "python_project.h"
 
 #define PROJECT_NAME_LIMIT 64 /* the server refuses longer names (create) */
 
@@ -39,9 +40,18 @@ const char cli_deploy_summary[] =
     "invocation's input on standard input; its standard output is the result, and\n"
     "`multinode progress`, `multinode start` and `multinode wait` work inside it.\n"
     "\n"
-    "No image is built or pushed: the local provider runs the commands on the\n"
-    "daemon's machine, so the folder must be there and readable by the daemon;\n"
-    "`image` is only recorded, for container providers.\n"
+    "No image is built or pushed for a multinode.yaml folder: the local provider\n"
+    "runs the commands on the daemon's machine, so the folder must be there and\n"
+    "readable by the daemon; `image` is only recorded, for container providers.\n"
+    "\n"
+    "A folder with a main.py and no multinode.yaml is a Python project (the\n"
+    "`multinode` Python package): its @mn.function()s are read by importing main.py\n"
+    "with $MULTINODE_PYTHON (default python3), and the version runs a read-only,\n"
+    "content-addressed snapshot of the folder (under $MULTINODE_SNAPSHOT_DIR, default\n"
+    "~/.multinode/snapshots), so later edits do not change it. When the daemon's\n"
+    "provider runs containers, an image FROM $MULTINODE_BASE_IMAGE (default\n"
+    "multinode-python:local, see scripts/worker-image.sh --python) is built on the\n"
+    "Docker Engine of $DOCKER_HOST.\n"
     "\n"
     "Fails when the project exists (use `multinode upgrade`). Exit status: 0 done,\n"
     "1 failure (including a manifest with problems, each printed as\n"
@@ -73,17 +83,20 @@ static int project_name(struct cli *cli, const char **out) {
   return CLI_OK;
 }
 
-/* Reads DIR/multinode.yaml; prints every problem on failure. */
-static int load_manifest(const char *dir, struct mn_manifest *m, const char *what) {
-  if (mn_manifest_load(dir, m) == 0)
+/* Reads DIR/multinode.yaml, or inspects DIR/main.py for a Python project
+ * (python_project.h); prints every problem on failure. */
+static int load_manifest(const char *dir, struct mn_manifest *m, struct mn_python_project *py,
+                         const char *what) {
+  int loaded = py ? mn_python_project_inspect(dir, m, py) : mn_manifest_load(dir, m);
+  if (loaded == 0)
     return CLI_OK;
   for (size_t i = 0; i < m->n_errors; i++)
     fprintf(stderr, "%s\n", m->errors[i]);
   if (m->n_errors == 0)
     return cli_fail("out of memory reading %s/%s", dir, MN_MANIFEST_FILE);
   if (m->file && access(m->file, F_OK) != 0)
-    return cli_fail("cannot read %s: a project folder holds one (see `multinode help "
-                    "deploy`); nothing was %s",
+    return cli_fail("cannot read %s: a project folder holds one, or a main.py (see "
+                    "`multinode help deploy`); nothing was %s",
                     m->file, what);
   return cli_fail("%s: %zu problem%s; nothing was %s", m->file, m->n_errors,
                   m->n_errors == 1 ? "" : "s", what);
@@ -101,18 +114,42 @@ static void print_summary(const char *verb, const char *project, const json_t *v
 
 enum mode { DEPLOY, UPGRADE };
 
+/* How the daemon will run the functions of a Python project: on its
+ * default provider, whose type GET /providers tells (a daemon without that
+ * endpoint runs processes). */
+static enum mn_python_target python_target(struct cli *cli) {
+  struct mn_client_error err;
+  json_t *list = NULL;
+  enum mn_python_target target = MN_PYTHON_PROCESS;
+  if (mn_client_providers_list(cli->client, &list, &err) == 0) {
+    const char *def = mn_client_json_str(list, "default");
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(list, "providers"), i, item) {
+      const char *name = mn_client_json_str(item, "name");
+      const char *type = mn_client_json_str(item, "type");
+      if (def && name && type && strcmp(def, name) == 0 && strcmp(type, "local") != 0)
+        target = MN_PYTHON_CONTAINER;
+    }
+  }
+  json_decref(list);
+  return target;
+}
+
 static int deploy_version(struct cli *cli, enum mode mode) {
   const char *dir = cli->args[0], *name;
   int may_create = mode == DEPLOY || cli_flag(cli, "--deploy");
   int create = 0, rc;
   struct mn_manifest m;
+  struct mn_python_project py = {0};
+  int is_python = mn_python_project_detect(dir);
   struct mn_client_error err;
   json_t *version = NULL, *def = NULL, *project = NULL;
   const char *what = mode == DEPLOY ? "deployed" : "upgraded";
 
   if ((rc = project_name(cli, &name)) != CLI_OK)
     return rc;
-  if ((rc = load_manifest(dir, &m, what)) != CLI_OK)
+  if ((rc = load_manifest(dir, &m, is_python ? &py : NULL, what)) != CLI_OK)
     goto done;
   struct mn_client_version_definition d = mn_manifest_definition(&m);
   if (cli_flag(cli, "--dry-run")) {
@@ -153,6 +190,12 @@ static int deploy_version(struct cli *cli, enum mode mode) {
     goto done;
   }
 
+  if (is_python && mn_python_project_materialize(dir, name, NULL, python_target(cli), &m,
+                                                 &py) < 0) {
+    rc = cli_fail("project folder %s: nothing was %s", dir, what);
+    goto done;
+  }
+  d = mn_manifest_definition(&m); /* materializing set the commands and the image */
   if (create && mn_client_project_create(cli->client, name, NULL, &err) < 0) {
     /* someone created it meanwhile: fine for upgrade --deploy only */
     if (!(mode == UPGRADE && mn_client_error_is(&err, "ProjectAlreadyExists"))) {
@@ -185,6 +228,7 @@ done:
   json_decref(def);
   json_decref(project);
   mn_manifest_release(&m);
+  mn_python_project_release(&py);
   return rc;
 }
 
