@@ -4,7 +4,7 @@
 # multinode and multinode-worker in /usr/local/bin, the shared libraries they
 # load, the dynamic loader) imported with `docker import`.
 #
-#   scripts/worker-image.sh [--bin-dir DIR] [--tag TAG] [--entrypoint FILE] [--add SRC:DEST]...
+#   scripts/worker-image.sh [--bin-dir DIR] [--tag TAG] [--python] [--entrypoint FILE] [--add SRC:DEST]...
 #
 #   --bin-dir DIR      where multinode and multinode-worker are (default: build/bin
 #                      of this checkout)
@@ -13,6 +13,12 @@
 #                      instead of multinode-worker (e.g. a wrapper that ends with
 #                      `exec multinode-worker "$@"`)
 #   --add SRC:DEST     copy one more file into the image (DEST is absolute)
+#   --python           the base image of Python projects (default tag
+#                      multinode-python:local): also Debian's python3 (its
+#                      standard library and extension modules with their
+#                      libraries), python3-jsonpickle and this checkout's
+#                      `multinode` package; `multinode deploy` builds each
+#                      version's image FROM it
 #
 # The engine is the one the docker CLI talks to (DOCKER_HOST). Use the image as
 # a version's default_docker_image (or a function's docker_image_override);
@@ -21,18 +27,20 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-bin_dir=$here/build/bin tag=multinode-worker:local entry= adds=()
+bin_dir=$here/build/bin tag= entry= adds=() python=0
 while [ $# -gt 0 ]; do
   case $1 in
   --bin-dir) bin_dir=$2; shift 2 ;;
   --tag) tag=$2; shift 2 ;;
   --entrypoint) entry=$2; shift 2 ;;
   --add) adds+=("$2"); shift 2 ;;
-  -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --python) python=1; shift ;;
+  -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "error: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
   esac
 done
 
+[ -n "$tag" ] || { [ $python = 1 ] && tag=multinode-python:local || tag=multinode-worker:local; }
 for b in multinode multinode-worker; do
   [ -x "$bin_dir/$b" ] || { echo "error: \"$bin_dir/$b\" not found: build first or pass --bin-dir" >&2; exit 1; }
 done
@@ -64,6 +72,30 @@ copy_with_libs() { # FILE DEST: the file and every library ldd lists, at their p
 }
 copy_with_libs "$bin_dir/multinode" /usr/local/bin/multinode
 copy_with_libs "$bin_dir/multinode-worker" /usr/local/bin/multinode-worker
+if [ $python = 1 ]; then
+  # Debian's python3 as installed here: the interpreter, its standard
+  # library, its extension modules and every library they load
+  py=$(readlink -f /usr/bin/python3)
+  pyver=$(basename "$py")
+  [ -x "$py" ] && [ -d "/usr/lib/$pyver" ] ||
+    { echo "error: Debian's python3 is needed (apt-get install python3)" >&2; exit 1; }
+  [ -d /usr/lib/python3/dist-packages/jsonpickle ] ||
+    { echo "error: python3-jsonpickle is needed (apt-get install python3-jsonpickle)" >&2; exit 1; }
+  copy_with_libs "$py" "/usr/bin/$pyver"
+  ln -s "$pyver" "$root/usr/bin/python3"
+  mkdir -p "$root/usr/lib/python3/dist-packages"
+  tar -C /usr/lib --exclude='__pycache__' --exclude="$pyver/test" --exclude="$pyver/idlelib" \
+    --exclude="$pyver/tkinter" --exclude="$pyver/turtledemo" --exclude="$pyver/ensurepip" \
+    -c "$pyver" | tar -C "$root/usr/lib" -x
+  for so in "$root/usr/lib/$pyver"/lib-dynload/*.so; do
+    { ldd "$so" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } | sort -u | while read -r lib; do
+      [ -e "$root$lib" ] || cp -L --parents "$lib" "$root" 2>/dev/null || true
+    done
+  done
+  cp -r /usr/lib/python3/dist-packages/jsonpickle "$root/usr/lib/python3/dist-packages/"
+  (cd "$here/python" && tar --exclude='__pycache__' -c multinode) |
+    tar -C "$root/usr/lib/python3/dist-packages" -x
+fi
 entrypoint=/usr/local/bin/multinode-worker
 if [ -n "$entry" ]; then
   entrypoint=/usr/local/bin/$(basename "$entry")
@@ -77,6 +109,7 @@ done
 tar -C "$root" -c . | docker import \
   --change "ENTRYPOINT [\"$entrypoint\"]" \
   --change 'ENV PATH=/usr/local/bin:/bin:/usr/bin' \
+  --change 'ENV PYTHONUNBUFFERED=1' \
   --change 'WORKDIR /tmp' \
   - "$tag" >/dev/null
 echo "$tag"
