@@ -10,6 +10,7 @@
 
 #include "plugin/host.h"
 #include "scheduler/pool.h"
+#include "scheduler/queues.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/tracker.h"
 #include "store/model.h"
@@ -34,6 +35,9 @@ struct mn_scheduler {
   bool reconciled;       /* strays cleaned since becoming active */
   bool projects_dirty;   /* a project changed or invocations ended: look for deletions */
   int64_t next_project_sweep;
+  struct mn_queues *queues; /* functions whose queue may hold invocations (queues.h) */
+  int64_t next_queue_scan;  /* when to rebuild them from the queue index */
+  size_t last_rows_read;    /* rows the last pass read (for tests and logs) */
 };
 
 /* pass.c: one decision pass at `now`; *next_wake gets the time the next

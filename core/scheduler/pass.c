@@ -1,6 +1,8 @@
-/* One decision pass: read a snapshot of every RUNNING invocation, decide
- * with the pure rules of classify.c, write the decisions (each a guarded
- * update of its own), and hand provider calls to the pool. */
+/* One decision pass: read the working set (what changed and what can be
+ * launched: store/sched_snapshot.h), decide with the pure rules of
+ * classify.c, write the decisions (one statement per kind), cascade
+ * cancellations past the working set, and hand provider calls to the pool.
+ * Its cost follows the work done, not the length of the queues. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #define IDLE_WAKE_US (30 * MN_US_PER_S) /* a missed NOTIFY costs at most this */
 #define PRUNE_EVERY_US (60 * MN_US_PER_S)
 #define PROJECT_SWEEP_US (5 * MN_US_PER_S)
+#define QUEUE_SCAN_US (30 * MN_US_PER_S) /* rebuild the queue hints (queues.h) */
 
 static void at_most(int64_t *next, int64_t t) {
   if (t < *next)
@@ -93,6 +96,10 @@ struct pass {
   struct mn_sched_snapshot snap;
   bool *cancelled; /* per invocation: has (or just got) a cancellation request */
   bool *ended;     /* per invocation: terminated in this pass */
+  bool *cascade;   /* per invocation: its descendants must be cancelled */
+  bool *launched;  /* per invocation: got a new attempt in this pass */
+  int *in_use;     /* per function: invocations holding a worker, at read time */
+  bool write_failed; /* a decision was not written: keep the attention flags */
 };
 
 static bool timed_out(const struct pass *p, size_t i) {
@@ -118,13 +125,20 @@ static void write_cancellations(struct pass *p, struct mn_sched_inv *invs, const
   for (size_t i = 0; i < n; i++)
     if (cancel[i])
       keys[k++] = inv_key(&p->snap.invs[i].inv, NULL);
-  if (k && mn_store_sched_cancel_many(p->s->store, keys, k, p->now, NULL) == 0)
-    mn_log_info("scheduler", "cancelled %zu invocation(s) whose parent or project ended", k);
+  if (k) {
+    if (mn_store_sched_cancel_many(p->s->store, keys, k, p->now, NULL) == 0)
+      mn_log_info("scheduler", "cancelled %zu invocation(s) whose parent or project ended", k);
+    else
+      p->write_failed = true;
+  }
   for (size_t i = 0; i < n; i++) {
     struct mn_invocation *inv = &p->snap.invs[i].inv;
     if (cancel[i])
       inv->cancellation_request_time = invs[i].cancellation_request_time = p->now;
     p->cancelled[i] = inv->cancellation_request_time != MN_TIME_NULL;
+    /* a new request (the cascade's, or the API's, which raised attention)
+     * reaches the descendants outside the working set */
+    p->cascade[i] = cancel[i] || (p->cancelled[i] && p->snap.invs[i].attention != 0);
   }
   free(keys);
 }
@@ -140,11 +154,18 @@ static void write_terminations(struct pass *p, const enum mn_sched_action *actio
       keys[k++] = inv_key(&p->snap.invs[i].inv, NULL);
   if (k)
     p->s->projects_dirty = true; /* a project waiting for its last one may go now */
-  if (k && mn_store_sched_terminate_many(p->s->store, keys, k, p->now, NULL) == 0) {
-    for (size_t i = 0; i < n; i++)
-      p->ended[i] = actions[i] == MN_SCHED_TERMINATE;
+  bool *applied = calloc(n ? n : 1, sizeof *applied);
+  if (k && applied && mn_store_sched_terminate_many(p->s->store, keys, k, p->now, applied) == 0) {
+    for (size_t i = 0, j = 0; i < n; i++)
+      if (actions[i] == MN_SCHED_TERMINATE) {
+        p->ended[i] = applied[j++];
+        p->cascade[i] = p->cascade[i] || p->ended[i];
+      }
     mn_log_debug("scheduler", "terminated %zu invocation(s)", k);
+  } else if (k) {
+    p->write_failed = true;
   }
+  free(applied);
   free(keys);
 }
 
@@ -165,9 +186,14 @@ static void write_new_executions(struct pass *p, const enum mn_sched_action *act
     keys[k] = inv_key(&p->snap.invs[i].inv, ids[k]);
     k++;
   }
-  if (!k || mn_store_sched_create_executions(p->s->store, keys, k, p->now, applied) != 0)
+  if (!k)
     goto out;
+  if (mn_store_sched_create_executions(p->s->store, keys, k, p->now, applied) != 0) {
+    p->write_failed = true;
+    goto out;
+  }
   for (size_t j = 0; j < k; j++) {
+    p->launched[which[j]] = applied[j];
     struct mn_invocation *inv = &p->snap.invs[which[j]].inv;
     char *id = applied[j] ? strdup(ids[j]) : NULL;
     struct mn_execution *grown =
@@ -190,13 +216,56 @@ out:
   free(applied);
 }
 
+/* The queue hints (queues.h) after the decisions: a hinted function whose
+ * queue gave fewer heads than it had free slots, all of them launched or
+ * ended, has nothing queued any more; a function where an attempt ended,
+ * or a queued invocation was cancelled, may have capacity for its queue. */
+static void update_queue_hints(struct pass *p, const enum mn_sched_action *actions) {
+  size_t nf = p->snap.n_functions;
+  int *queued = calloc(nf ? nf : 1, sizeof *queued);
+  int *consumed = calloc(nf ? nf : 1, sizeof *consumed);
+  if (!queued || !consumed) {
+    p->s->next_queue_scan = 0;
+    goto out;
+  }
+  for (size_t i = 0; i < p->snap.n_invs; i++) {
+    const struct mn_snap_invocation *si = &p->snap.invs[i];
+    if (si->fn < 0 || si->live)
+      continue;
+    queued[si->fn]++;
+    if (p->launched[i] || p->ended[i])
+      consumed[si->fn]++;
+    (void)actions;
+  }
+  for (size_t f = 0; f < nf; f++) {
+    const struct mn_function *fn = &p->snap.functions[f];
+    int free_slots = fn->resource_spec.max_concurrency - p->in_use[f];
+    if (free_slots > 0 && queued[f] < free_slots && consumed[f] == queued[f])
+      mn_queues_remove(p->s->queues, fn->project_name, fn->version_id, fn->function_name);
+  }
+  for (size_t i = 0; i < p->snap.n_invs; i++) {
+    const struct mn_snap_invocation *si = &p->snap.invs[i];
+    if (si->attention != 0 && !si->live && !p->ended[i] &&
+        mn_queues_add(p->s->queues, si->inv.function.project_name, si->inv.function.version_id,
+                      si->inv.function.function_name) < 0)
+      p->s->next_queue_scan = 0;
+    if (si->live && p->ended[i] &&
+        mn_queues_add(p->s->queues, si->inv.function.project_name, si->inv.function.version_id,
+                      si->inv.function.function_name) < 0)
+      p->s->next_queue_scan = 0;
+  }
+out:
+  free(queued);
+  free(consumed);
+}
+
 /* Steps 3a and 3b: cascade cancellations, then classify and write. */
 static void decide_invocations(struct pass *p) {
   size_t n = p->snap.n_invs, nf = p->snap.n_functions;
   struct mn_sched_inv *invs = calloc(n ? n : 1, sizeof *invs);
   struct mn_sched_exec **execs = calloc(n ? n : 1, sizeof *execs);
   struct mn_sched_fn *fns = calloc(nf ? nf : 1, sizeof *fns);
-  int *in_use = calloc(nf ? nf : 1, sizeof *in_use);
+  int *in_use = p->in_use;
   bool *cancel = calloc(n ? n : 1, sizeof *cancel);
   enum mn_sched_action *actions = calloc(n ? n : 1, sizeof *actions);
   if (!invs || !execs || !fns || !in_use || !cancel || !actions) {
@@ -252,6 +321,7 @@ static void decide_invocations(struct pass *p) {
   mn_sched_classify(invs, n, NULL, fns, nf, in_use, p->now, actions);
   write_terminations(p, actions);
   write_new_executions(p, actions);
+  update_queue_hints(p, actions);
   for (size_t i = 0; i < n; i++) {
     const struct mn_snap_invocation *si = &p->snap.invs[i];
     if ((actions[i] == MN_SCHED_QUEUED || actions[i] == MN_SCHED_LEAVE) && si->fn >= 0 &&
@@ -266,7 +336,6 @@ out:
   free(execs);
   free(invs);
   free(fns);
-  free(in_use);
   free(cancel);
   free(actions);
 }
@@ -454,6 +523,54 @@ static void inspect_workers(struct pass *p, struct mn_inspect_batch **batches, s
     at_most(&p->next, s->next_inspect);
 }
 
+/* After the decisions: the cancellation cascade past the working set, the
+ * attention flags of what was decided cleared, and the next deadline. */
+static void cascade_and_settle(struct pass *p) {
+  size_t n = p->snap.n_invs, k = 0, a = 0;
+  const struct mn_function_key **fks = calloc(n ? n : 1, sizeof *fks);
+  struct mn_function_key *keys = calloc(n ? n : 1, sizeof *keys);
+  const char **ids = calloc(n ? n : 1, sizeof *ids);
+  const struct mn_function_key **afks = calloc(n ? n : 1, sizeof *afks);
+  const char **aids = calloc(n ? n : 1, sizeof *aids);
+  int64_t *att = calloc(n ? n : 1, sizeof *att);
+  int cancelled = 0;
+  if (!fks || !keys || !ids || !afks || !aids || !att)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    const struct mn_invocation *inv = &p->snap.invs[i].inv;
+    keys[i] = inv_fk(inv);
+    if (p->cascade[i]) {
+      fks[k] = &keys[i];
+      ids[k++] = inv->invocation_id;
+    }
+    if (p->snap.invs[i].attention != 0) {
+      afks[a] = &keys[i];
+      aids[a] = inv->invocation_id;
+      att[a++] = p->snap.invs[i].attention;
+    }
+  }
+  if (k && mn_store_sched_cascade(p->s->store, fks, ids, k, p->now, &cancelled) != 0) {
+    p->write_failed = true;
+  } else if (cancelled > 0) {
+    mn_log_info("scheduler", "cancelled %d descendant(s) of cancelled or ended invocations",
+                cancelled);
+    p->next = p->now; /* decide on them at once */
+  }
+  if (a && !p->write_failed)
+    mn_store_sched_clear_attention(p->s->store, afks, aids, att, a);
+  int64_t deadline = MN_TIME_NULL;
+  if (mn_store_sched_next_deadline(p->s->store, p->now, &deadline) == 0 &&
+      deadline != MN_TIME_NULL)
+    at_most(&p->next, deadline);
+out:
+  free(fks);
+  free(keys);
+  free(ids);
+  free(afks);
+  free(aids);
+  free(att);
+}
+
 void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
   struct pass p = {.s = s, .now = now, .next = now + IDLE_WAKE_US};
   int64_t t0 = mn_monotonic_us();
@@ -467,7 +584,14 @@ void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
       mn_log_info("scheduler", "deleted %d project(s) marked for deletion", n_deleted);
   }
 
-  int rc = mn_store_sched_snapshot(s->store, &p.snap);
+  if (now >= s->next_queue_scan) {
+    /* the hints from the index: at activation, after missed notifications,
+     * and every QUEUE_SCAN_US as a safety net (one descent per function) */
+    if (mn_store_sched_queued_functions(s->store, mn_queues_add_key, s->queues) == 0)
+      s->next_queue_scan = now + QUEUE_SCAN_US;
+  }
+  struct mn_fn_keys hints = mn_queues_keys(s->queues);
+  int rc = mn_store_sched_snapshot(s->store, &hints, now, &p.snap);
   if (rc) {
     mn_log_warn("scheduler", "cannot read the state: %s", mn_strerror(rc));
     *next_wake = now + MN_US_PER_S; /* the store is back soon, or we lost the lock */
@@ -483,9 +607,13 @@ void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
   p.next = now + IDLE_WAKE_US;
   size_t n_providers = mn_plugins_count(s->plugins);
   struct mn_inspect_batch **batches = calloc(n_providers ? n_providers : 1, sizeof *batches);
-  p.cancelled = calloc(p.snap.n_invs ? p.snap.n_invs : 1, sizeof *p.cancelled);
-  p.ended = calloc(p.snap.n_invs ? p.snap.n_invs : 1, sizeof *p.ended);
-  if (!batches || !p.cancelled || !p.ended) {
+  size_t ni = p.snap.n_invs ? p.snap.n_invs : 1;
+  p.cancelled = calloc(ni, sizeof *p.cancelled);
+  p.ended = calloc(ni, sizeof *p.ended);
+  p.cascade = calloc(ni, sizeof *p.cascade);
+  p.launched = calloc(ni, sizeof *p.launched);
+  p.in_use = calloc(p.snap.n_functions ? p.snap.n_functions : 1, sizeof *p.in_use);
+  if (!batches || !p.cancelled || !p.ended || !p.cascade || !p.launched || !p.in_use) {
     mn_log_error("scheduler", "out of memory in a pass");
     p.next = now + MN_US_PER_S;
     goto out;
@@ -500,6 +628,7 @@ void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
     if (!p.ended[i])
       advance_executions(&p, i, &batches);
   inspect_workers(&p, batches, n_providers);
+  cascade_and_settle(&p);
 
   if (s->opt.retention_seconds > 0 && now >= s->next_prune) {
     int pruned = 0;
@@ -517,8 +646,15 @@ out:
   free(batches);
   free(p.cancelled);
   free(p.ended);
-  mn_log_debug("scheduler", "pass: %zu running invocation(s), %zu function(s), %lld us",
-               p.snap.n_invs, p.snap.n_functions, (long long)(mn_monotonic_us() - t0));
+  free(p.cascade);
+  free(p.launched);
+  free(p.in_use);
+  s->last_rows_read = p.snap.rows_read;
+  mn_log_debug("scheduler",
+               "pass: %zu invocation(s) in the working set, %zu function(s), %zu queue(s) "
+               "hinted, %zu row(s) read, %lld us",
+               p.snap.n_invs, p.snap.n_functions, mn_queues_count(s->queues), p.snap.rows_read,
+               (long long)(mn_monotonic_us() - t0));
   mn_sched_snapshot_release(&p.snap);
   *next_wake = p.next;
 }

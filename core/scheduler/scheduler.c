@@ -73,6 +73,7 @@ static bool try_activate(struct mn_scheduler *s) {
   }
   atomic_store(&s->active, true);
   s->reconciled = false;
+  s->next_queue_scan = 0; /* notifications were missed while standing by */
   s->next_inspect = 0;
   mn_log_info("scheduler", "active: this daemon now schedules");
   return true;
@@ -90,6 +91,8 @@ static bool drain_notifications(struct mn_scheduler *s) {
   while ((n = PQnotifies(s->lock_conn)) != NULL) {
     if (n->extra && strcmp(n->extra, "project") == 0)
       s->projects_dirty = true;
+    else if (n->extra && mn_queues_add_payload(s->queues, n->extra) < 0)
+      s->next_queue_scan = 0; /* out of memory: rebuild the set from the index */
     PQfreemem(n);
   }
   return true;
@@ -198,7 +201,7 @@ int mn_scheduler_start(const struct mn_scheduler_options *opt, struct mn_store *
   s->wake_fd = -1;
   pthread_mutex_init(&s->mu, NULL);
   int rc;
-  if (!(s->tracker = mn_tracker_new())) {
+  if (!(s->tracker = mn_tracker_new()) || !(s->queues = mn_queues_new())) {
     rc = mn_fail(err, MN_ENOMEM, "out of memory");
     goto fail;
   }
@@ -239,6 +242,7 @@ void mn_scheduler_stop(struct mn_scheduler *s) {
   if (s->wake_fd >= 0)
     close(s->wake_fd);
   mn_tracker_free(s->tracker);
+  mn_queues_free(s->queues);
   pthread_mutex_destroy(&s->mu);
   free(s);
 }

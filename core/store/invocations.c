@@ -39,11 +39,16 @@ static const struct mn_db_stmt stmt_create = {
     MN_SQL_PATH_FUNCTION "),"
     " ins AS (INSERT INTO invocations (project_name, version_id, function_name,"
     "  invocation_id, parent_function_name, parent_invocation_id, input,"
-    "  cancellation_request_time, invocation_status, creation_time, last_update_time)"
-    "  SELECT k.kp, k.kv, k.kf, $4, $5, $6, $7, NULL, 'RUNNING', $8::bigint, $8::bigint"
+    "  cancellation_request_time, invocation_status, creation_time, last_update_time,"
+    "  deadline)"
+    "  SELECT k.kp, k.kv, k.kf, $4, $5, $6, $7, NULL, 'RUNNING', $8::bigint, $8::bigint,"
+    "  (SELECT (($8::bigint / 1000000) + fd.timeout_seconds + 1) * 1000000 FROM functions fd"
+    "   WHERE fd.project_name = k.kp AND fd.version_id = k.kv AND fd.function_name = k.kf)"
     "  FROM k WHERE k.kf IS NOT NULL RETURNING *)"
     " SELECT " MN_SQL_INVOCATION_ROW("k.kp", "k.kv", "f", "ins", "par", "e")
-    ", (SELECT pg_notify('multinode', 'invocation') FROM ins)"
+    /* the scheduler learns which function's queue grew (scheduler/queues.c) */
+    ", (SELECT pg_notify('multinode', 'queue' || chr(31) || ins.project_name || chr(31)"
+    "   || ins.version_id || chr(31) || ins.function_name) FROM ins)"
     " FROM k LEFT JOIN ins ON true"
     " LEFT JOIN functions f ON f.project_name = k.kp AND f.version_id = k.kv"
     "  AND f.function_name = k.kf"
@@ -66,7 +71,8 @@ static const struct mn_db_stmt stmt_create = {
 
 static const struct mn_db_stmt stmt_cancel = {
     "mn_invocation_cancel",
-    GUARDED_UPDATE("cancellation_request_time = $5::bigint, last_update_time = $5::bigint",
+    GUARDED_UPDATE("cancellation_request_time = $5::bigint, last_update_time = $5::bigint,"
+                   " attention = nextval('invocations_attention_seq')",
                    "x.invocation_status = 'RUNNING'"),
     5, false};
 

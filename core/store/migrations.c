@@ -150,11 +150,69 @@ static const char schema_v4[] =
     "ALTER TABLE executions SET (autovacuum_analyze_scale_factor = 0.02,"
     "  autovacuum_analyze_threshold = 200);";
 
+/* The scheduler's queue model (docs/architecture.md, "Queues"): a pass
+ * reads what changed and what it can launch, never the whole queue.
+ * - live: the invocation holds a non-terminated execution (it uses one unit
+ *   of its function's capacity). Kept by a trigger on executions, so that
+ *   no write path can forget it.
+ * - attention: non-zero when something happened that the scheduler must
+ *   decide on (an attempt ended, a cancellation); a sequence value, so that
+ *   clearing it after a decision never erases a newer request.
+ * - deadline: when the invocation times out (classify.c's rule: the first
+ *   whole second past creation + timeout_seconds).
+ * The queue of a function is its RUNNING invocations that are not live, in
+ * FIFO order (invocations_queue); heads are read with LIMIT free slots. */
+static const char schema_v5[] =
+    "ALTER TABLE invocations ADD COLUMN live boolean NOT NULL DEFAULT false,"
+    "  ADD COLUMN attention bigint NOT NULL DEFAULT 0,"
+    "  ADD COLUMN deadline bigint;"
+    "CREATE SEQUENCE invocations_attention_seq;"
+    "UPDATE invocations i SET deadline ="
+    "  ((i.creation_time / 1000000) + f.timeout_seconds + 1) * 1000000,"
+    "  attention = nextval('invocations_attention_seq'),"
+    "  live = EXISTS (SELECT 1 FROM executions e WHERE e.project_name = i.project_name"
+    "   AND e.version_id = i.version_id AND e.function_name = i.function_name"
+    "   AND e.invocation_id = i.invocation_id AND e.worker_status <> 'TERMINATED')"
+    "  FROM functions f WHERE f.project_name = i.project_name"
+    "  AND f.version_id = i.version_id AND f.function_name = i.function_name"
+    "  AND i.invocation_status = 'RUNNING';"
+    "CREATE INDEX invocations_queue ON invocations"
+    "  (project_name, version_id, function_name, creation_time, invocation_id)"
+    "  WHERE invocation_status = 'RUNNING' AND NOT live;"
+    "CREATE INDEX invocations_live ON invocations (project_name, version_id, function_name)"
+    "  WHERE invocation_status = 'RUNNING' AND live;"
+    "CREATE INDEX invocations_attention ON invocations (attention)"
+    "  WHERE invocation_status = 'RUNNING' AND attention <> 0;"
+    "CREATE INDEX invocations_deadline ON invocations (deadline)"
+    "  WHERE invocation_status = 'RUNNING';"
+    "CREATE FUNCTION mn_executions_changed() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF TG_OP = 'INSERT' THEN"
+    "   IF NEW.worker_status <> 'TERMINATED' THEN"
+    "    UPDATE invocations SET live = true WHERE project_name = NEW.project_name"
+    "     AND version_id = NEW.version_id AND function_name = NEW.function_name"
+    "     AND invocation_id = NEW.invocation_id AND NOT live;"
+    "   END IF;"
+    "  ELSIF NEW.worker_status = 'TERMINATED' AND OLD.worker_status <> 'TERMINATED' THEN"
+    "   UPDATE invocations i SET attention = nextval('invocations_attention_seq'),"
+    "    live = EXISTS (SELECT 1 FROM executions e WHERE e.project_name = i.project_name"
+    "     AND e.version_id = i.version_id AND e.function_name = i.function_name"
+    "     AND e.invocation_id = i.invocation_id AND e.worker_status <> 'TERMINATED')"
+    "    WHERE i.project_name = NEW.project_name AND i.version_id = NEW.version_id"
+    "    AND i.function_name = NEW.function_name AND i.invocation_id = NEW.invocation_id"
+    "    AND i.invocation_status = 'RUNNING';"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER executions_changed AFTER INSERT OR UPDATE OF worker_status"
+    "  ON executions FOR EACH ROW EXECUTE FUNCTION mn_executions_changed();";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "settings and execution ids", schema_v2},
     {3, "claim tokens of workers", schema_v3},
     {4, "a partial index of children; earlier statistics", schema_v4},
+    {5, "queues: live, attention and deadline of invocations", schema_v5},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {

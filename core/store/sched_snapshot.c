@@ -1,26 +1,65 @@
 #include "store/sched_snapshot.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/db.h"
+#include "store/pg_array.h"
 #include "store/sql.h"
+#include "util/clock.h"
 #include "util/ids.h"
 
-/* One row per (RUNNING invocation, execution), in key then creation order.
+/* The working set of a pass (queues in docs/architecture.md): every
+ * RUNNING invocation that holds a worker (live), that something happened
+ * to (attention), whose deadline has come, of a project being deleted (a
+ * batch), and the heads of the queues of the hinted functions ($1-$3), as
+ * many as each has free capacity. Never the rest of a queue: every branch
+ * is an index range. $4: now.
+ * One row per (invocation, execution), in key then creation order.
  * Columns: project, version, function, INVOCATION(8) with NULL input,
- * PARENT(4), EXECUTION(11) with NULL output, deletion_request_time. */
+ * PARENT(4), EXECUTION(11) with NULL output, deletion_request_time, live,
+ * attention. */
 static const struct mn_db_stmt stmt_invocations = {
-    "mn_sched_invocations",
-    "SELECT i.project_name, i.version_id, i.function_name,"
+    "mn_sched_working_set",
+    "WITH hint AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS h(p, v, f)),"
+    " heads AS (SELECT q.project_name, q.version_id, q.function_name, q.invocation_id"
+    "  FROM hint JOIN functions fn ON fn.project_name = hint.p AND fn.version_id = hint.v"
+    "   AND fn.function_name = hint.f"
+    "  CROSS JOIN LATERAL (SELECT i.project_name, i.version_id, i.function_name,"
+    "   i.invocation_id FROM invocations i WHERE i.project_name = hint.p"
+    "   AND i.version_id = hint.v AND i.function_name = hint.f"
+    "   AND i.invocation_status = 'RUNNING' AND NOT i.live"
+    "   ORDER BY i.creation_time, i.invocation_id"
+    "   LIMIT greatest(0, fn.max_concurrency - (SELECT count(*) FROM invocations l"
+    "    WHERE l.project_name = hint.p AND l.version_id = hint.v"
+    "    AND l.function_name = hint.f AND l.invocation_status = 'RUNNING' AND l.live))) q),"
+    " w AS (SELECT project_name, version_id, function_name, invocation_id FROM invocations"
+    "   WHERE invocation_status = 'RUNNING' AND live"
+    "  UNION SELECT project_name, version_id, function_name, invocation_id FROM invocations"
+    "   WHERE invocation_status = 'RUNNING' AND attention <> 0"
+    "  UNION SELECT project_name, version_id, function_name, invocation_id FROM invocations"
+    "   WHERE invocation_status = 'RUNNING' AND deadline <= $4::bigint"
+    "  UNION (SELECT d.project_name, d.version_id, d.function_name, d.invocation_id"
+    "   FROM projects dp CROSS JOIN LATERAL (SELECT x.project_name, x.version_id,"
+    "    x.function_name, x.invocation_id FROM invocations x"
+    "    WHERE x.project_name = dp.project_name AND x.invocation_status = 'RUNNING'"
+    "    LIMIT 1000) d"
+    "   WHERE dp.deletion_request_time IS NOT NULL LIMIT 1000)"
+    "  UNION SELECT * FROM heads)"
+    " SELECT i.project_name, i.version_id, i.function_name,"
     " i.invocation_id, i.parent_function_name, i.parent_invocation_id, NULL::text,"
     " i.cancellation_request_time, i.invocation_status, i.creation_time, i.last_update_time,"
     " " MN_SQL_PARENT_COLS("par") ","
     " e.execution_id, e.worker_status, e.worker_details, e.termination_signal_time,"
     " e.outcome, NULL::text, e.error_message, e.creation_time, e.last_update_time,"
     " e.execution_start_time, e.execution_finish_time,"
-    " pr.deletion_request_time"
-    " FROM invocations i"
+    " pr.deletion_request_time, i.live, i.attention"
+    /* one primary-key lookup per member (LATERAL: never a join that scans) */
+    " FROM w CROSS JOIN LATERAL (SELECT * FROM invocations x"
+    "  WHERE x.project_name = w.project_name AND x.version_id = w.version_id"
+    "  AND x.function_name = w.function_name AND x.invocation_id = w.invocation_id"
+    "  LIMIT 1) i" /* LIMIT keeps the planner from flattening it into a hash join */
     " JOIN projects pr ON pr.project_name = i.project_name"
     " LEFT JOIN invocations par ON par.project_name = i.project_name"
     "  AND par.version_id = i.version_id AND par.function_name = i.parent_function_name"
@@ -34,20 +73,84 @@ static const struct mn_db_stmt stmt_invocations = {
     " ORDER BY i.project_name COLLATE \"C\", i.version_id COLLATE \"C\","
     "  i.function_name COLLATE \"C\", i.invocation_id COLLATE \"C\","
     "  e.creation_time, e.execution_id",
-    0, true};
+    4, true};
 
 enum { C_KEY = 0, C_INV = 3, C_PAR = C_INV + MN_SQL_INVOCATION_NCOLS,
-       C_EXE = C_PAR + MN_SQL_PARENT_NCOLS, C_DEL = C_EXE + MN_SQL_EXECUTION_NCOLS };
+       C_EXE = C_PAR + MN_SQL_PARENT_NCOLS, C_DEL = C_EXE + MN_SQL_EXECUTION_NCOLS,
+       C_LIVE, C_ATTENTION };
 
+/* The functions named by $1-$3 (the working set's and the hinted ones). */
 static const struct mn_db_stmt stmt_functions = {
     "mn_sched_functions",
-    "SELECT " MN_SQL_FUNCTION_COLS("f") " FROM functions f WHERE EXISTS ("
-    " SELECT 1 FROM invocations i WHERE i.invocation_status = 'RUNNING'"
-    "  AND i.project_name = f.project_name AND i.version_id = f.version_id"
-    "  AND i.function_name = f.function_name)"
+    "SELECT " MN_SQL_FUNCTION_COLS("f") " FROM functions f"
+    " JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[])"
+    "  AS k(p, v, fn)) k ON f.project_name = k.p AND f.version_id = k.v"
+    "  AND f.function_name = k.fn"
     " ORDER BY f.project_name COLLATE \"C\", f.version_id COLLATE \"C\","
     "  f.function_name COLLATE \"C\"",
+    3, true};
+
+/* The next deadline after $1 of a RUNNING invocation (one index entry). */
+static const struct mn_db_stmt stmt_next_deadline = {
+    "mn_sched_next_deadline",
+    "SELECT min(deadline) FROM invocations WHERE invocation_status = 'RUNNING'"
+    " AND deadline > $1::bigint",
+    1, true};
+
+/* Every function with a non-empty queue: a skip scan over invocations_queue
+ * (one index descent per function, not one row per queued invocation). */
+static const struct mn_db_stmt stmt_queued_functions = {
+    "mn_sched_queued_functions",
+    "WITH RECURSIVE q AS ("
+    " (SELECT project_name, version_id, function_name FROM invocations"
+    "  WHERE invocation_status = 'RUNNING' AND NOT live"
+    "  ORDER BY project_name, version_id, function_name LIMIT 1)"
+    " UNION ALL"
+    " SELECT n.project_name, n.version_id, n.function_name FROM q CROSS JOIN LATERAL"
+    "  (SELECT i.project_name, i.version_id, i.function_name FROM invocations i"
+    "   WHERE i.invocation_status = 'RUNNING' AND NOT i.live"
+    "   AND (i.project_name, i.version_id, i.function_name)"
+    "    > (q.project_name, q.version_id, q.function_name)"
+    "   ORDER BY i.project_name, i.version_id, i.function_name LIMIT 1) n)"
+    " SELECT project_name, version_id, function_name FROM q",
     0, true};
+
+/* Clears the attention of invocations that a pass decided on, unless it
+ * was raised again since the pass read it. $1-$4 keys, $5 the values read. */
+static const struct mn_db_stmt stmt_clear_attention = {
+    "mn_sched_clear_attention",
+    "UPDATE invocations i SET attention = 0"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
+    " AS k(p, v, f, id, a)"
+    " WHERE i.project_name = k.p AND i.version_id = k.v AND i.function_name = k.f"
+    "  AND i.invocation_id = k.id AND i.attention = k.a",
+    5, false};
+
+/* The cancellation cascade past the working set: every RUNNING descendant,
+ * at any depth, of the invocations $1-$4 (cancelled or ended) that has no
+ * cancellation request yet gets one, and attention so that the next pass
+ * decides on it. $5: now. */
+static const struct mn_db_stmt stmt_cascade = {
+    "mn_sched_cascade",
+    "WITH RECURSIVE d AS ("
+    " SELECT c.project_name, c.version_id, c.function_name, c.invocation_id"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(p, v, f, id)"
+    " JOIN invocations c ON c.project_name = k.p AND c.version_id = k.v"
+    "  AND c.parent_function_name = k.f AND c.parent_invocation_id = k.id"
+    " WHERE c.parent_invocation_id IS NOT NULL AND c.invocation_status = 'RUNNING'"
+    " UNION"
+    " SELECT c.project_name, c.version_id, c.function_name, c.invocation_id"
+    " FROM d JOIN invocations c ON c.project_name = d.project_name"
+    "  AND c.version_id = d.version_id AND c.parent_function_name = d.function_name"
+    "  AND c.parent_invocation_id = d.invocation_id"
+    " WHERE c.parent_invocation_id IS NOT NULL AND c.invocation_status = 'RUNNING')"
+    " UPDATE invocations i SET cancellation_request_time = $5::bigint,"
+    "  last_update_time = $5::bigint, attention = nextval('invocations_attention_seq')"
+    " FROM d WHERE i.project_name = d.project_name AND i.version_id = d.version_id"
+    "  AND i.function_name = d.function_name AND i.invocation_id = d.invocation_id"
+    "  AND i.cancellation_request_time IS NULL"
+    " RETURNING i.invocation_id",
+    5, false};
 
 static const struct mn_db_stmt stmt_delete_projects = {
     "mn_sched_delete_projects",
@@ -138,14 +241,41 @@ int mn_sched_snapshot_find_invocation(const struct mn_sched_snapshot *snap,
   return find(snap, project, version, function, invocation_id);
 }
 
-static int load_functions(struct mn_store *s, struct mn_sched_snapshot *snap) {
+/* Loads the functions of the working set's invocations and of the hints. */
+static int load_functions(struct mn_store *s, const struct mn_fn_keys *hints,
+                          struct mn_sched_snapshot *snap) {
+  struct mn_pg_array arr[3];
+  const char *params[3];
   PGresult *r = NULL;
-  int rc = mn_db_exec(s, &stmt_functions, NULL, &r);
+  int rc = 0;
+  for (int a = 0; a < 3; a++)
+    mn_pg_array_init(&arr[a]);
+  for (size_t i = 0; i < snap->n_invs; i++) {
+    const struct mn_function *k = &snap->invs[i].inv.function;
+    if (i > 0 && strcmp(k->function_name, snap->invs[i - 1].inv.function.function_name) == 0 &&
+        strcmp(k->version_id, snap->invs[i - 1].inv.function.version_id) == 0 &&
+        strcmp(k->project_name, snap->invs[i - 1].inv.function.project_name) == 0)
+      continue; /* ordered by key: one entry per function */
+    mn_pg_array_add(&arr[0], k->project_name);
+    mn_pg_array_add(&arr[1], k->version_id);
+    mn_pg_array_add(&arr[2], k->function_name);
+  }
+  for (size_t i = 0; hints && i < hints->n; i++) {
+    mn_pg_array_add(&arr[0], hints->keys[i].project_name);
+    mn_pg_array_add(&arr[1], hints->keys[i].version_ref);
+    mn_pg_array_add(&arr[2], hints->keys[i].function_name);
+  }
+  for (int a = 0; a < 3; a++)
+    if (!(params[a] = mn_pg_array_text(&arr[a])))
+      rc = MN_ENOMEM;
+  if (rc == 0)
+    rc = mn_db_exec(s, &stmt_functions, params, &r);
   if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected("snapshot functions", r);
+    rc = mn_db_unexpected("working set functions", r);
   if (rc)
     goto out;
   int rows = PQntuples(r);
+  snap->rows_read += (size_t)rows;
   snap->functions = calloc(rows ? (size_t)rows : 1, sizeof *snap->functions);
   if (!snap->functions) {
     rc = MN_ENOMEM;
@@ -158,6 +288,8 @@ static int load_functions(struct mn_store *s, struct mn_sched_snapshot *snap) {
   }
 out:
   PQclear(r);
+  for (int a = 0; a < 3; a++)
+    mn_pg_array_release(&arr[a]);
   return rc;
 }
 
@@ -168,14 +300,32 @@ static bool same_invocation(const PGresult *r, int a, int b) {
   return strcmp(PQgetvalue(r, a, C_INV), PQgetvalue(r, b, C_INV)) == 0;
 }
 
-static int load_invocations(struct mn_store *s, struct mn_sched_snapshot *snap) {
+static int load_invocations(struct mn_store *s, const struct mn_fn_keys *hints, int64_t now,
+                            struct mn_sched_snapshot *snap) {
+  struct mn_pg_array arr[3];
+  const char *params[4];
+  char t[24];
   PGresult *r = NULL;
-  int rc = mn_db_exec(s, &stmt_invocations, NULL, &r);
+  int rc = 0;
+  for (int a = 0; a < 3; a++)
+    mn_pg_array_init(&arr[a]);
+  for (size_t i = 0; hints && i < hints->n; i++) {
+    mn_pg_array_add(&arr[0], hints->keys[i].project_name);
+    mn_pg_array_add(&arr[1], hints->keys[i].version_ref);
+    mn_pg_array_add(&arr[2], hints->keys[i].function_name);
+  }
+  for (int a = 0; a < 3; a++)
+    if (!(params[a] = mn_pg_array_text(&arr[a])))
+      rc = MN_ENOMEM;
+  params[3] = mn_sql_time(t, now);
+  if (rc == 0)
+    rc = mn_db_exec(s, &stmt_invocations, params, &r);
   if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected("snapshot invocations", r);
+    rc = mn_db_unexpected("working set", r);
   if (rc)
     goto out;
   int rows = PQntuples(r);
+  snap->rows_read += (size_t)rows;
   snap->invs = calloc(rows ? (size_t)rows : 1, sizeof *snap->invs);
   if (!snap->invs) {
     rc = MN_ENOMEM;
@@ -198,8 +348,9 @@ static int load_invocations(struct mn_store *s, struct mn_sched_snapshot *snap) 
     if ((rc = mn_sql_invocation(r, row, C_INV, C_PAR, inv)) != 0)
       goto out;
     si->project_deleting = !mn_sql_is_null(r, row, C_DEL);
-    si->fn = find(snap, inv->function.project_name, inv->function.version_id,
-                  inv->function.function_name, NULL);
+    si->live = PQgetvalue(r, row, C_LIVE)[0] == 't';
+    si->attention = strtoll(PQgetvalue(r, row, C_ATTENTION), NULL, 10);
+    si->fn = -1; /* set once the functions are loaded */
     if (!mn_sql_is_null(r, row, C_EXE)) {
       inv->executions = calloc((size_t)(end - row), sizeof *inv->executions);
       if (!inv->executions) {
@@ -216,20 +367,112 @@ static int load_invocations(struct mn_store *s, struct mn_sched_snapshot *snap) 
   }
 out:
   PQclear(r);
+  for (int a = 0; a < 3; a++)
+    mn_pg_array_release(&arr[a]);
   return rc;
 }
 
-int mn_store_sched_snapshot(struct mn_store *s, struct mn_sched_snapshot *out) {
+int mn_store_sched_snapshot(struct mn_store *s, const struct mn_fn_keys *hints, int64_t now,
+                            struct mn_sched_snapshot *out) {
   memset(out, 0, sizeof *out);
-  /* functions first: every function of an invocation read afterwards is
-   * then known (invocations only ever gain functions, never lose them
-   * except through a project deletion, which only the scheduler does) */
-  int rc = load_functions(s, out);
+  /* the invocations first, then their functions: a function is never
+   * deleted under them except by a project deletion, which only the
+   * scheduler does */
+  int rc = load_invocations(s, hints, now, out);
   if (rc == 0)
-    rc = load_invocations(s, out);
+    rc = load_functions(s, hints, out);
+  for (size_t i = 0; rc == 0 && i < out->n_invs; i++) {
+    const struct mn_function *k = &out->invs[i].inv.function;
+    out->invs[i].fn = find(out, k->project_name, k->version_id, k->function_name, NULL);
+  }
   if (rc)
     mn_sched_snapshot_release(out);
   return rc;
+}
+
+const char *mn_store_sched_working_set_sql(void) { return stmt_invocations.sql; }
+
+int mn_store_sched_next_deadline(struct mn_store *s, int64_t now, int64_t *out) {
+  char t[24];
+  const char *p[] = {mn_sql_time(t, now)};
+  PGresult *r = NULL;
+  int rc = mn_db_exec(s, &stmt_next_deadline, p, &r);
+  if (rc == MN_EINTERNAL)
+    rc = mn_db_unexpected("next deadline", r);
+  *out = MN_TIME_NULL;
+  if (rc == 0 && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+    *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return rc;
+}
+
+int mn_store_sched_queued_functions(struct mn_store *s, mn_fn_key_fn *cb, void *ctx) {
+  PGresult *r = NULL;
+  int rc = mn_db_exec(s, &stmt_queued_functions, NULL, &r);
+  if (rc == MN_EINTERNAL)
+    rc = mn_db_unexpected("queued functions", r);
+  for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
+    struct mn_function_key k = {PQgetvalue(r, row, 0), PQgetvalue(r, row, 1),
+                                PQgetvalue(r, row, 2)};
+    if (cb(ctx, &k) != 0)
+      rc = MN_ENOMEM;
+  }
+  PQclear(r);
+  return rc;
+}
+
+/* Four key arrays (+ a fifth of attention values when att is not NULL),
+ * then now: the parameters of the clear and cascade statements. */
+static int keyed(struct mn_store *s, const struct mn_db_stmt *st,
+                 const struct mn_function_key *const *fks, const char *const *ids,
+                 const int64_t *att, size_t n, int64_t now, const char *what, int *applied) {
+  struct mn_pg_array arr[5];
+  const char *params[6];
+  char t[24], num[24];
+  PGresult *r = NULL;
+  int rc = 0, np = att ? 5 : 4;
+  if (applied)
+    *applied = 0;
+  if (n == 0)
+    return 0;
+  for (int a = 0; a < 5; a++)
+    mn_pg_array_init(&arr[a]);
+  for (size_t i = 0; i < n; i++) {
+    mn_pg_array_add(&arr[0], fks[i]->project_name);
+    mn_pg_array_add(&arr[1], fks[i]->version_ref);
+    mn_pg_array_add(&arr[2], fks[i]->function_name);
+    mn_pg_array_add(&arr[3], ids[i]);
+    if (att) {
+      snprintf(num, sizeof num, "%lld", (long long)att[i]);
+      mn_pg_array_add(&arr[4], num);
+    }
+  }
+  for (int a = 0; a < np; a++)
+    if (!(params[a] = mn_pg_array_text(&arr[a])))
+      rc = MN_ENOMEM;
+  params[np] = mn_sql_time(t, now);
+  if (rc == 0)
+    rc = mn_db_exec(s, st, params, &r);
+  if (rc == MN_EINTERNAL)
+    rc = mn_db_unexpected(what, r);
+  if (rc == 0 && applied)
+    *applied = PQntuples(r) > 0 ? PQntuples(r) : atoi(PQcmdTuples(r));
+  PQclear(r);
+  for (int a = 0; a < 5; a++)
+    mn_pg_array_release(&arr[a]);
+  return rc;
+}
+
+int mn_store_sched_clear_attention(struct mn_store *s, const struct mn_function_key *const *fks,
+                                   const char *const *ids, const int64_t *attention,
+                                   size_t n) {
+  return keyed(s, &stmt_clear_attention, fks, ids, attention, n, 0, "clear attention", NULL);
+}
+
+int mn_store_sched_cascade(struct mn_store *s, const struct mn_function_key *const *fks,
+                           const char *const *ids, size_t n, int64_t now, int *n_cancelled) {
+  return keyed(s, &stmt_cascade, fks, ids, NULL, n, now, "cancellation cascade",
+               n_cancelled);
 }
 
 void mn_sched_snapshot_release(struct mn_sched_snapshot *snap) {

@@ -1,8 +1,10 @@
-/* What the scheduler reads and writes in bulk: a snapshot of every RUNNING
- * invocation (with its executions, parent and project state) and the
- * functions they belong to, plus the few guarded updates that only the
- * scheduler makes. Inputs and outputs are left out of the snapshot (they
- * can be 250 kB each and no decision needs them). */
+/* What the scheduler reads and writes in bulk: the working set of a pass
+ * (the RUNNING invocations it must decide on, with their executions, parent
+ * and project state, and the functions they belong to), plus the few
+ * guarded updates that only the scheduler makes. The working set holds what
+ * changed and what can be launched, never a whole queue (migration 5,
+ * docs/architecture.md "Queues"). Inputs and outputs are left out (they can
+ * be 250 kB each and no decision needs them). */
 #ifndef MN_STORE_SCHED_SNAPSHOT_H
 #define MN_STORE_SCHED_SNAPSHOT_H
 
@@ -16,6 +18,8 @@
 struct mn_snap_invocation {
   struct mn_invocation inv; /* function key in inv.function; input/outputs NULL */
   bool project_deleting;
+  bool live;          /* holds a non-terminated execution */
+  int64_t attention;  /* non-zero: something happened to decide on */
   int fn; /* index into mn_sched_snapshot.functions, -1 when not found */
 };
 
@@ -24,9 +28,44 @@ struct mn_sched_snapshot {
   size_t n_invs;
   struct mn_function *functions;   /* ordered by key */
   size_t n_functions;
+  size_t rows_read;                /* rows the statements returned */
 };
 
-int mn_store_sched_snapshot(struct mn_store *s, struct mn_sched_snapshot *out);
+/* Function keys (borrowed strings). */
+struct mn_fn_keys {
+  const struct mn_function_key *keys; /* version ids in version_ref */
+  size_t n;
+};
+
+/* The working set at `now`: live, attention, due and deleting invocations,
+ * and the heads of the queues of `hints` (functions whose queue may hold
+ * invocations), as many per function as it has free capacity. */
+int mn_store_sched_snapshot(struct mn_store *s, const struct mn_fn_keys *hints, int64_t now,
+                            struct mn_sched_snapshot *out);
+
+/* The working set's statement ($1-$3 hint arrays, $4 now), for tests that
+ * EXPLAIN what it reads. */
+const char *mn_store_sched_working_set_sql(void);
+
+/* The earliest deadline after `now` of a RUNNING invocation, MN_TIME_NULL
+ * when there is none. */
+int mn_store_sched_next_deadline(struct mn_store *s, int64_t now, int64_t *out);
+
+/* Calls cb once per function whose queue is not empty (a skip scan: one
+ * index descent per function). A non-zero return of cb stops with
+ * MN_ENOMEM. */
+typedef int mn_fn_key_fn(void *ctx, const struct mn_function_key *key);
+int mn_store_sched_queued_functions(struct mn_store *s, mn_fn_key_fn *cb, void *ctx);
+
+/* Clears attention[i] of invocation (fks[i], ids[i]) unless it changed. */
+int mn_store_sched_clear_attention(struct mn_store *s, const struct mn_function_key *const *fks,
+                                   const char *const *ids, const int64_t *attention,
+                                   size_t n);
+
+/* Cancels (with attention) every RUNNING descendant without a cancellation
+ * request of the invocations (fks[i], ids[i]), at any depth. */
+int mn_store_sched_cascade(struct mn_store *s, const struct mn_function_key *const *fks,
+                           const char *const *ids, size_t n, int64_t now, int *n_cancelled);
 /* The index of an invocation in the snapshot, or -1. */
 int mn_sched_snapshot_find_invocation(const struct mn_sched_snapshot *snap,
                                       const char *project, const char *version,

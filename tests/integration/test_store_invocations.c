@@ -257,7 +257,10 @@ static void test_notify(void **state) {
   struct mn_execution e = {0};
   bool applied;
   assert_int_equal(mn_store_create_invocation(store, &fk, NULL, "", 1, &inv), 0);
-  assert_true(wait_notify(pg, "invocation", NULL));
+  /* a new invocation names its function's queue (scheduler/queues.h) */
+  char queue[256];
+  snprintf(queue, sizeof queue, "queue\x1fi-notify\x1f%s\x1f" "f1", vid);
+  assert_true(wait_notify(pg, queue, NULL));
   assert_int_equal(mn_store_create_execution(store, &fk, inv.invocation_id, 2, &e), 0);
   assert_true(wait_notify(pg, "execution", NULL));
   assert_int_equal(mn_store_cancel_invocation(store, &fk, inv.invocation_id, 3, NULL), 0);

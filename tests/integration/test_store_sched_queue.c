@@ -1,0 +1,308 @@
+/* The scheduler's queue model (store/sched_snapshot.h, migration 5): a
+ * pass reads what changed and what it can launch, never a whole queue.
+ *
+ * A function with max_concurrency 4 gets a queue of 100, then 20,000
+ * invocations. At both depths the working set holds exactly the 4 oldest
+ * (FIFO heads) and nothing else, and Postgres touches about the same
+ * number of buffers to produce it (EXPLAIN ANALYZE BUFFERS of the very
+ * statement): the cost follows what is launched, not what waits. Also:
+ * live invocations take capacity (2 live: 2 heads), the trigger keeps
+ * `live` and `attention`, a cancelled or due invocation enters the working
+ * set, clearing attention spares a newer request, the skip scan lists the
+ * functions with a queue, and the cascade reaches descendants at any depth. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "pg_testdb.h"
+#include "store/sched_snapshot.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/ids.h"
+
+static struct mn_store *store;
+static PGconn *pg;
+static char vid[MN_ID_MAX];
+
+static PGresult *sql(const char *q) {
+  PGresult *r = PQexec(pg, q);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+    fail_msg("%s: %s", q, PQerrorMessage(pg));
+  return r;
+}
+
+static void exec(const char *fmt, ...) {
+  char q[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(q, sizeof q, fmt, ap);
+  va_end(ap);
+  PQclear(sql(q));
+}
+
+static long long scalar(const char *fmt, ...) {
+  char q[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(q, sizeof q, fmt, ap);
+  va_end(ap);
+  PGresult *r = sql(q);
+  long long v = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : -1;
+  PQclear(r);
+  return v;
+}
+
+static int setup(void **state) {
+  (void)state;
+  if (mn_testdb_open_store(2, &store) < 0)
+    return -1;
+  pg = PQconnectdb(mn_testdb_dsn());
+  if (PQstatus(pg) != CONNECTION_OK)
+    return -1;
+  struct mn_function_spec fs[2] = {
+      {.function_name = "q", .resource_spec = {1, 1, 4}, .execution_spec = {0, 3600}},
+      {.function_name = "other", .resource_spec = {1, 1, 10}, .execution_spec = {0, 60}}};
+  struct mn_version_definition def = {.default_docker_image = "img", .functions = fs,
+                                      .n_functions = 2};
+  struct mn_version v = {0};
+  if (mn_store_create_project(store, "qp", 1, NULL) < 0 ||
+      mn_store_create_version(store, "qp", &def, 1, &v) < 0)
+    return -1;
+  snprintf(vid, sizeof vid, "%s", v.version_id);
+  mn_version_release(&v);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  PQfinish(pg);
+  mn_store_free(store);
+  return 0;
+}
+
+/* Queues n more invocations of q, created at times base+1 .. base+n (in
+ * microseconds), as the API's INSERT would write them. */
+static void enqueue(int n, long long base) {
+  exec("INSERT INTO invocations (project_name, version_id, function_name, invocation_id,"
+       " input, invocation_status, creation_time, last_update_time, deadline)"
+       " SELECT 'qp', '%s', 'q', 'inv-' || lpad(to_hex(%lld + g), 32, '0'), '', 'RUNNING',"
+       " %lld + g, %lld + g, 9000000000000000 FROM generate_series(1, %d) g",
+       vid, base, base, base, n);
+  exec("ANALYZE invocations");
+}
+
+static struct mn_fn_keys hint_q(struct mn_function_key *k) {
+  *k = (struct mn_function_key){"qp", vid, "q"};
+  return (struct mn_fn_keys){k, 1};
+}
+
+/* Shared buffers the working-set statement touches, from EXPLAIN; with
+ * print, its plan goes to the test's output. */
+static long long working_set_buffers(bool print) {
+  char q[16384];
+  snprintf(q, sizeof q, "EXPLAIN (ANALYZE, BUFFERS, FORMAT %s) %s", print ? "TEXT" : "JSON",
+           mn_store_sched_working_set_sql());
+  char hint_p[64], hint_v[128];
+  snprintf(hint_p, sizeof hint_p, "{qp}");
+  snprintf(hint_v, sizeof hint_v, "{%s}", vid);
+  const char *params[] = {hint_p, hint_v, "{q}", "1"};
+  PGresult *r = PQexecParams(pg, q, 4, NULL, params, NULL, NULL, 0);
+  assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+  if (print) {
+    for (int i = 0; i < PQntuples(r); i++)
+      print_message("%s\n", PQgetvalue(r, i, 0));
+    PQclear(r);
+    return 0;
+  }
+  json_t *plan = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+  PQclear(r);
+  json_t *top = json_object_get(json_array_get(plan, 0), "Plan");
+  long long hit = json_integer_value(json_object_get(top, "Shared Hit Blocks"));
+  long long read = json_integer_value(json_object_get(top, "Shared Read Blocks"));
+  json_decref(plan);
+  return hit + read;
+}
+
+static void expect_heads(int n_heads, const char *first_head) {
+  struct mn_function_key k;
+  struct mn_fn_keys hints = hint_q(&k);
+  struct mn_sched_snapshot snap;
+  assert_int_equal(mn_store_sched_snapshot(store, &hints, 1, &snap), 0);
+  int queued = 0;
+  for (size_t i = 0; i < snap.n_invs; i++)
+    queued += !snap.invs[i].live;
+  assert_int_equal(queued, n_heads);
+  if (first_head) {
+    /* FIFO: the oldest queued invocations, in creation order */
+    int64_t oldest = INT64_MAX;
+    const char *id = NULL;
+    for (size_t i = 0; i < snap.n_invs; i++)
+      if (!snap.invs[i].live && snap.invs[i].inv.creation_time < oldest) {
+        oldest = snap.invs[i].inv.creation_time;
+        id = snap.invs[i].inv.invocation_id;
+      }
+    assert_string_equal(id, first_head);
+  }
+  assert_int_equal(snap.n_functions, 1);
+  mn_sched_snapshot_release(&snap);
+}
+
+static void test_cost_follows_launches_not_depth(void **state) {
+  (void)state;
+  enqueue(100, 0);
+  struct mn_function_key k;
+  struct mn_fn_keys hints = hint_q(&k);
+  struct mn_sched_snapshot snap;
+  assert_int_equal(mn_store_sched_snapshot(store, &hints, 1, &snap), 0);
+  assert_int_equal(snap.n_invs, 4); /* max_concurrency 4: the 4 heads */
+  size_t rows_100 = snap.rows_read;
+  mn_sched_snapshot_release(&snap);
+  long long buffers_100 = working_set_buffers(false);
+
+  enqueue(19900, 100);
+  assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE NOT live"), 20000);
+  assert_int_equal(mn_store_sched_snapshot(store, &hints, 1, &snap), 0);
+  assert_int_equal(snap.n_invs, 4);
+  size_t rows_20000 = snap.rows_read;
+  mn_sched_snapshot_release(&snap);
+  long long buffers_20000 = working_set_buffers(false);
+  print_message("working set at depth 100: %zu rows, %lld buffers; at depth 20000: %zu rows, "
+                "%lld buffers\n",
+                rows_100, buffers_100, rows_20000, buffers_20000);
+  assert_int_equal(rows_20000, rows_100);
+  /* an index descent is one level deeper at most: never 200 times the pages */
+  if (buffers_20000 > 2 * buffers_100 + 8)
+    working_set_buffers(true);
+  assert_true(buffers_20000 <= 2 * buffers_100 + 8);
+  expect_heads(4, "inv-00000000000000000000000000000001");
+}
+
+static void test_live_invocations_take_capacity(void **state) {
+  (void)state;
+  struct mn_function_key fk = {"qp", vid, "q"};
+  struct mn_execution e = {0};
+  /* two attempts: the trigger marks both invocations live */
+  assert_int_equal(mn_store_create_execution(store, &fk, "inv-00000000000000000000000000000001",
+                                             2, &e),
+                   0);
+  mn_execution_release(&e);
+  assert_int_equal(mn_store_create_execution(store, &fk, "inv-00000000000000000000000000000002",
+                                             2, &e),
+                   0);
+  char ended[MN_ID_MAX];
+  enum mn_worker_status from = e.worker_status;
+  snprintf(ended, sizeof ended, "%s", e.execution_id);
+  mn_execution_release(&e);
+  assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE live"), 2);
+  expect_heads(2, "inv-00000000000000000000000000000003");
+  /* an attempt ends: not live any more, and attention for the scheduler */
+  bool applied = false;
+  assert_int_equal(mn_store_sched_end_unlaunched(store, &fk,
+                                                 "inv-00000000000000000000000000000002", ended,
+                                                 from, false, "gone", 3,
+                                                 &applied),
+                   0);
+  assert_true(applied);
+  assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE live"), 1);
+  long long att = scalar("SELECT attention FROM invocations WHERE invocation_id ="
+                         " 'inv-00000000000000000000000000000002'");
+  assert_true(att > 0);
+  /* clearing a stale value spares the newer request; the right one clears */
+  const struct mn_function_key *fks[] = {&fk};
+  const char *ids[] = {"inv-00000000000000000000000000000002"};
+  int64_t stale = att - 1;
+  assert_int_equal(mn_store_sched_clear_attention(store, fks, ids, &stale, 1), 0);
+  assert_int_equal(scalar("SELECT attention FROM invocations WHERE invocation_id ="
+                          " 'inv-00000000000000000000000000000002'"),
+                   att);
+  int64_t current = att;
+  assert_int_equal(mn_store_sched_clear_attention(store, fks, ids, &current, 1), 0);
+  assert_int_equal(scalar("SELECT attention FROM invocations WHERE invocation_id ="
+                          " 'inv-00000000000000000000000000000002'"),
+                   0);
+}
+
+static void test_changed_invocations_enter_the_working_set(void **state) {
+  (void)state;
+  struct mn_function_key fk = {"qp", vid, "q"};
+  const char *deep = "inv-00000000000000000000000000004e20"; /* the 20000th */
+  /* a cancellation deep in the queue raises attention */
+  assert_int_equal(mn_store_cancel_invocation(store, &fk, deep, 5, NULL), 0);
+  /* a due deadline deep in the queue */
+  exec("UPDATE invocations SET deadline = 10 WHERE invocation_id ="
+       " 'inv-00000000000000000000000000004e1f'");
+  struct mn_fn_keys none = {NULL, 0};
+  struct mn_sched_snapshot snap;
+  assert_int_equal(mn_store_sched_snapshot(store, &none, 20, &snap), 0);
+  bool cancelled = false, due = false;
+  for (size_t i = 0; i < snap.n_invs; i++) {
+    cancelled |= strcmp(snap.invs[i].inv.invocation_id, deep) == 0 &&
+                 snap.invs[i].attention != 0;
+    due |= strcmp(snap.invs[i].inv.invocation_id, "inv-00000000000000000000000000004e1f") == 0;
+  }
+  assert_true(cancelled);
+  assert_true(due);
+  assert_true(snap.n_invs <= 3); /* the live one, the cancelled one, the due one */
+  mn_sched_snapshot_release(&snap);
+  int64_t next = 0;
+  assert_int_equal(mn_store_sched_next_deadline(store, 20, &next), 0);
+  assert_int_equal(next, 9000000000000000LL);
+}
+
+static int collect(void *ctx, const struct mn_function_key *k) {
+  int *n = ctx;
+  assert_string_equal(k->function_name, "q");
+  (*n)++;
+  return 0;
+}
+
+static void test_skip_scan_lists_queued_functions(void **state) {
+  (void)state;
+  int n = 0;
+  assert_int_equal(mn_store_sched_queued_functions(store, collect, &n), 0);
+  assert_int_equal(n, 1); /* one function with 20,000 queued: one key */
+}
+
+static void test_cascade_reaches_every_depth(void **state) {
+  (void)state;
+  struct mn_function_key ok = {"qp", vid, "other"};
+  struct mn_invocation a = {0}, b = {0}, c = {0};
+  assert_int_equal(mn_store_create_invocation(store, &ok, NULL, "", 30, &a), 0);
+  struct mn_parent_ref pa = {"other", a.invocation_id};
+  assert_int_equal(mn_store_create_invocation(store, &ok, &pa, "", 31, &b), 0);
+  struct mn_parent_ref pb = {"other", b.invocation_id};
+  assert_int_equal(mn_store_create_invocation(store, &ok, &pb, "", 32, &c), 0);
+  const struct mn_function_key *fks[] = {&ok};
+  const char *ids[] = {a.invocation_id};
+  int cancelled = 0;
+  assert_int_equal(mn_store_sched_cascade(store, fks, ids, 1, 40, &cancelled), 0);
+  assert_int_equal(cancelled, 2);
+  assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE function_name = 'other'"
+                          " AND cancellation_request_time = 40 AND attention <> 0"),
+                   2);
+  /* again: nothing more to cancel */
+  assert_int_equal(mn_store_sched_cascade(store, fks, ids, 1, 41, &cancelled), 0);
+  assert_int_equal(cancelled, 0);
+  mn_invocation_release(&a);
+  mn_invocation_release(&b);
+  mn_invocation_release(&c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_cost_follows_launches_not_depth),
+      cmocka_unit_test(test_live_invocations_take_capacity),
+      cmocka_unit_test(test_changed_invocations_enter_the_working_set),
+      cmocka_unit_test(test_skip_scan_lists_queued_functions),
+      cmocka_unit_test(test_cascade_reaches_every_depth),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
