@@ -125,7 +125,7 @@ int cli_function_ref(struct cli *cli, const char *function_name,
     project = env_project;
   if (!project || !*project)
     return cli_usage_error(cli, "--project-name is required");
-  /* in a worker, the same project means the same version (reference §4.4) */
+  /* in a worker, the same project means the same version (docs/compatibility.md §4.4) */
   if (!version && env_project && strcmp(project, env_project) == 0)
     version = cli_env("MULTINODE_VERSION_ID");
   if (!function_name || !*function_name)

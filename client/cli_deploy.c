@@ -1,4 +1,4 @@
-/* multinode deploy / upgrade / undeploy (reference §6.5): a project folder
+/* multinode deploy / upgrade / undeploy (docs/compatibility.md §6.5): a project folder
  * (DIR/multinode.yaml, manifest.h) becomes a new version of a project, and
  * a project is marked for deletion.
  *

@@ -10,7 +10,7 @@
 #include "cli.h"
 
 /* The parent of an invocation started from inside a worker, when the child
- * runs in the worker's own project and version (reference §4.4). */
+ * runs in the worker's own project and version (docs/compatibility.md §4.4). */
 static int worker_parent(const struct cli *cli, const struct mn_client_function_ref *fn,
                          struct mn_client_parent *parent) {
   const char *project = cli_env("MULTINODE_PROJECT_NAME");

@@ -1,4 +1,4 @@
-/* Executions: the worker protocol and logs (reference §2.4 endpoints 13-17). */
+/* Executions: the worker protocol and logs (docs/compatibility.md §2.4 endpoints 13-17). */
 #include "client_internal.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Invocations (reference §2.4 endpoints 9-12) and waiting for one. */
+/* Invocations (docs/compatibility.md §2.4 endpoints 9-12) and waiting for one. */
 #include "client_internal.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Health, projects and versions (reference §2.4 endpoints 1-8). */
+/* Health, projects and versions (docs/compatibility.md §2.4 endpoints 1-8). */
 #include "client_internal.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Client error codes, and typed API errors rebuilt from (status, detail)
- * with the catalogue of reference §2.2 — as the original client does. */
+ * with the catalogue of docs/compatibility.md §2.2 — as the original client does. */
 #include "client_internal.h"
 
 #include <stdio.h>
@@ -12,7 +12,7 @@ struct api_error {
   const char *detail;
 };
 
-/* reference §2.2, byte for byte, plus the framework's own answers */
+/* docs/compatibility.md §2.2, byte for byte, plus the framework's own answers */
 static const struct api_error catalogue[] = {
     {403, "ApiKeyIsInvalid", "The API key is invalid"},
     {400, "OffsetIsInvalid", "The next offset is in an invalid format"},

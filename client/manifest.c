@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-/* reference §1.2, as the server enforces them (core/store/model.h) */
+/* docs/compatibility.md §1.2, as the server enforces them (core/store/model.h) */
 #define CPU_LIMIT 16.0
 #define MEMORY_GBS_LIMIT 64.0
 #define CONCURRENCY_LIMIT 100
@@ -21,7 +21,7 @@
 #define NAME_LENGTH_LIMIT 1024  /* refused when length >= limit */
 #define IMAGE_LENGTH_LIMIT 1024 /* refused when length >= limit */
 
-/* the original client's defaults (reference §6.2) */
+/* the original client's defaults (docs/compatibility.md §6.2) */
 #define DEFAULT_CPU 0.1
 #define DEFAULT_MEMORY_GBS 0.25
 #define DEFAULT_RETRIES 0

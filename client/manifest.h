@@ -20,7 +20,7 @@
  *     FILE:LINE:COL: key.path: message
  * (FILE is DIR/multinode.yaml as given; LINE and COL are 1-based and point
  * at the key whose value is wrong, or at the list item). Unknown keys are
- * problems. The bounds are the server's (reference §1.2), with the server's
+ * problems. The bounds are the server's (docs/compatibility.md §1.2), with the server's
  * rule for lengths (a name of 1024 characters is refused).
  *
  * "${PROJECT_DIR}" in command strings and env values is replaced by the

@@ -1,5 +1,5 @@
 /* A Python project folder, as `multinode deploy` turns it into a version
- * (reference §6.2, §6.5; docs/python.md).
+ * (docs/compatibility.md §6.2, §6.5; docs/python.md).
  *
  * A folder with a main.py and no multinode.yaml is a Python project: its
  * main.py holds one `Multinode()` and the functions decorated with

@@ -1,5 +1,5 @@
 /* The readable status of an invocation, derived on the client from its
- * InvocationInfo exactly as the original client does (reference §6.4). */
+ * InvocationInfo exactly as the original client does (docs/compatibility.md §6.4). */
 #include "client_internal.h"
 
 #include <stdio.h>

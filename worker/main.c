@@ -1,4 +1,4 @@
-/* multinode-worker: runs one execution (DESIGN.md §6, reference §4).
+/* multinode-worker: runs one execution (docs/architecture.md §6, docs/compatibility.md §4).
  *
  *   multinode-worker [--] COMMAND [ARG...]
  *
@@ -130,7 +130,7 @@ static int parse_retry(long *out) {
 }
 
 /* Why a termination was asked for: the scheduler signals a worker when the
- * invocation is cancelled or timed out (reference §4.3). */
+ * invocation is cancelled or timed out (docs/compatibility.md §4.3). */
 static void log_termination(const json_t *exe, int signo) {
   long long created, timeout;
   const json_t *spec = json_object_get(exe, "execution_spec");
@@ -153,7 +153,7 @@ static void log_exit(const struct mn_run_result *r, const char *argv0) {
 
 /* MULTINODE_TIMEOUT_AT: when the invocation times out (its creation plus
  * timeout_seconds, unix seconds), so that an in-task runtime can tell a
- * timeout from a cancellation when the termination signal comes (reference
+ * timeout from a cancellation when the termination signal comes (docs/compatibility.md
  * §4.3) without asking the API. */
 static void export_deadline(const json_t *exe) {
   long long created, timeout;

@@ -1,4 +1,4 @@
-/* From how the command ended to what /finish reports (DESIGN.md §6):
+/* From how the command ended to what /finish reports (docs/architecture.md §6):
  * - exit 0: SUCCEEDED with its standard output as final_output (one
  *   trailing newline removed; an empty output is sent as null, which keeps
  *   the last progress output); an output the API cannot take is FAILED;

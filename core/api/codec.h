@@ -1,4 +1,4 @@
-/* JSON shapes of the API (reference §1): encoders from the store's model to
+/* JSON shapes of the API (docs/compatibility.md §1): encoders from the store's model to
  * the wire, and decoders with validation from request bodies to the model.
  *
  * Encoders return a new reference (NULL only on allocation failure); times
@@ -8,7 +8,7 @@
  * with U+FFFD in place of the bad bytes rather than failing the response.
  *
  * Decoders check the body as the original server's pydantic models do (types,
- * required fields, enum strings, reference §1.2 bounds; unknown fields are
+ * required fields, enum strings, docs/compatibility.md §1.2 bounds; unknown fields are
  * ignored) and return 0, or MN_EINVAL with err->msg = "<loc>: <message>",
  * where loc is the dotted pydantic location starting at "body", e.g.
  * "body.functions.1.resource_spec.virtual_cpus: ensure this value is less

@@ -1,5 +1,5 @@
 /* Decoders: request bodies to the model, validated as the original server's
- * pydantic models validate them (reference §1.2, §1.5-§1.7), with pydantic's
+ * pydantic models validate them (docs/compatibility.md §1.2, §1.5-§1.7), with pydantic's
  * wording and dotted locations ("body.functions.1.resource_spec.virtual_cpus").
  * Unknown fields are ignored; the first failure is reported. */
 #include "api/codec.h"

@@ -1,4 +1,4 @@
-/* Encoders: the store's model to the API's JSON shapes (reference §1).
+/* Encoders: the store's model to the API's JSON shapes (docs/compatibility.md §1).
  *
  * Each builder accumulates failures in one flag: jansson's *_set_new steals
  * its value even when it fails, and a NULL value (allocation failure) makes

@@ -1,4 +1,4 @@
-/* Handlers of the execution endpoints, the worker protocol (reference §2.4
+/* Handlers of the execution endpoints, the worker protocol (docs/compatibility.md §2.4
  * rows 13-17). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Handlers of the invocation endpoints (reference §2.4 rows 9-12). */
+/* Handlers of the invocation endpoints (docs/compatibility.md §2.4 rows 9-12). */
 #include <strings.h>
 
 #include "api/codec.h"

@@ -1,4 +1,4 @@
-/* Handlers of the project endpoints (reference §2.4 rows 2-5). */
+/* Handlers of the project endpoints (docs/compatibility.md §2.4 rows 2-5). */
 #include <string.h>
 
 #include "api/codec.h"

@@ -1,5 +1,5 @@
 /* Handlers that touch no project: the health check, the container
- * repository credentials (reference §2.4 rows 1 and 18) and the list of
+ * repository credentials (docs/compatibility.md §2.4 rows 1 and 18) and the list of
  * providers (additive). */
 #include "api/codec.h"
 #include "api/routes.h"

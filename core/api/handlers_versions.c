@@ -1,4 +1,4 @@
-/* Handlers of the version endpoints (reference §2.4 rows 6-8). */
+/* Handlers of the version endpoints (docs/compatibility.md §2.4 rows 6-8). */
 #include "api/codec.h"
 #include "api/routes.h"
 #include "util/clock.h"

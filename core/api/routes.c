@@ -1,4 +1,4 @@
-/* The route table (reference §2.4) and the router that walks it. */
+/* The route table (docs/compatibility.md §2.4) and the router that walks it. */
 #include "api/routes.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 /* The REST API server: libmicrohttpd with its own thread pool (epoll), JSON
  * with jansson, state through the store. Wire-compatible with the original
- * Multinode control plane (reference/multinode-api.md §1-§2). */
+ * Multinode control plane (docs/compatibility.md §1-§2). */
 #ifndef MN_API_SERVER_H
 #define MN_API_SERVER_H
 

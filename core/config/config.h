@@ -1,4 +1,4 @@
-/* The daemon's configuration (DESIGN.md §7), parsed from YAML once.
+/* The daemon's configuration (docs/architecture.md §7), parsed from YAML once.
  *
  * Every error names file, line, column and the key path:
  *   multinode.yaml:7:3: providers.docker.socket: expected a string

@@ -1,5 +1,5 @@
 /* The container repository credentials endpoint's bridge to the default
- * provider (GET /container_repository_credentials, reference §2.4 row 18). */
+ * provider (GET /container_repository_credentials, docs/compatibility.md §2.4 row 18). */
 #include <string.h>
 
 #include "plugin/host.h"

@@ -1,5 +1,5 @@
 /* The scheduler's decisions as pure functions over a snapshot of state
- * (reference §3.5, with the changes of DESIGN.md §5). No I/O here: the
+ * (docs/compatibility.md §3.5, with the changes of docs/architecture.md §5). No I/O here: the
  * scheduler loads a snapshot, asks these functions what to do, and writes
  * the answers in one transaction. Times are microseconds.
  *

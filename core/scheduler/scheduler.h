@@ -1,5 +1,5 @@
-/* The scheduler: moves every invocation forward (reference §3.5 with the
- * changes of DESIGN.md §5).
+/* The scheduler: moves every invocation forward (docs/compatibility.md §3.5 with the
+ * changes of docs/architecture.md §5).
  *
  * One thread decides; a bounded pool calls the providers. The decision
  * thread sleeps until something happens: a NOTIFY from the store (every API

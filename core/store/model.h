@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bounds of the original control plane (reference §1.2). */
+/* Bounds of the original control plane (docs/compatibility.md §1.2). */
 #define MN_VIRTUAL_CPUS_LIMIT 16.0
 #define MN_MEMORY_GBS_LIMIT 64.0
 #define MN_MAX_CONCURRENCY_LIMIT 100

@@ -1,6 +1,6 @@
 /* libmultinode-client: a C client of the Multinode REST API.
  *
- * The wire contract is reference/multinode-api.md §1-§2: paths, JSON field
+ * The wire contract is docs/compatibility.md §1-§2: paths, JSON field
  * names, error statuses and detail strings are those of the original
  * control plane, so this client also talks to it.
  *
@@ -67,7 +67,7 @@ struct mn_client_error {
   int code;        /* the MN_CLIENT_E* code the call returned */
   int http_status; /* the HTTP status for MN_CLIENT_E_HTTP, else 0 */
   /* The server's error name, matched from (status, detail) against the
-   * catalogue of reference §2.2, e.g. "ProjectDoesNotExist"; a 422 whose
+   * catalogue of docs/compatibility.md §2.2, e.g. "ProjectDoesNotExist"; a 422 whose
    * detail is not in the catalogue is "ValidationError"; "" when unknown. */
   char name[64];
   char detail[1024]; /* the server's detail, or a message for people */
@@ -109,7 +109,7 @@ MN_CLIENT_API void mn_client_set_timeouts(struct mn_client *c, long connect_ms, 
  * taking it for an idle close.) */
 MN_CLIENT_API void mn_client_set_retry(struct mn_client *c, int enabled, long deadline_ms);
 
-/* The configuration file and environment (reference §6.1).
+/* The configuration file and environment (docs/compatibility.md §6.1).
  * File: ~/.multinode/config.json = {"api_url": ..., "api_key": ...}.
  * Env: MULTINODE_API_URL, MULTINODE_API_KEY; each one, when set and not
  * empty, wins over the file. The URL defaults to MN_CLIENT_DEFAULT_URL. */
@@ -165,7 +165,7 @@ MN_CLIENT_API int mn_client_project_get(struct mn_client *c, const char *project
 MN_CLIENT_API int mn_client_projects_list(struct mn_client *c, json_t **out,
                                           struct mn_client_error *err);
 
-/* A FunctionSpec (reference §1.5 plus the additive fields of DESIGN §7). */
+/* A FunctionSpec (docs/compatibility.md §1.5; additive fields: docs/architecture.md §7). */
 struct mn_client_function_spec {
   const char *function_name;
   const char *docker_image_override; /* NULL: the version's default image */
@@ -253,7 +253,7 @@ MN_CLIENT_API int mn_client_invocations_list(struct mn_client *c,
 
 /* ------------------------------------------------------- derived status */
 
-/* The readable status of an invocation (reference §6.4). */
+/* The readable status of an invocation (docs/compatibility.md §6.4). */
 enum mn_status {
   MN_STATUS_PENDING = 0,
   MN_STATUS_RUNNING,

@@ -1,4 +1,4 @@
-/* Functions written in C, run by multinode-worker (DESIGN.md §6).
+/* Functions written in C, run by multinode-worker (docs/architecture.md §6).
  *
  * multinode-worker runs the function's command with the invocation's input
  * on its standard input and takes what it writes to standard output as the
@@ -35,7 +35,7 @@
 extern "C" {
 #endif
 
-/* The Multinode environment of a worker (reference §4.1). The strings are
+/* The Multinode environment of a worker (docs/compatibility.md §4.1). The strings are
  * borrowed from the process environment. */
 struct mn_worker_env {
   const char *api_url;       /* MULTINODE_API_URL */

@@ -51,7 +51,7 @@ const fnPath = (p, v, f) => `/projects/${seg(p)}/versions/${seg(v)}/functions/${
 const pick = (o) => ({ signal: o?.signal, timeoutMs: o?.timeoutMs });
 
 /**
- * A control plane: one method per REST endpoint (reference §2.4), each taking
+ * A control plane: one method per REST endpoint (docs/compatibility.md §2.4), each taking
  * an optional `{signal, timeoutMs}` last.
  */
 export class MultinodeClient {

@@ -4,7 +4,7 @@
  *
  * Every error of this package extends {@link MultinodeError}.  An error answer
  * of the control plane becomes a {@link MultinodeApiError}: the class of the
- * catalogue (reference §2.2) whose status AND detail string both match the
+ * catalogue (docs/compatibility.md §2.2) whose status AND detail string both match the
  * answer, else a plain MultinodeApiError carrying that status and detail.
  * The other classes are raised by the client itself.
  */
@@ -161,7 +161,7 @@ export class ProjectDoesNotExist extends MultinodeApiError {
   static DETAIL = 'A project with this name does not exist';
 }
 
-/** Every catalogued class, in the order of the reference's table. */
+/** Every catalogued class, in the order of the table of docs/compatibility.md §2.2. */
 export const ERROR_TYPES = Object.freeze([
   ApiKeyIsInvalid,
   OffsetIsInvalid,

@@ -50,7 +50,7 @@ export class VersionDoesNotExist extends MultinodeApiError {}
 export class ProjectAlreadyExists extends MultinodeApiError {}
 export class ProjectDoesNotExist extends MultinodeApiError {}
 
-/** Every catalogued class, in the order of the reference's table (§2.2). */
+/** Every catalogued class, in the order of the table of docs/compatibility.md §2.2. */
 export const ERROR_TYPES: ReadonlyArray<typeof MultinodeApiError>;
 
 /** The error for an error answer (status + detail). */
@@ -298,7 +298,7 @@ export type InvocationStatus = (typeof InvocationStatus)[keyof typeof Invocation
 /** SUCCEEDED, CANCELLED, TIMED OUT or FAILED. */
 export function isFinished(status: string): boolean;
 
-/** What a caller knows about an invocation (reference §6.4). */
+/** What a caller knows about an invocation (docs/compatibility.md §6.4). */
 export class Invocation {
   constructor(fields: {
     invocationId: string;

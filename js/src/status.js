@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * An invocation's status as the caller sees it, derived from its
- * InvocationInfo (reference §6.4) by the same rules, and checked against the
+ * InvocationInfo (docs/compatibility.md §6.4) by the same rules, and checked against the
  * same table (tests/data/status/derived_status.json), as the C and Python
  * clients.
  *
@@ -159,7 +159,7 @@ function latestExecution(executions) {
 }
 
 /**
- * The status alone (rules 1-9 of reference §6.4; the first that matches wins).
+ * The status alone (rules 1-9 of docs/compatibility.md §6.4; the first that matches wins).
  *
  * @param {Record<string, any>} info an InvocationInfo
  * @returns {InvocationStatusValue}

@@ -154,7 +154,7 @@ describe('derived status', () => {
 });
 
 describe('errors', () => {
-  test('the catalogue has the 23 rows of reference §2.2', () => {
+  test('the catalogue has the 23 rows of docs/compatibility.md §2.2', () => {
     assert.equal(ERROR_TYPES.length, 23);
     assert.equal(new Set(ERROR_TYPES.map((c) => `${c.STATUS} ${c.DETAIL}`)).size, 23);
     for (const cls of ERROR_TYPES) assert.equal(mn[/** @type {keyof typeof mn} */ (cls.name)], cls, `${cls.name} is exported`);

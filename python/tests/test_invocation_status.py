@@ -1,4 +1,4 @@
-"""The derived status rules of reference §6.4, driven by tests/data/status/derived_status.json."""
+"""The derived status rules of docs/compatibility.md §6.4, driven by tests/data/status/derived_status.json."""
 
 from __future__ import annotations
 

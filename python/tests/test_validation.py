@@ -1,4 +1,4 @@
-"""``@mn.function(...)``: the bounds of reference §1.2 and the formats of §6.2."""
+"""``@mn.function(...)``: the bounds of docs/compatibility.md §1.2 and the formats of §6.2."""
 
 from __future__ import annotations
 

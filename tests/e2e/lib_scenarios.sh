@@ -1,4 +1,4 @@
-# Helpers for the acceptance scenarios of reference §7 (tests/e2e/
+# Helpers for the acceptance scenarios of docs/compatibility.md §7 (tests/e2e/
 # scenarios/*.sh): a real daemon with the provider $SC_PROVIDER (default
 # local), real multinode-worker processes, and one shell script as the command
 # of every function. Source after lib.sh and lib_daemon.sh.
@@ -24,7 +24,7 @@
 #   sc_daemon GRACE [EXTRA_YAML]  starts the daemon "main" with
 #                                 scheduler.termination_grace_seconds GRACE
 #   sc_deploy PROJECT TIMEOUT     creates PROJECT when missing and a version of
-#                                 the reference's three functions (standard,
+#                                 the original's three functions (standard,
 #                                 concurrency-limited, retryable) with TIMEOUT
 #                                 seconds; prints the version id
 #   invoke PROJECT VERSION FUNCTION INPUT   prints the new invocation's id

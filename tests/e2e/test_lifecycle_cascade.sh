@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cancellation cascade through real workers (reference §3.5 step 3a, with
+# Cancellation cascade through real workers (docs/compatibility.md §3.5 step 3a, with
 # the improvement of core/scheduler/classify.h: a parent that has ENDED also
 # cancels its children, so no child is orphaned).
 #  1. grandparent -> parent -> child, each started from the command of the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash safety (DESIGN.md §5 launch protocol and reconciliation; §8 "the
+# Crash safety (docs/architecture.md §5 launch protocol and reconciliation; §8 "the
 # daemon killed with SIGKILL mid-flight"). With invocations in every state —
 # finished, RUNNING commands waiting on go-files, queued beyond capacity,
 # just created/launched (PENDING, PROVISIONING, worker starting) — the daemon

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fan-out from inside a worker (DESIGN.md §6, reference §4.4): function `sum`
+# Fan-out from inside a worker (docs/architecture.md §6, docs/compatibility.md §4.4): function `sum`
 # starts N=8 children of `square` with `multinode start`, reports progress
 # with `multinode progress`, waits for each child with `multinode wait` and
 # prints the sum of their results.

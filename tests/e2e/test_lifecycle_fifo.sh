@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Queued invocations get capacity in FIFO order (DESIGN.md §5; the original
-# gave no order, reference §3.5 rule 7). A function with max_concurrency 1:
+# Queued invocations get capacity in FIFO order (docs/architecture.md §5; the original
+# gave no order, docs/compatibility.md §3.5 rule 7). A function with max_concurrency 1:
 # one blocker runs, 5 more are queued in order; they are released one at a
 # time. Each command appends its invocation id to a file when it starts.
 # Checks: while the blocker runs, the queued ones have no execution; never

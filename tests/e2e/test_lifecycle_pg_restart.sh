@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Postgres restarted under load (DESIGN.md §8: "Postgres restarting under
+# Postgres restarted under load (docs/architecture.md §8: "Postgres restarting under
 # load ... loses nothing"). While a generator keeps creating invocations
 # (each command records its execution id and reports progress 6 times, so
 # workers are starting, calling the API and finishing throughout), the

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# A function whose preparation fails (DESIGN.md §3 prepare: an INVALID
+# A function whose preparation fails (docs/architecture.md §3 prepare: an INVALID
 # failure fails the attempt that needed it, the retry policy applies, nothing
 # waits forever; the original retried preparation forever and held its
-# invocations, reference §8). Two causes:
+# invocations, docs/compatibility.md §8). Two causes:
 #  - `noprov` names a provider that is not configured;
 #  - `nocmd` has no command, which the local provider's prepare refuses.
 # With max_retries 1 each invocation ends TERMINATED within seconds with 2

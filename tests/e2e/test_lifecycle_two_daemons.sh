@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Two daemons on one database (DESIGN.md §5: exactly one scheduler is active
+# Two daemons on one database (docs/architecture.md §5: exactly one scheduler is active
 # per database, any number of daemons serve the API; if the active one dies,
 # another takes over). Daemon A runs the embedded Postgres; daemon B points
 # store.postgres.dsn at it and shares data_dir (the local provider's records

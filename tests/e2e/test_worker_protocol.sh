@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # multinode-worker against a real daemon (its embedded Postgres): the worker
-# protocol of DESIGN.md §6 / reference §4. Executions are inserted with psql
+# protocol of docs/architecture.md §6 / docs/compatibility.md §4. Executions are inserted with psql
 # into the daemon's database, as the scheduler's launch protocol would
 # write them, and multinode-worker runs shell commands for them:
 #  - input on stdin, stdout the output (one trailing newline removed);

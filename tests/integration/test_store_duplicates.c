@@ -1,4 +1,4 @@
-/* Store: duplicate keys give the *AlreadyExists errors (reference §7 data
+/* Store: duplicate keys give the *AlreadyExists errors (docs/compatibility.md §7 data
  * layer tests). Ids are random, so the test database gets triggers that pin
  * every new version / invocation / execution id to one value; the second
  * insert then really collides in Postgres. */

@@ -1,4 +1,4 @@
-/* Store: executions (reference §1.7, §2.4 start/update/finish/get, §3.3):
+/* Store: executions (docs/compatibility.md §1.7, §2.4 start/update/finish/get, §3.3):
  * the worker protocol's guards and their reasons in the documented order,
  * mismatched invocation/execution pairs, and the scheduler's worker-status
  * transitions and termination signal. */

@@ -1,4 +1,4 @@
-/* Store: invocations (reference §1.6, §2.4 create/cancel/get): fields,
+/* Store: invocations (docs/compatibility.md §1.6, §2.4 create/cancel/get): fields,
  * existence errors at the right level, parent/child links, cancel and
  * terminate guards, NOTIFY, and many threads sharing a small pool. */
 #include <poll.h>

@@ -1,4 +1,4 @@
-/* Store: list_invocations (reference §2.4 list_invocations): newest first
+/* Store: list_invocations (docs/compatibility.md §2.4 list_invocations): newest first
  * then id ascending, keyset pages of max_results, next_offset NULL on the
  * last page, and the status / parent filters (each its own statement). */
 #include <setjmp.h>

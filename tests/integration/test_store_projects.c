@@ -1,4 +1,4 @@
-/* Store: projects (reference §1.3, §2.4 create/delete/get/list) and the
+/* Store: projects (docs/compatibility.md §1.3, §2.4 create/delete/get/list) and the
  * cascading delete the scheduler uses. Real Postgres via MN_TEST_DSN. */
 #include <setjmp.h>
 #include <stdarg.h>

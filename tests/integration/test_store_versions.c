@@ -1,4 +1,4 @@
-/* Store: versions and functions (reference §1.4-1.5, §2.3 "latest"):
+/* Store: versions and functions (docs/compatibility.md §1.4-1.5, §2.3 "latest"):
  * creation in one transaction, read back, list order, existence errors,
  * the project-being-deleted rule, the function-state transitions. */
 #include <setjmp.h>

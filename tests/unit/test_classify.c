@@ -1,5 +1,5 @@
-/* The scheduler's pure decisions: reference §7 "Classifier unit tests", plus
- * the changes of DESIGN.md §5 (FIFO capacity, cascade from ended parents,
+/* The scheduler's pure decisions: docs/compatibility.md §7 "Classifier unit tests", plus
+ * the changes of docs/architecture.md §5 (FIFO capacity, cascade from ended parents,
  * failed preparation does not hold invocations forever). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* The derived invocation status of the client (reference §6.4): every rule,
+/* The derived invocation status of the client (docs/compatibility.md §6.4): every rule,
  * its order, its boundaries, and where result and error come from. Pure:
  * InvocationInfo documents are built by hand, no network. */
 #include <setjmp.h>

@@ -27,7 +27,7 @@ static void expect_size(double vcpus, double gb, int cpu, int memory) {
 
 static void test_fargate_rounding(void **state) {
   (void)state;
-  /* the client's default, and the reference's examples (where the table
+  /* the client's default, and the examples of docs/compatibility.md §5.6 (where the table
    * now has a smaller size that covers the request) */
   expect_size(0.1, 0.25, 256, 512);
   expect_size(1, 14, 2048, 14336);  /* was 2048/16384 with the old subset */

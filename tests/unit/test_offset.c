@@ -1,5 +1,5 @@
 /* The paging offset "<creation_time_us>,<invocation_id>": round trips and
- * the inputs that give OffsetIsInvalid (reference §7 type tests). */
+ * the inputs that give OffsetIsInvalid (docs/compatibility.md §7 type tests). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

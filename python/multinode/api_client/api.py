@@ -1,4 +1,4 @@
-"""Typed calls for the endpoints of reference §2.4 that the package uses."""
+"""Typed calls for the endpoints of docs/compatibility.md §2.4 that the package uses."""
 
 from __future__ import annotations
 

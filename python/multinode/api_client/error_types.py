@@ -1,4 +1,4 @@
-"""Exceptions rebuilt from the control plane's error answers (reference §2.2).
+"""Exceptions rebuilt from the control plane's error answers (docs/compatibility.md §2.2).
 
 The server answers an error with a status code and a JSON body
 ``{"detail": ...}``.  :func:`resolve_error` matches **both** the status and the
@@ -238,7 +238,7 @@ ERROR_TYPES: tuple[type[MultinodeApiException], ...] = (
     ProjectAlreadyExists,
     ProjectDoesNotExist,
 )
-"""Every catalogued error, in the order of the reference's table."""
+"""Every catalogued error, in the order of the table of docs/compatibility.md §2.2."""
 
 _BY_STATUS_AND_DETAIL: dict[tuple[int, str], type[MultinodeApiException]] = {
     (cls.STATUS, cls.DETAIL): cls

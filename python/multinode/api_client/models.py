@@ -1,4 +1,4 @@
-"""The shapes of the JSON documents the package reads and sends (reference §1).
+"""The shapes of the JSON documents the package reads and sends (docs/compatibility.md §1).
 
 They are :class:`~typing.TypedDict` views of the server's JSON: nothing is
 validated, and fields the package does not use may be absent or extra (the

@@ -1,7 +1,7 @@
 """An invocation's status as the caller sees it, derived from its InvocationInfo.
 
 The server knows only RUNNING and TERMINATED; the richer statuses are derived
-on the client, by the rules of reference §6.4, from the invocation's
+on the client, by the rules of docs/compatibility.md §6.4, from the invocation's
 executions (:func:`derive_invocation`).
 """
 
@@ -88,7 +88,7 @@ class Invocation:
 
 
 def derive_invocation(info: Mapping[str, Any]) -> Invocation:
-    """Derive an :class:`Invocation` from an InvocationInfo document (reference §6.4).
+    """Derive an :class:`Invocation` from an InvocationInfo document (docs/compatibility.md §6.4).
 
     A pure function of ``info``; the status is the first rule that matches:
 

@@ -1,4 +1,4 @@
-"""The control plane's limits (reference §1.2).
+"""The control plane's limits (docs/compatibility.md §1.2).
 
 The client applies them with the server's own rules, so that anything the
 client accepts the server accepts too (the original client used ``>`` where

@@ -1,4 +1,4 @@
-# Acceptance scenarios 1, 7, 8 and 9 of reference §7 (tests/control/
+# Acceptance scenarios 1, 7, 8 and 9 of docs/compatibility.md §7 (tests/control/
 # test_end_to_end.py) with a real daemon, the provider $SC_PROVIDER and real
 # multinode-worker processes (sourced by tests/e2e/test_*scenarios_basic.sh):
 #  1. two invocations in parallel, one succeeds and one fails (start time,

@@ -1,8 +1,8 @@
-# Acceptance scenarios 5, 6 and 10 of reference §7 (tests/control/
+# Acceptance scenarios 5, 6 and 10 of docs/compatibility.md §7 (tests/control/
 # test_end_to_end.py) with a real daemon, the provider $SC_PROVIDER and real
 # multinode-worker processes (sourced by tests/e2e/test_*scenarios_queue.sh);
 # termination_grace_seconds is 30 s so that a
-# signalled command can keep its slot (as the reference's dummy worker does):
+# signalled command can keep its slot (as the original's dummy worker does):
 #  5. cancelled before a worker is provisioned (queued behind concurrency 1);
 #  6. timed out before a worker is provisioned;
 # 10. project deletion while an invocation executes.
@@ -13,7 +13,7 @@
 
 sc_daemon 30s
 P=scen
-V=$(sc_deploy $P 60)     # the reference's functions
+V=$(sc_deploy $P 60)     # the original's functions (docs/compatibility.md §7)
 VT=$(sc_deploy $P 3)     # the same with a 3 s timeout
 pass "daemon up; versions $V (60 s) and $VT (3 s)"
 

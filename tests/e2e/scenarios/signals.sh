@@ -1,4 +1,4 @@
-# Acceptance scenarios 2, 3 and 4 of reference §7 (tests/control/
+# Acceptance scenarios 2, 3 and 4 of docs/compatibility.md §7 (tests/control/
 # test_end_to_end.py) with a real daemon, the provider $SC_PROVIDER and real
 # multinode-worker processes (sourced by tests/e2e/test_*scenarios_signals.sh);
 # termination_grace_seconds is 1 s:
@@ -14,7 +14,7 @@
 
 sc_daemon 1s
 P=scen
-V=$(sc_deploy $P 60)     # the reference's functions
+V=$(sc_deploy $P 60)     # the original's functions (docs/compatibility.md §7)
 VT=$(sc_deploy $P 3)     # the same with a 3 s timeout, for the timeout scenarios
 pass "daemon up; versions $V (60 s) and $VT (3 s)"
 
