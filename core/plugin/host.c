@@ -170,7 +170,7 @@ static int load_one(struct mn_plugins *ps, const struct mn_config *cfg,
   mn_host_table_init(h);
   h->host.provider_name = h->name;
   h->host.public_url = ps->public_url;
-  h->host.api_key = ps->api_key;
+  h->host.api_key = ""; /* workers get their own keys (launch spec, ABI 1.2) */
   h->host.data_dir = ps->data_dir;
   h->host.cluster_id = ps->cluster_id;
   h->config = sec->node;

@@ -56,7 +56,7 @@ static int build_env(const json_t *env, size_t extra, struct mn_kv **env_out, si
 
 int mn_launch_spec_build(struct mn_launch_buf *buf, const struct mn_provider_handle *h,
                          const struct mn_invocation *inv, const char *execution_id,
-                         struct mn_error *err) {
+                         const char *api_key, struct mn_error *err) {
   const struct mn_function *fn = &inv->function;
   struct mn_launch_spec *s = &buf->spec;
   int rc;
@@ -66,7 +66,7 @@ int mn_launch_spec_build(struct mn_launch_buf *buf, const struct mn_provider_han
     goto done;
   const struct mn_kv worker_env[MN_WORKER_ENV_COUNT] = {
       {"MULTINODE_API_URL", h->host.public_url},
-      {"MULTINODE_API_KEY", h->host.api_key},
+      {"MULTINODE_API_KEY", api_key},
       {"MULTINODE_PROJECT_NAME", fn->project_name},
       {"MULTINODE_VERSION_ID", fn->version_id},
       {"MULTINODE_FUNCTION_NAME", fn->function_name},
@@ -99,7 +99,8 @@ int mn_launch_spec_build(struct mn_launch_buf *buf, const struct mn_provider_han
   s->memory_gb = fn->resource_spec.memory_gbs;
   s->timeout_seconds = fn->execution_spec.timeout_seconds;
   s->api_url = h->host.public_url;
-  s->api_key = h->host.api_key;
+  s->api_key = api_key;
+  s->secret_env_name = "MULTINODE_API_KEY";
   s->prepared_details_json = buf->prepared_json;
 done:
   if (rc)

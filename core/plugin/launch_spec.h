@@ -22,12 +22,13 @@ struct mn_launch_buf {
   char *prepared_json; /* json_dumps of prepared_function_details, or NULL */
 };
 
-/* For one execution of INV (EXECUTION_ID), run by provider H: credentials
- * and MULTINODE_API_URL come from H's host table (public URL, API key).
+/* For one execution of INV (EXECUTION_ID), run by provider H:
+ * MULTINODE_API_URL comes from H's host table, MULTINODE_API_KEY is
+ * API_KEY, the execution's own key (util/token.h), marked as the secret.
  * 0, MN_EINVAL (a command or env that is not strings) or MN_ENOMEM. */
 int mn_launch_spec_build(struct mn_launch_buf *buf, const struct mn_provider_handle *h,
                          const struct mn_invocation *inv, const char *execution_id,
-                         struct mn_error *err);
+                         const char *api_key, struct mn_error *err);
 void mn_launch_buf_release(struct mn_launch_buf *buf);
 
 /* A struct mn_function_desc for prepare; strings borrowed from FN. */

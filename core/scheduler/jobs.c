@@ -5,12 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "plugin/launch_spec.h"
 #include "scheduler/internal.h"
+#include "store/execution_keys.h"
 #include "store/sched_snapshot.h"
 #include "store/sched_writes.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/token.h"
 
 void mn_exec_ref_release(struct mn_exec_ref *r) {
   free(r->project);
@@ -118,6 +122,7 @@ static void launch_run(void *arg) {
   struct mn_launch_buf buf = {0};
   struct mn_error e = {0};
   char failure[512] = "";
+  char key[MN_TOKEN_MAX] = "";
 
   int64_t t0 = mn_monotonic_us();
   int rc = mn_store_get_execution(s->store, &fk, r->invocation_id, r->execution_id, &inv);
@@ -143,7 +148,24 @@ static void launch_run(void *arg) {
       goto out;
   }
 
-  if (mn_launch_spec_build(&buf, h, &inv, r->execution_id, &e) != 0) {
+  /* a fresh key for this launch, its hash recorded before the provider is
+   * called (a launch repeated after a crash gets a new one: a worker of the
+   * lost launch is then refused, and its attempt fails) */
+  char key_hash[MN_TOKEN_HASH_MAX];
+  bool keyed = false;
+  if (mn_token_new(key) != 0) {
+    snprintf(failure, sizeof failure, "cannot make the execution's key");
+    goto out;
+  }
+  mn_token_hash(key, strlen(key), key_hash);
+  rc = mn_store_set_execution_key(s->store, &fk, r->invocation_id, r->execution_id, key_hash,
+                                  &keyed);
+  if (rc != 0 || !keyed) {
+    if (rc)
+      snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
+    goto out; /* ended meanwhile, or the store is away: the next pass decides */
+  }
+  if (mn_launch_spec_build(&buf, h, &inv, r->execution_id, key, &e) != 0) {
     end_unlaunched(s, r, e.msg);
     goto out;
   }
@@ -178,6 +200,7 @@ static void launch_run(void *arg) {
   }
 out:
   mn_launch_buf_release(&buf);
+  OPENSSL_cleanse(key, sizeof key);
   mn_invocation_release(&inv);
   mn_sched_track_end(s, r->execution_id, failure[0] ? failure : NULL);
   mn_exec_ref_release(r);

@@ -207,12 +207,20 @@ static const char schema_v5[] =
     "CREATE TRIGGER executions_changed AFTER INSERT OR UPDATE OF worker_status"
     "  ON executions FOR EACH ROW EXECUTE FUNCTION mn_executions_changed();";
 
+/* Per-execution API keys (docs/security.md, "Execution keys"): the SHA-256
+ * of the key of the execution's current launch, never the key. */
+static const char schema_v6[] =
+    "ALTER TABLE executions ADD COLUMN token_hash text;"
+    "CREATE UNIQUE INDEX executions_by_token ON executions (token_hash)"
+    "  WHERE token_hash IS NOT NULL;";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "settings and execution ids", schema_v2},
     {3, "claim tokens of workers", schema_v3},
     {4, "a partial index of children; earlier statistics", schema_v4},
     {5, "queues: live, attention and deadline of invocations", schema_v5},
+    {6, "per-execution API keys", schema_v6},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {

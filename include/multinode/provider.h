@@ -83,7 +83,7 @@ extern "C" {
 /* Versioning                                                              */
 
 #define MN_PROVIDER_ABI_MAJOR 1 /* incompatible changes */
-#define MN_PROVIDER_ABI_MINOR 1 /* operations appended at the end */
+#define MN_PROVIDER_ABI_MINOR 2 /* operations and fields appended at the end */
 #define MN_PROVIDER_ABI(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor) & 0xffffu))
 #define MN_PROVIDER_ABI_VERSION MN_PROVIDER_ABI(MN_PROVIDER_ABI_MAJOR, MN_PROVIDER_ABI_MINOR)
 #define MN_PROVIDER_ABI_MAJOR_OF(v) (((uint32_t)(v)) >> 16)
@@ -205,11 +205,20 @@ struct mn_launch_spec {
   double vcpus;
   double memory_gb;
   int timeout_seconds;
-  /* Worker credentials (also present in env). */
+  /* Worker credentials (also present in env). api_key is this execution's
+   * own key (since 1.2; before, the daemon's single key). */
   const char *api_url;
   const char *api_key;
   /* What prepare returned for this function (JSON object text), or NULL. */
   const char *prepared_details_json;
+  /* since 1.2: the name of the env entry that is a secret (the execution's
+   * own API key, "MULTINODE_API_KEY"), or NULL. Deliver it the least
+   * visible way the platform has: never in a shared or long-lived object
+   * (an ECS task definition, a Job's spec), but per execution (a RunTask
+   * container override, a Secret owned by the Job referenced with
+   * secretKeyRef, the environment of that one process or container). It is
+   * valid only while this execution runs. */
+  const char *secret_env_name;
 };
 
 /* A reference to one worker, as the daemon stores it in the execution's
@@ -296,7 +305,9 @@ struct mn_host {
   const char *provider_name;
   /* The URL workers must call, e.g. "http://127.0.0.1:5000". */
   const char *public_url;
-  /* The API key workers must send. */
+  /* Empty since 1.2: each worker gets its own key in its launch spec
+   * (api_key, the env entry secret_env_name names); the daemon's keys never
+   * reach a provider. Before 1.2: the single key workers sent. */
   const char *api_key;
   /* The daemon's data directory (exists); keep provider state under
    * <data_dir>/<provider_name>/. */

@@ -3,7 +3,8 @@
  * entrypoint is multinode-worker), the Multinode environment that is the
  * same for every execution, awslogs, and the smallest Fargate size that
  * covers the function's vCPUs and memory. The per-execution variables come
- * as container overrides at launch. */
+ * as container overrides at launch, among them the execution's own API key:
+ * a task definition, readable by anyone who may describe it, holds no key. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,6 @@ static json_t *container(struct mn_ecs *e, const struct mn_function_desc *f) {
     if (strncmp(f->env[i].key, "MULTINODE_", 10) != 0)
       env_add(env, f->env[i].key, f->env[i].value);
   env_add(env, "MULTINODE_API_URL", host->public_url);
-  env_add(env, "MULTINODE_API_KEY", host->api_key);
   env_add(env, "MULTINODE_PROJECT_NAME", f->project_name);
   env_add(env, "MULTINODE_VERSION_ID", f->version_id);
   env_add(env, "MULTINODE_FUNCTION_NAME", f->function_name);

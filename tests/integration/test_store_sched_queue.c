@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 
 #include "pg_testdb.h"
+#include "store/execution_keys.h"
 #include "store/sched_snapshot.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -288,6 +289,20 @@ static void test_cascade_reaches_every_depth(void **state) {
   assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE function_name = 'other'"
                           " AND cancellation_request_time = 40 AND attention <> 0"),
                    2);
+  /* the ancestry an execution's key is checked against (store/execution_keys.h) */
+  bool yes = false;
+  assert_int_equal(mn_store_is_descendant(store, "qp", vid, "other", c.invocation_id, "other",
+                                          a.invocation_id, &yes), 0);
+  assert_true(yes);
+  assert_int_equal(mn_store_is_descendant(store, "qp", vid, "other", b.invocation_id, "other",
+                                          a.invocation_id, &yes), 0);
+  assert_true(yes);
+  assert_int_equal(mn_store_is_descendant(store, "qp", vid, "other", a.invocation_id, "other",
+                                          c.invocation_id, &yes), 0);
+  assert_false(yes);
+  assert_int_equal(mn_store_is_descendant(store, "qp", vid, "other", a.invocation_id, "other",
+                                          a.invocation_id, &yes), 0);
+  assert_false(yes); /* itself is not a descendant */
   /* again: nothing more to cancel */
   assert_int_equal(mn_store_sched_cascade(store, fks, ids, 1, 41, &cancelled), 0);
   assert_int_equal(cancelled, 0);

@@ -287,7 +287,7 @@ static void test_wrong_abi(void **state) {
            test_plugins);
   expect_load_error(yaml,
                     "provider \"w\": \"%s/mn_provider_wrongabi.so\" was built for provider ABI "
-                    "2.0, but this daemon implements ABI 1.1",
+                    "2.0, but this daemon implements ABI 1.2",
                     test_plugins);
 }
 
@@ -307,7 +307,7 @@ static void test_struct_too_small(void **state) {
            test_plugins);
   expect_load_error(yaml,
                     "provider \"s\": \"%s/mn_provider_small.so\" declares struct_size %zu, less "
-                    "than the %zu bytes of the mandatory fields of ABI 1.1",
+                    "than the %zu bytes of the mandatory fields of ABI 1.2",
                     test_plugins, offsetof(struct mn_provider, launch),
                     (size_t)MN_PROVIDER_MIN_STRUCT_SIZE);
 }
@@ -442,7 +442,7 @@ static void test_host_table_and_partial_failure(void **state) {
   setenv("MULTINODE_PLUGIN_PATH", test_plugins, 1);
   expect_load_error("providers:\n  default: probe\n  probe: {}\n  template: {}\n  wrongabi: {}\n",
                     "provider \"wrongabi\": \"%s/mn_provider_wrongabi.so\" was built for provider "
-                    "ABI 2.0, but this daemon implements ABI 1.1", test_plugins);
+                    "ABI 2.0, but this daemon implements ABI 1.2", test_plugins);
 
   load(&fx, "providers:\n  default: probe\n  probe: {}\n");
   unsetenv("MULTINODE_PLUGIN_PATH");
@@ -457,8 +457,9 @@ static void test_host_table_and_partial_failure(void **state) {
   char want_dir[600];
   snprintf(want_dir, sizeof want_dir, "data_dir=%s", data_dir);
   const char *want[] = {"provider_name=probe", "public_url=http://127.0.0.1:5999",
-                        "api_key=worker-key", want_dir, "cluster_id=cluster-7",
-                        "abi=1.1 struct_size_ok=1", "now_positive=1",
+                        /* the daemon's key never reaches a provider (ABI 1.2) */
+                        "api_key=", want_dir, "cluster_id=cluster-7",
+                        "abi=1.2 struct_size_ok=1", "now_positive=1",
                         "bad \xef\xbf\xbd byte"};
   assert_int_equal(json_array_size(lines), 8);
   for (size_t i = 0; i < 8; i++)
@@ -506,7 +507,7 @@ static void test_launch_spec_from_model(void **state) {
 
   struct mn_launch_buf buf;
   struct mn_error err;
-  assert_int_equal(mn_launch_spec_build(&buf, h, &inv, "exe-5", &err), 0);
+  assert_int_equal(mn_launch_spec_build(&buf, h, &inv, "exe-5", "mnx_execution-key", &err), 0);
   const struct mn_launch_spec *s = &buf.spec;
   assert_string_equal(s->project_name, "proj");
   assert_string_equal(s->execution_id, "exe-5");
@@ -517,11 +518,13 @@ static void test_launch_spec_from_model(void **state) {
   assert_true(s->vcpus == 0.5 && s->memory_gb == 2.0);
   assert_int_equal(s->timeout_seconds, 60);
   assert_string_equal(s->api_url, "http://127.0.0.1:5999");
-  assert_string_equal(s->api_key, "worker-key");
+  /* the execution's own key, never the daemon's, marked as the secret */
+  assert_string_equal(s->api_key, "mnx_execution-key");
+  assert_string_equal(s->secret_env_name, "MULTINODE_API_KEY");
   assert_string_equal(s->prepared_details_json, "{\"arn\":\"x\"}");
   static const char *const want[][2] = {
       {"A", "1"}, {"MULTINODE_API_URL", "http://127.0.0.1:5999"},
-      {"MULTINODE_API_KEY", "worker-key"}, {"MULTINODE_PROJECT_NAME", "proj"},
+      {"MULTINODE_API_KEY", "mnx_execution-key"}, {"MULTINODE_PROJECT_NAME", "proj"},
       {"MULTINODE_VERSION_ID", "ver-1"}, {"MULTINODE_FUNCTION_NAME", "fn"},
       {"MULTINODE_INVOCATION_ID", "inv-1"}, {"MULTINODE_EXECUTION_ID", "exe-5"}};
   assert_int_equal(s->n_env, 8);
@@ -544,7 +547,7 @@ static void test_launch_spec_from_model(void **state) {
   /* a command that is not a list of strings */
   json_decref(inv.function.command);
   inv.function.command = json_pack("[s,i]", "sh", 3);
-  assert_int_equal(mn_launch_spec_build(&buf, h, &inv, "exe-6", &err), MN_EINVAL);
+  assert_int_equal(mn_launch_spec_build(&buf, h, &inv, "exe-6", "mnx_k", &err), MN_EINVAL);
   assert_string_equal(err.msg, "the function's command holds a non-string");
 
   json_decref(inv.function.command);
