@@ -228,11 +228,17 @@ static void update_queue_hints(struct pass *p, const enum mn_sched_action *actio
     p->s->next_queue_scan = 0;
     goto out;
   }
+  int *heads = calloc(nf ? nf : 1, sizeof *heads);
+  if (!heads) {
+    p->s->next_queue_scan = 0;
+    goto out;
+  }
   for (size_t i = 0; i < p->snap.n_invs; i++) {
     const struct mn_snap_invocation *si = &p->snap.invs[i];
     if (si->fn < 0 || si->live)
       continue;
     queued[si->fn]++;
+    heads[si->fn] += si->attention == 0; /* what the heads query gave */
     if (p->launched[i] || p->ended[i])
       consumed[si->fn]++;
     (void)actions;
@@ -240,18 +246,20 @@ static void update_queue_hints(struct pass *p, const enum mn_sched_action *actio
   for (size_t f = 0; f < nf; f++) {
     const struct mn_function *fn = &p->snap.functions[f];
     int free_slots = fn->resource_spec.max_concurrency - p->in_use[f];
-    if (free_slots > 0 && queued[f] < free_slots && consumed[f] == queued[f])
+    if (free_slots > 0 && heads[f] < free_slots && consumed[f] == queued[f])
       mn_queues_remove(p->s->queues, fn->project_name, fn->version_id, fn->function_name);
   }
+  free(heads);
   for (size_t i = 0; i < p->snap.n_invs; i++) {
     const struct mn_snap_invocation *si = &p->snap.invs[i];
-    if (si->attention != 0 && !si->live && !p->ended[i] &&
-        mn_queues_add(p->s->queues, si->inv.function.project_name, si->inv.function.version_id,
-                      si->inv.function.function_name) < 0)
-      p->s->next_queue_scan = 0;
-    if (si->live && p->ended[i] &&
-        mn_queues_add(p->s->queues, si->inv.function.project_name, si->inv.function.version_id,
-                      si->inv.function.function_name) < 0)
+    bool freed = si->live && p->ended[i]; /* its slot is free from now on */
+    if (!(freed || (si->attention != 0 && !si->live && !p->ended[i])))
+      continue;
+    const struct mn_function *fn = &si->inv.function;
+    if (freed && mn_queues_has(p->s->queues, fn->project_name, fn->version_id,
+                               fn->function_name))
+      p->next = p->now; /* the heads were read with that slot taken: read them again */
+    if (mn_queues_add(p->s->queues, fn->project_name, fn->version_id, fn->function_name) < 0)
       p->s->next_queue_scan = 0;
   }
 out:

@@ -79,8 +79,12 @@ static bool try_activate(struct mn_scheduler *s) {
   return true;
 }
 
-/* Consumes notifications; false when the lock session is gone. */
-static bool drain_notifications(struct mn_scheduler *s) {
+/* Consumes notifications (*n_out, when not NULL, gets how many); false
+ * when the lock session is gone. */
+static bool take_notifications(struct mn_scheduler *s, int *n_out) {
+  int count = 0;
+  if (n_out)
+    *n_out = 0;
   if (!s->lock_conn)
     return false;
   if (!PQconsumeInput(s->lock_conn) || PQstatus(s->lock_conn) != CONNECTION_OK) {
@@ -89,13 +93,20 @@ static bool drain_notifications(struct mn_scheduler *s) {
   }
   PGnotify *n;
   while ((n = PQnotifies(s->lock_conn)) != NULL) {
+    count++;
     if (n->extra && strcmp(n->extra, "project") == 0)
       s->projects_dirty = true;
     else if (n->extra && mn_queues_add_payload(s->queues, n->extra) < 0)
       s->next_queue_scan = 0; /* out of memory: rebuild the set from the index */
     PQfreemem(n);
   }
+  if (n_out)
+    *n_out = count;
   return true;
+}
+
+static bool drain_notifications(struct mn_scheduler *s) {
+  return take_notifications(s, NULL);
 }
 
 static void drain_wake_fd(struct mn_scheduler *s) {
@@ -104,10 +115,16 @@ static void drain_wake_fd(struct mn_scheduler *s) {
   }
 }
 
-/* Sleeps until a notification, a wake-up or `until`. */
+/* Sleeps until a notification, a wake-up or `until`. Notifications that
+ * libpq read off the socket already (during a query on the lock session,
+ * or a pass) would not wake poll(): they are taken first, and then it does
+ * not sleep. */
 static void wait_for_work(struct mn_scheduler *s, int64_t until) {
   int64_t now = mn_now_us();
   int timeout_ms = until <= now ? 0 : (int)((until - now + 999) / 1000);
+  int pending = 0;
+  if (s->lock_conn && take_notifications(s, &pending) && pending > 0)
+    timeout_ms = 0;
   struct pollfd fds[2] = {{.fd = s->wake_fd, .events = POLLIN}, {.fd = -1, .events = POLLIN}};
   if (s->lock_conn)
     fds[1].fd = PQsocket(s->lock_conn);

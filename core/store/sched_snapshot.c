@@ -30,6 +30,9 @@ static const struct mn_db_stmt stmt_invocations = {
     "   i.invocation_id FROM invocations i WHERE i.project_name = hint.p"
     "   AND i.version_id = hint.v AND i.function_name = hint.f"
     "   AND i.invocation_status = 'RUNNING' AND NOT i.live"
+    /* those with attention are in the working set anyway (an attempt that
+     * just ended sits at the head until the pass ends it) */
+    "   AND i.attention = 0"
     "   ORDER BY i.creation_time, i.invocation_id"
     "   LIMIT greatest(0, fn.max_concurrency - (SELECT count(*) FROM invocations l"
     "    WHERE l.project_name = hint.p AND l.version_id = hint.v"

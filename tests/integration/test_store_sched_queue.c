@@ -204,6 +204,28 @@ static void test_live_invocations_take_capacity(void **state) {
   mn_execution_release(&e);
   assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE live"), 2);
   expect_heads(2, "inv-00000000000000000000000000000003");
+  /* an invocation with attention (its attempt just ended: the pass will end
+   * or retry it) is in the working set anyway and takes no head's place:
+   * the two free slots still bring two fresh heads (a quota-1 function
+   * otherwise waited for the next wake-up to launch the next invocation) */
+  exec("UPDATE invocations SET attention = 7 WHERE invocation_id ="
+       " 'inv-00000000000000000000000000000003'");
+  {
+    struct mn_function_key k;
+    struct mn_fn_keys hints = hint_q(&k);
+    struct mn_sched_snapshot snap;
+    assert_int_equal(mn_store_sched_snapshot(store, &hints, 1, &snap), 0);
+    int fresh = 0, with_attention = 0;
+    for (size_t i = 0; i < snap.n_invs; i++) {
+      fresh += !snap.invs[i].live && snap.invs[i].attention == 0;
+      with_attention += snap.invs[i].attention != 0;
+    }
+    assert_int_equal(fresh, 2);
+    assert_int_equal(with_attention, 1);
+    mn_sched_snapshot_release(&snap);
+  }
+  exec("UPDATE invocations SET attention = 0 WHERE invocation_id ="
+       " 'inv-00000000000000000000000000000003'");
   /* an attempt ends: not live any more, and attention for the scheduler */
   bool applied = false;
   assert_int_equal(mn_store_sched_end_unlaunched(store, &fk,
