@@ -4,6 +4,10 @@
 # Usage: bench/dispatch_bench.sh [BUILD_DIR] [N_SEQUENTIAL] [N_THROUGHPUT]
 # MN_BENCH_SPAWNER=false: workers forked and exec'd by the daemon instead of
 # forked by the worker spawner (providers.local.spawner).
+# Then the peer, graphile-worker (npm, installed into /tmp/mn-graphile when
+# missing; MN_BENCH_PEER=0 skips it), runs the same two measurements on the
+# same embedded Postgres (database "graphile"), and our figures are printed
+# as ratios to its.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -21,4 +25,31 @@ YAML
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
-"$build/bin/mn-bench-dispatch" "http://127.0.0.1:$port" bench-key "$build/bin/mn-bench-stamp" "$n" "$m"
+"$build/bin/mn-bench-dispatch" "http://127.0.0.1:$port" bench-key "$build/bin/mn-bench-stamp" "$n" "$m" |
+  tee "$work/ours.txt"
+[ "${MN_BENCH_PEER:-1}" = 1 ] || exit 0
+
+peer=/tmp/mn-graphile
+if [ ! -d "$peer/node_modules/graphile-worker" ]; then
+  mkdir -p "$peer"
+  (cd "$peer" && npm install --no-audit --no-fund --silent graphile-worker >/dev/null) ||
+    { echo "peer: cannot install graphile-worker from npm"; exit 0; }
+fi
+cp "$root/bench/graphile_peer.mjs" "$peer/"
+pidfile=$work/data/postgres/data/postmaster.pid
+sock=$(sed -n 5p "$pidfile") pgport=$(sed -n 4p "$pidfile")
+psql -X -q "host=$sock port=$pgport dbname=postgres user=postgres" -c "CREATE DATABASE graphile" >/dev/null
+conn="postgres://postgres@/graphile?host=$sock&port=$pgport"
+figures=$(cd "$peer" && node graphile_peer.mjs "$conn" "$n" "$m" | sed -n 's/^RESULT //p')
+echo "peer (graphile-worker, warm workers, same Postgres): $figures"
+python3 - "$work/ours.txt" "$figures" <<'PY'
+import json, re, sys
+ours = open(sys.argv[1]).read()
+peer = json.loads(sys.argv[2])
+p50 = float(re.search(r"p50 ([0-9.]+) ms", ours).group(1))
+p99 = float(re.search(r"p99 ([0-9.]+) ms", ours).group(1))
+rate = float(re.search(r"([0-9.]+) invocations/s", ours).group(1))
+print(f"ours / graphile-worker: dispatch p50 {p50:.2f} / {peer['p50_ms']:.2f} ms = {p50 / peer['p50_ms']:.2f}x, "
+      f"p99 {p99:.2f} / {peer['p99_ms']:.2f} ms = {p99 / peer['p99_ms']:.2f}x, "
+      f"throughput {rate:.0f} / {peer['jobs_per_s']:.0f} per s = {rate / peer['jobs_per_s']:.2f}x")
+PY

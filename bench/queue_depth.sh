@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Queue-depth benchmark (not a test): how the daemon's costs change with the
+# number of invocations waiting behind a quota. For each depth D (default
+# 0 10000 100000) a fresh daemon (embedded Postgres, local provider) gets
+# D invocations of `slow` (max_concurrency 4, `sleep 1`: it drains 4 a
+# second), then measures, with the queue in place:
+#   - POST -> TERMINATED of an unrelated no-op function (`true`), the median
+#     of 40 sequential invocations (polled with GET on a kept-alive
+#     connection);
+#   - GET invocation p50 of 1000 GETs;
+#   - the daemon's RSS;
+#   - the CPU of the daemon and of Postgres over 10 s while `slow` drains.
+# Prints each figure and its ratio to depth 0.
+# Usage: bench/queue_depth.sh [BUILD_DIR] [DEPTH...]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+shift || true
+depths=("$@")
+[ ${#depths[@]} -gt 0 ] || depths=(0 10000 100000)
+
+run_depth() { # DEPTH: prints one JSON line of figures
+  local depth=$1 work port pid
+  work=$(mktemp -d /tmp/mn-qbench.XXXXXX); chmod 755 "$work"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat >"$work/multinode.yaml" <<YAML
+server: { listen: 127.0.0.1:$port, api_key: bench-key-0123456789 }
+data_dir: $work/data
+log_level: ${MN_BENCH_LOG_LEVEL:-warn}
+providers: { default: local, local: {} }
+YAML
+  "$build/bin/multinoded" --config "$work/multinode.yaml" 2>"$work/daemon.log" &
+  pid=$!
+  for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+  /usr/bin/python3 - "$port" "$depth" "$pid" "$work" <<'PY' || true
+import http.client, json, os, statistics, sys, threading, time
+
+port, depth, pid, work = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+H = {"Authorization": "Bearer bench-key-0123456789", "Content-Type": "application/json"}
+
+def conn():
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+def call(c, method, path, body=None):
+    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=H)
+    r = c.getresponse()
+    data = r.read()
+    if r.status >= 300:
+        raise SystemExit(f"{method} {path}: {r.status} {data[:200]!r}")
+    return json.loads(data)
+
+c = conn()
+call(c, "PUT", "/projects/qb")
+spec = lambda name, cmd, conc: {"function_name": name, "command": cmd,
+    "resource_spec": {"virtual_cpus": 0.1, "memory_gbs": 0.25, "max_concurrency": conc},
+    "execution_spec": {"max_retries": 0, "timeout_seconds": 86400}}
+v = call(c, "POST", "/projects/qb/versions", {"default_docker_image": "none", "functions": [
+    spec("slow", ["sleep", "1"], 4), spec("noop", ["true"], 100)]})["version_id"]
+base = f"/projects/qb/versions/{v}/functions"
+
+# the queue: D invocations of slow, posted from 4 connections
+def post_many(n):
+    cc = conn()
+    for _ in range(n):
+        call(cc, "POST", f"{base}/slow/invocations", {"input": ""})
+t0 = time.monotonic()
+threads = [threading.Thread(target=post_many, args=(depth // 4 + (1 if i < depth % 4 else 0),))
+           for i in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+fill_s = time.monotonic() - t0
+
+def post_to_terminated():
+    t = time.monotonic()
+    iid = call(c, "POST", f"{base}/noop/invocations", {"input": ""})["invocation_id"]
+    while call(c, "GET", f"{base}/noop/invocations/{iid}")["invocation_status"] != "TERMINATED":
+        pass
+    return (time.monotonic() - t) * 1000, iid
+
+post_to_terminated()  # warm up
+lat = [post_to_terminated()[0] for _ in range(40)]
+_, one = post_to_terminated()
+gets = []
+for _ in range(1000):
+    t = time.monotonic()
+    call(c, "GET", f"{base}/noop/invocations/{one}")
+    gets.append((time.monotonic() - t) * 1000)
+
+def rss_kb(p):
+    with open(f"/proc/{p}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+def cpu_ticks(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total
+
+def postgres_pids():
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    cmd = f.read()
+                with open(f"/proc/{p}/comm") as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            if comm.startswith("postgres") and (work.encode() in cmd or comm == "postgres"):
+                out.append(int(p))
+    return out
+
+pg = postgres_pids()
+hz = os.sysconf("SC_CLK_TCK")
+d0, p0, t0 = cpu_ticks([pid]), cpu_ticks(pg), time.monotonic()
+time.sleep(10)
+d1, p1, t1 = cpu_ticks([pid]), cpu_ticks(postgres_pids()), time.monotonic()
+print(json.dumps({"depth": depth, "fill_s": round(fill_s, 1),
+    "post_to_terminated_ms": round(statistics.median(lat), 2),
+    "get_p50_ms": round(statistics.median(gets), 3),
+    "rss_mb": round(rss_kb(pid) / 1024, 1),
+    "daemon_cpu": round((d1 - d0) / hz / (t1 - t0), 3),
+    "postgres_cpu": round((p1 - p0) / hz / (t1 - t0), 3)}))
+PY
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  pkill -9 -f "$work" 2>/dev/null || true
+  [ -z "${MN_BENCH_KEEP_LOG:-}" ] || cp "$work/daemon.log" "$MN_BENCH_KEEP_LOG.$depth"
+  rm -rf "$work"
+}
+
+results=()
+for d in "${depths[@]}"; do
+  echo "== depth $d" >&2
+  results+=("$(run_depth "$d")")
+done
+/usr/bin/python3 - "${results[@]}" <<'PY'
+import json, sys
+rows = [json.loads(a) for a in sys.argv[1:] if a.strip()]
+if not rows:
+    raise SystemExit("no figures")
+base = rows[0]
+keys = [("post_to_terminated_ms", "POST->TERMINATED median (ms)"), ("get_p50_ms", "GET p50 (ms)"),
+        ("rss_mb", "daemon RSS (MB)"), ("daemon_cpu", "daemon CPU (cores)"),
+        ("postgres_cpu", "Postgres CPU (cores)")]
+print("| depth | " + " | ".join(label for _, label in keys) + " | queue filled in |")
+print("|---" * (len(keys) + 2) + "|")
+for r in rows:
+    cells = []
+    for k, _ in keys:
+        ratio = f" ({r[k] / base[k]:.2f}x)" if base[k] and r is not base else ""
+        cells.append(f"{r[k]}{ratio}")
+    print(f"| {r['depth']:,} | " + " | ".join(cells) + f" | {r['fill_s']} s |")
+PY
