@@ -1,16 +1,92 @@
 #include "store/db.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/clock.h"
 #include "util/log.h"
 
 #define WARN_INTERVAL_US (5 * MN_US_PER_S)
+/* How long past statement_timeout the client waits before it gives up on
+ * a server that does not answer at all (a stopped one cannot cancel). */
+#define DEADLINE_GRACE_MS 2000
 
-enum run_result { RUN_OK = 0, RUN_SQL_ERROR, RUN_LOST, RUN_RETRY };
+enum run_result { RUN_OK = 0, RUN_SQL_ERROR, RUN_LOST, RUN_RETRY, RUN_TIMEOUT };
+
+/* Waits until PG's socket is ready for events or deadline_us (monotonic; 0:
+ * none) passes: 1 ready, 0 deadline passed, -1 no socket or poll failed. */
+static int wait_socket(PGconn *pg, short events, int64_t deadline_us) {
+  struct pollfd pfd = {.fd = PQsocket(pg), .events = events};
+  if (pfd.fd < 0)
+    return -1;
+  for (;;) {
+    int timeout_ms = -1;
+    if (deadline_us) {
+      int64_t left = deadline_us - mn_monotonic_us();
+      if (left <= 0)
+        return 0;
+      timeout_ms = (int)((left + 999) / 1000);
+    }
+    int n = poll(&pfd, 1, timeout_ms);
+    if (n > 0)
+      return 1;
+    if (n < 0 && errno != EINTR)
+      return -1;
+  }
+}
+
+/* Collects the results of the command just sent on a non-blocking
+ * connection, waiting at most until deadline_us (0: no deadline). Returns
+ * the last result (an error result wins), or NULL when the connection broke
+ * or the deadline passed first (*timed_out; the connection is then busy and
+ * must be dropped). */
+static PGresult *await_result(PGconn *pg, int64_t deadline_us, bool *timed_out) {
+  PGresult *kept = NULL, *r;
+  int flushed, w = -1;
+  *timed_out = false;
+  while ((flushed = PQflush(pg)) == 1) {
+    if ((w = wait_socket(pg, POLLOUT | POLLIN, deadline_us)) <= 0)
+      goto stop;
+    if (!PQconsumeInput(pg))
+      return NULL;
+  }
+  if (flushed < 0)
+    return NULL;
+  for (;;) {
+    while (PQisBusy(pg)) {
+      if ((w = wait_socket(pg, POLLIN, deadline_us)) <= 0)
+        goto stop;
+      if (!PQconsumeInput(pg))
+        break; /* the connection broke: PQgetResult reports it */
+    }
+    if (!(r = PQgetResult(pg)))
+      return kept;
+    ExecStatusType st = PQresultStatus(r);
+    bool failed = st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE;
+    if (kept && PQresultStatus(kept) == PGRES_FATAL_ERROR && !failed) {
+      PQclear(r);
+      continue;
+    }
+    PQclear(kept);
+    kept = r;
+    if (PQstatus(pg) == CONNECTION_BAD)
+      return kept;
+  }
+stop:
+  PQclear(kept);
+  *timed_out = w == 0;
+  return NULL;
+}
+
+static int64_t statement_deadline(const struct mn_store *s) {
+  if (s->statement_timeout_ms <= 0)
+    return 0;
+  return mn_monotonic_us() + (int64_t)(s->statement_timeout_ms + DEADLINE_GRACE_MS) * 1000;
+}
 
 /* Server notices ("relation already exists, skipping") go to the debug log,
  * not to stderr. */
@@ -49,6 +125,7 @@ static void conn_drop(struct mn_db_conn *c) {
     PQfinish(c->pg);
   c->pg = NULL;
   c->n_prepared = 0;
+  c->configured = false;
 }
 
 /* An idle connection whose server went away has a readable socket: maybe a
@@ -106,13 +183,66 @@ static void note_connected(struct mn_store *s) {
     mn_log_info("store", "connected to postgres again");
 }
 
+/* A pooled session: non-blocking (so that no send waits on a stalled
+ * server) and with the store's statement_timeout. */
+static int configure(struct mn_store *s, struct mn_db_conn *c, struct mn_error *err) {
+  if (PQsetnonblocking(c->pg, 1) != 0)
+    return mn_fail(err, MN_EUNAVAILABLE, "cannot make the postgres connection non-blocking");
+  if (s->statement_timeout_ms > 0) {
+    char sql[64];
+    bool timed_out;
+    snprintf(sql, sizeof sql, "SET statement_timeout = %d", s->statement_timeout_ms);
+    PGresult *r = PQsendQuery(c->pg, sql) ? await_result(c->pg, statement_deadline(s), &timed_out)
+                                           : NULL;
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok)
+      return mn_fail(err, MN_EUNAVAILABLE, "cannot set statement_timeout: %s",
+                     r ? "refused" : "no answer");
+  }
+  c->configured = true;
+  return 0;
+}
+
+/* connect_timeout for a reconnect: the store's, but no longer than a
+ * statement may take (libpq counts at least 2 s). */
+static const char *reconnect_timeout(const struct mn_store *s, char *buf, size_t size) {
+  int t = atoi(s->connect_timeout);
+  if (s->statement_timeout_ms > 0) {
+    int limit = (s->statement_timeout_ms + 999) / 1000;
+    if (limit < 2)
+      limit = 2;
+    if (t <= 0 || t > limit)
+      t = limit;
+  }
+  snprintf(buf, size, "%d", t);
+  return buf;
+}
+
 int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *err) {
   struct mn_error local;
+  char timeout[16];
   if (!err)
     err = &local;
+  int64_t deadline = statement_deadline(s);
+  struct timespec until;
+  if (deadline) { /* the same bound, on the wall clock pthread_cond_timedwait uses */
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = until.tv_nsec + (deadline - mn_monotonic_us()) * 1000;
+    until.tv_sec += (time_t)(ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+  }
   pthread_mutex_lock(&s->mu);
-  while (s->n_idle == 0)
-    pthread_cond_wait(&s->cv, &s->mu);
+  while (s->n_idle == 0) {
+    if (!deadline) {
+      pthread_cond_wait(&s->cv, &s->mu);
+    } else if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT && s->n_idle == 0) {
+      pthread_mutex_unlock(&s->mu);
+      warn_outage(s, "postgres is slow", "no pooled connection came free in time");
+      return mn_fail(err, MN_EUNAVAILABLE, "no database connection came free within %d ms",
+                     s->statement_timeout_ms + DEADLINE_GRACE_MS);
+    }
+  }
   struct mn_db_conn *c = s->idle[--s->n_idle];
   pthread_mutex_unlock(&s->mu);
 
@@ -121,13 +251,22 @@ int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *
     conn_drop(c);
   }
   if (!c->pg) {
-    int rc = mn_db_connect(s->dsn, s->connect_timeout, &c->pg, err);
+    int rc = mn_db_connect(s->dsn, reconnect_timeout(s, timeout, sizeof timeout), &c->pg, err);
     if (rc < 0) {
       warn_outage(s, "postgres unavailable", err->msg);
       mn_db_release(s, c);
       return rc;
     }
     note_connected(s);
+  }
+  if (!c->configured) {
+    int rc = configure(s, c, err);
+    if (rc < 0) {
+      warn_outage(s, "postgres connection unusable", err->msg);
+      conn_drop(c);
+      mn_db_release(s, c);
+      return rc;
+    }
   }
   *out = c;
   return 0;
@@ -185,28 +324,38 @@ static bool is_prepared(const struct mn_db_conn *c, const struct mn_db_stmt *stm
   return false;
 }
 
-static enum run_result run(struct mn_db_conn *c, const struct mn_db_stmt *stmt,
-                           const char *const *params, PGresult **out) {
+static enum run_result run(struct mn_store *s, struct mn_db_conn *c,
+                           const struct mn_db_stmt *stmt, const char *const *params,
+                           PGresult **out) {
+  int64_t deadline = statement_deadline(s);
+  bool timed_out = false;
   PGresult *r;
   bool prepared = is_prepared(c, stmt);
+  *out = NULL;
   if (!prepared && c->n_prepared < MN_DB_MAX_PREPARED) {
-    r = PQprepare(c->pg, stmt->name, stmt->sql, stmt->n_params, NULL);
+    r = PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->n_params, NULL)
+            ? await_result(c->pg, deadline, &timed_out)
+            : NULL;
+    if (timed_out)
+      return RUN_TIMEOUT;
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      enum run_result rr = classify(c->pg, r);
       *out = r;
-      return rr;
+      return classify(c->pg, r);
     }
     PQclear(r);
     c->prepared[c->n_prepared++] = stmt;
     prepared = true;
   }
-  if (prepared)
-    r = PQexecPrepared(c->pg, stmt->name, stmt->n_params, params, NULL, NULL, 0);
-  else
-    r = PQexecParams(c->pg, stmt->sql, stmt->n_params, NULL, params, NULL, NULL, 0);
+  int sent = prepared ? PQsendQueryPrepared(c->pg, stmt->name, stmt->n_params, params, NULL,
+                                            NULL, 0)
+                      : PQsendQueryParams(c->pg, stmt->sql, stmt->n_params, NULL, params, NULL,
+                                          NULL, 0);
+  r = sent ? await_result(c->pg, deadline, &timed_out) : NULL;
+  if (timed_out)
+    return RUN_TIMEOUT;
   *out = r;
   ExecStatusType st = PQresultStatus(r);
-  if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+  if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
     return RUN_OK;
   return classify(c->pg, r);
 }
@@ -220,8 +369,14 @@ int mn_db_exec(struct mn_store *s, const struct mn_db_stmt *stmt,
     if (mn_db_acquire(s, &c, &err) < 0)
       return MN_EUNAVAILABLE;
     PGresult *r = NULL;
-    enum run_result rr = run(c, stmt, params, &r);
-    if (rr == RUN_LOST) {
+    enum run_result rr = run(s, c, stmt, params, &r);
+    if (rr == RUN_TIMEOUT) {
+      char detail[256];
+      snprintf(detail, sizeof detail, "%s: no answer within %d ms, connection dropped",
+               stmt->name, s->statement_timeout_ms + DEADLINE_GRACE_MS);
+      warn_outage(s, "postgres does not answer", detail);
+      conn_drop(c);
+    } else if (rr == RUN_LOST) {
       char detail[256];
       const char *msg = PQerrorMessage(c->pg);
       snprintf(detail, sizeof detail, "%s: %.*s", stmt->name, (int)strcspn(msg, "\n"), msg);
@@ -245,9 +400,79 @@ int mn_db_exec(struct mn_store *s, const struct mn_db_stmt *stmt,
       *out = r;
       return MN_EINTERNAL;
     case RUN_LOST:
+    case RUN_TIMEOUT:
     default:
       PQclear(r);
       return MN_EUNAVAILABLE;
     }
   }
+}
+
+/* Connects without blocking: PQconnectPoll driven by poll() up to the
+ * deadline. */
+static PGconn *connect_by(const char *dsn, int64_t deadline_us, struct mn_error *err) {
+  const char *const keys[] = {"application_name", "client_encoding", "dbname", NULL};
+  const char *const values[] = {"multinoded-readiness", "UTF8", dsn, NULL};
+  PGconn *pg = PQconnectStartParams(keys, values, 1);
+  if (!pg) {
+    mn_fail(err, MN_EUNAVAILABLE, "cannot allocate a postgres connection");
+    return NULL;
+  }
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  while (PQstatus(pg) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
+         st != PGRES_POLLING_FAILED) {
+    int w = wait_socket(pg, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline_us);
+    if (w <= 0) {
+      mn_fail(err, MN_EUNAVAILABLE, "%s", w == 0 ? "no answer to the connection attempt in time"
+                                                 : "cannot wait on the connection");
+      PQfinish(pg);
+      return NULL;
+    }
+    st = PQconnectPoll(pg);
+  }
+  if (PQstatus(pg) != CONNECTION_OK) {
+    const char *msg = PQerrorMessage(pg);
+    mn_fail(err, MN_EUNAVAILABLE, "cannot connect: %.*s", (int)strcspn(msg, "\n"), msg);
+    PQfinish(pg);
+    return NULL;
+  }
+  PQsetNoticeProcessor(pg, on_notice, NULL);
+  if (PQsetnonblocking(pg, 1) != 0) {
+    mn_fail(err, MN_EUNAVAILABLE, "cannot make the connection non-blocking");
+    PQfinish(pg);
+    return NULL;
+  }
+  return pg;
+}
+
+int mn_db_probe(const char *dsn, PGconn **conn, int timeout_ms, int *schema_version,
+                int64_t *latency_us, struct mn_error *err) {
+  int64_t deadline = mn_monotonic_us() + (int64_t)timeout_ms * 1000;
+  bool timed_out = false;
+  if (*conn && PQstatus(*conn) != CONNECTION_OK) {
+    PQfinish(*conn);
+    *conn = NULL;
+  }
+  if (!*conn && !(*conn = connect_by(dsn, deadline, err)))
+    return MN_EUNAVAILABLE;
+  int64_t start = mn_monotonic_us();
+  PGresult *r = PQsendQuery(*conn, "SELECT coalesce(max(number), 0) FROM schema_migrations")
+                    ? await_result(*conn, deadline, &timed_out)
+                    : NULL;
+  int rc = 0;
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+    *schema_version = atoi(PQgetvalue(r, 0, 0));
+    *latency_us = mn_monotonic_us() - start;
+  } else if (timed_out) {
+    rc = mn_fail(err, MN_EUNAVAILABLE, "no answer within %d ms", timeout_ms);
+  } else {
+    const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(*conn);
+    rc = mn_fail(err, MN_EUNAVAILABLE, "%.*s", (int)strcspn(msg, "\n"), msg);
+  }
+  PQclear(r);
+  if (rc != 0) {
+    PQfinish(*conn);
+    *conn = NULL;
+  }
+  return rc;
 }

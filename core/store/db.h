@@ -9,7 +9,11 @@
  * restarted) is reconnected first; one that dies during a statement is
  * reconnected and, for read-only statements, the statement is run once more.
  * A write that fails that way returns MN_EUNAVAILABLE: every statement is a
- * transaction of its own, so nothing is ever half-written. */
+ * transaction of its own, so nothing is ever half-written.
+ *
+ * Statements are bounded in time (mn_store.statement_timeout_ms): a server
+ * that hangs (stopped, its disk stalled) costs a caller that much and then
+ * MN_EUNAVAILABLE, never a thread stuck for good. */
 #ifndef MN_STORE_DB_H
 #define MN_STORE_DB_H
 
@@ -35,6 +39,7 @@ struct mn_db_stmt {
 
 struct mn_db_conn {
   PGconn *pg;
+  bool configured; /* non-blocking, with the session's statement_timeout */
   const struct mn_db_stmt *prepared[MN_DB_MAX_PREPARED];
   size_t n_prepared;
 };
@@ -42,6 +47,11 @@ struct mn_db_conn {
 struct mn_store {
   char *dsn;
   char connect_timeout[16];
+  /* Postgres's statement_timeout on every pooled session (0: none). The
+   * client also gives up DEADLINE_GRACE later (a stopped server cannot
+   * cancel anything): the connection is dropped and the call fails with
+   * MN_EUNAVAILABLE. Waiting for a free connection is bounded the same way. */
+  int statement_timeout_ms;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   struct mn_db_conn *conns;
@@ -80,5 +90,13 @@ bool mn_db_is_fk_violation(const PGresult *r);
 
 /* Logs an unexpected SQL failure of `what` and returns MN_EINTERNAL. */
 int mn_db_unexpected(const char *what, const PGresult *r);
+
+/* One readiness probe on a connection of its own: connects when *conn is
+ * NULL (kept in *conn between probes), then reads the schema version, all
+ * within timeout_ms whatever the server does. 0 with *schema_version and
+ * *latency_us (the query's round trip) set; or MN_EUNAVAILABLE with err
+ * filled and *conn closed and NULL. */
+int mn_db_probe(const char *dsn, PGconn **conn, int timeout_ms, int *schema_version,
+                int64_t *latency_us, struct mn_error *err);
 
 #endif

@@ -34,6 +34,9 @@ int mn_store_open(const struct mn_store_options *opt, struct mn_store **out,
   s->n_conns = opt->pool_size > 0 ? (size_t)opt->pool_size : 8;
   snprintf(s->connect_timeout, sizeof s->connect_timeout, "%d",
            opt->connect_timeout_s > 0 ? opt->connect_timeout_s : 10);
+  s->statement_timeout_ms = opt->statement_timeout_ms == 0 ? 30000
+                            : opt->statement_timeout_ms < 0 ? 0
+                                                            : opt->statement_timeout_ms;
   s->dsn = strdup(opt->dsn);
   s->conns = calloc(s->n_conns, sizeof *s->conns);
   s->idle = calloc(s->n_conns, sizeof *s->idle);

@@ -28,6 +28,8 @@ struct mn_store_options {
   const char *dsn;       /* libpq connection string; must not be empty */
   int pool_size;         /* connections kept open; 0 means 8 */
   int connect_timeout_s; /* 0 means 10 */
+  int statement_timeout_ms; /* per statement (server-side, and the client
+                               gives up 2 s later); 0 means 30 s, < 0 none */
 };
 
 /* Connects, applies pending migrations under an advisory lock (safe with
