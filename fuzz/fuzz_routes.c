@@ -14,7 +14,12 @@
  * dispatch does. Every answer is serialised. Promises checked: a match fills
  * exactly the pattern's parameters, which put back into the pattern give the
  * path again; bounded integers stay in bounds; a parsed offset survives
- * format and parse unchanged; no answer is a 5xx. A broken promise aborts. */
+ * format and parse unchanged; no answer is a 5xx. A broken promise aborts.
+ *
+ * Before any decoding the raw target goes through mn_api_check_target, as
+ * the server does: a target it lets through decodes without a control
+ * character (no %00 cuts it), and parameters that pass mn_api_check_params
+ * are names (api/names.h). */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +29,7 @@
 
 #include "api/codec.h"
 #include "api/dispatch.h"
+#include "api/names.h"
 #include "api/request.h"
 #include "api/routes.h"
 #include "store/store.h"
@@ -264,10 +270,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   } else {
     target = line + strlen(line);
   }
+  struct mn_api_response res = {0};
+  int rc = mn_api_check_target(target, &res);
+  if (rc != 0) { /* answered 422 before routing */
+    CHECK(rc == MN_EINVAL && res.status == 422);
+    output_response(&res, rc);
+    free(line);
+    return 0;
+  }
   char *qs = strchr(target, '?');
   if (qs)
     *qs++ = '\0';
+  size_t decoded_len = 0; /* what decoding must leave when no NUL cuts it */
+  for (const char *c = target; *c; decoded_len++)
+    c += *c == '%' && hex(c[1]) >= 0 && hex(c[2]) >= 0 ? 3 : 1;
   unescape(target, false);
+  CHECK(strlen(target) == decoded_len);
+  for (const unsigned char *c = (const unsigned char *)target; *c; c++)
+    CHECK(*c >= 0x20 && *c != 0x7f);
 
   enum mn_http_method method = mn_http_method_parse(line);
   CHECK((unsigned)method <= MN_HTTP_OTHER);
@@ -278,8 +298,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct query q;
   query_parse(qs, &q);
   struct mn_api_request req = {.query = query_lookup, .header = no_header, .query_cls = &q};
-  struct mn_api_response res = {0};
-  int rc = mn_route_match(method, path, &req);
+  rc = mn_route_match(method, path, &req);
   if (rc == 0) {
     check_match(&req, target, method);
     if (req.n_params >= 3) {
@@ -287,6 +306,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       CHECK(fk.project_name && fk.version_ref && fk.function_name);
     }
     rc = mn_api_check_params(&req, &res);
+    for (size_t k = 0; rc == 0 && k < req.n_params; k++)
+      CHECK(mn_name_problem(req.params[k], strlen(req.params[k])) == NULL);
     if (rc == 0)
       rc = parse_query(&req, &res);
     if (rc == 0 && req.route->request_schema)

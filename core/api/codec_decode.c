@@ -3,6 +3,7 @@
  * wording and dotted locations ("body.functions.1.resource_spec.virtual_cpus").
  * Unknown fields are ignored; the first failure is reported. */
 #include "api/codec.h"
+#include "api/names.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -80,6 +81,19 @@ static int get_str(const json_t *obj, const char *loc, const char *key, bool req
     return rc;
   *out = strdup(json_string_value(v));
   return *out ? 0 : no_memory(err);
+}
+
+/* A string field that names something (a function, an invocation): also
+ * no control characters, not "." or ".." (api/names.h). */
+static int get_name(const json_t *obj, const char *loc, const char *key, size_t min_len,
+                    size_t limit, char **out, struct mn_error *err) {
+  int rc = get_str(obj, loc, key, true, min_len, limit, out, err);
+  const char *problem = rc == 0 ? mn_name_problem(*out, strlen(*out)) : NULL;
+  if (!problem)
+    return rc;
+  free(*out);
+  *out = NULL;
+  return invalid(err, loc, key, "%s", problem);
 }
 
 /* A required integer field with lo <= value <= hi (JSON reals are refused). */
@@ -207,8 +221,8 @@ static int parse_function_spec(const json_t *obj, const char *loc, struct mn_fun
   int rc;
   if (!json_is_object(obj))
     return invalid(err, loc, NULL, "value is not a valid dict");
-  rc = get_str(obj, loc, "function_name", true, 1, MN_FUNCTION_NAME_LENGTH_LIMIT,
-               &out->function_name, err);
+  rc = get_name(obj, loc, "function_name", 1, MN_FUNCTION_NAME_LENGTH_LIMIT,
+                &out->function_name, err);
   if (!rc)
     rc = get_str(obj, loc, "docker_image_override", false, 0, MN_DOCKER_IMAGE_LENGTH_LIMIT,
                  &out->docker_image_override, err);
@@ -340,9 +354,9 @@ int mn_json_parse_invocation_definition(const json_t *body,
   if (!rc)
     rc = get_object(body, "body", "parent_invocation", false, &parent, loc, err);
   if (!rc && parent) {
-    rc = get_str(parent, loc, "function_name", true, 0, 0, &d.parent_function_name, err);
+    rc = get_name(parent, loc, "function_name", 0, 0, &d.parent_function_name, err);
     if (!rc)
-      rc = get_str(parent, loc, "invocation_id", true, 0, 0, &d.parent_invocation_id, err);
+      rc = get_name(parent, loc, "invocation_id", 0, 0, &d.parent_invocation_id, err);
   }
   if (!rc)
     rc = get_str(body, "body", "input", true, 0, MN_INPUT_LENGTH_LIMIT, &d.input, err);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/codec.h"
+#include "api/names.h"
 #include "api/routes.h"
 
 /* 422 with one pydantic-style item; ctx (stolen) may be NULL. */
@@ -77,14 +78,37 @@ static const char *param_name(const char *pattern, size_t k, char *buf, size_t s
 int mn_api_check_params(const struct mn_api_request *req, struct mn_api_response *res) {
   char name[64];
   for (size_t k = 0; k < req->n_params; k++) {
-    if (mn_utf8_valid(req->params[k]))
+    const char *problem = mn_name_problem(req->params[k], strlen(req->params[k]));
+    const char *type = "value_error.str.name";
+    if (!mn_utf8_valid(req->params[k])) {
+      problem = "string is not valid UTF-8";
+      type = "value_error.str.utf8";
+    }
+    if (!problem)
       continue;
     return unprocessable(res,
                          json_pack("[s,s]", "path",
                                    param_name(req->route->pattern, k, name, sizeof name)),
-                         "string is not valid UTF-8", "value_error.str.utf8", NULL);
+                         problem, type, NULL);
   }
   return 0;
+}
+
+int mn_api_check_target(const char *target, struct mn_api_response *res) {
+  struct mn_uri_problem where;
+  char name[64];
+  if (!mn_uri_find_control(target, &where))
+    return 0;
+  json_t *loc;
+  if (where.in_query)
+    loc = where.key[0] && mn_utf8_valid(where.key) ? json_pack("[s,s]", "query", where.key)
+                                                   : json_pack("[s]", "query");
+  else if (mn_route_param_of_segment(target, where.segment, name, sizeof name))
+    loc = json_pack("[s,s]", "path", name);
+  else
+    loc = json_pack("[s]", "path");
+  return unprocessable(res, loc, "string must not contain control characters",
+                       "value_error.str.name", NULL);
 }
 
 void mn_api_response_release(struct mn_api_response *res) {

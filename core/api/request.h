@@ -97,9 +97,15 @@ int mn_api_query_text(const struct mn_api_request *req, const char *name, const 
 int mn_api_query_parent(const struct mn_api_request *req, bool *has_parent,
                         struct mn_parent_ref *out, struct mn_api_response *res);
 
-/* 422 unless every path parameter is well-formed UTF-8 (names come from the
- * route's pattern). */
+/* 422 unless every path parameter is well-formed UTF-8 and a valid name
+ * (api/names.h: no control character, not "." or ".."); loc names come
+ * from the route's pattern. */
 int mn_api_check_params(const struct mn_api_request *req, struct mn_api_response *res);
+
+/* 422 when the raw request target (path and query, before decoding) holds
+ * a control character anywhere, %00 included; loc is ["path", <parameter>]
+ * (or ["path"]) or ["query", <name>]. */
+int mn_api_check_target(const char *target, struct mn_api_response *res);
 
 /* The body of a request that requires one: empty -> 422 "field required",
  * malformed -> 422 value_error.jsondecode at the byte position. */

@@ -120,6 +120,47 @@ static bool match_pattern(const char *pat, char *path, char **starts, char **end
   return *pat == '\0' && *path == '\0';
 }
 
+/* The segment-th '/'-separated segment of s (after the leading slash) up
+ * to end: its start, and its length in *len; NULL when there is none. */
+static const char *segment_at(const char *s, const char *end, size_t segment, size_t *len) {
+  if (s < end && *s == '/')
+    s++;
+  for (size_t i = 0;; i++) {
+    const char *slash = memchr(s, '/', (size_t)(end - s));
+    const char *seg_end = slash ? slash : end;
+    if (i == segment) {
+      *len = (size_t)(seg_end - s);
+      return s;
+    }
+    if (!slash)
+      return NULL;
+    s = slash + 1;
+  }
+}
+
+const char *mn_route_param_of_segment(const char *target, size_t segment, char *buf,
+                                      size_t size) {
+  const char *query = strchr(target, '?');
+  const char *end = query ? query : target + strlen(target);
+  for (size_t i = 0; i < mn_api_n_routes; i++) {
+    const char *pat = mn_api_routes[i].pattern, *pat_end = pat + strlen(pat);
+    size_t len, plen;
+    bool literals_match = true;
+    for (size_t k = 0; k < segment && literals_match; k++) {
+      const char *ps = segment_at(pat, pat_end, k, &plen);
+      const char *ts = segment_at(target, end, k, &len);
+      literals_match = ps && ts && (ps[0] == '{' || (plen == len && memcmp(ps, ts, len) == 0));
+    }
+    const char *ps = literals_match ? segment_at(pat, pat_end, segment, &plen) : NULL;
+    if (!ps || ps[0] != '{' || plen < 2 || plen - 2 >= size)
+      continue;
+    memcpy(buf, ps + 1, plen - 2);
+    buf[plen - 2] = '\0';
+    return buf;
+  }
+  return NULL;
+}
+
 int mn_route_match(enum mn_http_method method, char *path, struct mn_api_request *req) {
   char *starts[MN_API_MAX_PARAMS], *ends[MN_API_MAX_PARAMS];
   size_t n;

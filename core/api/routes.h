@@ -54,8 +54,17 @@ extern const size_t mn_api_n_routes;
  * one does but not with this method. */
 int mn_route_match(enum mn_http_method method, char *path, struct mn_api_request *req);
 
+/* The name of the {parameter} a path's segment-th segment (0-based after
+ * the leading slash) stands for, in the first route whose literal segments
+ * before it equal the path's; NULL when none. target is the raw request
+ * target (a ?query is ignored). */
+const char *mn_route_param_of_segment(const char *target, size_t segment, char *buf,
+                                      size_t size);
+
 /* The handlers, one per operation id. */
 mn_api_handler_fn mn_api_health_check;
+mn_api_handler_fn mn_api_liveness;
+mn_api_handler_fn mn_api_readiness;
 mn_api_handler_fn mn_api_create_project;
 mn_api_handler_fn mn_api_delete_project;
 mn_api_handler_fn mn_api_get_project;

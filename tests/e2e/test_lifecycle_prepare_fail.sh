@@ -3,7 +3,9 @@
 # failure fails the attempt that needed it, the retry policy applies, nothing
 # waits forever; the original retried preparation forever and held its
 # invocations, docs/compatibility.md §8). Two causes:
-#  - `noprov` names a provider that is not configured;
+#  - `noprov` names a provider that is not configured (any more: one that is
+#    not configured is refused at deploy, so the version is deployed while a
+#    section "nope" exists and the daemon is then restarted without it);
 #  - `nocmd` has no command, which the local provider's prepare refuses.
 # With max_retries 1 each invocation ends TERMINATED within seconds with 2
 # TERMINATED executions whose error_message names the reason; the function
@@ -21,7 +23,23 @@ daemon_start d
 noprov=$(lc_fn noprov 'echo should not run' 10 1 30 '{"provider":"nope"}')
 nocmd=$(python3 -c 'import json,sys; s=json.loads(sys.argv[1]); del s["command"]; print(json.dumps(s))' \
   "$(lc_fn nocmd 'unused' 10 1 30)")
+api PUT /projects/refused >/dev/null
+out=$(api POST /projects/refused/versions "{\"default_docker_image\":\"none\",\"functions\":[$noprov]}")
+[ "$(last_status)" = 422 ] || fail "a version naming provider \"nope\" was deployed: $(last_status) $out"
+[[ $out == *'this daemon has \"local\", not \"nope\"'* ]] || fail "the refusal: $out"
+pass "deploy of a function naming a provider that is not configured: 422"
+daemon_kill d
+daemon_config d "$LC_SCHED_YAML
+providers:
+  default: local
+  local:
+  nope:
+    plugin: $MN_PLUGIN_DIR/mn_provider_template.so"
+daemon_start d
 lc_deploy prepfail "[$noprov, $nocmd, $(lc_fn good 'echo fine')]"
+daemon_kill d
+daemon_config d "$LC_SCHED_YAML"
+daemon_start d
 
 # check_failed FN ID REASON: the end state of an invocation of a broken function
 check_failed() {

@@ -296,6 +296,94 @@ static void test_utf8_and_params(void **state) {
   assert_null(res.body);
 }
 
+/* Names in the path: no control characters, not "." or "..". */
+static void test_names_in_params(void **state) {
+  static const struct {
+    const char *path, *param, *msg;
+  } bad[] = {
+      {"/projects/..", "project_name", "string must not be \".\" or \"..\""},
+      {"/projects/.", "project_name", "string must not be \".\" or \"..\""},
+      {"/projects/p/versions/..", "version_ref", "string must not be \".\" or \"..\""},
+      {"/projects/a\nb", "project_name", "string must not contain control characters"},
+      {"/projects/p/versions/v/functions/f\x7f/invocations", "function_name",
+       "string must not contain control characters"},
+      {"/projects/p/versions/v/functions/f/invocations/\xc2\x9b", "invocation_id",
+       "string must not contain control characters"},
+  };
+  struct mn_api_request req;
+  struct mn_api_response res = {0};
+  char buf[256];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_string_not_equal(route_of(MN_HTTP_GET, bad[i].path, &req, buf), "404");
+    assert_int_equal(mn_api_check_params(&req, &res), MN_EINVAL);
+    json_t *item = json_array_get(json_object_get(res.body, "detail"), 0);
+    json_t *loc = json_object_get(item, "loc");
+    assert_string_equal(json_string_value(json_array_get(loc, 1)), bad[i].param);
+    assert_string_equal(json_string_value(json_object_get(item, "msg")), bad[i].msg);
+    assert_string_equal(json_string_value(json_object_get(item, "type")), "value_error.str.name");
+    mn_api_response_release(&res);
+  }
+  /* dots inside a name are fine */
+  route_of(MN_HTTP_GET, "/projects/a.b/versions/...", &req, buf);
+  assert_int_equal(mn_api_check_params(&req, &res), 0);
+}
+
+/* The raw target, before decoding: %00 and every other control character,
+ * in the path or the query, with the parameter it falls in. */
+static void test_target_control_characters(void **state) {
+  static const struct {
+    const char *target, *loc0, *loc1;
+  } bad[] = {
+      {"/projects/a%00b", "path", "project_name"},
+      {"/projects/a%0Ab", "path", "project_name"},
+      {"/projects/p/versions/latest/functions/f%0d/invocations", "path", "function_name"},
+      {"/projects/p/versions/latest/functions/f/invocations/i%09/executions/e", "path",
+       "invocation_id"},
+      {"/projects/p/versions/latest/functions/f/invocations/i/executions/e%7F/start", "path",
+       "execution_id"},
+      {"/projects/p/versions/v%c2%85", "path", "version_ref"},
+      {"/proj%00ects", "path", NULL},
+      {"/projects/p/versions/v/functions/f/invocations?parent_invocation_id=a%00", "query",
+       "parent_invocation_id"},
+      {"/projects/p/versions/v/functions/f/invocations?x=1&parent_function_name=%1b", "query",
+       "parent_function_name"},
+      {"/projects?a%00=1", "query", NULL},
+  };
+  struct mn_api_response res = {0};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(mn_api_check_target(bad[i].target, &res), MN_EINVAL);
+    assert_int_equal(res.status, 422);
+    json_t *loc = json_object_get(json_array_get(json_object_get(res.body, "detail"), 0), "loc");
+    assert_string_equal(json_string_value(json_array_get(loc, 0)), bad[i].loc0);
+    if (bad[i].loc1)
+      assert_string_equal(json_string_value(json_array_get(loc, 1)), bad[i].loc1);
+    else
+      assert_int_equal(json_array_size(loc), 1);
+    mn_api_response_release(&res);
+  }
+  static const char *const good[] = {
+      "/", "/projects/caf%C3%A9", "/projects/a%2Fb", "/projects?x=a+b", "/projects/%", "/%zz",
+      "/projects/p/versions/v/functions/f/invocations?parent_function_name=f&x=%20",
+  };
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    assert_int_equal(mn_api_check_target(good[i], &res), 0);
+    assert_null(res.body);
+  }
+}
+
+static void test_param_of_segment(void **state) {
+  char buf[64];
+  const char *base = "/projects/p/versions/v/functions/f/invocations/i/executions/e/start";
+  assert_string_equal(mn_route_param_of_segment(base, 1, buf, sizeof buf), "project_name");
+  assert_string_equal(mn_route_param_of_segment(base, 3, buf, sizeof buf), "version_ref");
+  assert_string_equal(mn_route_param_of_segment(base, 5, buf, sizeof buf), "function_name");
+  assert_string_equal(mn_route_param_of_segment(base, 7, buf, sizeof buf), "invocation_id");
+  assert_string_equal(mn_route_param_of_segment(base, 9, buf, sizeof buf), "execution_id");
+  assert_null(mn_route_param_of_segment(base, 0, buf, sizeof buf));  /* "projects" */
+  assert_null(mn_route_param_of_segment(base, 10, buf, sizeof buf)); /* "start" */
+  assert_null(mn_route_param_of_segment("/nope/x", 1, buf, sizeof buf));
+}
+
 static void test_parse_integer(void **state) {
   long long v;
   assert_int_equal(mn_api_parse_integer("42", &v), 0);
@@ -466,6 +554,9 @@ int main(void) {
       cmocka_unit_test(test_max_lines_status_parent),
       cmocka_unit_test(test_body_parsing),
       cmocka_unit_test(test_utf8_and_params),
+      cmocka_unit_test(test_names_in_params),
+      cmocka_unit_test(test_target_control_characters),
+      cmocka_unit_test(test_param_of_segment),
       cmocka_unit_test(test_parse_integer),
       cmocka_unit_test(test_openapi_covers_the_table),
       cmocka_unit_test(test_schema_lookup),

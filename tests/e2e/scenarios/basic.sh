@@ -5,8 +5,8 @@
 #     ExecutionInfo, temporary output, final output, error, logs, status);
 #  7. retry after the code throws;
 #  8. retry after a hardware failure (the worker is killed with SIGKILL);
-#  9. provisioning errors (a function without a command, a provider that is
-#     not configured), with and without retries.
+#  9. provisioning errors (a function without a command), with and without
+#     retries; a provider that is not configured is refused at deploy.
 # Every invocation's executions are in creation order (µs).
 #
 # The workers start through tests/e2e/worker-hold.sh, which holds them back
@@ -118,19 +118,25 @@ pass "8: worker killed after /start: TERMINATED without outcome, the retry succe
 
 # ---------------------------------------------------------------------------
 # 9. Provisioning errors: the provider refuses; the attempt ends TERMINATED
-# with the provider's message and the retry policy applies.
+# with the provider's message and the retry policy applies. A provider that
+# is not configured is refused earlier, when the version is created (422
+# naming the providers there are), so that no invocation of it can fail later.
 call PUT /projects/s9 >/dev/null
-V9=$(call POST /projects/s9/versions "{\"default_docker_image\":\"$SC_IMAGE\",\"functions\":[
-  $(prov_bad_function unpreparable 0), $(prov_bad_function unpreparable-retried 2),
-  {\"function_name\":\"elsewhere\",\"provider\":\"nowhere\",\"command\":[\"sh\",\"$SC_FN\"],
+elsewhere="{\"function_name\":\"elsewhere\",\"provider\":\"nowhere\",\"command\":[\"sh\",\"$SC_FN\"],
    \"resource_spec\":{\"virtual_cpus\":1,\"memory_gbs\":4,\"max_concurrency\":100},
-   \"execution_spec\":{\"max_retries\":0,\"timeout_seconds\":60}}]}" | jq -r .version_id)
-msg_nowhere='provider "nowhere" is not configured'
+   \"execution_spec\":{\"max_retries\":0,\"timeout_seconds\":60}}"
+out=$(api POST /projects/s9/versions "{\"default_docker_image\":\"$SC_IMAGE\",\"functions\":[
+  $(prov_bad_function unpreparable 0), $elsewhere]}")
+[ "$(last_status)" = 422 ] || fail "9: a function of provider \"nowhere\" deployed: $(last_status) $out"
+jq -e '.detail[0].loc == ["body","functions",1,"provider"] and
+  (.detail[0].msg | test("this daemon has .*not \"nowhere\""))' <<<"$out" >/dev/null ||
+  fail "9: the refusal of provider \"nowhere\": $out"
+V9=$(call POST /projects/s9/versions "{\"default_docker_image\":\"$SC_IMAGE\",\"functions\":[
+  $(prov_bad_function unpreparable 0), $(prov_bad_function unpreparable-retried 2)]}" |
+  jq -r .version_id)
 n9=$(invoke s9 "$V9" unpreparable hold)
 n9r=$(invoke s9 "$V9" unpreparable-retried hold)
-e9=$(invoke s9 "$V9" elsewhere hold)
-for spec in "$n9|1|$(prov_bad_message unpreparable)" "$n9r|3|$(prov_bad_message unpreparable-retried)" \
-  "$e9|1|$msg_nowhere"; do
+for spec in "$n9|1|$(prov_bad_message unpreparable)" "$n9r|3|$(prov_bad_message unpreparable-retried)"; do
   IFS='|' read -r id n msg <<<"$spec"
   wait_inv 30 "$id" '.invocation_status == "TERMINATED"' "invocation that cannot be provisioned"
   expect "$id" '(.executions | length) == $n and
@@ -141,8 +147,8 @@ for spec in "$n9|1|$(prov_bad_message unpreparable)" "$n9r|3|$(prov_bad_message 
 done
 ver=$(call GET "/projects/s9/versions/$V9")
 jq -e --arg a "$(prov_bad_message unpreparable)" --arg b "$(prov_bad_message unpreparable-retried)" \
-  --arg c "$msg_nowhere" '[.functions[] | {(.function_name): .preparation_error}] | add ==
-  {"unpreparable": $a, "unpreparable-retried": $b, "elsewhere": $c}' <<<"$ver" >/dev/null ||
+  '[.functions[] | {(.function_name): .preparation_error}] | add ==
+  {"unpreparable": $a, "unpreparable-retried": $b}' <<<"$ver" >/dev/null ||
   fail "9: preparation_error of the functions: $ver"
 pass "9: provisioning errors end each attempt with the provider's message (1, 3 with retries)"
 
