@@ -3,17 +3,26 @@
 //
 // It serves the part of the API the provider uses -- batch/v1 Jobs (create,
 // get, list by label selector with limit/continue, delete with a
-// propagationPolicy) and v1 Pods (list, delete-collection, log with
-// timestamps/sinceTime) -- over HTTPS (a test CA; bearer tokens and client
-// certificates) or plain HTTP. Every object it receives is validated against
-// the published Kubernetes OpenAPI schema through the npm package
-// kubernetes-models (plus the API server's own checks on names and label
-// values); a violation is counted and answered 422 with a Status, like the
-// API server does.
+// propagationPolicy), v1 Pods (list, delete-collection, log with
+// timestamps/sinceTime) and v1 Secrets (create, get, list, JSON merge patch,
+// delete) -- over HTTPS (a test CA; bearer tokens and client certificates)
+// or plain HTTP. Every object it receives is validated against the published
+// Kubernetes OpenAPI schema through the npm package kubernetes-models (plus
+// the API server's own checks on names, label values, env sources and
+// Secret data keys); a violation is counted and answered 422 with a Status,
+// like the API server does.
+//
+// The garbage collector is played too: deleting a Job (Background or
+// Foreground; also its TTL) deletes the Secrets whose ownerReferences name
+// its uid (Orphan removes the reference instead), and a Secret whose owners
+// do not exist is deleted shortly after it is written.
 //
 // Each Job's pod runs as a REAL local process: argv = the image's entrypoint
 // (--entrypoint) followed by the container's args, env = the container's env
-// (plus PATH/HOME of the simulator). Its output becomes the pod log, with
+// (plus PATH/HOME of the simulator), valueFrom.secretKeyRef resolved from
+// the Secret when the container starts: while the Secret or its key is
+// missing the container waits (CreateContainerConfigError, as the kubelet
+// reports it) and starts once the Secret is written. Its output becomes the pod log, with
 // RFC 3339 timestamps. Job conditions (Complete/Failed) and the pod's
 // containerStatuses (running, terminated.exitCode and reason Completed/Error/
 // OOMKilled, waiting.reason ErrImagePull/ImagePullBackOff, Pending with an
@@ -26,6 +35,8 @@
 //   POST /_sim/fault  {...}          inject faults (see addFault)
 //   POST /_sim/kill   {selector}     SIGKILL the containers of matching pods
 //   GET  /_sim/pods?selector=...     pods with their pid and whether it runs
+//   GET  /_sim/objects               every Job, Pod and Secret ever stored (also
+//                                    deleted ones, marked), as last seen
 'use strict';
 
 const fs = require('fs');
@@ -34,6 +45,7 @@ const https = require('https');
 const crypto = require('crypto');
 const { spawn } = require('child_process');
 const { Job } = require('kubernetes-models/batch/v1/Job');
+const { Secret } = require('kubernetes-models/v1/Secret');
 const { DeleteOptions } = require('@kubernetes-models/apimachinery/apis/meta/v1/DeleteOptions');
 const { Role } = require('kubernetes-models/rbac.authorization.k8s.io/v1/Role');
 const { RoleBinding } = require('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding');
@@ -106,11 +118,15 @@ function rbacAllows(group, resource, verb) {
 // State
 
 const jobs = new Map(); // "ns/name" -> job object
+const secrets = new Map(); // "ns/name" -> secret object
+const everyJob = []; // every job ever stored, also after its deletion (for /_sim/objects)
+const everySecret = []; // likewise, every secret object ever stored (each version)
 const pods = new Map(); // "ns/name" -> { obj, proc, lines, partial, killTimer, ... }
 const everyPod = []; // every pod ever started, also after its deletion (for /_sim/pods)
-const stats = { requests: {}, violations: 0, violationDetails: [], jobsCreated: 0, authFailures: 0 };
+const stats = { requests: {}, violations: 0, violationDetails: [], jobsCreated: 0, authFailures: 0,
+  secretsCreated: 0, secretsDeleted: 0, secretsCollected: 0 };
 const faults = { conflictNextCreate: 0, statuses: [], createDelayMs: 0, pendingImages: new Set(),
-  pullFailImages: new Set(), oomImages: new Set(), pendingAll: false };
+  pullFailImages: new Set(), oomImages: new Set(), pendingAll: false, lostAnswers: [], holdPods: false };
 let resourceVersion = 1000;
 let nsClock = 0n; // strictly increasing nanosecond timestamps
 
@@ -182,14 +198,61 @@ function validateJob(obj) {
     if (names.has(c.name)) errs.push(`${w}.name: Duplicate value: "${c.name}"`);
     names.add(c.name);
     if (!c.image) errs.push(`${w}.image: Required value`);
-    for (const [j, e] of (c.env || []).entries())
-      if (!e.name || /=/.test(e.name)) errs.push(`${w}.env[${j}].name: Invalid value: "${e.name}"`);
+    for (const [j, e] of (c.env || []).entries()) {
+      const we = `${w}.env[${j}]`;
+      if (!e.name || /=/.test(e.name)) errs.push(`${we}.name: Invalid value: "${e.name}"`);
+      if (!e.valueFrom) continue;
+      if (e.value) errs.push(`${we}.valueFrom: Invalid value: "": may not be specified when \`value\` is not empty`);
+      const sources = Object.keys(e.valueFrom);
+      if (sources.length !== 1)
+        errs.push(`${we}.valueFrom: Invalid value: "": may not have more than one field specified at a time`);
+      const ref = e.valueFrom.secretKeyRef;
+      if (ref) {
+        if (!ref.name || ref.name.length > 253 || !dns1123Sub.test(ref.name))
+          errs.push(`${we}.valueFrom.secretKeyRef.name: Invalid value: "${ref.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+        if (!ref.key || !secretKey.test(ref.key))
+          errs.push(`${we}.valueFrom.secretKeyRef.key: Invalid value: "${ref.key}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
+      }
+    }
     for (const kind of ['requests', 'limits'])
       for (const [r, q] of Object.entries((c.resources || {})[kind] || {}))
         if (typeof q !== 'string' || !quantity.test(q))
           errs.push(`${w}.resources.${kind}[${r}]: Invalid value: "${q}": must be a quantity`);
   }
   if (!(ps.containers || []).length) errs.push('spec.template.spec.containers: Required value');
+  return errs;
+}
+
+const secretKey = /^[-._a-zA-Z0-9]{1,253}$/;
+
+// A Secret as written (after stringData was folded into data).
+function validateSecret(obj) {
+  const errs = [];
+  if (!obj || typeof obj !== 'object') return ['the body is not an object'];
+  if (obj.apiVersion !== 'v1') errs.push(`apiVersion: Invalid value: "${obj.apiVersion}"`);
+  if (obj.kind !== 'Secret') errs.push(`kind: Invalid value: "${obj.kind}"`);
+  try { new Secret(obj).validate(); } catch (e) {
+    for (const x of e.errors || [{ instancePath: '', message: e.message }])
+      errs.push(`${x.instancePath || '/'}: ${x.message}`);
+  }
+  if (errs.length) return errs;
+  const md = obj.metadata || {};
+  if (!md.name || md.name.length > 253 || !dns1123Sub.test(md.name))
+    errs.push(`metadata.name: Invalid value: "${md.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+  checkLabels('metadata', md.labels, errs);
+  for (const [i, o] of (md.ownerReferences || []).entries()) {
+    if (!o.uid) errs.push(`metadata.ownerReferences[${i}].uid: Invalid value: "": uid must not be empty`);
+    if (!o.name) errs.push(`metadata.ownerReferences[${i}].name: Invalid value: "": name must not be empty`);
+    if (!o.apiVersion || !o.apiVersion.includes('/') && o.apiVersion !== 'v1')
+      errs.push(`metadata.ownerReferences[${i}].apiVersion: Invalid value: "${o.apiVersion}": version must not be empty`);
+  }
+  let size = 0;
+  for (const [k, v] of Object.entries(obj.data || {})) {
+    if (!secretKey.test(k))
+      errs.push(`data[${k}]: Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`);
+    size += Buffer.from(v, 'base64').length;
+  }
+  if (size > 1048576) errs.push('data: Too long: must have at most 1048576 bytes');
   return errs;
 }
 
@@ -278,8 +341,87 @@ function finishJob(job, ok, reason, message) {
       log(`job ${key}: ttlSecondsAfterFinished (${ttl} s) passed: deleted`);
       jobs.delete(key);
       for (const [pk, p] of pods) if (p.jobKey === key) deletePod(pk, p, 0);
+      collectDependents(job.metadata.namespace, job.metadata.uid, 'Foreground');
     }, ttl * 1000).unref();
   }
+}
+
+// ---------------------------------------------------------------------------
+// Secrets and the garbage collector
+
+function storeSecret(key, sec) {
+  secrets.set(key, sec);
+  everySecret.push({ obj: JSON.parse(JSON.stringify(sec)), deleted: false });
+}
+
+function dropSecret(key, why) {
+  const sec = secrets.get(key);
+  if (!sec) return false;
+  secrets.delete(key);
+  for (const e of everySecret) if (e.obj.metadata.uid === sec.metadata.uid) e.deleted = why;
+  log(`secret ${key}: deleted (${why})`);
+  return true;
+}
+
+function ownerExists(ns, o) {
+  if (o.kind !== 'Job' || o.apiVersion !== 'batch/v1') return false;
+  const j = jobs.get(`${ns}/${o.name}`);
+  return !!j && j.metadata.uid === o.uid;
+}
+
+// The owner (a Job of uid) was deleted with `policy`: its dependent Secrets
+// are deleted, or lose the reference when the policy is Orphan.
+function collectDependents(ns, uid, policy) {
+  for (const [key, sec] of [...secrets]) {
+    if (sec.metadata.namespace !== ns) continue;
+    const refs = sec.metadata.ownerReferences || [];
+    if (!refs.some((o) => o.uid === uid)) continue;
+    if (policy === 'Orphan') {
+      sec.metadata.ownerReferences = refs.filter((o) => o.uid !== uid);
+      sec.metadata.resourceVersion = String(++resourceVersion);
+      log(`secret ${key}: orphaned`);
+    } else if (refs.every((o) => o.uid === uid || !ownerExists(ns, o))) {
+      if (dropSecret(key, `garbage-collected with its owner ${uid}`)) stats.secretsCollected++;
+    }
+  }
+}
+
+// The garbage collector deletes a dependent whose owners are all absent.
+function collectIfOrphaned(key) {
+  setTimeout(() => {
+    const sec = secrets.get(key);
+    if (!sec) return;
+    const refs = sec.metadata.ownerReferences || [];
+    if (refs.length && !refs.some((o) => ownerExists(sec.metadata.namespace, o)))
+      if (dropSecret(key, 'garbage-collected: no owner exists')) stats.secretsCollected++;
+  }, 100).unref();
+}
+
+// RFC 7386 JSON merge patch
+function mergePatch(target, patch) {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out = target && typeof target === 'object' && !Array.isArray(target) ? Object.assign({}, target) : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+// stringData is write-only: folded into data (base64) on every write.
+function foldStringData(obj) {
+  if (obj && obj.stringData && typeof obj.stringData === 'object') {
+    obj.data = Object.assign({}, obj.data || {});
+    for (const [k, v] of Object.entries(obj.stringData))
+      obj.data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    delete obj.stringData;
+  }
+  return obj;
+}
+
+// The pods waiting for a Secret that was just written try again.
+function secretWritten(key) {
+  for (const [pk, p] of pods) if (p.waitingFor === key && !p.proc) runContainer(pk, p);
 }
 
 function startPod(job) {
@@ -328,9 +470,66 @@ function startPod(job) {
     delete obj.status.containerStatuses;
     return;
   }
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME || '/root',
-    MN_K8S_SIM_POD: obj.metadata.uid };
-  for (const e of c.env || []) env[e.name] = e.value === undefined ? '' : e.value;
+  p.job = job;
+  if (faults.holdPods) { // the kubelet has not got to it yet
+    p.held = true;
+    log(`pod ${ns}/${name}: held (ContainerCreating)`);
+    return;
+  }
+  runContainer(`${ns}/${name}`, p);
+}
+
+// A request that was carried out but whose answer is lost (a timeout
+// between the API server and its client): the next `count` ones of
+// verb/resource answer 504 instead.
+function answerLost(verb, resource) {
+  const f = faults.lostAnswers.find((x) => x.count > 0 && x.verb === verb && x.resource === resource);
+  if (!f) return false;
+  f.count--;
+  log(`${verb} ${resource}: done, answer lost (504)`);
+  return true;
+}
+
+// The env of a container, its secretKeyRefs resolved; or the waiting state
+// the kubelet reports when a Secret or one of its keys is missing.
+function containerEnv(ns, c, base) {
+  const env = Object.assign({}, base);
+  for (const e of c.env || []) {
+    const ref = e.valueFrom && e.valueFrom.secretKeyRef;
+    if (!ref) { env[e.name] = e.value === undefined ? '' : e.value; continue; }
+    const sec = secrets.get(`${ns}/${ref.name}`);
+    if (!sec) {
+      if (ref.optional) continue;
+      return { wait: `${ns}/${ref.name}`, message: `secret "${ref.name}" not found` };
+    }
+    const v = (sec.data || {})[ref.key];
+    if (v === undefined) {
+      if (ref.optional) continue;
+      return { wait: `${ns}/${ref.name}`, message: `couldn't find key ${ref.key} in Secret ${ns}/${ref.name}` };
+    }
+    env[e.name] = Buffer.from(v, 'base64').toString('utf8');
+  }
+  return { env };
+}
+
+function runContainer(podKey, p) {
+  const obj = p.obj, job = p.job, jobKey = p.jobKey;
+  const ns = obj.metadata.namespace, name = obj.metadata.name;
+  const c = obj.spec.containers[0];
+  const resolved = containerEnv(ns, c, { PATH: process.env.PATH, HOME: process.env.HOME || '/root',
+    MN_K8S_SIM_POD: obj.metadata.uid });
+  if (resolved.wait) {
+    p.waitingFor = resolved.wait;
+    const w = obj.status.containerStatuses[0].state.waiting;
+    if (!w || w.message !== resolved.message) {
+      setContainerState(p, { waiting: { reason: 'CreateContainerConfigError', message: resolved.message } });
+      log(`pod ${podKey}: waiting: ${resolved.message}`);
+    }
+    return;
+  }
+  p.waitingFor = null;
+  const env = resolved.env;
+  const t = nowSec();
   const argv = [...(c.command && c.command.length ? c.command : [opt.entrypoint]), ...(c.args || [])];
   let proc;
   try {
@@ -479,10 +678,20 @@ function addFault(f) {
     case 'pending': if (f.image) faults.pendingImages.add(f.image); else faults.pendingAll = !!f.on; break;
     case 'image_pull': faults.pullFailImages.add(f.image); break;
     case 'oom': faults.oomImages.add(f.image); break;
+    case 'lose_answer': // {verb, resource, count}: carried out, answered 504
+      faults.lostAnswers.push({ verb: f.verb || 'create', resource: f.resource || 'jobs', count: f.count || 1 });
+      break;
+    case 'hold_pods': // {on}: new pods stay ContainerCreating until turned off
+      faults.holdPods = !!f.on;
+      if (!faults.holdPods)
+        for (const [pk, p] of pods) if (p.held) { p.held = false; runContainer(pk, p); }
+      break;
     case 'clear':
       faults.conflictNextCreate = 0; faults.statuses = []; faults.createDelayMs = 0;
       faults.pendingImages.clear(); faults.pullFailImages.clear(); faults.oomImages.clear();
-      faults.pendingAll = false; break;
+      faults.pendingAll = false; faults.lostAnswers = [];
+      if (faults.holdPods) addFault({ kind: 'hold_pods', on: false });
+      break;
     default: return false;
   }
   return true;
@@ -492,7 +701,8 @@ async function handleControl(req, res, url) {
   const path = url.pathname;
   if (path === '/_sim/stats' && req.method === 'GET') {
     const running = [...pods.values()].filter((p) => p.proc && !p.exited).length;
-    return reply(res, 200, Object.assign({ jobs: jobs.size, pods: pods.size, runningProcesses: running }, stats));
+    return reply(res, 200, Object.assign({ jobs: jobs.size, pods: pods.size, secrets: secrets.size,
+      runningProcesses: running }, stats));
   }
   if (path === '/_sim/reset' && req.method === 'POST') {
     stats.requests = {};
@@ -512,6 +722,12 @@ async function handleControl(req, res, url) {
       if (match(p.obj.metadata.labels) && p.proc && !p.exited) { killGroup(p, 'SIGKILL'); n++; }
     }
     return reply(res, 200, { killed: n });
+  }
+  if (path === '/_sim/objects' && req.method === 'GET') {
+    return reply(res, 200, {
+      jobs: everyJob.map((j) => ({ obj: j, deleted: jobs.get(`${j.metadata.namespace}/${j.metadata.name}`) !== j })),
+      pods: everyPod.map((p) => ({ obj: p.obj, deleted: !pods.has(`${p.obj.metadata.namespace}/${p.obj.metadata.name}`) })),
+      secrets: everySecret });
   }
   if (path === '/_sim/pods' && req.method === 'GET') {
     const match = parseSelector(url.searchParams.get('selector'));
@@ -545,6 +761,10 @@ async function handleApi(req, res, url) {
   if ((m = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+))?$/.exec(p))) {
     resource = 'jobs';
     verb = { GET: m[2] ? 'get' : 'list', POST: 'create', DELETE: m[2] ? 'delete' : 'deletecollection' }[req.method];
+  } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(p))) {
+    resource = 'secrets';
+    verb = m[2] ? { GET: 'get', PATCH: 'patch', DELETE: 'delete' }[req.method]
+      : { GET: 'list', POST: 'create' }[req.method];
   } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(p))) {
     resource = m[3] ? 'pods/log' : 'pods';
     verb = { GET: m[3] ? 'get' : m[2] ? 'get' : 'list', DELETE: m[2] ? 'delete' : 'deletecollection' }[req.method];
@@ -609,6 +829,7 @@ async function handleApi(req, res, url) {
       job.spec.parallelism = job.spec.parallelism || 1;
       job.status = { active: 0, conditions: [] };
       jobs.set(key, job);
+      everyJob.push(job);
       stats.jobsCreated++;
       log(`job ${key}: created`);
       startPod(job);
@@ -639,11 +860,14 @@ async function handleApi(req, res, url) {
       log(`job ${key}: deleted (propagationPolicy ${policy})`);
       if (policy !== 'Orphan')
         for (const [pk, pod] of pods) if (pod.jobKey === key) deletePod(pk, pod);
+      collectDependents(ns, j.metadata.uid, policy);
       return reply(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
         details: { name, group: 'batch', kind: 'jobs', uid: j.metadata.uid } });
     }
     return status(res, 405, 'MethodNotAllowed', `${verb} jobs is not supported here`);
   }
+
+  if (resource === 'secrets') return handleSecrets(req, res, url, verb, ns, name, body, selector);
 
   // pods
   if (resource === 'pods/log') {
@@ -695,6 +919,79 @@ async function handleApi(req, res, url) {
     return reply(res, 200, verb === 'delete' ? victims[0][1].obj : listOf('PodList', victims.map((v) => v[1].obj), url));
   }
   return status(res, 405, 'MethodNotAllowed', `${verb} pods is not supported here`);
+}
+
+function handleSecrets(req, res, url, verb, ns, name, body, selector) {
+  const key = `${ns}/${name}`;
+  if (verb === 'create') {
+    const sec = foldStringData(JSON.parse(JSON.stringify(body || null)));
+    const sname = sec && sec.metadata && sec.metadata.name;
+    const errs = validateSecret(sec);
+    if (errs.length) {
+      violation(`create secret ${sname}`, errs);
+      return status(res, 422, 'Invalid', `Secret "${sname}" is invalid: ${errs.join(', ')}`);
+    }
+    if (sec.metadata.namespace && sec.metadata.namespace !== ns)
+      return status(res, 400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+    const skey = `${ns}/${sname}`;
+    if (secrets.has(skey)) return status(res, 409, 'AlreadyExists', `secrets "${sname}" already exists`);
+    Object.assign(sec.metadata, { namespace: ns, uid: crypto.randomUUID(), creationTimestamp: nowSec(),
+      resourceVersion: String(++resourceVersion) });
+    sec.type = sec.type || 'Opaque';
+    storeSecret(skey, sec);
+    stats.secretsCreated++;
+    log(`secret ${skey}: created (keys ${Object.keys(sec.data || {}).join(', ')}; owners ` +
+      `${(sec.metadata.ownerReferences || []).map((o) => `${o.kind}/${o.name}/${o.uid}`).join(', ') || 'none'})`);
+    collectIfOrphaned(skey);
+    secretWritten(skey);
+    if (answerLost('create', 'secrets'))
+      return status(res, 504, 'Timeout', 'the server was unable to return a response in the time allotted, but may still be processing the request');
+    return reply(res, 201, sec);
+  }
+  if (verb === 'list') {
+    const items = [...secrets.values()].filter((x) => x.metadata.namespace === ns && selector(x.metadata.labels));
+    return reply(res, 200, listOf('SecretList', items, url));
+  }
+  const cur = secrets.get(key);
+  if (verb === 'get')
+    return cur ? reply(res, 200, cur) : status(res, 404, 'NotFound', `secrets "${name}" not found`);
+  if (verb === 'patch') {
+    const ct = (req.headers['content-type'] || '').split(';')[0].trim();
+    if (ct !== 'application/merge-patch+json')
+      return status(res, 415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json (this simulator), not "${ct}"`);
+    if (!cur) return status(res, 404, 'NotFound', `secrets "${name}" not found`);
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      return status(res, 400, 'BadRequest', 'the patch is not a JSON object');
+    const next = foldStringData(mergePatch(JSON.parse(JSON.stringify(cur)), body));
+    const md = next.metadata || {};
+    const errs = validateSecret(next);
+    for (const f of ['name', 'namespace', 'uid', 'creationTimestamp'])
+      if (md[f] !== cur.metadata[f]) errs.push(`metadata.${f}: Invalid value: "${md[f]}": field is immutable`);
+    if (next.type !== cur.type) errs.push(`type: Invalid value: "${next.type}": field is immutable`);
+    if (errs.length) {
+      violation(`patch secret ${name}`, errs);
+      return status(res, 422, 'Invalid', `Secret "${name}" is invalid: ${errs.join(', ')}`);
+    }
+    md.resourceVersion = String(++resourceVersion);
+    storeSecret(key, next);
+    log(`secret ${key}: patched`);
+    collectIfOrphaned(key);
+    secretWritten(key);
+    return reply(res, 200, next);
+  }
+  if (verb === 'delete') {
+    const errs = validateDeleteOptions(body);
+    if (errs.length) {
+      violation(`delete secret ${name}`, errs);
+      return status(res, 422, 'Invalid', `DeleteOptions is invalid: ${errs.join(', ')}`);
+    }
+    if (!cur) return status(res, 404, 'NotFound', `secrets "${name}" not found`);
+    dropSecret(key, 'by request');
+    stats.secretsDeleted++;
+    return reply(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+      details: { name, kind: 'secrets', uid: cur.metadata.uid } });
+  }
+  return status(res, 405, 'MethodNotAllowed', `${verb} secrets is not supported here`);
 }
 
 async function handler(req, res) {
