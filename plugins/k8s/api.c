@@ -2,9 +2,11 @@
  * TLS (CA, client certificate and key as files or in-memory blobs,
  * insecure-skip-tls-verify), the bearer token (re-read from its file when
  * the file changes, as a projected service-account token rotates), JSON
- * bodies, Retry-After, and the mapping of statuses to provider errors. */
+ * bodies (PATCH: JSON merge patch), Retry-After, and the mapping of
+ * statuses to provider errors. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +158,10 @@ int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_
       rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
       goto out;
     }
-    headers = curl_slist_append(headers, "Content-Type: application/json");
+    /* PATCH bodies are JSON merge patches (RFC 7386) */
+    headers = curl_slist_append(headers, strcmp(method, "PATCH") == 0
+                                             ? "Content-Type: application/merge-patch+json"
+                                             : "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
   }
@@ -186,6 +191,8 @@ int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_
   }
 out:
   mn_body_buf_release(&s.body);
+  if (payload) /* it may carry a Secret's data */
+    OPENSSL_cleanse(payload, strlen(payload));
   free(payload);
   free(token);
   curl_slist_free_all(headers);

@@ -1,7 +1,8 @@
 /* k8s.h — the Kubernetes provider's state and its modules: one batch/v1 Job
  * per execution, talked to over libcurl (api.c), built by manifest.c,
- * launched by launch.c, watched by status.c (one list call for Jobs and one
- * for Pods per pass), stopped by terminate.c, read by logs.c. */
+ * launched by launch.c with the execution's key in a v1 Secret owned by the
+ * Job (secret.c), watched by status.c (one list call for Jobs and one for
+ * Pods per pass), stopped by terminate.c, read by logs.c. */
 #ifndef MN_K8S_H
 #define MN_K8S_H
 
@@ -67,8 +68,8 @@ struct mn_k8s_response {
   int retry_after; /* seconds from a Retry-After header, or -1 */
 };
 void mn_k8s_response_release(struct mn_k8s_response *r);
-/* Sends METHOD path (starting with "/", query included) with body (or NULL).
- * Returns 0 when an answer came (whatever its status), else TRANSIENT (the
+/* Sends METHOD path (starting with "/", query included) with body (or NULL;
+ * for PATCH a JSON merge patch). Returns 0 when an answer came (whatever its status), else TRANSIENT (the
  * network, a timeout, a Retry-After still running) with err set. */
 int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_t *body,
                    struct mn_k8s_response *resp, struct mn_provider_error *err);
@@ -80,9 +81,36 @@ int mn_k8s_fail(struct mn_k8s *k, const struct mn_k8s_response *r, const char *w
 /* "labelSelector=<escaped selector>" */
 int mn_k8s_selector_query(const char *selector, char *out, size_t size);
 
-/* manifest.c */
+/* manifest.c. secret_env: the name of the env entry delivered through the
+ * Job's Secret (named job_name), or NULL (every entry a literal value). */
 json_t *mn_k8s_job_manifest(const struct mn_k8s *k, const struct mn_launch_spec *spec,
-                            const char *job_name, struct mn_provider_error *err);
+                            const char *job_name, const char *secret_env,
+                            struct mn_provider_error *err);
+/* The labels and annotations of an execution's objects (Job, pod, Secret). */
+json_t *mn_k8s_labels_of(const struct mn_k8s *k, const struct mn_launch_spec *spec);
+json_t *mn_k8s_annotations_of(const struct mn_launch_spec *spec);
+
+/* secret.c: the execution's secret env entry (the launch spec's
+ * secret_env_name, since ABI 1.2, when the env carries it), or NULL. */
+const char *mn_k8s_secret_env(const struct mn_k8s *k, const struct mn_launch_spec *spec,
+                              const char **value_out);
+/* Creates the Secret `name` holding value under the key env_name, owned by
+ * the Job (job_uid), labelled like it; when it exists already (409) and
+ * belongs to this execution, its data and owner are replaced (a launch
+ * repeated with a new key). */
+int mn_k8s_secret_put(struct mn_k8s *k, const struct mn_launch_spec *spec, const char *name,
+                      const char *job_uid, const char *env_name, const char *value,
+                      struct mn_provider_error *err);
+/* Deletes the Secret ns/name; gone already is success. */
+int mn_k8s_secret_delete(struct mn_k8s *k, const char *ns, const char *name,
+                         struct mn_provider_error *err);
+
+/* terminate.c: DELETE path with DeleteOptions opts (taken, may be NULL);
+ * 404 is success. And the Job, with propagationPolicy Background. */
+int mn_k8s_delete(struct mn_k8s *k, const char *path, json_t *opts, const char *what,
+                  struct mn_provider_error *err);
+int mn_k8s_delete_job(struct mn_k8s *k, const char *ns, const char *job,
+                      struct mn_provider_error *err);
 
 /* The worker ref: identifier "NAMESPACE/JOB", logs_identifier the same. */
 int mn_k8s_ref_split(const struct mn_worker_ref *ref, char ns[256], char job[64]);

@@ -1,4 +1,6 @@
-/* manifest.c — the batch/v1 Job of one execution. */
+/* manifest.c — the batch/v1 Job of one execution. The execution's secret
+ * (its own API key) is never a literal value here: the container's env
+ * takes it from the Job's Secret with valueFrom.secretKeyRef (secret.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -18,7 +20,7 @@ static int set_annotation(json_t *ann, const char *name, const char *value) {
   return json_object_set_new(ann, key, json_string(value ? value : ""));
 }
 
-static json_t *labels_of(const struct mn_k8s *k, const struct mn_launch_spec *spec) {
+json_t *mn_k8s_labels_of(const struct mn_k8s *k, const struct mn_launch_spec *spec) {
   json_t *l = json_object();
   if (!l || set_label(l, "cluster", k->host->cluster_id) ||
       set_label(l, "project", spec->project_name) || set_label(l, "version", spec->version_id) ||
@@ -33,7 +35,7 @@ static json_t *labels_of(const struct mn_k8s *k, const struct mn_launch_spec *sp
 
 /* The ids as they are (label values may be shortened): read back by
  * list_owned. */
-static json_t *annotations_of(const struct mn_launch_spec *spec) {
+json_t *mn_k8s_annotations_of(const struct mn_launch_spec *spec) {
   json_t *a = json_object();
   if (!a || set_annotation(a, "project", spec->project_name) ||
       set_annotation(a, "version", spec->version_id) ||
@@ -46,14 +48,20 @@ static json_t *annotations_of(const struct mn_launch_spec *spec) {
   return a;
 }
 
-static json_t *env_of(const struct mn_k8s *k, const struct mn_launch_spec *spec) {
+static json_t *env_of(const struct mn_k8s *k, const struct mn_launch_spec *spec,
+                      const char *job_name, const char *secret_env) {
   json_t *env = json_array();
   for (size_t i = 0; env && i < spec->n_env; i++) {
     const char *name = spec->env[i].key, *value = spec->env[i].value;
-    if (k->conf.api_url && strcmp(name, "MULTINODE_API_URL") == 0)
-      value = k->conf.api_url;
-    if (json_array_append_new(env, json_pack("{s:s, s:s}", "name", name, "value",
-                                             value ? value : "")))
+    json_t *entry;
+    if (secret_env && strcmp(name, secret_env) == 0)
+      entry = json_pack("{s:s, s:{s:{s:s, s:s}}}", "name", name, "valueFrom", "secretKeyRef",
+                        "name", job_name, "key", secret_env);
+    else if (k->conf.api_url && strcmp(name, "MULTINODE_API_URL") == 0)
+      entry = json_pack("{s:s, s:s}", "name", name, "value", k->conf.api_url);
+    else
+      entry = json_pack("{s:s, s:s}", "name", name, "value", value ? value : "");
+    if (json_array_append_new(env, entry))
       goto fail;
   }
   return env;
@@ -87,7 +95,8 @@ static json_t *tolerations_of(const struct mn_k8s_conf *c) {
 }
 
 json_t *mn_k8s_job_manifest(const struct mn_k8s *k, const struct mn_launch_spec *spec,
-                            const char *job_name, struct mn_provider_error *err) {
+                            const char *job_name, const char *secret_env,
+                            struct mn_provider_error *err) {
   const struct mn_host *host = k->host;
   const struct mn_k8s_conf *c = &k->conf;
   char cpu[32], mem[32], why[256];
@@ -114,7 +123,8 @@ json_t *mn_k8s_job_manifest(const struct mn_k8s *k, const struct mn_launch_spec 
   json_t *resources = json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "requests", "cpu", cpu, "memory",
                                 mem, "limits", "cpu", cpu, "memory", mem);
   json_t *container = json_pack("{s:s, s:s, s:o, s:o}", "name", "main", "image", spec->image,
-                                "env", env_of(k, spec), "resources", resources);
+                                "env", env_of(k, spec, job_name, secret_env), "resources",
+                                resources);
   if (container && spec->n_command)
     json_object_set(container, "args", args);
   json_t *pod_spec = json_pack("{s:s, s:I, s:[o]}", "restartPolicy", "Never",
@@ -132,7 +142,7 @@ json_t *mn_k8s_job_manifest(const struct mn_k8s *k, const struct mn_launch_spec 
     if (c->n_tolerations)
       json_object_set_new(pod_spec, "tolerations", tolerations_of(c));
   }
-  json_t *labels = labels_of(k, spec), *annotations = annotations_of(spec);
+  json_t *labels = mn_k8s_labels_of(k, spec), *annotations = mn_k8s_annotations_of(spec);
   if (!args || !pull || !selector || !pod_spec || !labels || !annotations)
     goto out;
   job = json_pack("{s:s, s:s, s:{s:s, s:s, s:O, s:O}, s:{s:i, s:I, s:{s:{s:O, s:O}, s:O}}}",

@@ -132,6 +132,22 @@ static int waiting_is_fatal(const char *reason) {
   return 0;
 }
 
+/* Whether a waiting message names the Secret `name` as a whole word
+ * (`secret "mn-x" not found`, `couldn't find key K in Secret ns/mn-x`). */
+static int names_secret(const char *msg, const char *name) {
+  size_t n = name ? strlen(name) : 0;
+  for (const char *p = msg; n && p && (p = strstr(p, name)); p += n) {
+    char before = p == msg ? ' ' : p[-1], after = p[n];
+    int word = !((before >= 'a' && before <= 'z') || (before >= '0' && before <= '9') ||
+                 before == '-' || before == '.') &&
+               !((after >= 'a' && after <= 'z') || (after >= '0' && after <= '9') ||
+                 after == '-' || after == '.');
+    if (word)
+      return 1;
+  }
+  return 0;
+}
+
 static void set_state(struct mn_worker_state *out, int phase, int code, const char *fmt,
                       const char *a, const char *b) {
   out->phase = phase;
@@ -166,7 +182,12 @@ void mn_k8s_job_state(const struct mn_k8s *k, json_t *job, json_t *pod,
     return;
   }
   const char *wreason = get_str(waiting, "reason", NULL);
-  if (waiting_is_fatal(wreason)) {
+  /* The pod started before launch created its Secret (the Job comes first)
+   * and waits for it: pending, until pending_timeout. */
+  const char *job_name = job ? get_str(json_object_get(job, "metadata"), "name", NULL) : NULL;
+  int waits_for_secret = wreason && strcmp(wreason, "CreateContainerConfigError") == 0 &&
+                         names_secret(get_str(waiting, "message", NULL), job_name);
+  if (!waits_for_secret && waiting_is_fatal(wreason)) {
     const char *wmsg = get_str(waiting, "message", NULL);
     set_state(out, MN_WORKER_PHASE_EXITED, -1, wmsg ? "%s: %s" : "%s%s", wreason, wmsg);
     return;

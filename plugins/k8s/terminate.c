@@ -4,14 +4,17 @@
  * pod is also deleted with that grace (a delete may shorten a grace, never
  * lengthen it). release: a finished Job is left to ttlSecondsAfterFinished
  * so that its log stays readable; an unfinished one (an image that cannot
- * be pulled, a pod that stayed Pending) is deleted. */
+ * be pulled, a pod that stayed Pending) is deleted. Both delete the
+ * execution's Secret (named like the Job) at once: the garbage collector
+ * would delete it with its owner, but a finished Job stays for its TTL and
+ * the key has no use once the worker has exited. */
 #include <stdio.h>
 #include <string.h>
 
 #include "k8s.h"
 
 /* One DELETE with its DeleteOptions (taken); gone already (404) is success. */
-static int delete_call(struct mn_k8s *k, const char *path, json_t *opts, const char *what,
+int mn_k8s_delete(struct mn_k8s *k, const char *path, json_t *opts, const char *what,
                        struct mn_provider_error *err) {
   struct mn_k8s_response r;
   int rc = mn_k8s_request(k, "DELETE", path, opts, &r, err);
@@ -24,12 +27,12 @@ static int delete_call(struct mn_k8s *k, const char *path, json_t *opts, const c
   return rc;
 }
 
-static int delete_job(struct mn_k8s *k, const char *ns, const char *job,
+int mn_k8s_delete_job(struct mn_k8s *k, const char *ns, const char *job,
                       struct mn_provider_error *err) {
   char path[512], what[160];
   snprintf(path, sizeof path, "/apis/batch/v1/namespaces/%s/jobs/%s", ns, job);
   snprintf(what, sizeof what, "delete job \"%s\"", job);
-  return delete_call(k, path,
+  return mn_k8s_delete(k, path,
                      json_pack("{s:s, s:s, s:s}", "apiVersion", "v1", "kind", "DeleteOptions",
                                "propagationPolicy", "Background"),
                      what, err);
@@ -44,7 +47,7 @@ static int delete_pods(struct mn_k8s *k, const char *ns, const char *job, int gr
   snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods?%s&gracePeriodSeconds=%d", ns, q,
            grace);
   snprintf(what, sizeof what, "delete the pods of job \"%s\"", job);
-  return delete_call(k, path,
+  return mn_k8s_delete(k, path,
                      json_pack("{s:s, s:s, s:i}", "apiVersion", "v1", "kind", "DeleteOptions",
                                "gracePeriodSeconds", grace),
                      what, err);
@@ -56,11 +59,13 @@ int mn_k8s_terminate(void *state, const struct mn_worker_ref *ref, int grace_sec
   char ns[256], job[64];
   if (mn_k8s_ref_split(ref, ns, job))
     return 0; /* not ours: nothing to stop */
-  int rc = delete_job(k, ns, job, err);
+  int rc = mn_k8s_delete_job(k, ns, job, err);
   if (rc)
     return rc;
   if (grace_seconds >= 0 && grace_seconds < k->conf.termination_grace_seconds)
     rc = delete_pods(k, ns, job, grace_seconds, err);
+  if (!rc) /* a running container keeps the environment it started with */
+    rc = mn_k8s_secret_delete(k, ns, job, err);
   if (!rc)
     k->host->log(k->host, MN_HOST_LOG_DEBUG, "job %s/%s deleted (grace %d s)", ns, job,
                  grace_seconds);
@@ -73,9 +78,12 @@ int mn_k8s_release(void *state, const struct mn_worker_ref *ref, struct mn_provi
   struct mn_k8s_response r;
   if (mn_k8s_ref_split(ref, ns, job))
     return 0;
+  int rc = mn_k8s_secret_delete(k, ns, job, err);
+  if (rc)
+    return rc;
   snprintf(path, sizeof path, "/apis/batch/v1/namespaces/%s/jobs/%s", ns, job);
   snprintf(what, sizeof what, "get job \"%s\"", job);
-  int rc = mn_k8s_request(k, "GET", path, NULL, &r, err);
+  rc = mn_k8s_request(k, "GET", path, NULL, &r, err);
   if (rc)
     return rc;
   if (r.status == 404) {
@@ -97,5 +105,5 @@ int mn_k8s_release(void *state, const struct mn_worker_ref *ref, struct mn_provi
       finished = 1;
   }
   mn_k8s_response_release(&r);
-  return finished ? 0 : delete_job(k, ns, job, err);
+  return finished ? 0 : mn_k8s_delete_job(k, ns, job, err);
 }
