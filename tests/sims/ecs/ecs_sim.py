@@ -123,6 +123,7 @@ class Sim:
         self.clusters = {c: "arn:aws:ecs:%s:%s:cluster/%s" % (self.region, ACCOUNT, c)
                          for c in args.cluster}
         self.task_defs = {}  # arn -> td
+        self.task_def_tags = {}  # arn -> [tag]
         self.revisions = {}  # family -> last revision
         self.tasks = {}  # arn -> Task
         self.tokens = {}  # clientToken -> [arn]
@@ -220,7 +221,36 @@ class Sim:
             td.update({"taskDefinitionArn": arn, "revision": rev, "status": "ACTIVE",
                        "compatibilities": ["EC2", "FARGATE"], "registeredAt": time.time()})
             self.task_defs[arn] = td
+            self.task_def_tags[arn] = list(req.get("tags", []))
         return {"taskDefinition": td, "tags": req.get("tags", [])}
+
+    def ecs_ListTaskDefinitions(self, req):
+        status = req.get("status", "ACTIVE")
+        n = req.get("maxResults", 100)
+        if not 1 <= n <= 100:
+            raise AwsError(400, "InvalidParameterException",
+                           "maxResults must be between 1 and 100.")
+        with self.lock:
+            tds = sorted(self.task_defs.values(), key=lambda t: (t["family"], t["revision"]),
+                         reverse=req.get("sort", "ASC") == "DESC")
+            arns = [t["taskDefinitionArn"] for t in tds if t["status"] == status and
+                    ("familyPrefix" not in req or t["family"] == req["familyPrefix"])]
+        tok = req.get("nextToken")
+        if tok is not None and not tok.isdigit():
+            raise AwsError(400, "InvalidParameterException", "Invalid nextToken.")
+        start = int(tok) if tok else 0
+        out = {"taskDefinitionArns": arns[start:start + n]}
+        if start + n < len(arns):
+            out["nextToken"] = str(start + n)
+        return out
+
+    def ecs_DescribeTaskDefinition(self, req):
+        td = self.find_task_def(req["taskDefinition"])
+        out = {"taskDefinition": td}
+        if "TAGS" in req.get("include", []):
+            with self.lock:
+                out["tags"] = list(self.task_def_tags.get(td["taskDefinitionArn"], []))
+        return out
 
     def find_task_def(self, ref):
         with self.lock:
