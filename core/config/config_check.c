@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/config_api_keys.h"
 #include "config/yaml_tree.h"
 #include "util/duration.h"
 #include "util/log.h"
@@ -135,6 +136,7 @@ static void set_value(struct mn_cfg_checker *c, const struct mn_cfg_key *k, cons
   }
   case MN_CFG_T_SECTION:
   case MN_CFG_T_PROVIDERS:
+  case MN_CFG_T_API_KEYS:
     break;
   }
 }
@@ -200,6 +202,10 @@ static void check_key(struct mn_cfg_checker *c, const struct mn_cfg_key *k,
   }
   if (k->type == MN_CFG_T_PROVIDERS) {
     mn_cfg_check_providers(c, node, pair ? pair->key : anchor, kpath);
+    return;
+  }
+  if (k->type == MN_CFG_T_API_KEYS) {
+    mn_cfg_check_api_keys(c, node, pair ? pair->key : anchor, kpath);
     return;
   }
   if (node && env_node) {

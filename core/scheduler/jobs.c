@@ -148,15 +148,12 @@ static void launch_run(void *arg) {
       goto out;
   }
 
-  /* a fresh key for this launch, its hash recorded before the provider is
-   * called (a launch repeated after a crash gets a new one: a worker of the
-   * lost launch is then refused, and its attempt fails) */
+  /* the execution's key, its hash recorded before the provider is called;
+   * derived from the execution id, so a launch repeated after a crash gives
+   * the worker it finds (ECS clientToken, a Job's name) the key it holds */
   char key_hash[MN_TOKEN_HASH_MAX];
   bool keyed = false;
-  if (mn_token_new(key) != 0) {
-    snprintf(failure, sizeof failure, "cannot make the execution's key");
-    goto out;
-  }
+  mn_token_derive(s->opt.key_secret, r->execution_id, key);
   mn_token_hash(key, strlen(key), key_hash);
   rc = mn_store_set_execution_key(s->store, &fk, r->invocation_id, r->execution_id, key_hash,
                                   &keyed);

@@ -23,6 +23,9 @@
 #define MN_SCHEDULER_LOCK_KEY INT64_C(7286454551000002)
 
 struct mn_scheduler_options {
+  /* the secret execution keys are derived under (util/token.h); the
+   * daemons of one database must share it */
+  unsigned char key_secret[32];
   int64_t termination_grace_seconds; /* SIGTERM -> SIGKILL; < 0: 120 */
   int64_t provision_timeout_seconds; /* default 300 */
   int64_t retention_seconds;         /* terminated invocations kept; 0: forever; < 0: 7 days */

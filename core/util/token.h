@@ -16,8 +16,15 @@
 #define MN_TOKEN_MAX 64      /* with the NUL */
 #define MN_TOKEN_HASH_MAX 65 /* 64 hex digits and the NUL */
 
-/* A new execution key. 0, or MN_EINTERNAL when the random source failed. */
+/* A new random execution key. 0, or MN_EINTERNAL when the random source
+ * failed. */
 int mn_token_new(char out[MN_TOKEN_MAX]);
+/* The execution key of EXECUTION_ID: HMAC-SHA256 under SECRET (32 bytes the
+ * daemons of one database share and the database never sees), so that a
+ * launch repeated after a crash hands the worker it finds the key it
+ * already holds. */
+void mn_token_derive(const unsigned char secret[32], const char *execution_id,
+                     char out[MN_TOKEN_MAX]);
 /* The lowercase hex SHA-256 of text (any key). */
 void mn_token_hash(const char *text, size_t len, char out[MN_TOKEN_HASH_MAX]);
 /* Whether text has the shape of an execution key. */

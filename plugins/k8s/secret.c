@@ -108,7 +108,7 @@ static int replace(struct mn_k8s *k, const struct mn_launch_spec *spec, const ch
   if (r.status != 200)
     rc = mn_k8s_fail(k, &r, what, err);
   else
-    k->host->log(k->host, MN_HOST_LOG_INFO, "execution %s: secret %s/%s replaced (a new key)",
+    k->host->log(k->host, MN_HOST_LOG_INFO, "execution %s: secret %s/%s found again (409): its key and owner set",
                  spec->execution_id, k->namespace_, name);
   mn_k8s_response_release(&r);
   return rc;

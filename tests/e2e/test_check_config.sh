@@ -7,7 +7,7 @@ work=$(new_workdir); trap 'rm -rf "$work"' EXIT
 for f in "$MN_SOURCE_DIR"/config/*.yaml; do
   [ -e "$f" ] || continue
   ! grep -q '^apiVersion:' "$f" || continue # a Kubernetes manifest (k8s-rbac.yaml)
-  MULTINODE_API_KEY=x MULTINODE_POSTGRES_DSN="host=/tmp" "$MN_BIN_DIR/multinoded" --check-config "$f" >/dev/null || fail "$f rejected"
+  MULTINODE_API_KEY=a-key-of-sixteen-or-more MULTINODE_POSTGRES_DSN="host=/tmp" "$MN_BIN_DIR/multinoded" --check-config "$f" >/dev/null || fail "$f rejected"
   pass "$(basename "$f") accepted"
 done
 
@@ -58,3 +58,59 @@ grep -q "bad-providers.yaml:15:18: providers.ecs.launch_rate: " <<<"$out" ||
   fail "bad ecs rate not reported: $out"
 [ ! -e "$work/never-created" ] || fail "--check-config created data_dir"
 pass "provider sections checked by their plugins: every problem with file:line:col"
+
+# keys: --check-config refuses a key shorter than 16 characters; warns when
+# a readable file holds one in plain text; server.api_keys entries are
+# checked one by one (sha256 digits, role, key_env set and long enough)
+cat >"$work/short.yaml" <<YAML
+server:
+  api_key: short-key
+YAML
+chmod 600 "$work/short.yaml"
+set +e
+out=$("$MN_BIN_DIR/multinoded" --check-config "$work/short.yaml" 2>&1); rc=$?
+set -e
+[ $rc = 1 ] && grep -q "server.api_key: the key has 9 characters; at least 16 are needed" <<<"$out" ||
+  fail "a 9-character key: exit $rc: $out"
+cat >"$work/plain.yaml" <<YAML
+server:
+  api_key: a-plain-text-key-of-length-32xx
+YAML
+chmod 644 "$work/plain.yaml"
+out=$("$MN_BIN_DIR/multinoded" --check-config "$work/plain.yaml" 2>&1) || fail "a long key refused: $out"
+grep -q "holds an API key in plain text and others can read it (mode 644)" <<<"$out" ||
+  fail "no warning for a readable plain-text key: $out"
+chmod 600 "$work/plain.yaml"
+out=$("$MN_BIN_DIR/multinoded" --check-config "$work/plain.yaml" 2>&1) || fail "mode 600: $out"
+! grep -q "plain text" <<<"$out" || fail "a warning for a private file: $out"
+pass "keys: 9 characters refused, a readable plain-text key warned about, mode 600 quiet"
+cat >"$work/keys.yaml" <<YAML
+server:
+  api_key_env: ADMIN_KEY
+  api_keys:
+    - name: ci
+      sha256: 0123
+      role: invoker
+    - name: ops
+      key_env: UNSET_VARIABLE_HERE
+      role: boss
+    - name: short
+      key_env: SHORT_KEY
+      role: reader
+      projects: shop
+    - name: both
+      sha256: $(printf %064d 0)
+      key_env: ADMIN_KEY
+      role: reader
+YAML
+set +e
+out=$(ADMIN_KEY=admin-key-0123456789 SHORT_KEY=tiny "$MN_BIN_DIR/multinoded" --check-config "$work/keys.yaml" 2>&1); rc=$?
+set -e
+[ $rc = 1 ] || fail "bad api_keys: exit $rc: $out"
+for want in "keys.yaml:5:15: server.api_keys" "expected 64 hexadecimal digits" \
+  "environment variable UNSET_VARIABLE_HERE is not set" "expected admin, invoker or reader" \
+  "the key in SHORT_KEY has 4 characters; at least 16 are needed" \
+  "expected a list of project names" "set either sha256"; do
+  grep -qF -- "$want" <<<"$out" || fail "api_keys: \"$want\" not reported: $out"
+done
+pass "server.api_keys: every problem of every entry, with file:line:col"

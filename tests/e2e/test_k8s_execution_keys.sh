@@ -11,7 +11,8 @@
 #  - the pod came before its Secret, waited for it and started once it was
 #    written; release deletes the Secret; deleting a Job deletes its Secret
 #    (the garbage collector); a Secret created but whose answer was lost is
-#    found by the repeated launch and given the new key (merge patch); a pod
+#    found by the repeated launch and given its key again (merge patch: the
+#    same key, since an execution's key derives from its id); a pod
 #    whose Secret is gone is pending until pending_timeout, then fails with
 #    the reason;
 #  - neither the daemon's nor the simulator's log holds a key; zero schema
@@ -88,17 +89,17 @@ k8s_ctl GET /_sim/objects | jq -e --arg n "$ojob" '[.secrets[] | select(.obj.met
     jq -c --arg n "$ojob" '[.secrets[] | select(.obj.metadata.name == $n) | .deleted]')"
 pass "Job $ojob deleted (Background): its Secret garbage-collected with it (ownerReferences)"
 
-# --- a launch repeated after a lost answer: the Secret's key replaced ---------
+# --- a launch repeated after a lost answer: the Secret found, the same key ----
 k8s_ctl POST /_sim/fault '{"kind":"hold_pods","on":true}' >/dev/null
 k8s_ctl POST /_sim/fault '{"kind":"lose_answer","verb":"create","resource":"secrets","count":1}' >/dev/null
 qbase=/projects/keys/versions/$XK_VK/functions/quick
 q=$(api POST "$qbase/invocations" '{"input":""}' | jq -r .invocation_id)
 patched() { [ "$(k8s_requests 'patch secrets')" -ge 1 ]; }
-wait_until 30 "the repeated launch to replace the Secret's key" patched
+wait_until 30 "the repeated launch to patch the Secret" patched
 qexe=$(api GET "$qbase/invocations/$q" | jq -r .executions[0].execution_id)
 k8s_ctl GET /_sim/objects | jq -e --arg n "mn-$qexe" '[.secrets[] | select(.obj.metadata.name == $n) |
-  .obj.data.MULTINODE_API_KEY] | length == 2 and .[0] != .[1]' >/dev/null ||
-  fail "Secret mn-$qexe: not one create and one patch with a new key"
+  .obj.data.MULTINODE_API_KEY] | length == 2 and .[0] == .[1]' >/dev/null ||
+  fail "Secret mn-$qexe: not one create and one patch with the same key"
 k8s_ctl POST /_sim/fault '{"kind":"hold_pods","on":false}' >/dev/null
 q_done() { api GET "$qbase/invocations/$q" | jq -e '.invocation_status == "TERMINATED"'; }
 wait_until 30 "the relaunched invocation to end" q_done
@@ -106,10 +107,10 @@ api GET "$qbase/invocations/$q" | jq -e '(.executions | length) == 1 and
   .executions[0].outcome == "SUCCEEDED" and .executions[0].output == "quick"' >/dev/null ||
   fail "the relaunched invocation: $(api GET "$qbase/invocations/$q")"
 grep -q "execution $qexe: adopted existing job" "$MN_WORK/main.log" &&
-  grep -q "execution $qexe: secret $K8S_NS/mn-$qexe replaced (a new key)" "$MN_WORK/main.log" ||
-  fail "the repeated launch did not adopt the Job and replace the Secret's key"
+  grep -q "execution $qexe: secret $K8S_NS/mn-$qexe found again (409)" "$MN_WORK/main.log" ||
+  fail "the repeated launch did not adopt the Job and find the Secret"
 pass "a Secret created but its answer lost (504): the repeated launch adopted the Job (409)," \
-  "found the Secret (409) and replaced its key (merge patch); the pod ran with it: SUCCEEDED"
+  "found the Secret (409) and set the same key again (merge patch); the pod ran with it: SUCCEEDED"
 
 # --- a pod whose Secret is gone waits, then fails after pending_timeout ---------
 k8s_ctl POST /_sim/fault '{"kind":"hold_pods","on":true}' >/dev/null
