@@ -7,12 +7,20 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "api/readiness.h"
+#include "api/api_keys.h"
 #include "api/server.h"
 #include "config/config.h"
+#include "config/config_api_keys.h"
 #include "config/config_schema.h"
 #include "plugin/host.h"
 #include "scheduler/scheduler.h"
@@ -44,18 +52,93 @@ struct daemon {
   struct mn_store *store;
   struct mn_plugins *plugins;
   struct mn_api *api;
+  struct mn_readiness *readiness;
   struct mn_scheduler *scheduler;
   char *cluster_id;
 };
 
+/* Keys too short to resist guessing are refused by --check-config, and by
+ * the daemon when it listens beyond loopback; a config file that holds a
+ * key in plain text and that others can read gets a warning. Returns 1 when
+ * the configuration must be refused. */
+static int check_keys(const struct mn_config *cfg, const char *path, int check_only) {
+  const char *host = cfg->server.listen_host ? cfg->server.listen_host : "";
+  int loopback = strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
+                 strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0;
+  size_t len = cfg->server.api_key ? strlen(cfg->server.api_key) : 0;
+  struct stat st;
+  if (len > 0 && len < MN_API_KEY_MIN_LENGTH) {
+    if (check_only || !loopback) {
+      fprintf(stderr,
+              "%s: server.api_key: the key has %zu characters; at least %d are needed%s\n",
+              path, len, MN_API_KEY_MIN_LENGTH,
+              check_only ? "" : " when listening beyond loopback");
+      return 1;
+    }
+    mn_log_warn("main", "server.api_key has %zu characters: fine on loopback (%s), refused on "
+                        "any other address; use %d or more",
+                len, host, MN_API_KEY_MIN_LENGTH);
+  }
+  if (stat(path, &st) == 0 && (st.st_mode & 0044) && mn_config_has_plaintext_key(path))
+    fprintf(stderr,
+            "warning: %s holds an API key in plain text and others can read it (mode %03o): "
+            "chmod 600 it, or use api_key_env / api_keys with sha256\n",
+            path, (unsigned)(st.st_mode & 0777));
+  return 0;
+}
+
+/* SIGHUP: the operator keys again from the file; connections stay, and a
+ * file with problems keeps the keys in force. */
+static void reload_keys(struct daemon *d, const char *path) {
+  struct mn_config fresh = {0};
+  struct mn_error err = {0};
+  char *report = NULL;
+  if (mn_config_load_report(path, &fresh, &report, &err) != 0) {
+    mn_log_error("main", "SIGHUP: %s has problems; the keys in force stay: %s", path,
+                 report ? report : err.msg);
+    free(report);
+    return;
+  }
+  free(report);
+  struct mn_api_keys *keys = mn_api_keys_new(&fresh);
+  if (keys) {
+    mn_api_set_keys(d->api, keys);
+    mn_log_info("main", "SIGHUP: %zu API key(s) in force", keys->n);
+    mn_api_keys_unref(keys);
+  }
+  mn_config_release(&fresh);
+}
+
 static void daemon_stop(struct daemon *d) {
   mn_scheduler_stop(d->scheduler); /* waits for its provider calls */
   mn_api_stop(d->api);
+  mn_readiness_stop(d->readiness);
   mn_plugins_free(d->plugins);
   mn_store_free(d->store);
   mn_pg_embedded_stop(d->pg);
   free(d->cluster_id);
   mn_config_release(&d->cfg);
+}
+
+static bool scheduler_active(void *ctx) { return mn_scheduler_is_active(ctx); }
+
+/* Every connection is a descriptor: raise the soft limit to the hard one so
+ * that server.max_connections can be reached (the default soft limit, 1024,
+ * would be hit first, and accept() would fail for everyone). */
+static void raise_fd_limit(const struct mn_config *cfg) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  rlim_t want = (rlim_t)cfg->server.max_connections + 256;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+    mn_log_warn("main",
+                "the descriptor limit (%llu) is below server.max_connections plus room for "
+                "the rest (%llu): raise it (ulimit -n) or lower max_connections",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)want);
 }
 
 static int daemon_start(struct daemon *d, struct mn_error *err) {
@@ -69,7 +152,13 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
     dsn = mn_pg_embedded_dsn(d->pg);
   }
 
-  struct mn_store_options sopt = {.dsn = dsn, .pool_size = d->cfg.store.pool_size};
+  struct mn_store_options sopt = {
+      .dsn = dsn,
+      .pool_size = d->cfg.store.pool_size,
+      .statement_timeout_ms = d->cfg.store.statement_timeout_seconds > 0
+                                  ? (int)(d->cfg.store.statement_timeout_seconds * 1000)
+                                  : -1,
+  };
   rc = mn_store_open(&sopt, &d->store, err);
   if (rc)
     return rc;
@@ -86,10 +175,25 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
   if (rc)
     return rc;
 
+  struct mn_readiness_options ropt = {
+      .dsn = dsn,
+      .data_dir = d->cfg.data_dir,
+      .min_free_bytes = (int64_t)d->cfg.server.min_free_disk_mb << 20,
+      .scheduler_enabled = d->cfg.scheduler.enabled,
+      .providers = mn_plugins_api_providers,
+      .providers_ctx = d->plugins,
+  };
+  if ((rc = mn_readiness_start(&ropt, &d->readiness, err)) != 0)
+    return rc;
+
+  struct mn_api_keys *keys = mn_api_keys_new(&d->cfg);
+  if (!keys)
+    return mn_fail(err, MN_ENOMEM, "out of memory");
   struct mn_api_options aopt = {
       .listen_host = d->cfg.server.listen_host,
       .listen_port = d->cfg.server.listen_port,
       .api_key = d->cfg.server.api_key,
+      .keys = keys,
       .threads = d->cfg.server.threads,
       .logs = mn_plugins_api_logs,
       .logs_ctx = d->plugins,
@@ -97,6 +201,12 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
       .credentials_ctx = d->plugins,
       .providers = mn_plugins_api_providers,
       .providers_ctx = d->plugins,
+      .max_connections = (size_t)d->cfg.server.max_connections,
+      .max_unauthenticated_per_client = (size_t)d->cfg.server.max_unauthenticated_per_client,
+      .request_timeout_ms = d->cfg.server.request_timeout_seconds * 1000,
+      .tls_cert_file = d->cfg.server.tls.cert_file,
+      .tls_key_file = d->cfg.server.tls.key_file,
+      .readiness = d->readiness,
   };
   rc = mn_api_start(&aopt, d->store, &d->api, err);
   if (rc)
@@ -108,12 +218,20 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
         .retention_seconds = d->cfg.scheduler.retention_seconds,
         .inspect_interval_ms = d->cfg.scheduler.inspect_interval_ms,
     };
+    /* execution keys derive from the admin key, which every daemon of the
+     * database has and the database never sees (docs/security.md) */
+    static const char label[] = "multinode execution keys v1";
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), d->cfg.server.api_key, (int)strlen(d->cfg.server.api_key),
+         (const unsigned char *)label, sizeof label - 1, sched.key_secret, &mac_len);
     if ((rc = mn_scheduler_start(&sched, d->store, d->plugins, &d->scheduler, err)) != 0)
       return rc;
+    mn_readiness_set_scheduler(d->readiness, scheduler_active, d->scheduler);
   } else {
     mn_log_info("main", "scheduler disabled (scheduler.enabled: false): serving the API only");
   }
-  mn_log_info("main", "listening on http://%s:%d (public url %s)", d->cfg.server.listen_host,
+  mn_log_info("main", "listening on %s://%s:%d (public url %s)",
+              d->cfg.server.tls.cert_file ? "https" : "http", d->cfg.server.listen_host,
               mn_api_port(d->api), d->cfg.server.public_url);
   return 0;
 }
@@ -154,6 +272,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   free(report);
+  int weak = check_keys(&d.cfg, config_path, check_only);
+  if (weak && !check_only) {
+    mn_config_release(&d.cfg);
+    return 1;
+  }
   if (check_only) { /* the provider sections too, by their plugins */
     struct mn_plugin_env penv = {.public_url = d.cfg.server.public_url,
                                  .api_key = d.cfg.server.api_key,
@@ -163,10 +286,10 @@ int main(int argc, char **argv) {
     mn_plugins_free(d.plugins);
     if (rc)
       fprintf(stderr, "%s\n", err.msg);
-    else
+    else if (!weak)
       printf("%s: ok\n", config_path);
     mn_config_release(&d.cfg);
-    return rc ? 1 : 0;
+    return rc || weak ? 1 : 0;
   }
   mn_log_set_level(d.cfg.log_level);
 
@@ -180,6 +303,7 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  raise_fd_limit(&d.cfg);
   if (daemon_start(&d, &err) != 0) {
     mn_log_error("main", "cannot start: %s", err.msg[0] ? err.msg : mn_strerror(err.code));
     daemon_stop(&d);
@@ -188,7 +312,7 @@ int main(int argc, char **argv) {
 
   int sig = 0;
   while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-    mn_log_info("main", "SIGHUP ignored (restart to reload the configuration)");
+    reload_keys(&d, config_path);
   mn_log_info("main", "received signal %d, stopping", sig);
   daemon_stop(&d);
   return 0;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_keys.h"
+#include "api/authorize.h"
 #include "api/codec.h"
 #include "util/log.h"
 
@@ -25,6 +27,18 @@ void mn_api_output_error(int code, struct mn_api_output *out) {
   mn_api_output_json(mn_error_http_status(code), mn_json_error(mn_strerror(code)), out);
 }
 
+/* A key limited to some projects lists only those (GET /projects). */
+static void only_allowed_projects(const struct mn_api_key_entry *key, json_t *body) {
+  json_t *list = json_object_get(body, "projects");
+  if (!json_is_array(list))
+    return;
+  for (size_t i = json_array_size(list); i-- > 0;) {
+    const char *name = json_string_value(json_object_get(json_array_get(list, i), "project_name"));
+    if (!mn_api_key_allows_project(key, name))
+      json_array_remove(list, i);
+  }
+}
+
 void mn_api_dispatch(const struct mn_api_ctx *ctx, struct mn_api_request *req,
                      const char *body, size_t body_len, struct mn_api_output *out) {
   struct mn_api_response res = {0};
@@ -32,11 +46,19 @@ void mn_api_dispatch(const struct mn_api_ctx *ctx, struct mn_api_request *req,
   int rc = mn_api_check_params(req, &res);
   if (rc == 0 && req->route->request_schema)
     rc = mn_api_parse_body(body, body_len, &json, &res);
+  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_EXECUTION) {
+    req->body = json;
+    rc = mn_api_authorize_execution(ctx, req, &res);
+  }
+  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_OPERATOR)
+    rc = mn_api_role_check(req->principal.key, req, &res);
   if (rc == 0) {
     req->body = json;
     rc = req->route->handler(ctx, req, &res);
     req->body = NULL;
   }
+  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_OPERATOR && res.body)
+    only_allowed_projects(req->principal.key, res.body);
   json_decref(json);
   if (res.body) {
     mn_api_output_json(res.status ? res.status : mn_error_http_status(rc), res.body, out);

@@ -2,6 +2,7 @@
  * repository credentials (docs/compatibility.md §2.4 rows 1 and 18) and the list of
  * providers (additive). */
 #include "api/codec.h"
+#include "api/readiness.h"
 #include "api/routes.h"
 #include "util/log.h"
 
@@ -40,4 +41,23 @@ int mn_api_list_providers(const struct mn_api_ctx *ctx, const struct mn_api_requ
     return rc;
   }
   return mn_api_reply(res, out);
+}
+
+/* GET /healthz and GET /readyz (additive), from memory: the route table
+ * runs them on the network thread, never behind database-bound handlers. */
+int mn_api_liveness(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
+                    struct mn_api_response *res) {
+  return mn_api_reply(res, mn_json_health());
+}
+
+int mn_api_readiness(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
+                     struct mn_api_response *res) {
+  bool ready = false;
+  json_t *body = ctx->readiness ? mn_readiness_report(ctx->readiness, &ready)
+                                : json_pack("{s:b, s:[s]}", "ready", 0, "reasons",
+                                            "this server does not check its readiness");
+  int rc = mn_api_reply(res, body);
+  if (rc == 0 && !ready)
+    res->status = 503;
+  return rc;
 }

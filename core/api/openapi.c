@@ -22,6 +22,7 @@ enum field_type {
   F_REFS,      /* array of another shape */
   F_STRING_MAP, /* object of strings */
   F_LOC,       /* array of strings and integers (a validation error's loc) */
+  F_BOOLEAN,
 };
 
 struct field {
@@ -128,6 +129,22 @@ static const struct field provider_info[] = {STR("name"), STR("type"), END};
 static const struct field providers_list[] = {
     STR("default"), {"providers", F_REFS, "ProviderInfo", 0}, END};
 
+static const struct field database_readiness[] = {
+    {"ok", F_BOOLEAN, NULL, 0}, {"latency_us", F_INTEGER, NULL, NUL},
+    {"checked_ms_ago", F_INTEGER, NULL, NUL}, STR_NUL("error"), END};
+static const struct field migrations_readiness[] = {
+    {"ok", F_BOOLEAN, NULL, 0}, {"applied", F_INTEGER, NULL, NUL}, {"known", F_INTEGER, NULL, 0},
+    END};
+static const struct field disk_readiness[] = {
+    {"ok", F_BOOLEAN, NULL, 0}, STR("path"), {"free_bytes", F_INTEGER, NULL, NUL},
+    {"min_free_bytes", F_INTEGER, NULL, 0}, STR_NUL("error"), END};
+static const struct field readiness[] = {
+    {"ready", F_BOOLEAN, NULL, 0}, {"reasons", F_STRINGS, NULL, 0},
+    REF("database", "DatabaseReadiness"), REF("migrations", "MigrationsReadiness"),
+    REF("scheduler", "SchedulerRole"), {"providers", F_REFS, "ProviderInfo", 0},
+    REF("disk", "DiskReadiness"), END};
+
+static const char *const scheduler_role[] = {"active", "standby", "off", NULL};
 static const char *const function_status[] = {"PENDING", "READY", NULL};
 static const char *const invocation_status[] = {"RUNNING", "TERMINATED", NULL};
 static const char *const worker_status[] = {"PENDING", "PROVISIONING", "RUNNING", "TERMINATED",
@@ -163,6 +180,11 @@ static const struct shape shapes[] = {
     {"ContainerRepositoryCredentials", credentials, NULL},
     {"ProviderInfo", provider_info, NULL},
     {"ProvidersList", providers_list, NULL},
+    {"DatabaseReadiness", database_readiness, NULL},
+    {"MigrationsReadiness", migrations_readiness, NULL},
+    {"DiskReadiness", disk_readiness, NULL},
+    {"Readiness", readiness, NULL},
+    {"SchedulerRole", NULL, scheduler_role},
     {"FunctionStatus", NULL, function_status},
     {"InvocationStatus", NULL, invocation_status},
     {"WorkerStatus", NULL, worker_status},
@@ -193,6 +215,7 @@ static json_t *field_schema(const struct field *f) {
   case F_STRING: s = json_pack("{s:s}", "type", "string"); break;
   case F_INTEGER: s = json_pack("{s:s}", "type", "integer"); break;
   case F_NUMBER: s = json_pack("{s:s}", "type", "number"); break;
+  case F_BOOLEAN: s = json_pack("{s:s}", "type", "boolean"); break;
   case F_OBJECT: s = json_pack("{s:s}", "type", "object"); break;
   case F_STRINGS: s = json_pack("{s:s, s:{s:s}}", "type", "array", "items", "type", "string"); break;
   case F_REFS: s = json_pack("{s:s, s:o}", "type", "array", "items", ref_to(f->ref)); break;
@@ -297,6 +320,10 @@ static json_t *operation(const struct mn_route *r) {
   }
   if (r->request_schema)
     add_error(responses, MN_ETOOLARGE);
+  if (r->unavailable_schema)
+    json_object_set_new(responses, "503",
+                        json_pack("{s:s, s:o}", "description", "Not ready", "content",
+                                  json_content(r->unavailable_schema)));
   if (r->request_schema || r->query || strchr(r->pattern, '{'))
     json_object_set_new(responses, "422",
                         json_pack("{s:s, s:o}", "description", "Validation Error", "content",

@@ -45,8 +45,31 @@ struct mn_route;
 /* The header a worker names itself with on /start (see handlers). */
 #define MN_API_CLAIM_TOKEN_HEADER "X-Multinode-Claim-Token"
 
+/* Who sent the request (docs/security.md): the daemon's operator key, or
+ * an execution's own key (util/token.h), whose hash the dispatcher looks up
+ * and whose scope it checks before the handler runs (api/authorize.h). */
+enum mn_principal_kind {
+  MN_PRINCIPAL_NONE = 0, /* a route without auth */
+  MN_PRINCIPAL_ADMIN,    /* an operator key with the admin role */
+  MN_PRINCIPAL_OPERATOR, /* an operator key with another role (api/api_keys.h) */
+  MN_PRINCIPAL_EXECUTION
+};
+
+struct mn_api_keys;
+struct mn_api_key_entry;
+
+struct mn_principal {
+  enum mn_principal_kind kind;
+  char key_hash[65]; /* MN_PRINCIPAL_EXECUTION: SHA-256 hex of the key */
+  /* operator keys: the entry matched, in the table it belongs to (one
+   * reference, released with the request) */
+  const struct mn_api_key_entry *key;
+  struct mn_api_keys *keys;
+};
+
 struct mn_api_request {
   const struct mn_route *route;
+  struct mn_principal principal;
   const char *params[MN_API_MAX_PARAMS]; /* borrowed, NUL-terminated */
   size_t n_params;
   const json_t *body; /* NULL when the request had no body */

@@ -9,6 +9,8 @@
 #include "api/request.h"
 #include "api/server.h"
 
+struct mn_readiness;
+
 /* What handlers reach: the store and the daemon's optional callbacks. */
 struct mn_api_ctx {
   struct mn_store *store;
@@ -18,6 +20,7 @@ struct mn_api_ctx {
   void *credentials_ctx;
   mn_api_providers_fn *providers;
   void *providers_ctx;
+  struct mn_readiness *readiness; /* NULL: GET /readyz says not ready */
 };
 
 /* Returns 0 with res filled, or a negative MN_E* code (see mn_api_response). */
@@ -43,6 +46,10 @@ struct mn_route {
   const char *response_schema;        /* components.schemas name of the 200 body */
   const struct mn_query_param *query; /* terminated by a NULL name; NULL: none */
   const int *errors;                  /* documented MN_E* codes, terminated by 0 */
+  bool from_memory; /* answered on the network thread at once: the handler
+                       touches no database and never blocks */
+  const char *unavailable_schema; /* components.schemas name of the 503 body
+                                     (NULL: no 503 documented) */
 };
 
 extern const struct mn_route mn_api_routes[];

@@ -6,6 +6,7 @@
  * share its I/O thread. */
 #include "api/server.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <openssl/crypto.h>
@@ -17,16 +18,18 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "api/api_keys.h"
 #include "api/dispatch.h"
+#include "api/edge.h"
+#include "api/mhd_errors.h"
 #include "api/openapi.h"
 #include "scheduler/pool.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/token.h"
 
 #define DEFAULT_THREADS 4
 #define DEFAULT_MAX_BODY ((size_t)1 << 20)
-#define CONNECTION_LIMIT 1000
-#define IDLE_TIMEOUT_S 60
 #define LISTEN_BACKLOG 1024
 
 struct mn_api {
@@ -37,13 +40,20 @@ struct mn_api {
   pthread_cond_t idle;
   bool stopping;
   size_t in_flight; /* requests handed to the workers, connection suspended */
-  char *api_key;
-  size_t api_key_len;
+  struct mn_api_keys *keys; /* operator keys; swapped on SIGHUP under keys_mu */
+  pthread_mutex_t keys_mu;
   size_t max_body;
   size_t max_discard; /* past this much of a refused body the connection is closed */
   char *openapi;      /* the document, serialised once */
   size_t openapi_len;
   int port;
+  struct mn_edge *edge; /* connection limits and request deadlines */
+  pthread_mutex_t log_mu; /* guards the three below (on_mhd_log) */
+  int64_t log_window_us;
+  unsigned log_count, log_suppressed;
+  size_t max_connections;
+  int64_t request_timeout_ms;
+  char *tls_cert, *tls_key; /* PEM, when serving HTTPS */
 };
 
 /* One HTTP request, from its headers to its completion. */
@@ -56,25 +66,27 @@ struct request_state {
   bool responded;  /* a response is queued */
   bool openapi;    /* GET /openapi.json */
   bool ready;      /* out holds the response (set by a worker) */
+  bool begun;      /* the first call (headers complete) has been made */
+  bool close;      /* the framing was ambiguous: close after the answer */
+  bool authenticated; /* passed the key check (the edge trusts the connection) */
+  struct mn_api_output early; /* a 400/422 decided from the headers, or empty */
   struct mn_api_output out;
   char *body;
   size_t body_len, body_cap;
   size_t discarded; /* bytes dropped after an error was decided */
   struct mn_api_request req;
   char *route_path; /* a second copy, cut into segments; the params point into it */
-  char path[];      /* the decoded path as it arrived, then route_path's bytes */
+  char *target;     /* the request target as sent (path and query, undecoded) */
+  size_t cap;       /* bytes for each of path and route_path */
+  char path[];      /* the decoded path as it arrived, then route_path's bytes,
+                       then target's */
 };
 
 static void log_request(const struct request_state *st, const char *method, int status) {
   if (MN_LOG_INFO > mn_log_threshold)
     return;
-  char path[512];
-  size_t i = 0;
-  /* the path as it arrived, control characters masked so a line stays one line */
-  for (const char *p = st->path; *p && i < sizeof path - 1; p++)
-    path[i++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
-  path[i] = '\0';
-  mn_log_info("api", "%s %s %d %lldus", method, path, status,
+  /* the path as it arrived, up to 511 bytes (the log escapes it) */
+  mn_log_info("api", "%s %.511s %d %lldus", method, st->path, status,
               (long long)(mn_monotonic_us() - st->start_us));
 }
 
@@ -96,6 +108,11 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, struct request_st
     return MHD_NO;
   }
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  if (st->close)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  /* past the key check and not refused by it: the edge may trust the
+   * connection from now on */
+  st->authenticated = st->authenticated && status != 401 && status != 403;
   enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
   MHD_destroy_response(resp);
   st->responded = true;
@@ -117,8 +134,11 @@ static enum MHD_Result queue_error(struct MHD_Connection *conn, struct request_s
   return queue_output(conn, st, method, &out);
 }
 
-/* HTTPBearer as FastAPI has it, then the key in constant time. */
-static int check_auth(const struct mn_api *api, struct MHD_Connection *conn) {
+/* HTTPBearer as FastAPI has it, then the key in constant time: the
+ * operator's key, or the shape of an execution's key, whose owner and scope
+ * the dispatcher checks (it needs the database). */
+static int check_auth(const struct mn_api *api, struct MHD_Connection *conn,
+                      struct mn_principal *who) {
   const char *header =
       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   if (!header)
@@ -130,9 +150,23 @@ static int check_auth(const struct mn_api *api, struct MHD_Connection *conn) {
     return MN_EBAD_CREDENTIALS;
   const char *key = space + 1;
   size_t len = strlen(key);
-  if (len != api->api_key_len || CRYPTO_memcmp(key, api->api_key, len) != 0)
-    return MN_EAPI_KEY_INVALID;
-  return 0;
+  pthread_mutex_lock((pthread_mutex_t *)&api->keys_mu);
+  struct mn_api_keys *keys = mn_api_keys_ref(api->keys);
+  pthread_mutex_unlock((pthread_mutex_t *)&api->keys_mu);
+  const struct mn_api_key_entry *entry = mn_api_keys_match(keys, key, len);
+  if (entry) {
+    who->kind = entry->role == MN_ROLE_ADMIN ? MN_PRINCIPAL_ADMIN : MN_PRINCIPAL_OPERATOR;
+    who->key = entry;
+    who->keys = keys;
+    return 0;
+  }
+  mn_api_keys_unref(keys);
+  if (mn_token_is_execution(key)) {
+    who->kind = MN_PRINCIPAL_EXECUTION;
+    mn_token_hash(key, len, who->key_hash);
+    return 0;
+  }
+  return MN_EAPI_KEY_INVALID;
 }
 
 /* Whether a body follows the headers, and its announced size (or 0). */
@@ -154,6 +188,43 @@ static const char *header_value(void *cls, const char *name) {
   return MHD_lookup_connection_value(cls, MHD_HEADER_KIND, name);
 }
 
+static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind,
+                                           const char *key, const char *value) {
+  if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+    (*(int *)cls)++;
+  return MHD_YES;
+}
+
+/* Where a body ends must be beyond doubt (request smuggling): two
+ * Content-Length headers, or one beside Transfer-Encoding, are refused with
+ * 400 and the connection is closed after the answer. true: refused. */
+static bool check_framing(struct MHD_Connection *conn, struct request_state *st) {
+  int n = 0;
+  MHD_get_connection_values(conn, MHD_HEADER_KIND, count_content_length, &n);
+  bool chunked = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                             MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+  if (n < 2 && !(n == 1 && chunked))
+    return false;
+  st->close = true;
+  mn_api_output_json(400,
+                     json_pack("{s:s}", "detail",
+                               n > 1 ? "The request has more than one Content-Length header"
+                                     : "The request has both Content-Length and "
+                                       "Transfer-Encoding headers"),
+                     &st->early);
+  return true;
+}
+
+/* No control character anywhere in the target, %00 included (the decoded
+ * path would end there). true: refused with 422. */
+static bool check_target(struct request_state *st) {
+  struct mn_api_response res = {0};
+  if (mn_api_check_target(st->target, &res) == 0)
+    return false;
+  mn_api_output_json(res.status, res.body, &st->early);
+  return true;
+}
+
 /* The first call for a request: route, auth and the announced size are
  * decided before any of the body is read. An error for a POST/PUT that
  * carries a body is answered at once (MHD then closes the connection
@@ -164,12 +235,20 @@ static enum MHD_Result begin(struct mn_api *api, struct MHD_Connection *conn,
   unsigned long long length;
   bool has_body = announced_body(conn, &length);
   int rc;
+  if (check_framing(conn, st) || check_target(st)) {
+    if (has_body || st->close)
+      return queue_output(conn, st, method, &st->early);
+    st->pending = MN_EINVAL;
+    return MHD_YES;
+  }
   if (strcmp(st->path, "/openapi.json") == 0)
     rc = st->method == MN_HTTP_GET ? (st->openapi = true, 0) : MN_EMETHOD;
   else
     rc = mn_route_match(st->method, st->route_path, &st->req);
   if (rc == 0 && st->req.route && !st->req.route->no_auth)
-    rc = check_auth(api, conn);
+    rc = check_auth(api, conn, &st->req.principal);
+  if (rc == 0 && st->req.route && !st->req.route->no_auth)
+    st->authenticated = true;
   if (rc == 0 && length > api->max_body)
     rc = MN_ETOOLARGE;
   if (rc == 0)
@@ -218,6 +297,9 @@ static void run_on_worker(void *arg) {
 /* The final call: the whole body is here. */
 static enum MHD_Result finish(struct mn_api *api, struct MHD_Connection *conn,
                               struct request_state *st, const char *method) {
+  mn_edge_request_received(api->edge, conn);
+  if (st->pending && st->early.text)
+    return queue_output(conn, st, method, &st->early);
   if (st->pending)
     return queue_error(conn, st, method, st->pending);
   if (st->openapi)
@@ -230,6 +312,10 @@ static enum MHD_Result finish(struct mn_api *api, struct MHD_Connection *conn,
   st->req.query = query_value;
   st->req.header = header_value;
   st->req.query_cls = conn;
+  if (st->req.route->from_memory) { /* never queued behind the database */
+    mn_api_dispatch(&api->ctx, &st->req, st->body, st->body_len, &st->out);
+    return queue_output(conn, st, method, &st->out);
+  }
   /* under mu, so the worker's resume cannot come before this suspend */
   bool handed_off = false;
   pthread_mutex_lock(&api->mu);
@@ -246,23 +332,42 @@ static enum MHD_Result finish(struct mn_api *api, struct MHD_Connection *conn,
   return queue_output(conn, st, method, &st->out);
 }
 
+/* A request's state, made as soon as its request line is read (MHD's URI
+ * log callback, which sees the target before it is decoded): room for the
+ * target and two copies of the decoded path, which is never longer. */
+static struct request_state *request_new(const char *target) {
+  size_t len = strlen(target);
+  struct request_state *st = calloc(1, sizeof *st + 3 * (len + 1));
+  if (!st)
+    return NULL;
+  st->start_us = mn_monotonic_us();
+  st->cap = len + 1;
+  st->route_path = st->path + st->cap;
+  st->target = st->path + 2 * st->cap;
+  memcpy(st->target, target, len + 1);
+  return st;
+}
+
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn) {
+  return request_new(uri);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
   struct mn_api *api = cls;
   struct request_state *st = *con_cls;
-  if (!st) {
+  if (!st && !(st = *con_cls = request_new(url)))
+    return MHD_NO;
+  if (!st->begun) {
     size_t len = strlen(url);
-    st = calloc(1, sizeof *st + 2 * (len + 1));
-    if (!st)
-      return MHD_NO;
-    st->start_us = mn_monotonic_us();
+    if (len >= st->cap)
+      return MHD_NO; /* cannot be: decoding never lengthens the path */
+    st->begun = true;
     st->method = mn_http_method_parse(method);
     memcpy(st->path, url, len + 1);
-    st->route_path = st->path + len + 1;
     memcpy(st->route_path, url, len + 1);
-    *con_cls = st;
     return begin(api, conn, st, method);
   }
   if (*upload_data_size > 0) {
@@ -290,16 +395,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
+  struct mn_api *api = cls;
   struct request_state *st = *con_cls;
+  mn_edge_request_done(api->edge, conn, st && st->authenticated);
   if (!st)
     return;
+  mn_api_keys_unref(st->req.principal.keys);
+  free(st->early.text);
   free(st->out.text);
   free(st->body);
   free(st);
   *con_cls = NULL;
 }
 
+/* libmicrohttpd speaks up for each connection that goes wrong (a reset, a
+ * failed TLS handshake): under a flood that would be a flood of lines, so
+ * at most MHD_LOG_BURST of them per MHD_LOG_WINDOW_US, then a count. */
+#define MHD_LOG_BURST 20
+#define MHD_LOG_WINDOW_US (10 * MN_US_PER_S)
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+  struct mn_api *api = cls;
+  int64_t now = mn_monotonic_us();
+  unsigned suppressed = 0;
+  pthread_mutex_lock(&api->log_mu);
+  if (now - api->log_window_us >= MHD_LOG_WINDOW_US) {
+    suppressed = api->log_suppressed;
+    api->log_window_us = now;
+    api->log_count = api->log_suppressed = 0;
+  }
+  bool emit = api->log_count < MHD_LOG_BURST;
+  if (emit)
+    api->log_count++;
+  else
+    api->log_suppressed++;
+  pthread_mutex_unlock(&api->log_mu);
+  if (suppressed)
+    mn_log_warn("api", "libmicrohttpd: %u more messages were not logged", suppressed);
+  if (!emit)
+    return;
   char line[512];
   vsnprintf(line, sizeof line, fmt, ap);
   size_t len = strlen(line);
@@ -326,6 +460,16 @@ static int resolve_listen(const char *host, int port, struct sockaddr_storage *o
   return 0;
 }
 
+void mn_api_set_keys(struct mn_api *api, struct mn_api_keys *keys) {
+  struct mn_api_keys *old;
+  mn_api_keys_ref(keys);
+  pthread_mutex_lock(&api->keys_mu);
+  old = api->keys;
+  api->keys = keys;
+  pthread_mutex_unlock(&api->keys_mu);
+  mn_api_keys_unref(old);
+}
+
 void mn_api_stop(struct mn_api *api) {
   if (!api)
     return;
@@ -338,12 +482,53 @@ void mn_api_stop(struct mn_api *api) {
   pthread_mutex_unlock(&api->mu);
   if (api->daemon)
     MHD_stop_daemon(api->daemon);
+  mn_edge_free(api->edge);
   mn_pool_free(api->workers);
   pthread_cond_destroy(&api->idle);
+  pthread_mutex_destroy(&api->log_mu);
   pthread_mutex_destroy(&api->mu);
   free(api->openapi);
-  free(api->api_key);
+  mn_api_keys_unref(api->keys);
+  pthread_mutex_destroy(&api->keys_mu);
+  free(api->tls_cert);
+  if (api->tls_key)
+    OPENSSL_cleanse(api->tls_key, strlen(api->tls_key));
+  free(api->tls_key);
   free(api);
+}
+
+/* A whole PEM file into a string, for libmicrohttpd's in-memory options. */
+static int read_pem(const char *path, const char *what, char **out, struct mn_error *err) {
+  FILE *f = fopen(path, "r");
+  char *text = NULL;
+  size_t len = 0, cap = 0;
+  *out = NULL;
+  if (!f)
+    return mn_fail(err, MN_ECONFIG, "cannot read %s \"%s\": %s", what, path, strerror(errno));
+  for (;;) {
+    if (len + 4096 + 1 > cap) {
+      char *grown = cap < ((size_t)1 << 20) ? realloc(text, cap = cap ? 2 * cap : 8192) : NULL;
+      if (!grown) {
+        fclose(f);
+        free(text);
+        return mn_fail(err, MN_ECONFIG, "%s \"%s\" is too large", what, path);
+      }
+      text = grown;
+    }
+    size_t n = fread(text + len, 1, cap - len - 1, f);
+    len += n;
+    if (n == 0)
+      break;
+  }
+  bool failed = ferror(f);
+  fclose(f);
+  text[len] = '\0';
+  if (failed || !strstr(text, "-----BEGIN ")) {
+    free(text);
+    return mn_fail(err, MN_ECONFIG, "%s \"%s\" is not a PEM file", what, path);
+  }
+  *out = text;
+  return 0;
 }
 
 /* Two per CPU: enough to keep the database busy, few enough that the
@@ -365,18 +550,30 @@ static int start_daemon(struct mn_api *api, const struct mn_api_options *opt,
                    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
   if (addr.ss_family == AF_INET6)
     flags |= MHD_USE_IPv6;
+  if (api->tls_cert)
+    flags |= MHD_USE_TLS;
   unsigned threads = opt->threads > 0 ? (unsigned)opt->threads : DEFAULT_THREADS;
-  /* the logger first, so MHD prints nothing on its own; a pool of one is no pool */
-  struct MHD_OptionItem options[] = {
+  /* whole seconds; a deadline under one second still closes idle ones */
+  unsigned idle_s = (unsigned)((api->request_timeout_ms + 999) / 1000);
+  /* the logger first, so MHD prints nothing on its own */
+  struct MHD_OptionItem options[16] = {
       {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, api},
       {MHD_OPTION_SOCK_ADDR, 0, &addr},
-      {MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT, NULL},
-      {MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL},
+      {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)api->max_connections, NULL},
+      {MHD_OPTION_CONNECTION_TIMEOUT, idle_s, NULL},
       {MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG, NULL},
       {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
-      {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL},
-      {MHD_OPTION_END, 0, NULL},
+      {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)mn_edge_notify_connection, api->edge},
+      {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, api},
   };
+  size_t n = 8;
+  if (api->tls_cert) {
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, api->tls_cert};
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, api->tls_key};
+  }
+  if (threads > 1) /* a pool of one is no pool */
+    options[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
+  options[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
   api->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api, MHD_OPTION_ARRAY,
                                  options, MHD_OPTION_END);
   if (!api->daemon)
@@ -384,8 +581,11 @@ static int start_daemon(struct mn_api *api, const struct mn_api_options *opt,
                    opt->listen_host ? opt->listen_host : "*", opt->listen_port);
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->daemon, MHD_DAEMON_INFO_BIND_PORT);
   api->port = info ? info->port : opt->listen_port;
-  mn_log_info("api", "listening on %s:%d with %u I/O threads",
-              opt->listen_host ? opt->listen_host : "*", api->port, threads);
+  mn_log_info("api", "listening on %s:%d (%s) with %u I/O threads",
+              opt->listen_host ? opt->listen_host : "*", api->port,
+              api->tls_cert ? "https" : "http", threads);
+  if (!mn_mhd_errors_interposed())
+    mn_log_warn("api", "libmicrohttpd's own error pages stay HTML in this build");
   return 0;
 }
 
@@ -393,7 +593,7 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
                  struct mn_api **out, struct mn_error *err) {
   int rc;
   *out = NULL;
-  if (!opt->api_key || !*opt->api_key)
+  if (!opt->keys && (!opt->api_key || !*opt->api_key))
     return mn_fail(err, MN_ECONFIG, "the API key must not be empty");
   if (opt->listen_port < 0 || opt->listen_port > 65535)
     return mn_fail(err, MN_ECONFIG, "listen port %d is out of range", opt->listen_port);
@@ -401,27 +601,51 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
   if (!api)
     return mn_fail(err, MN_ENOMEM, "out of memory");
   pthread_mutex_init(&api->mu, NULL);
+  pthread_mutex_init(&api->log_mu, NULL);
   pthread_cond_init(&api->idle, NULL);
   api->ctx = (struct mn_api_ctx){store, opt->logs, opt->logs_ctx, opt->credentials,
-                                 opt->credentials_ctx, opt->providers, opt->providers_ctx};
+                                 opt->credentials_ctx, opt->providers, opt->providers_ctx,
+                                 opt->readiness};
+  api->max_connections = opt->max_connections ? opt->max_connections : 1000;
+  api->request_timeout_ms = opt->request_timeout_ms > 0 ? opt->request_timeout_ms : 30000;
   api->max_body = opt->max_body_bytes ? opt->max_body_bytes : DEFAULT_MAX_BODY;
   api->max_discard = api->max_body <= SIZE_MAX / 4 ? api->max_body * 4 : SIZE_MAX;
-  api->api_key = strdup(opt->api_key);
-  api->api_key_len = strlen(opt->api_key);
+  pthread_mutex_init(&api->keys_mu, NULL);
+  api->keys = opt->keys ? mn_api_keys_ref(opt->keys) : mn_api_keys_new_admin(opt->api_key);
   json_t *doc = mn_openapi_document();
   api->openapi = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
   json_decref(doc);
-  if (!api->api_key || !api->openapi) {
+  if (!api->keys || !api->openapi) {
     rc = mn_fail(err, MN_ENOMEM, "out of memory");
     goto fail;
   }
   api->openapi_len = strlen(api->openapi);
   /* every connection has at most one request in a worker's hands */
   size_t workers = opt->workers > 0 ? (size_t)opt->workers : default_workers();
-  if ((rc = mn_pool_new(workers, CONNECTION_LIMIT, &api->workers)) != 0) {
+  if ((rc = mn_pool_new(workers, api->max_connections, &api->workers)) != 0) {
     mn_fail(err, rc, "cannot start %zu API workers", workers);
     goto fail;
   }
+  if (!opt->tls_cert_file != !opt->tls_key_file) {
+    rc = mn_fail(err, MN_ECONFIG, "TLS needs both a certificate and a key file");
+    goto fail;
+  }
+  if (opt->tls_cert_file) {
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+      rc = mn_fail(err, MN_ECONFIG, "this libmicrohttpd was built without TLS");
+      goto fail;
+    }
+    if ((rc = read_pem(opt->tls_cert_file, "the TLS certificate", &api->tls_cert, err)) != 0 ||
+        (rc = read_pem(opt->tls_key_file, "the TLS key", &api->tls_key, err)) != 0)
+      goto fail;
+  }
+  struct mn_edge_options eopt = {
+      .max_connections = api->max_connections,
+      .max_unauthenticated_per_client = opt->max_unauthenticated_per_client,
+      .request_timeout_ms = api->request_timeout_ms,
+  };
+  if ((rc = mn_edge_new(&eopt, &api->edge, err)) != 0)
+    goto fail;
   if ((rc = start_daemon(api, opt, err)) != 0)
     goto fail;
   *out = api;

@@ -26,10 +26,13 @@ typedef int mn_api_credentials_fn(void *ctx, json_t **out, struct mn_error *err)
 /* Fills a ProvidersList object (a new JSON object). */
 typedef int mn_api_providers_fn(void *ctx, json_t **out, struct mn_error *err);
 
+struct mn_readiness;
+
 struct mn_api_options {
   const char *listen_host; /* e.g. "127.0.0.1" */
   int listen_port;         /* 0: pick a free port (see mn_api_port) */
-  const char *api_key;
+  const char *api_key;     /* an admin key; ignored when keys is set */
+  struct mn_api_keys *keys; /* operator keys (api/api_keys.h; the server takes a reference) */
   int threads;             /* 0 means 4 */
   size_t max_body_bytes;   /* 0 means 1 MiB; larger bodies get 413 */
   mn_api_logs_fn *logs;    /* NULL: every execution's log is empty */
@@ -43,12 +46,26 @@ struct mn_api_options {
    * `threads` above only do network I/O, so a slow database call never
    * holds up the other connections. */
   int workers;
+  /* The edge (api/edge.h): connections at once (0: 1000), connections
+   * without an authenticated request per client address (0: 64), and the
+   * time a connection has to deliver a whole request (0: 30 s). */
+  size_t max_connections;
+  size_t max_unauthenticated_per_client;
+  int64_t request_timeout_ms;
+  /* HTTPS through libmicrohttpd's GnuTLS: PEM files, both or neither. */
+  const char *tls_cert_file;
+  const char *tls_key_file;
+  /* GET /readyz reports it (api/readiness.h); NULL: not ready. Borrowed. */
+  struct mn_readiness *readiness;
 };
 
 struct mn_api;
 
 int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
                  struct mn_api **out, struct mn_error *err);
+/* Replaces the operator keys (SIGHUP): requests in flight finish with the
+ * keys they matched. Takes a reference to KEYS. */
+void mn_api_set_keys(struct mn_api *api, struct mn_api_keys *keys);
 /* The port actually bound (useful with listen_port 0). */
 int mn_api_port(const struct mn_api *api);
 void mn_api_stop(struct mn_api *api); /* NULL-safe; waits for requests in flight */

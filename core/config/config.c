@@ -128,9 +128,28 @@ void mn_cfg_check_providers(struct mn_cfg_checker *c, const struct mn_cfg_node *
                       def ? "" : " (providers.default is not set)");
 }
 
+/* A relative file name, made relative to the config file's folder. */
+static void resolve_file(struct mn_cfg_checker *c, char **path) {
+  if (!*path || (*path)[0] == '/')
+    return;
+  char *resolved = resolve_plugin_path(c->cfg->file, *path);
+  if (!resolved) {
+    c->report.oom = 1;
+    return;
+  }
+  free(*path);
+  *path = resolved;
+}
+
 /* Defaults that depend on other keys. */
 static void derive(struct mn_cfg_checker *c) {
   struct mn_config *cfg = c->cfg;
+  if (!cfg->server.tls.cert_file != !cfg->server.tls.key_file)
+    mn_cfg_report_add(&c->report,
+                      mn_cfg_node_get(mn_cfg_node_get(cfg->tree->root, "server"), "tls"),
+                      "server.tls", "give both cert_file and key_file, or neither");
+  resolve_file(c, &cfg->server.tls.cert_file);
+  resolve_file(c, &cfg->server.tls.key_file);
   if (!cfg->server.public_url && cfg->server.listen_host) {
     const char *h = cfg->server.listen_host;
     if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)
@@ -141,7 +160,8 @@ static void derive(struct mn_cfg_checker *c) {
       c->report.oom = 1;
       return;
     }
-    snprintf(cfg->server.public_url, n, "http://%s%s%s:%d", v6 ? "[" : "", h, v6 ? "]" : "",
+    snprintf(cfg->server.public_url, n, "%s://%s%s%s:%d",
+             cfg->server.tls.cert_file ? "https" : "http", v6 ? "[" : "", h, v6 ? "]" : "",
              cfg->server.listen_port);
   }
 }
@@ -196,8 +216,33 @@ void mn_config_release(struct mn_config *cfg) {
   free(cfg->store.dsn);
   free(cfg->server.listen_host);
   free(cfg->server.api_key);
+  for (size_t i = 0; i < cfg->server.n_api_keys; i++)
+    mn_config_api_key_release(&cfg->server.api_keys[i]);
+  free(cfg->server.api_keys);
   free(cfg->server.public_url);
+  free(cfg->server.tls.cert_file);
+  free(cfg->server.tls.key_file);
   mn_cfg_tree_free(cfg->tree);
   free(cfg->file);
   memset(cfg, 0, sizeof *cfg);
+}
+
+void mn_config_api_key_release(struct mn_config_api_key *k) {
+  free(k->name);
+  for (size_t i = 0; i < k->n_projects; i++)
+    free(k->projects[i]);
+  free(k->projects);
+  memset(k, 0, sizeof *k);
+}
+
+int mn_config_has_plaintext_key(const char *path) {
+  struct mn_cfg_tree *tree = NULL;
+  struct mn_error err = {0};
+  int found = 0;
+  if (mn_cfg_tree_load_file(path, &tree, &err) != 0)
+    return 0;
+  const struct mn_cfg_node *key = mn_cfg_node_find(tree->root, "server.api_key");
+  found = key && !mn_cfg_node_is_null(key);
+  mn_cfg_tree_free(tree);
+  return found;
 }

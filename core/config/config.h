@@ -29,19 +29,50 @@ struct mn_provider_section {
                                       scalar for `local:`), for the plugin's init */
 };
 
+/* Roles of operator keys (docs/security.md, "Operator keys"). */
+enum mn_api_role {
+  MN_ROLE_ADMIN = 0, /* everything */
+  MN_ROLE_INVOKER,   /* start, read, list, cancel invocations; read versions and logs */
+  MN_ROLE_READER     /* GET only */
+};
+
+/* One entry of server.api_keys (config/config_api_keys.h). */
+struct mn_config_api_key {
+  char *name;
+  unsigned char sha256[32]; /* the key's digest; the key itself is never kept */
+  enum mn_api_role role;
+  char **projects; /* NULL: every project */
+  size_t n_projects;
+};
+void mn_config_api_key_release(struct mn_config_api_key *k);
+
+/* Whether the file at PATH sets server.api_key itself (not api_key_env). */
+int mn_config_has_plaintext_key(const char *path);
+
 struct mn_config {
   char *file; /* the path it was loaded from */
   struct mn_cfg_tree *tree;
   struct {
     char *listen_host; /* default 127.0.0.1 */
     int listen_port;   /* default 5000 */
-    char *api_key;     /* required: api_key or api_key_env */
+    char *api_key;     /* required: api_key or api_key_env (an admin key) */
+    struct mn_config_api_key *api_keys; /* server.api_keys */
+    size_t n_api_keys;
     char *public_url;  /* default http://<listen>; 127.0.0.1 for 0.0.0.0 and :: */
     int threads;       /* HTTP worker threads; default 4 */
+    int max_connections;                /* default 1000 */
+    int max_unauthenticated_per_client; /* default 64 */
+    int64_t request_timeout_seconds;    /* a whole request; default 30 */
+    int min_free_disk_mb;               /* /readyz; default 100 */
+    struct {
+      char *cert_file; /* both or neither (made relative to the config */
+      char *key_file;  /* file's folder): HTTPS */
+    } tls;
   } server;
   struct {
     char *dsn;     /* "" or NULL: embedded cluster under data_dir */
     int pool_size; /* default 8 */
+    int64_t statement_timeout_seconds; /* default 30; 0: none */
   } store;
   char *data_dir; /* default .multinode */
   enum mn_log_level log_level; /* `log_level: info` */

@@ -7,6 +7,17 @@
 
 #define OFF(field) offsetof(struct mn_config, field)
 
+static const struct mn_cfg_key tls_keys[] = {
+    {.name = "cert_file", .type = MN_CFG_T_STRING, .flags = MN_CFG_F_NONEMPTY,
+     .offset = OFF(server.tls.cert_file),
+     .description = "PEM certificate (chain) to serve HTTPS with (relative: to the config "
+                    "file's directory)."},
+    {.name = "key_file", .type = MN_CFG_T_STRING, .flags = MN_CFG_F_NONEMPTY,
+     .offset = OFF(server.tls.key_file),
+     .description = "PEM private key of cert_file (relative: to the config file's directory)."},
+    {0},
+};
+
 static const struct mn_cfg_key server_keys[] = {
     {.name = "listen", .type = MN_CFG_T_LISTEN, .def = "127.0.0.1:5000",
      .offset = OFF(server.listen_host), .offset2 = OFF(server.listen_port),
@@ -16,11 +27,34 @@ static const struct mn_cfg_key server_keys[] = {
      .offset = OFF(server.api_key),
      .description = "The API key clients and workers send. Or `api_key_env: VAR` to read it "
                     "from the environment variable VAR."},
+    {.name = "api_keys", .type = MN_CFG_T_API_KEYS, .flags = MN_CFG_F_SECRET,
+     .description = "More keys, with roles: a list of `{name, sha256 | key_env, role, "
+                    "projects}`; role admin, invoker (start, read, list and cancel "
+                    "invocations, read versions and logs) or reader (GET only); projects "
+                    "limits the key to those. Reloaded on SIGHUP (docs/security.md)."},
     {.name = "public_url", .type = MN_CFG_T_URL, .offset = OFF(server.public_url),
-     .description = "The URL workers are told to call. Default: http://<listen> "
-                    "(127.0.0.1 when listening on all interfaces)."},
+     .description = "The URL workers are told to call. Default: http://<listen>, https:// "
+                    "with server.tls (127.0.0.1 when listening on all interfaces)."},
     {.name = "threads", .type = MN_CFG_T_INT, .def = "4", .offset = OFF(server.threads),
      .min = 1, .max = 256, .description = "HTTP worker threads."},
+    {.name = "max_connections", .type = MN_CFG_T_INT, .def = "1000",
+     .offset = OFF(server.max_connections), .min = 16, .max = 1000000,
+     .description = "Connections open at once. Near the limit, the oldest connection that has "
+                    "not made an authenticated request is closed to make room for a new one."},
+    {.name = "max_unauthenticated_per_client", .type = MN_CFG_T_INT, .def = "64",
+     .offset = OFF(server.max_unauthenticated_per_client), .min = 1, .max = 1000000,
+     .description = "Connections from one client address that owe a request and have not "
+                    "made an authenticated one; past this the oldest of them is closed."},
+    {.name = "request_timeout", .type = MN_CFG_T_DURATION, .def = "30s",
+     .offset = OFF(server.request_timeout_seconds), .min = 1, .max = 3600,
+     .description = "Time a connection has to deliver a whole request (headers and body) once "
+                    "accepted or answered; slower ones, and idle keep-alive ones, are closed."},
+    {.name = "min_free_disk_mb", .type = MN_CFG_T_INT, .def = "100",
+     .offset = OFF(server.min_free_disk_mb), .min = 0, .max = 100000000,
+     .description = "Free space (MiB) on data_dir's file system below which GET /readyz "
+                    "answers 503 (the daemon keeps serving)."},
+    {.name = "tls", .type = MN_CFG_T_SECTION, .children = tls_keys,
+     .description = "HTTPS: give both files, and workers and clients use an https public_url."},
     {0},
 };
 
@@ -31,6 +65,11 @@ static const struct mn_cfg_key postgres_keys[] = {
                     "cluster under data_dir. Or `dsn_env: VAR`."},
     {.name = "pool_size", .type = MN_CFG_T_INT, .def = "8", .offset = OFF(store.pool_size),
      .min = 1, .max = 1000, .description = "Connections kept open to Postgres."},
+    {.name = "statement_timeout", .type = MN_CFG_T_DURATION, .def = "30s",
+     .offset = OFF(store.statement_timeout_seconds), .min = 0, .max = 86400,
+     .description = "Longest a statement may run (Postgres's statement_timeout); a database "
+                    "that does not answer 2 s later is given up on, and the request gets 503. "
+                    "0: no limit."},
     {0},
 };
 
@@ -90,6 +129,7 @@ const char *mn_cfg_type_name(enum mn_cfg_type type) {
   case MN_CFG_T_LOG_LEVEL: return "log level";
   case MN_CFG_T_PROVIDERS: return "mapping";
   case MN_CFG_T_BOOL: return "boolean";
+  case MN_CFG_T_API_KEYS: return "list";
   }
   return "?";
 }

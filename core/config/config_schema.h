@@ -18,6 +18,7 @@ enum mn_cfg_type {
   MN_CFG_T_LOG_LEVEL,   /* enum mn_log_level: error|warn|info|debug */
   MN_CFG_T_PROVIDERS,   /* providers: default + one mapping per provider */
   MN_CFG_T_BOOL,        /* bool: true|false */
+  MN_CFG_T_API_KEYS,    /* server.api_keys: a list of {name, sha256|key_env, role, projects} */
 };
 
 #define MN_CFG_F_REQUIRED 0x1u /* error when absent (and no default) */

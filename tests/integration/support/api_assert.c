@@ -90,6 +90,8 @@ static void check_schema(const json_t *value, const json_t *schema, const char *
     fail_msg("%s: expected an integer", where);
   if (strcmp(type, "number") == 0 && !json_is_number(value))
     fail_msg("%s: expected a number", where);
+  if (strcmp(type, "boolean") == 0 && !json_is_boolean(value))
+    fail_msg("%s: expected a boolean", where);
   if (strcmp(type, "object") == 0) {
     if (!json_is_object(value))
       fail_msg("%s: expected an object", where);
