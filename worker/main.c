@@ -24,14 +24,17 @@
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "logcap.h"
 #include "multinode/client.h"
 #include "multinode/worker.h"
+#include "reap.h"
 #include "report.h"
 #include "run.h"
 #include "signals.h"
@@ -143,6 +146,9 @@ static void log_termination(const json_t *exe, int signo) {
 }
 
 static void log_exit(const struct mn_run_result *r, const char *argv0) {
+  if (r->log_dropped)
+    mn_worker__log("%llu bytes of the command's standard error were left out of this log "
+                   "(its cap, max_log_bytes)", r->log_dropped);
   if (r->spawn_errno)
     mn_worker__log("cannot run \"%s\": %s", argv0, strerror(r->spawn_errno));
   else if (WIFSIGNALED(r->status))
@@ -292,6 +298,14 @@ static int worker_main(int argc, char **argv) {
   struct mn_client_error err;
   int rc;
   ensure_std_fds();
+  if (mn_logcap_stderr_init() < 0)
+    mn_worker__log("warning: " MN_LOGCAP_ENV " is not a number of bytes; the log is not capped");
+  /* Orphans of the command come to us, so that none outlives the attempt
+   * (reap.h); and the command, which runs as the same user, may not trace
+   * us nor read our memory or descriptors (the log's, the API key's). */
+  if (mn_reap_become_subreaper() < 0)
+    mn_worker__log("warning: cannot become a child subreaper: %s", strerror(errno));
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
     usage(stdout);
     return 0;

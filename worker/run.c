@@ -1,8 +1,6 @@
 /* Spawning the command and the poll() loop over its pipes and our signals. */
 #include "run.h"
 
-#include "oom.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,13 +13,16 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logcap.h"
 #include "oom.h"
+#include "reap.h"
 #include "signals.h"
 
 extern char **environ;
 
 #define CHUNK 65536
 #define DRAIN_MAX (4 * 1024 * 1024) /* after the exit: what the pipes can still hold */
+#define REAP_DEADLINE_MS 10000 /* killed processes are gone long before */
 
 /* The state of one run, shared by the loop's helpers. */
 struct run_state {
@@ -31,7 +32,6 @@ struct run_state {
   const char *input;
   size_t input_len, written;
   int failed; /* -errno of the worker's own failure */
-  int stderr_broken; /* our stderr failed: the tail is still kept */
   struct mn_run_result *r;
 };
 
@@ -39,6 +39,8 @@ void mn_run_result_init(struct mn_run_result *r) {
   r->spawn_errno = 0;
   r->status = 0;
   r->term_signals = 0;
+  r->oom_killed = 0;
+  r->log_dropped = 0;
   mn_output_init(&r->out);
   mn_tail_init(&r->err_tail);
   r->report = NULL;
@@ -69,23 +71,6 @@ static int cloexec_pipe(int p[2]) {
 static int set_nonblock(int fd) {
   int fl = fcntl(fd, F_GETFL);
   return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
-}
-
-/* Our stderr: the command's lines go through whole; a failing stderr is
- * given up on (the tail is still kept). */
-static void pass_through(struct run_state *s, const char *p, size_t n) {
-  while (n > 0 && !s->stderr_broken) {
-    ssize_t w = write(STDERR_FILENO, p, n);
-    if (w > 0) {
-      p += w;
-      n -= (size_t)w;
-    } else if (w < 0 && errno == EAGAIN) {
-      struct pollfd pf = {.fd = STDERR_FILENO, .events = POLLOUT};
-      poll(&pf, 1, 1000);
-    } else if (!(w < 0 && errno == EINTR)) {
-      s->stderr_broken = 1;
-    }
-  }
 }
 
 /* Keeps the first MN_RUN_REPORT_MAX bytes of the report pipe. */
@@ -123,7 +108,9 @@ static ssize_t read_pipe(struct run_state *s, int *fd) {
   } else if (fd == &s->rep_fd) {
     keep_report(s, buf, (size_t)n);
   } else {
-    pass_through(s, buf, (size_t)n);
+    /* to our stderr, the log, within its cap (a failing stderr is given
+     * up on; the tail is still kept) */
+    mn_logcap_write(mn_logcap_stderr(), buf, (size_t)n);
     mn_tail_append(&s->r->err_tail, buf, (size_t)n);
   }
   return n;
@@ -148,8 +135,14 @@ static void handle_signals(struct run_state *s) {
   int signo;
   while ((signo = mn_signals_next()) != 0) {
     if (signo == SIGCHLD) {
-      if (!s->exited && waitpid(s->pid, &s->r->status, WNOHANG) == s->pid)
-        s->exited = 1;
+      /* the command, or an orphan of it re-parented to us (reap.h) */
+      int status;
+      pid_t pid;
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        if (pid == s->pid && !s->exited) {
+          s->r->status = status;
+          s->exited = 1;
+        }
     } else if (!s->exited) {
       mn_worker__log("forwarding %s to the command (process group %d)", signal_name(signo),
                      (int)s->pid);
@@ -284,10 +277,20 @@ int mn_run(char *const argv[], const char *input, size_t input_len, struct mn_ru
     while (waitpid(s.pid, &r->status, 0) < 0 && errno == EINTR) {
     }
   }
+  /* The attempt is over: nothing the command started may outlive it — its
+   * process group, and every orphan re-parented to us (reap.h). What they
+   * wrote is still in the pipes. */
+  kill(-s.pid, SIGKILL);
+  int left = mn_reap_all(REAP_DEADLINE_MS);
   close_fd(&s.in_fd);
   drain(&s, &s.out_fd);
   drain(&s, &s.err_fd);
   drain(&s, &s.rep_fd);
+  r->log_dropped = mn_logcap_flush(mn_logcap_stderr());
+  if (left > 0)
+    mn_worker__log("ended %d process(es) the command left behind", left);
+  else if (left < 0)
+    mn_worker__log("cannot end every process the command left behind: %s", strerror(-left));
   if (WIFSIGNALED(r->status) && WTERMSIG(r->status) == SIGKILL && oom_before >= 0 &&
       mn_oom_kills() > oom_before)
     r->oom_killed = 1;

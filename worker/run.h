@@ -1,7 +1,9 @@
 /* Runs the function's command: its own process group, the input written to
  * its standard input, its standard output kept (output.h), its standard
- * error passed through to ours and its tail kept (tail.h), termination
- * signals forwarded to its process group. One poll() loop, no threads. */
+ * error passed through to ours (within the log's cap, logcap.h) and its
+ * tail kept (tail.h), termination signals forwarded to its process group.
+ * When it ends, every process it started is killed and reaped (reap.h:
+ * the worker is a child subreaper). One poll() loop, no threads. */
 #ifndef MN_WORKER_RUN_H
 #define MN_WORKER_RUN_H
 
@@ -15,6 +17,7 @@ struct mn_run_result {
   int status;            /* its waitpid() status */
   unsigned term_signals; /* bit (1u << signo) for each signal forwarded */
   int oom_killed;        /* SIGKILLed while our cgroup's OOM-kill count rose */
+  unsigned long long log_dropped; /* stderr bytes left out of the capped log */
   struct mn_output out;
   struct mn_tail err_tail;
   /* What the command wrote to its report pipe (MN_RUN_REPORT_FD, named in
