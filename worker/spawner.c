@@ -1,15 +1,21 @@
 /* The spawner loop (spawner.h): one poll() over the control socket and a
- * signalfd for SIGCHLD; single-threaded, so fork() is safe everywhere. */
+ * signalfd for SIGCHLD; single-threaded, so fork() is safe everywhere. It
+ * is a child subreaper (reap.h): whatever a worker killed outright leaves
+ * behind is re-parented to it, and killed. */
 #define _GNU_SOURCE /* close_range, MSG_CMSG_CLOEXEC */
 #include "spawner.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -18,6 +24,7 @@
 #include "log.h"
 #include "multinode/spawner.h"
 #include "proctitle.h"
+#include "reap.h"
 
 extern char **environ;
 
@@ -35,6 +42,9 @@ static size_t n_children, cap_children;
 struct request {
   struct mn_spawner_request hdr;
   char **argv, **envp;
+  const char *cwd; /* NULL: the spawner's */
+  const char *mask_source;
+  const char *masks[MN_SPAWNER_MASKS_MAX];
   int launch, log_fd, procs_fd;
 };
 
@@ -79,6 +89,36 @@ static __attribute__((noreturn)) void child_main(struct request *rq, mn_spawner_
   if ((rq->launch > 3 && close_range(3, (unsigned)rq->launch - 1, 0) != 0) ||
       close_range((unsigned)rq->launch + 1, ~0U, 0) != 0)
     child_fail(rq->launch, MN_SPAWNER_STEP_STDIO);
+  if (rq->cwd && chdir(rq->cwd) != 0)
+    child_fail(rq->launch, MN_SPAWNER_STEP_CWD);
+  if (rq->hdr.flags & MN_SPAWNER_F_DATA_RLIMIT) {
+    struct rlimit rl = {(rlim_t)rq->hdr.data_rlimit, (rlim_t)rq->hdr.data_rlimit};
+    if (setrlimit(RLIMIT_DATA, &rl) != 0)
+      child_fail(rq->launch, MN_SPAWNER_STEP_RLIMIT);
+  }
+  if (rq->hdr.flags & MN_SPAWNER_F_MASKS) {
+    /* a mount namespace of our own, whose mounts do not propagate back */
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+      child_fail(rq->launch, MN_SPAWNER_STEP_MASKS);
+    for (uint32_t i = 0; i < rq->hdr.nmasks; i++)
+      if (mount(rq->mask_source, rq->masks[i], NULL, MS_BIND, NULL) != 0)
+        child_fail(rq->launch, MN_SPAWNER_STEP_MASKS);
+  }
+  if (rq->hdr.flags & MN_SPAWNER_F_IDENTITY) {
+    /* for good: real, effective and saved ids alike */
+    gid_t groups[MN_SPAWNER_GROUPS_MAX];
+    for (uint32_t i = 0; i < rq->hdr.ngroups; i++)
+      groups[i] = (gid_t)rq->hdr.groups[i];
+    uid_t uid = (uid_t)rq->hdr.uid;
+    gid_t gid = (gid_t)rq->hdr.gid;
+    if (setgroups(rq->hdr.ngroups, groups) != 0 || setresgid(gid, gid, gid) != 0 ||
+        setresuid(uid, uid, uid) != 0)
+      child_fail(rq->launch, MN_SPAWNER_STEP_IDENTITY);
+    if (getuid() != uid || geteuid() != uid || getgid() != gid) {
+      errno = EPERM;
+      child_fail(rq->launch, MN_SPAWNER_STEP_IDENTITY);
+    }
+  }
 
   reply(rq->launch, MN_SPAWNER_READY, 0, 0);
   do {
@@ -118,11 +158,23 @@ static int remember(pid_t pid, const char *execution_id) {
   return 0;
 }
 
-/* Reaps every child that ended and reports it. */
+static int is_worker(void *ctx, pid_t pid) {
+  (void)ctx;
+  for (size_t i = 0; i < n_children; i++)
+    if (children[i].pid == pid)
+      return 1;
+  return 0;
+}
+
+/* Reaps every child that ended and reports the workers among them; then
+ * kills every child that is not a worker: what a worker that ended (killed
+ * outright, say) left behind was re-parented to us. Their deaths bring us
+ * here again, with the orphans they leave in turn. */
 static void reap(void) {
-  int status;
+  int status, reaped = 0;
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    reaped = 1;
     for (size_t i = 0; i < n_children; i++) {
       if (children[i].pid != pid)
         continue;
@@ -135,6 +187,11 @@ static void reap(void) {
       children[i] = children[--n_children];
       break;
     }
+  }
+  if (reaped) {
+    int n = mn_reap_kill_children(is_worker, NULL);
+    if (n > 0)
+      mn_worker__log("spawner: killed %d process(es) left behind by ended workers", n);
   }
 }
 
@@ -154,6 +211,26 @@ static char **split(char **p, const char *end, uint32_t count) {
     *p = nul + 1;
   }
   return v;
+}
+
+/* One more NUL-terminated string off *p, or NULL. */
+static const char *split_one(char **p, const char *end) {
+  char *nul = memchr(*p, '\0', (size_t)(end - *p));
+  if (!nul)
+    return NULL;
+  const char *s = *p;
+  *p = nul + 1;
+  return s;
+}
+
+/* The mask source and the masked paths; 1, or 0 when malformed. */
+static int split_masks(struct request *rq, char **p, const char *end) {
+  if (!(rq->mask_source = split_one(p, end)))
+    return 0;
+  for (uint32_t i = 0; i < rq->hdr.nmasks; i++)
+    if (!(rq->masks[i] = split_one(p, end)))
+      return 0;
+  return 1;
 }
 
 static void close_fds(struct request *rq) {
@@ -204,8 +281,11 @@ static int serve_one(char *buf, mn_spawner_run_fn *run) {
   if ((size_t)n < sizeof rq.hdr || rq.hdr.magic != MN_SPAWNER_MAGIC || rq.hdr.argc == 0 ||
       rq.hdr.nfds != nfds || nfds < 2 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
       !memchr(rq.hdr.execution_id, '\0', sizeof rq.hdr.execution_id) ||
+      rq.hdr.ngroups > MN_SPAWNER_GROUPS_MAX || rq.hdr.nmasks > MN_SPAWNER_MASKS_MAX ||
       !(rq.argv = split(&p, buf + n, rq.hdr.argc)) ||
-      !(rq.envp = split(&p, buf + n, rq.hdr.envc))) {
+      !(rq.envp = split(&p, buf + n, rq.hdr.envc)) ||
+      ((rq.hdr.flags & MN_SPAWNER_F_CWD) && !(rq.cwd = split_one(&p, buf + n))) ||
+      ((rq.hdr.flags & MN_SPAWNER_F_MASKS) && !split_masks(&rq, &p, buf + n))) {
     mn_worker__log("spawner: refusing a malformed request (%zd bytes, %zu descriptors)", n, nfds);
     if (rq.launch >= 0)
       reply(rq.launch, MN_SPAWNER_FAILED, MN_SPAWNER_STEP_REQUEST,
@@ -246,6 +326,8 @@ int mn_spawner_main(char **argv, mn_spawner_run_fn *run) {
   }
   mn_proctitle_init(argv);
   signal(SIGPIPE, SIG_IGN);
+  if (mn_reap_become_subreaper() < 0)
+    mn_worker__log("spawner: cannot become a child subreaper: %s", strerror(errno));
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, NULL);

@@ -5,7 +5,11 @@
  * worker spawner, zygote.h, or here, spawn.h), write the record with its
  * pid + start time, then let it run. A daemon that dies
  * before the record is written leaves a child that exits without running
- * anything, and no record: the next launch starts afresh. */
+ * anything, and no record: the next launch starts afresh.
+ *
+ * Before the fork: the execution's log (0600, the daemon's) and its private
+ * working directory (workdir.h), where the worker starts, as the workers'
+ * user (worker_user.h). */
 #include "local.h"
 
 #include <errno.h>
@@ -20,6 +24,7 @@
 
 #include "procstate.h"
 #include "spawn.h"
+#include "workdir.h"
 
 static int fill_ref(struct mn_local *l, const char *id, struct mn_worker_ref *ref,
                     struct mn_provider_error *err) {
@@ -65,9 +70,11 @@ static void starting_abort(struct starting *st) {
 /* Forks the waiting child: through the spawner when it serves this worker,
  * else here. 0, or an MN_PROVIDER_E_* code with why. */
 static int starting_fork(struct mn_local *l, const char *id, const struct mn_local_worker_cmd *cmd,
-                         int log_fd, const struct mn_local_child_limits *limits,
+                         int log_fd, const struct mn_local_child_limits *limits, const char *cwd,
                          struct starting *st, char *why, size_t why_size) {
-  int rc = mn_local_zygote_launch(l, id, cmd, log_fd, limits, &st->zl, why, why_size);
+  const struct mn_local_identity *idn = &l->conf.identity;
+  int rc = mn_local_zygote_launch(l, id, cmd, log_fd, limits, cwd, idn, &l->masks, &st->zl, why,
+                                  why_size);
   if (rc == 0) {
     st->via_zygote = 1;
     st->pid = st->zl.pid;
@@ -76,7 +83,8 @@ static int starting_fork(struct mn_local *l, const char *id, const struct mn_loc
   if (rc != MN_LOCAL_ZYGOTE_UNUSED)
     return rc;
   struct mn_local_spawn_request req = {.path = cmd->path, .argv = cmd->argv, .envp = cmd->envp,
-                                       .log_fd = log_fd, .stdin_fd = -1, .limits = limits};
+                                       .log_fd = log_fd, .stdin_fd = -1, .limits = limits,
+                                       .cwd = cwd, .identity = idn, .masks = &l->masks};
   if ((rc = mn_local_spawn_start(&req, &st->sp, why, why_size)) != 0)
     return mn_local_errno_code(-rc);
   st->pid = st->sp.pid;
@@ -88,6 +96,7 @@ static void forget_record(struct mn_local *l, const char *id, const struct mn_wo
   if (mn_local_record_path(l->dir, id, ".json", path, sizeof path) == 0)
     unlink(path);
   unlink(ref->logs_identifier);
+  mn_local_tree_remove(l->work, id);
 }
 
 static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
@@ -98,8 +107,8 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
   struct mn_local_worker_cmd cmd;
   struct mn_local_child_limits limits = {.procs_fd = -1};
   struct starting st = {.pid = -1, .zl = {.pid = -1, .sock = -1}, .sp = {.pid = -1, .sock = -1}};
-  char why[1024];
-  int log_fd = -1, pidfd = -1;
+  char why[1024], cwd[PATH_MAX];
+  int log_fd = -1, pidfd = -1, made_cwd = 0;
   int rc;
 
   rc = mn_local_record_read(l->dir, id, &rec, why, sizeof why);
@@ -112,8 +121,17 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
   memset(&cmd, 0, sizeof cmd);
   if ((rc = fill_ref(l, id, ref, err)) != 0)
     goto done;
+  if ((rc = mn_local_workdir_create(l->work, id, &l->conf.identity, cwd, sizeof cwd, why,
+                                    sizeof why)) != 0) {
+    rc = host->error(err, mn_local_errno_code(-rc), "%s", why);
+    goto done;
+  }
+  made_cwd = 1;
+  /* A worker that is not the daemon's user cannot use the daemon's HOME. */
+  struct mn_local_worker_extra extra = {.home = l->conf.identity.switch_user ? cwd : NULL,
+                                        .max_log_bytes = l->conf.max_log_bytes};
   if ((rc = mn_local_worker_cmd_init(&cmd, spec, l->conf.worker, l->conf.bin_dir, &l->daemon_env,
-                                     why, sizeof why)) != 0) {
+                                     &extra, why, sizeof why)) != 0) {
     rc = host->error(err, rc, "%s", why);
     goto done;
   }
@@ -128,7 +146,7 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
     rc = host->error(err, mn_local_errno_code(-rc), "%s", why);
     goto done;
   }
-  if ((rc = starting_fork(l, id, &cmd, log_fd, &limits, &st, why, sizeof why)) != 0) {
+  if ((rc = starting_fork(l, id, &cmd, log_fd, &limits, cwd, &st, why, sizeof why)) != 0) {
     rc = host->error(err, rc, "%s", why);
     goto done;
   }
@@ -223,11 +241,13 @@ done:
     if (rc != 0)
       unlink(ref->logs_identifier); /* no record, no worker: no log either */
   }
+  if (rc != 0 && made_cwd)
+    mn_local_tree_remove(l->work, id); /* nor a working directory */
   mn_local_worker_cmd_release(&cmd);
   return rc;
 }
 
-static bool launching_locked(const struct mn_local *l, const char *id) {
+bool mn_local_launching_locked(const struct mn_local *l, const char *id) {
   for (size_t i = 0; i < l->n_launching; i++)
     if (strcmp(l->launching[i], id) == 0)
       return true;
@@ -238,7 +258,7 @@ static bool launching_locked(const struct mn_local *l, const char *id) {
  * finds its record and returns the same worker). */
 static bool begin_launch(struct mn_local *l, const char *id) {
   pthread_mutex_lock(&l->lock);
-  while (launching_locked(l, id))
+  while (mn_local_launching_locked(l, id))
     pthread_cond_wait(&l->launch_done, &l->lock);
   if (l->n_launching == l->cap_launching) {
     size_t cap = l->cap_launching ? 2 * l->cap_launching : 16;

@@ -26,9 +26,18 @@ void mn_local_record_state(const struct mn_local_record *rec, struct mn_worker_s
   snprintf(state->reason, sizeof state->reason, "%s", rec->reason);
 }
 
-/* Records the outcome; forgets the watch (if any) once it is on disk. */
+/* Records the outcome; forgets the watch (if any) once it is on disk.
+ * Whatever the worker left running dies with it first: its cgroup is
+ * killed (the worker's own subreaper, the spawner's, and the session kill
+ * at reaping, watch.c, cover machines without one). */
 static void finalize_locked(struct mn_local *l, struct mn_local_record *rec,
                             struct mn_local_watch *w, int code, const char *reason) {
+  if (rec->cgroup[0]) {
+    int rc = mn_local_cgroup_kill(rec->cgroup);
+    if (rc != 0 && rc != -ENOENT)
+      l->host->log(l->host, MN_HOST_LOG_WARN, "execution \"%s\": cannot kill cgroup %s: %s",
+                   rec->execution_id, rec->cgroup, strerror(-rc));
+  }
   rec->status = MN_LOCAL_EXITED;
   rec->exit_code = code;
   snprintf(rec->reason, sizeof rec->reason, "%s", reason);

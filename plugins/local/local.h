@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -37,7 +38,13 @@ struct mn_local {
   struct mn_local_conf conf;
   struct mn_local_limits limits;
   struct mn_local_daemon_env daemon_env;
-  char dir[PATH_MAX]; /* <data_dir>/<provider_name> */
+  char dir[PATH_MAX];  /* <data_dir>/<provider_name> */
+  char work[PATH_MAX]; /* <dir>/work: the executions' working directories */
+  /* What the workers must not see (the config file), covered in each
+   * worker's mount namespace when the machine allows (worker_user.h). */
+  struct mn_local_masks masks;
+  char mask_source[PATH_MAX]; /* <dir>/.mask: empty, mode 0000 */
+  char config_file[PATH_MAX];
 
   pthread_mutex_t lock;
   struct mn_local_watch *watches;
@@ -58,6 +65,8 @@ struct mn_local {
 
 /* errno of a failed system call -> MN_PROVIDER_E_* (launch.c) */
 int mn_local_errno_code(int e);
+/* Whether a launch of execution id is in progress (launch.c). */
+bool mn_local_launching_locked(const struct mn_local *l, const char *id);
 
 /* provider operations, one file each */
 int mn_local_launch(void *state, const struct mn_launch_spec *spec, struct mn_worker_ref *ref_out,
@@ -90,6 +99,12 @@ void mn_local_close_later_locked(struct mn_local *l, int fd);
 int mn_local_monitor_start(struct mn_local *l, struct mn_provider_error *err);
 void mn_local_monitor_stop(struct mn_local *l);
 void mn_local_monitor_wake(struct mn_local *l);
+
+/* command_access.c: at prepare, whether the workers' user can run the
+ * function's command (its program, the files its arguments name). 0, or
+ * an MN_PROVIDER_E_* code with why. */
+int mn_local_command_access_check(struct mn_local *l, const struct mn_function_desc *function,
+                                  char *why, size_t why_size);
 
 /* prune.c: deletes what released workers left, past the retention; takes
  * the lock itself, one record at a time (call it without the lock) */

@@ -2,14 +2,16 @@
 #include "local_conf.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const known_keys[] = {"worker", "bin_dir", "cgroup_parent", "spawner",
-                                         "retention"};
+static const char *const known_keys[] = {"worker",    "bin_dir",    "cgroup_parent",
+                                         "spawner",   "retention",  "user",
+                                         "allow_root", "max_log_bytes", "cgroups"};
 
 static int copy_value(const struct mn_host *host, const char *key, const char *value, char *out,
                       size_t size, struct mn_provider_error *err) {
@@ -36,6 +38,66 @@ static int default_bin_dir(char *out, size_t size) {
   return 0;
 }
 
+int mn_local_parse_bytes(const char *text, uint64_t *out) {
+  static const struct {
+    const char *name;
+    int shift;
+  } units[] = {{"", 0},    {"B", 0},    {"k", 10},   {"K", 10},  {"KiB", 10}, {"M", 20},
+               {"MiB", 20}, {"G", 30}, {"GiB", 30}};
+  char *end;
+  if (!text || text[0] < '0' || text[0] > '9')
+    return -1;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno)
+    return -1;
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    if (strcmp(end, units[i].name) != 0)
+      continue;
+    if (v > (UINT64_C(1) << 50) >> units[i].shift)
+      return -1;
+    *out = (uint64_t)v << units[i].shift;
+    return 0;
+  }
+  return -1;
+}
+
+int mn_local_config_file(const struct mn_cfg_node *config, const struct mn_host *host, char *out,
+                         size_t size) {
+  struct mn_provider_error e = {0};
+  if (host->struct_size < offsetof(struct mn_host, config_error) + sizeof host->config_error ||
+      !host->config_error)
+    return -1;
+  host->config_error(config, "worker", &e, "-");
+  /* FILE ends at the first ":LINE:COL: " */
+  for (char *p = strchr(e.msg, ':'); p; p = strchr(p + 1, ':')) {
+    size_t a = strspn(p + 1, "0123456789");
+    if (a == 0 || p[1 + a] != ':')
+      continue;
+    size_t b = strspn(p + 2 + a, "0123456789");
+    if (b == 0 || p[2 + a + b] != ':' || p[3 + a + b] != ' ')
+      continue;
+    *p = '\0';
+    char *real = realpath(e.msg, NULL);
+    int rc = real && strlen(real) < size ? 0 : -1;
+    if (rc == 0)
+      memcpy(out, real, strlen(real) + 1);
+    free(real);
+    return rc;
+  }
+  return -1;
+}
+
+/* An error at KEY's value (FILE:LINE:COL) where the host can place it. */
+static int key_error(const struct mn_cfg_node *config, const struct mn_host *host, const char *key,
+                     struct mn_provider_error *err, const char *problem) {
+  if (host->struct_size >= offsetof(struct mn_host, config_error) + sizeof host->config_error &&
+      host->config_error)
+    return host->config_error(config, key, err, "%s", problem);
+  return host->error(err, MN_PROVIDER_E_INVALID, "providers.%s.%s: %s", host->provider_name, key,
+                     problem);
+}
+
 int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
                        struct mn_local_conf *out, struct mn_provider_error *err) {
   const char *worker = "multinode-worker";
@@ -58,6 +120,25 @@ int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *h
   out->retention_seconds = 7 * 86400;
   if ((rc = host->config_duration(config, "retention", 0, &out->retention_seconds, err)) != 0)
     return rc;
+  const char *user = NULL, *max_log = NULL;
+  out->cgroups = 1;
+  out->max_log_bytes = MN_LOCAL_DEFAULT_MAX_LOG_BYTES;
+  if ((rc = host->config_string(config, "user", 0, &user, err)) != 0 ||
+      (rc = host->config_bool(config, "allow_root", 0, &out->allow_root, err)) != 0 ||
+      (rc = host->config_bool(config, "cgroups", 0, &out->cgroups, err)) != 0 ||
+      (rc = host->config_string(config, "max_log_bytes", 0, &max_log, err)) != 0)
+    return rc;
+  if (user && (!user[0] || strlen(user) >= sizeof out->user))
+    return key_error(config, host, "user", err, "expected a user name or a numeric uid");
+  if (user)
+    memcpy(out->user, user, strlen(user) + 1);
+  if (max_log && mn_local_parse_bytes(max_log, &out->max_log_bytes) != 0)
+    return key_error(config, host, "max_log_bytes", err,
+                     "expected a size in bytes, e.g. 67108864, 64MiB or 0 (no cap)");
+  char why[512];
+  if (mn_local_identity_resolve(user, out->allow_root, geteuid(), &out->identity, why,
+                                sizeof why) != 0)
+    return key_error(config, host, "user", err, why);
 
   if (worker[0] == '\0')
     return host->error(err, MN_PROVIDER_E_INVALID, "providers.%s.worker: must not be empty",

@@ -1,14 +1,20 @@
-/* prune.c — the record and log of a worker that ended and was released
- * are deleted once providers.<name>.retention has passed since (the
- * record's last change is its release), as the scheduler's retention
- * deletes old invocations; without it the data directory only grows.
- * Running, unreleased and watched workers are never touched. */
+/* prune.c — the record, log and working directory of a worker that ended
+ * and was released are deleted once providers.<name>.retention has passed
+ * since (the record's last change is its release), as the scheduler's
+ * retention deletes old invocations; without it the data directory only
+ * grows. Running, unreleased and watched workers are never touched. A
+ * working directory without a record (a launch cut short by a crash, never
+ * retried) goes once it is as old. */
 #include "local.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "workdir.h"
 
 struct prune {
   struct mn_local *l;
@@ -29,6 +35,10 @@ static int prune_one(void *ctx, const char *id) {
   if (stat(record, &st) == 0 && st.st_mtime < p->cutoff &&
       mn_local_record_read(l->dir, id, &rec, why, sizeof why) == 0 &&
       rec.status == MN_LOCAL_EXITED && rec.released && !mn_local_watch_find_locked(l, id)) {
+    int rc = mn_local_tree_remove(l->work, id);
+    if (rc != 0)
+      l->host->log(l->host, MN_HOST_LOG_WARN, "cannot remove the working directory %s/%s: %s",
+                   l->work, id, strerror(-rc));
     unlink(log);
     unlink(record);
     p->n++;
@@ -37,11 +47,35 @@ static int prune_one(void *ctx, const char *id) {
   return 0;
 }
 
+/* Working directories whose record is gone, older than the cutoff. */
+static void prune_strays(struct prune *p) {
+  struct mn_local *l = p->l;
+  DIR *d = opendir(l->work);
+  struct dirent *e;
+  char record[PATH_MAX], path[PATH_MAX];
+  struct stat st;
+  while (d && (e = readdir(d)) != NULL) {
+    if (!mn_local_id_valid(e->d_name) ||
+        mn_local_record_path(l->dir, e->d_name, ".json", record, sizeof record) != 0 ||
+        snprintf(path, sizeof path, "%s/%s", l->work, e->d_name) >= (int)sizeof path)
+      continue;
+    pthread_mutex_lock(&l->lock); /* a launch creates it before the record */
+    if (access(record, F_OK) != 0 && errno == ENOENT && !mn_local_launching_locked(l, e->d_name) &&
+        lstat(path, &st) == 0 && st.st_mtime < p->cutoff &&
+        mn_local_tree_remove(l->work, e->d_name) == 0)
+      p->n++;
+    pthread_mutex_unlock(&l->lock);
+  }
+  if (d)
+    closedir(d);
+}
+
 void mn_local_prune(struct mn_local *l) {
   if (l->conf.retention_seconds <= 0)
     return;
   struct prune p = {l, (time_t)(l->host->now_us() / 1000000 - l->conf.retention_seconds), 0};
   mn_local_record_foreach(l->dir, prune_one, &p);
+  prune_strays(&p);
   if (p.n > 0)
     l->host->log(l->host, MN_HOST_LOG_INFO,
                  "deleted the records and logs of %d worker(s) released more than %lld s ago",

@@ -17,6 +17,9 @@ enum child_step {
   STEP_SETSID = 1,
   STEP_CGROUP,
   STEP_STDIO,
+  STEP_CWD,
+  STEP_MASKS,
+  STEP_IDENTITY,
   STEP_EXEC,
 };
 
@@ -30,6 +33,9 @@ static const char *step_name(int step) {
   case STEP_SETSID: return "cannot start a new session";
   case STEP_CGROUP: return "cannot join the worker's cgroup";
   case STEP_STDIO: return "cannot set up stdin/stdout/stderr";
+  case STEP_CWD: return "cannot enter the working directory";
+  case STEP_MASKS: return "cannot hide the configuration file";
+  case STEP_IDENTITY: return "cannot switch to the workers' user";
   default: return "cannot execute";
   }
 }
@@ -78,6 +84,13 @@ __attribute__((noreturn)) static void child_main(const struct mn_local_spawn_req
       if (fd != sock)
         close(fd);
   fcntl(sock, F_SETFD, FD_CLOEXEC);
+  if (req->cwd && chdir(req->cwd) != 0)
+    child_report(sock, STEP_CWD);
+  int mask_rc = mn_local_masks_apply(req->masks);
+  if (mask_rc != 0) {
+    errno = -mask_rc;
+    child_report(sock, STEP_MASKS);
+  }
 
   ssize_t n;
   do {
@@ -85,6 +98,15 @@ __attribute__((noreturn)) static void child_main(const struct mn_local_spawn_req
   } while (n < 0 && errno == EINTR);
   if (n != 1)
     _exit(127); /* the daemon gave up on this launch, or died */
+
+  /* The workers' user, for good: only now, so that the daemon could set
+   * the memory limit of a process that was still its own (prlimit on
+   * another user's process takes CAP_SYS_RESOURCE). */
+  int id_rc = mn_local_identity_apply(req->identity);
+  if (id_rc != 0) {
+    errno = -id_rc;
+    child_report(sock, STEP_IDENTITY);
+  }
 
   execve(req->path, req->argv, req->envp);
   child_report(sock, STEP_EXEC);

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "worker_limits.h"
+#include "worker_user.h"
 
 struct mn_local_spawn_request {
   const char *path;  /* the executable (absolute or relative to the cwd) */
@@ -21,6 +22,9 @@ struct mn_local_spawn_request {
   int log_fd;        /* stdout and stderr */
   int stdin_fd;      /* standard input; -1: /dev/null */
   const struct mn_local_child_limits *limits;
+  const char *cwd;                         /* NULL: the daemon's */
+  const struct mn_local_identity *identity; /* NULL: the daemon's user */
+  const struct mn_local_masks *masks;       /* NULL: none */
 };
 
 struct mn_local_spawn {

@@ -1,13 +1,16 @@
 /* terminate.c — terminate (SIGTERM to the worker's process group now,
  * SIGKILL once the grace period is over — the deadline is in the record, so
- * it survives a daemon restart) and release (keep the log, drop the
- * cgroup, stop listing the worker). */
+ * it survives a daemon restart) and release (keep the log and the working
+ * directory until the retention, kill and drop the cgroup, stop listing
+ * the worker). */
 #include "local.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+#define RELEASE_WAIT_MS 1000 /* for SIGKILLed processes to leave the cgroup */
 
 /* Reads the record of ref; 1 when there is one, 0 when there is none (or
  * the id cannot be ours), negative with err on a read failure. */
@@ -78,6 +81,10 @@ static int release_locked(struct mn_local *l, const struct mn_worker_ref *ref,
   if (rec.status == MN_LOCAL_RUNNING)
     mn_local_signal_locked(l, &rec, SIGKILL); /* released while running: nothing may remain */
   if (rec.cgroup[0]) {
+    /* whatever is left, however it got there; killed processes take a
+     * moment to leave */
+    if (mn_local_cgroup_kill(rec.cgroup) == 0)
+      mn_local_cgroup_wait_empty(rec.cgroup, RELEASE_WAIT_MS);
     rc = mn_local_cgroup_remove(rec.cgroup);
     if (rc == -EBUSY)
       return l->host->error(err, MN_PROVIDER_E_TRANSIENT, "cgroup %s still holds processes",

@@ -112,11 +112,27 @@ int mn_local_watch_check(struct mn_local_watch *w) {
   /* Not yet allowed to run; or the spawner reports its exit. */
   if (w->launching || w->zygote_gen)
     return 0;
+  /* Look first, reap after: while the worker is a zombie its pid names its
+   * session still, so what it left there can be killed (it leads its own
+   * session; a worker killed outright, or one that is not multinode-worker,
+   * does not clean up after its command). */
+  int by_pidfd = w->pidfd >= 0;
   memset(&si, 0, sizeof si);
-  if (w->pidfd >= 0)
-    r = waitid(P_PIDFD, w->pidfd, &si, WEXITED | WNOHANG);
-  if (w->pidfd < 0 || (r < 0 && errno == EINVAL)) /* no P_PIDFD: kernel < 5.4 */
-    r = waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG);
+  if (by_pidfd)
+    r = waitid(P_PIDFD, w->pidfd, &si, WEXITED | WNOHANG | WNOWAIT);
+  if (!by_pidfd || (r < 0 && errno == EINVAL)) { /* no P_PIDFD: kernel < 5.4 */
+    by_pidfd = 0;
+    r = waitid(P_PID, (id_t)w->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+  }
+  if (r == 0 && si.si_pid != 0) {
+    mn_local_kill_session(w->pid, SIGKILL);
+    siginfo_t reaped;
+    memset(&reaped, 0, sizeof reaped);
+    if (by_pidfd)
+      waitid(P_PIDFD, w->pidfd, &reaped, WEXITED | WNOHANG);
+    else
+      waitid(P_PID, (id_t)w->pid, &reaped, WEXITED | WNOHANG);
+  }
 
   if (r == 0 && si.si_pid == 0)
     return 0; /* our child, still running */

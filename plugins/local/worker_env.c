@@ -98,7 +98,9 @@ static const char *spec_env_get(const struct mn_launch_spec *spec, const char *k
 
 int mn_local_worker_cmd_init(struct mn_local_worker_cmd *cmd, const struct mn_launch_spec *spec,
                              const char *worker, const char *bin_dir,
-                             const struct mn_local_daemon_env *daemon, char *why, size_t why_size) {
+                             const struct mn_local_daemon_env *daemon,
+                             const struct mn_local_worker_extra *extra, char *why,
+                             size_t why_size) {
   char *child_path = NULL;
   size_t n = 0;
   int rc = MN_PROVIDER_E_INVALID;
@@ -113,25 +115,32 @@ int mn_local_worker_cmd_init(struct mn_local_worker_cmd *cmd, const struct mn_la
     }
   }
   child_path = mn_local_worker_path(bin_dir, spec_env_get(spec, "PATH"), daemon);
-  cmd->envp = calloc(spec->n_env + 4, sizeof *cmd->envp);
+  cmd->envp = calloc(spec->n_env + 5, sizeof *cmd->envp);
   cmd->argv = calloc(spec->n_command + 2, sizeof *cmd->argv);
   if (!child_path || !cmd->envp || !cmd->argv)
     goto nomem;
 
   for (size_t i = 0; i < spec->n_env; i++) {
-    if (strcmp(spec->env[i].key, "PATH") == 0)
+    if (strcmp(spec->env[i].key, "PATH") == 0 ||
+        strcmp(spec->env[i].key, "MULTINODE_LOG_MAX_BYTES") == 0) /* the cap is ours */
       continue;
     if (!(cmd->envp[n++] = join3(spec->env[i].key, "=", spec->env[i].value)))
       goto nomem;
   }
   if (!(cmd->envp[n++] = join3("PATH", "=", child_path)))
     goto nomem;
-  if (daemon->home && !spec_env_get(spec, "HOME") &&
-      !(cmd->envp[n++] = join3("HOME", "=", daemon->home)))
+  const char *home = extra && extra->home ? extra->home : daemon->home;
+  if (home && !spec_env_get(spec, "HOME") && !(cmd->envp[n++] = join3("HOME", "=", home)))
     goto nomem;
   if (daemon->lang && !spec_env_get(spec, "LANG") &&
       !(cmd->envp[n++] = join3("LANG", "=", daemon->lang)))
     goto nomem;
+  if (extra && extra->max_log_bytes > 0) {
+    char value[32];
+    snprintf(value, sizeof value, "%llu", (unsigned long long)extra->max_log_bytes);
+    if (!(cmd->envp[n++] = join3("MULTINODE_LOG_MAX_BYTES", "=", value)))
+      goto nomem;
+  }
 
   r = mn_local_worker_resolve(worker, child_path, &cmd->path);
   if (r == -ENOMEM)

@@ -12,6 +12,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +170,8 @@ static int probe_leaf(const struct mn_local_limits *l, char *why, size_t why_siz
   if (path_join(leaf, sizeof leaf, l->dir, name) != 0 ||
       (mkdir(leaf, 0755) != 0 && errno != EEXIST))
     return fail(why, why_size, "cannot create a cgroup in %s: %s", l->dir, strerror(errno));
+  if (path_join(file, sizeof file, leaf, "cgroup.procs") != 0 || access(file, W_OK) != 0)
+    rc = -1;
   if (l->cgroup_memory &&
       (path_join(file, sizeof file, leaf, "memory.max") != 0 || access(file, W_OK) != 0))
     rc = -1;
@@ -180,13 +185,16 @@ static int probe_leaf(const struct mn_local_limits *l, char *why, size_t why_siz
 }
 
 int mn_local_limits_init(struct mn_local_limits *l, const char *cgroup_parent,
-                         const char *provider_name, char *why, size_t why_size) {
+                         const char *provider_name, int use_cgroups, char *why,
+                         size_t why_size) {
   char mount[PATH_MAX], root[PATH_MAX], own[PATH_MAX];
   char cpu_why[512] = "", mem_why[512] = "", reason[1100] = "";
   int is_explicit = cgroup_parent && cgroup_parent[0];
 
   memset(l, 0, sizeof *l);
-  if (!find_cgroup2_mount(mount, sizeof mount, root, sizeof root)) {
+  if (!use_cgroups) {
+    message(reason, "cgroups: false");
+  } else if (!find_cgroup2_mount(mount, sizeof mount, root, sizeof root)) {
     message(reason, "no cgroup v2 file system is mounted");
   } else if (is_explicit) {
     size_t ml = strlen(mount);
@@ -202,6 +210,7 @@ int mn_local_limits_init(struct mn_local_limits *l, const char *cgroup_parent,
       message(reason, "the cgroup path is too long");
   }
 
+  char track_why[1100] = "";
   if (reason[0] == '\0') {
     l->cgroup_memory = enable_controller(l->dir, "memory", mem_why, sizeof mem_why) == 0;
     l->cgroup_cpu = enable_controller(l->dir, "cpu", cpu_why, sizeof cpu_why) == 0;
@@ -210,8 +219,19 @@ int mn_local_limits_init(struct mn_local_limits *l, const char *cgroup_parent,
     } else if (!l->cgroup_memory && !l->cgroup_cpu) {
       message(reason, "%s; %s", mem_why, cpu_why);
     }
-    if (!l->cgroup_memory && !l->cgroup_cpu && !is_explicit)
-      rmdir(l->dir); /* only succeeds when we made it and it is empty */
+    /* Without controllers a leaf still holds (and kills) what a worker starts. */
+    if (!is_explicit) {
+      if (mkdir(l->dir, 0755) != 0 && errno != EEXIST)
+        message(track_why, "cannot create %s: %s", l->dir, strerror(errno));
+      else if (probe_leaf(l, track_why, sizeof track_why) == 0)
+        l->cgroup_track = 1;
+      if (!l->cgroup_memory && !l->cgroup_cpu && !l->cgroup_track)
+        rmdir(l->dir); /* only succeeds when we made it and it is empty */
+    } else {
+      l->cgroup_track = l->cgroup_memory && l->cgroup_cpu;
+    }
+  } else {
+    snprintf(track_why, sizeof track_why, "%s", reason);
   }
 
   if (is_explicit && !(l->cgroup_memory && l->cgroup_cpu)) {
@@ -244,6 +264,15 @@ int mn_local_limits_init(struct mn_local_limits *l, const char *cgroup_parent,
             "limits: cgroup v2 unusable (%s); memory_gb and vcpus NOT enforced: a sanitizer "
             "build's workers reserve terabytes of address space, which RLIMIT_DATA refuses",
             reason);
+  size_t used = strlen(l->description);
+  if (l->cgroup_track || l->cgroup_memory || l->cgroup_cpu)
+    snprintf(l->description + used, sizeof l->description - used,
+             "; cleanup: a cgroup per execution under %s, killed when its worker ends, with "
+             "the worker's subreaper and process group",
+             l->dir);
+  else
+    snprintf(l->description + used, sizeof l->description - used,
+             "; cleanup: the worker's subreaper and process group (no cgroup: %s)", track_why);
   return 0;
 }
 
@@ -274,7 +303,7 @@ int mn_local_limits_prepare(const struct mn_local_limits *l, const char *executi
     out->data_rlimit.rlim_cur = out->data_rlimit.rlim_max =
         bytes >= (double)RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)bytes;
   }
-  if (!l->cgroup_memory && !l->cgroup_cpu)
+  if (!l->cgroup_memory && !l->cgroup_cpu && !l->cgroup_track)
     return 0;
 
   int n = snprintf(out->cgroup, sizeof out->cgroup, "%s/mn-%s", l->dir, execution_id);
@@ -320,10 +349,77 @@ void mn_local_child_limits_release(struct mn_local_child_limits *child) {
   child->procs_fd = -1;
 }
 
+/* Before cgroup.kill (Linux 5.14): SIGKILL what cgroup.procs lists, until
+ * it lists nothing (a process forking in between is caught next round). */
+static int kill_listed(const char *cgroup) {
+  char path[PATH_MAX];
+  int rc = path_join(path, sizeof path, cgroup, "cgroup.procs");
+  for (int round = 0; rc == 0 && round < 20; round++) {
+    FILE *f = fopen(path, "re");
+    long pid;
+    int n = 0;
+    if (!f)
+      return -errno;
+    while (fscanf(f, "%ld", &pid) == 1) {
+      if (pid > 0 && kill((pid_t)pid, SIGKILL) == 0)
+        n++;
+    }
+    fclose(f);
+    if (n == 0)
+      break;
+  }
+  return rc;
+}
+
 int mn_local_cgroup_kill(const char *cgroup) {
   char path[PATH_MAX];
   int rc = path_join(path, sizeof path, cgroup, "cgroup.kill");
-  return rc != 0 ? rc : write_small(path, "1");
+  if (rc != 0)
+    return rc;
+  rc = write_small(path, "1");
+  if (rc == -ENOENT && access(cgroup, F_OK) == 0)
+    rc = kill_listed(cgroup);
+  return rc;
+}
+
+/* 1 when cgroup.events says "populated 0" (or the cgroup is gone). */
+static int unpopulated(int fd) {
+  char buf[256];
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n <= 0)
+    return 1;
+  buf[n] = '\0';
+  return strstr(buf, "populated 0") != NULL;
+}
+
+int mn_local_cgroup_wait_empty(const char *cgroup, int timeout_ms) {
+  char path[PATH_MAX];
+  if (path_join(path, sizeof path, cgroup, "cgroup.events") != 0)
+    return -ENAMETOOLONG;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -errno;
+  /* the kernel signals a change of cgroup.events with POLLPRI */
+  int rc = -ETIMEDOUT;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    if (unpopulated(fd)) {
+      rc = 0;
+      break;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (elapsed >= timeout_ms)
+      break;
+    struct pollfd p = {.fd = fd, .events = POLLPRI};
+    if (poll(&p, 1, (int)(timeout_ms - elapsed)) < 0 && errno != EINTR) {
+      rc = -errno;
+      break;
+    }
+  }
+  close(fd);
+  return rc;
 }
 
 int mn_local_cgroup_remove(const char *cgroup) {

@@ -10,7 +10,15 @@
  * Fallback (no cgroup v2, controllers bound to cgroup v1, or the daemon's
  * cgroup holds processes so the "no internal processes" rule forbids
  * delegating): memory_gb becomes RLIMIT_DATA of the worker process (and of
- * everything it starts, each on its own), and vcpus is not enforced. */
+ * everything it starts, each on its own), and vcpus is not enforced.
+ *
+ * Cleanup: wherever cgroup v2 lets the daemon create cgroups — with
+ * controllers or without any (a hybrid machine whose controllers are all
+ * bound to v1) — every execution still gets its leaf, which holds every
+ * process the worker starts however it detaches itself; when the worker
+ * ends the leaf is killed (cgroup.kill, or its processes one by one on
+ * kernels before 5.14) and removed at release. providers.<name>.cgroups:
+ * false turns all of it off. */
 #ifndef MN_LOCAL_WORKER_LIMITS_H
 #define MN_LOCAL_WORKER_LIMITS_H
 
@@ -21,14 +29,17 @@
 struct mn_local_limits {
   int cgroup_cpu;         /* vcpus enforced through cpu.max */
   int cgroup_memory;      /* memory_gb enforced through memory.max */
+  int cgroup_track;       /* leaves are made (for cleanup) even without those */
   char dir[PATH_MAX];     /* where the leaf cgroups go, when either is set */
   char description[1024]; /* one line for the log */
 };
 
-/* Detects what the machine offers. Returns 0, or -1 (with why) only when
- * cgroup_parent ("" = not configured) was configured and is unusable. */
+/* Detects what the machine offers (use_cgroups 0: nothing is asked of
+ * cgroups). Returns 0, or -1 (with why) only when cgroup_parent ("" = not
+ * configured) was configured and is unusable. */
 int mn_local_limits_init(struct mn_local_limits *limits, const char *cgroup_parent,
-                         const char *provider_name, char *why, size_t why_size);
+                         const char *provider_name, int use_cgroups, char *why,
+                         size_t why_size);
 
 /* What one child needs applied between fork and exec. */
 struct mn_local_child_limits {
@@ -48,8 +59,14 @@ int mn_local_limits_prepare(const struct mn_local_limits *limits, const char *ex
 /* Closes procs_fd (the cgroup stays). */
 void mn_local_child_limits_release(struct mn_local_child_limits *child);
 
-/* Kills every process in the cgroup (cgroup.kill). Returns 0 or -errno. */
+/* Kills every process in the cgroup (cgroup.kill; before Linux 5.14, each
+ * process listed in cgroup.procs, a few rounds). Returns 0 or -errno (a
+ * missing cgroup: -ENOENT). */
 int mn_local_cgroup_kill(const char *cgroup);
+
+/* Waits (poll on cgroup.events) until the cgroup holds no process, at most
+ * timeout_ms. 0, -ETIMEDOUT or -errno; a missing cgroup is empty. */
+int mn_local_cgroup_wait_empty(const char *cgroup, int timeout_ms);
 
 /* Removes the (empty) cgroup; a missing one is success. -EBUSY while
  * processes remain. */

@@ -260,9 +260,13 @@ void mn_local_zygote_release(struct mn_local *l) {
   pthread_mutex_destroy(&zy->lock);
 }
 
-/* Header + argv + envp strings, or NULL (too big: -E2BIG; -ENOMEM). */
+/* Header + argv + envp strings (+ the working directory), or NULL (too
+ * big: -E2BIG; -ENOMEM). */
 static char *build_request(const char *execution_id, const struct mn_local_worker_cmd *cmd,
-                           int nfds, size_t *size, int *error) {
+                           int nfds, const char *cwd, const struct mn_local_identity *identity,
+                           const struct mn_local_masks *masks,
+                           const struct mn_local_child_limits *limits, size_t *size,
+                           int *error) {
   struct mn_spawner_request hdr;
   size_t total = sizeof hdr;
   uint32_t argc = 0, envc = 0;
@@ -271,6 +275,30 @@ static char *build_request(const char *execution_id, const struct mn_local_worke
     total += strlen(cmd->argv[argc]) + 1;
   for (; cmd->envp[envc]; envc++)
     total += strlen(cmd->envp[envc]) + 1;
+  if (cwd) {
+    hdr.flags |= MN_SPAWNER_F_CWD;
+    total += strlen(cwd) + 1;
+  }
+  if (masks && masks->n > 0) {
+    hdr.flags |= MN_SPAWNER_F_MASKS;
+    hdr.nmasks = (uint32_t)masks->n;
+    total += strlen(masks->source) + 1;
+    for (size_t i = 0; i < masks->n; i++)
+      total += strlen(masks->paths[i]) + 1;
+  }
+  if (identity && identity->switch_user) {
+    hdr.flags |= MN_SPAWNER_F_IDENTITY;
+    hdr.uid = (uint32_t)identity->uid;
+    hdr.gid = (uint32_t)identity->gid;
+    hdr.ngroups = (uint32_t)(identity->n_groups < MN_SPAWNER_GROUPS_MAX ? identity->n_groups
+                                                                       : MN_SPAWNER_GROUPS_MAX);
+    for (uint32_t i = 0; i < hdr.ngroups; i++)
+      hdr.groups[i] = (uint32_t)identity->groups[i];
+  }
+  if (limits->set_data_rlimit) { /* the child is not ours to prlimit once it switched */
+    hdr.flags |= MN_SPAWNER_F_DATA_RLIMIT;
+    hdr.data_rlimit = (uint64_t)limits->data_rlimit.rlim_cur;
+  }
   if (total > MN_SPAWNER_REQUEST_MAX || strlen(execution_id) > MN_SPAWNER_ID_MAX) {
     *error = -E2BIG;
     return NULL;
@@ -291,6 +319,13 @@ static char *build_request(const char *execution_id, const struct mn_local_worke
     p = stpcpy(p, cmd->argv[i]) + 1;
   for (uint32_t i = 0; i < envc; i++)
     p = stpcpy(p, cmd->envp[i]) + 1;
+  if (cwd)
+    p = stpcpy(p, cwd) + 1;
+  if (hdr.flags & MN_SPAWNER_F_MASKS) {
+    p = stpcpy(p, masks->source) + 1;
+    for (size_t i = 0; i < masks->n; i++)
+      p = stpcpy(p, masks->paths[i]) + 1;
+  }
   *size = total;
   return buf;
 }
@@ -322,13 +357,19 @@ static const char *step_name(int step) {
   case MN_SPAWNER_STEP_FORK: return "cannot fork the worker process";
   case MN_SPAWNER_STEP_SETSID: return "cannot start a new session";
   case MN_SPAWNER_STEP_CGROUP: return "cannot join the worker's cgroup";
+  case MN_SPAWNER_STEP_CWD: return "cannot enter the working directory";
+  case MN_SPAWNER_STEP_MASKS: return "cannot hide the configuration file";
+  case MN_SPAWNER_STEP_IDENTITY: return "cannot switch to the workers' user";
+  case MN_SPAWNER_STEP_RLIMIT: return "cannot set the worker's memory limit";
   default: return "cannot set up stdin/stdout/stderr";
   }
 }
 
 int mn_local_zygote_launch(struct mn_local *l, const char *execution_id,
                            const struct mn_local_worker_cmd *cmd, int log_fd,
-                           const struct mn_local_child_limits *limits,
+                           const struct mn_local_child_limits *limits, const char *cwd,
+                           const struct mn_local_identity *identity,
+                           const struct mn_local_masks *masks,
                            struct mn_local_zygote_launch *zl, char *why, size_t why_size) {
   struct mn_local_zygote *zy = &l->zygote;
   struct mn_spawner_reply reply;
@@ -342,7 +383,7 @@ int mn_local_zygote_launch(struct mn_local *l, const char *execution_id,
   zl->sock = -1;
   if (!zy->wanted || zy->disabled || strcmp(basename_of(cmd->path), "multinode-worker") != 0)
     return MN_LOCAL_ZYGOTE_UNUSED;
-  if (!(buf = build_request(execution_id, cmd, nfds, &size, &e)))
+  if (!(buf = build_request(execution_id, cmd, nfds, cwd, identity, masks, limits, &size, &e)))
     return e == -E2BIG ? MN_LOCAL_ZYGOTE_UNUSED
                        : (snprintf(why, why_size, "out of memory"), MN_PROVIDER_E_TRANSIENT);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, lsv) != 0) {
@@ -426,12 +467,6 @@ int mn_local_zygote_launch(struct mn_local *l, const char *execution_id,
   zl->sock = lsv[0];
   zl->gen = gen;
   lsv[0] = -1;
-  if (limits->set_data_rlimit && prlimit(zl->pid, RLIMIT_DATA, &limits->data_rlimit, NULL) != 0) {
-    rc = mn_local_errno_code(errno);
-    snprintf(why, why_size, "cannot set the worker's memory limit: %s", strerror(errno));
-    mn_local_zygote_abort(zl);
-    goto done;
-  }
   rc = 0;
 
 done:

@@ -6,7 +6,8 @@
  * execution. Instead, one spawner per provider instance is exec'd once; for
  * each launch it forks a fresh child that sets itself up exactly as the
  * fork + exec path does (own session, cgroup, log, limits), waits until the
- * record is written, then runs the worker in-process. The spawner reports
+ * record is written, then runs the worker in-process (in its working
+ * directory, as the workers' user). The spawner reports
  * each child's exit status; the monitor hands it to the child's watch.
  *
  * Used only when the launch's worker is the built-in multinode-worker (the
@@ -26,6 +27,8 @@
 struct mn_local;
 struct mn_local_worker_cmd;
 struct mn_local_child_limits;
+struct mn_local_identity;
+struct mn_local_masks;
 
 struct mn_local_zygote {
   pthread_mutex_t lock; /* serialises starts and requests */
@@ -61,7 +64,9 @@ void mn_local_zygote_prestart(struct mn_local *l);
  * (zl filled), MN_LOCAL_ZYGOTE_UNUSED, or an MN_PROVIDER_E_* code with why. */
 int mn_local_zygote_launch(struct mn_local *l, const char *execution_id,
                            const struct mn_local_worker_cmd *cmd, int log_fd,
-                           const struct mn_local_child_limits *limits,
+                           const struct mn_local_child_limits *limits, const char *cwd,
+                           const struct mn_local_identity *identity,
+                           const struct mn_local_masks *masks,
                            struct mn_local_zygote_launch *zl, char *why, size_t why_size);
 /* Lets the child run. 0, or -errno (it is gone). Closes zl->sock. */
 int mn_local_zygote_go(struct mn_local_zygote_launch *zl);
