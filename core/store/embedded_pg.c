@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,10 +114,79 @@ static int initdb(const struct mn_pg_embedded *pg, struct mn_error *err) {
   if (!tool)
     return mn_fail(err, MN_ENOMEM, "out of memory");
   mn_log_info("pg", "creating a new postgres cluster in \"%s\"", pg->pgdata);
-  char *argv[] = {tool, "-D", pg->pgdata, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+  /* pg_hba.conf is ours, rewritten at every start (write_auth) */
+  char *argv[] = {tool, "-D", pg->pgdata, "-U", "postgres", "-A", "peer", "-E", "UTF8",
                   "--locale=C", NULL};
   int rc = run_tool(pg, "initdb", argv, err);
   free(tool);
+  return rc;
+}
+
+/* The name of uid, for pg_ident.conf; 0 or -1 (no passwd entry). */
+static int user_name(uid_t uid, char *out, size_t size) {
+  struct passwd pw, *found = NULL;
+  char buf[4096];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &found) != 0 || !found ||
+      strlen(pw.pw_name) >= size || strpbrk(pw.pw_name, " \t\"#"))
+    return -1;
+  snprintf(out, size, "%s", pw.pw_name);
+  return 0;
+}
+
+/* Writes path (owned by the cluster's user, 0600) with text. */
+static int write_owned(const struct mn_pg_embedded *pg, const char *path, const char *text,
+                       struct mn_error *err) {
+  FILE *f = fopen(path, "w");
+  if (!f || fputs(text, f) == EOF || fclose(f) != 0) {
+    int e = errno;
+    if (f)
+      fclose(f);
+    return mn_fail(err, MN_EIO, "embedded postgres: cannot write \"%s\": %s", path, strerror(e));
+  }
+  if ((pg->user.drop && chown(path, pg->user.uid, pg->user.gid) < 0) || chmod(path, 0600) < 0)
+    return mn_fail(err, MN_EIO, "embedded postgres: cannot hand \"%s\" to postgres: %s", path,
+                   strerror(errno));
+  return 0;
+}
+
+/* Who may connect, rewritten at every start: over the unix socket only
+ * (there is no TCP listener), by peer authentication, and only the
+ * daemon's own user and the cluster's owner, as the superuser "postgres"
+ * (pg_ident.conf). Any other local user is refused whatever the socket
+ * directory's permissions, and so are the local provider's workers. A
+ * cluster made by an older daemon with trust authentication is converted
+ * on its first start (or reload, when adopted). */
+static int write_auth(const struct mn_pg_embedded *pg, struct mn_error *err) {
+  char self[256], owner[256], ident[1024];
+  uid_t uid = geteuid();
+  if (user_name(uid, self, sizeof self) < 0)
+    return mn_fail(err, MN_ECONFIG,
+                   "embedded postgres: uid %ld has no user name, which peer authentication "
+                   "needs: add it to /etc/passwd or set store.postgres.dsn",
+                   (long)uid);
+  if (user_name(pg->user.uid, owner, sizeof owner) < 0)
+    return mn_fail(err, MN_ECONFIG, "embedded postgres: uid %ld has no user name",
+                   (long)pg->user.uid);
+  int n = snprintf(ident, sizeof ident,
+                   "# written by multinoded at every start\n"
+                   "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME\n"
+                   "multinode  %s  postgres\n",
+                   self);
+  if (strcmp(self, owner) != 0)
+    snprintf(ident + n, sizeof ident - (size_t)n, "multinode  %s  postgres\n", owner);
+  char *hba = join(pg->pgdata, "pg_hba.conf"), *idf = join(pg->pgdata, "pg_ident.conf");
+  int rc = !hba || !idf ? mn_fail(err, MN_ENOMEM, "out of memory") : 0;
+  if (rc == 0)
+    rc = write_owned(pg, idf, ident, err);
+  if (rc == 0)
+    rc = write_owned(pg, hba,
+                     "# written by multinoded at every start: the daemon's user and the\n"
+                     "# cluster's owner connect as postgres over the unix socket; no one else\n"
+                     "# TYPE  DATABASE  USER  METHOD\n"
+                     "local   all       all   peer map=multinode\n",
+                     err);
+  free(hba);
+  free(idf);
   return rc;
 }
 
@@ -124,6 +194,9 @@ static int initdb(const struct mn_pg_embedded *pg, struct mn_error *err) {
  * directory may change) and included from postgresql.conf. */
 static int write_conf(const struct mn_pg_embedded *pg, struct mn_error *err) {
   static const char include_line[] = "include_if_exists = 'multinode.conf'";
+  int auth = write_auth(pg, err);
+  if (auth < 0)
+    return auth;
   char *conf = join(pg->pgdata, "multinode.conf"), *main_conf = join(pg->pgdata,
                                                                      "postgresql.conf");
   int rc = 0;
@@ -288,6 +361,13 @@ static int ensure_database(const struct mn_pg_embedded *pg, struct mn_error *err
                  (int)strcspn(m, "\n"), m);
     goto done;
   }
+  if (pg->adopted) { /* a running server reads pg_hba.conf again only when told */
+    PGresult *reload = PQexec(c, "SELECT pg_reload_conf()");
+    if (PQresultStatus(reload) != PGRES_TUPLES_OK)
+      mn_log_warn("pg", "cannot reload the authentication settings: %s",
+                  PQresultErrorMessage(reload));
+    PQclear(reload);
+  }
   PGresult *r = PQexec(c, "SELECT 1 FROM pg_database WHERE datname = '" DATABASE "'");
   bool exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
   PQclear(r);
@@ -332,13 +412,16 @@ static int prepare(struct mn_pg_embedded *pg, const char *data_dir, struct mn_er
   if (mkdir_p(data_dir, 0755) < 0 || !realpath(data_dir, abs))
     return mn_fail(err, MN_EIO, "embedded postgres: cannot create \"%s\": %s", data_dir,
                    strerror(errno));
-  /* our own data directory: let postgres pass through it (o+x, not o+r) */
+  /* our own data directory: let postgres pass through it (o+x), and no one
+   * else list or change it (o-rw) */
   if (pg->user.drop && stat(abs, &st) == 0 && st.st_uid != pg->user.uid &&
-      !(st.st_mode & S_IXOTH)) {
-    if (chmod(abs, (st.st_mode & 07777) | S_IXOTH) < 0)
+      (st.st_mode & (S_IXOTH | S_IROTH | S_IWOTH)) != S_IXOTH) {
+    mode_t mode = ((st.st_mode & 07777) & ~(mode_t)(S_IROTH | S_IWOTH)) | S_IXOTH;
+    if (chmod(abs, mode) < 0)
       return mn_fail(err, MN_EIO, "embedded postgres: cannot chmod \"%s\": %s", abs,
                      strerror(errno));
-    mn_log_info("pg", "made \"%s\" enterable by the postgres user (o+x)", abs);
+    mn_log_info("pg", "made \"%s\" mode %04o: the postgres user may pass through it, no "
+                "other user may list it", abs, (unsigned)mode);
   }
   pg->root = join(abs, "postgres");
   if (!pg->root)

@@ -8,7 +8,10 @@
  * Layout: <data_dir>/postgres/data (PGDATA), .../run (the socket; under
  * /tmp/mn-pg-<hash> when that path would be too long for a unix socket),
  * .../server.log (the server's log), .../ctl.log (initdb and pg_ctl). The
- * database is "multinode", user "postgres". */
+ * database is "multinode", user "postgres". Authentication is peer, over
+ * the socket only: the daemon's user and the cluster's owner connect as
+ * "postgres" (pg_ident.conf map "multinode"), no other local user does;
+ * pg_hba.conf and pg_ident.conf are rewritten at every start. */
 #ifndef MN_STORE_EMBEDDED_PG_H
 #define MN_STORE_EMBEDDED_PG_H
 
