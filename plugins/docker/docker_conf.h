@@ -9,6 +9,9 @@
  *                                  # mounted into every worker container
  *   retention: 7d                  # saved logs of removed containers are
  *                                  # deleted this long after; 0: kept
+ *   max_log_bytes: 64MiB           # a saved log keeps its head and tail
+ *                                  # around a marker line past this
+ *                                  # (log_cap.h); 0: no cap
  */
 #ifndef MN_DOCKER_CONF_H
 #define MN_DOCKER_CONF_H
@@ -28,6 +31,7 @@ struct mn_docker_conf {
   size_t n_binds;
   int pull;
   int64_t retention_seconds; /* saved logs kept this long; 0: forever (default 7 days) */
+  uint64_t max_log_bytes;    /* a saved log's cap; 0: none (default 64 MiB) */
 };
 
 int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,

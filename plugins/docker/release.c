@@ -1,7 +1,8 @@
 /* release.c — once the execution is recorded: save the container's log to
  * <log_dir>/<name>.log (each line with the engine's timestamp, so log
- * offsets stay valid), then remove the container. Idempotent: a saved log
- * is not saved again, a container already gone is success. */
+ * offsets stay valid; capped at max_log_bytes, log_cap.h), then remove the
+ * container. Idempotent: a saved log is not saved again, a container
+ * already gone is success. */
 #include "docker.h"
 
 #include <dirent.h>
@@ -13,18 +14,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log_cap.h"
 #include "log_frames.h"
 
 struct saver {
   struct mn_docker_demux demux;
+  struct mn_docker_log_cap cap;
   FILE *out;
   int failed; /* a write failed or the stream is not multiplexed */
 };
 
 static int save_frame(void *ctx, int stream, const char *payload, size_t len) {
   struct saver *s = ctx;
-  if (fwrite(payload, 1, len, s->out) != len ||
-      ((len == 0 || payload[len - 1] != '\n') && fputc('\n', s->out) == EOF)) {
+  (void)stream;
+  if (len > 0 && payload[len - 1] == '\n')
+    len--;
+  if (mn_docker_log_cap_line(&s->cap, payload, len) != 0) {
     s->failed = 1;
     return 1;
   }
@@ -60,6 +65,7 @@ static int save_log(struct mn_docker *d, const char *name, const char *path,
     return rc;
   }
   mn_docker_demux_init(&s.demux);
+  mn_docker_log_cap_init(&s.cap, s.out, d->conf.max_log_bytes);
   snprintf(url, sizeof url, "/containers/%s/logs?stdout=1&stderr=1&timestamps=1", name);
   if (mn_docker_http_stream(&d->http, "GET", url, 10 * MN_DOCKER_CALL_TIMEOUT_MS, save_write, &s,
                             &status, why, sizeof why)) {
@@ -74,6 +80,15 @@ static int save_log(struct mn_docker *d, const char *name, const char *path,
                         name, tmp);
   }
   mn_docker_demux_release(&s.demux);
+  if (mn_docker_log_cap_finish(&s.cap) != 0 && rc == 0)
+    rc = d->host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot save the log of \"%s\" to \"%s\"",
+                        name, tmp);
+  else if (s.cap.dropped_lines > 0)
+    d->host->log(d->host, MN_HOST_LOG_INFO,
+                 "the log of \"%s\" was cut to its first and last bytes (max_log_bytes %llu): "
+                 "%llu bytes left out",
+                 name, (unsigned long long)d->conf.max_log_bytes,
+                 (unsigned long long)s.cap.dropped_bytes);
   if (fflush(s.out) != 0 || fsync(fileno(s.out)) != 0) {
     if (rc == 0)
       rc = d->host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot write \"%s\": %s", tmp,
