@@ -1,7 +1,6 @@
 /* Operator keys and their roles (api_keys.h). */
 #include "api/api_keys.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,18 +114,6 @@ bool mn_api_key_allows_project(const struct mn_api_key_entry *e, const char *pro
   return false;
 }
 
-static int forbid(struct mn_api_response *res, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int forbid(struct mn_api_response *res, const char *fmt, ...) {
-  char detail[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(detail, sizeof detail, fmt, ap);
-  va_end(ap);
-  res->status = 403;
-  res->body = mn_json_error(detail);
-  return MN_EAPI_KEY_INVALID;
-}
 
 /* What an invoker may do beyond reading. */
 static bool invoker_op(const char *op) {
@@ -156,17 +143,17 @@ int mn_api_role_check(const struct mn_api_key_entry *e, const struct mn_api_requ
   if (e->role == MN_ROLE_ADMIN)
     return 0;
   if (admin_only(op))
-    return forbid(res, "key \"%s\" (role %s) may not %s: it needs the admin role", e->name,
+    return mn_api_reply_forbidden(res, "key \"%s\" (role %s) may not %s: it needs the admin role", e->name,
                   role, op);
   bool read = req->route->method == MN_HTTP_GET;
   if (!read && !(e->role == MN_ROLE_INVOKER && invoker_op(op)))
-    return forbid(res, "key \"%s\" (role %s) may not %s: %s", e->name, role, op,
+    return mn_api_reply_forbidden(res, "key \"%s\" (role %s) may not %s: %s", e->name, role, op,
                   e->role == MN_ROLE_READER
                       ? "a reader key may only read (GET)"
                       : "an invoker key may start, read, list and cancel invocations and "
                         "read versions and logs");
   const char *project = req->n_params > MN_PARAM_PROJECT ? req->params[MN_PARAM_PROJECT] : NULL;
   if (project && !mn_api_key_allows_project(e, project))
-    return forbid(res, "key \"%s\" may not touch project \"%s\"", e->name, project);
+    return mn_api_reply_forbidden(res, "key \"%s\" may not touch project \"%s\"", e->name, project);
   return 0;
 }

@@ -1,7 +1,6 @@
 /* The scope of an execution's own key (authorize.h). */
 #include "api/authorize.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,18 +8,6 @@
 #include "store/execution_keys.h"
 #include "util/log.h"
 
-static int forbid(struct mn_api_response *res, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int forbid(struct mn_api_response *res, const char *fmt, ...) {
-  char detail[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(detail, sizeof detail, fmt, ap);
-  va_end(ap);
-  res->status = 403;
-  res->body = mn_json_error(detail);
-  return MN_EAPI_KEY_INVALID;
-}
 
 static const char *param(const struct mn_api_request *req, enum mn_api_param p) {
   return (size_t)p < req->n_params ? req->params[p] : NULL;
@@ -70,17 +57,17 @@ static int check(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
   int rc;
   switch (scope_of(op)) {
   case SCOPE_NONE:
-    return forbid(res, "an execution's key may not %s: %s", op, scope);
+    return mn_api_reply_forbidden(res, "an execution's key may not %s: %s", op, scope);
   case SCOPE_OWN_EXECUTION:
     if (eq(p, me->project_name) && eq(v, me->version_id) && eq(f, me->function_name) &&
         eq(i, me->invocation_id) && eq(param(req, MN_PARAM_EXECUTION), me->execution_id))
       return 0;
-    return forbid(res, "an execution's key may %s its own execution (%s) only", op,
+    return mn_api_reply_forbidden(res, "an execution's key may %s its own execution (%s) only", op,
                   me->execution_id);
   case SCOPE_PROJECT:
     if (eq(p, me->project_name))
       return 0;
-    return forbid(res, "an execution's key may read its own project (\"%s\") only",
+    return mn_api_reply_forbidden(res, "an execution's key may read its own project (\"%s\") only",
                   me->project_name);
   case SCOPE_CREATE: {
     const json_t *parent = req->body ? json_object_get(req->body, "parent_invocation") : NULL;
@@ -88,7 +75,7 @@ static int check(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
         eq(json_string_value(json_object_get(parent, "function_name")), me->function_name) &&
         eq(json_string_value(json_object_get(parent, "invocation_id")), me->invocation_id))
       return 0;
-    return forbid(res,
+    return mn_api_reply_forbidden(res,
                   "an execution's key may create invocations only in its own version (%s/%s) "
                   "with its own invocation (%s/%s) as their parent",
                   me->project_name, me->version_id, me->function_name, me->invocation_id);
@@ -99,7 +86,7 @@ static int check(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
       return rc;
     if (ok)
       return 0;
-    return forbid(res, "an execution's key may %s only invocations descending from its own "
+    return mn_api_reply_forbidden(res, "an execution's key may %s only invocations descending from its own "
                        "(%s/%s)",
                   op, me->function_name, me->invocation_id);
   case SCOPE_LIST_DESCENDANTS: {
@@ -113,13 +100,13 @@ static int check(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
       if (ok)
         return 0;
     }
-    return forbid(res, "an execution's key may list only the children of its own invocation "
+    return mn_api_reply_forbidden(res, "an execution's key may list only the children of its own invocation "
                        "(%s/%s) or of its descendants (parent_function_name and "
                        "parent_invocation_id)",
                   me->function_name, me->invocation_id);
   }
   }
-  return forbid(res, "an execution's key may not %s", op);
+  return mn_api_reply_forbidden(res, "an execution's key may not %s", op);
 }
 
 int mn_api_authorize_execution(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
@@ -131,7 +118,7 @@ int mn_api_authorize_execution(const struct mn_api_ctx *ctx, const struct mn_api
   if (rc)
     return rc;
   if (me.worker_status == MN_WORKER_TERMINATED)
-    rc = forbid(res, "this key is no longer valid: its execution %s has ended",
+    rc = mn_api_reply_forbidden(res, "this key is no longer valid: its execution %s has ended",
                 me.execution_id);
   else
     rc = check(ctx, req, &me, res);

@@ -2,6 +2,7 @@
  * with 422 answers shaped like FastAPI's (pydantic v1) validation errors. */
 #include "api/request.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,17 @@ int mn_api_reply(struct mn_api_response *res, json_t *body) {
   res->status = 200;
   res->body = body;
   return 0;
+}
+
+int mn_api_reply_forbidden(struct mn_api_response *res, const char *fmt, ...) {
+  char detail[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  res->status = 403;
+  res->body = mn_json_error(detail);
+  return MN_EAPI_KEY_INVALID;
 }
 
 int mn_api_reply_invalid(struct mn_api_response *res, const struct mn_error *err) {

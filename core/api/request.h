@@ -96,6 +96,10 @@ void mn_api_response_release(struct mn_api_response *res);
 int mn_api_reply(struct mn_api_response *res, json_t *body);
 /* 422 from a codec validation failure (err->msg names field and rule). */
 int mn_api_reply_invalid(struct mn_api_response *res, const struct mn_error *err);
+/* 403 {"detail": the formatted text}: a key refused something outside what
+ * it may do. Returns MN_EAPI_KEY_INVALID (res holds the answer). */
+int mn_api_reply_forbidden(struct mn_api_response *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Strict base-10 integer (optional sign, digits only). Values beyond the
  * range of long long saturate. 0 or MN_EINVAL. */

@@ -244,6 +244,16 @@ int mn_sched_snapshot_find_invocation(const struct mn_sched_snapshot *snap,
   return find(snap, project, version, function, invocation_id);
 }
 
+/* Appends the function keys of HINTS to three arrays (project, version,
+ * function). */
+static void add_keys(struct mn_pg_array arr[3], const struct mn_fn_keys *hints) {
+  for (size_t i = 0; hints && i < hints->n; i++) {
+    mn_pg_array_add(&arr[0], hints->keys[i].project_name);
+    mn_pg_array_add(&arr[1], hints->keys[i].version_ref);
+    mn_pg_array_add(&arr[2], hints->keys[i].function_name);
+  }
+}
+
 /* Loads the functions of the working set's invocations and of the hints. */
 static int load_functions(struct mn_store *s, const struct mn_fn_keys *hints,
                           struct mn_sched_snapshot *snap) {
@@ -263,11 +273,7 @@ static int load_functions(struct mn_store *s, const struct mn_fn_keys *hints,
     mn_pg_array_add(&arr[1], k->version_id);
     mn_pg_array_add(&arr[2], k->function_name);
   }
-  for (size_t i = 0; hints && i < hints->n; i++) {
-    mn_pg_array_add(&arr[0], hints->keys[i].project_name);
-    mn_pg_array_add(&arr[1], hints->keys[i].version_ref);
-    mn_pg_array_add(&arr[2], hints->keys[i].function_name);
-  }
+  add_keys(arr, hints);
   for (int a = 0; a < 3; a++)
     if (!(params[a] = mn_pg_array_text(&arr[a])))
       rc = MN_ENOMEM;
@@ -312,11 +318,7 @@ static int load_invocations(struct mn_store *s, const struct mn_fn_keys *hints, 
   int rc = 0;
   for (int a = 0; a < 3; a++)
     mn_pg_array_init(&arr[a]);
-  for (size_t i = 0; hints && i < hints->n; i++) {
-    mn_pg_array_add(&arr[0], hints->keys[i].project_name);
-    mn_pg_array_add(&arr[1], hints->keys[i].version_ref);
-    mn_pg_array_add(&arr[2], hints->keys[i].function_name);
-  }
+  add_keys(arr, hints);
   for (int a = 0; a < 3; a++)
     if (!(params[a] = mn_pg_array_text(&arr[a])))
       rc = MN_ENOMEM;
