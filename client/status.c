@@ -89,6 +89,9 @@ int mn_status_derive(const json_t *inv, struct mn_status_info *out, struct mn_cl
     return rc;
 
   long long deadline = created + timeout;
+  int use_us = json_array_size(execs) > 0;
+  for (i = 0; i < json_array_size(execs); i++)
+    use_us &= json_is_integer(json_object_get(json_array_get(execs, i), "last_update_time_us"));
   for (i = 0; i < json_array_size(execs); i++) {
     const json_t *e = json_array_get(execs, i);
     struct exec_facts f;
@@ -101,8 +104,12 @@ int mn_status_derive(const json_t *inv, struct mn_status_info *out, struct mn_cl
     any_abort_late |= f.aborted && f.post_timeout;
     any_running |= f.running_code;
     out->num_failed_attempts += f.failed;
-    mn_client_json_int(e, "last_update_time", &t);
-    if (!latest || t > latest_update) {
+    /* the microsecond time when every execution has it (this daemon's),
+     * else the original's seconds; on a tie the later attempt wins, as in
+     * the Python and JavaScript clients (tests/data/status) */
+    if (!(use_us && mn_client_json_int(e, "last_update_time_us", &t)))
+      mn_client_json_int(e, "last_update_time", &t);
+    if (!latest || t >= latest_update) {
       latest = e;
       latest_update = t;
     }

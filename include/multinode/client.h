@@ -275,8 +275,9 @@ struct mn_status_info {
   enum mn_status status;
   int terminated;          /* server invocation_status is TERMINATED */
   int num_failed_attempts; /* executions that failed (§6.4 "failed") */
-  /* From the execution with the largest last_update_time (the first of
-   * equals), borrowed from the InvocationInfo; NULL when none. */
+  /* From the execution with the largest last_update_time_us when every
+   * execution has it, else last_update_time (the later of equals),
+   * borrowed from the InvocationInfo; NULL when none. */
   const char *result; /* its output */
   const char *error;  /* its error_message */
   const char *latest_execution_id;

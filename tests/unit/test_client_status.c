@@ -4,6 +4,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -293,12 +295,13 @@ static void test_result_from_latest_update(void **state) {
   assert_string_equal(info.latest_execution_id, "exe-1");
   json_decref(inv);
 
-  /* equal times: the first one wins */
+  /* equal times: the later attempt wins (as in the Python and JavaScript
+   * clients; the shared table below has the microsecond case) */
   inv = invocation("RUNNING", CREATED, 3, NONE);
   execution(inv, "exe-1", "RUNNING", NULL, CREATED + 1, NONE, CREATED + 5, "first", NULL);
   execution(inv, "exe-2", "RUNNING", NULL, CREATED + 1, NONE, CREATED + 5, "second", NULL);
   info = derive(inv);
-  assert_string_equal(info.result, "first");
+  assert_string_equal(info.result, "second");
   json_decref(inv);
 
   /* no executions: no result, no error */
@@ -308,6 +311,52 @@ static void test_result_from_latest_update(void **state) {
   assert_null(info.error);
   assert_null(info.latest_execution_id);
   json_decref(inv);
+}
+
+/* The table the three clients share (tests/data/status/derived_status.json):
+ * every case's status, terminated, failed attempts, error, and result (the
+ * raw output, which must decode to the expected JSON value). */
+static void test_shared_table(void **state) {
+  (void)state;
+  char path[1024];
+  const char *dir = getenv("MN_TEST_DATA");
+  assert_non_null(dir);
+  snprintf(path, sizeof path, "%s/status/derived_status.json", dir);
+  json_error_t jerr;
+  json_t *doc = json_load_file(path, 0, &jerr);
+  if (!doc)
+    fail_msg("%s: %s", path, jerr.text);
+  json_t *cases = json_object_get(doc, "cases");
+  assert_true(json_array_size(cases) >= 30);
+  size_t i;
+  json_t *c;
+  json_array_foreach(cases, i, c) {
+    const char *name = json_string_value(json_object_get(c, "name"));
+    const json_t *want = json_object_get(c, "expected");
+    struct mn_status_info info;
+    struct mn_client_error err;
+    if (mn_status_derive(json_object_get(c, "invocation"), &info, &err) != 0)
+      fail_msg("%s: %s", name, err.detail);
+    if (strcmp(mn_status_str(info.status), json_string_value(json_object_get(want, "status"))))
+      fail_msg("%s: status %s, want %s", name, mn_status_str(info.status),
+               json_string_value(json_object_get(want, "status")));
+    if (info.terminated != json_is_true(json_object_get(want, "terminated")))
+      fail_msg("%s: terminated %d", name, info.terminated);
+    if (info.num_failed_attempts != json_integer_value(json_object_get(want, "num_failed_attempts")))
+      fail_msg("%s: %d failed attempts", name, info.num_failed_attempts);
+    const json_t *we = json_object_get(want, "error");
+    if (json_is_null(we) ? info.error != NULL
+                         : (!info.error || strcmp(info.error, json_string_value(we)) != 0))
+      fail_msg("%s: error \"%s\"", name, info.error ? info.error : "(none)");
+    const json_t *wr = json_object_get(want, "result");
+    json_t *got = info.result ? json_loads(info.result, JSON_DECODE_ANY, NULL) : NULL;
+    if (info.result && !got) /* not JSON: the clients give the raw string */
+      got = json_string(info.result);
+    if (!(json_is_null(wr) ? (!got || json_is_null(got)) : (got && json_equal(got, wr))))
+      fail_msg("%s: result %s", name, info.result ? info.result : "(none)");
+    json_decref(got);
+  }
+  json_decref(doc);
 }
 
 static void test_malformed(void **state) {
@@ -353,6 +402,7 @@ int main(void) {
       cmocka_unit_test(test_cancelling),
       cmocka_unit_test(test_result_from_latest_update),
       cmocka_unit_test(test_malformed),
+      cmocka_unit_test(test_shared_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
