@@ -149,7 +149,10 @@ int mn_client_config_save(const struct mn_client_config *cfg, struct mn_client_e
     rc = mn_client_config_path(path, sizeof path, err);
   if (rc < 0)
     goto done;
-  if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+  /* 0711: the key is in a 0600 file; others may pass through (never list)
+   * to the snapshots `multinode deploy` keeps beside it, which a local
+   * provider's workers — another user when the daemon is root — must read */
+  if (mkdir(dir, 0711) < 0 && errno != EEXIST) {
     rc = mn_client__fail(err, MN_CLIENT_E_IO, "cannot create \"%s\": %s", dir, strerror(errno));
     goto done;
   }

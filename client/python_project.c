@@ -240,6 +240,32 @@ static int snapshot_root(char *buf, size_t size) {
   return mkdirs(buf);
 }
 
+/* Whether users other than the owner can read the snapshot at path: every
+ * folder on the way lets others pass (o+x) and the snapshot lets them read
+ * (o+rx). When not, the folder in the way goes to blocker with its mode. A
+ * hint only (ACLs are not looked at): the local provider checks for real,
+ * as its workers' user, before it runs the function. */
+static int others_can_read(const char *path, char *blocker, size_t size, mode_t *mode) {
+  char prefix[PATH_MAX];
+  struct stat st;
+  size_t len = strlen(path);
+  if (len >= sizeof prefix)
+    return 1;
+  for (size_t i = 1; i <= len; i++) {
+    if (i < len && path[i] != '/')
+      continue;
+    memcpy(prefix, path, i);
+    prefix[i] = '\0';
+    mode_t need = i == len ? (S_IROTH | S_IXOTH) : S_IXOTH;
+    if (stat(prefix, &st) == 0 && (st.st_mode & need) != need) {
+      snprintf(blocker, size, "%s", prefix);
+      *mode = st.st_mode & 07777;
+      return 0;
+    }
+  }
+  return 1;
+}
+
 /* The image tag: REPOSITORY:<project>-<first 24 hex digits of the
  * snapshot's hash>, the project name cut to what a tag may hold. */
 static void image_tag(char *buf, size_t size, const char *repository, const char *project,
@@ -298,6 +324,15 @@ int mn_python_project_materialize(const char *dir, const char *project_name,
   snapshot[strcspn(snapshot, "\n")] = '\0';
   fprintf(stderr, "snapshot: %s\n", snapshot);
   if (target == MN_PYTHON_PROCESS) {
+    char blocker[PATH_MAX];
+    mode_t mode = 0;
+    if (!others_can_read(snapshot, blocker, sizeof blocker, &mode))
+      fprintf(stderr,
+              "warning: other users cannot read the snapshot (\"%s\" is mode %04o): a local "
+              "provider whose workers run as another user (nobody, when the daemon runs as "
+              "root) will refuse to run it; set MULTINODE_SNAPSHOT_DIR to a folder others can "
+              "read (docs/python.md)\n",
+              blocker, (unsigned)mode);
     /* the workers run the snapshot with the interpreter that read it, and
      * find the package where it did when it came from PYTHONPATH */
     const char *pp = getenv("PYTHONPATH");
