@@ -459,11 +459,18 @@ static int try_adopt(struct mn_pg_embedded *pg, struct mn_error *err) {
     int rc = set_dsn(pg, sock[0] ? sock : pg->sockdir, port[0] ? port : PG_PORT);
     if (rc < 0)
       return mn_fail(err, rc, "out of memory");
-    if ((rc = wait_ready(pg, pid, err)) < 0)
+    if ((rc = wait_ready(pg, pid, err)) == 0) {
+      mn_log_info("pg", "adopted the running postgres (pid %ld) of \"%s\"", pid, pg->pgdata);
+      pg->adopted = true;
+      return 1;
+    }
+    if (mn_pg_process_alive((pid_t)pid))
       return rc;
-    mn_log_info("pg", "adopted the running postgres (pid %ld) of \"%s\"", pid, pg->pgdata);
-    pg->adopted = true;
-    return 1;
+    /* it was dying (killed just before): start it again, as after a crash */
+    mn_log_warn("pg", "postgres (pid %ld) of \"%s\" exited while being adopted", pid,
+                pg->pgdata);
+    if ((rc = set_dsn(pg, pg->sockdir, PG_PORT)) < 0)
+      return mn_fail(err, rc, "out of memory");
   }
   char *pidfile = join(pg->pgdata, "postmaster.pid");
   char *lock = join(pg->sockdir, ".s.PGSQL." PG_PORT ".lock");
