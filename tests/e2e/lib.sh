@@ -18,10 +18,12 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# new_workdir: a temp dir the postgres user can reach; removed at exit.
+# new_workdir: a temp dir the postgres user can reach, and where the local
+# provider's tasks (run as nobody when the daemon is root) may leave files,
+# as /tmp itself (1777); removed at exit.
 new_workdir() {
   MN_WORK=$(mktemp -d /tmp/mn-e2e.XXXXXX)
-  chmod 755 "$MN_WORK"
+  chmod 1777 "$MN_WORK"
   echo "$MN_WORK"
 }
 

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib_lifecycle.sh"
 
 gate=$MN_WORK/gate
-mkdir -p "$gate"
+mkdir -p -m 1777 "$gate"
 daemon_config d "$LC_SCHED_YAML"
 daemon_start d
 

@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lib_lifecycle.sh"
 
 runs=$MN_WORK/runs gate=$MN_WORK/gate
-mkdir -p "$runs" "$gate"
+mkdir -p -m 1777 "$runs" "$gate"
 pidfile=$MN_WORK/data/postgres/data/postmaster.pid
 daemon_config d "$LC_SCHED_YAML"
 daemon_start d

@@ -13,7 +13,7 @@
 
 N=8
 gate=$MN_WORK/gate
-mkdir -p "$gate"
+mkdir -p -m 1777 "$gate"
 daemon_config d "$LC_SCHED_YAML"
 daemon_start d
 

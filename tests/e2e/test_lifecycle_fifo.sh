@@ -13,8 +13,9 @@
 N=5
 gate=$MN_WORK/gate
 order=$MN_WORK/order
-mkdir -p "$gate"
+mkdir -p -m 1777 "$gate"
 : >"$order"
+chmod 666 "$order" # the commands (run as nobody) append to it
 daemon_config d "$LC_SCHED_YAML"
 daemon_start d
 

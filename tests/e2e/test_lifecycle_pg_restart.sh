@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib_lifecycle.sh"
 
 runs=$MN_WORK/runs
-mkdir -p "$runs"
+mkdir -p -m 1777 "$runs"
 pgdata=$MN_WORK/data/postgres/data
 daemon_config d "$LC_SCHED_YAML"
 daemon_start d

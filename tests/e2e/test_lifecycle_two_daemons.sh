@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib_lifecycle.sh"
 
 runs=$MN_WORK/runs gate=$MN_WORK/gate
-mkdir -p "$runs" "$gate"
+mkdir -p -m 1777 "$runs" "$gate"
 MN_PORTS[a]=$(free_port)
 MN_PORTS[b]=$(free_port)
 public=http://127.0.0.1:${MN_PORTS[b]}

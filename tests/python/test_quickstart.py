@@ -48,6 +48,7 @@ def http(method: str, url: str) -> Any:
 def test_login_deploy_and_fastapi_app(daemon: Daemon) -> None:
     gates = daemon.work / "gates"
     gates.mkdir()
+    gates.chmod(0o1777)  # the tasks run as nobody (the local provider's default as root)
     tasks = daemon.work / "tasks"
     tasks.mkdir()
     (tasks / "main.py").write_text(TASKS.format(gates=gates))

@@ -72,6 +72,7 @@ def client_env(daemon: Daemon) -> Iterator[Daemon]:
 def tasks(client_env: Daemon) -> Path:
     gates = client_env.work / "gates"
     gates.mkdir(exist_ok=True)
+    gates.chmod(0o1777)  # the tasks run as nobody (the local provider's default as root)
     folder = write_project(client_env.work / "tasks", TASKS.format(gates=gates))
     client_env.cli("deploy", str(folder), "--project-name", "semantics")
     return gates
