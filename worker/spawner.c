@@ -98,10 +98,10 @@ static __attribute__((noreturn)) void child_main(struct request *rq, mn_spawner_
   }
   if (rq->hdr.flags & MN_SPAWNER_F_MASKS) {
     /* a mount namespace of our own, whose mounts do not propagate back */
-    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
       child_fail(rq->launch, MN_SPAWNER_STEP_MASKS);
     for (uint32_t i = 0; i < rq->hdr.nmasks; i++)
-      if (mount(rq->mask_source, rq->masks[i], NULL, MS_BIND, NULL) != 0)
+      if (mount(rq->mask_source, rq->masks[i], "none", MS_BIND, NULL) != 0)
         child_fail(rq->launch, MN_SPAWNER_STEP_MASKS);
   }
   if (rq->hdr.flags & MN_SPAWNER_F_IDENTITY) {

@@ -134,10 +134,10 @@ int mn_local_masks_apply(const struct mn_local_masks *masks) {
   if (!masks || masks->n == 0)
     return 0;
   /* a namespace of our own, whose mounts do not propagate back */
-  if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+  if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
     return -errno;
   for (size_t i = 0; i < masks->n; i++)
-    if (mount(masks->source, masks->paths[i], NULL, MS_BIND, NULL) != 0)
+    if (mount(masks->source, masks->paths[i], "none", MS_BIND, NULL) != 0)
       return -errno;
   return 0;
 }
@@ -182,7 +182,8 @@ int mn_local_identity_probe(const struct mn_local_identity *id, const struct mn_
     if (mn_local_masks_apply(masks) != 0 || mn_local_identity_apply(id) != 0)
       _exit(2);
     for (size_t i = 0; i < n; i++) {
-      struct mn_local_access a = {0, 0};
+      struct mn_local_access a;
+      memset(&a, 0, sizeof a); /* the padding too: it crosses the pipe */
       if (access(paths[i], modes[i]) != 0) {
         a.err = errno;
         if (a.err == EACCES)
