@@ -81,10 +81,7 @@ static int release_locked(struct mn_local *l, const struct mn_worker_ref *ref,
   if (rec.status == MN_LOCAL_RUNNING)
     mn_local_signal_locked(l, &rec, SIGKILL); /* released while running: nothing may remain */
   if (rec.cgroup[0]) {
-    /* whatever is left, however it got there; killed processes take a
-     * moment to leave */
-    if (mn_local_cgroup_kill(rec.cgroup) == 0)
-      mn_local_cgroup_wait_empty(rec.cgroup, RELEASE_WAIT_MS);
+    mn_local_cgroup_kill(rec.cgroup); /* whatever is left, however it got there */
     rc = mn_local_cgroup_remove(rec.cgroup);
     if (rc == -EBUSY)
       return l->host->error(err, MN_PROVIDER_E_TRANSIENT, "cgroup %s still holds processes",
@@ -102,8 +99,27 @@ static int release_locked(struct mn_local *l, const struct mn_worker_ref *ref,
   return 0;
 }
 
+/* The cgroup of ref's worker, if it still has one ("" otherwise). */
+static void cgroup_of(struct mn_local *l, const struct mn_worker_ref *ref, char *out,
+                      size_t size) {
+  struct mn_local_record rec;
+  char why[256];
+  out[0] = '\0';
+  pthread_mutex_lock(&l->lock);
+  if (mn_local_id_valid(ref->identifier) &&
+      mn_local_record_read(l->dir, ref->identifier, &rec, why, sizeof why) == 0 && !rec.released)
+    snprintf(out, size, "%s", rec.cgroup);
+  pthread_mutex_unlock(&l->lock);
+}
+
 int mn_local_release(void *state, const struct mn_worker_ref *ref, struct mn_provider_error *err) {
   struct mn_local *l = state;
+  char cgroup[PATH_MAX];
+  /* Killed processes take a moment to leave their cgroup: wait for that
+   * (on cgroup.events) without the lock, then remove it under the lock. */
+  cgroup_of(l, ref, cgroup, sizeof cgroup);
+  if (cgroup[0] && mn_local_cgroup_kill(cgroup) == 0)
+    mn_local_cgroup_wait_empty(cgroup, RELEASE_WAIT_MS);
   pthread_mutex_lock(&l->lock);
   int rc = release_locked(l, ref, err);
   pthread_mutex_unlock(&l->lock);
