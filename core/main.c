@@ -209,6 +209,7 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
       .readiness = d->readiness,
   };
   rc = mn_api_start(&aopt, d->store, &d->api, err);
+  mn_api_keys_unref(keys); /* the server holds its own reference */
   if (rc)
     return rc;
   if (d->cfg.scheduler.enabled) {
