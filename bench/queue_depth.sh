@@ -10,7 +10,8 @@
 #   - GET invocation p50 of 1000 GETs;
 #   - the daemon's RSS;
 #   - the CPU of the daemon and of Postgres over 10 s while `slow` drains.
-# Prints each figure and its ratio to depth 0.
+# Prints each figure and its ratio to depth 0. MN_BENCH_SETTLE=1 waits for
+# Postgres's autovacuum to finish after the queue is filled before measuring.
 # Usage: bench/queue_depth.sh [BUILD_DIR] [DEPTH...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +71,22 @@ for t in threads: t.start()
 for t in threads: t.join()
 fill_s = time.monotonic() - t0
 c = conn()  # the daemon closes a connection idle for longer than request_timeout
+settle_s = 0.0
+if os.environ.get("MN_BENCH_SETTLE") == "1":
+    # MN_BENCH_SETTLE=1: measure once Postgres has no autovacuum at work
+    import subprocess
+    pidfile = os.path.join(work, "data/postgres/data/postmaster.pid")
+    lines = open(pidfile).read().split("\n")
+    dsn = f"host={lines[4]} port={lines[3]} dbname=multinode user=postgres"
+    t_settle = time.monotonic()
+    while time.monotonic() - t_settle < 300:
+        busy = subprocess.run(["psql", "-X", "-A", "-t", dsn, "-c",
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"],
+            capture_output=True, text=True).stdout.strip()
+        if busy == "0":
+            break
+        time.sleep(0.5)
+    settle_s = time.monotonic() - t_settle
 
 def post_to_terminated():
     t = time.monotonic()
@@ -131,7 +148,7 @@ time.sleep(10)
 d1, p1, t1 = cpu_ticks([pid]), cpu_ticks(postgres_pids()), time.monotonic()
 d1, d0 = spent(d0, d1), 0
 p1, p0 = spent(p0, p1), 0
-print(json.dumps({"depth": depth, "fill_s": round(fill_s, 1),
+print(json.dumps({"depth": depth, "fill_s": round(fill_s, 1), "settle_s": round(settle_s, 1),
     "post_to_terminated_ms": round(statistics.median(lat), 2),
     "get_p50_ms": round(statistics.median(gets), 3),
     "rss_mb": round(rss_kb(pid) / 1024, 1),
