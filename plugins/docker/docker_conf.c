@@ -5,33 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byte_size.h"
+
 static const char *const known_keys[] = {"socket", "network",   "api_url",      "pull",
                                          "binds",  "retention", "max_log_bytes"};
-
-/* Digits with an optional unit (k/K/KiB, M/MiB, G/GiB: powers of 1024; B). */
-static int parse_bytes(const char *text, uint64_t *out) {
-  static const struct {
-    const char *name;
-    int shift;
-  } units[] = {{"", 0},    {"B", 0},    {"k", 10},   {"K", 10},  {"KiB", 10}, {"M", 20},
-               {"MiB", 20}, {"G", 30}, {"GiB", 30}};
-  char *end;
-  if (text[0] < '0' || text[0] > '9')
-    return -1;
-  errno = 0;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (errno)
-    return -1;
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (strcmp(end, units[i].name) != 0)
-      continue;
-    if (v > (UINT64_C(1) << 50) >> units[i].shift)
-      return -1;
-    *out = (uint64_t)v << units[i].shift;
-    return 0;
-  }
-  return -1;
-}
 
 /* "/host/path:/container/path" or with ":ro" / ":rw" after it. */
 static int bind_valid(const char *b) {
@@ -66,7 +43,7 @@ int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *
   out->max_log_bytes = UINT64_C(64) << 20;
   if ((rc = host->config_string(config, "max_log_bytes", 0, &max_log, err)) != 0)
     return rc;
-  if (max_log && parse_bytes(max_log, &out->max_log_bytes) != 0)
+  if (max_log && mn_support_parse_bytes(max_log, &out->max_log_bytes) != 0)
     return host->config_error(config, "max_log_bytes", err,
                               "expected a size in bytes, e.g. 67108864, 64MiB or 0 (no cap)");
 

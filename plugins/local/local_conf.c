@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "byte_size.h"
+
 static const char *const known_keys[] = {"worker",    "bin_dir",    "cgroup_parent",
                                          "spawner",   "retention",  "user",
                                          "allow_root", "max_log_bytes", "cgroups"};
@@ -36,30 +38,6 @@ static int default_bin_dir(char *out, size_t size) {
   else
     *slash = '\0';
   return 0;
-}
-
-int mn_local_parse_bytes(const char *text, uint64_t *out) {
-  static const struct {
-    const char *name;
-    int shift;
-  } units[] = {{"", 0},    {"B", 0},    {"k", 10},   {"K", 10},  {"KiB", 10}, {"M", 20},
-               {"MiB", 20}, {"G", 30}, {"GiB", 30}};
-  char *end;
-  if (!text || text[0] < '0' || text[0] > '9')
-    return -1;
-  errno = 0;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (errno)
-    return -1;
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (strcmp(end, units[i].name) != 0)
-      continue;
-    if (v > (UINT64_C(1) << 50) >> units[i].shift)
-      return -1;
-    *out = (uint64_t)v << units[i].shift;
-    return 0;
-  }
-  return -1;
 }
 
 int mn_local_config_file(const struct mn_cfg_node *config, const struct mn_host *host, char *out,
@@ -132,7 +110,7 @@ int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *h
     return key_error(config, host, "user", err, "expected a user name or a numeric uid");
   if (user)
     memcpy(out->user, user, strlen(user) + 1);
-  if (max_log && mn_local_parse_bytes(max_log, &out->max_log_bytes) != 0)
+  if (max_log && mn_support_parse_bytes(max_log, &out->max_log_bytes) != 0)
     return key_error(config, host, "max_log_bytes", err,
                      "expected a size in bytes, e.g. 67108864, 64MiB or 0 (no cap)");
   char why[512];

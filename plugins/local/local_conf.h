@@ -55,7 +55,6 @@ int mn_local_config_file(const struct mn_cfg_node *config, const struct mn_host 
 
 /* Parses a byte count: digits with an optional unit (k/K/KiB, M/MiB,
  * G/GiB: powers of 1024; B). 0, or -1 when it is not one. */
-int mn_local_parse_bytes(const char *text, uint64_t *out);
 
 int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
                        struct mn_local_conf *out, struct mn_provider_error *err);
