@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
@@ -99,6 +100,26 @@ static void forget_record(struct mn_local *l, const char *id, const struct mn_wo
   mn_local_tree_remove(l->work, id);
 }
 
+/* Whether the worker of REC, recorded by an earlier run of the daemon, is
+ * gone without ever having run: that daemon stopped between writing the
+ * record and letting the child go (launch_one), no exit was seen, its
+ * process no longer exists (or is another one, or a zombie), and it wrote
+ * nothing to its log (multinode-worker logs before anything else). */
+static bool never_ran(const struct mn_local *l, const struct mn_local_record *rec,
+                      const struct mn_worker_ref *ref) {
+  struct mn_local_procstat ps;
+  struct stat st;
+  if (rec->released || rec->pid <= 0 || rec->status != MN_LOCAL_RUNNING ||
+      rec->created_us >= l->started_us)
+    return false;
+  if (mn_local_procstat_read(rec->pid, &ps) == 0 && ps.start_time == rec->start_time &&
+      ps.state != 'Z' && ps.state != 'X')
+    return false; /* alive */
+  if (stat(ref->logs_identifier, &st) == 0)
+    return st.st_size == 0;
+  return errno == ENOENT;
+}
+
 static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
                       struct mn_worker_ref *ref, struct mn_provider_error *err) {
   const char *id = spec->execution_id;
@@ -112,8 +133,19 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
   int rc;
 
   rc = mn_local_record_read(l->dir, id, &rec, why, sizeof why);
-  if (rc == 0)
-    return fill_ref(l, id, ref, err); /* started before: same worker */
+  if (rc == 0) {
+    if ((rc = fill_ref(l, id, ref, err)) != 0)
+      return rc;
+    if (!never_ran(l, &rec, ref))
+      return 0; /* started before: same worker */
+    /* the daemon stopped between writing the record and letting the
+     * child run: the child left without running anything */
+    host->log(host, MN_HOST_LOG_INFO,
+              "execution %s: its worker (pid %ld) ended before it was let run; starting it "
+              "again", id, (long)rec.pid);
+    forget_record(l, id, ref);
+    rc = -ENOENT;
+  }
   if (rc != -ENOENT)
     return host->error(err, MN_PROVIDER_E_INVALID, "cannot read the record of \"%s\": %s", id,
                        rc == -EINVAL ? why : strerror(-rc));

@@ -192,6 +192,7 @@ static int local_init(const struct mn_cfg_node *config, const struct mn_host *ho
   if (!l)
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
   l->host = host;
+  l->started_us = host->now_us();
   l->wake[0] = l->wake[1] = -1;
   pthread_mutex_init(&l->lock, NULL);
   pthread_cond_init(&l->launch_done, NULL);

@@ -35,6 +35,7 @@ struct mn_local_watch {
 
 struct mn_local {
   const struct mn_host *host;
+  int64_t started_us; /* when this provider instance started (host clock) */
   struct mn_local_conf conf;
   struct mn_local_limits limits;
   struct mn_local_daemon_env daemon_env;
