@@ -37,8 +37,11 @@ check_client() { # PHASE
 
 run_phase same 12
 check_client same
-# one address holds at most max_unauthenticated_per_client (64) of them
-[ "$(jget "$RESULT" 'j["attack"]["open_max"] <= 64')" = True ] ||
+# one address holds at most max_unauthenticated_per_client (64) of them; the
+# attacker counts a connection open until it sees it closed, and a slow
+# server (the sanitizer build) closes an excess one a moment after the
+# kernel accepted it: a few more may be seen open at once, never the flood
+[ "$(jget "$RESULT" 'j["attack"]["open_max"] <= 64 + 16')" = True ] ||
   fail "same: $(jget "$RESULT" 'j["attack"]["open_max"]') attacking connections open at once"
 pass "same: at most $(jget "$RESULT" 'j["attack"]["open_max"]') of $(jget "$RESULT" 'j["attack"]["opened"]') attacking connections open at once"
 

@@ -53,6 +53,32 @@ $(jget "$inv" '[e["worker_details"]["logs_identifier"] for e in j["executions"] 
     fail "$fn $id: command runs: $(tr '\n' ' ' <"$runs/$id")"
 }
 
+# check_fresh ID WANT: as check_one, but one attempt may have been spent by
+# the kill itself: a worker of the dead daemon's launch that ended without
+# running anything (empty log, "worker ended while the daemon was down").
+# The invocation still SUCCEEDED once, and the command ran exactly once, under
+# the successful execution's id. (Known gap: the local provider cannot yet
+# tell every such worker from one that ran; docs/architecture.md §5.)
+check_fresh() {
+  local id=$1 want=$2 inv lost ok_exe
+  inv=$(lc_inv fresh "$id")
+  lost=$(jget "$inv" '[e for e in j["executions"][:-1] if e["worker_status"] == "TERMINATED" and
+    e["outcome"] is None and "while the daemon was down" in (e["error_message"] or "")]')
+  if [ "$(jget "$inv" 'len(j["executions"])')" -gt 1 ] &&
+    [ "$(jget "$lost" 'len(j)')" = "$(( $(jget "$inv" 'len(j["executions"])') - 1 ))" ]; then
+    for log in $(jget "$lost" '[e["worker_details"]["logs_identifier"] for e in j if e["worker_details"]]' | jq -r '.[]'); do
+      [ ! -s "$log" ] || fail "fresh $id: a lost attempt's worker had run: $(tail -n 5 "$log")"
+    done
+    [ "$(jget "$inv" 'j["executions"][-1]["outcome"]')" = SUCCEEDED ] || fail "fresh $id: $inv"
+    [ "$(jget "$inv" 'j["executions"][-1]["output"]')" = "$want" ] || fail "fresh $id: output"
+    ok_exe=$(jget "$inv" 'j["executions"][-1]["execution_id"]')
+    [ "$(cat "$runs/$id")" = "$ok_exe" ] || fail "fresh $id: command runs: $(tr '\n' ' ' <"$runs/$id")"
+    echo "note: fresh $id: one attempt spent by the kill (its worker never ran)"
+    return
+  fi
+  check_one fresh "$id" "$want"
+}
+
 # scenario NAME KILL_PG WHEN: WHEN is "created" (kill as soon as the last
 # fresh invocation is created) or "first-run" (once one of them ran)
 scenario() {
@@ -139,7 +165,7 @@ scenario() {
   for id in "${running[@]}" "${queued[@]}"; do
     check_one gated "$id" "gated $(lc_field gated "$id" 'j["input"]')"
   done
-  for id in "${fresh[@]}"; do check_one fresh "$id" "quick $(lc_field fresh "$id" 'j["input"]')"; done
+  for id in "${fresh[@]}"; do check_fresh "$id" "quick $(lc_field fresh "$id" 'j["input"]')"; done
   pass "$name: all $((2 + CAP + 3 + NFRESH)) invocations SUCCEEDED with one execution, each command ran once"
 
   wait_for 10 bash -c "! pgrep -f '[m]ultinode-worker.*$MN_WORK' >/dev/null" ||
