@@ -220,7 +220,7 @@ out:
  * queue gave fewer heads than it had free slots, all of them launched or
  * ended, has nothing queued any more; a function where an attempt ended,
  * or a queued invocation was cancelled, may have capacity for its queue. */
-static void update_queue_hints(struct pass *p, const enum mn_sched_action *actions) {
+static void update_queue_hints(struct pass *p) {
   size_t nf = p->snap.n_functions;
   int *queued = calloc(nf ? nf : 1, sizeof *queued);
   int *consumed = calloc(nf ? nf : 1, sizeof *consumed);
@@ -241,7 +241,6 @@ static void update_queue_hints(struct pass *p, const enum mn_sched_action *actio
     heads[si->fn] += si->attention == 0; /* what the heads query gave */
     if (p->launched[i] || p->ended[i])
       consumed[si->fn]++;
-    (void)actions;
   }
   for (size_t f = 0; f < nf; f++) {
     const struct mn_function *fn = &p->snap.functions[f];
@@ -329,7 +328,7 @@ static void decide_invocations(struct pass *p) {
   mn_sched_classify(invs, n, NULL, fns, nf, in_use, p->now, actions);
   write_terminations(p, actions);
   write_new_executions(p, actions);
-  update_queue_hints(p, actions);
+  update_queue_hints(p);
   for (size_t i = 0; i < n; i++) {
     const struct mn_snap_invocation *si = &p->snap.invs[i];
     if ((actions[i] == MN_SCHED_QUEUED || actions[i] == MN_SCHED_LEAVE) && si->fn >= 0 &&
