@@ -36,6 +36,7 @@ static void local_free(struct mn_local *l) {
   free(l->watches);
   free(l->closing);
   mn_local_daemon_env_release(&l->daemon_env);
+  mn_local_limits_release(&l->limits);
   pthread_mutex_destroy(&l->lock);
   pthread_cond_destroy(&l->launch_done);
   free(l);
@@ -224,8 +225,18 @@ static int local_init(const struct mn_cfg_node *config, const struct mn_host *ho
     rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
     goto fail;
   }
-  if (mn_local_limits_init(&l->limits, l->conf.cgroup_parent, host->provider_name,
-                           l->conf.cgroups, why, sizeof why) != 0) {
+  /* The folder's device and inode tell this daemon's cgroups from those
+   * of another daemon beside it, and stay the same across restarts. */
+  struct stat dir_st;
+  char tag[160];
+  if (stat(l->dir, &dir_st) != 0) {
+    rc = host->error(err, MN_PROVIDER_E_INVALID, "cannot stat %s: %s", l->dir, strerror(errno));
+    goto fail;
+  }
+  snprintf(tag, sizeof tag, "%s-%llx-%llx", host->provider_name,
+           (unsigned long long)dir_st.st_dev, (unsigned long long)dir_st.st_ino);
+  if (mn_local_limits_init(&l->limits, l->conf.cgroup_parent, tag, l->conf.cgroups, why,
+                           sizeof why) != 0) {
     rc = host->error(err, MN_PROVIDER_E_INVALID, "providers.%s.%s", host->provider_name, why);
     goto fail;
   }

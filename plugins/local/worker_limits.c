@@ -184,8 +184,13 @@ static int probe_leaf(const struct mn_local_limits *l, char *why, size_t why_siz
   return rc;
 }
 
+void mn_local_limits_release(struct mn_local_limits *l) {
+  if (l->made_dir && l->dir[0])
+    rmdir(l->dir); /* EBUSY while a leaf is left: it stays for the next start */
+}
+
 int mn_local_limits_init(struct mn_local_limits *l, const char *cgroup_parent,
-                         const char *provider_name, int use_cgroups, char *why,
+                         const char *tag, int use_cgroups, char *why,
                          size_t why_size) {
   char mount[PATH_MAX], root[PATH_MAX], own[PATH_MAX];
   char cpu_why[512] = "", mem_why[512] = "", reason[1100] = "";
@@ -205,7 +210,7 @@ int mn_local_limits_init(struct mn_local_limits *l, const char *cgroup_parent,
   } else if (own_cgroup_dir(mount, root, own, sizeof own) != 0) {
     message(reason, "cannot find the daemon's cgroup in /proc/self/cgroup");
   } else {
-    int n = snprintf(l->dir, sizeof l->dir, "%s/multinode-%s", own, provider_name);
+    int n = snprintf(l->dir, sizeof l->dir, "%s/multinode-%s", own, tag);
     if (n < 0 || (size_t)n >= sizeof l->dir)
       message(reason, "the cgroup path is too long");
   }
@@ -225,6 +230,7 @@ int mn_local_limits_init(struct mn_local_limits *l, const char *cgroup_parent,
         message(track_why, "cannot create %s: %s", l->dir, strerror(errno));
       else if (probe_leaf(l, track_why, sizeof track_why) == 0)
         l->cgroup_track = 1;
+      l->made_dir = 1;
       if (!l->cgroup_memory && !l->cgroup_cpu && !l->cgroup_track)
         rmdir(l->dir); /* only succeeds when we made it and it is empty */
     } else {

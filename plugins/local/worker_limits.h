@@ -3,8 +3,10 @@
  * Preferred: cgroup v2. Every execution gets a leaf cgroup
  * <dir>/mn-<execution_id> with cpu.max = vcpus*100000 100000,
  * memory.max = memory_gb GiB and memory.swap.max = 0. <dir> is
- * providers.<name>.cgroup_parent, or by default "multinode-<name>" inside
- * the daemon's own cgroup; the controllers are enabled in <dir>'s parent
+ * providers.<name>.cgroup_parent, or by default "multinode-<tag>" inside
+ * the daemon's own cgroup, where the tag names the provider and its folder
+ * in data_dir (two daemons in one cgroup, say tests run side by side, may
+ * use the same execution ids, and must not kill each other's workers); the controllers are enabled in <dir>'s parent
  * and in <dir>. No process but the workers is ever moved.
  *
  * Fallback (no cgroup v2, controllers bound to cgroup v1, or the daemon's
@@ -30,6 +32,7 @@ struct mn_local_limits {
   int cgroup_cpu;         /* vcpus enforced through cpu.max */
   int cgroup_memory;      /* memory_gb enforced through memory.max */
   int cgroup_track;       /* leaves are made (for cleanup) even without those */
+  int made_dir;           /* dir is ours (not cgroup_parent): removed when empty */
   char dir[PATH_MAX];     /* where the leaf cgroups go, when either is set */
   char description[1024]; /* one line for the log */
 };
@@ -37,8 +40,12 @@ struct mn_local_limits {
 /* Detects what the machine offers (use_cgroups 0: nothing is asked of
  * cgroups). Returns 0, or -1 (with why) only when cgroup_parent ("" = not
  * configured) was configured and is unusable. */
+/* At the provider's stop: removes the default <dir> when no leaf is left
+ * in it (workers left running keep theirs, and so the folder). */
+void mn_local_limits_release(struct mn_local_limits *limits);
+
 int mn_local_limits_init(struct mn_local_limits *limits, const char *cgroup_parent,
-                         const char *provider_name, int use_cgroups, char *why,
+                         const char *tag, int use_cgroups, char *why,
                          size_t why_size);
 
 /* What one child needs applied between fork and exec. */

@@ -238,11 +238,14 @@ static int highest_fd(pid_t pid) {
   DIR *d = opendir(path);
   struct dirent *e;
   int top = -1;
-  while (d && (e = readdir(d)) != NULL)
+  /* unreadable (EACCES while exec changes the process's credentials):
+   * not known to be clean yet */
+  if (!d)
+    return INT_MAX;
+  while ((e = readdir(d)) != NULL)
     if (e->d_name[0] != '.' && atoi(e->d_name) > top)
       top = atoi(e->d_name);
-  if (d)
-    closedir(d);
+  closedir(d);
   return top;
 }
 
@@ -298,17 +301,23 @@ static void test_own_session_and_descriptors(void **tstate) {
   assert_non_null(d);
   struct dirent *e;
   int fds = 0;
+  ssize_t n;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.')
       continue;
     fds++;
-    if (atoi(e->d_name) > 2)
-      fail_msg("worker holds fd %s", e->d_name);
+    if (atoi(e->d_name) > 2) {
+      char fdpath[PATH_MAX];
+      snprintf(fdpath, sizeof fdpath, "%s/%s", path, e->d_name);
+      n = readlink(fdpath, target, sizeof target - 1);
+      target[n > 0 ? n : 0] = '\0';
+      fail_msg("worker holds fd %s (%s)", e->d_name, target);
+    }
   }
   closedir(d);
   assert_int_equal(fds, 3);
   snprintf(path, sizeof path, "/proc/%ld/fd/0", (long)pid);
-  ssize_t n = readlink(path, target, sizeof target - 1);
+  n = readlink(path, target, sizeof target - 1);
   assert_true(n > 0);
   target[n] = '\0';
   assert_string_equal(target, "/dev/null");
