@@ -56,6 +56,10 @@ struct mn_invocation_definition {
   char *parent_function_name; /* NULL when no parent_invocation */
   char *parent_invocation_id;
   char *input;
+  int priority;          /* additive fields: 0 */
+  int64_t start_at;      /* MN_TIME_NULL */
+  char *concurrency_key; /* NULL */
+  char *idempotency_key; /* NULL */
 };
 void mn_invocation_definition_release(struct mn_invocation_definition *d);
 int mn_json_parse_invocation_definition(const json_t *body,

@@ -4,10 +4,12 @@
  * Unknown fields are ignored; the first failure is reported. */
 #include "api/codec.h"
 #include "api/names.h"
+#include "util/clock.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +116,35 @@ static int get_int(const json_t *obj, const char *loc, const char *key, long lon
   return 0;
 }
 
+/* An optional integer field (absent or null: *out untouched). */
+static int get_opt_int(const json_t *obj, const char *loc, const char *key, long long lo,
+                       long long hi, int *out, struct mn_error *err) {
+  if (!json_object_get(obj, key) || json_is_null(json_object_get(obj, key)))
+    return 0;
+  return get_int(obj, loc, key, lo, hi, out, err);
+}
+
+/* An optional number field (integer or real) with lo <= value <= hi
+ * (absent or null: *out untouched). */
+static int get_opt_number(const json_t *obj, const char *loc, const char *key, double lo,
+                          double hi, double *out, struct mn_error *err) {
+  const json_t *v;
+  int rc = field(obj, loc, key, false, &v, err);
+  if (rc || !v)
+    return rc;
+  if (!json_is_number(v))
+    return invalid(err, loc, key, "value is not a valid float");
+  double x = json_number_value(v);
+  if (!isfinite(x))
+    return invalid(err, loc, key, "ensure this value is a finite number");
+  if (x < lo)
+    return invalid(err, loc, key, "ensure this value is greater than or equal to %g", lo);
+  if (x > hi)
+    return invalid(err, loc, key, "ensure this value is less than or equal to %g", hi);
+  *out = x;
+  return 0;
+}
+
 /* A required number field (integer or real) with 0 < value <= hi. */
 static int get_positive(const json_t *obj, const char *loc, const char *key, double hi,
                         double *out, struct mn_error *err) {
@@ -155,6 +186,9 @@ static int parse_resource_spec(const json_t *obj, const char *loc,
   if (!rc)
     rc = get_int(obj, loc, "max_concurrency", 1, MN_MAX_CONCURRENCY_LIMIT,
                  &out->max_concurrency, err);
+  if (!rc)
+    rc = get_opt_int(obj, loc, "max_concurrency_per_key", 1, MN_MAX_CONCURRENCY_LIMIT,
+                     &out->max_concurrency_per_key, err);
   return rc;
 }
 
@@ -164,6 +198,27 @@ static int parse_execution_spec(const json_t *obj, const char *loc,
   if (!rc)
     rc = get_int(obj, loc, "timeout_seconds", 1, MN_TIMEOUT_SECONDS_LIMIT,
                  &out->timeout_seconds, err);
+  /* the additive fields (docs/compatibility.md, "Task semantics") */
+  out->retry_backoff_factor = MN_RETRY_BACKOFF_FACTOR_DEFAULT;
+  out->retry_max_delay_seconds = MN_RETRY_MAX_DELAY_DEFAULT;
+  if (!rc)
+    rc = get_opt_number(obj, loc, "retry_delay_seconds", 0, MN_RETRY_DELAY_LIMIT,
+                        &out->retry_delay_seconds, err);
+  if (!rc)
+    rc = get_opt_number(obj, loc, "retry_backoff_factor", 1, MN_BACKOFF_FACTOR_LIMIT,
+                        &out->retry_backoff_factor, err);
+  if (!rc)
+    rc = get_opt_number(obj, loc, "retry_max_delay_seconds", 0, MN_RETRY_DELAY_LIMIT,
+                        &out->retry_max_delay_seconds, err);
+  if (!rc)
+    rc = get_opt_int(obj, loc, "attempt_timeout_seconds", 1, MN_TIMEOUT_SECONDS_LIMIT,
+                     &out->attempt_timeout_seconds, err);
+  if (!rc)
+    rc = get_opt_int(obj, loc, "queue_timeout_seconds", 1, MN_TIMEOUT_SECONDS_LIMIT,
+                     &out->queue_timeout_seconds, err);
+  if (!rc)
+    rc = get_opt_int(obj, loc, "heartbeat_timeout_seconds", 1, MN_TIMEOUT_SECONDS_LIMIT,
+                     &out->heartbeat_timeout_seconds, err);
   return rc;
 }
 
@@ -340,6 +395,8 @@ void mn_invocation_definition_release(struct mn_invocation_definition *d) {
   free(d->parent_function_name);
   free(d->parent_invocation_id);
   free(d->input);
+  free(d->concurrency_key);
+  free(d->idempotency_key);
   memset(d, 0, sizeof *d);
 }
 
@@ -360,6 +417,22 @@ int mn_json_parse_invocation_definition(const json_t *body,
   }
   if (!rc)
     rc = get_str(body, "body", "input", true, 0, MN_INPUT_LENGTH_LIMIT, &d.input, err);
+  /* the additive fields (docs/compatibility.md, "Task semantics") */
+  d.start_at = MN_TIME_NULL;
+  double start_at = -1;
+  if (!rc)
+    rc = get_opt_int(body, "body", "priority", -MN_PRIORITY_LIMIT, MN_PRIORITY_LIMIT,
+                     &d.priority, err);
+  if (!rc)
+    rc = get_opt_number(body, "body", "start_at", 0, 1e11, &start_at, err);
+  if (!rc && start_at >= 0)
+    d.start_at = (int64_t)(start_at * 1e6);
+  if (!rc)
+    rc = get_str(body, "body", "concurrency_key", false, 1, MN_KEY_LENGTH_LIMIT + 1,
+                 &d.concurrency_key, err);
+  if (!rc)
+    rc = get_str(body, "body", "idempotency_key", false, 1, MN_KEY_LENGTH_LIMIT + 1,
+                 &d.idempotency_key, err);
   if (rc) {
     mn_invocation_definition_release(&d);
     return rc;

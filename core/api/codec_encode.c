@@ -73,11 +73,20 @@ static json_t *finish(json_t *o, int bad) {
   return o;
 }
 
+/* A whole number as an integer, anything else as a real. */
+static json_t *number(double x) {
+  return x == (double)(long long)x ? json_integer((long long)x) : json_real(x);
+}
+
 static json_t *resource_spec_json(const struct mn_resource_spec *r) {
   json_t *o = json_object();
   int bad = json_object_set_new(o, "virtual_cpus", json_real(r->virtual_cpus));
   bad |= json_object_set_new(o, "memory_gbs", json_real(r->memory_gbs));
   bad |= json_object_set_new(o, "max_concurrency", json_integer(r->max_concurrency));
+  /* additive fields, shown when set (docs/compatibility.md, "Task semantics") */
+  if (r->max_concurrency_per_key > 0)
+    bad |= json_object_set_new(o, "max_concurrency_per_key",
+                               json_integer(r->max_concurrency_per_key));
   return finish(o, bad);
 }
 
@@ -85,6 +94,22 @@ static json_t *execution_spec_json(const struct mn_execution_spec *e) {
   json_t *o = json_object();
   int bad = json_object_set_new(o, "max_retries", json_integer(e->max_retries));
   bad |= json_object_set_new(o, "timeout_seconds", json_integer(e->timeout_seconds));
+  /* additive fields, shown when set (docs/compatibility.md, "Task semantics") */
+  if (e->retry_delay_seconds > 0) {
+    bad |= json_object_set_new(o, "retry_delay_seconds", number(e->retry_delay_seconds));
+    bad |= json_object_set_new(o, "retry_backoff_factor", number(e->retry_backoff_factor));
+    bad |= json_object_set_new(o, "retry_max_delay_seconds",
+                               number(e->retry_max_delay_seconds));
+  }
+  if (e->attempt_timeout_seconds > 0)
+    bad |= json_object_set_new(o, "attempt_timeout_seconds",
+                               json_integer(e->attempt_timeout_seconds));
+  if (e->queue_timeout_seconds > 0)
+    bad |= json_object_set_new(o, "queue_timeout_seconds",
+                               json_integer(e->queue_timeout_seconds));
+  if (e->heartbeat_timeout_seconds > 0)
+    bad |= json_object_set_new(o, "heartbeat_timeout_seconds",
+                               json_integer(e->heartbeat_timeout_seconds));
   return finish(o, bad);
 }
 
@@ -215,6 +240,17 @@ json_t *mn_json_invocation_info(const struct mn_invocation *inv) {
                              json_string(mn_invocation_status_str(inv->invocation_status)));
   bad |= set_time(o, "creation_time", inv->creation_time);
   bad |= set_time(o, "last_update_time", inv->last_update_time);
+  /* additive fields, shown when set (docs/compatibility.md, "Task semantics") */
+  if (inv->priority != 0)
+    bad |= json_object_set_new(o, "priority", json_integer(inv->priority));
+  if (inv->start_at != MN_TIME_NULL && inv->start_at > 0)
+    bad |= json_object_set_new(o, "start_at", number((double)inv->start_at / 1e6));
+  if (inv->concurrency_key)
+    bad |= json_object_set_new(o, "concurrency_key", str_or_null(inv->concurrency_key));
+  if (inv->idempotency_key)
+    bad |= json_object_set_new(o, "idempotency_key", str_or_null(inv->idempotency_key));
+  if (inv->termination_reason)
+    bad |= json_object_set_new(o, "termination_reason", str_or_null(inv->termination_reason));
   bad |= json_object_set_new(o, "executions", arr);
   for (size_t i = 0; !bad && i < inv->n_executions; i++)
     bad |= json_array_append_new(arr, mn_json_execution_summary(&inv->executions[i]));

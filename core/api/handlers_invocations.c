@@ -19,8 +19,11 @@ int mn_api_create_invocation(const struct mn_api_ctx *ctx, const struct mn_api_r
   if (rc != 0)
     goto out;
   struct mn_parent_ref parent = {def.parent_function_name, def.parent_invocation_id};
-  rc = mn_store_create_invocation(ctx->store, &fk, def.parent_invocation_id ? &parent : NULL,
-                                  def.input, mn_now_us(), &inv);
+  struct mn_invocation_options opt = {def.priority, def.start_at, def.concurrency_key,
+                                      def.idempotency_key, NULL};
+  rc = mn_store_create_invocation_with(ctx->store, &fk,
+                                       def.parent_invocation_id ? &parent : NULL, def.input,
+                                       &opt, mn_now_us(), &inv);
   if (rc == 0)
     rc = mn_api_reply(res, mn_json_invocation_info(&inv));
 out:

@@ -106,8 +106,32 @@ static bool timed_out(const struct pass *p, size_t i) {
   const struct mn_snap_invocation *si = &p->snap.invs[i];
   if (si->fn < 0)
     return false;
-  return mn_sched_timed_out(si->inv.creation_time,
+  return mn_sched_timed_out(mn_sched_base_time(si->inv.creation_time, si->inv.start_at),
                             p->snap.functions[si->fn].execution_spec.timeout_seconds, p->now);
+}
+
+/* The pure rules' view of a function (classify.h). */
+static struct mn_sched_fn sched_fn(const struct mn_function *fn) {
+  const struct mn_execution_spec *e = &fn->execution_spec;
+  return (struct mn_sched_fn){.ready = fn->function_status == MN_FUNCTION_READY,
+                              .preparation_failed = fn->preparation_error != NULL,
+                              .max_retries = e->max_retries,
+                              .timeout_seconds = e->timeout_seconds,
+                              .max_concurrency = fn->resource_spec.max_concurrency,
+                              .max_concurrency_per_key =
+                                  fn->resource_spec.max_concurrency_per_key,
+                              .retry_delay_seconds = e->retry_delay_seconds,
+                              .retry_backoff_factor = e->retry_backoff_factor,
+                              .retry_max_delay_seconds = e->retry_max_delay_seconds,
+                              .attempt_timeout_seconds = e->attempt_timeout_seconds,
+                              .queue_timeout_seconds = e->queue_timeout_seconds,
+                              .heartbeat_timeout_seconds = e->heartbeat_timeout_seconds};
+}
+
+static struct mn_sched_exec sched_exec(const struct mn_execution *e) {
+  return (struct mn_sched_exec){e->worker_status,        e->outcome,
+                                e->termination_signal_time, e->last_update_time,
+                                e->execution_start_time, e->heartbeat_time};
 }
 
 
@@ -143,21 +167,32 @@ static void write_cancellations(struct pass *p, struct mn_sched_inv *invs, const
   free(keys);
 }
 
+static bool terminates(enum mn_sched_action a) {
+  return a == MN_SCHED_TERMINATE || a == MN_SCHED_QUEUE_TIMEOUT;
+}
+
 /* 3b: every invocation that ends now, in one statement. */
 static void write_terminations(struct pass *p, const enum mn_sched_action *actions) {
   size_t n = p->snap.n_invs, k = 0;
   struct mn_sched_key *keys = calloc(n ? n : 1, sizeof *keys);
-  if (!keys)
+  const char **reasons = calloc(n ? n : 1, sizeof *reasons);
+  if (!keys || !reasons) {
+    free(keys);
+    free(reasons);
     return;
+  }
   for (size_t i = 0; i < n; i++)
-    if (actions[i] == MN_SCHED_TERMINATE)
+    if (terminates(actions[i])) {
+      reasons[k] = actions[i] == MN_SCHED_QUEUE_TIMEOUT ? MN_TERMINATION_QUEUE_TIMEOUT : NULL;
       keys[k++] = inv_key(&p->snap.invs[i].inv, NULL);
+    }
   if (k)
     p->s->projects_dirty = true; /* a project waiting for its last one may go now */
   bool *applied = calloc(n ? n : 1, sizeof *applied);
-  if (k && applied && mn_store_sched_terminate_many(p->s->store, keys, k, p->now, applied) == 0) {
+  if (k && applied &&
+      mn_store_sched_terminate_many(p->s->store, keys, reasons, k, p->now, applied) == 0) {
     for (size_t i = 0, j = 0; i < n; i++)
-      if (actions[i] == MN_SCHED_TERMINATE) {
+      if (terminates(actions[i])) {
         p->ended[i] = applied[j++];
         p->cascade[i] = p->cascade[i] || p->ended[i];
       }
@@ -167,6 +202,7 @@ static void write_terminations(struct pass *p, const enum mn_sched_action *actio
   }
   free(applied);
   free(keys);
+  free(reasons);
 }
 
 /* 3b: every new attempt, committed PROVISIONING in one statement before
@@ -207,7 +243,7 @@ static void write_new_executions(struct pass *p, const enum mn_sched_action *act
         .execution_id = id, .worker_status = MN_WORKER_PROVISIONING,
         .termination_signal_time = MN_TIME_NULL, .creation_time = p->now,
         .last_update_time = p->now, .execution_start_time = MN_TIME_NULL,
-        .execution_finish_time = MN_TIME_NULL};
+        .execution_finish_time = MN_TIME_NULL, .heartbeat_time = MN_TIME_NULL};
   }
 out:
   free(keys);
@@ -216,11 +252,131 @@ out:
   free(applied);
 }
 
+static void hint_queue(struct pass *p, const struct mn_function *fn) {
+  if (mn_queues_add(p->s->queues, fn->project_name, fn->version_id, fn->function_name) < 0)
+    p->s->next_queue_scan = 0;
+  p->next = p->now; /* read the heads again */
+}
+
+/* Migration 7: the timing every undecided invocation keeps (a backoff
+ * starts, a wait ends, a key is full, the next wake of the deadline
+ * index), written in one statement where it changed. */
+static void write_timing(struct pass *p, const struct mn_sched_inv *invs,
+                         const struct mn_sched_fn *fns, const enum mn_sched_action *actions,
+                         const int64_t *wait_until) {
+  size_t n = p->snap.n_invs, k = 0;
+  struct mn_sched_key *keys = calloc(n ? n : 1, sizeof *keys);
+  struct mn_sched_timing *t = calloc(n ? n : 1, sizeof *t);
+  size_t *which = calloc(n ? n : 1, sizeof *which);
+  if (!keys || !t || !which)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    const struct mn_snap_invocation *si = &p->snap.invs[i];
+    if (si->fn < 0 || p->ended[i] || p->launched[i] || terminates(actions[i]))
+      continue;
+    struct mn_sched_timing x = {si->waiting, si->eligible_at, si->blocked, MN_TIME_NULL};
+    if (actions[i] == MN_SCHED_WAIT) {
+      x.waiting = true;
+      x.eligible_at = wait_until[i];
+    } else if (actions[i] == MN_SCHED_BLOCKED) {
+      x.blocked = true;
+      x.waiting = false;
+    } else if (actions[i] == MN_SCHED_QUEUED) {
+      x.waiting = x.blocked = false; /* eligible: into the queue */
+    } else if (x.waiting && p->now >= x.eligible_at) {
+      x.waiting = false;
+    }
+    struct mn_sched_inv v = invs[i];
+    v.waiting = x.waiting;
+    v.eligible_at = x.eligible_at;
+    x.deadline = mn_sched_next_wake(&v, &fns[si->fn], p->now);
+    if (x.waiting == si->waiting && x.eligible_at == si->eligible_at &&
+        x.blocked == si->blocked && x.deadline == si->deadline)
+      continue;
+    which[k] = i;
+    t[k] = x;
+    keys[k++] = inv_key(&si->inv, NULL);
+  }
+  if (k && mn_store_sched_set_timing(p->s->store, keys, t, k) != 0) {
+    p->write_failed = true;
+    goto out;
+  }
+  for (size_t j = 0; j < k; j++) {
+    const struct mn_snap_invocation *si = &p->snap.invs[which[j]];
+    bool was_out = si->waiting || si->blocked, is_out = t[j].waiting || t[j].blocked;
+    if ((was_out && !is_out) || (!si->blocked && t[j].blocked))
+      hint_queue(p, &p->snap.functions[si->fn]); /* joined the queue, or left a head slot */
+  }
+  if (k)
+    mn_log_debug("scheduler", "timing of %zu invocation(s) written", k);
+out:
+  free(keys);
+  free(t);
+  free(which);
+}
+
+static bool holds_worker(const struct mn_invocation *inv) {
+  for (size_t k = 0; k < inv->n_executions; k++)
+    if (inv->executions[k].worker_status != MN_WORKER_TERMINATED)
+      return true;
+  return false;
+}
+
+/* A concurrency key where something happened (an attempt ended, a
+ * cancellation) may have room: its oldest blocked invocations go back to
+ * the queue, as many as it has room (one index range per key). */
+static void unblock_keys(struct pass *p, const struct mn_sched_fn *fns) {
+  size_t n = p->snap.n_invs, k = 0;
+  struct mn_function_key *fks = calloc(n ? n : 1, sizeof *fks);
+  const char **names = calloc(n ? n : 1, sizeof *names);
+  int *room = calloc(n ? n : 1, sizeof *room);
+  int *fn_of = calloc(n ? n : 1, sizeof *fn_of);
+  if (!fks || !names || !room || !fn_of)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    const struct mn_snap_invocation *si = &p->snap.invs[i];
+    const char *key = si->inv.concurrency_key;
+    if (si->attention == 0 || !key || si->fn < 0 || fns[si->fn].max_concurrency_per_key < 1)
+      continue;
+    bool seen = false;
+    for (size_t j = 0; j < k && !seen; j++)
+      seen = fn_of[j] == si->fn && strcmp(names[j], key) == 0;
+    if (seen)
+      continue;
+    int used = 0;
+    for (size_t x = 0; x < n; x++) {
+      const struct mn_snap_invocation *o = &p->snap.invs[x];
+      if (o->fn == si->fn && o->inv.concurrency_key &&
+          strcmp(o->inv.concurrency_key, key) == 0 && !p->ended[x] && holds_worker(&o->inv))
+        used++; /* the launched ones hold their new execution already */
+    }
+    if (used >= fns[si->fn].max_concurrency_per_key)
+      continue;
+    fn_of[k] = si->fn;
+    names[k] = key;
+    room[k] = fns[si->fn].max_concurrency_per_key - used;
+    fks[k++] = inv_fk(&si->inv);
+  }
+  int unblocked = 0;
+  if (k && mn_store_sched_unblock(p->s->store, fks, names, room, k, &unblocked) != 0)
+    p->write_failed = true;
+  if (unblocked > 0) {
+    for (size_t j = 0; j < k; j++)
+      hint_queue(p, &p->snap.functions[fn_of[j]]);
+    mn_log_debug("scheduler", "%d blocked invocation(s) back in their queue", unblocked);
+  }
+out:
+  free(fks);
+  free(names);
+  free(room);
+  free(fn_of);
+}
+
 /* The queue hints (queues.h) after the decisions: a hinted function whose
  * queue gave fewer heads than it had free slots, all of them launched or
  * ended, has nothing queued any more; a function where an attempt ended,
  * or a queued invocation was cancelled, may have capacity for its queue. */
-static void update_queue_hints(struct pass *p) {
+static void update_queue_hints(struct pass *p, const enum mn_sched_action *actions) {
   size_t nf = p->snap.n_functions;
   int *queued = calloc(nf ? nf : 1, sizeof *queued);
   int *consumed = calloc(nf ? nf : 1, sizeof *consumed);
@@ -235,12 +391,13 @@ static void update_queue_hints(struct pass *p) {
   }
   for (size_t i = 0; i < p->snap.n_invs; i++) {
     const struct mn_snap_invocation *si = &p->snap.invs[i];
-    if (si->fn < 0 || si->live)
-      continue;
+    if (si->fn < 0 || si->live || si->waiting || si->blocked)
+      continue; /* not in the queue index when read */
     queued[si->fn]++;
     heads[si->fn] += si->attention == 0; /* what the heads query gave */
-    if (p->launched[i] || p->ended[i])
-      consumed[si->fn]++;
+    if (p->launched[i] || p->ended[i] || actions[i] == MN_SCHED_WAIT ||
+        actions[i] == MN_SCHED_BLOCKED)
+      consumed[si->fn]++; /* it left the queue */
   }
   for (size_t f = 0; f < nf; f++) {
     const struct mn_function *fn = &p->snap.functions[f];
@@ -252,7 +409,9 @@ static void update_queue_hints(struct pass *p) {
   for (size_t i = 0; i < p->snap.n_invs; i++) {
     const struct mn_snap_invocation *si = &p->snap.invs[i];
     bool freed = si->live && p->ended[i]; /* its slot is free from now on */
-    if (!(freed || (si->attention != 0 && !si->live && !p->ended[i])))
+    if (!(freed || (si->attention != 0 && !si->live && !p->ended[i] && !si->waiting &&
+                    !si->blocked && actions[i] != MN_SCHED_WAIT &&
+                    actions[i] != MN_SCHED_BLOCKED)))
       continue;
     const struct mn_function *fn = &si->inv.function;
     if (freed && mn_queues_has(p->s->queues, fn->project_name, fn->version_id,
@@ -275,18 +434,13 @@ static void decide_invocations(struct pass *p) {
   int *in_use = p->in_use;
   bool *cancel = calloc(n ? n : 1, sizeof *cancel);
   enum mn_sched_action *actions = calloc(n ? n : 1, sizeof *actions);
-  if (!invs || !execs || !fns || !in_use || !cancel || !actions) {
+  int64_t *wait_until = calloc(n ? n : 1, sizeof *wait_until);
+  if (!invs || !execs || !fns || !in_use || !cancel || !actions || !wait_until) {
     mn_log_error("scheduler", "out of memory in a pass");
     goto out;
   }
-  for (size_t f = 0; f < nf; f++) {
-    const struct mn_function *fn = &p->snap.functions[f];
-    fns[f] = (struct mn_sched_fn){.ready = fn->function_status == MN_FUNCTION_READY,
-                                  .preparation_failed = fn->preparation_error != NULL,
-                                  .max_retries = fn->execution_spec.max_retries,
-                                  .timeout_seconds = fn->execution_spec.timeout_seconds,
-                                  .max_concurrency = fn->resource_spec.max_concurrency};
-  }
+  for (size_t f = 0; f < nf; f++)
+    fns[f] = sched_fn(&p->snap.functions[f]);
   for (size_t i = 0; i < n; i++) {
     const struct mn_snap_invocation *si = &p->snap.invs[i];
     const struct mn_invocation *inv = &si->inv;
@@ -296,7 +450,14 @@ static void decide_invocations(struct pass *p) {
                                .cancellation_request_time = inv->cancellation_request_time,
                                .project_deleting = si->project_deleting,
                                .fn = si->fn,
-                               .parent = -1};
+                               .parent = -1,
+                               .priority = inv->priority,
+                               .start_at = inv->start_at,
+                               .eligible_at = si->eligible_at,
+                               .waiting = si->waiting,
+                               .live = si->live,
+                               .concurrency_key = inv->concurrency_key,
+                               .jitter = drand48()};
     if (inv->has_parent) {
       v->parent = mn_sched_snapshot_find_invocation(&p->snap, inv->function.project_name,
                                                     inv->function.version_id,
@@ -313,8 +474,7 @@ static void decide_invocations(struct pass *p) {
     bool live = false;
     for (size_t k = 0; k < inv->n_executions; k++) {
       const struct mn_execution *e = &inv->executions[k];
-      execs[i][k] = (struct mn_sched_exec){e->worker_status, e->outcome,
-                                           e->termination_signal_time};
+      execs[i][k] = sched_exec(e);
       live |= e->worker_status != MN_WORKER_TERMINATED;
     }
     v->execs = execs[i];
@@ -325,18 +485,12 @@ static void decide_invocations(struct pass *p) {
 
   mn_sched_propagate_cancellation(invs, n, cancel);
   write_cancellations(p, invs, cancel);
-  mn_sched_classify(invs, n, NULL, fns, nf, in_use, p->now, actions);
+  mn_sched_classify_ex(invs, n, NULL, fns, nf, in_use, p->now, actions, wait_until);
   write_terminations(p, actions);
   write_new_executions(p, actions);
-  update_queue_hints(p);
-  for (size_t i = 0; i < n; i++) {
-    const struct mn_snap_invocation *si = &p->snap.invs[i];
-    if ((actions[i] == MN_SCHED_QUEUED || actions[i] == MN_SCHED_LEAVE) && si->fn >= 0 &&
-        !timed_out(p, i)) /* its deadline still needs a wake-up */
-      at_most(&p->next,
-              mn_sched_deadline(si->inv.creation_time,
-                                p->snap.functions[si->fn].execution_spec.timeout_seconds));
-  }
+  write_timing(p, invs, fns, actions, wait_until);
+  unblock_keys(p, fns);
+  update_queue_hints(p, actions);
 out:
   for (size_t i = 0; execs && i < n; i++)
     free(execs[i]);
@@ -345,6 +499,7 @@ out:
   free(fns);
   free(cancel);
   free(actions);
+  free(wait_until);
 }
 
 /* Functions waiting for their first preparation. */
@@ -443,8 +598,33 @@ static void advance_executions(struct pass *p, size_t i, struct mn_inspect_batch
       struct mn_exec_ref r = exec_ref(inv, e);
       const struct mn_snap_invocation *si = &p->snap.invs[i];
       int timeout = si->fn >= 0 ? p->snap.functions[si->fn].execution_spec.timeout_seconds : 0;
-      struct mn_sched_exec se = {e->worker_status, e->outcome, e->termination_signal_time};
-      if (mn_sched_needs_signal(&se, p->cancelled[i], inv->creation_time, timeout, p->now)) {
+      int64_t base = mn_sched_base_time(inv->creation_time, inv->start_at);
+      struct mn_sched_exec se = sched_exec(e);
+      struct mn_sched_fn sf = si->fn >= 0 ? sched_fn(&p->snap.functions[si->fn])
+                                          : (struct mn_sched_fn){0};
+      int64_t attempt_wake = MN_TIME_NULL;
+      int why = p->cancelled[i] ? 0 : mn_sched_attempt_expired(&se, &sf, p->now, &attempt_wake);
+      if (why) {
+        /* the attempt FAILS (the retry policy applies) and its worker is stopped */
+        char reason[160];
+        snprintf(reason, sizeof reason,
+                 why == 1 ? "the attempt ran longer than attempt_timeout_seconds (%d s)"
+                          : "no heartbeat or update from the worker within "
+                            "heartbeat_timeout_seconds (%d s)",
+                 why == 1 ? sf.attempt_timeout_seconds : sf.heartbeat_timeout_seconds);
+        struct mn_sched_key key = inv_key(inv, e->execution_id);
+        bool applied = false;
+        if (mn_store_sched_fail_attempt(s->store, &key, reason, p->now, &applied) == 0 &&
+            applied) {
+          e->termination_signal_time = p->now;
+          e->outcome = MN_OUTCOME_FAILED;
+          mn_log_info("scheduler", "execution %s: %s", e->execution_id, reason);
+        }
+      } else if (attempt_wake != MN_TIME_NULL) {
+        at_most(&p->next, attempt_wake);
+      }
+      if (e->termination_signal_time == MN_TIME_NULL &&
+          mn_sched_needs_signal(&se, p->cancelled[i], base, timeout, p->now)) {
         bool applied = false;
         if (mn_store_signal_execution(s->store, &fk, inv->invocation_id, e->execution_id,
                                       p->now, &applied) == 0 &&
@@ -454,7 +634,7 @@ static void advance_executions(struct pass *p, size_t i, struct mn_inspect_batch
                       p->cancelled[i] ? "cancelled" : "timed out");
         }
       } else if (e->termination_signal_time == MN_TIME_NULL && !p->cancelled[i]) {
-        at_most(&p->next, mn_sched_deadline(inv->creation_time, timeout));
+        at_most(&p->next, mn_sched_deadline(base, timeout));
       }
       if (e->termination_signal_time != MN_TIME_NULL) {
         /* sent once per worker by this scheduler (again after a restart:

@@ -1,11 +1,13 @@
 /* Invocations: create, get, cancel, terminate. Each is one statement (one
  * round trip on success) that returns the standard invocation row (sql.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/db.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/ids.h"
 
 #define EXECUTIONS_OF(a)                                                        \
@@ -31,20 +33,31 @@ static const struct mn_db_stmt stmt_get = {
     " ORDER BY e.creation_time, e.execution_id",
     4, true};
 
-/* ... $5 parent function, $6 parent invocation, $7 input, $8 now. */
+/* ... $5 parent function, $6 parent invocation, $7 input, $8 now,
+ * $9 priority, $10 start_at (NULL: now), $11 concurrency key, $12
+ * idempotency key. Eligible from max(now, start_at); timeout_seconds and
+ * queue_timeout_seconds count from then. deadline is the first instant the
+ * scheduler must look at it (migration 7): the timeout, the queue timeout,
+ * or the delayed start. A second POST with the same idempotency key inserts
+ * nothing (the unique index decides, also between concurrent POSTs). */
 static const struct mn_db_stmt stmt_create = {
     "mn_invocation_create",
     "WITH " MN_SQL_VE ","
-    " k AS (SELECT pr.project_name AS kp, " MN_SQL_VID " AS kv, f.function_name AS kf"
+    " k AS (SELECT pr.project_name AS kp, " MN_SQL_VID " AS kv, f.function_name AS kf,"
+    "  greatest($8::bigint, coalesce($10::bigint, 0)) AS base,"
+    "  f.timeout_seconds AS t, f.queue_timeout_seconds AS qt"
     MN_SQL_PATH_FUNCTION "),"
     " ins AS (INSERT INTO invocations (project_name, version_id, function_name,"
     "  invocation_id, parent_function_name, parent_invocation_id, input,"
     "  cancellation_request_time, invocation_status, creation_time, last_update_time,"
-    "  deadline)"
+    "  deadline, priority, start_at, concurrency_key, idempotency_key, eligible_at, waiting)"
     "  SELECT k.kp, k.kv, k.kf, $4, $5, $6, $7, NULL, 'RUNNING', $8::bigint, $8::bigint,"
-    "  (SELECT (($8::bigint / 1000000) + fd.timeout_seconds + 1) * 1000000 FROM functions fd"
-    "   WHERE fd.project_name = k.kp AND fd.version_id = k.kv AND fd.function_name = k.kf)"
-    "  FROM k WHERE k.kf IS NOT NULL RETURNING *)"
+    "  least(((k.base / 1000000) + k.t + 1) * 1000000, k.base + k.qt::bigint * 1000000,"
+    "   CASE WHEN k.base > $8::bigint THEN k.base END),"
+    "  $9::smallint, $10::bigint, $11, $12, k.base, k.base > $8::bigint"
+    "  FROM k WHERE k.kf IS NOT NULL"
+    "  ON CONFLICT (project_name, version_id, function_name, idempotency_key)"
+    "   WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING *)"
     " SELECT " MN_SQL_INVOCATION_ROW("k.kp", "k.kv", "f", "ins", "par", "e")
     /* the scheduler learns which function's queue grew (scheduler/queues.c) */
     ", (SELECT pg_notify('multinode', 'queue' || chr(31) || ins.project_name || chr(31)"
@@ -54,7 +67,14 @@ static const struct mn_db_stmt stmt_create = {
     "  AND f.function_name = k.kf"
     PARENT_OF("ins")
     " LEFT JOIN executions e ON false",
-    8, false};
+    12, false};
+
+/* The invocation holding an idempotency key, and whether its input is $5. */
+static const struct mn_db_stmt stmt_by_idempotency_key = {
+    "mn_invocation_by_idempotency_key",
+    "SELECT invocation_id, input = $5 FROM invocations WHERE project_name = $1"
+    " AND version_id = $2 AND function_name = $3 AND idempotency_key = $4",
+    5, true};
 
 /* A guarded update of one invocation, then its standard rows.
  * $1 project, $2 version (NULL: latest), $3 function, $4 invocation, $5 now. */
@@ -114,16 +134,53 @@ int mn_store_get_invocation(struct mn_store *s, const struct mn_function_key *fk
   return rc;
 }
 
+/* After a create that inserted nothing because of its idempotency key: the
+ * first invocation (*out), or MN_EIDEMPOTENCY_CONFLICT when its input
+ * differs. */
+static int first_of_key(struct mn_store *s, const struct mn_function_key *fk,
+                        const char *version_id, const struct mn_invocation_options *o,
+                        const char *input, struct mn_invocation *out) {
+  const char *params[] = {fk->project_name, version_id, fk->function_name,
+                          o->idempotency_key, input};
+  PGresult *r;
+  int rc = mn_db_exec(s, &stmt_by_idempotency_key, params, &r);
+  if (rc == MN_EINTERNAL)
+    rc = mn_db_unexpected(stmt_by_idempotency_key.name, r);
+  if (rc == 0 && PQntuples(r) < 1)
+    rc = MN_EINTERNAL; /* the key's holder went away between the two statements */
+  if (rc == 0 && PQgetvalue(r, 0, 1)[0] != 't')
+    rc = MN_EIDEMPOTENCY_CONFLICT;
+  if (rc == 0) {
+    struct mn_function_key k = {fk->project_name, version_id, fk->function_name};
+    struct mn_invocation tmp = {0};
+    rc = mn_store_get_invocation(s, &k, PQgetvalue(r, 0, 0), out ? out : &tmp);
+    mn_invocation_release(&tmp);
+  }
+  PQclear(r);
+  return rc;
+}
+
 int mn_store_create_invocation(struct mn_store *s, const struct mn_function_key *fk,
                                const struct mn_parent_ref *parent, const char *input,
                                int64_t now, struct mn_invocation *out) {
+  return mn_store_create_invocation_with(s, fk, parent, input, NULL, now, out);
+}
+
+int mn_store_create_invocation_with(struct mn_store *s, const struct mn_function_key *fk,
+                                    const struct mn_parent_ref *parent, const char *input,
+                                    const struct mn_invocation_options *opt, int64_t now,
+                                    struct mn_invocation *out) {
+  static const struct mn_invocation_options none = {.start_at = MN_TIME_NULL};
   if (!key_valid(fk) || !input ||
       (parent && (!parent->function_name || !parent->invocation_id)))
     return MN_EINVAL;
-  char id[MN_ID_MAX], t[24];
+  if (!opt)
+    opt = &none;
+  char id[MN_ID_MAX], t[24], prio[16], start[24];
   int rc = mn_id_new("inv-", id);
   if (rc < 0)
     return rc;
+  snprintf(prio, sizeof prio, "%d", opt->priority);
   const char *params[] = {fk->project_name,
                           mn_sql_version_param(fk->version_ref),
                           fk->function_name,
@@ -131,7 +188,11 @@ int mn_store_create_invocation(struct mn_store *s, const struct mn_function_key 
                           parent ? parent->function_name : NULL,
                           parent ? parent->invocation_id : NULL,
                           input,
-                          mn_sql_time(t, now)};
+                          mn_sql_time(t, now),
+                          prio,
+                          mn_sql_time(start, opt->start_at),
+                          opt->concurrency_key,
+                          opt->idempotency_key};
   PGresult *r;
   rc = mn_db_exec(s, &stmt_create, params, &r);
   if (rc == MN_EINTERNAL) {
@@ -146,8 +207,15 @@ int mn_store_create_invocation(struct mn_store *s, const struct mn_function_key 
   }
   if (rc == 0)
     rc = mn_sql_path_error(r, MN_DEPTH_INVOCATION);
-  if (rc == 0)
+  if (rc == MN_EINVOCATION_NOT_FOUND && opt->idempotency_key) {
+    char *version_id = strdup(PQgetvalue(r, 0, MN_COL_VERSION));
+    rc = version_id ? first_of_key(s, fk, version_id, opt, input, out) : MN_ENOMEM;
+    free(version_id);
+    if (rc == 0 && opt->existed)
+      *opt->existed = true;
+  } else if (rc == 0) {
     rc = decode_info(r, out);
+  }
   PQclear(r);
   return rc;
 }

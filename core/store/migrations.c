@@ -214,6 +214,49 @@ static const char schema_v6[] =
     "CREATE UNIQUE INDEX executions_by_token ON executions (token_hash)"
     "  WHERE token_hash IS NOT NULL;";
 
+/* Task semantics on the queue model (docs/architecture.md, "Queues"; the
+ * wire fields in docs/compatibility.md, "Additions"):
+ * - functions: retry backoff, attempt/queue/heartbeat timeouts, a quota per
+ *   concurrency key (NULL: none).
+ * - invocations: priority, start_at, concurrency_key, idempotency_key (one
+ *   invocation per key and function version: a unique index), and why it
+ *   ended (termination_reason).
+ * - waiting: not eligible before eligible_at (a delayed start, a retry's
+ *   backoff); blocked: its concurrency key was full when it reached the
+ *   head. Neither is in the queue index: the deadline index wakes a waiting
+ *   one (deadline is now the next instant the scheduler must look at an
+ *   invocation), and an ending attempt of a key unblocks that key's oldest
+ *   (invocations_blocked), so a pass never scans a backlog.
+ * - executions: the last heartbeat (or /update) of the worker. */
+static const char schema_v7[] =
+    "ALTER TABLE functions ADD COLUMN retry_delay_seconds double precision NOT NULL DEFAULT 0,"
+    "  ADD COLUMN retry_backoff_factor double precision NOT NULL DEFAULT 2,"
+    "  ADD COLUMN retry_max_delay_seconds double precision NOT NULL DEFAULT 300,"
+    "  ADD COLUMN attempt_timeout_seconds integer,"
+    "  ADD COLUMN queue_timeout_seconds integer,"
+    "  ADD COLUMN heartbeat_timeout_seconds integer,"
+    "  ADD COLUMN max_concurrency_per_key integer;"
+    "ALTER TABLE invocations ADD COLUMN priority smallint NOT NULL DEFAULT 0,"
+    "  ADD COLUMN start_at bigint,"
+    "  ADD COLUMN concurrency_key text,"
+    "  ADD COLUMN idempotency_key text,"
+    "  ADD COLUMN termination_reason text,"
+    "  ADD COLUMN eligible_at bigint NOT NULL DEFAULT 0,"
+    "  ADD COLUMN waiting boolean NOT NULL DEFAULT false,"
+    "  ADD COLUMN blocked boolean NOT NULL DEFAULT false;"
+    "ALTER TABLE executions ADD COLUMN heartbeat_time bigint;"
+    "CREATE UNIQUE INDEX invocations_idempotency ON invocations"
+    "  (project_name, version_id, function_name, idempotency_key)"
+    "  WHERE idempotency_key IS NOT NULL;"
+    "DROP INDEX invocations_queue;"
+    "CREATE INDEX invocations_queue ON invocations"
+    "  (project_name, version_id, function_name, priority DESC, creation_time, invocation_id)"
+    "  WHERE invocation_status = 'RUNNING' AND NOT live AND NOT waiting AND NOT blocked;"
+    "CREATE INDEX invocations_blocked ON invocations"
+    "  (project_name, version_id, function_name, concurrency_key, priority DESC,"
+    "   creation_time, invocation_id)"
+    "  WHERE invocation_status = 'RUNNING' AND blocked;";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "settings and execution ids", schema_v2},
@@ -221,6 +264,7 @@ static const struct mn_migration migrations[] = {
     {4, "a partial index of children; earlier statistics", schema_v4},
     {5, "queues: live, attention and deadline of invocations", schema_v5},
     {6, "per-execution API keys", schema_v6},
+    {7, "task semantics: backoff, timeouts, keys, idempotency, priority", schema_v7},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {

@@ -140,6 +140,9 @@ void mn_invocation_release(struct mn_invocation *inv) {
   free(inv->invocation_id);
   mn_parent_info_release(&inv->parent);
   free(inv->input);
+  free(inv->concurrency_key);
+  free(inv->idempotency_key);
+  free(inv->termination_reason);
   for (size_t i = 0; i < inv->n_executions; i++)
     mn_execution_release(&inv->executions[i]);
   free(inv->executions);

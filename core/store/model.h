@@ -24,6 +24,12 @@
 #define MN_PROJECT_NAME_LENGTH_LIMIT 64  /* rejected when len > limit */
 #define MN_LIST_PAGE_LIMIT 50
 #define MN_LOG_PAGE_LIMIT 250
+/* Additions (docs/compatibility.md, "Task semantics") */
+#define MN_KEY_LENGTH_LIMIT 256          /* concurrency and idempotency keys: at most */
+#define MN_PRIORITY_LIMIT 100            /* -100 ... 100 */
+#define MN_RETRY_DELAY_LIMIT 86400.0
+#define MN_BACKOFF_FACTOR_LIMIT 100.0
+#define MN_TERMINATION_QUEUE_TIMEOUT "QUEUE_TIMEOUT"
 
 enum mn_function_status { MN_FUNCTION_PENDING = 0, MN_FUNCTION_READY };
 enum mn_invocation_status { MN_INVOCATION_RUNNING = 0, MN_INVOCATION_TERMINATED };
@@ -50,12 +56,23 @@ struct mn_resource_spec {
   double virtual_cpus;
   double memory_gbs;
   int max_concurrency;
+  int max_concurrency_per_key; /* 0: no quota per concurrency key */
 };
 
 struct mn_execution_spec {
   int max_retries;
   int timeout_seconds;
+  double retry_delay_seconds;     /* 0: retry at once (the original) */
+  double retry_backoff_factor;    /* default 2 */
+  double retry_max_delay_seconds; /* default 300 */
+  int attempt_timeout_seconds;    /* 0: none */
+  int queue_timeout_seconds;      /* 0: none */
+  int heartbeat_timeout_seconds;  /* 0: none */
 };
+
+/* The defaults of the additive execution_spec fields. */
+#define MN_RETRY_BACKOFF_FACTOR_DEFAULT 2.0
+#define MN_RETRY_MAX_DELAY_DEFAULT 300.0
 
 struct mn_project {
   char *project_name;
@@ -116,6 +133,7 @@ struct mn_execution {
   int64_t last_update_time;
   int64_t execution_start_time;
   int64_t execution_finish_time;
+  int64_t heartbeat_time; /* the worker's last heartbeat or /update */
 };
 
 /* The parent as InvocationInfo shows it (ParentInvocationInfo). */
@@ -138,6 +156,11 @@ struct mn_invocation {
   enum mn_invocation_status invocation_status;
   int64_t creation_time;
   int64_t last_update_time;
+  int priority;             /* -100 ... 100, default 0 */
+  int64_t start_at;         /* MN_TIME_NULL when not delayed */
+  char *concurrency_key;    /* NULL when none */
+  char *idempotency_key;    /* NULL when none */
+  char *termination_reason; /* NULL, or "QUEUE_TIMEOUT" */
   struct mn_execution *executions; /* creation order */
   size_t n_executions;
 };

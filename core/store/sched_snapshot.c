@@ -17,9 +17,10 @@
  * many as each has free capacity. Never the rest of a queue: every branch
  * is an index range. $4: now.
  * One row per (invocation, execution), in key then creation order.
- * Columns: project, version, function, INVOCATION(8) with NULL input,
- * PARENT(4), EXECUTION(11) with NULL output, deletion_request_time, live,
- * attention. */
+ * Columns: project, version, function, INVOCATION(13) with NULL input,
+ * idempotency key and termination reason, PARENT(4), EXECUTION(12) with
+ * NULL output, deletion_request_time, live, attention, eligible_at, waiting,
+ * blocked, deadline. */
 static const struct mn_db_stmt stmt_invocations = {
     "mn_sched_working_set",
     "WITH hint AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS h(p, v, f)),"
@@ -29,11 +30,12 @@ static const struct mn_db_stmt stmt_invocations = {
     "  CROSS JOIN LATERAL (SELECT i.project_name, i.version_id, i.function_name,"
     "   i.invocation_id FROM invocations i WHERE i.project_name = hint.p"
     "   AND i.version_id = hint.v AND i.function_name = hint.f"
-    "   AND i.invocation_status = 'RUNNING' AND NOT i.live"
+    "   AND i.invocation_status = 'RUNNING' AND NOT i.live AND NOT i.waiting"
+    "   AND NOT i.blocked"
     /* those with attention are in the working set anyway (an attempt that
      * just ended sits at the head until the pass ends it) */
     "   AND i.attention = 0"
-    "   ORDER BY i.creation_time, i.invocation_id"
+    "   ORDER BY i.priority DESC, i.creation_time, i.invocation_id"
     "   LIMIT greatest(0, fn.max_concurrency - (SELECT count(*) FROM invocations l"
     "    WHERE l.project_name = hint.p AND l.version_id = hint.v"
     "    AND l.function_name = hint.f AND l.invocation_status = 'RUNNING' AND l.live))) q),"
@@ -53,11 +55,13 @@ static const struct mn_db_stmt stmt_invocations = {
     " SELECT i.project_name, i.version_id, i.function_name,"
     " i.invocation_id, i.parent_function_name, i.parent_invocation_id, NULL::text,"
     " i.cancellation_request_time, i.invocation_status, i.creation_time, i.last_update_time,"
+    " i.priority, i.start_at, i.concurrency_key, NULL::text, NULL::text,"
     " " MN_SQL_PARENT_COLS("par") ","
     " e.execution_id, e.worker_status, e.worker_details, e.termination_signal_time,"
     " e.outcome, NULL::text, e.error_message, e.creation_time, e.last_update_time,"
-    " e.execution_start_time, e.execution_finish_time,"
-    " pr.deletion_request_time, i.live, i.attention"
+    " e.execution_start_time, e.execution_finish_time, e.heartbeat_time,"
+    " pr.deletion_request_time, i.live, i.attention, i.eligible_at, i.waiting, i.blocked,"
+    " i.deadline"
     /* one primary-key lookup per member (LATERAL: never a join that scans) */
     " FROM w CROSS JOIN LATERAL (SELECT * FROM invocations x"
     "  WHERE x.project_name = w.project_name AND x.version_id = w.version_id"
@@ -80,7 +84,7 @@ static const struct mn_db_stmt stmt_invocations = {
 
 enum { C_KEY = 0, C_INV = 3, C_PAR = C_INV + MN_SQL_INVOCATION_NCOLS,
        C_EXE = C_PAR + MN_SQL_PARENT_NCOLS, C_DEL = C_EXE + MN_SQL_EXECUTION_NCOLS,
-       C_LIVE, C_ATTENTION };
+       C_LIVE, C_ATTENTION, C_ELIGIBLE, C_WAITING, C_BLOCKED, C_DEADLINE };
 
 /* The functions named by $1-$3 (the working set's and the hinted ones). */
 static const struct mn_db_stmt stmt_functions = {
@@ -106,13 +110,13 @@ static const struct mn_db_stmt stmt_queued_functions = {
     "mn_sched_queued_functions",
     "WITH RECURSIVE q AS ("
     " (SELECT project_name, version_id, function_name FROM invocations"
-    "  WHERE invocation_status = 'RUNNING' AND NOT live"
+    "  WHERE invocation_status = 'RUNNING' AND NOT live AND NOT waiting AND NOT blocked"
     "  ORDER BY project_name, version_id, function_name LIMIT 1)"
     " UNION ALL"
     " SELECT n.project_name, n.version_id, n.function_name FROM q CROSS JOIN LATERAL"
     "  (SELECT i.project_name, i.version_id, i.function_name FROM invocations i"
-    "   WHERE i.invocation_status = 'RUNNING' AND NOT i.live"
-    "   AND (i.project_name, i.version_id, i.function_name)"
+    "   WHERE i.invocation_status = 'RUNNING' AND NOT i.live AND NOT i.waiting"
+    "   AND NOT i.blocked AND (i.project_name, i.version_id, i.function_name)"
     "    > (q.project_name, q.version_id, q.function_name)"
     "   ORDER BY i.project_name, i.version_id, i.function_name LIMIT 1) n)"
     " SELECT project_name, version_id, function_name FROM q",
@@ -355,6 +359,10 @@ static int load_invocations(struct mn_store *s, const struct mn_fn_keys *hints, 
     si->project_deleting = !mn_sql_is_null(r, row, C_DEL);
     si->live = PQgetvalue(r, row, C_LIVE)[0] == 't';
     si->attention = strtoll(PQgetvalue(r, row, C_ATTENTION), NULL, 10);
+    si->eligible_at = strtoll(PQgetvalue(r, row, C_ELIGIBLE), NULL, 10);
+    si->waiting = PQgetvalue(r, row, C_WAITING)[0] == 't';
+    si->blocked = PQgetvalue(r, row, C_BLOCKED)[0] == 't';
+    si->deadline = mn_sql_int64(r, row, C_DEADLINE);
     si->fn = -1; /* set once the functions are loaded */
     if (!mn_sql_is_null(r, row, C_EXE)) {
       inv->executions = calloc((size_t)(end - row), sizeof *inv->executions);

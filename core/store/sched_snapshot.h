@@ -20,6 +20,10 @@ struct mn_snap_invocation {
   bool project_deleting;
   bool live;          /* holds a non-terminated execution */
   int64_t attention;  /* non-zero: something happened to decide on */
+  int64_t eligible_at; /* migration 7: a delayed start or a retry's backoff */
+  bool waiting;        /* not eligible before eligible_at */
+  bool blocked;        /* its concurrency key was full at the head */
+  int64_t deadline;    /* the next wake the deadline index holds (MN_TIME_NULL: none) */
   int fn; /* index into mn_sched_snapshot.functions, -1 when not found */
 };
 

@@ -22,7 +22,28 @@ int mn_store_sched_cancel_many(struct mn_store *s, const struct mn_sched_key *ke
 /* RUNNING -> TERMINATED (last_update_time = now) where no execution is
  * live any more. */
 int mn_store_sched_terminate_many(struct mn_store *s, const struct mn_sched_key *keys,
-                                  size_t n, int64_t now, bool *applied);
+                                  const char *const *reasons, size_t n, int64_t now,
+                                  bool *applied);
+/* reasons (NULL, or NULL entries: none) become termination_reason. */
+
+/* Migration 7: what the pass decided about an invocation's timing. */
+struct mn_sched_timing {
+  bool waiting;
+  int64_t eligible_at;
+  bool blocked;
+  int64_t deadline; /* MN_TIME_NULL: none */
+};
+int mn_store_sched_set_timing(struct mn_store *s, const struct mn_sched_key *keys,
+                              const struct mn_sched_timing *t, size_t n);
+/* Back into the queue: the first counts[i] blocked invocations of the
+ * concurrency key keys[i] of function fks[i], in queue order. */
+int mn_store_sched_unblock(struct mn_store *s, const struct mn_function_key *fks,
+                           const char *const *keys, const int *counts, size_t n,
+                           int *n_unblocked);
+/* A RUNNING attempt without an outcome: FAILED with `reason`, and its
+ * termination signal. */
+int mn_store_sched_fail_attempt(struct mn_store *s, const struct mn_sched_key *k,
+                                const char *reason, int64_t now, bool *applied);
 /* New attempts: for each key (execution_id = the new id) an execution row
  * already PROVISIONING (the deciding transaction commits it before any
  * provider call; a crash before the launch is repaired by launching again,

@@ -92,6 +92,13 @@ int mn_sql_function(const PGresult *r, int row, int col, struct mn_function *out
     return MN_EINTERNAL;
   out->provider = mn_sql_text(r, row, col + 13, &oom);
   out->preparation_error = mn_sql_text(r, row, col + 14, &oom);
+  out->execution_spec.retry_delay_seconds = get_double(r, row, col + 15);
+  out->execution_spec.retry_backoff_factor = get_double(r, row, col + 16);
+  out->execution_spec.retry_max_delay_seconds = get_double(r, row, col + 17);
+  out->execution_spec.attempt_timeout_seconds = get_int(r, row, col + 18);
+  out->execution_spec.queue_timeout_seconds = get_int(r, row, col + 19);
+  out->execution_spec.heartbeat_timeout_seconds = get_int(r, row, col + 20);
+  out->resource_spec.max_concurrency_per_key = get_int(r, row, col + 21);
   return oom ? MN_ENOMEM : 0;
 }
 
@@ -114,6 +121,7 @@ int mn_sql_execution(const PGresult *r, int row, int col, struct mn_execution *o
   out->last_update_time = mn_sql_int64(r, row, col + 8);
   out->execution_start_time = mn_sql_int64(r, row, col + 9);
   out->execution_finish_time = mn_sql_int64(r, row, col + 10);
+  out->heartbeat_time = mn_sql_int64(r, row, col + 11);
   return oom ? MN_ENOMEM : 0;
 }
 
@@ -139,6 +147,11 @@ int mn_sql_invocation(const PGresult *r, int row, int col, int parent_col,
     return MN_EINTERNAL;
   out->creation_time = mn_sql_int64(r, row, col + 6);
   out->last_update_time = mn_sql_int64(r, row, col + 7);
+  out->priority = get_int(r, row, col + 8);
+  out->start_at = mn_sql_int64(r, row, col + 9);
+  out->concurrency_key = mn_sql_text(r, row, col + 10, &oom);
+  out->idempotency_key = mn_sql_text(r, row, col + 11, &oom);
+  out->termination_reason = mn_sql_text(r, row, col + 12, &oom);
   return oom ? MN_ENOMEM : 0;
 }
 

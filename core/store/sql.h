@@ -7,7 +7,7 @@
  * (the key columns are pr.project_name and MN_SQL_VID):
  *   $1 project_name, $2 version id or NULL for "latest", $3 function_name.
  * The standard invocation row (MN_SQL_INVOCATION_ROW) is
- *   KEY(2) FUNCTION(15) INVOCATION(8) PARENT(4) EXECUTION(11)
+ *   KEY(2) FUNCTION(22) INVOCATION(13) PARENT(4) EXECUTION(12)
  * with one row per execution (or one row with NULL execution columns). */
 #ifndef MN_STORE_SQL_H
 #define MN_STORE_SQL_H
@@ -58,14 +58,18 @@
   a ".project_name, " a ".version_id, " a ".function_name, " a ".docker_image, " \
   a ".virtual_cpus, " a ".memory_gbs, " a ".max_concurrency, " a ".max_retries, " \
   a ".timeout_seconds, " a ".function_status, " a ".prepared_function_details, " \
-  a ".command, " a ".env, " a ".provider, " a ".preparation_error"
-#define MN_SQL_FUNCTION_NCOLS 15
+  a ".command, " a ".env, " a ".provider, " a ".preparation_error, "            \
+  a ".retry_delay_seconds, " a ".retry_backoff_factor, " a ".retry_max_delay_seconds, " \
+  a ".attempt_timeout_seconds, " a ".queue_timeout_seconds, "                   \
+  a ".heartbeat_timeout_seconds, " a ".max_concurrency_per_key"
+#define MN_SQL_FUNCTION_NCOLS 22
 
 #define MN_SQL_INVOCATION_COLS(a)                                              \
   a ".invocation_id, " a ".parent_function_name, " a ".parent_invocation_id, " \
   a ".input, " a ".cancellation_request_time, " a ".invocation_status, "      \
-  a ".creation_time, " a ".last_update_time"
-#define MN_SQL_INVOCATION_NCOLS 8
+  a ".creation_time, " a ".last_update_time, " a ".priority, " a ".start_at, "  \
+  a ".concurrency_key, " a ".idempotency_key, " a ".termination_reason"
+#define MN_SQL_INVOCATION_NCOLS 13
 
 #define MN_SQL_PARENT_COLS(a)                                                  \
   a ".cancellation_request_time, " a ".invocation_status, " a ".creation_time, " \
@@ -76,8 +80,8 @@
   a ".execution_id, " a ".worker_status, " a ".worker_details, "              \
   a ".termination_signal_time, " a ".outcome, " a ".output, " a ".error_message, " \
   a ".creation_time, " a ".last_update_time, " a ".execution_start_time, "    \
-  a ".execution_finish_time"
-#define MN_SQL_EXECUTION_NCOLS 11
+  a ".execution_finish_time, " a ".heartbeat_time"
+#define MN_SQL_EXECUTION_NCOLS 12
 
 /* Column positions of the standard invocation row. */
 enum {

@@ -79,6 +79,22 @@ struct mn_parent_ref {
 int mn_store_create_invocation(struct mn_store *s, const struct mn_function_key *fk,
                                const struct mn_parent_ref *parent, const char *input,
                                int64_t now, struct mn_invocation *out);
+/* The additive fields of an invocation (docs/compatibility.md, "Task
+ * semantics"). start_at: MN_TIME_NULL when not delayed. */
+struct mn_invocation_options {
+  int priority;
+  int64_t start_at;
+  const char *concurrency_key;
+  const char *idempotency_key;
+  bool *existed; /* set true when the idempotency key already had an invocation */
+};
+/* With options (NULL: none). A second create with the same idempotency key
+ * returns the first invocation, or MN_EIDEMPOTENCY_CONFLICT when its input
+ * differs. */
+int mn_store_create_invocation_with(struct mn_store *s, const struct mn_function_key *fk,
+                                    const struct mn_parent_ref *parent, const char *input,
+                                    const struct mn_invocation_options *opt, int64_t now,
+                                    struct mn_invocation *out);
 /* Sets cancellation_request_time = now unless TERMINATED
  * (MN_EINVOCATION_TERMINATED). */
 int mn_store_cancel_invocation(struct mn_store *s, const struct mn_function_key *fk,

@@ -22,14 +22,21 @@ static const struct mn_db_stmt stmt_create = {
     "   RETURNING project_name, version_id),"
     " fn AS (INSERT INTO functions (project_name, version_id, function_name, docker_image,"
     "   virtual_cpus, memory_gbs, max_concurrency, max_retries, timeout_seconds,"
-    "   function_status, command, env, provider)"
+    "   function_status, command, env, provider, retry_delay_seconds,"
+    "   retry_backoff_factor, retry_max_delay_seconds, attempt_timeout_seconds,"
+    "   queue_timeout_seconds, heartbeat_timeout_seconds, max_concurrency_per_key)"
     "   SELECT v.project_name, v.version_id, x.function_name, x.docker_image,"
     "   x.virtual_cpus, x.memory_gbs, x.max_concurrency, x.max_retries,"
-    "   x.timeout_seconds, 'PENDING', x.command, x.env, x.provider"
+    "   x.timeout_seconds, 'PENDING', x.command, x.env, x.provider, x.retry_delay_seconds,"
+    "   x.retry_backoff_factor, x.retry_max_delay_seconds, x.attempt_timeout_seconds,"
+    "   x.queue_timeout_seconds, x.heartbeat_timeout_seconds, x.max_concurrency_per_key"
     "   FROM v, jsonb_to_recordset($5::jsonb) AS x(function_name text,"
     "   docker_image text, virtual_cpus double precision, memory_gbs double precision,"
     "   max_concurrency integer, max_retries integer, timeout_seconds integer,"
-    "   command jsonb, env jsonb, provider text)"
+    "   command jsonb, env jsonb, provider text, retry_delay_seconds double precision,"
+    "   retry_backoff_factor double precision, retry_max_delay_seconds double precision,"
+    "   attempt_timeout_seconds integer, queue_timeout_seconds integer,"
+    "   heartbeat_timeout_seconds integer, max_concurrency_per_key integer)"
     "   RETURNING 1)"
     " SELECT (SELECT count(*) FROM pr), (SELECT deletion_request_time FROM pr),"
     "  (SELECT count(*) FROM v), (SELECT count(*) FROM fn),"
@@ -61,6 +68,8 @@ static const char *image_of(const struct mn_version_definition *def,
   return fs->docker_image_override ? fs->docker_image_override : def->default_docker_image;
 }
 
+static json_t *positive_or_null(int v) { return v > 0 ? json_integer(v) : json_null(); }
+
 static json_t *functions_json(const struct mn_version_definition *def) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < def->n_functions; i++) {
@@ -72,7 +81,22 @@ static json_t *functions_json(const struct mn_version_definition *def) {
         "max_concurrency", fs->resource_spec.max_concurrency, "max_retries",
         fs->execution_spec.max_retries, "timeout_seconds", fs->execution_spec.timeout_seconds,
         "command", fs->command, "env", fs->env, "provider", fs->provider);
-    if (!o || json_array_append_new(arr, o) < 0) {
+    const struct mn_execution_spec *e = &fs->execution_spec;
+    int bad = !o;
+    bad = bad || json_object_set_new(o, "retry_delay_seconds", json_real(e->retry_delay_seconds));
+    bad = bad || json_object_set_new(o, "retry_backoff_factor",
+                                     json_real(e->retry_backoff_factor));
+    bad = bad || json_object_set_new(o, "retry_max_delay_seconds",
+                                     json_real(e->retry_max_delay_seconds));
+    bad = bad || json_object_set_new(o, "attempt_timeout_seconds",
+                                     positive_or_null(e->attempt_timeout_seconds));
+    bad = bad || json_object_set_new(o, "queue_timeout_seconds",
+                                     positive_or_null(e->queue_timeout_seconds));
+    bad = bad || json_object_set_new(o, "heartbeat_timeout_seconds",
+                                     positive_or_null(e->heartbeat_timeout_seconds));
+    bad = bad || json_object_set_new(o, "max_concurrency_per_key",
+                                     positive_or_null(fs->resource_spec.max_concurrency_per_key));
+    if (bad || json_array_append_new(arr, o) < 0) {
       json_decref(arr);
       return NULL;
     }

@@ -51,6 +51,8 @@
     "This execution has already terminated")                                   \
   X(EINVOCATION_EXISTS, 409, "InvocationAlreadyExists",                        \
     "An invocation with this ID already exists for this function")             \
+  X(EIDEMPOTENCY_CONFLICT, 409, "IdempotencyKeyConflict",                     \
+    "An invocation with this idempotency key exists with a different input")    \
   X(EINVOCATION_NOT_FOUND, 404, "InvocationDoesNotExist",                      \
     "An invocation with this ID does not exist for this function")             \
   X(EINVOCATION_TERMINATED, 409, "InvocationIsAlreadyTerminated",              \

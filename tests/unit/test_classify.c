@@ -32,8 +32,8 @@ static enum mn_sched_action classify1(struct mn_sched_inv v, struct mn_sched_fn 
 
 static void running_or_pending_execution_is_untouched(void **state) {
   (void)state;
-  struct mn_sched_exec pending = {MN_WORKER_PENDING, MN_OUTCOME_NONE, NONE};
-  struct mn_sched_exec running = {MN_WORKER_RUNNING, MN_OUTCOME_NONE, NONE};
+  struct mn_sched_exec pending = {MN_WORKER_PENDING, MN_OUTCOME_NONE, NONE, 0, NONE, NONE};
+  struct mn_sched_exec running = {MN_WORKER_RUNNING, MN_OUTCOME_NONE, NONE, 0, NONE, NONE};
   struct mn_sched_inv v = inv("inv-a", 0);
   v.execs = &pending, v.n_execs = 1;
   assert_int_equal(classify1(v, std_fn, 1, 0), MN_SCHED_LEAVE);
@@ -44,8 +44,8 @@ static void running_or_pending_execution_is_untouched(void **state) {
 
 static void terminal_outcomes_terminate(void **state) {
   (void)state;
-  struct mn_sched_exec ok = {MN_WORKER_TERMINATED, MN_OUTCOME_SUCCEEDED, NONE};
-  struct mn_sched_exec aborted = {MN_WORKER_TERMINATED, MN_OUTCOME_ABORTED, NONE};
+  struct mn_sched_exec ok = {MN_WORKER_TERMINATED, MN_OUTCOME_SUCCEEDED, NONE, 0, NONE, NONE};
+  struct mn_sched_exec aborted = {MN_WORKER_TERMINATED, MN_OUTCOME_ABORTED, NONE, 0, NONE, NONE};
   struct mn_sched_inv v = inv("inv-a", 0);
   v.execs = &ok, v.n_execs = 1;
   assert_int_equal(classify1(v, retry_fn, 0, 0), MN_SCHED_TERMINATE);
@@ -63,7 +63,7 @@ static void cancellation_timeout_retries_and_deletion_terminate(void **state) {
   assert_int_equal(classify1(v, std_fn, 0, S(30)), MN_SCHED_CREATE_EXECUTION);
   assert_int_equal(classify1(v, std_fn, 0, S(31)), MN_SCHED_TERMINATE);
 
-  struct mn_sched_exec failed = {MN_WORKER_TERMINATED, MN_OUTCOME_FAILED, NONE};
+  struct mn_sched_exec failed = {MN_WORKER_TERMINATED, MN_OUTCOME_FAILED, NONE, 0, NONE, NONE};
   v.execs = &failed, v.n_execs = 1;
   assert_int_equal(classify1(v, std_fn, 0, 0), MN_SCHED_TERMINATE); /* 1 >= 0 + 1 */
 
@@ -76,8 +76,8 @@ static void no_execution_or_failed_below_limit_creates(void **state) {
   (void)state;
   struct mn_sched_inv v = inv("inv-a", 0);
   assert_int_equal(classify1(v, std_fn, 0, 0), MN_SCHED_CREATE_EXECUTION);
-  struct mn_sched_exec failed = {MN_WORKER_TERMINATED, MN_OUTCOME_FAILED, NONE};
-  struct mn_sched_exec crashed = {MN_WORKER_TERMINATED, MN_OUTCOME_NONE, NONE};
+  struct mn_sched_exec failed = {MN_WORKER_TERMINATED, MN_OUTCOME_FAILED, NONE, 0, NONE, NONE};
+  struct mn_sched_exec crashed = {MN_WORKER_TERMINATED, MN_OUTCOME_NONE, NONE, 0, NONE, NONE};
   v.execs = &failed, v.n_execs = 1;
   assert_int_equal(classify1(v, retry_fn, 0, 0), MN_SCHED_CREATE_EXECUTION);
   v.execs = &crashed;
@@ -210,7 +210,7 @@ static void project_deleting(void **state) {
 
 static void termination_signals(void **state) {
   (void)state;
-  struct mn_sched_exec e = {MN_WORKER_RUNNING, MN_OUTCOME_NONE, NONE};
+  struct mn_sched_exec e = {MN_WORKER_RUNNING, MN_OUTCOME_NONE, NONE, 0, NONE, NONE};
   assert_false(mn_sched_needs_signal(&e, false, 0, 30, S(10)));  /* standard */
   assert_true(mn_sched_needs_signal(&e, true, 0, 30, S(10)));    /* cancellation */
   assert_false(mn_sched_needs_signal(&e, false, 0, 30, S(30)));
@@ -218,9 +218,9 @@ static void termination_signals(void **state) {
   e.termination_signal_time = S(11);                             /* already sent */
   assert_false(mn_sched_needs_signal(&e, true, 0, 30, S(12)));
   assert_false(mn_sched_needs_signal(&e, false, 0, 30, S(40)));
-  struct mn_sched_exec mixed[3] = {{MN_WORKER_RUNNING, MN_OUTCOME_NONE, NONE},
-                                   {MN_WORKER_PENDING, MN_OUTCOME_NONE, NONE},
-                                   {MN_WORKER_TERMINATED, MN_OUTCOME_NONE, NONE}};
+  struct mn_sched_exec mixed[3] = {{MN_WORKER_RUNNING, MN_OUTCOME_NONE, NONE, 0, NONE, NONE},
+                                   {MN_WORKER_PENDING, MN_OUTCOME_NONE, NONE, 0, NONE, NONE},
+                                   {MN_WORKER_TERMINATED, MN_OUTCOME_NONE, NONE, 0, NONE, NONE}};
   int signalled = 0;
   for (int i = 0; i < 3; i++)
     signalled += mn_sched_needs_signal(&mixed[i], true, 0, 30, S(1));

@@ -66,8 +66,8 @@ static void fill_function(struct mn_function *f) {
   f->version_id = strdup("ver-1");
   f->function_name = strdup("fn");
   f->docker_image = strdup("img:1");
-  f->resource_spec = (struct mn_resource_spec){0.25, 2, 7};
-  f->execution_spec = (struct mn_execution_spec){3, 60};
+  f->resource_spec = (struct mn_resource_spec){.virtual_cpus = 0.25, .memory_gbs = 2, .max_concurrency = 7};
+  f->execution_spec = (struct mn_execution_spec){.max_retries = 3, .timeout_seconds = 60};
   f->function_status = MN_FUNCTION_READY;
   f->prepared_function_details = json_pack("{s:s,s:s}", "type", "TEST", "identifier", "x");
 }
