@@ -25,6 +25,7 @@ static enum scope scope_of(const char *op) {
   } table[] = {
       {"get_execution", SCOPE_OWN_EXECUTION},     {"start_execution", SCOPE_OWN_EXECUTION},
       {"update_execution", SCOPE_OWN_EXECUTION},  {"finish_execution", SCOPE_OWN_EXECUTION},
+      {"heartbeat_execution", SCOPE_OWN_EXECUTION},
       {"get_project", SCOPE_PROJECT},             {"get_project_version", SCOPE_PROJECT},
       {"list_project_versions", SCOPE_PROJECT},   {"create_invocation", SCOPE_CREATE},
       {"get_invocation", SCOPE_DESCENDANT},       {"cancel_invocation", SCOPE_DESCENDANT},

@@ -50,6 +50,15 @@ int mn_api_update_execution(const struct mn_api_ctx *ctx, const struct mn_api_re
   return reply_execution(rc, &inv, res);
 }
 
+/* Additive (docs/compatibility.md, "Task semantics"): no body. */
+int mn_api_heartbeat_execution(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
+                               struct mn_api_response *res) {
+  struct mn_function_key fk = mn_api_function_key(req);
+  struct mn_invocation inv = {0};
+  int rc = mn_store_heartbeat_execution(ctx->store, &fk, IID(req), EID(req), mn_now_us(), &inv);
+  return reply_execution(rc, &inv, res);
+}
+
 int mn_api_finish_execution(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
                             struct mn_api_response *res) {
   struct mn_function_key fk = mn_api_function_key(req);

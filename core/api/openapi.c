@@ -71,9 +71,21 @@ static const struct field project_info[] = {
 static const struct field projects_list[] = {{"projects", F_REFS, "ProjectInfo", 0}, END};
 static const struct field resource_spec[] = {{"virtual_cpus", F_NUMBER, NULL, 0},
                                              {"memory_gbs", F_NUMBER, NULL, 0},
-                                             {"max_concurrency", F_INTEGER, NULL, 0}, END};
-static const struct field execution_spec[] = {{"max_retries", F_INTEGER, NULL, 0},
-                                              {"timeout_seconds", F_INTEGER, NULL, 0}, END};
+                                             {"max_concurrency", F_INTEGER, NULL, 0},
+                                             /* additive (docs/compatibility.md, "Task
+                                              * semantics"): absent when not set */
+                                             {"max_concurrency_per_key", F_INTEGER, NULL, OPT | NUL},
+                                             END};
+static const struct field execution_spec[] = {
+    {"max_retries", F_INTEGER, NULL, 0},
+    {"timeout_seconds", F_INTEGER, NULL, 0},
+    {"retry_delay_seconds", F_NUMBER, NULL, OPT | NUL},
+    {"retry_backoff_factor", F_NUMBER, NULL, OPT | NUL},
+    {"retry_max_delay_seconds", F_NUMBER, NULL, OPT | NUL},
+    {"attempt_timeout_seconds", F_INTEGER, NULL, OPT | NUL},
+    {"queue_timeout_seconds", F_INTEGER, NULL, OPT | NUL},
+    {"heartbeat_timeout_seconds", F_INTEGER, NULL, OPT | NUL},
+    END};
 static const struct field function_spec[] = {
     STR("function_name"), {"docker_image_override", F_STRING, NULL, OPT | NUL},
     REF("resource_spec", "ResourceSpec"), REF("execution_spec", "ExecutionSpec"),
@@ -95,7 +107,10 @@ static const struct field versions_list[] = {
 static const struct field parent_definition[] = {STR("function_name"), STR("invocation_id"),
                                                  END};
 static const struct field invocation_definition[] = {
-    {"parent_invocation", F_REF, "ParentInvocationDefinition", OPT | NUL}, STR("input"), END};
+    {"parent_invocation", F_REF, "ParentInvocationDefinition", OPT | NUL}, STR("input"),
+    {"priority", F_INTEGER, NULL, OPT | NUL}, {"start_at", F_NUMBER, NULL, OPT | NUL},
+    {"concurrency_key", F_STRING, NULL, OPT | NUL},
+    {"idempotency_key", F_STRING, NULL, OPT | NUL}, END};
 static const struct field parent_info[] = {
     STR("function_name"), STR("invocation_id"), TIME_NUL("cancellation_request_time"),
     REF("invocation_status", "InvocationStatus"), TIME("creation_time"),
@@ -105,7 +120,10 @@ static const struct field invocation_info[] = {
     INVOCATION_KEYS, {"parent_invocation", F_REF, "ParentInvocationInfo", NUL}, FUNCTION_FIELDS,
     STR("input"), TIME_NUL("cancellation_request_time"),
     REF("invocation_status", "InvocationStatus"), TIME("creation_time"),
-    TIME("last_update_time"), {"executions", F_REFS, "ExecutionSummary", 0}, END};
+    TIME("last_update_time"), {"executions", F_REFS, "ExecutionSummary", 0},
+    {"priority", F_INTEGER, NULL, OPT}, {"start_at", F_NUMBER, NULL, OPT},
+    {"concurrency_key", F_STRING, NULL, OPT}, {"idempotency_key", F_STRING, NULL, OPT},
+    {"termination_reason", F_STRING, NULL, OPT}, END};
 static const struct field invocation_for_function[] = {
     STR("invocation_id"), {"parent_invocation", F_REF, "ParentInvocationDefinition", NUL},
     TIME_NUL("cancellation_request_time"), REF("invocation_status", "InvocationStatus"),

@@ -79,6 +79,10 @@ const struct mn_route mn_api_routes[] = {
     {MN_HTTP_PUT, EXE "/update", "update_execution", "Update Execution",
      mn_api_update_execution, false, "ExecutionTemporaryResultPayload", "ExecutionInfo", NULL,
      progress_errors, false, NULL},
+    /* additive: the worker is alive (heartbeat_timeout_seconds) */
+    {MN_HTTP_PUT, EXE "/heartbeat", "heartbeat_execution", "Heartbeat Execution",
+     mn_api_heartbeat_execution, false, NULL, "ExecutionInfo", NULL, progress_errors, false,
+     NULL},
     {MN_HTTP_PUT, EXE "/finish", "finish_execution", "Finish Execution",
      mn_api_finish_execution, false, "ExecutionFinalResultPayload", "ExecutionInfo", NULL,
      progress_errors, false, NULL},

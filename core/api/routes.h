@@ -86,6 +86,7 @@ mn_api_handler_fn mn_api_list_invocations;
 mn_api_handler_fn mn_api_start_execution;
 mn_api_handler_fn mn_api_update_execution;
 mn_api_handler_fn mn_api_finish_execution;
+mn_api_handler_fn mn_api_heartbeat_execution;
 mn_api_handler_fn mn_api_get_execution;
 mn_api_handler_fn mn_api_get_execution_logs;
 mn_api_handler_fn mn_api_get_container_repository_credentials;

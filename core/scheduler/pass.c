@@ -488,9 +488,10 @@ static void decide_invocations(struct pass *p) {
   mn_sched_classify_ex(invs, n, NULL, fns, nf, in_use, p->now, actions, wait_until);
   write_terminations(p, actions);
   write_new_executions(p, actions);
+  update_queue_hints(p, actions);
+  /* after the hints: what joins a queue now must stay hinted */
   write_timing(p, invs, fns, actions, wait_until);
   unblock_keys(p, fns);
-  update_queue_hints(p, actions);
 out:
   for (size_t i = 0; execs && i < n; i++)
     free(execs[i]);

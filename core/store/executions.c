@@ -61,7 +61,15 @@ static const struct mn_db_stmt stmt_start = {
 /* $7 latest_output */
 static const struct mn_db_stmt stmt_update = {
     "mn_execution_update",
-    GUARDED_UPDATE("output = $7, last_update_time = $6::bigint", RUNNING_GUARD), 7, false};
+    GUARDED_UPDATE("output = $7, last_update_time = $6::bigint, heartbeat_time = $6::bigint",
+                   RUNNING_GUARD),
+    7, false};
+
+/* A heartbeat: the worker is alive (heartbeat_timeout_seconds), no progress
+ * stored. */
+static const struct mn_db_stmt stmt_heartbeat = {
+    "mn_execution_heartbeat",
+    GUARDED_UPDATE("heartbeat_time = $6::bigint", RUNNING_GUARD), 6, false};
 
 /* $7 outcome, $8 final_output, $9 error_message (NULL: keep) */
 static const struct mn_db_stmt stmt_finish = {
@@ -189,4 +197,16 @@ int mn_store_finish_execution(struct mn_store *s, const struct mn_function_key *
                           outcome_str,       final_output,
                           error_message};
   return worker_call(s, &stmt_finish, NEEDS_STARTED | NEEDS_NOT_FINISHED, params, fk, out);
+}
+
+int mn_store_heartbeat_execution(struct mn_store *s, const struct mn_function_key *fk,
+                                 const char *invocation_id, const char *execution_id,
+                                 int64_t now, struct mn_invocation *out) {
+  if (!key_valid(fk) || !invocation_id || !execution_id)
+    return MN_EINVAL;
+  char t[24];
+  const char *params[] = {fk->project_name,  mn_sql_version_param(fk->version_ref),
+                          fk->function_name, invocation_id,
+                          execution_id,      mn_sql_time(t, now)};
+  return worker_call(s, &stmt_heartbeat, NEEDS_STARTED | NEEDS_NOT_FINISHED, params, fk, out);
 }

@@ -160,6 +160,11 @@ int mn_store_update_execution(struct mn_store *s, const struct mn_function_key *
                               const char *invocation_id, const char *execution_id,
                               const char *latest_output, int64_t now,
                               struct mn_invocation *out);
+/* The worker is alive: heartbeat_time = now (heartbeat_timeout_seconds; an
+ * update does the same), nothing else changes. Same guards as update. */
+int mn_store_heartbeat_execution(struct mn_store *s, const struct mn_function_key *fk,
+                                 const char *invocation_id, const char *execution_id,
+                                 int64_t now, struct mn_invocation *out);
 /* final_output / error_message may be NULL: the stored value is kept. */
 int mn_store_finish_execution(struct mn_store *s, const struct mn_function_key *fk,
                               const char *invocation_id, const char *execution_id,
