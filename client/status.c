@@ -88,6 +88,10 @@ int mn_status_derive(const json_t *inv, struct mn_status_info *out, struct mn_cl
       (rc = need_int(spec, "max_retries", &max_retries, err)) < 0)
     return rc;
 
+  /* additive: timeout_seconds counts from a delayed start (start_at) */
+  const json_t *start_at = json_object_get(inv, "start_at");
+  if (json_is_number(start_at) && (long long)json_number_value(start_at) > created)
+    created = (long long)json_number_value(start_at);
   long long deadline = created + timeout;
   int use_us = json_array_size(execs) > 0;
   for (i = 0; i < json_array_size(execs); i++)
@@ -130,6 +134,8 @@ int mn_status_derive(const json_t *inv, struct mn_status_info *out, struct mn_cl
     out->status = MN_STATUS_CANCELLED; /* 3 */
   else if (out->num_failed_attempts == max_retries + 1)
     out->status = MN_STATUS_FAILED; /* 4: also while still RUNNING */
+  else if (out->terminated && is(mn_client_json_str(inv, "termination_reason"), "QUEUE_TIMEOUT"))
+    out->status = MN_STATUS_TIMED_OUT; /* 5: not started within queue_timeout_seconds */
   else if (out->terminated && updated > deadline)
     out->status = MN_STATUS_TIMED_OUT; /* 5: timed out while queued */
   else if (out->terminated)

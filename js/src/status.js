@@ -191,7 +191,9 @@ export function deriveInvocation(info, options = {}) {
   const executions = Array.isArray(info.executions) ? info.executions : [];
   const spec = info.execution_spec ?? {};
   const maxRetries = int(spec.max_retries);
-  const deadline = int(info.creation_time) + int(spec.timeout_seconds);
+  // additive: timeout_seconds counts from a delayed start (start_at)
+  const base = Math.max(int(info.creation_time), present(info.start_at) ? Math.floor(Number(info.start_at)) : 0);
+  const deadline = base + int(spec.timeout_seconds);
   const terminated = info.invocation_status === 'TERMINATED';
   const numFailed = executions.filter(isFailed).length;
 
@@ -203,6 +205,7 @@ export function deriveInvocation(info, options = {}) {
     status = 'TIMED OUT';
   } else if (aborted.length > 0) status = 'CANCELLED';
   else if (numFailed === maxRetries + 1) status = 'FAILED';
+  else if (terminated && info.termination_reason === 'QUEUE_TIMEOUT') status = 'TIMED OUT';
   else if (terminated && int(info.last_update_time) > deadline) status = 'TIMED OUT';
   else if (terminated) status = 'CANCELLED';
   else if (present(info.cancellation_request_time)) status = 'CANCELLING';

@@ -5,6 +5,8 @@
 
 from multinode._version import __version__
 from multinode.core.external import get_deployed_function
+from multinode.core.function import StartOptions
+from multinode.core.heartbeat import heartbeat
 from multinode.core.multinode import Multinode
 
-__all__ = ["Multinode", "get_deployed_function", "__version__"]
+__all__ = ["Multinode", "StartOptions", "get_deployed_function", "heartbeat", "__version__"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from datetime import timedelta
 from typing import Any, Iterator, Optional
 
 import pytest
@@ -24,6 +26,7 @@ from multinode.errors import (
     InvocationCancelledError,
     InvocationFailedError,
     InvocationTimedOutError,
+    ParameterValidationError,
 )
 
 SPEC = FunctionSpec("fn", 0.1, 0.25, 10, 0, 60)
@@ -312,3 +315,75 @@ def test_invocation_body_is_plain_json(server: RecordingServer) -> None:
     raw = server.requests[0].body
     assert set(raw) == {"parent_invocation", "input"}
     assert json.loads(raw["input"])[1] == {}
+
+
+def test_with_options_never_mixes_with_the_functions_arguments(server: RecordingServer) -> None:
+    server.responder = lambda req: Response(200, invocation("inv-1"))
+    fn = make_function(server)
+    keyed = fn.with_options(priority=10, concurrency_key="user-1", idempotency_key="once")
+    keyed.start(3, priority="p", concurrency_key="k", _options="o")
+    body = server.requests[0].body
+    assert decode(body["input"]) == [(3,), {"priority": "p", "concurrency_key": "k",
+                                            "_options": "o"}]
+    assert (body["priority"], body["concurrency_key"], body["idempotency_key"]) == (
+        10, "user-1", "once")
+    fn.start(1)  # the original function is unchanged
+    assert "priority" not in server.requests[1].body
+    fn.with_options(start_at=1900000000.5).start()
+    assert server.requests[2].body["start_at"] == 1900000000.5
+    before = time.time()
+    fn.with_options(delay=timedelta(seconds=30)).start()
+    assert before + 30 <= server.requests[3].body["start_at"] <= time.time() + 30
+
+
+@pytest.mark.parametrize("options", [
+    {"priority": 101}, {"priority": True}, {"concurrency_key": ""},
+    {"idempotency_key": "k" * 257}, {"start_at": 1, "delay": 1},
+])
+def test_with_options_refuses_bad_values(options: dict[str, Any]) -> None:
+    with pytest.raises(InvalidUseError):
+        Function(SPEC, project_name="proj", version_id="ver-1").with_options(**options)
+
+
+def test_heartbeat_inside_a_task(server: RecordingServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multinode
+
+    server.responder = lambda req: Response(200, {})
+    with pytest.raises(InvalidUseError, match="inside a task"):
+        multinode.heartbeat()
+    for name, value in [("MULTINODE_API_URL", server.url), ("MULTINODE_API_KEY", "key"),
+                        ("MULTINODE_PROJECT_NAME", "proj"), ("MULTINODE_VERSION_ID", "ver-1"),
+                        ("MULTINODE_FUNCTION_NAME", "fn"), ("MULTINODE_INVOCATION_ID", "inv-1"),
+                        ("MULTINODE_EXECUTION_ID", "exe-1")]:
+        monkeypatch.setenv(name, value)
+    multinode.heartbeat()
+    (req,) = server.requests
+    assert (req.method, req.path) == ("PUT", BASE + "/invocations/inv-1/executions/exe-1/heartbeat")
+
+
+def test_decorator_sends_the_task_semantics_fields() -> None:
+    mn = Multinode()
+
+    @mn.function(max_retries=3, max_concurrency_per_key=2, retry_delay=timedelta(seconds=1.5),
+                 retry_backoff_factor=3, retry_max_delay=60, attempt_timeout=10,
+                 queue_timeout=timedelta(minutes=5), heartbeat_timeout=30)
+    def work() -> None:
+        pass
+
+    doc = work.spec.to_json()
+    assert doc["resource_spec"]["max_concurrency_per_key"] == 2
+    assert doc["execution_spec"] == {
+        "max_retries": 3, "timeout_seconds": 3600, "retry_delay_seconds": 1.5,
+        "retry_backoff_factor": 3.0, "retry_max_delay_seconds": 60.0,
+        "attempt_timeout_seconds": 10, "queue_timeout_seconds": 300,
+        "heartbeat_timeout_seconds": 30}
+
+    @mn.function()
+    def plain() -> None:
+        pass
+
+    assert plain.spec.to_json()["execution_spec"] == {"max_retries": 0, "timeout_seconds": 3600}
+    for bad in [{"max_concurrency_per_key": 0}, {"retry_backoff_factor": 0.5},
+                {"attempt_timeout": 0}, {"retry_delay": -1}, {"queue_timeout": "1"}]:
+        with pytest.raises(ParameterValidationError):
+            mn.function(**bad)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-from typing import Any, Optional, cast
+from typing import Any, Mapping, Optional, cast
 
 from multinode.api_client.http import HttpClient, timeout_from_env
 from multinode.api_client.models import (
@@ -55,12 +55,16 @@ class MultinodeApi:
         function_name: str,
         input: str,
         parent_invocation: Optional[ParentInvocationDefinition] = None,
+        options: Optional[Mapping[str, Any]] = None,
     ) -> InvocationInfo:
-        """``POST {base}/invocations`` with ``{"parent_invocation", "input"}``."""
+        """``POST {base}/invocations`` with ``{"parent_invocation", "input"}`` and the
+        additive ``options`` (``priority``, ``start_at``, ``concurrency_key``,
+        ``idempotency_key``; docs/compatibility.md, "Task semantics")."""
         body: dict[str, Any] = {
             "parent_invocation": dict(parent_invocation) if parent_invocation else None,
             "input": input,
         }
+        body.update(options or {})
         path = _function_path(project_name, version_ref, function_name) + "/invocations"
         return cast(InvocationInfo, self.http.request("POST", path, body=body))
 
@@ -111,6 +115,21 @@ class MultinodeApi:
             + f"/invocations/{_q(invocation_id)}/executions/{_q(execution_id)}"
         )
         return cast(ExecutionInfo, self.http.request("GET", path))
+
+    def heartbeat_execution(
+        self,
+        project_name: str,
+        version_ref: str,
+        function_name: str,
+        invocation_id: str,
+        execution_id: str,
+    ) -> ExecutionInfo:
+        """``PUT {base}/invocations/{iid}/executions/{eid}/heartbeat`` (no body)."""
+        path = (
+            _function_path(project_name, version_ref, function_name)
+            + f"/invocations/{_q(invocation_id)}/executions/{_q(execution_id)}/heartbeat"
+        )
+        return cast(ExecutionInfo, self.http.request("PUT", path))
 
     def update_execution(
         self,

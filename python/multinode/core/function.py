@@ -49,20 +49,41 @@ class FunctionSpec:
     max_retries: int
     timeout_seconds: int
     docker_image: Optional[str] = None
+    # additive (docs/compatibility.md, "Task semantics"); None: not set
+    max_concurrency_per_key: Optional[int] = None
+    retry_delay_seconds: Optional[float] = None
+    retry_backoff_factor: Optional[float] = None
+    retry_max_delay_seconds: Optional[float] = None
+    attempt_timeout_seconds: Optional[int] = None
+    queue_timeout_seconds: Optional[int] = None
+    heartbeat_timeout_seconds: Optional[int] = None
 
     @property
     def resource_spec(self) -> dict[str, Any]:
-        """``{"virtual_cpus", "memory_gbs", "max_concurrency"}``."""
-        return {
+        """``{"virtual_cpus", "memory_gbs", "max_concurrency"}`` (+ ``max_concurrency_per_key``)."""
+        spec: dict[str, Any] = {
             "virtual_cpus": float(self.virtual_cpus),
             "memory_gbs": float(self.memory_gbs),
             "max_concurrency": self.max_concurrency,
         }
+        if self.max_concurrency_per_key is not None:
+            spec["max_concurrency_per_key"] = self.max_concurrency_per_key
+        return spec
 
     @property
     def execution_spec(self) -> dict[str, Any]:
-        """``{"max_retries", "timeout_seconds"}``."""
-        return {"max_retries": self.max_retries, "timeout_seconds": self.timeout_seconds}
+        """``{"max_retries", "timeout_seconds"}`` and the additive fields that are set."""
+        spec: dict[str, Any] = {
+            "max_retries": self.max_retries,
+            "timeout_seconds": self.timeout_seconds,
+        }
+        for name in ("retry_delay_seconds", "retry_backoff_factor", "retry_max_delay_seconds",
+                     "attempt_timeout_seconds", "queue_timeout_seconds",
+                     "heartbeat_timeout_seconds"):
+            value = getattr(self, name)
+            if value is not None:
+                spec[name] = value
+        return spec
 
     def to_json(self) -> dict[str, Any]:
         """The FunctionSpec document of a version definition (without an image override)."""
@@ -71,6 +92,53 @@ class FunctionSpec:
             "resource_spec": self.resource_spec,
             "execution_spec": self.execution_spec,
         }
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """How :meth:`Function.with_options` starts invocations (all optional).
+
+    :param priority: -100 to 100 (default 0): higher first within the
+        function's ``max_concurrency``, FIFO within a priority
+    :param concurrency_key: at most ``max_concurrency_per_key`` attempts of one
+        key run at once (up to 256 characters)
+    :param idempotency_key: a second start with the same key returns the first
+        invocation's id (up to 256 characters; a different input is refused)
+    :param start_at: eligible only from this unix time (seconds) on
+    :param delay: eligible only this long after the start (seconds or a
+        timedelta); not together with ``start_at``
+    """
+
+    priority: Optional[int] = None
+    concurrency_key: Optional[str] = None
+    idempotency_key: Optional[str] = None
+    start_at: Optional[float] = None
+    delay: Union[float, timedelta, None] = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The additive fields of an InvocationDefinition."""
+        if self.start_at is not None and self.delay is not None:
+            raise InvalidUseError("give start_at or delay, not both")
+        body: dict[str, Any] = {}
+        if self.priority is not None:
+            if isinstance(self.priority, bool) or not isinstance(self.priority, int) or not (
+                    -100 <= self.priority <= 100):
+                raise InvalidUseError("priority must be an integer from -100 to 100")
+            body["priority"] = self.priority
+        for name in ("concurrency_key", "idempotency_key"):
+            value = getattr(self, name)
+            if value is not None:
+                if not isinstance(value, str) or not 1 <= len(value) <= 256:
+                    raise InvalidUseError(f"{name} must be a string of 1 to 256 characters")
+                body[name] = value
+        start_at = self.start_at
+        if self.delay is not None:
+            seconds = (self.delay.total_seconds() if isinstance(self.delay, timedelta)
+                       else float(self.delay))
+            start_at = time.time() + seconds
+        if start_at is not None:
+            body["start_at"] = float(start_at)
+        return body
 
 
 @dataclass
@@ -112,6 +180,7 @@ class Function:
         self.version_id = version_id
         self._api = api
         self._api_lock = threading.Lock()
+        self._options: Optional[StartOptions] = None
 
     @property
     def function_name(self) -> str:
@@ -132,6 +201,30 @@ class Function:
 
     # -- remote calls -----------------------------------------------------
 
+    def with_options(
+        self,
+        *,
+        priority: Optional[int] = None,
+        concurrency_key: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+        start_at: Optional[float] = None,
+        delay: Union[float, timedelta, None] = None,
+    ) -> "Function":
+        """This function, whose :meth:`start` (and ``call_remote``, ``map``,
+        ``starmap``) send these options (:class:`StartOptions`).  The options
+        never mix with the function's own arguments::
+
+            fn.with_options(priority=10, concurrency_key=user_id).start(x, priority="p")
+
+        An ``idempotency_key`` names one invocation: with ``map`` every item
+        would get the same one.
+        """
+        options = StartOptions(priority, concurrency_key, idempotency_key, start_at, delay)
+        options.to_json()  # check them now
+        other = Function(self.spec, self.fn, self.project_name, self.version_id, self._api)
+        other._options = options
+        return other
+
     def start(self, *args: Any, **kwargs: Any) -> str:
         """Start an invocation with these arguments and return its id.
 
@@ -148,7 +241,8 @@ class Function:
                 f"encoded (must be fewer than {INPUT_LENGTH_LIMIT})"
             )
         info = api.create_invocation(
-            project, version, self.function_name, serialized, _parent_from_env()
+            project, version, self.function_name, serialized, _parent_from_env(),
+            self._options.to_json() if self._options else None,
         )
         return str(info["invocation_id"])
 

@@ -97,6 +97,8 @@ def derive_invocation(info: Mapping[str, Any]) -> Invocation:
     3. another aborted execution → CANCELLED;
     4. failed executions == max_retries + 1 → FAILED;
     5. TERMINATED and last_update_time > creation_time + timeout → TIMED OUT;
+       (or termination_reason "QUEUE_TIMEOUT": not started within
+       queue_timeout_seconds);
     6. TERMINATED → CANCELLED;
     7. a cancellation was requested → CANCELLING;
     8. an execution is RUNNING, has started and has no outcome → RUNNING;
@@ -107,6 +109,9 @@ def derive_invocation(info: Mapping[str, Any]) -> Invocation:
     max_retries = int(execution_spec.get("max_retries", 0))
     timeout_seconds = int(execution_spec.get("timeout_seconds", 0))
     creation_time = int(info.get("creation_time", 0))
+    start_at = info.get("start_at")  # additive: timeout_seconds counts from a delayed start
+    if isinstance(start_at, (int, float)) and int(start_at) > creation_time:
+        creation_time = int(start_at)
     deadline = creation_time + timeout_seconds
     terminated = info.get("invocation_status") == "TERMINATED"
     num_failed = sum(1 for e in executions if _is_failed(e))
@@ -147,6 +152,8 @@ def _status(
         return InvocationStatus.CANCELLED
     if num_failed == max_retries + 1:
         return InvocationStatus.FAILED
+    if terminated and info.get("termination_reason") == "QUEUE_TIMEOUT":
+        return InvocationStatus.TIMED_OUT
     if terminated and int(info.get("last_update_time", 0)) > deadline:
         return InvocationStatus.TIMED_OUT
     if terminated:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Union
 
 from multinode.core.function import Function, FunctionSpec
 from multinode.errors import ParameterValidationError
@@ -50,6 +50,14 @@ class Multinode:
         cpu: float = 0.1,
         memory: str = "256 MiB",
         max_concurrency: int = 10,
+        *,
+        max_concurrency_per_key: Optional[int] = None,
+        retry_delay: Union[float, timedelta, None] = None,
+        retry_backoff_factor: Optional[float] = None,
+        retry_max_delay: Union[float, timedelta, None] = None,
+        attempt_timeout: Union[int, timedelta, None] = None,
+        queue_timeout: Union[int, timedelta, None] = None,
+        heartbeat_timeout: Union[int, timedelta, None] = None,
     ) -> Callable[[Callable[..., Any]], Function]:
         """Decorator that turns a Python function into a Multinode :class:`Function`.
 
@@ -62,6 +70,19 @@ class Multinode:
         :param memory: ``"<number> GiB|MiB|KiB"``, more than 0 and at most 64 GiB
         :param max_concurrency: how many invocations may run at once (1 to 100);
             more wait in a queue
+        :param max_concurrency_per_key: how many invocations of one
+            ``concurrency_key`` (see ``Function.with_options``) may run at once
+        :param retry_delay: wait before the first retry (seconds or a
+            timedelta); the n-th waits a random time between half and all of
+            ``min(retry_max_delay, retry_delay * retry_backoff_factor ** (n-1))``
+        :param retry_backoff_factor: 1 to 100 (server default 2)
+        :param retry_max_delay: the longest wait (server default 300 s)
+        :param attempt_timeout: one attempt's run time; the attempt fails and
+            is retried (``timeout`` ends the whole invocation)
+        :param queue_timeout: an invocation not started this long after it
+            became eligible ends TIMED OUT
+        :param heartbeat_timeout: an attempt that sends no progress or
+            ``multinode.heartbeat()`` for this long fails and is retried
         :raises ParameterValidationError: an argument is out of bounds or malformed
         """
         _validate_int("max_retries", max_retries, 0, MAX_RETRIES_LIMIT)
@@ -69,6 +90,22 @@ class Multinode:
         _validate_int("max_concurrency", max_concurrency, 1, MAX_CONCURRENCY_LIMIT)
         memory_gbs = memory_str_to_gb(memory)
         timeout_seconds = timeout_to_seconds(timeout)
+        if max_concurrency_per_key is not None:
+            _validate_int("max_concurrency_per_key", max_concurrency_per_key, 1,
+                          MAX_CONCURRENCY_LIMIT)
+        if retry_backoff_factor is not None:
+            _validate_number("retry_backoff_factor", retry_backoff_factor, 1, 100)
+        additive = {
+            "max_concurrency_per_key": max_concurrency_per_key,
+            "retry_delay_seconds": _seconds("retry_delay", retry_delay, 0, whole=False),
+            "retry_backoff_factor": None if retry_backoff_factor is None
+            else float(retry_backoff_factor),
+            "retry_max_delay_seconds": _seconds("retry_max_delay", retry_max_delay, 0,
+                                                whole=False),
+            "attempt_timeout_seconds": _seconds("attempt_timeout", attempt_timeout, 1),
+            "queue_timeout_seconds": _seconds("queue_timeout", queue_timeout, 1),
+            "heartbeat_timeout_seconds": _seconds("heartbeat_timeout", heartbeat_timeout, 1),
+        }
 
         def decorator(fn: Callable[..., Any]) -> Function:
             name = getattr(fn, "__name__", None)
@@ -82,6 +119,7 @@ class Multinode:
                 max_concurrency=max_concurrency,
                 max_retries=max_retries,
                 timeout_seconds=timeout_seconds,
+                **additive,
             )
             function = Function(spec, fn=fn)
             self._functions[name] = function
@@ -129,6 +167,22 @@ def timeout_to_seconds(timeout: Any) -> int:
             f"timeout must not exceed {TIMEOUT_SECONDS_LIMIT} seconds"
         )
     return seconds
+
+
+def _validate_number(name: str, value: Any, minimum: float, limit: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParameterValidationError(f"{name} must be a number")
+    if not math.isfinite(value) or not minimum <= value <= limit:
+        raise ParameterValidationError(f"{name} must be from {minimum:g} to {limit:g}")
+
+
+def _seconds(name: str, value: Any, minimum: float, whole: bool = True) -> Any:
+    """None, or seconds (a number or a timedelta; whole ones rounded up) within bounds."""
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    _validate_number(name, seconds, minimum, TIMEOUT_SECONDS_LIMIT)
+    return math.ceil(seconds) if whole else float(seconds)
 
 
 def _validate_cpu(cpu: Any) -> None:
