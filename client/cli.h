@@ -78,6 +78,7 @@ int cli_cmd_logout(struct cli *cli);
 int cli_cmd_list(struct cli *cli);
 int cli_cmd_describe(struct cli *cli);
 int cli_cmd_start(struct cli *cli);
+int cli_cmd_heartbeat(struct cli *cli);
 int cli_cmd_get(struct cli *cli);
 int cli_cmd_wait(struct cli *cli);
 int cli_cmd_cancel(struct cli *cli);

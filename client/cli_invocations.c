@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -23,7 +24,36 @@ static int worker_parent(const struct cli *cli, const struct mn_client_function_
          strcmp(fn->version_ref, version) == 0;
 }
 
+/* --priority, --key, --idempotency-key, --delay (docs/compatibility.md,
+ * "Task semantics"). */
+static int start_options(const struct cli *cli, struct mn_client_start_options *opt) {
+  const char *priority = cli_get(cli, "--priority"), *delay = cli_get(cli, "--delay");
+  memset(opt, 0, sizeof *opt);
+  if (priority) {
+    char *end = NULL;
+    long p = strtol(priority, &end, 10);
+    if (!*priority || *end || p < -100 || p > 100)
+      return cli_usage_error(cli, "--priority: an integer from -100 to 100, not \"%s\"",
+                             priority);
+    opt->has_priority = 1;
+    opt->priority = (int)p;
+  }
+  if (delay) {
+    long ms = cli_parse_duration_ms(delay);
+    if (ms < 0)
+      return cli_usage_error(cli, "--delay: a duration such as 90s, 5m or 1h, not \"%s\"",
+                             delay);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    opt->start_at = (double)now.tv_sec + now.tv_nsec / 1e9 + ms / 1000.0;
+  }
+  opt->concurrency_key = cli_get(cli, "--key");
+  opt->idempotency_key = cli_get(cli, "--idempotency-key");
+  return CLI_OK;
+}
+
 int cli_cmd_start(struct cli *cli) {
+  struct mn_client_start_options opt;
   struct mn_client_function_ref fn;
   struct mn_client_parent parent;
   struct mn_client_error err;
@@ -34,13 +64,15 @@ int cli_cmd_start(struct cli *cli) {
 
   if ((rc = cli_function_ref(cli, cli->args[0], &fn)) != CLI_OK)
     return rc;
+  if ((rc = start_options(cli, &opt)) != CLI_OK)
+    return rc;
   if (cli_get(cli, "--input") && (rc = cli_text_arg(cli_get(cli, "--input"), &input, &owned)))
     return rc;
   if ((rc = cli_connect(cli)) != CLI_OK)
     goto done;
-  if (mn_client_invocation_start(cli->client, &fn, input,
-                                 worker_parent(cli, &fn, &parent) ? &parent : NULL, &info,
-                                 &err) < 0) {
+  if (mn_client_invocation_start_with(cli->client, &fn, input,
+                                      worker_parent(cli, &fn, &parent) ? &parent : NULL, &opt,
+                                      &info, &err) < 0) {
     rc = cli_report(cli, &err, "cannot start \"%s\"", fn.function_name);
     goto done;
   }

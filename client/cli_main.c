@@ -36,6 +36,10 @@ static const struct cli_option start_options[] = {
     OPT_PROJECT, OPT_VERSION,
     {"--input", NULL, "TEXT", "the input (\"-\" reads standard input; default: empty)"},
     {"--no-parent", NULL, NULL, "in a worker: do not make the current invocation the parent"},
+    {"--priority", NULL, "N", "-100 to 100 (default 0): higher starts first"},
+    {"--key", NULL, "KEY", "the concurrency key (max_concurrency_per_key applies)"},
+    {"--idempotency-key", NULL, "KEY", "a repeated start returns the first invocation"},
+    {"--delay", NULL, "DURATION", "eligible only this long from now (e.g. 90s, 5m)"},
     OPT_JSON, OPT_END};
 static const struct cli_option get_options[] = {OPT_PROJECT, OPT_VERSION, OPT_FUNCTION,
                                                 OPT_INVOCATION, OPT_JSON, OPT_END};
@@ -80,6 +84,8 @@ static const struct cli_command commands[] = {
     {"logs", "[ID]", "print an execution's log", logs_options, 0, 1, cli_cmd_logs},
     {"progress", "TEXT", "in a worker: record progress (\"-\" reads standard input)",
      progress_options, 1, 1, cli_cmd_progress},
+    {"heartbeat", NULL, "in a worker: tell the control plane the attempt is alive",
+     progress_options, 0, 0, cli_cmd_heartbeat},
     {"deploy", "DIR", cli_deploy_summary, deploy_options, 1, 1, cli_cmd_deploy},
     {"upgrade", "DIR", cli_upgrade_summary, upgrade_options, 1, 1, cli_cmd_upgrade},
     {"undeploy", NULL, "mark a project for deletion (its invocations are cancelled)",

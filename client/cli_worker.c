@@ -1,27 +1,49 @@
-/* multinode progress TEXT: inside a worker, record the current execution's
- * progress (PUT .../update). Prints nothing on stdout: a function's stdout
- * is its result. */
+/* multinode progress TEXT / multinode heartbeat: inside a worker, record
+ * the current execution's progress (PUT .../update), or only that it is
+ * alive (PUT .../heartbeat). Print nothing on stdout: a function's stdout is
+ * its result. */
 #include <stdlib.h>
 
 #include "cli.h"
 
-int cli_cmd_progress(struct cli *cli) {
+/* The running execution, from the worker's environment. */
+static int worker_execution(const struct cli *cli, const char *what,
+                            struct mn_client_execution_ref *ex) {
   static const char *const needed[] = {"MULTINODE_PROJECT_NAME", "MULTINODE_VERSION_ID",
                                        "MULTINODE_FUNCTION_NAME", "MULTINODE_INVOCATION_ID",
                                        "MULTINODE_EXECUTION_ID"};
+  for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+    if (!cli_env(needed[i]))
+      return cli_usage_error(cli, "%s works only inside a worker: %s is not set", what,
+                             needed[i]);
+  *ex = (struct mn_client_execution_ref){
+      cli_env("MULTINODE_PROJECT_NAME"), cli_env("MULTINODE_VERSION_ID"),
+      cli_env("MULTINODE_FUNCTION_NAME"), cli_env("MULTINODE_INVOCATION_ID"),
+      cli_env("MULTINODE_EXECUTION_ID")};
+  return CLI_OK;
+}
+
+int cli_cmd_heartbeat(struct cli *cli) {
+  struct mn_client_execution_ref ex;
+  struct mn_client_error err;
+  int rc;
+  if ((rc = worker_execution(cli, "heartbeat", &ex)) != CLI_OK ||
+      (rc = cli_connect(cli)) != CLI_OK)
+    return rc;
+  if (mn_client_execution_heartbeat(cli->client, &ex, NULL, &err) < 0)
+    return cli_report(cli, &err, "cannot send the heartbeat of execution %s", ex.execution_id);
+  return CLI_OK;
+}
+
+int cli_cmd_progress(struct cli *cli) {
+  struct mn_client_execution_ref ex;
   struct mn_client_error err;
   const char *text;
   char *owned = NULL;
   int rc;
 
-  for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
-    if (!cli_env(needed[i]))
-      return cli_usage_error(cli, "progress works only inside a worker: %s is not set",
-                             needed[i]);
-  struct mn_client_execution_ref ex = {
-      cli_env("MULTINODE_PROJECT_NAME"), cli_env("MULTINODE_VERSION_ID"),
-      cli_env("MULTINODE_FUNCTION_NAME"), cli_env("MULTINODE_INVOCATION_ID"),
-      cli_env("MULTINODE_EXECUTION_ID")};
+  if ((rc = worker_execution(cli, "progress", &ex)) != CLI_OK)
+    return rc;
 
   if ((rc = cli_text_arg(cli->args[0], &text, &owned)) != CLI_OK)
     return rc;

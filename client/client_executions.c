@@ -79,6 +79,11 @@ int mn_client_execution_update(struct mn_client *c, const struct mn_client_execu
   return rc;
 }
 
+int mn_client_execution_heartbeat(struct mn_client *c, const struct mn_client_execution_ref *ex,
+                                  json_t **out, struct mn_client_error *err) {
+  return exec_call(c, "PUT", ex, "/heartbeat", NULL, out, err);
+}
+
 int mn_client_execution_finish(struct mn_client *c, const struct mn_client_execution_ref *ex,
                                const char *outcome, const char *final_output,
                                const char *error_message, json_t **out,

@@ -32,6 +32,39 @@ static int check_invocation(const struct mn_client *c, const struct mn_client_fu
 int mn_client_invocation_start(struct mn_client *c, const struct mn_client_function_ref *fn,
                                const char *input, const struct mn_client_parent *parent,
                                json_t **out, struct mn_client_error *err) {
+  return mn_client_invocation_start_with(c, fn, input, parent, NULL, out, err);
+}
+
+/* Adds the options to body; 0 or a negative code for a bad one. */
+static int add_options(json_t *body, const struct mn_client_start_options *opt, json_t **out,
+                       struct mn_client_error *err) {
+  int bad = 0;
+  if (!opt)
+    return 0;
+  if (opt->has_priority && (opt->priority < -100 || opt->priority > 100))
+    return mn_client__bad_arg(err, out, "the priority (-100 to 100)");
+  if (opt->start_at < 0)
+    return mn_client__bad_arg(err, out, "start_at (unix seconds)");
+  if (opt->has_priority)
+    bad |= json_object_set_new(body, "priority", json_integer(opt->priority));
+  if (opt->start_at > 0)
+    bad |= json_object_set_new(body, "start_at", json_real(opt->start_at));
+  if (opt->concurrency_key)
+    bad |= json_object_set_new(body, "concurrency_key", json_string(opt->concurrency_key));
+  if (opt->idempotency_key)
+    bad |= json_object_set_new(body, "idempotency_key", json_string(opt->idempotency_key));
+  if (bad) {
+    if (out)
+      *out = NULL;
+    return mn_client__fail(err, MN_CLIENT_E_INVAL, "cannot encode the options (UTF-8 keys?)");
+  }
+  return 0;
+}
+
+int mn_client_invocation_start_with(struct mn_client *c, const struct mn_client_function_ref *fn,
+                                    const char *input, const struct mn_client_parent *parent,
+                                    const struct mn_client_start_options *opt, json_t **out,
+                                    struct mn_client_error *err) {
   json_t *body = NULL;
   json_t *parent_json;
   int rc = check_fn(c, fn, out, err);
@@ -51,6 +84,10 @@ int mn_client_invocation_start(struct mn_client *c, const struct mn_client_funct
     if (out)
       *out = NULL;
     return mn_client__fail(err, MN_CLIENT_E_INVAL, "cannot encode the input (is it UTF-8?)");
+  }
+  if ((rc = add_options(body, opt, out, err)) < 0) {
+    json_decref(body);
+    return rc;
   }
   rc = mn_client__call_path(c, "POST",
                             mn_client__path(c, MN_CLIENT_FN_PATH "/invocations",

@@ -141,6 +141,12 @@ int mn_worker_progress(struct mn_worker *w, const char *text, struct mn_client_e
   return mn_client_execution_update(w->client, &ex, text, NULL, err);
 }
 
+int mn_worker_heartbeat(struct mn_worker *w, struct mn_client_error *err) {
+  struct mn_client_execution_ref ex;
+  mn_worker_env_execution(&w->env, &ex);
+  return mn_client_execution_heartbeat(w->client, &ex, NULL, err);
+}
+
 int mn_worker_set_result(struct mn_worker *w, const char *text, struct mn_client_error *err) {
   if (!text)
     return fail(err, MN_CLIENT_E_INVAL, "the result is NULL");

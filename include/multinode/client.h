@@ -226,6 +226,24 @@ MN_CLIENT_API int mn_client_invocation_start(struct mn_client *c,
                                              const char *input,
                                              const struct mn_client_parent *parent,
                                              json_t **out, struct mn_client_error *err);
+/* The additive fields of an invocation (docs/compatibility.md, "Task
+ * semantics"); zero/NULL fields are left out. */
+struct mn_client_start_options {
+  int has_priority;            /* send priority (-100 ... 100) */
+  int priority;
+  double start_at;             /* unix seconds; 0: now */
+  const char *concurrency_key; /* 1 ... 256 characters */
+  const char *idempotency_key; /* 1 ... 256 characters */
+};
+/* mn_client_invocation_start with options (NULL: none). A repeated
+ * idempotency key answers the first invocation; with a different input the
+ * server refuses it (409). */
+MN_CLIENT_API int mn_client_invocation_start_with(struct mn_client *c,
+                                                  const struct mn_client_function_ref *fn,
+                                                  const char *input,
+                                                  const struct mn_client_parent *parent,
+                                                  const struct mn_client_start_options *opt,
+                                                  json_t **out, struct mn_client_error *err);
 /* GET .../invocations/{id} -> InvocationInfo */
 MN_CLIENT_API int mn_client_invocation_get(struct mn_client *c,
                                            const struct mn_client_function_ref *fn,
@@ -339,6 +357,11 @@ MN_CLIENT_API int mn_client_execution_update(struct mn_client *c,
                                              const struct mn_client_execution_ref *ex,
                                              const char *latest_output, json_t **out,
                                              struct mn_client_error *err);
+/* PUT .../heartbeat (no body): the worker is alive; stores no progress
+ * (heartbeat_timeout_seconds). */
+MN_CLIENT_API int mn_client_execution_heartbeat(struct mn_client *c,
+                                                const struct mn_client_execution_ref *ex,
+                                                json_t **out, struct mn_client_error *err);
 /* PUT .../finish {outcome, final_output, error_message}. outcome is
  * "SUCCEEDED", "FAILED" or "ABORTED"; NULL strings are sent as null (a
  * null final_output keeps the last progress output). error_message must be

@@ -77,6 +77,11 @@ MN_CLIENT_API const char *mn_worker_input(struct mn_worker *w, size_t *len);
 MN_CLIENT_API int mn_worker_progress(struct mn_worker *w, const char *text,
                                      struct mn_client_error *err);
 
+/* Tells the control plane the attempt is alive without storing progress:
+ * PUT .../heartbeat. A function with heartbeat_timeout_seconds calls it (or
+ * mn_worker_progress) more often than that, or its attempt fails. */
+MN_CLIENT_API int mn_worker_heartbeat(struct mn_worker *w, struct mn_client_error *err);
+
 /* The result: writes text to standard output and flushes it. Once only
  * (MN_CLIENT_E_INVAL the second time); MN_CLIENT_E_IO when the write fails. */
 MN_CLIENT_API int mn_worker_set_result(struct mn_worker *w, const char *text,

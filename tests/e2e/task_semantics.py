@@ -7,6 +7,7 @@ usage: task_semantics.py URL KEY WORKDIR
 import concurrent.futures
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.error
@@ -18,6 +19,20 @@ GATE = os.path.join(WORK, "gate")
 os.makedirs(GATE, exist_ok=True)
 os.chmod(GATE, 0o1777)
 BASE = ""
+CLI = os.path.join(os.environ["MN_BIN_DIR"], "multinode")
+
+
+def cli(*args):
+    """Runs the CLI against the daemon; its standard output, stripped."""
+    env = dict(os.environ, MULTINODE_API_URL=URL, MULTINODE_API_KEY=KEY)
+    run = subprocess.run([CLI] + list(args), env=env, capture_output=True, text=True, timeout=60)
+    check(run.returncode == 0, "multinode %s: exit %d: %s" % (args, run.returncode, run.stderr))
+    return run.stdout.strip()
+
+
+def cli_start(name, *args):
+    return cli("start", name, "--project-name", "ts", "--version-id", BASE.rsplit("/", 1)[1],
+               *args)
 
 
 def call(method, path, body=None):
@@ -100,7 +115,9 @@ HB_URL = ('"$MULTINODE_API_URL/projects/$MULTINODE_PROJECT_NAME/versions/$MULTIN
           '/executions/$MULTINODE_EXECUTION_ID/heartbeat"')
 HEARTBEAT = ('in=$(cat); if [ "$in" = beat ]; then i=0; while [ $i -lt 8 ]; do '
              'curl -sf -X PUT -H "Authorization: Bearer $MULTINODE_API_KEY" ' + HB_URL +
-             ' >/dev/null || exit 7; sleep 0.5; i=$((i+1)); done; echo ok; else sleep 30; fi')
+             ' >/dev/null || exit 7; sleep 0.5; i=$((i+1)); done; echo ok; '
+             'elif [ "$in" = cli ]; then i=0; while [ $i -lt 8 ]; do ' + CLI +
+             ' heartbeat || exit 8; sleep 0.5; i=$((i+1)); done; echo ok; else sleep 30; fi')
 
 FUNCTIONS = [
     fn("flaky", "exit 1", retries=3,
@@ -110,6 +127,7 @@ FUNCTIONS = [
     fn("qt", gate_cmd(), conc=1, exe={"queue_timeout_seconds": 1}),
     fn("keyed", gate_cmd(), conc=2, res={"max_concurrency_per_key": 1}),
     fn("idem", "cat"),
+    fn("refuse", "cat"),
     fn("delayed", "cat", timeout=1),
     fn("prio", 'in=$(cat); if [ "$in" = blocker ]; then %s; fi; echo "$in"' % gate_cmd(),
        conc=1),
@@ -144,7 +162,7 @@ def attempt_timeout():
 
 
 def heartbeat():
-    silent, beat = start("hb", "silent"), start("hb", "beat")
+    silent, beat, by_cli = start("hb", "silent"), start("hb", "beat"), start("hb", "cli")
     js = terminated("hb", silent)
     check(len(js["executions"]) == 2, "hb silent: %d attempts" % len(js["executions"]))
     for e in js["executions"]:
@@ -158,6 +176,9 @@ def heartbeat():
     e = jb["executions"][0]
     ran = secs(e["execution_finish_time_us"], e["execution_start_time_us"])
     check(ran > 3, "hb beat ran %.3f s, expected past the 2 s timeout" % ran)
+    jc = terminated("hb", by_cli)
+    check([x["outcome"] for x in jc["executions"]] == ["SUCCEEDED"],
+          "`multinode heartbeat`: %s" % jc["executions"])
     hb = BASE + "/functions/hb/invocations/%s/executions/%s/heartbeat"
     st, j = call("PUT", hb % (beat, e["execution_id"]))
     check(st == 409 and "finished" in j["detail"], "heartbeat after the end: %s %s" % (st, j))
@@ -185,7 +206,7 @@ def queue_timeout():
 def keys():
     """max_concurrency 2, 1 per key: A1..A4 then B1, B2. The B's never wait for the A's."""
     a = [start("keyed", "a%d" % k, concurrency_key="A") for k in range(4)]
-    b = [start("keyed", "b%d" % k, concurrency_key="B") for k in range(2)]
+    b = [start("keyed", "b0", concurrency_key="B"), cli_start("keyed", "--input", "b1", "--key", "B")]
     check(get("keyed", a[0]).get("concurrency_key") == "A", "GET shows the concurrency key")
     wait(30, "A1 and B1 to start", lambda: started(a[0]) and started(b[0]))
     for i in a[1:] + b[1:]:
@@ -226,6 +247,8 @@ def idempotency():
     check(st == 200 and len(lst["invocations"]) == 1,
           "list: %d invocations" % len(lst["invocations"]))
     first = ids.pop()
+    check(cli_start("idem", "--input", "same", "--idempotency-key", "k1") == first,
+          "multinode start --idempotency-key made another invocation")
     j = terminated("idem", first)
     check(j["idempotency_key"] == "k1", "GET shows the idempotency key")
     st, again = call("POST", path, body)
@@ -244,6 +267,12 @@ def delayed_start():
           "from start_at)" % ex)
     late = ex[0]["creation_time_us"] / 1e6 - at
     check(0 <= late <= SLACK, "first attempt %.3f s after start_at" % late)
+    before = time.time()
+    by_cli = cli_start("delayed", "--input", "d", "--delay", "1s")
+    j = get("delayed", by_cli)
+    check(before + 1 <= j["start_at"] <= time.time() + 1, "--delay 1s: start_at %s" % j)
+    j = terminated("delayed", by_cli)
+    check(j["executions"][0]["creation_time_us"] / 1e6 >= j["start_at"], "--delay respected")
     return "first attempt %.3f s after start_at" % late
 
 
@@ -252,7 +281,8 @@ def priority():
     wait(30, "the prio blocker to start", lambda: started(blocker))
     names = ["low", "normal", "high1", "high2"]
     prios = [-5, 0, 10, 10]
-    ids = [start("prio", n, priority=p) for n, p in zip(names, prios)]
+    ids = [cli_start("prio", "--input", "low", "--priority", "-5")]
+    ids += [start("prio", n, priority=p) for n, p in zip(names[1:], prios[1:])]
     check(get("prio", ids[0])["priority"] == -5 and "priority" not in get("prio", ids[1]),
           "GET shows a priority when set")
     release(blocker)
@@ -264,7 +294,7 @@ def priority():
 
 
 def bad_input():
-    path = BASE + "/functions/idem/invocations"
+    path = BASE + "/functions/refuse/invocations"
     for body, field in [({"input": "", "priority": 101}, "priority"),
                         ({"input": "", "priority": "x"}, "priority"),
                         ({"input": "", "start_at": -1}, "start_at"),
@@ -280,8 +310,16 @@ def bad_input():
         st, j = call("POST", "/projects/ts/versions", {
             "default_docker_image": "none", "functions": [fn("f", "true", exe=exe, res=res)]})
         check(st == 422 and j["detail"][0]["loc"][-1] == field, "%s: %s %s" % (field, st, j))
-    st, _ = call("GET", "/projects/ts/versions")
-    return "10 invalid requests refused with 422"
+    for args, word in [(["--priority", "101"], "--priority"), (["--priority", "x"], "--priority"),
+                       (["--delay", "soon"], "--delay")]:
+        env = dict(os.environ, MULTINODE_API_URL=URL, MULTINODE_API_KEY=KEY)
+        run = subprocess.run([CLI, "start", "refuse", "--project-name", "ts"] + args, env=env,
+                             capture_output=True, text=True, timeout=60)
+        check(run.returncode != 0 and word in run.stderr, "multinode start %s: %s %s" % (
+            args, run.returncode, run.stderr))
+    st, lst = call("GET", path)
+    check(lst["invocations"] == [], "a refused request created an invocation")
+    return "10 invalid requests refused with 422, 3 invalid CLI starts refused"
 
 
 def main():

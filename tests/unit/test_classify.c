@@ -244,6 +244,134 @@ static void project_deletion(void **state) {
   assert_true(mn_sched_project_deletable(S(1), 0));
 }
 
+/* Task semantics (docs/architecture.md §5 "Task semantics"). */
+static void retry_wait_is_equal_jitter_within_the_cap(void **state) {
+  (void)state;
+  struct mn_sched_fn fn = retry_fn;
+  assert_int_equal(mn_sched_retry_wait(&fn, 1, 0.5), 0); /* no delay: the original */
+  fn.retry_delay_seconds = 2, fn.retry_backoff_factor = 3, fn.retry_max_delay_seconds = 10;
+  int64_t caps[] = {S(2), S(6), S(10), S(10)}; /* 2, 6, min(18, 10), min(54, 10) */
+  for (int n = 1; n <= 4; n++) {
+    assert_int_equal(mn_sched_retry_wait(&fn, n, 0), caps[n - 1] / 2);
+    assert_true(mn_sched_retry_wait(&fn, n, 0.999999) <= caps[n - 1]);
+    assert_true(mn_sched_retry_wait(&fn, n, 0.999999) > caps[n - 1] - 100);
+    assert_int_equal(mn_sched_retry_wait(&fn, n, 0.5), caps[n - 1] * 3 / 4);
+  }
+  fn.retry_backoff_factor = 100; /* factor^49 overflows to inf: capped, not garbage */
+  assert_int_equal(mn_sched_retry_wait(&fn, 50, 1.5), S(10));
+}
+
+static void a_failed_attempt_waits_its_backoff_once(void **state) {
+  (void)state;
+  struct mn_sched_fn fn = retry_fn;
+  fn.retry_delay_seconds = 1, fn.retry_backoff_factor = 2, fn.retry_max_delay_seconds = 300;
+  struct mn_sched_exec failed = {MN_WORKER_TERMINATED, MN_OUTCOME_FAILED, NONE, S(5), S(4),
+                                 NONE};
+  struct mn_sched_inv v = inv("inv-a", 0);
+  v.execs = &failed, v.n_execs = 1, v.jitter = 0;
+  enum mn_sched_action a;
+  int64_t until;
+  int in_use = 0;
+  mn_sched_classify_ex(&v, 1, NULL, &fn, 1, &in_use, S(5), &a, &until);
+  assert_int_equal(a, MN_SCHED_WAIT);
+  assert_int_equal(until, S(5) + S(1) / 2); /* from the end of the attempt */
+  v.waiting = true, v.eligible_at = until;  /* as the pass writes it */
+  mn_sched_classify_ex(&v, 1, NULL, &fn, 1, &in_use, until - 1, &a, &until);
+  assert_int_equal(a, MN_SCHED_LEAVE);
+  mn_sched_classify_ex(&v, 1, NULL, &fn, 1, &in_use, v.eligible_at, &a, &until);
+  assert_int_equal(a, MN_SCHED_CREATE_EXECUTION);
+  assert_int_equal(mn_sched_next_wake(&v, &fn, S(5)), v.eligible_at);
+}
+
+static void priority_first_then_fifo(void **state) {
+  (void)state;
+  struct mn_sched_inv v[4] = {inv("inv-a", S(1)), inv("inv-b", S(2)), inv("inv-c", S(3)),
+                              inv("inv-d", S(4))};
+  v[0].priority = -1, v[2].priority = 5, v[3].priority = 5;
+  struct mn_sched_fn fn = std_fn;
+  fn.max_concurrency = 2;
+  enum mn_sched_action a[4];
+  int in_use = 0;
+  mn_sched_classify_ex(v, 4, NULL, &fn, 1, &in_use, S(5), a, NULL);
+  assert_int_equal(a[2], MN_SCHED_CREATE_EXECUTION); /* 5, older */
+  assert_int_equal(a[3], MN_SCHED_CREATE_EXECUTION); /* 5 */
+  assert_int_equal(a[1], MN_SCHED_QUEUED);           /* 0 */
+  assert_int_equal(a[0], MN_SCHED_QUEUED);           /* -1 although the oldest */
+}
+
+static void a_full_key_blocks_only_itself(void **state) {
+  (void)state;
+  struct mn_sched_exec running = {MN_WORKER_RUNNING, MN_OUTCOME_NONE, NONE, 0, S(1), NONE};
+  struct mn_sched_inv v[4] = {inv("inv-a1", S(1)), inv("inv-a2", S(2)), inv("inv-a3", S(3)),
+                              inv("inv-b1", S(4))};
+  const char *keys[] = {"A", "A", "A", "B"};
+  for (int i = 0; i < 4; i++)
+    v[i].concurrency_key = keys[i];
+  v[0].execs = &running, v[0].n_execs = 1;
+  struct mn_sched_fn fn = std_fn;
+  fn.max_concurrency = 3, fn.max_concurrency_per_key = 1;
+  enum mn_sched_action a[4];
+  int in_use = 1;
+  mn_sched_classify_ex(v, 4, NULL, &fn, 1, &in_use, S(5), a, NULL);
+  assert_int_equal(a[0], MN_SCHED_LEAVE);
+  assert_int_equal(a[1], MN_SCHED_BLOCKED);
+  assert_int_equal(a[2], MN_SCHED_BLOCKED);
+  assert_int_equal(a[3], MN_SCHED_CREATE_EXECUTION); /* B is not behind the A's */
+  fn.max_concurrency = 1; /* the function is full: queued, not blocked */
+  mn_sched_classify_ex(v, 4, NULL, &fn, 1, &in_use, S(5), a, NULL);
+  assert_int_equal(a[1], MN_SCHED_QUEUED);
+  assert_int_equal(a[3], MN_SCHED_QUEUED);
+}
+
+static void queue_timeout_and_start_at(void **state) {
+  (void)state;
+  struct mn_sched_fn fn = std_fn;
+  fn.queue_timeout_seconds = 10;
+  struct mn_sched_inv v = inv("inv-a", S(100));
+  assert_int_equal(classify1(v, fn, 0, S(109)), MN_SCHED_CREATE_EXECUTION);
+  assert_int_equal(classify1(v, fn, 100, S(109)), MN_SCHED_QUEUED);
+  assert_int_equal(classify1(v, fn, 100, S(110)), MN_SCHED_QUEUE_TIMEOUT);
+  assert_int_equal(mn_sched_next_wake(&v, &fn, S(100)), S(110));
+  /* delayed: both timeouts count from start_at */
+  v.start_at = S(200), v.waiting = true, v.eligible_at = S(200);
+  assert_int_equal(classify1(v, fn, 0, S(150)), MN_SCHED_LEAVE);
+  assert_int_equal(mn_sched_next_wake(&v, &fn, S(150)), S(200));
+  assert_int_equal(classify1(v, fn, 100, S(209)), MN_SCHED_QUEUED);
+  assert_int_equal(classify1(v, fn, 100, S(210)), MN_SCHED_QUEUE_TIMEOUT);
+  assert_int_equal(classify1(v, fn, 0, S(231)), MN_SCHED_TERMINATE); /* timeout 30 */
+  assert_int_equal(mn_sched_base_time(S(100), NONE), S(100));
+  /* an attempt started: no queue timeout any more */
+  struct mn_sched_exec failed = {MN_WORKER_TERMINATED, MN_OUTCOME_FAILED, NONE, S(101), S(100),
+                                 NONE};
+  struct mn_sched_inv r = inv("inv-b", S(100));
+  r.execs = &failed, r.n_execs = 1;
+  struct mn_sched_fn rf = fn;
+  rf.max_retries = 1;
+  assert_int_equal(classify1(r, rf, 100, S(120)), MN_SCHED_QUEUED);
+  assert_int_equal(mn_sched_next_wake(&r, &rf, S(120)), S(131));
+}
+
+static void attempt_and_heartbeat_timeouts(void **state) {
+  (void)state;
+  struct mn_sched_fn fn = std_fn;
+  fn.attempt_timeout_seconds = 10, fn.heartbeat_timeout_seconds = 3;
+  struct mn_sched_exec e = {MN_WORKER_RUNNING, MN_OUTCOME_NONE, NONE, 0, S(100), NONE};
+  int64_t wake;
+  assert_int_equal(mn_sched_attempt_expired(&e, &fn, S(102), &wake), 0);
+  assert_int_equal(wake, S(103));
+  assert_int_equal(mn_sched_attempt_expired(&e, &fn, S(103), &wake), 2); /* silent */
+  e.heartbeat_time = S(102);
+  assert_int_equal(mn_sched_attempt_expired(&e, &fn, S(104), &wake), 0);
+  assert_int_equal(wake, S(105));
+  e.heartbeat_time = S(109);
+  assert_int_equal(mn_sched_attempt_expired(&e, &fn, S(110), &wake), 1); /* ran 10 s */
+  e.termination_signal_time = S(110); /* already ended: never twice */
+  assert_int_equal(mn_sched_attempt_expired(&e, &fn, S(200), &wake), 0);
+  assert_int_equal(wake, NONE);
+  struct mn_sched_exec not_started = {MN_WORKER_RUNNING, MN_OUTCOME_NONE, NONE, 0, NONE, NONE};
+  assert_int_equal(mn_sched_attempt_expired(&not_started, &fn, S(200), NULL), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(running_or_pending_execution_is_untouched),
@@ -262,6 +390,12 @@ int main(void) {
       cmocka_unit_test(termination_signals),
       cmocka_unit_test(timeout_is_strict_in_whole_seconds),
       cmocka_unit_test(project_deletion),
+      cmocka_unit_test(retry_wait_is_equal_jitter_within_the_cap),
+      cmocka_unit_test(a_failed_attempt_waits_its_backoff_once),
+      cmocka_unit_test(priority_first_then_fifo),
+      cmocka_unit_test(a_full_key_blocks_only_itself),
+      cmocka_unit_test(queue_timeout_and_start_at),
+      cmocka_unit_test(attempt_and_heartbeat_timeouts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
