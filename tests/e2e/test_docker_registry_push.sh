@@ -8,10 +8,14 @@
 # version records the image by digest, the registry holds that digest, and
 # the daemon's provider, on a second, clean engine, pulls it with its own
 # login and runs an invocation. A wrong password fails the deploy with the
-# registry's message and creates no version.
+# registry's message and creates no version. The ECS path: the ECS
+# simulator's ECR GetAuthorizationToken answers a login (user AWS) to that
+# registry, the deploy pushes with it, and the task definition registered
+# for the function names the pushed digest.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_daemon.sh"
 . "$(dirname "$0")/lib_docker.sh"
+. "$(dirname "$0")/providers/ecs.sh"
 
 for t in docker-registry htpasswd openssl; do
   command -v $t >/dev/null || fail "$t is missing (apt-get install docker-registry apache2-utils openssl)"
@@ -32,6 +36,7 @@ printf 'subjectAltName=IP:127.0.0.1\n' >"$reg/san.ext"
 openssl x509 -req -in "$reg/tls.csr" -CA "$reg/ca.crt" -CAkey "$reg/ca.key" -CAcreateserial \
   -days 1 -extfile "$reg/san.ext" -out "$reg/tls.crt" 2>/dev/null
 htpasswd -Bbn pusher 'push-secret-1' >"$reg/htpasswd"
+htpasswd -Bbn AWS 'ecr-token-1' >>"$reg/htpasswd" # the ECR simulator's login
 port=$(free_port)
 cat >"$reg/config.yml" <<YAML
 version: 0.1
@@ -128,3 +133,31 @@ out=$(api GET "$base/invocations/$id" | jq -r '.executions[0].output')
 run_dk GET "/images/$img/json" | jq -e --arg d "$repo@${img#*@}" '.RepoDigests | index($d) != null' >/dev/null ||
   fail "engine B has no image $img"
 pass "the daemon's engine pulled $img with its own login and ran the invocation: $out"
+
+# -- the ECS path: the login comes from ECR GetAuthorizationToken ------------
+rm -f "$MN_WORK/.docker/config.json"
+daemon_kill main # the ecs daemon takes over the same database (and its scheduler lock)
+ecs_sim_start --ecr-registry "127.0.0.1:$port" --ecr-password ecr-token-1
+daemon_config ecs "$(ecs_yaml "    repository: $repo-ecs")"
+daemon_start ecs
+export MULTINODE_API_URL=$MN_URL
+v=$("$mn" deploy "$MN_WORK/pytask" --project-name onecs 2>"$MN_WORK/err") ||
+  fail "deploy on ecs: $(tail -n 20 "$MN_WORK/err")"
+grep -q "login: the daemon's login" "$MN_WORK/err" || fail "not the daemon's login: $(cat "$MN_WORK/err")"
+[ "$(sim_get /_sim/counters | jq '.calls.GetAuthorizationToken')" = 1 ] ||
+  fail "GetAuthorizationToken calls: $(sim_get /_sim/counters | jq -c .calls)"
+img=$(api GET "/projects/onecs/versions/$v" | jq -r .functions[0].docker_image)
+[[ $img =~ ^$repo-ecs@sha256:[0-9a-f]{64}$ ]] || fail "the version's image is \"$img\""
+api POST "/projects/onecs/versions/$v/functions/triple/invocations" '{"input": "[[1], {}]"}' >/dev/null
+aws() { /usr/bin/python3 "$MN_SOURCE_DIR/tests/sims/ecs/aws_call.py" "$ECS_SIM_URL/" ecs "$@"; }
+registered() { [ "$(aws ListTaskDefinitions '{}' | jq '.taskDefinitionArns | length')" -ge 1 ]; }
+wait_until 30 "the function's task definition" registered
+arn=$(aws ListTaskDefinitions '{}' | jq -r '.taskDefinitionArns[0]')
+named=$(aws DescribeTaskDefinition "$(jq -cn --arg a "$arn" '{taskDefinition: $a}')" |
+  jq -r '.taskDefinition.containerDefinitions[0].image')
+[ "$named" = "$img" ] || fail "the task definition names \"$named\", the version $img"
+curl -sf -o /dev/null --cacert "$reg/ca.crt" -u AWS:ecr-token-1 \
+  -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+  "https://127.0.0.1:$port/v2/multinode-ecs/manifests/${img#*@}" ||
+  fail "the registry does not serve ${img#*@} in multinode-ecs"
+pass "ecs: pushed with the login of ECR GetAuthorizationToken; the task definition names $img"
