@@ -65,6 +65,16 @@ run_sock=$("$MN_SOURCE_DIR/scripts/docker-engine.sh" start "$run_dir") || fail "
 run_dk() { curl -s --max-time 30 --unix-socket "$run_sock" -X "$1" "http://engine/v1.41$2"; }
 [ "$(run_dk GET /images/json | jq length)" = 0 ] || fail "engine B is not clean"
 
+# a registry value that is no HOST[:PORT]/REPOSITORY is refused, with where
+for bad in "127.0.0.1:$port" "127.0.0.1:$port/multinode:v1" "multinode/functions"; do
+  MN_DOCKER_SOCK=$run_sock daemon_config bad "$(MN_DOCKER_SOCK=$run_sock docker_yaml "registry: $bad")"
+  "$MN_BIN_DIR/multinoded" --check-config "$MN_WORK/bad.yaml" >"$MN_WORK/out" 2>&1 &&
+    fail "--check-config accepted registry: $bad"
+  grep -q "providers.docker.registry: \"$bad\" is not HOST\[:PORT\]/REPOSITORY" "$MN_WORK/out" ||
+    fail "--check-config on registry: $bad: $(cat "$MN_WORK/out")"
+done
+pass "--check-config refuses registry values that are no HOST[:PORT]/REPOSITORY"
+
 export REG_PULL_USER=pusher REG_PULL_PASSWORD=push-secret-1
 MN_DOCKER_SOCK=$run_sock daemon_config main "$(MN_DOCKER_SOCK=$run_sock docker_yaml "registry: $repo
 registry_username_env: REG_PULL_USER
@@ -101,8 +111,17 @@ api GET /projects/pushed >/dev/null; [ "$(cat "$MN_WORK/.status")" = 404 ] ||
   fail "a project was created by the failed deploy"
 pass "a wrong registry password fails the deploy before anything is created"
 
-# the login from the Docker config this time
+# a Docker config whose login is broken: a clear error, nothing created
 mkdir -p "$MN_WORK/.docker"
+jq -n --arg h "127.0.0.1:$port" '{auths: {($h): {auth: "bm8="}}}' >"$MN_WORK/.docker/config.json"
+"$mn" deploy "$MN_WORK/pytask" --project-name pushed >"$MN_WORK/out" 2>"$MN_WORK/err" &&
+  fail "deploy with a broken Docker config succeeded"
+grep -q "config.json: the \"auth\" of 127.0.0.1:$port is not base64 of user:password" "$MN_WORK/err" ||
+  fail "deploy with a broken Docker config: $(cat "$MN_WORK/err")"
+api GET /projects/pushed >/dev/null; [ "$(cat "$MN_WORK/.status")" = 404 ] ||
+  fail "a project was created by the failed deploy"
+
+# the login from the Docker config this time
 jq -n --arg h "127.0.0.1:$port" --arg a "$(printf pusher:push-secret-1 | base64)" \
   '{auths: {($h): {auth: $a}}}' >"$MN_WORK/.docker/config.json"
 t0=$(date +%s%N)
