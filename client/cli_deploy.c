@@ -5,14 +5,20 @@
  * Flow of deploy and upgrade: read and check the manifest (no daemon
  * needed; every problem is printed as FILE:LINE:COL: key: message) → GET
  * the project → PUT it (deploy, or upgrade --deploy when missing) → POST
- * the version → print its id. No image is built or pushed. */
+ * the version → print its id. A Python project on a container provider
+ * gets an image: GET /container_repository_credentials names the registry
+ * (the original's flow), the image is built and pushed there, and the
+ * version records it by digest (REPOSITORY@sha256:...). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "docker_push.h"
 #include "manifest.h"
 #include "python_project.h"
+#include "registry_auth.h"
 
 #define PROJECT_NAME_LIMIT 64 /* the server refuses longer names (create) */
 
@@ -51,7 +57,11 @@ const char cli_deploy_summary[] =
     "~/.multinode/snapshots), so later edits do not change it. When the daemon's\n"
     "provider runs containers, an image FROM $MULTINODE_BASE_IMAGE (default\n"
     "multinode-python:local, see scripts/worker-image.sh --python) is built on the\n"
-    "Docker Engine of $DOCKER_HOST.\n"
+    "Docker Engine of $DOCKER_HOST. When GET /container_repository_credentials names a\n"
+    "registry (ECR for the ecs provider, `registry` of the docker provider), the image\n"
+    "is pushed there and the version runs it by digest; the login is the daemon's\n"
+    "(ECR), else $MULTINODE_REGISTRY_USERNAME and $MULTINODE_REGISTRY_PASSWORD, else\n"
+    "the registry's \"auth\" in the Docker config (~/.docker/config.json).\n"
     "\n"
     "Fails when the project exists (use `multinode upgrade`). Exit status: 0 done,\n"
     "1 failure (including a manifest with problems, each printed as\n"
@@ -136,6 +146,50 @@ static enum mn_python_target python_target(struct cli *cli) {
   return target;
 }
 
+/* The repository GET /container_repository_credentials names, with its
+ * login; "" when images stay on the engine ("multinode-local"). */
+static int registry_of(struct cli *cli, char *repository, size_t size,
+                       struct mn_registry_login *login) {
+  struct mn_client_error err;
+  json_t *creds = NULL;
+  char why[512];
+  repository[0] = '\0';
+  if (mn_client_registry_credentials(cli->client, &creds, &err) < 0)
+    return cli_report(cli, &err, "cannot get the container repository credentials");
+  const char *repo = mn_client_json_str(creds, "repository_name");
+  int rc = CLI_OK;
+  if (repo && *repo && strcmp(repo, "multinode-local") != 0) {
+    if (strlen(repo) >= size)
+      rc = cli_fail("repository \"%s\" is too long", repo);
+    else if (mn_registry_login_find(repo, mn_client_json_str(creds, "username"),
+                                    mn_client_json_str(creds, "password"), login, why,
+                                    sizeof why) < 0)
+      rc = cli_fail("%s", why);
+    else
+      snprintf(repository, size, "%s", repo);
+  }
+  json_decref(creds);
+  return rc;
+}
+
+/* Pushes the built image m->image and makes the version run it by digest. */
+static int push_image(struct mn_manifest *m, const char *repository,
+                      const struct mn_registry_login *login) {
+  char digest[128], why[1024], *pinned;
+  fprintf(stderr, "pushing image %s to %s (login: %s)\n", m->image, login->server, login->source);
+  if (mn_docker_push(m->image, login->username, login->password, login->server, digest,
+                     sizeof digest, why, sizeof why) < 0)
+    return cli_fail("cannot push image %s: %s", m->image, why);
+  size_t n = strlen(repository) + 1 + strlen(digest) + 1;
+  if (!(pinned = malloc(n)))
+    return cli_fail("out of memory");
+  snprintf(pinned, n, "%s@%s", repository, digest);
+  fprintf(stderr, "pushed %s\n", pinned);
+  free(m->image);
+  m->image = pinned;
+  return CLI_OK;
+}
+
 static int deploy_version(struct cli *cli, enum mode mode) {
   const char *dir = cli->args[0], *name;
   int may_create = mode == DEPLOY || cli_flag(cli, "--deploy");
@@ -146,6 +200,9 @@ static int deploy_version(struct cli *cli, enum mode mode) {
   struct mn_client_error err;
   json_t *version = NULL, *def = NULL, *project = NULL;
   const char *what = mode == DEPLOY ? "deployed" : "upgraded";
+  char repository[1024] = "";
+  struct mn_registry_login login;
+  memset(&login, 0, sizeof login);
 
   if ((rc = project_name(cli, &name)) != CLI_OK)
     return rc;
@@ -190,9 +247,16 @@ static int deploy_version(struct cli *cli, enum mode mode) {
     goto done;
   }
 
-  if (is_python && mn_python_project_materialize(dir, name, NULL, python_target(cli), &m,
-                                                 &py) < 0) {
+  enum mn_python_target target = is_python ? python_target(cli) : MN_PYTHON_PROCESS;
+  if (target == MN_PYTHON_CONTAINER &&
+      (rc = registry_of(cli, repository, sizeof repository, &login)) != CLI_OK)
+    goto done;
+  if (is_python && mn_python_project_materialize(dir, name, repository, target, &m, &py) < 0) {
     rc = cli_fail("project folder %s: nothing was %s", dir, what);
+    goto done;
+  }
+  if (repository[0] && (rc = push_image(&m, repository, &login)) != CLI_OK) {
+    fprintf(stderr, "  note: nothing was %s\n", what);
     goto done;
   }
   d = mn_manifest_definition(&m); /* materializing set the commands and the image */
@@ -229,6 +293,7 @@ done:
   json_decref(project);
   mn_manifest_release(&m);
   mn_python_project_release(&py);
+  mn_registry_login_clear(&login);
   return rc;
 }
 

@@ -12,6 +12,11 @@ int mn_client_providers_list(struct mn_client *c, json_t **out, struct mn_client
   return mn_client__call(c, "GET", "/providers", NULL, out, err);
 }
 
+int mn_client_registry_credentials(struct mn_client *c, json_t **out,
+                                   struct mn_client_error *err) {
+  return mn_client__call(c, "GET", "/container_repository_credentials", NULL, out, err);
+}
+
 static int project_call(struct mn_client *c, const char *method, const char *name, json_t **out,
                         struct mn_client_error *err) {
   if (!c || !name || !*name)

@@ -154,6 +154,12 @@ MN_CLIENT_API int mn_client_health(struct mn_client *c, json_t **out,
 MN_CLIENT_API int mn_client_providers_list(struct mn_client *c, json_t **out,
                                            struct mn_client_error *err);
 
+/* ContainerRepositoryCredentials, GET /container_repository_credentials:
+ * {repository_name, username, password, endpoint_url}; repository_name
+ * "multinode-local" means no registry (images stay on the engine). */
+MN_CLIENT_API int mn_client_registry_credentials(struct mn_client *c, json_t **out,
+                                                 struct mn_client_error *err);
+
 /* ProjectInfo */
 MN_CLIENT_API int mn_client_project_create(struct mn_client *c, const char *project_name,
                                            json_t **out, struct mn_client_error *err);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,8 +143,13 @@ static int image_pull(struct mn_docker *d, const char *image, struct mn_provider
     return d->host->error(err, MN_PROVIDER_E_INVALID, "image name \"%s\" is too long", image);
   snprintf(path, sizeof path, "/images/create?fromImage=%s", escaped);
   d->host->log(d->host, MN_HOST_LOG_INFO, "pulling image \"%s\"", image);
-  if (mn_docker_http_call(&d->http, "POST", path, NULL, 30 * MN_DOCKER_CALL_TIMEOUT_MS, &reply,
-                          why, sizeof why))
+  char auth[4096];
+  if (mn_docker_registry_auth(d, image, auth, sizeof auth) != 0)
+    return d->host->error(err, MN_PROVIDER_E_INVALID, "the registry login is too long");
+  int called = mn_docker_http_call_header(&d->http, "POST", path, auth[0] ? auth : NULL,
+                                          30 * MN_DOCKER_CALL_TIMEOUT_MS, &reply, why, sizeof why);
+  OPENSSL_cleanse(auth, sizeof auth);
+  if (called)
     return mn_docker_unreachable(d, err, why);
   const char *e = reply.status == 200 && reply.body ? strstr(reply.body, "\"error\"") : NULL;
   if (reply.status != 200) {
@@ -215,6 +221,7 @@ static const struct mn_provider docker_provider = {
     .release = mn_docker_release,
     .list_owned = mn_docker_list_owned,
     .logs = mn_docker_logs,
+    .registry_credentials = mn_docker_registry_credentials,
 };
 
 MN_PROVIDER_EXPORT const struct mn_provider *mn_provider_entry(void) { return &docker_provider; }

@@ -81,4 +81,11 @@ void mn_docker_stopper_stop(struct mn_docker *d);
 int mn_docker_events_start(struct mn_docker *d, struct mn_provider_error *err);
 void mn_docker_events_stop(struct mn_docker *d);
 
+/* registry.c: GET /container_repository_credentials names conf.registry;
+ * the X-Registry-Auth line for pulling IMAGE from it ("" when IMAGE is
+ * elsewhere or no login is configured); -1 when it does not fit SIZE. */
+int mn_docker_registry_credentials(void *state, struct mn_registry_credentials *out,
+                                   struct mn_provider_error *err);
+int mn_docker_registry_auth(const struct mn_docker *d, const char *image, char *out, size_t size);
+
 #endif

@@ -7,8 +7,10 @@
 
 #include "byte_size.h"
 
-static const char *const known_keys[] = {"socket", "network",   "api_url",      "pull",
-                                         "binds",  "retention", "max_log_bytes"};
+static const char *const known_keys[] = {
+    "socket",    "network",       "api_url",  "pull",
+    "binds",     "retention",     "max_log_bytes", "registry",
+    "registry_username_env", "registry_password_env"};
 
 /* "/host/path:/container/path" or with ":ro" / ":rw" after it. */
 static int bind_valid(const char *b) {
@@ -34,8 +36,25 @@ int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *
       (rc = host->config_string(config, "network", 0, &network, err)) != 0 ||
       (rc = host->config_string(config, "api_url", 0, &api_url, err)) != 0 ||
       (rc = host->config_bool(config, "pull", 0, &out->pull, err)) != 0 ||
-      (rc = host->config_strings(config, "binds", 0, &out->binds, &out->n_binds, err)) != 0)
+      (rc = host->config_strings(config, "binds", 0, &out->binds, &out->n_binds, err)) != 0 ||
+      (rc = host->config_string(config, "registry", 0, &out->registry, err)) != 0 ||
+      (rc = host->config_string(config, "registry_username_env", 0, &out->registry_username_env,
+                                err)) != 0 ||
+      (rc = host->config_string(config, "registry_password_env", 0, &out->registry_password_env,
+                                err)) != 0)
     return rc;
+  if (out->registry) {
+    const char *slash = strchr(out->registry, '/');
+    size_t n = slash ? (size_t)(slash - out->registry) : 0;
+    if (n == 0 || !slash[1] || strchr(out->registry, '@') ||
+        strchr(slash, ':') || !(memchr(out->registry, '.', n) || memchr(out->registry, ':', n) ||
+                                (n == 9 && strncmp(out->registry, "localhost", 9) == 0)))
+      return host->config_error(config, "registry", err,
+                                "\"%s\" is not HOST[:PORT]/REPOSITORY (e.g. "
+                                "registry.example.com:5000/multinode; no tag)",
+                                out->registry);
+    out->pull = 1; /* the images live there */
+  }
   out->retention_seconds = 7 * 86400;
   if ((rc = host->config_duration(config, "retention", 0, &out->retention_seconds, err)) != 0)
     return rc;

@@ -9,6 +9,11 @@
  *                                  # mounted into every worker container
  *   retention: 7d                  # saved logs of removed containers are
  *                                  # deleted this long after; 0: kept
+ *   registry: HOST[:PORT]/REPO     # where `multinode deploy` pushes the
+ *                                  # images (GET /container_repository_
+ *                                  # credentials names it); implies pull
+ *   registry_username_env: VAR     # the login prepare pulls with (the
+ *   registry_password_env: VAR     # pushers use their own)
  *   max_log_bytes: 64MiB           # a saved log keeps its head and tail
  *                                  # around a marker line past this
  *                                  # (log_cap.h); 0: no cap
@@ -30,6 +35,9 @@ struct mn_docker_conf {
   const char *const *binds;       /* borrowed */
   size_t n_binds;
   int pull;
+  const char *registry;              /* NULL: none */
+  const char *registry_username_env; /* names of environment variables */
+  const char *registry_password_env;
   int64_t retention_seconds; /* saved logs kept this long; 0: forever (default 7 days) */
   uint64_t max_log_bytes;    /* a saved log's cap; 0: none (default 64 MiB) */
 };

@@ -71,7 +71,7 @@ static size_t stop_aware_write(char *data, size_t size, size_t n, void *vctx) {
 
 /* One request, with no version prefix added. */
 static int perform(struct mn_docker_http *h, const char *method, const char *url_path,
-                   const char *body, long timeout_ms, mn_docker_write_fn *cb, void *ctx,
+                   const char *body, const char *header, long timeout_ms, mn_docker_write_fn *cb, void *ctx,
                    int filter, long *status, char *why, size_t why_size) {
   char url[4096];
   struct curl_slist *headers = NULL;
@@ -97,9 +97,13 @@ static int perform(struct mn_docker_http *h, const char *method, const char *url
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stop_aware_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sa);
-  if (body) {
+  if (header)
+    headers = curl_slist_append(headers, header);
+  if (body)
     headers = curl_slist_append(headers, "Content-Type: application/json");
+  if (headers)
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  if (body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
   } else if (strcmp(method, "POST") == 0) {
@@ -139,7 +143,7 @@ static int negotiate(struct mn_docker_http *h, long timeout_ms, char *why, size_
   pthread_mutex_unlock(&h->lock);
   if (known)
     return 0;
-  if (perform(h, "GET", "/version", NULL, timeout_ms, mn_body_buf_write, &b, 0, &status, why, why_size))
+  if (perform(h, "GET", "/version", NULL, NULL, timeout_ms, mn_body_buf_write, &b, 0, &status, why, why_size))
     goto done;
   json_t *v = status == 200 && b.data ? json_loads(b.data, 0, NULL) : NULL;
   const char *engine = json_string_value(json_object_get(v, "ApiVersion"));
@@ -181,12 +185,12 @@ int mn_docker_http_stream(struct mn_docker_http *h, const char *method, const ch
     snprintf(why, why_size, "request path too long");
     return -1;
   }
-  return perform(h, method, full, NULL, timeout_ms, write_cb, ctx, 1, status, why, why_size);
+  return perform(h, method, full, NULL, NULL, timeout_ms, write_cb, ctx, 1, status, why, why_size);
 }
 
-int mn_docker_http_call(struct mn_docker_http *h, const char *method, const char *path,
-                        const json_t *body, long timeout_ms, struct mn_docker_reply *reply,
-                        char *why, size_t why_size) {
+static int call(struct mn_docker_http *h, const char *method, const char *path,
+                const json_t *body, const char *header, long timeout_ms,
+                struct mn_docker_reply *reply, char *why, size_t why_size) {
   char full[4096];
   struct mn_body_buf b;
   char *text = NULL;
@@ -204,7 +208,7 @@ int mn_docker_http_call(struct mn_docker_http *h, const char *method, const char
     snprintf(why, why_size, "out of memory");
     return -1;
   }
-  rc = perform(h, method, full, text, timeout_ms, mn_body_buf_write, &b, 0, &reply->status, why,
+  rc = perform(h, method, full, text, header, timeout_ms, mn_body_buf_write, &b, 0, &reply->status, why,
                why_size);
   free(text);
   if (rc == 0 && b.too_big) {
@@ -223,6 +227,18 @@ int mn_docker_http_call(struct mn_docker_http *h, const char *method, const char
     return -1;
   }
   return 0;
+}
+
+int mn_docker_http_call(struct mn_docker_http *h, const char *method, const char *path,
+                        const json_t *body, long timeout_ms, struct mn_docker_reply *reply,
+                        char *why, size_t why_size) {
+  return call(h, method, path, body, NULL, timeout_ms, reply, why, why_size);
+}
+
+int mn_docker_http_call_header(struct mn_docker_http *h, const char *method, const char *path,
+                               const char *header, long timeout_ms,
+                               struct mn_docker_reply *reply, char *why, size_t why_size) {
+  return call(h, method, path, NULL, header, timeout_ms, reply, why, why_size);
 }
 
 void mn_docker_reply_release(struct mn_docker_reply *reply) {

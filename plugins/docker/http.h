@@ -44,6 +44,11 @@ void mn_docker_http_release(struct mn_docker_http *h);
 int mn_docker_http_call(struct mn_docker_http *h, const char *method, const char *path,
                         const json_t *body, long timeout_ms, struct mn_docker_reply *reply,
                         char *why, size_t why_size);
+/* The same, without a body and with one extra HEADER line ("Name: value"),
+ * e.g. X-Registry-Auth for a pull. */
+int mn_docker_http_call_header(struct mn_docker_http *h, const char *method, const char *path,
+                               const char *header, long timeout_ms,
+                               struct mn_docker_reply *reply, char *why, size_t why_size);
 int mn_docker_http_stream(struct mn_docker_http *h, const char *method, const char *path,
                           long timeout_ms, mn_docker_write_fn *write_cb, void *ctx,
                           long *status, char *why, size_t why_size);

@@ -11,6 +11,7 @@
 
 #include "aws_error.h"
 #include "body_buf.h"
+#include "calls.h"
 #include "ecs.h"
 
 #define MAX_ATTEMPTS 4
@@ -169,9 +170,12 @@ done:
 
 int mn_ecs_call(struct mn_ecs *e, enum mn_ecs_service svc, const char *action,
                 const json_t *request, json_t **response, struct mn_provider_error *err) {
+  *response = NULL;
+  if (!mn_ecs_call_find(svc, action)) /* calls.c lists every call (and its IAM actions) */
+    return e->host->error(err, MN_PROVIDER_E_INVALID, "%s %s: not in the provider's list of calls",
+                          services[svc].name, action);
   char *payload = json_dumps(request, JSON_COMPACT);
   int rc;
-  *response = NULL;
   if (!payload)
     return e->host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
   for (int attempt = 0;; attempt++) {

@@ -1,7 +1,8 @@
 /* test_ecs_names.c — the ECS provider's pure parts, compiled in from
  * plugins/ecs: the Fargate size table and its rounding, task definition
  * family naming, client tokens, startedBy, image references, log streams,
- * the classification of AWS errors, and the launch token bucket. */
+ * the classification of AWS errors, the launch token bucket, and the list of
+ * calls mn_ecs_call allows (calls.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../plugins/ecs/aws_error.c"
+#include "../plugins/ecs/calls.c"
 #include "../plugins/ecs/fargate_sizes.c"
 #include "../plugins/ecs/names.c"
 #include "../plugins/ecs/token_bucket.c"
@@ -205,8 +207,22 @@ static void test_token_bucket(void **state) {
   mn_ecs_bucket_release(&b);
 }
 
+static void test_calls_table(void **state) {
+  (void)state;
+  const struct mn_ecs_call_desc *c = mn_ecs_call_find(MN_ECS_SVC_ECS, "RunTask");
+  assert_non_null(c);
+  assert_string_equal(c->iam, "ecs:RunTask ecs:TagResource");
+  assert_non_null(mn_ecs_call_find(MN_ECS_SVC_LOGS, "GetLogEvents"));
+  assert_non_null(mn_ecs_call_find(MN_ECS_SVC_ECR, "GetAuthorizationToken"));
+  /* never called, so never allowed; and an action is looked up in its own service */
+  assert_null(mn_ecs_call_find(MN_ECS_SVC_ECS, "DeregisterTaskDefinition"));
+  assert_null(mn_ecs_call_find(MN_ECS_SVC_LOGS, "RunTask"));
+  assert_null(mn_ecs_call_find(MN_ECS_SVC_ECS, "runtask"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_calls_table),
       cmocka_unit_test(test_fargate_rounding), cmocka_unit_test(test_fargate_table),
       cmocka_unit_test(test_family),           cmocka_unit_test(test_tokens_and_names),
       cmocka_unit_test(test_error_classes),    cmocka_unit_test(test_token_bucket),

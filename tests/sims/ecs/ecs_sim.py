@@ -416,10 +416,18 @@ class Sim:
 
     # -- ECR ----------------------------------------------------------------
     def ecr_GetAuthorizationToken(self, req):
-        token = base64.b64encode(b"AWS:sim-password-" + uuid.uuid4().hex.encode()).decode()
+        # --ecr-registry HOST:PORT --ecr-password P: a login to a real
+        # registry (user AWS, as ECR's), so that a push with it can be tested
+        if self.args.ecr_registry:
+            password = self.args.ecr_password.encode()
+            endpoint = "https://" + self.args.ecr_registry
+        else:
+            password = b"sim-password-" + uuid.uuid4().hex.encode()
+            endpoint = "https://%s.dkr.ecr.%s.amazonaws.com" % (ACCOUNT, self.region)
+        token = base64.b64encode(b"AWS:" + password).decode()
         return {"authorizationData": [{
             "authorizationToken": token, "expiresAt": time.time() + 12 * 3600,
-            "proxyEndpoint": "https://%s.dkr.ecr.%s.amazonaws.com" % (ACCOUNT, self.region)}]}
+            "proxyEndpoint": endpoint}]}
 
     # -- control endpoint ---------------------------------------------------
     def control(self, method, path, body):
@@ -546,6 +554,9 @@ def main():
     p.add_argument("--throttle", action="append", default=[], metavar="ACTION=N")
     p.add_argument("--delay", action="append", default=[], metavar="ACTION=MS")
     p.add_argument("--run-failure", action="append", default=[], metavar="REASON=N")
+    p.add_argument("--ecr-registry", default=None, metavar="HOST:PORT",
+                   help="GetAuthorizationToken answers a login to this registry")
+    p.add_argument("--ecr-password", default="", help="the password of user AWS there")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     if not args.cluster:
