@@ -6,7 +6,7 @@ work=$(new_workdir); trap 'rm -rf "$work"' EXIT
 
 for f in "$MN_SOURCE_DIR"/config/*.yaml; do
   [ -e "$f" ] || continue
-  ! grep -q '^apiVersion:' "$f" || continue # a Kubernetes manifest (k8s-rbac.yaml)
+  ! grep -q '^apiVersion:' "$f" || continue # a Kubernetes manifest
   MULTINODE_API_KEY=a-key-of-sixteen-or-more MULTINODE_POSTGRES_DSN="host=/tmp" "$MN_BIN_DIR/multinoded" --check-config "$f" >/dev/null || fail "$f rejected"
   pass "$(basename "$f") accepted"
 done
