@@ -8,8 +8,12 @@
 # inside a container (local provider, uid 10001); after `docker kill` of the
 # active container an invocation created through the other SUCCEEDS within
 # 10 s; SIGTERM drains: with a request held in flight (a row lock in
-# Postgres), the stopping daemon refuses new connections, the standby is
-# active within 2 s, the held request is answered 200, then the daemon exits 0.
+# Postgres), the stopping daemon refuses new connections, the standby becomes
+# active while the stopping one still runs (the lock was handed over, not
+# lost), the held request is answered 200, then the daemon exits 0.
+# The daemon speaks systemd's notify protocol (deploy/systemd, Type=notify):
+# with NOTIFY_SOCKET (a socket mounted into mn-b) it sends READY=1 once it
+# serves and STOPPING=1 on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_daemon.sh"
 . "$(dirname "$0")/lib_docker.sh"
@@ -61,8 +65,18 @@ pass "--migrate: schema at $known, refused without MULTINODE_DSN or a database"
 
 # ---- two daemons
 declare -A port=([a]=$(free_port) [b]=$(free_port))
+# a unix datagram socket standing in for systemd, for mn-b
+/usr/bin/python3 -u -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o777)
+open(sys.argv[1] + ".up", "w").close()
+while True:
+    print(s.recv(4096).decode(), flush=True)' "$MN_WORK/notify" >"$MN_WORK/notified" 2>&1 &
+on_exit "kill $! 2>/dev/null"
+wait_until 10 "the notify socket" test -e "$MN_WORK/notify.up"
+declare -A extra=([a]="" [b]="-v $MN_WORK/notify:/run/notify -e NOTIFY_SOCKET=/run/notify")
 start_mn() { # NAME: a detached container listening on its port
-  run_mn -d --name "mn-$1" -e MULTINODE_LISTEN="127.0.0.1:${port[$1]}" \
+  # shellcheck disable=SC2086
+  run_mn -d --name "mn-$1" ${extra[$1]} -e MULTINODE_LISTEN="127.0.0.1:${port[$1]}" \
     -e MULTINODE_PUBLIC_URL="http://127.0.0.1:${port[$1]}" -e MULTINODE_LOG_LEVEL=debug \
     "$image" >/dev/null || fail "cannot start container mn-$1"
 }
@@ -75,6 +89,7 @@ start_mn a
 wait_until 30 "mn-a to be ready and active" role_is a "true active"
 start_mn b
 wait_until 30 "mn-b to be ready" role_is b "true standby"
+wait_until 10 "READY=1 from mn-b" grep -qx "READY=1" "$MN_WORK/notified"
 role_is a "true active" || fail "a: $(role a)"
 [ "$(readyz_status a) $(readyz_status b)" = "200 200" ] || fail "readyz status"
 pass "/readyz: a active, b standby, both ready (200)"
@@ -113,7 +128,7 @@ wait_until 10 "the POST to wait on the row lock" \
   test "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" -ge 1
 t0=$(ms)
 docker kill --signal TERM mn-b >/dev/null
-wait_until 2 "mn-a to take the scheduler over from the draining mn-b" role_is a "true active"
+wait_until 10 "mn-a to take the scheduler over from the draining mn-b" role_is a "true active"
 took=$(( $(ms) - t0 ))
 [ "$(docker inspect -f '{{.State.Running}}' mn-b)" = true ] || fail "mn-b exited before its request was answered"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${port[b]}/healthz" || true)
@@ -124,9 +139,10 @@ wait "$held" || true
 [ "$(cat "$MN_WORK/held.status")" = 200 ] || fail "held request: HTTP $(cat "$MN_WORK/held.status") $(cat "$MN_WORK/held.json")"
 [ "$(docker wait mn-b)" = 0 ] || fail "mn-b exit status $(docker inspect -f '{{.State.ExitCode}}' mn-b)"
 docker logs mn-b 2>&1 | grep -q "received signal 15, stopping" || fail "mn-b did not log the SIGTERM"
+[ "$(tr '\n' ' ' <"$MN_WORK/notified")" = "READY=1 STOPPING=1 " ] || fail "notified: $(cat "$MN_WORK/notified")"
 held_id=$(jq -r .invocation_id "$MN_WORK/held.json")
 MN_URL=http://127.0.0.1:${port[a]}
 lc_wait_terminated 20 who "$held_id"
 [ "$(lc_field who "$held_id" 'j["executions"][0]["output"]')" = "10001 held" ] ||
   fail "the held invocation: $(lc_inv who "$held_id")"
-pass "SIGTERM: mn-b refused new connections, mn-a active after $took ms, the held POST answered 200 and ran, mn-b exited 0"
+pass "SIGTERM: mn-b refused new connections, mn-a active after $took ms, the held POST answered 200 and ran, mn-b exited 0; READY=1 and STOPPING=1 sent"
