@@ -2,6 +2,7 @@
  *
  *   multinoded --config FILE        run
  *   multinoded --check-config FILE  validate FILE and exit
+ *   multinoded --migrate --config FILE  apply the schema and exit
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +23,7 @@
 #include "config/config.h"
 #include "config/config_api_keys.h"
 #include "config/config_schema.h"
+#include "migrate_cmd.h"
 #include "plugin/host.h"
 #include "scheduler/scheduler.h"
 #include "store/sched_snapshot.h"
@@ -29,6 +31,7 @@
 #include "store/store.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/sd_notify.h"
 
 #ifndef MN_VERSION_STRING
 #define MN_VERSION_STRING "0"
@@ -38,6 +41,7 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: multinoded --config FILE\n"
           "       multinoded --check-config FILE\n"
+          "       multinoded --migrate --config FILE\n"
           "       multinoded --print-config-reference\n"
           "       multinoded --version\n"
           "\n"
@@ -109,7 +113,11 @@ static void reload_keys(struct daemon *d, const char *path) {
   mn_config_release(&fresh);
 }
 
+/* SIGTERM drains (docs/deploy.md): no new connection is accepted, the
+ * scheduler lock is released for a standby to take at once, and the
+ * requests in flight are answered before the server stops. */
 static void daemon_stop(struct daemon *d) {
+  mn_api_quiesce(d->api);
   mn_scheduler_stop(d->scheduler); /* waits for its provider calls */
   mn_api_stop(d->api);
   mn_readiness_stop(d->readiness);
@@ -241,24 +249,26 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'},
       {"check-config", required_argument, NULL, 'k'},
+      {"migrate", no_argument, NULL, 'M'},
       {"version", no_argument, NULL, 'V'},
       {"print-config-reference", no_argument, NULL, 'R'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   const char *config_path = NULL;
-  int check_only = 0, c;
+  int check_only = 0, migrate = 0, c;
   while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c': config_path = optarg; break;
     case 'k': config_path = optarg; check_only = 1; break;
+    case 'M': migrate = 1; break;
     case 'V': printf("multinoded %s\n", MN_VERSION_STRING); return 0;
     case 'R': mn_config_print_reference(stdout); return 0;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
   }
-  if (!config_path || optind != argc) {
+  if (!config_path || optind != argc || (migrate && check_only)) {
     usage(stderr);
     return 2;
   }
@@ -293,6 +303,11 @@ int main(int argc, char **argv) {
     return rc || weak ? 1 : 0;
   }
   mn_log_set_level(d.cfg.log_level);
+  if (migrate) {
+    int rc = mn_migrate_command(&d.cfg);
+    mn_config_release(&d.cfg);
+    return rc;
+  }
 
   /* Signals are taken synchronously by this thread; every thread created
    * from here on inherits the blocked mask. */
@@ -311,10 +326,12 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  mn_sd_notify("READY=1");
   int sig = 0;
   while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
     reload_keys(&d, config_path);
   mn_log_info("main", "received signal %d, stopping", sig);
+  mn_sd_notify("STOPPING=1");
   daemon_stop(&d);
   return 0;
 }

@@ -470,6 +470,14 @@ void mn_api_set_keys(struct mn_api *api, struct mn_api_keys *keys) {
   mn_api_keys_unref(old);
 }
 
+void mn_api_quiesce(struct mn_api *api) {
+  if (!api || !api->daemon)
+    return;
+  MHD_socket fd = MHD_quiesce_daemon(api->daemon);
+  if (fd != MHD_INVALID_SOCKET)
+    close(fd);
+}
+
 void mn_api_stop(struct mn_api *api) {
   if (!api)
     return;

@@ -68,6 +68,9 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
 void mn_api_set_keys(struct mn_api *api, struct mn_api_keys *keys);
 /* The port actually bound (useful with listen_port 0). */
 int mn_api_port(const struct mn_api *api);
+/* Stops accepting connections (the listening socket is closed, so a new
+ * connection is refused at once); those open are still served. NULL-safe. */
+void mn_api_quiesce(struct mn_api *api);
 void mn_api_stop(struct mn_api *api); /* NULL-safe; waits for requests in flight */
 
 #endif

@@ -181,6 +181,7 @@ int mn_config_load_report(const char *path, struct mn_config *out, char **report
     mn_cfg_report_add_line(&c.report, err ? err->msg : "cannot load the configuration");
     goto done;
   }
+  mn_cfg_resolve_provider_env(&c, out->tree->root);
   mn_cfg_check_section(&c, out->tree->root, out->tree->root, "", mn_config_schema, 0);
   if (!c.report.count)
     derive(&c);

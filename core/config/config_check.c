@@ -141,9 +141,16 @@ static void set_value(struct mn_cfg_checker *c, const struct mn_cfg_key *k, cons
   }
 }
 
+/* Every key with a value may be given as `<name>_env: VAR` (12-factor,
+ * docs/deploy.md); MN_CFG_F_ENV only makes "missing" name that form. */
+static int takes_env(const struct mn_cfg_key *k) {
+  return k->type != MN_CFG_T_SECTION && k->type != MN_CFG_T_PROVIDERS &&
+         k->type != MN_CFG_T_API_KEYS;
+}
+
 static int is_env_name(const struct mn_cfg_key *k, const char *name) {
   size_t n = strlen(k->name);
-  return (k->flags & MN_CFG_F_ENV) && strncmp(name, k->name, n) == 0 &&
+  return takes_env(k) && strncmp(name, k->name, n) == 0 &&
          strcmp(name + n, "_env") == 0;
 }
 
@@ -189,7 +196,7 @@ static void check_key(struct mn_cfg_checker *c, const struct mn_cfg_key *k,
   join(kpath, sizeof kpath, path, k->name);
   if (mn_cfg_node_is_null(node))
     node = NULL;
-  if (k->flags & MN_CFG_F_ENV) {
+  if (takes_env(k)) {
     snprintf(envkey, sizeof envkey, "%s_env", k->name);
     env_node = mn_cfg_node_get(map, envkey);
     if (mn_cfg_node_is_null(env_node))

@@ -24,4 +24,8 @@ void mn_cfg_check_section(struct mn_cfg_checker *c, const struct mn_cfg_node *ma
 void mn_cfg_check_providers(struct mn_cfg_checker *c, const struct mn_cfg_node *node,
                             const struct mn_cfg_node *anchor, const char *path);
 
+/* Rewrites `<key>_env: VAR` pairs of the provider sections under ROOT
+ * into `<key>: value of VAR` (config_env.c); problems go to the report. */
+void mn_cfg_resolve_provider_env(struct mn_cfg_checker *c, struct mn_cfg_node *root);
+
 #endif

@@ -100,6 +100,12 @@ int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_
   memset(resp, 0, sizeof *resp);
   resp->retry_after = -1;
 
+  char rule[320] = "";
+  if (mn_k8s_call_rule(method, path, rule, sizeof rule) != 0)
+    return host->error(err, MN_PROVIDER_E_INVALID,
+                       "internal: %s %s is not among the provider's API calls (%s; "
+                       "plugins/k8s/api_calls.c)", method, path, rule[0] ? rule : "no rule");
+
   pthread_mutex_lock(&k->lock);
   int64_t wait_us = k->not_before_us - host->now_us();
   pthread_mutex_unlock(&k->lock);

@@ -71,6 +71,10 @@ void mn_k8s_response_release(struct mn_k8s_response *r);
 /* Sends METHOD path (starting with "/", query included) with body (or NULL;
  * for PATCH a JSON merge patch). Returns 0 when an answer came (whatever its status), else TRANSIENT (the
  * network, a timeout, a Retry-After still running) with err set. */
+/* The RBAC rule a request needs, as "VERB RESOURCE in group \"G\"" into
+ * OUT: 0 when api_calls.c lists it, 1 when it does not, -1 when PATH is no
+ * namespaced API path. mn_k8s_request refuses all but 0. */
+int mn_k8s_call_rule(const char *method, const char *path, char *out, size_t size);
 int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_t *body,
                    struct mn_k8s_response *resp, struct mn_provider_error *err);
 /* Maps a non-2xx answer to an error: 429/5xx TRANSIENT, 401/403 AUTH, 404

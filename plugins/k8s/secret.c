@@ -150,7 +150,7 @@ int mn_k8s_secret_put(struct mn_k8s *k, const struct mn_launch_spec *spec, const
     if (r.status == 403) /* an RBAC from before secrets: say what is missing */
       snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), "%s",
                " (the daemon needs create, get, patch and delete on secrets in its "
-               "namespace: config/k8s-rbac.yaml)");
+               "namespace: deploy/k8s/rbac.yaml)");
   }
   mn_k8s_response_release(&r);
   return rc;

@@ -6,7 +6,7 @@ work=$(new_workdir); trap 'rm -rf "$work"' EXIT
 
 for f in "$MN_SOURCE_DIR"/config/*.yaml; do
   [ -e "$f" ] || continue
-  ! grep -q '^apiVersion:' "$f" || continue # a Kubernetes manifest (k8s-rbac.yaml)
+  ! grep -q '^apiVersion:' "$f" || continue # a Kubernetes manifest
   MULTINODE_API_KEY=a-key-of-sixteen-or-more MULTINODE_POSTGRES_DSN="host=/tmp" "$MN_BIN_DIR/multinoded" --check-config "$f" >/dev/null || fail "$f rejected"
   pass "$(basename "$f") accepted"
 done
@@ -114,3 +114,55 @@ for want in "keys.yaml:5:15: server.api_keys" "expected 64 hexadecimal digits" \
   grep -qF -- "$want" <<<"$out" || fail "api_keys: \"$want\" not reported: $out"
 done
 pass "server.api_keys: every problem of every entry, with file:line:col"
+
+# Settings from the environment (docs/deploy.md): `<key>_env: VAR` for every
+# key with a value, the daemon's and the providers'. The values are used
+# (a bad one is reported at the _env line); an unset variable, a key given
+# both ways and a non-name are errors at file:line:col.
+cat >"$work/env.yaml" <<YAML
+server:
+  listen_env: T_LISTEN
+  api_key_env: T_KEY
+  threads_env: T_THREADS
+log_level_env: T_LEVEL
+providers:
+  default: docker
+  docker:
+    socket_env: T_SOCK
+    pull_env: T_PULL
+YAML
+env_check() { env "$@" "$MN_BIN_DIR/multinoded" --check-config "$work/env.yaml" 2>&1; }
+out=$(env_check T_LISTEN=127.0.0.1:5000 T_KEY=a-key-of-sixteen-or-more T_THREADS=3 T_LEVEL=debug \
+  T_SOCK=/var/run/docker.sock T_PULL=false) || fail "config from the environment rejected: $out"
+set +e
+out=$(env_check T_LISTEN=nowhere T_KEY=a-key-of-sixteen-or-more T_THREADS=999 T_LEVEL=loud \
+  T_SOCK=/var/run/docker.sock T_PULL=maybe); rc=$?
+set -e
+[ $rc = 1 ] || fail "bad values from the environment: exit $rc: $out"
+for want in "env.yaml:2:15: server.listen_env: expected host:port" \
+  "env.yaml:4:16: server.threads_env: must be between 1 and 256" \
+  "env.yaml:5:16: log_level_env: expected one of"; do
+  grep -qF "$want" <<<"$out" || fail "not reported: $want: $out"
+done
+set +e
+out=$(env_check T_LISTEN=127.0.0.1:5000 T_KEY=a-key-of-sixteen-or-more T_THREADS=3 T_LEVEL=debug \
+  T_SOCK=/var/run/docker.sock T_PULL=maybe); rc=$?
+set -e
+[ $rc = 1 ] || fail "a bad provider value from the environment: exit $rc: $out"
+grep -qF "env.yaml:10:15: providers.docker.pull_env: expected true or false" <<<"$out" ||
+  fail "bad provider value not reported: $out"
+cat >>"$work/env.yaml" <<YAML
+    socket: /var/run/docker.sock
+    network_env: ""
+YAML
+set +e
+out=$(env -u T_LISTEN T_KEY=a-key-of-sixteen-or-more T_THREADS=3 T_LEVEL=info T_PULL=true \
+  "$MN_BIN_DIR/multinoded" --check-config "$work/env.yaml" 2>&1); rc=$?
+set -e
+[ $rc = 1 ] || fail "unset variables: exit $rc: $out"
+for want in 'env.yaml:2:15: server.listen_env: environment variable "T_LISTEN" is not set' \
+  "env.yaml:9:5: providers.docker.socket_env: set either socket or socket_env, not both" \
+  "env.yaml:12:18: providers.docker.network_env: expected the name of an environment variable"; do
+  grep -qF "$want" <<<"$out" || fail "not reported: $want: $out"
+done
+pass "every key from the environment (<key>_env): values used and checked, bad uses reported"

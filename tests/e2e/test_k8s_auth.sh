@@ -112,7 +112,7 @@ k8s_assert_no_violations
 
 # plain http: a second simulator without TLS
 PATH=$MN_BIN_DIR:$PATH node "$K8S_SIM_DIR/sim.js" --http --token "$K8S_TOKEN" \
-  --entrypoint "$MN_SOURCE_DIR/tests/e2e/worker-hold.sh" --rbac "$MN_SOURCE_DIR/config/k8s-rbac.yaml" \
+  --entrypoint "$MN_SOURCE_DIR/tests/e2e/worker-hold.sh" --rbac "$MN_SOURCE_DIR/deploy/k8s/rbac.yaml" \
   --port-file "$MN_WORK/k8s-http.port" --log "$MN_WORK/k8s-http.log" &
 http_pid=$!
 on_exit "kill $http_pid 2>/dev/null"

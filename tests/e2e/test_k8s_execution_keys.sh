@@ -16,7 +16,7 @@
 #    whose Secret is gone is pending until pending_timeout, then fails with
 #    the reason;
 #  - neither the daemon's nor the simulator's log holds a key; zero schema
-#    violations and no request outside config/k8s-rbac.yaml.
+#    violations and no request outside deploy/k8s/rbac.yaml.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_daemon.sh"
 . "$(dirname "$0")/providers/k8s.sh"

@@ -17,7 +17,7 @@
 #   k8s_stats           prints the simulator's counters (JSON)
 #   k8s_requests KEY    one request counter, e.g. "list jobs" (0 when none)
 #   k8s_assert_no_violations   fails unless the simulator counted no schema
-#                       violation and no request outside config/k8s-rbac.yaml
+#                       violation and no request outside deploy/k8s/rbac.yaml
 #                       (every k8s test ends with it)
 : "${MN_WORK:?source lib_daemon.sh first}"
 MN_SOURCE_DIR=${MN_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
@@ -39,7 +39,7 @@ k8s_sim_start() {
   [ $scheme = http ] || args+=(--cert "$K8S_PKI/server.crt" --key "$K8S_PKI/server.key"
     --client-ca "$K8S_PKI/ca.crt")
   PATH=$MN_BIN_DIR:$PATH node "$K8S_SIM_DIR/sim.js" "${args[@]}" --token "$K8S_TOKEN" "$@" \
-    --entrypoint "$MN_SOURCE_DIR/tests/e2e/worker-hold.sh" --rbac "$MN_SOURCE_DIR/config/k8s-rbac.yaml" \
+    --entrypoint "$MN_SOURCE_DIR/tests/e2e/worker-hold.sh" --rbac "$MN_SOURCE_DIR/deploy/k8s/rbac.yaml" \
     --port-file "$MN_WORK/k8s-sim.port" --log "$MN_WORK/k8s-sim.log" &
   K8S_SIM_PID=$!
   on_exit "kill $K8S_SIM_PID 2>/dev/null; [ -z \"\${MN_SHOW_SIM_LOG:-}\" ] || tail -n 60 $MN_WORK/k8s-sim.log"
@@ -110,7 +110,7 @@ k8s_assert_no_violations() {
   jq -e '.violations == 0' <<<"$s" >/dev/null ||
     fail "the k8s simulator counted schema violations: $(jq -c .violationDetails <<<"$s")"
   jq -e '(.forbidden // 0) == 0' <<<"$s" >/dev/null ||
-    fail "requests outside config/k8s-rbac.yaml were made: $(jq -c .requests <<<"$s")"
+    fail "requests outside deploy/k8s/rbac.yaml were made: $(jq -c .requests <<<"$s")"
   pass "k8s: zero schema violations in $(jq '[.requests[]] | add // 0' <<<"$s") API requests" \
     "($(jq .jobsCreated <<<"$s") jobs created)"
 }
