@@ -24,11 +24,14 @@
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "log.h"
 #include "logcap.h"
@@ -356,10 +359,31 @@ static void warm_up(void) {
   mn_client_free(c);
 }
 
+/* OpenSSL reads its configuration file (openssl.cnf) when libcurl
+ * initialises it, a cost paid on every exec'd worker; with a plain-HTTP API
+ * URL nothing here uses TLS, so the file is skipped (the command is another
+ * process: its own OpenSSL is untouched). An https URL keeps the system's
+ * configuration. */
+static void skip_tls_config_for_http(void) {
+  const char *url = getenv("MULTINODE_API_URL");
+  if (url && strncasecmp(url, "http://", 7) == 0)
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && !strcmp(argv[1], MN_SPAWNER_ARG)) {
     warm_up();
     return mn_spawner_main(argv, worker_main);
   }
-  return worker_main(argc, argv);
+  skip_tls_config_for_http();
+  int status = worker_main(argc, argv);
+  fflush(NULL);
+#ifdef MN_SANITIZER_BUILD
+  return status; /* LeakSanitizer checks at exit */
+#else
+  /* As a spawned worker does (spawner.c): no exit handlers nor library
+   * destructors (OpenSSL's cleanup, _dl_fini over 30-odd libraries) to tidy
+   * up a process about to vanish. What the worker wrote is flushed. */
+  _exit(status);
+#endif
 }
