@@ -70,6 +70,32 @@ static json_t *env_map(const char *const *items) {
   return obj;
 }
 
+/* The additive fields that are set (docs/compatibility.md, "Task semantics"). */
+static int add_task_semantics(json_t *o, const struct mn_client_function_spec *f) {
+  json_t *res = json_object_get(o, "resource_spec"), *exe = json_object_get(o, "execution_spec");
+  int bad = 0;
+  if (f->max_concurrency_per_key > 0)
+    bad |= json_object_set_new(res, "max_concurrency_per_key",
+                               json_integer(f->max_concurrency_per_key));
+  if (f->retry_delay_seconds > 0)
+    bad |= json_object_set_new(exe, "retry_delay_seconds", json_real(f->retry_delay_seconds));
+  if (f->retry_backoff_factor > 0)
+    bad |= json_object_set_new(exe, "retry_backoff_factor", json_real(f->retry_backoff_factor));
+  if (f->retry_max_delay_seconds > 0)
+    bad |= json_object_set_new(exe, "retry_max_delay_seconds",
+                               json_real(f->retry_max_delay_seconds));
+  if (f->attempt_timeout_seconds > 0)
+    bad |= json_object_set_new(exe, "attempt_timeout_seconds",
+                               json_integer(f->attempt_timeout_seconds));
+  if (f->queue_timeout_seconds > 0)
+    bad |= json_object_set_new(exe, "queue_timeout_seconds",
+                               json_integer(f->queue_timeout_seconds));
+  if (f->heartbeat_timeout_seconds > 0)
+    bad |= json_object_set_new(exe, "heartbeat_timeout_seconds",
+                               json_integer(f->heartbeat_timeout_seconds));
+  return bad ? -1 : 0;
+}
+
 static json_t *function_spec_json(const struct mn_client_function_spec *f) {
   json_t *o;
   if (!f->function_name)
@@ -80,6 +106,8 @@ static json_t *function_spec_json(const struct mn_client_function_spec *f) {
                 "resource_spec", "virtual_cpus", f->virtual_cpus, "memory_gbs", f->memory_gbs,
                 "max_concurrency", f->max_concurrency, "execution_spec", "max_retries",
                 f->max_retries, "timeout_seconds", f->timeout_seconds);
+  if (o && add_task_semantics(o, f) < 0)
+    goto fail;
   if (o && f->command && json_object_set_new(o, "command", string_list(f->command)) < 0)
     goto fail;
   if (o && f->provider && json_object_set_new(o, "provider", json_string(f->provider)) < 0)

@@ -432,6 +432,62 @@ static void set_env(struct loader *L, struct mn_client_function_spec *spec, cons
   spec->env = (const char *const *)env;
 }
 
+/* The task-semantics keys of a function (docs/compatibility.md, "Task
+ * semantics"): durations for the delays and timeouts, numbers for the rest.
+ * Returns 1 when `name` is one of them (problems are recorded), else 0. */
+static int task_semantics(struct loader *L, struct mn_client_function_spec *spec,
+                          const char *path, const yaml_node_t *key, const yaml_node_t *v,
+                          const char *name) {
+  static const struct {
+    const char *name;
+    int duration;  /* a duration, else a number */
+    double lo, hi; /* bounds of the value (seconds for durations) */
+    int whole;     /* rounded up to whole seconds / must be whole */
+  } keys[] = {
+      {"retry_delay", 1, 0, TIMEOUT_LIMIT, 0},     {"retry_max_delay", 1, 0, TIMEOUT_LIMIT, 0},
+      {"attempt_timeout", 1, 1, TIMEOUT_LIMIT, 1}, {"queue_timeout", 1, 1, TIMEOUT_LIMIT, 1},
+      {"heartbeat_timeout", 1, 1, TIMEOUT_LIMIT, 1}, {"retry_backoff_factor", 0, 1, 100, 0},
+      {"max_concurrency_per_key", 0, 1, CONCURRENCY_LIMIT, 1}};
+  size_t k = 0;
+  while (k < sizeof keys / sizeof keys[0] && strcmp(keys[k].name, name) != 0)
+    k++;
+  if (k == sizeof keys / sizeof keys[0])
+    return 0;
+  const char *want = keys[k].duration ? "a duration such as 90s, 5m or 1h" : "a number";
+  const char *text = scalar_value(L, key, v, path, want);
+  double d;
+  if (!text)
+    return 1;
+  if ((keys[k].duration ? parse_duration_s(text, &d) : parse_number(text, strlen(text), &d)) <
+      0) {
+    problem(L, key, path, "expected %s", want);
+    return 1;
+  }
+  if (keys[k].duration && keys[k].whole)
+    d = ceil(d);
+  if (d < keys[k].lo || d > keys[k].hi || (!keys[k].duration && keys[k].whole && d != floor(d))) {
+    problem(L, key, path, "%s is out of range: want %s%g to %g%s", text,
+            keys[k].whole && !keys[k].duration ? "a whole number from " : "", keys[k].lo,
+            keys[k].hi, keys[k].duration ? " seconds" : "");
+    return 1;
+  }
+  if (strcmp(name, "retry_delay") == 0)
+    spec->retry_delay_seconds = d;
+  else if (strcmp(name, "retry_max_delay") == 0)
+    spec->retry_max_delay_seconds = d;
+  else if (strcmp(name, "attempt_timeout") == 0)
+    spec->attempt_timeout_seconds = (int)d;
+  else if (strcmp(name, "queue_timeout") == 0)
+    spec->queue_timeout_seconds = (int)d;
+  else if (strcmp(name, "heartbeat_timeout") == 0)
+    spec->heartbeat_timeout_seconds = (int)d;
+  else if (strcmp(name, "retry_backoff_factor") == 0)
+    spec->retry_backoff_factor = d;
+  else
+    spec->max_concurrency_per_key = (int)d;
+  return 1;
+}
+
 static void function_pair(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
                           const yaml_node_t *v) {
   struct function_ctx *f = ctx;
@@ -486,6 +542,9 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const y
               TIMEOUT_LIMIT);
     else
       spec->timeout_seconds = (int)d;
+  } else if (task_semantics(L, spec, path, key, v, name)) {
+    /* retry_delay, retry_backoff_factor, retry_max_delay, attempt_timeout,
+     * queue_timeout, heartbeat_timeout, max_concurrency_per_key */
   } else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_concurrency") == 0) {
     int retries = strcmp(name, "max_retries") == 0;
     long long lo = retries ? 0 : 1, hi = retries ? RETRIES_LIMIT : CONCURRENCY_LIMIT;
@@ -502,7 +561,9 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const y
   } else {
     problem(L, key, path,
             "unknown key (a function takes command, provider, image, cpu, memory, "
-            "max_retries, max_concurrency, timeout and env)");
+            "max_retries, max_concurrency, timeout, env, max_concurrency_per_key, "
+            "retry_delay, retry_backoff_factor, retry_max_delay, attempt_timeout, "
+            "queue_timeout and heartbeat_timeout)");
   }
 }
 
@@ -512,16 +573,11 @@ static void functions_pair(struct loader *L, void *ctx, const char *path, const 
   const char *name = scalar(key);
   struct function_ctx f = {&m->functions[m->n_functions], 0};
 
-  *f.spec = (struct mn_client_function_spec){NULL,
-                                             NULL,
-                                             DEFAULT_CPU,
-                                             DEFAULT_MEMORY_GBS,
-                                             DEFAULT_CONCURRENCY,
-                                             DEFAULT_RETRIES,
-                                             DEFAULT_TIMEOUT,
-                                             NULL,
-                                             NULL,
-                                             NULL};
+  *f.spec = (struct mn_client_function_spec){.virtual_cpus = DEFAULT_CPU,
+                                             .memory_gbs = DEFAULT_MEMORY_GBS,
+                                             .max_concurrency = DEFAULT_CONCURRENCY,
+                                             .max_retries = DEFAULT_RETRIES,
+                                             .timeout_seconds = DEFAULT_TIMEOUT};
   m->n_functions++;
   if (!*name)
     problem(L, key, path, "a function needs a name");

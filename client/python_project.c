@@ -136,6 +136,22 @@ static int read_function(const json_t *item, struct mn_client_function_spec *f) 
   f->max_concurrency = (int)conc;
   f->max_retries = (int)retries;
   f->timeout_seconds = (int)timeout;
+  /* additive (docs/compatibility.md, "Task semantics"): as the decorator set them */
+  double v;
+  if (json_number(res, "max_concurrency_per_key", &v) == 0)
+    f->max_concurrency_per_key = (int)v;
+  if (json_number(exe, "retry_delay_seconds", &v) == 0)
+    f->retry_delay_seconds = v;
+  if (json_number(exe, "retry_backoff_factor", &v) == 0)
+    f->retry_backoff_factor = v;
+  if (json_number(exe, "retry_max_delay_seconds", &v) == 0)
+    f->retry_max_delay_seconds = v;
+  if (json_number(exe, "attempt_timeout_seconds", &v) == 0)
+    f->attempt_timeout_seconds = (int)v;
+  if (json_number(exe, "queue_timeout_seconds", &v) == 0)
+    f->queue_timeout_seconds = (int)v;
+  if (json_number(exe, "heartbeat_timeout_seconds", &v) == 0)
+    f->heartbeat_timeout_seconds = (int)v;
   return 0;
 }
 

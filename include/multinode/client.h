@@ -183,6 +183,14 @@ struct mn_client_function_spec {
   const char *const *command; /* NULL-terminated argv, or NULL */
   const char *provider;       /* NULL: the daemon's default provider */
   const char *const *env;     /* NULL-terminated "KEY=VALUE" list, or NULL */
+  /* additive (docs/compatibility.md, "Task semantics"); 0: not set */
+  int max_concurrency_per_key;
+  double retry_delay_seconds;
+  double retry_backoff_factor;
+  double retry_max_delay_seconds;
+  int attempt_timeout_seconds;
+  int queue_timeout_seconds;
+  int heartbeat_timeout_seconds;
 };
 
 struct mn_client_version_definition {

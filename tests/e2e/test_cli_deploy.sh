@@ -121,8 +121,13 @@ pass "the daemon down: exit 1, 'cannot reach <url>: is multinoded running?'"
 run "$mn" deploy "$data/bounds" --project-name p --dry-run
 expect_rc 0 "dry run"
 jq -e '.default_docker_image == "multinode-worker:local" and (.functions | length == 2) and
-  .functions[0].resource_spec == {"virtual_cpus": 16, "memory_gbs": 64, "max_concurrency": 100}
-  and .functions[0].execution_spec == {"max_retries": 50, "timeout_seconds": 86400} and
+  .functions[0].resource_spec == {"virtual_cpus": 16, "memory_gbs": 64, "max_concurrency": 100,
+    "max_concurrency_per_key": 100}
+  and .functions[0].execution_spec == {"max_retries": 50, "timeout_seconds": 86400,
+    "retry_delay_seconds": 86400, "retry_backoff_factor": 100, "retry_max_delay_seconds": 86400,
+    "attempt_timeout_seconds": 86400, "queue_timeout_seconds": 86400,
+    "heartbeat_timeout_seconds": 86400} and
+  .functions[1].execution_spec == {"max_retries": 0, "timeout_seconds": 1} and
   .functions[1].execution_spec.timeout_seconds == 1 and
   .functions[1].command == ["sh", "-c", "true"]' <<<"$out" >/dev/null ||
   fail "dry run definition: $out"

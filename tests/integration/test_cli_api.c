@@ -92,8 +92,8 @@ static void run(struct run *r, const char *const *env, const char *const *args) 
 static int setup(void **state) {
   const char *dir = getenv("MN_BIN_DIR");
   static const struct mn_client_function_spec fns[] = {
-      {"fa", NULL, 1.0, 4.0, 10, 0, 30, NULL, NULL, NULL},
-      {"fb", NULL, 1.0, 4.0, 10, 0, 30, NULL, NULL, NULL},
+      {"fa", NULL, 1.0, 4.0, 10, 0, 30, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0},
+      {"fb", NULL, 1.0, 4.0, 10, 0, 30, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0},
   };
   const struct mn_client_version_definition def = {"img", fns, 2};
   json_t *out = NULL;

@@ -94,8 +94,8 @@ static void test_versions(void **state) {
   static const char *const argv[] = {"python3", "-c", "print(1)", NULL};
   static const char *const env[] = {"A=1", "B=x=y", NULL};
   const struct mn_client_function_spec fns[] = {
-      {"fa", NULL, 1.0, 4.0, 10, 0, 30, argv, NULL, env},
-      {"fb", "other:img", 0.5, 1.0, 1, 2, 60, NULL, NULL, NULL},
+      {"fa", NULL, 1.0, 4.0, 10, 0, 30, argv, NULL, env, 0, 0, 0, 0, 0, 0, 0},
+      {"fb", "other:img", 0.5, 1.0, 1, 2, 60, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0},
   };
   const struct mn_client_version_definition def = {"img:1", fns, 2};
   struct mn_client_error err;
@@ -135,7 +135,7 @@ static void test_versions(void **state) {
                "VersionDoesNotExist");
 
   /* the server's validation comes back as a ValidationError */
-  const struct mn_client_function_spec bad[] = {{"fz", NULL, 99.0, 4.0, 10, 0, 30, NULL, NULL, NULL}};
+  const struct mn_client_function_spec bad[] = {{"fz", NULL, 99.0, 4.0, 10, 0, 30, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0}};
   const struct mn_client_version_definition bad_def = {"img", bad, 1};
   expect_error(mn_client_version_create(c, "cl", &bad_def, NULL, &err), &err, 422,
                "ValidationError");
