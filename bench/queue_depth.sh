@@ -12,6 +12,8 @@
 #   - the CPU of the daemon and of Postgres over 10 s while `slow` drains.
 # Prints each figure and its ratio to depth 0. MN_BENCH_SETTLE=1 waits for
 # Postgres's autovacuum to finish after the queue is filled before measuring.
+# MN_BENCH_KEYS=1000 MN_BENCH_PRIORITIES=3 spread the queue over 1,000
+# concurrency keys (max_concurrency_per_key 1) and 3 priorities.
 # Usage: bench/queue_depth.sh [BUILD_DIR] [DEPTH...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,20 +54,32 @@ def call(c, method, path, body=None):
 
 c = conn()
 call(c, "PUT", "/projects/qb")
-spec = lambda name, cmd, conc: {"function_name": name, "command": cmd,
-    "resource_spec": {"virtual_cpus": 0.1, "memory_gbs": 0.25, "max_concurrency": conc},
+# MN_BENCH_KEYS=K spreads the queue over K concurrency keys (one attempt per
+# key at a time) and MN_BENCH_PRIORITIES=P over priorities 0 .. P-1
+keys = int(os.environ.get("MN_BENCH_KEYS", "0"))
+prios = int(os.environ.get("MN_BENCH_PRIORITIES", "0"))
+spec = lambda name, cmd, conc, per_key=None: {"function_name": name, "command": cmd,
+    "resource_spec": dict({"virtual_cpus": 0.1, "memory_gbs": 0.25, "max_concurrency": conc},
+                          **({"max_concurrency_per_key": per_key} if per_key else {})),
     "execution_spec": {"max_retries": 0, "timeout_seconds": 86400}}
 v = call(c, "POST", "/projects/qb/versions", {"default_docker_image": "none", "functions": [
-    spec("slow", ["sleep", "1"], 4), spec("noop", ["true"], 100)]})["version_id"]
+    spec("slow", ["sleep", "1"], 4, 1 if keys else None),
+    spec("noop", ["true"], 100)]})["version_id"]
 base = f"/projects/qb/versions/{v}/functions"
 
 # the queue: D invocations of slow, posted from 4 connections
-def post_many(n):
+def post_many(n, first):
     cc = conn()
-    for _ in range(n):
-        call(cc, "POST", f"{base}/slow/invocations", {"input": ""})
+    for k in range(first, first + n):
+        body = {"input": ""}
+        if keys:
+            body["concurrency_key"] = f"key-{k % keys}"
+        if prios:
+            body["priority"] = k % prios
+        call(cc, "POST", f"{base}/slow/invocations", body)
 t0 = time.monotonic()
-threads = [threading.Thread(target=post_many, args=(depth // 4 + (1 if i < depth % 4 else 0),))
+threads = [threading.Thread(target=post_many, args=(depth // 4 + (1 if i < depth % 4 else 0),
+                                                    i * (depth // 4 + 1)))
            for i in range(4)]
 for t in threads: t.start()
 for t in threads: t.join()

@@ -107,14 +107,16 @@ static struct mn_fn_keys hint_q(struct mn_function_key *k) {
 
 /* Shared buffers the working-set statement touches, from EXPLAIN; with
  * print, its plan goes to the test's output. */
-static long long working_set_buffers(bool print) {
+static long long working_set_buffers_of(const char *fn, bool print) {
   char q[16384];
   snprintf(q, sizeof q, "EXPLAIN (ANALYZE, BUFFERS, FORMAT %s) %s", print ? "TEXT" : "JSON",
            mn_store_sched_working_set_sql());
   char hint_p[64], hint_v[128];
   snprintf(hint_p, sizeof hint_p, "{qp}");
   snprintf(hint_v, sizeof hint_v, "{%s}", vid);
-  const char *params[] = {hint_p, hint_v, "{q}", "1"};
+  char hint_f[64];
+  snprintf(hint_f, sizeof hint_f, "{%s}", fn);
+  const char *params[] = {hint_p, hint_v, hint_f, "1"};
   PGresult *r = PQexecParams(pg, q, 4, NULL, params, NULL, NULL, 0);
   assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
   if (print) {
@@ -131,6 +133,8 @@ static long long working_set_buffers(bool print) {
   json_decref(plan);
   return hit + read;
 }
+
+static long long working_set_buffers(bool print) { return working_set_buffers_of("q", print); }
 
 static void expect_heads(int n_heads, const char *first_head) {
   struct mn_function_key k;
@@ -333,6 +337,72 @@ static void test_cascade_reaches_every_depth(void **state) {
   mn_invocation_release(&c);
 }
 
+/* Migration 7: the same cost with 3 priorities, 1,000 concurrency keys, a
+ * tenth of the queue waiting (a delayed start or a backoff) and a tenth
+ * blocked (its key full), both at the highest priority: the heads are the 4
+ * oldest of the highest priority that may start, read through the index. */
+static void enqueue_mixed(int n, long long base) {
+  exec("INSERT INTO invocations (project_name, version_id, function_name, invocation_id,"
+       " input, invocation_status, creation_time, last_update_time, deadline, priority,"
+       " concurrency_key, waiting, eligible_at, blocked)"
+       " SELECT 'qp', '%s', 'pk', 'inv-7' || lpad(to_hex(%lld + g), 31, '0'), '', 'RUNNING',"
+       " %lld + g, %lld + g, 9000000000000000,"
+       " CASE WHEN (%lld + g) %% 5 = 0 THEN 1 ELSE ((%lld + g) %% 3) - 1 END,"
+       " 'key-' || ((%lld + g) %% 1000), (%lld + g) %% 10 = 0,"
+       " CASE WHEN (%lld + g) %% 10 = 0 THEN 8000000000000000 ELSE 0 END,"
+       " (%lld + g) %% 10 = 5 FROM generate_series(1, %d) g",
+       vid, base, base, base, base, base, base, base, base, base, n);
+  exec("ANALYZE invocations");
+}
+
+static void test_priorities_keys_and_waits_keep_the_cost(void **state) {
+  (void)state;
+  exec("INSERT INTO functions (project_name, version_id, function_name, docker_image,"
+       " virtual_cpus, memory_gbs, max_concurrency, max_retries, timeout_seconds,"
+       " max_concurrency_per_key) VALUES ('qp', '%s', 'pk', 'img', 1, 1, 4, 0, 3600, 1)",
+       vid);
+  struct mn_function_key k = {"qp", vid, "pk"};
+  struct mn_fn_keys hints = {&k, 1};
+  /* priority 1: g % 3 == 2 or g % 5 == 0; of those, g % 10 == 0 waits and
+   * g % 10 == 5 is blocked: the first that may start are 2, 8, 11, 14 */
+  const char *heads[] = {"inv-70000000000000000000000000000002",
+                         "inv-70000000000000000000000000000008",
+                         "inv-7000000000000000000000000000000b",
+                         "inv-7000000000000000000000000000000e"};
+  size_t rows[2];
+  long long buffers[2];
+  for (int phase = 0; phase < 2; phase++) {
+    if (phase == 0)
+      enqueue_mixed(100, 0);
+    else
+      enqueue_mixed(19900, 100);
+    struct mn_sched_snapshot snap;
+    assert_int_equal(mn_store_sched_snapshot(store, &hints, 1, &snap), 0);
+    size_t n = 0; /* earlier tests may leave invocations of q with attention */
+    for (size_t i = 0; i < snap.n_invs; i++) {
+      const struct mn_snap_invocation *si = &snap.invs[i];
+      if (strcmp(si->inv.function.function_name, "pk") != 0)
+        continue;
+      assert_true(n < 4);
+      assert_string_equal(si->inv.invocation_id, heads[n++]);
+      assert_int_equal(si->inv.priority, 1);
+      assert_false(si->waiting || si->blocked);
+    }
+    assert_int_equal(n, 4);
+    rows[phase] = snap.rows_read;
+    mn_sched_snapshot_release(&snap);
+    buffers[phase] = working_set_buffers_of("pk", false);
+  }
+  print_message("3 priorities, 1000 keys, waiting and blocked: depth 100: %zu rows, %lld buffers;"
+                " depth 20000: %zu rows, %lld buffers\n",
+                rows[0], buffers[0], rows[1], buffers[1]);
+  assert_int_equal(rows[1], rows[0]);
+  if (buffers[1] > 2 * buffers[0] + 8)
+    working_set_buffers_of("pk", true);
+  assert_true(buffers[1] <= 2 * buffers[0] + 8);
+  exec("DELETE FROM invocations WHERE function_name = 'pk'");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cost_follows_launches_not_depth),
@@ -340,6 +410,7 @@ int main(void) {
       cmocka_unit_test(test_changed_invocations_enter_the_working_set),
       cmocka_unit_test(test_skip_scan_lists_queued_functions),
       cmocka_unit_test(test_cascade_reaches_every_depth),
+      cmocka_unit_test(test_priorities_keys_and_waits_keep_the_cost),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
