@@ -286,9 +286,8 @@ static enum MHD_Result begin(struct mn_api *api, struct MHD_Connection *conn,
   }
   if (strcmp(st->path, "/openapi.json") == 0)
     rc = st->method == MN_HTTP_GET ? (st->openapi = true, 0) : MN_EMETHOD;
-  else if (strcmp(st->path, "/metrics") == 0)
-    rc = st->method == MN_HTTP_GET ? (st->metrics = true, check_metrics_auth(api, conn, st))
-                                   : MN_EMETHOD;
+  else if ((st->metrics = strcmp(st->path, "/metrics") == 0))
+    rc = st->method == MN_HTTP_GET ? check_metrics_auth(api, conn, st) : MN_EMETHOD;
   else if ((st->asset = mn_ui_find(st->path)) != NULL)
     rc = st->method == MN_HTTP_GET ? 0 : MN_EMETHOD;
   else
