@@ -141,6 +141,23 @@ function badge(status) {
   return h('span', { class: `status s-${status.replace(' ', '-')}`, 'data-status': status }, status);
 }
 
+/** @type {Promise<Set<string>> | null} */
+let knownPaths = null;
+
+/**
+ * Whether the daemon serves a path template (its parameter names aside),
+ * from its OpenAPI document, read once: the dashboard asks for nothing the
+ * daemon lacks (no failed request, so no console error, on older daemons).
+ * @param {string} template e.g. "/projects/{}/events"
+ * @returns {Promise<boolean>}
+ */
+async function serves(template) {
+  const norm = (/** @type {string} */ t) => t.replace(/\{[^}]*\}/g, '{}');
+  knownPaths ??= fetch('/openapi.json').then((r) => r.json())
+    .then((doc) => new Set(Object.keys(doc.paths || {}).map(norm)), () => new Set());
+  return (await knownPaths).has(norm(template));
+}
+
 /**
  * Reads a Server-Sent Events stream (EVENTS-CONTRACT: id, event, data of
  * one JSON line) until it ends or `signal` aborts; reconnects with
@@ -153,6 +170,7 @@ function badge(status) {
  * @returns {Promise<boolean>}
  */
 async function followStream(path, onEvent, signal, onState = () => {}) {
+  if (!(await serves(path.replace(/\/(projects|versions|functions|invocations)\/[^/]+/g, '/$1/{}')))) return false;
   let lastId = '';
   while (!signal.aborted) {
     /** @type {Record<string, string>} */
@@ -434,7 +452,7 @@ async function viewInvocation(p, v, f, id) {
   const facts = h('dl');
   const attempts = h('tbody', { id: 'attempts' });
   const progress = h('pre', { id: 'progress' });
-  const progressNote = h('p', { class: 'muted' });
+  const progressNote = h('p', { id: 'progress-note', class: 'muted' });
   const logs = h('pre', { id: 'logs' });
   page(`Invocation ${id}`, h('div', { class: 'toolbar' }, status, cancel), h('div', { class: 'card' }, facts),
     h('h2', {}, 'Attempts'),
@@ -450,15 +468,15 @@ async function viewInvocation(p, v, f, id) {
   const showProgress = () => {
     const lines = [];
     for (const e of inv?.executions || []) {
-      const list = updates.get(e.execution_id) || [];
-      if (!list.length && e.output !== null && !historyAvailable) list.push({ output: e.output, time: e.last_update_time });
-      for (const u of list) lines.push(`[${e.execution_id.slice(0, 12)}] ${time(u.time)}  ${u.output}`);
+      for (const u of updates.get(e.execution_id) || []) lines.push(`[${e.execution_id.slice(0, 12)}] ${time(u.time)}  ${u.output}`);
     }
     progress.textContent = lines.length ? lines.join('\n') : '(no progress reported)';
-    progressNote.textContent = historyAvailable ? '' : 'This daemon keeps only the latest progress of each attempt.';
+    progressNote.textContent = historyAvailable ? ''
+      : 'This daemon keeps only the latest progress of each attempt: shown is what this page saw.';
   };
   /** @param {string} eid */
   const loadHistory = async (eid) => {
+    historyAvailable = historyAvailable && await serves('/projects/{}/versions/{}/functions/{}/invocations/{}/executions/{}/progress');
     if (!historyAvailable) return;
     /** @type {ProgressUpdate[]} */
     const all = [];
@@ -495,6 +513,12 @@ async function viewInvocation(p, v, f, id) {
     if (!attempts.children.length) attempts.append(h('tr', {}, h('td', { colspan: '6', class: 'muted' }, 'No attempt yet.')));
     for (const e of inv.executions || []) {
       if (!updates.has(e.execution_id) || e.worker_status !== 'TERMINATED') await loadHistory(e.execution_id);
+      if (!historyAvailable && e.output !== null) {
+        // no history on this daemon: keep each latest output this page sees
+        const seen = updates.get(e.execution_id) || [];
+        if (seen[seen.length - 1]?.output !== e.output) seen.push({ output: e.output, time: e.last_update_time });
+        updates.set(e.execution_id, seen);
+      }
     }
     showProgress();
   };
