@@ -18,6 +18,7 @@
  * @typedef {{ invocation_id: string, invocation_status: string,
  *   cancellation_request_time: number | null, creation_time: number, last_update_time: number,
  *   execution_spec?: ExecutionSpec, executions?: Execution[], input?: string,
+ *   termination_reason?: string | null,
  *   parent_invocation?: { function_name: string, invocation_id: string } | null }} Invocation
  * @typedef {{ id: string, status: string, created: number, updated: number }} Row
  * @typedef {{ id: string, event: string, data: any }} StreamEvent
@@ -130,6 +131,7 @@ function deriveStatus(inv) {
   if (abortedLate) return 'TIMED OUT';
   if (aborted) return 'CANCELLED';
   if (failed >= spec.max_retries + 1) return 'FAILED';
+  if (inv.invocation_status === 'TERMINATED' && inv.termination_reason === 'QUEUE_TIMEOUT') return 'TIMED OUT';
   if (inv.invocation_status === 'TERMINATED') return inv.last_update_time > limit ? 'TIMED OUT' : 'CANCELLED';
   if (inv.cancellation_request_time !== null) return 'CANCELLING';
   if (execs.some((e) => e.worker_status === 'RUNNING' && e.execution_start_time !== null && !e.outcome)) return 'RUNNING';

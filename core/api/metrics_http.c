@@ -76,7 +76,8 @@ void mn_api_metrics_output(struct mn_store *store, struct mn_api_output *out) {
       .pool_in_use = pool.in_use,
       .pool_waits = pool.waits,
       .pool_wait_us = pool.wait_us,
-      .event_streams = mn_events_open_streams ? mn_events_open_streams() : -1,
+      .has_event_streams = mn_events_open_streams != NULL,
+      .event_streams = mn_events_open_streams ? mn_events_open_streams() : 0,
   };
   size_t len = 0;
   char *text = mn_metrics_render(&g, &len);

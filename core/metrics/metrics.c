@@ -450,9 +450,9 @@ char *mn_metrics_render(const struct mn_metrics_gauges *g, size_t *len) {
   mn_mbuf_puts(&b, "multinode_store_pool_wait_seconds_total ");
   seconds(&b, (uint64_t)(g->pool_wait_us > 0 ? g->pool_wait_us : 0));
   mn_mbuf_puts(&b, "\n");
-  if (g->event_streams >= 0) {
+  if (g->has_event_streams) {
     header(&b, "multinode_event_streams_open", "gauge", "Server-Sent Event streams open.");
-    mn_mbuf_printf(&b, "multinode_event_streams_open %lld\n", g->event_streams);
+    mn_mbuf_printf(&b, "multinode_event_streams_open %zu\n", g->event_streams);
   }
   return mn_mbuf_take(&b, len);
 }

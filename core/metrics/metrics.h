@@ -68,15 +68,16 @@ struct mn_metrics_gauges {
   size_t pool_size, pool_in_use;
   uint64_t pool_waits;
   int64_t pool_wait_us;
-  long long event_streams; /* -1: no event streams in this build */
+  bool has_event_streams; /* false: no event streams in this build */
+  size_t event_streams;
 };
 
 /* The whole exposition; a heap string (NULL when out of memory). */
 char *mn_metrics_render(const struct mn_metrics_gauges *g, size_t *len);
 
-/* Open event streams: the events module defines it (a strong symbol); when
- * it is absent the gauge is not exported. */
-long long mn_events_open_streams(void) __attribute__((weak));
+/* Open event streams: the events module (api/events.h) defines it; weak
+ * here, so that a build without it links and leaves the gauge out. */
+size_t mn_events_open_streams(void) __attribute__((weak));
 
 /* For tests: every counter back to zero. */
 void mn_metrics_reset(void);

@@ -240,6 +240,7 @@ int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *
     if (!deadline) {
       pthread_cond_wait(&s->cv, &s->mu);
     } else if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT && s->n_idle == 0) {
+      s->pool_wait_us += mn_monotonic_us() - wait_from;
       pthread_mutex_unlock(&s->mu);
       warn_outage(s, "postgres is slow", "no pooled connection came free in time");
       return mn_fail(err, MN_EUNAVAILABLE, "no database connection came free within %d ms",

@@ -27,13 +27,18 @@ static struct mn_execution exec_of(enum mn_worker_status ws, enum mn_outcome out
   return e;
 }
 
-static enum mn_metrics_end end_of(struct mn_execution *execs, size_t n, int max_retries,
-                                  int64_t now) {
+static enum mn_metrics_end end_of_q(struct mn_execution *execs, size_t n, int max_retries,
+                                    bool queue_timeout, int64_t now) {
   struct mn_invocation inv = {0};
   inv.creation_time = 100 * S;
   inv.executions = execs;
   inv.n_executions = n;
-  return mn_metrics_end_of(&inv, 60, max_retries, now);
+  return mn_metrics_end_of(&inv, 60, max_retries, queue_timeout, now);
+}
+
+static enum mn_metrics_end end_of(struct mn_execution *execs, size_t n, int max_retries,
+                                  int64_t now) {
+  return end_of_q(execs, n, max_retries, false, now);
 }
 
 static void test_end_status(void **state) {
@@ -60,11 +65,12 @@ static void test_end_status(void **state) {
   assert_int_equal(end_of(e, 1, 1, 150 * S), MN_END_CANCELLED);
   assert_int_equal(end_of(NULL, 0, 0, 150 * S), MN_END_CANCELLED);
   assert_int_equal(end_of(NULL, 0, 0, 200 * S), MN_END_TIMED_OUT);
+  assert_int_equal(end_of_q(NULL, 0, 0, true, 110 * S), MN_END_TIMED_OUT); /* queue timeout */
   assert_string_equal(mn_metrics_end_name(MN_END_TIMED_OUT), "TIMED OUT");
 }
 
 static char *render(void) {
-  struct mn_metrics_gauges g = {.pool_size = 8, .pool_in_use = 3, .event_streams = -1};
+  struct mn_metrics_gauges g = {.pool_size = 8, .pool_in_use = 3};
   struct mn_metrics_queue_row q = {"p\"q", "ver-1", "f\\g", 7, 2};
   g.queues = &q;
   g.n_queues = 1;
