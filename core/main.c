@@ -215,6 +215,7 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
       .tls_cert_file = d->cfg.server.tls.cert_file,
       .tls_key_file = d->cfg.server.tls.key_file,
       .readiness = d->readiness,
+      .metrics_public = d->cfg.server.metrics.public,
   };
   rc = mn_api_start(&aopt, d->store, &d->api, err);
   mn_api_keys_unref(keys); /* the server holds its own reference */

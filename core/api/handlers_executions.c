@@ -5,6 +5,7 @@
 
 #include "api/codec.h"
 #include "api/routes.h"
+#include "metrics/metrics.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -31,6 +32,8 @@ int mn_api_start_execution(const struct mn_api_ctx *ctx, const struct mn_api_req
     token = NULL;
   int rc = mn_store_claim_execution(ctx->store, &fk, IID(req), EID(req), token, mn_now_us(),
                                     &inv);
+  if (rc == 0 && inv.n_executions == 1)
+    mn_metrics_dispatch_latency(inv.executions[0].execution_start_time - inv.creation_time);
   return reply_execution(rc, &inv, res);
 }
 
@@ -71,6 +74,9 @@ int mn_api_finish_execution(const struct mn_api_ctx *ctx, const struct mn_api_re
   if (rc == 0)
     rc = mn_store_finish_execution(ctx->store, &fk, IID(req), EID(req), fr.outcome,
                                    fr.final_output, fr.error_message, mn_now_us(), &inv);
+  if (rc == 0 && inv.n_executions == 1)
+    mn_metrics_attempt_duration(inv.executions[0].execution_finish_time -
+                                inv.executions[0].execution_start_time);
   mn_final_result_release(&fr);
   return reply_execution(rc, &inv, res);
 }

@@ -3,6 +3,7 @@
 
 #include "api/codec.h"
 #include "api/routes.h"
+#include "metrics/metrics.h"
 #include "util/clock.h"
 
 int mn_api_create_invocation(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
@@ -24,8 +25,10 @@ int mn_api_create_invocation(const struct mn_api_ctx *ctx, const struct mn_api_r
   rc = mn_store_create_invocation_with(ctx->store, &fk,
                                        def.parent_invocation_id ? &parent : NULL, def.input,
                                        &opt, mn_now_us(), &inv);
-  if (rc == 0)
+  if (rc == 0) {
+    mn_metrics_invocation_created(inv.function.project_name, inv.function.function_name);
     rc = mn_api_reply(res, mn_json_invocation_info(&inv));
+  }
 out:
   mn_invocation_release(&inv);
   mn_invocation_definition_release(&def);

@@ -21,8 +21,11 @@
 #include "api/api_keys.h"
 #include "api/dispatch.h"
 #include "api/edge.h"
+#include "api/metrics_http.h"
 #include "api/mhd_errors.h"
 #include "api/openapi.h"
+#include "api/ui.h"
+#include "metrics/metrics.h"
 #include "scheduler/pool.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -54,6 +57,7 @@ struct mn_api {
   size_t max_connections;
   int64_t request_timeout_ms;
   char *tls_cert, *tls_key; /* PEM, when serving HTTPS */
+  bool metrics_public;      /* GET /metrics without a key */
 };
 
 /* One HTTP request, from its headers to its completion. */
@@ -65,6 +69,8 @@ struct request_state {
   int pending;     /* an error decided before the body arrived, or 0 */
   bool responded;  /* a response is queued */
   bool openapi;    /* GET /openapi.json */
+  bool metrics;    /* GET /metrics (api/metrics_http.h) */
+  const struct mn_ui_asset *asset; /* a file of the dashboard (api/ui.h) */
   bool ready;      /* out holds the response (set by a worker) */
   bool begun;      /* the first call (headers complete) has been made */
   bool close;      /* the framing was ambiguous: close after the answer */
@@ -82,7 +88,18 @@ struct request_state {
                        then target's */
 };
 
+/* The route a request is counted under (metrics/metrics.h). */
+static int metrics_route(const struct request_state *st) {
+  if (st->req.route)
+    return (int)(st->req.route - mn_api_routes);
+  return st->openapi  ? MN_METRICS_ROUTE_OPENAPI
+         : st->metrics ? MN_METRICS_ROUTE_METRICS
+         : st->asset   ? MN_METRICS_ROUTE_UI
+                       : MN_METRICS_ROUTE_NONE;
+}
+
 static void log_request(const struct request_state *st, const char *method, int status) {
+  mn_metrics_http(metrics_route(st), status, mn_monotonic_us() - st->start_us);
   if (MN_LOG_INFO > mn_log_threshold)
     return;
   /* the path as it arrived, up to 511 bytes (the log escapes it) */
@@ -107,7 +124,17 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, struct request_st
       free(text);
     return MHD_NO;
   }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  const char *type = "application/json";
+  if (st->asset && status == 200) {
+    type = st->asset->content_type;
+    MHD_add_response_header(resp, "Content-Security-Policy", MN_UI_CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  } else if (st->metrics && status == 200) {
+    type = MN_METRICS_CONTENT_TYPE;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
   if (st->close)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   /* past the key check and not refused by it: the edge may trust the
@@ -225,6 +252,22 @@ static bool check_target(struct request_state *st) {
   return true;
 }
 
+/* GET /metrics: any operator key that may see every project (every role
+ * reads), or none with server.metrics.public (docs/observability.md). */
+static int check_metrics_auth(struct mn_api *api, struct MHD_Connection *conn,
+                              struct request_state *st) {
+  if (api->metrics_public)
+    return 0;
+  int rc = check_auth(api, conn, &st->req.principal);
+  if (rc != 0)
+    return rc;
+  const struct mn_api_key_entry *key = st->req.principal.key;
+  if (st->req.principal.kind == MN_PRINCIPAL_EXECUTION || (key && key->projects))
+    return MN_EAPI_KEY_INVALID;
+  st->authenticated = true;
+  return 0;
+}
+
 /* The first call for a request: route, auth and the announced size are
  * decided before any of the body is read. An error for a POST/PUT that
  * carries a body is answered at once (MHD then closes the connection
@@ -243,6 +286,10 @@ static enum MHD_Result begin(struct mn_api *api, struct MHD_Connection *conn,
   }
   if (strcmp(st->path, "/openapi.json") == 0)
     rc = st->method == MN_HTTP_GET ? (st->openapi = true, 0) : MN_EMETHOD;
+  else if ((st->metrics = strcmp(st->path, "/metrics") == 0))
+    rc = st->method == MN_HTTP_GET ? check_metrics_auth(api, conn, st) : MN_EMETHOD;
+  else if ((st->asset = mn_ui_find(st->path)) != NULL)
+    rc = st->method == MN_HTTP_GET ? 0 : MN_EMETHOD;
   else
     rc = mn_route_match(st->method, st->route_path, &st->req);
   if (rc == 0 && st->req.route && !st->req.route->no_auth)
@@ -282,10 +329,17 @@ static int append_body(struct mn_api *api, struct request_state *st, const char 
 
 /* On a worker: runs the handler, then hands the connection back to MHD,
  * which calls on_request again and sends st->out. */
+static void run_request(struct mn_api *api, struct request_state *st) {
+  if (st->metrics)
+    mn_api_metrics_output(api->ctx.store, &st->out);
+  else
+    mn_api_dispatch(&api->ctx, &st->req, st->body, st->body_len, &st->out);
+}
+
 static void run_on_worker(void *arg) {
   struct request_state *st = arg;
   struct mn_api *api = st->api; /* st may be gone once the connection resumes */
-  mn_api_dispatch(&api->ctx, &st->req, st->body, st->body_len, &st->out);
+  run_request(api, st);
   pthread_mutex_lock(&api->mu);
   st->ready = true;
   MHD_resume_connection(st->conn);
@@ -305,6 +359,9 @@ static enum MHD_Result finish(struct mn_api *api, struct MHD_Connection *conn,
   if (st->openapi)
     return queue_text(conn, st, method, 200, api->openapi, api->openapi_len,
                       MHD_RESPMEM_PERSISTENT);
+  if (st->asset)
+    return queue_text(conn, st, method, 200, (char *)st->asset->data, st->asset->len,
+                      MHD_RESPMEM_PERSISTENT);
   if (st->ready)
     return queue_output(conn, st, method, &st->out);
   st->api = api;
@@ -312,7 +369,7 @@ static enum MHD_Result finish(struct mn_api *api, struct MHD_Connection *conn,
   st->req.query = query_value;
   st->req.header = header_value;
   st->req.query_cls = conn;
-  if (st->req.route->from_memory) { /* never queued behind the database */
+  if (st->req.route && st->req.route->from_memory) { /* never queued behind the database */
     mn_api_dispatch(&api->ctx, &st->req, st->body, st->body_len, &st->out);
     return queue_output(conn, st, method, &st->out);
   }
@@ -328,7 +385,7 @@ static enum MHD_Result finish(struct mn_api *api, struct MHD_Connection *conn,
   if (handed_off)
     return MHD_YES;
   /* stopping (or the pool refused): run it on this thread */
-  mn_api_dispatch(&api->ctx, &st->req, st->body, st->body_len, &st->out);
+  run_request(api, st);
   return queue_output(conn, st, method, &st->out);
 }
 
@@ -616,6 +673,7 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
                                  opt->readiness};
   api->max_connections = opt->max_connections ? opt->max_connections : 1000;
   api->request_timeout_ms = opt->request_timeout_ms > 0 ? opt->request_timeout_ms : 30000;
+  api->metrics_public = opt->metrics_public;
   api->max_body = opt->max_body_bytes ? opt->max_body_bytes : DEFAULT_MAX_BODY;
   api->max_discard = api->max_body <= SIZE_MAX / 4 ? api->max_body * 4 : SIZE_MAX;
   pthread_mutex_init(&api->keys_mu, NULL);

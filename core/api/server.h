@@ -5,6 +5,7 @@
 #define MN_API_SERVER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store/model.h"
@@ -57,6 +58,8 @@ struct mn_api_options {
   const char *tls_key_file;
   /* GET /readyz reports it (api/readiness.h); NULL: not ready. Borrowed. */
   struct mn_readiness *readiness;
+  /* GET /metrics answers without a key (server.metrics.public). */
+  bool metrics_public;
 };
 
 struct mn_api;

@@ -68,6 +68,9 @@ struct mn_config {
       char *cert_file; /* both or neither (made relative to the config */
       char *key_file;  /* file's folder): HTTPS */
     } tls;
+    struct {
+      bool public; /* GET /metrics without a key; default false */
+    } metrics;
   } server;
   struct {
     char *dsn;     /* "" or NULL: embedded cluster under data_dir */

@@ -18,6 +18,14 @@ static const struct mn_cfg_key tls_keys[] = {
     {0},
 };
 
+static const struct mn_cfg_key metrics_keys[] = {
+    {.name = "public", .type = MN_CFG_T_BOOL, .def = "false",
+     .offset = OFF(server.metrics.public),
+     .description = "Serve GET /metrics without an API key (for a scraper on a trusted "
+                    "network); otherwise any operator key not limited to projects reads it."},
+    {0},
+};
+
 static const struct mn_cfg_key server_keys[] = {
     {.name = "listen", .type = MN_CFG_T_LISTEN, .def = "127.0.0.1:5000",
      .offset = OFF(server.listen_host), .offset2 = OFF(server.listen_port),
@@ -53,6 +61,8 @@ static const struct mn_cfg_key server_keys[] = {
      .offset = OFF(server.min_free_disk_mb), .min = 0, .max = 100000000,
      .description = "Free space (MiB) on data_dir's file system below which GET /readyz "
                     "answers 503 (the daemon keeps serving)."},
+    {.name = "metrics", .type = MN_CFG_T_SECTION, .children = metrics_keys,
+     .description = "GET /metrics, in the Prometheus text format (docs/observability.md)."},
     {.name = "tls", .type = MN_CFG_T_SECTION, .children = tls_keys,
      .description = "HTTPS: give both files, and workers and clients use an https public_url."},
     {0},

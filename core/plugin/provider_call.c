@@ -7,6 +7,7 @@
 #include "plugin/handle.h"
 #include "plugin/host.h"
 #include "plugin/log_page.h"
+#include "metrics/metrics.h"
 
 const char *mn_provider_strerror(int code) {
   switch (code) {
@@ -43,6 +44,8 @@ static int unsupported(const struct mn_provider_handle *h, const char *op,
 static int finish(const struct mn_provider_handle *h, const char *op, int rc,
                   struct mn_provider_error *err) {
   err->msg[sizeof err->msg - 1] = '\0';
+  mn_metrics_provider_call(h->name, op,
+                           rc <= 0 && rc >= MN_PROVIDER_E_UNSUPPORTED ? rc : MN_PROVIDER_E_INVALID);
   if (rc == 0)
     return 0;
   if (rc < MN_PROVIDER_E_UNSUPPORTED || rc > MN_PROVIDER_E_TRANSIENT) {

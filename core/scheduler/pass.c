@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/metrics.h"
 #include "scheduler/classify.h"
 #include "scheduler/internal.h"
 #include "store/sched_snapshot.h"
@@ -171,6 +172,17 @@ static bool terminates(enum mn_sched_action a) {
   return a == MN_SCHED_TERMINATE || a == MN_SCHED_QUEUE_TIMEOUT;
 }
 
+/* The metrics of an invocation that has just ended (metrics/metrics.h). */
+static void count_ended(const struct pass *p, size_t i, enum mn_sched_action action) {
+  const struct mn_snap_invocation *si = &p->snap.invs[i];
+  const struct mn_execution_spec *spec =
+      si->fn >= 0 ? &p->snap.functions[si->fn].execution_spec : NULL;
+  mn_metrics_invocation_ended(si->inv.function.project_name, si->inv.function.function_name,
+                              mn_metrics_end_of(&si->inv, spec ? spec->timeout_seconds : 0,
+                                                spec ? spec->max_retries : 0,
+                                                action == MN_SCHED_QUEUE_TIMEOUT, p->now));
+}
+
 /* 3b: every invocation that ends now, in one statement. */
 static void write_terminations(struct pass *p, const enum mn_sched_action *actions) {
   size_t n = p->snap.n_invs, k = 0;
@@ -194,6 +206,8 @@ static void write_terminations(struct pass *p, const enum mn_sched_action *actio
     for (size_t i = 0, j = 0; i < n; i++)
       if (terminates(actions[i])) {
         p->ended[i] = applied[j++];
+        if (p->ended[i])
+          count_ended(p, i, actions[i]);
         p->cascade[i] = p->cascade[i] || p->ended[i];
       }
     mn_log_debug("scheduler", "terminated %zu invocation(s)", k);
@@ -838,6 +852,7 @@ out:
   free(p.launched);
   free(p.in_use);
   s->last_rows_read = p.snap.rows_read;
+  mn_metrics_scheduler_pass(mn_monotonic_us() - t0);
   mn_log_debug("scheduler",
                "pass: %zu invocation(s) in the working set, %zu function(s), %zu queue(s) "
                "hinted, %zu row(s) read, %lld us",

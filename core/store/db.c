@@ -233,16 +233,22 @@ int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *
     until.tv_nsec = (long)(ns % 1000000000);
   }
   pthread_mutex_lock(&s->mu);
+  int64_t wait_from = s->n_idle == 0 ? mn_monotonic_us() : 0;
+  if (wait_from)
+    s->pool_waits++;
   while (s->n_idle == 0) {
     if (!deadline) {
       pthread_cond_wait(&s->cv, &s->mu);
     } else if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT && s->n_idle == 0) {
+      s->pool_wait_us += mn_monotonic_us() - wait_from;
       pthread_mutex_unlock(&s->mu);
       warn_outage(s, "postgres is slow", "no pooled connection came free in time");
       return mn_fail(err, MN_EUNAVAILABLE, "no database connection came free within %d ms",
                      s->statement_timeout_ms + DEADLINE_GRACE_MS);
     }
   }
+  if (wait_from)
+    s->pool_wait_us += mn_monotonic_us() - wait_from;
   struct mn_db_conn *c = s->idle[--s->n_idle];
   pthread_mutex_unlock(&s->mu);
 

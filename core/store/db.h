@@ -58,6 +58,8 @@ struct mn_store {
   size_t n_conns;
   struct mn_db_conn **idle; /* stack of free connections */
   size_t n_idle;
+  uint64_t pool_waits;  /* under mu: acquisitions that had to wait */
+  int64_t pool_wait_us; /* under mu: time they waited */
   /* outage reporting (under mu): one warning per interval, not per call */
   bool down;
   int64_t last_warn_us;

@@ -106,7 +106,8 @@ export const SMALL = {
  */
 
 /**
- * @param {{ extraYaml?: string }} [options]
+ * @param {{ extraYaml?: string, serverYaml?: string }} [options] serverYaml: lines under
+ *   `server:` (indented by two spaces)
  * @returns {Promise<Daemon>}
  */
 export async function startDaemon(options = {}) {
@@ -119,7 +120,7 @@ export async function startDaemon(options = {}) {
   const config = join(work, 'multinode.yaml');
   writeFileSync(
     config,
-    `server:\n  listen: 127.0.0.1:${port}\n  api_key: ${KEY}\ndata_dir: ${work}/data\n${options.extraYaml ?? ''}`,
+    `server:\n  listen: 127.0.0.1:${port}\n  api_key: ${KEY}\n${options.serverYaml ?? ''}data_dir: ${work}/data\n${options.extraYaml ?? ''}`,
   );
   /** @type {Record<string, string>} */
   const env = {};
