@@ -28,6 +28,19 @@ image=multinode:e2e
   '10001:10001 ["/usr/local/bin/multinoded"]' ] || fail "the image's user or entrypoint"
 pass "image built: $(docker image inspect "$image" --format '{{.Size}}') bytes, user 10001, entrypoint multinoded"
 
+# deploy/docker/Dockerfile is not built here (it pulls debian): the script
+# applies its runtime settings; what it builds and copies must exist
+df=$MN_SOURCE_DIR/deploy/docker/Dockerfile
+targets=$(cmake --build "$MN_BUILD_DIR" --target help | sed -n 's/^\.\.\. //p; s/^\([A-Za-z0-9_.-]*\): .*/\1/p')
+for t in $(sed -n 's/.*--target \(.*\)$/\1/p; s/^ *\(mn_provider_[a-z0-9_ ]*\)$/\1/p' "$df" | tr -d '\\'); do
+  grep -qx "$t" <<<"$targets" || fail "the Dockerfile builds \"$t\", no target of this build"
+done
+grep -q '^option(MN_TESTS ' "$MN_SOURCE_DIR/CMakeLists.txt" && grep -q -- '-DMN_TESTS=OFF' "$df" ||
+  fail "the Dockerfile's -DMN_TESTS=OFF is no option of the build"
+for f in $(sed -n 's/^COPY \(deploy\/[^ ]*\) .*/\1/p' "$df"); do
+  [ -f "$MN_SOURCE_DIR/$f" ] || fail "the Dockerfile copies $f, which does not exist"
+done
+
 # ---- one Postgres on 127.0.0.1 (Debian's server)
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
 pgport=$(free_port)
