@@ -18,7 +18,7 @@
 #   --tag TAG       the image name (default: multinode:<multinoded --version>)
 #
 # The engine is the one the docker CLI talks to (DOCKER_HOST). Run it with
-# MULTINODE_ADMIN_KEY and MULTINODE_DSN set; `--migrate --config
+# MULTINODE_API_KEY and MULTINODE_POSTGRES_DSN set; `--migrate --config
 # /etc/multinode/multinoded.yaml` as the command applies the schema and exits.
 # Needs: docker (CLI), busybox-static, ldd.
 set -euo pipefail

@@ -28,6 +28,19 @@ image=multinode:e2e
   '10001:10001 ["/usr/local/bin/multinoded"]' ] || fail "the image's user or entrypoint"
 pass "image built: $(docker image inspect "$image" --format '{{.Size}}') bytes, user 10001, entrypoint multinoded"
 
+# deploy/docker/Dockerfile is not built here (it pulls debian): the script
+# applies its runtime settings; what it builds and copies must exist
+df=$MN_SOURCE_DIR/deploy/docker/Dockerfile
+targets=$(cmake --build "$MN_BUILD_DIR" --target help | sed -n 's/^\.\.\. //p; s/^\([A-Za-z0-9_.-]*\): .*/\1/p')
+for t in $(sed -n 's/.*--target \(.*\)$/\1/p; s/^ *\(mn_provider_[a-z0-9_ ]*\)$/\1/p' "$df" | tr -d '\\'); do
+  grep -qx "$t" <<<"$targets" || fail "the Dockerfile builds \"$t\", no target of this build"
+done
+grep -q '^option(MN_TESTS ' "$MN_SOURCE_DIR/CMakeLists.txt" && grep -q -- '-DMN_TESTS=OFF' "$df" ||
+  fail "the Dockerfile's -DMN_TESTS=OFF is no option of the build"
+for f in $(sed -n 's/^COPY \(deploy\/[^ ]*\) .*/\1/p' "$df"); do
+  [ -f "$MN_SOURCE_DIR/$f" ] || fail "the Dockerfile copies $f, which does not exist"
+done
+
 # ---- one Postgres on 127.0.0.1 (Debian's server)
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
 pgport=$(free_port)
@@ -42,17 +55,17 @@ psql_q() { psql -X -q -At "$dsn" -c "$1"; }
 
 # run_mn ARGS...: a container of the image with the two required settings
 run_mn() {
-  docker run --network host -e MULTINODE_DSN="$dsn" -e MULTINODE_ADMIN_KEY="$MN_KEY" "$@"
+  docker run --network host -e MULTINODE_POSTGRES_DSN="$dsn" -e MULTINODE_API_KEY="$MN_KEY" "$@"
 }
 cfg=/etc/multinode/multinoded.yaml
 
 # ---- --migrate, and its bad inputs
-out=$(docker run --rm --network host -e MULTINODE_ADMIN_KEY="$MN_KEY" "$image" --migrate --config $cfg 2>&1) &&
-  fail "--migrate without MULTINODE_DSN succeeded: $out"
-grep -q 'store.postgres.dsn_env: environment variable "MULTINODE_DSN" is not set' <<<"$out" ||
-  fail "--migrate without MULTINODE_DSN: $out"
-out=$(docker run --rm --network host -e MULTINODE_ADMIN_KEY="$MN_KEY" \
-  -e MULTINODE_DSN="host=127.0.0.1 port=1 user=postgres connect_timeout=2" "$image" --migrate --config $cfg 2>&1) &&
+out=$(docker run --rm --network host -e MULTINODE_API_KEY="$MN_KEY" "$image" --migrate --config $cfg 2>&1) &&
+  fail "--migrate without MULTINODE_POSTGRES_DSN succeeded: $out"
+grep -q 'store.postgres.dsn_env: environment variable "MULTINODE_POSTGRES_DSN" is not set' <<<"$out" ||
+  fail "--migrate without MULTINODE_POSTGRES_DSN: $out"
+out=$(docker run --rm --network host -e MULTINODE_API_KEY="$MN_KEY" \
+  -e MULTINODE_POSTGRES_DSN="host=127.0.0.1 port=1 user=postgres connect_timeout=2" "$image" --migrate --config $cfg 2>&1) &&
   fail "--migrate against a closed port succeeded: $out"
 grep -q "multinoded --migrate: .*127.0.0.1" <<<"$out" || fail "--migrate, closed port: $out"
 [ -z "$(psql_q "SELECT to_regclass('schema_migrations')")" ] || fail "schema present before --migrate"
@@ -61,7 +74,7 @@ known=$(sed -n 's/^schema at version \([0-9]*\) (this daemon knows \([0-9]*\))$/
 [ -n "$known" ] && [ "$out" = "schema at version $known (this daemon knows $known)" ] ||
   fail "--migrate printed: $out"
 [ "$(psql_q 'SELECT max(number) FROM schema_migrations')" = "$known" ] || fail "schema not applied"
-pass "--migrate: schema at $known, refused without MULTINODE_DSN or a database"
+pass "--migrate: schema at $known, refused without MULTINODE_POSTGRES_DSN or a database"
 
 # ---- two daemons
 declare -A port=([a]=$(free_port) [b]=$(free_port))

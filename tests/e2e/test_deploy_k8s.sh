@@ -39,8 +39,8 @@ docs = list(yaml.safe_load_all(open(sys.argv[1])))
 sys.stdout.write(docs[0]["data"]["multinoded.yaml"])' "$MN_SOURCE_DIR/deploy/k8s/configmap.yaml" >"$work/multinoded.yaml"
 envs=()
 while IFS= read -r kv; do envs+=("$kv"); done < <(jq -r '.env | to_entries[] | "\(.key)=\(.value)"' <<<"$out")
-cfgout=$(env "${envs[@]}" MULTINODE_DATA_DIR="$work" MULTINODE_DSN="host=db.example dbname=multinode" \
-  MULTINODE_ADMIN_KEY=a-key-of-sixteen-or-more "$MN_BIN_DIR/multinoded" --check-config "$work/multinoded.yaml" 2>&1) ||
+cfgout=$(env "${envs[@]}" MULTINODE_DATA_DIR="$work" MULTINODE_POSTGRES_DSN="host=db.example dbname=multinode" \
+  MULTINODE_API_KEY=a-key-of-sixteen-or-more "$MN_BIN_DIR/multinoded" --check-config "$work/multinoded.yaml" 2>&1) ||
   fail "the ConfigMap's multinoded.yaml: $cfgout"
 pass "the ConfigMap's daemon config passes --check-config with the Deployment's environment"
 
@@ -65,8 +65,8 @@ mistake "a writable root" 'readOnlyRootFilesystem must be true' deployment.yaml 
   'docs[0]["spec"]["template"]["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = False'
 mistake "a schema violation" '/spec/replicas: must be integer' deployment.yaml \
   'docs[0]["spec"]["replicas"] = "two"'
-mistake "the key in plain text" 'MULTINODE_ADMIN_KEY must come from a Secret' deployment.yaml \
-  'c = docs[0]["spec"]["template"]["spec"]["containers"][0]; c["env"] = [e for e in c["env"] if e["name"] != "MULTINODE_ADMIN_KEY"] + [{"name": "MULTINODE_ADMIN_KEY", "value": "x"}]'
+mistake "the key in plain text" 'MULTINODE_API_KEY must come from a Secret' deployment.yaml \
+  'c = docs[0]["spec"]["template"]["spec"]["containers"][0]; c["env"] = [e for e in c["env"] if e["name"] != "MULTINODE_API_KEY"] + [{"name": "MULTINODE_API_KEY", "value": "x"}]'
 mistake "a probe elsewhere" 'readinessProbe on /healthz, want /readyz' deployment.yaml \
   'docs[0]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"] = "/healthz"'
 pass "mistakes reported: missing and extra Role verbs, writable root, schema, plain-text key, probe path"

@@ -351,6 +351,25 @@ static void test_config_accessors(void **state) {
   mn_cfg_tree_free(tree);
 }
 
+/* A provider's `<key>_env: VAR` is `<key>: $VAR` for its plugin, placed at
+ * the `_env` value (config_env.c). */
+static void test_provider_env(void **state) {
+  (void)state;
+  struct mn_config cfg;
+  struct mn_error err = {0};
+  assert_int_equal(mn_config_load("good_env_every_key.yaml", &cfg, &err), 0);
+  const struct mn_provider_section *docker = mn_config_provider(&cfg, "docker");
+  assert_non_null(docker);
+  const struct mn_cfg_node *socket = mn_cfg_node_get(docker->node, "socket");
+  assert_non_null(socket);
+  assert_string_equal(socket->value, "/run/test-docker.sock");
+  assert_false(mn_cfg_node_is_null(socket));
+  assert_int_equal(socket->line, 13);
+  assert_null(mn_cfg_node_get(docker->node, "socket_env"));
+  assert_string_equal(mn_cfg_node_get(docker->node, "pull")->value, "false");
+  mn_config_release(&cfg);
+}
+
 static void test_reference(void **state) {
   (void)state;
   char *buf = NULL;
@@ -381,6 +400,12 @@ int main(void) {
   }
   setenv("MN_TEST_API_KEY", "key-from-env", 1);
   setenv("MN_TEST_DSN_VALUE", "host=/run/pg dbname=mn", 1);
+  setenv("MN_TEST_LISTEN", "0.0.0.0:5002", 1);
+  setenv("MN_TEST_THREADS", "6", 1);
+  setenv("MN_TEST_BAD_THREADS", "999", 1);
+  setenv("MN_TEST_DATA_DIR", "/var/lib/mn", 1);
+  setenv("MN_TEST_LEVEL", "debug", 1);
+  setenv("MN_TEST_SOCKET", "/run/test-docker.sock", 1);
   unsetenv("MN_TEST_SURELY_UNSET_VARIABLE");
 
   char *names[256];
@@ -407,7 +432,7 @@ int main(void) {
       cmocka_unit_test(test_defaults),        cmocka_unit_test(test_plugin_sections),
       cmocka_unit_test(test_many_errors),     cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_tree_from_string), cmocka_unit_test(test_reference),
-      cmocka_unit_test(test_config_accessors),
+      cmocka_unit_test(test_config_accessors), cmocka_unit_test(test_provider_env),
   };
   failed += cmocka_run_group_tests(tests, NULL, NULL);
   for (size_t i = 0; i < n; i++)

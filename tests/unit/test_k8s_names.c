@@ -1,6 +1,7 @@
 /* test_k8s_names.c — the k8s provider's pure helpers (plugins/k8s/names.c):
  * Job names (DNS-1123, deterministic, collision-free), label values,
- * CPU/memory quantities, image references. */
+ * CPU/memory quantities, image references; and the RBAC rule of each API
+ * request (plugins/k8s/api_calls.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../../plugins/k8s/names.c"
+#include "../../plugins/k8s/api_calls.c"
 
 static int dns1123_label(const char *s) {
   size_t n = strlen(s);
@@ -124,12 +126,56 @@ static void test_image(void **state) {
   }
 }
 
+static void test_call_rules(void **state) {
+  (void)state;
+  char rule[320];
+  static const struct {
+    const char *method, *path, *rule;
+    int rc;
+  } cases[] = {
+      {"POST", "/apis/batch/v1/namespaces/ns/jobs", "create jobs in group \"batch\"", 0},
+      {"GET", "/apis/batch/v1/namespaces/ns/jobs/mn-x", "get jobs in group \"batch\"", 0},
+      {"GET", "/apis/batch/v1/namespaces/ns/jobs?labelSelector=a%3Db&limit=500",
+       "list jobs in group \"batch\"", 0},
+      {"DELETE", "/apis/batch/v1/namespaces/ns/jobs/mn-x", "delete jobs in group \"batch\"", 0},
+      {"GET", "/api/v1/namespaces/ns/pods?labelSelector=job-name%3Dx", "list pods in group \"\"", 0},
+      {"DELETE", "/api/v1/namespaces/ns/pods?labelSelector=x&gracePeriodSeconds=1",
+       "deletecollection pods in group \"\"", 0},
+      {"GET", "/api/v1/namespaces/ns/pods/p/log?container=main", "get pods/log in group \"\"", 0},
+      {"PATCH", "/api/v1/namespaces/ns/secrets/s", "patch secrets in group \"\"", 0},
+      /* not among the calls */
+      {"GET", "/api/v1/namespaces/ns/pods/p", "get pods in group \"\"", 1},
+      {"PUT", "/apis/batch/v1/namespaces/ns/jobs/mn-x", "update jobs in group \"batch\"", 1},
+      {"GET", "/api/v1/namespaces/ns/secrets", "list secrets in group \"\"", 1},
+      {"POST", "/apis/apps/v1/namespaces/ns/deployments", "create deployments in group \"apps\"", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    rule[0] = '\0';
+    assert_int_equal(mn_k8s_call_rule(cases[i].method, cases[i].path, rule, sizeof rule),
+                     cases[i].rc);
+    assert_string_equal(rule, cases[i].rule);
+  }
+  /* no namespaced API path, or no verb for it */
+  static const char *const odd[][2] = {{"GET", "/version"},
+                                       {"GET", "/api/v1/nodes"},
+                                       {"GET", "/api/v1/namespaces/ns"},
+                                       {"POST", "/api/v1/namespaces/ns/secrets/s"},
+                                       {"PATCH", "/api/v1/namespaces/ns/secrets"},
+                                       {"HEAD", "/api/v1/namespaces/ns/pods"},
+                                       {"GET", "/apis/batch"},
+                                       {"GET", "/api/v1/namespaces/ns/pods/p/log/x/y"},
+                                       {"GET", ""}};
+  for (size_t i = 0; i < sizeof odd / sizeof *odd; i++)
+    assert_int_equal(mn_k8s_call_rule(odd[i][0], odd[i][1], rule, sizeof rule), -1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_job_name),
       cmocka_unit_test(test_label_value),
       cmocka_unit_test(test_quantities),
       cmocka_unit_test(test_image),
+      cmocka_unit_test(test_call_rules),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,7 +91,7 @@ if (csc.readOnlyRootFilesystem !== true) bad('Deployment: readOnlyRootFilesystem
 if (csc.allowPrivilegeEscalation !== false) bad('Deployment: allowPrivilegeEscalation must be false');
 if (!((csc.capabilities || {}).drop || []).includes('ALL')) bad('Deployment: capabilities must drop ALL');
 const env = Object.fromEntries((c.env || []).map((e) => [e.name, e]));
-for (const [name, key] of [['MULTINODE_DSN', 'dsn'], ['MULTINODE_ADMIN_KEY', 'admin-key']]) {
+for (const [name, key] of [['MULTINODE_POSTGRES_DSN', 'dsn'], ['MULTINODE_API_KEY', 'admin-key']]) {
   const ref = ((env[name] || {}).valueFrom || {}).secretKeyRef || {};
   if (ref.key !== key || !ref.name) bad(`Deployment: ${name} must come from a Secret (key ${key})`);
 }
