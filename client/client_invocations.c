@@ -150,6 +150,28 @@ int mn_client_invocations_list(struct mn_client *c, const struct mn_client_funct
   return mn_client__call_path(c, "GET", path, NULL, out, err);
 }
 
+/* One GET that the server holds until the invocation finishes or
+ * wait_s pass (?wait_seconds, docs/events.md); an original control plane
+ * ignores the parameter and answers at once. */
+static int get_waiting(struct mn_client *c, const struct mn_client_function_ref *fn,
+                       const char *invocation_id, long wait_s, json_t **out,
+                       struct mn_client_error *err) {
+  char *path = mn_client__path(c, MN_CLIENT_FN_PATH "/invocations/%s", MN_CLIENT_FN_ARGS(fn),
+                               invocation_id);
+  char text[24];
+  snprintf(text, sizeof text, "%ld", wait_s);
+  if (path && mn_client__query_add(c, &path, "wait_seconds", text) != 0) {
+    free(path);
+    path = NULL;
+  }
+  long saved = c->request_timeout_ms;
+  if (c->request_timeout_ms < wait_s * 1000 + 15000)
+    c->request_timeout_ms = wait_s * 1000 + 15000;
+  int rc = mn_client__call_path(c, "GET", path, NULL, out, err);
+  c->request_timeout_ms = saved;
+  return rc;
+}
+
 int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_function_ref *fn,
                               const char *invocation_id, long timeout_ms,
                               mn_client_wait_fn *on_change, void *ctx, json_t **out,
@@ -172,7 +194,13 @@ int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_functi
   for (;;) {
     json_decref(info);
     info = NULL;
-    rc = mn_client_invocation_get(c, fn, invocation_id, &info, err);
+    long long asked_at = mn_client__now_ms(), wait_s = 0;
+    if (!on_change) { /* no live view: let the server hold the GET */
+      long long left = timeout_ms < 0 ? 60000 : timeout_ms - (asked_at - start);
+      wait_s = left >= 60000 ? 60 : left / 1000;
+    }
+    rc = wait_s > 0 ? get_waiting(c, fn, invocation_id, (long)wait_s, &info, err)
+                    : mn_client_invocation_get(c, fn, invocation_id, &info, err);
     if (rc < 0)
       goto fail;
     rc = mn_status_derive(info, st, err);
@@ -198,6 +226,9 @@ int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_functi
                            mn_status_str(st->status), elapsed);
       break;
     }
+    /* a server that held the GET needs no nap before the next */
+    if (wait_s > 0 && mn_client__now_ms() - asked_at >= wait_s * 500)
+      continue;
     long nap = delay;
     if (timeout_ms >= 0 && timeout_ms - elapsed < nap)
       nap = (long)(timeout_ms - elapsed);

@@ -73,12 +73,13 @@ void mn_api_dispatch(const struct mn_api_ctx *ctx, struct mn_api_request *req,
     out->len = 0;
     return;
   }
-  if (rc == 0)
-    out->wait = res.wait;
-  else
+  if (rc != 0 || !res.body) {
     mn_events_wait_free(res.wait);
+    res.wait = NULL;
+  }
   if (res.body) {
     mn_api_output_json(res.status ? res.status : mn_error_http_status(rc), res.body, out);
+    out->wait = res.wait;
     return;
   }
   if (rc == 0)

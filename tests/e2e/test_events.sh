@@ -18,8 +18,9 @@ steps='i=0; while [ ! -f "'$W'/$MULTINODE_INVOCATION_ID.go" ] && [ $i -lt 600 ];
 for s in 1 2 3 4 5; do multinode progress "p$s"; done
 i=0; while [ ! -f "'$W'/$MULTINODE_INVOCATION_ID.end" ] && [ $i -lt 1500 ]; do sleep 0.01; i=$((i+1)); done
 echo "done: $(cat)"'
-# big: 40 progress updates of 200 kB each
-big='for s in $(seq 1 40); do multinode progress "$(head -c 200000 /dev/zero | tr "\0" x)"; done; echo ok'
+# big: 80 progress updates of 100 kB each
+big='i=0; while [ ! -f "'$W'/$MULTINODE_INVOCATION_ID.go" ] && [ $i -lt 600 ]; do sleep 0.02; i=$((i+1)); done
+for s in $(seq 1 80); do multinode progress "$(head -c 100000 /dev/zero | tr "\0" x)" || exit 1; done; echo ok'
 # many: 3000 progress updates through the execution's own key
 many=$PY' -c "
 import http.client, json, os, urllib.parse
@@ -36,6 +37,10 @@ for n in range(1, 3001):
     assert r.status == 200, r.status
 print(\"ok\")
 "'
+# parent: starts 50 children, then waits for each in turn
+parent='ids=; for i in $(seq 1 50); do ids="$ids $(multinode start --project-name ev child)" || exit 1; done
+for c in $ids; do multinode wait --quiet --project-name ev --function child $c >/dev/null || exit 1; done
+echo "$ids" >"'$W'/children"; echo waited'
 api PUT /projects/ev >/dev/null
 body=$(python3 -c 'import json,sys
 def fn(name, cmd, retries=0):
@@ -43,14 +48,17 @@ def fn(name, cmd, retries=0):
             "resource_spec": {"virtual_cpus": 0.1, "memory_gbs": 0.1, "max_concurrency": 60},
             "execution_spec": {"max_retries": retries, "timeout_seconds": 120}}
 print(json.dumps({"default_docker_image": "none", "functions": [
-    fn("steps", sys.argv[1]), fn("big", sys.argv[2]), fn("many", sys.argv[3])]}))' "$steps" "$big" "$many")
+    fn("steps", sys.argv[1]), fn("big", sys.argv[2]), fn("many", sys.argv[3]),
+    fn("child", "sleep 1; echo ok"), fn("parent", sys.argv[4])]}))' "$steps" "$big" "$many" "$parent")
 api POST /projects/ev/versions "$body" >/dev/null
 [ "$(last_status)" = 200 ] || fail "cannot deploy"
 base=/projects/ev/versions/latest/functions
 
 # --- one invocation's stream ------------------------------------------------
-$SSE "$MN_URL/projects/ev/events" "$MN_KEY" --idle 20 >"$W/project1.out" &
+# a project stream that leaves after 4 events (resumed below)
+$SSE "$MN_URL/projects/ev/events" "$MN_KEY" --max-events 4 --ready "$W/ready1" >"$W/p1.out" &
 proj1=$!
+wait_until 10 "the project stream opened" test -f "$W/ready1"
 id=$("$mn" start --project-name ev --input hello steps)
 $SSE "$MN_URL$base/steps/invocations/$id/events" "$MN_KEY" --ready "$W/ready" >"$W/inv.out" &
 reader=$!
@@ -77,3 +85,104 @@ started = [e for e in evs if e["event"] == "execution" and e["data"]["execution_
 assert started, "no execution start"
 PYEOF
 pass "invocation stream: RUNNING, p1..p5 in order, SUCCEEDED, end, closed"
+
+# --- resume with Last-Event-ID ------------------------------------------------
+wait "$proj1"
+inv_path=$base/steps/invocations/$id
+wait_until 30 "invocation $id terminated" sh -c "curl -sf -H 'Authorization: Bearer $MN_KEY' '$MN_URL$inv_path' | grep -q TERMINATED"
+last=$($PY -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-2]["id"])' "$W/p1.out")
+$SSE "$MN_URL/projects/ev/events" "$MN_KEY" --last-event-id "$last" --idle 1.5 >"$W/p2.out"
+$SSE "$MN_URL/projects/ev/events?last_event_id=0" "$MN_KEY" --idle 1.5 >"$W/all.out"
+$PY - "$W/p1.out" "$W/p2.out" "$W/all.out" <<'PYEOF' || fail "resume: $(cat "$W/p1.out" "$W/p2.out")"
+import json, sys
+def ids(f):
+    return [int(e["id"]) for e in map(json.loads, open(f)) if "id" in e]
+p1, p2, full = ids(sys.argv[1]), ids(sys.argv[2]), ids(sys.argv[3])
+assert len(p1) == 4 and len(p2) > 0, (p1, p2)
+assert p1 + p2 == full, (p1, p2, full)
+PYEOF
+pass "resume: 4 events, reconnect with Last-Event-ID: $(wc -l <"$W/p2.out") more, no gap, no duplicate"
+
+# --- ?wait_seconds ----------------------------------------------------------
+for bad in 61 -1 x 1.5; do
+  out=$(api GET "$inv_path?wait_seconds=$bad")
+  [ "$(last_status)" = 400 ] || fail "wait_seconds=$bad: status $(last_status), want 400"
+  echo "$out" | grep -q "wait_seconds must be a whole number of seconds from 0 to 60" ||
+    fail "wait_seconds=$bad: unclear detail $out"
+done
+id2=$("$mn" start --project-name ev --input two steps)
+touch "$W/$id2.go"
+t0=$(date +%s.%N)
+out=$(api GET "$base/steps/invocations/$id2?wait_seconds=1")
+t1=$(date +%s.%N)
+[ "$(jget "$out" 'j["executions"][0]["outcome"] if j["executions"] else None')" = null ] ||
+  fail "wait_seconds=1 answered a finished invocation"
+$PY -c "import sys; d=$t1-$t0; sys.exit(0 if 0.95 <= d < 1.6 else 1)" ||
+  fail "wait_seconds=1 on a running invocation took $t0..$t1"
+$PY - "$MN_URL$base/steps/invocations/$id2?wait_seconds=30" "$MN_KEY" "$W/sent" >"$W/wait.out" <<'PYEOF' &
+import json, sys, time, urllib.request
+r = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+open(sys.argv[3], "w").close()
+sent = time.time()
+body = json.load(urllib.request.urlopen(r, timeout=60))
+print(json.dumps({"sent": sent, "got": time.time(), "body": body}))
+PYEOF
+waiter=$!
+wait_until 30 "p5 of $id2" sh -c "curl -sf -H 'Authorization: Bearer $MN_KEY' '$MN_URL$base/steps/invocations/$id2' | grep -q '\"output\":\"p5\"'"
+wait_until 10 "the waiting GET sent" test -f "$W/sent"
+sleep 0.5 # the GET is held meanwhile: it must not answer before the end
+touch "$W/$id2.end"
+wait "$waiter"
+$PY - "$W/wait.out" <<'PYEOF' || fail "wait_seconds=30: $(cat "$W/wait.out")"
+import json, sys
+w = json.load(open(sys.argv[1]))
+e = w["body"]["executions"][0]
+assert e["outcome"] == "SUCCEEDED", e
+end = e["execution_finish_time_us"] / 1e6
+assert w["sent"] < end, "asked after the end"
+assert 0 <= w["got"] - end < 0.1, "answered %.3f s after the end" % (w["got"] - end)
+print("%.1f ms after the end" % ((w["got"] - end) * 1000))
+PYEOF
+pass "wait_seconds: 400 for 61, -1, x, 1.5; 1 s on a running one; answered $(tail -1 "$W/wait.out" | tail -c 40 >/dev/null; $PY -c 'import json,sys; w=json.load(open(sys.argv[1])); print("%.1f ms" % ((w["got"]-w["body"]["executions"][0]["execution_finish_time_us"]/1e6)*1000))' "$W/wait.out") after the end"
+
+# --- a client that stops reading is dropped -----------------------------------
+$PY - "$MN_URL" "$MN_KEY" "$W/slow.go" >"$W/slow.out" <<'PYEOF' &
+import os, socket, sys, time, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect((u.hostname, u.port))
+s.sendall(("GET /projects/ev/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % sys.argv[2]).encode())
+print("open", flush=True)
+deadline = time.time() + 90
+while not os.path.exists(sys.argv[3]) and time.time() < deadline:
+    time.sleep(0.05)  # reads nothing meanwhile
+s.settimeout(10)
+got, how = 0, "eof"
+try:
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        got += len(b)
+except ConnectionResetError:
+    how = "reset"
+except socket.timeout:
+    how = "still open"
+print("got", got, how, flush=True)
+PYEOF
+slow=$!
+wait_until 10 "the slow reader connected" grep -q open "$W/slow.out"
+big_id=$("$mn" start --project-name ev big)
+$SSE "$MN_URL$base/big/invocations/$big_id/events" "$MN_KEY" --ready "$W/ready.big" >"$W/big.out" &
+fast=$!
+wait_until 10 "the big stream opened" test -f "$W/ready.big"
+touch "$W/$big_id.go"
+wait_until 60 "the slow reader dropped" grep -q "dropped an event stream: its client does not read fast enough" "$W/ev.log"
+touch "$W/slow.go"
+wait "$slow"
+wait "$fast"
+read -r _ got how < <(grep '^got' "$W/slow.out")
+[ "$how" != "still open" ] && [ "$got" -lt 8000000 ] || fail "slow reader: got $got bytes, connection $how"
+[ "$(grep -c '"event": "progress"' "$W/big.out")" = 80 ] || fail "a reader that keeps up lost progress events"
+pass "slow reader dropped after $got bytes ($how); a reader keeping up got all 80 progress events of 100 kB"
