@@ -186,3 +186,53 @@ read -r _ got how < <(grep '^got' "$W/slow.out")
 [ "$how" != "still open" ] && [ "$got" -lt 8000000 ] || fail "slow reader: got $got bytes, connection $how"
 [ "$(grep -c '"event": "progress"' "$W/big.out")" = 80 ] || fail "a reader that keeps up lost progress events"
 pass "slow reader dropped after $got bytes ($how); a reader keeping up got all 80 progress events of 100 kB"
+
+# --- progress history: 3,000 updates, paged ---------------------------------
+many_id=$("$mn" start --project-name ev many)
+out=$(api GET "$base/many/invocations/$many_id?wait_seconds=60")
+[ "$(jget "$out" 'j["executions"][0]["outcome"]')" = SUCCEEDED ] || fail "many did not succeed: $out"
+exe=$(jget "$out" 'j["executions"][0]["execution_id"]')
+ppath="$base/many/invocations/$many_id/executions/$exe/progress"
+$PY - "$MN_URL$ppath" "$MN_KEY" <<'PYEOF' || fail "progress paging"
+import json, sys, urllib.error, urllib.request
+def get(q):
+    r = urllib.request.Request(sys.argv[1] + q, headers={"Authorization": "Bearer " + sys.argv[2]})
+    try:
+        with urllib.request.urlopen(r) as f:
+            return f.status, json.load(f)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+outputs, offset, pages = [], None, 0
+while True:
+    status, page = get("?max_results=1000" + ("&initial_offset=" + offset if offset else ""))
+    assert status == 200, (status, page)
+    pages += 1
+    outputs += [u["output"] for u in page["updates"]]
+    assert all(isinstance(u["time"], int) for u in page["updates"])
+    offset = page["next_offset"]
+    if offset is None:
+        break
+assert outputs == ["u%d" % n for n in range(1, 3001)], (len(outputs), outputs[:3], outputs[-3:])
+assert pages == 3, pages
+status, page = get("?max_results=2&initial_offset=2999")
+assert status == 200 and [u["output"] for u in page["updates"]] == ["u2999", "u3000"], page
+assert page["next_offset"] is None, page
+for q, want in (("?initial_offset=abc", 400), ("?initial_offset=0", 400), ("?max_results=0", 422)):
+    status, body = get(q)
+    assert status == want, (q, status, body)
+PYEOF
+pass "progress history: 3,000 updates in 3 pages of 1,000, in order; bad offsets 400, max_results=0 422"
+
+# --- a parent waiting for 50 children -----------------------------------------
+pid=$("$mn" start --project-name ev parent)
+out=$(api GET "$base/parent/invocations/$pid?wait_seconds=60")
+[ "$(jget "$out" 'j["executions"][0]["outcome"] if j["executions"] else None')" = SUCCEEDED ] ||
+  out=$(api GET "$base/parent/invocations/$pid?wait_seconds=60")
+[ "$(jget "$out" 'j["executions"][0]["outcome"]')" = SUCCEEDED ] || fail "parent did not succeed: $out"
+[ "$(wc -w <"$W/children")" = 50 ] || fail "the parent did not start 50 children"
+gets=0
+for c in $(cat "$W/children"); do
+  gets=$((gets + $(grep -c "api: GET /projects/ev/versions/[^/]*/functions/child/invocations/$c" "$W/ev.log" || true)))
+done
+[ "$gets" -le 60 ] || fail "the parent made $gets GETs of its 50 children, want at most 60"
+pass "a parent waited for 50 children with $gets GETs (the server's access log)"
