@@ -59,14 +59,25 @@ base=/projects/ev/versions/latest/functions
 $SSE "$MN_URL/projects/ev/events" "$MN_KEY" --max-events 4 --ready "$W/ready1" >"$W/p1.out" &
 proj1=$!
 wait_until 10 "the project stream opened" test -f "$W/ready1"
+"$mn" watch --project-name ev --function steps >"$W/watch.out" 2>"$W/watch.err" &
+watcher=$!
 id=$("$mn" start --project-name ev --input hello steps)
 $SSE "$MN_URL$base/steps/invocations/$id/events" "$MN_KEY" --ready "$W/ready" >"$W/inv.out" &
 reader=$!
 wait_until 10 "the stream opened" test -f "$W/ready"
+wait_until 10 "the execution exists" sh -c "curl -sf -H 'Authorization: Bearer $MN_KEY' '$MN_URL$base/steps/invocations/$id' | grep -q exe-"
+timeout 60 "$mn" logs --follow --project-name ev --function steps "$id" >"$W/follow.out" 2>&1 &
+follower=$!
 touch "$W/$id.go"
 wait_until 30 "p5 seen" grep -q '"output": "p5"' "$W/inv.out"
 touch "$W/$id.end"
 wait "$reader"
+wait "$follower" || fail "logs --follow failed or did not end with the execution: $(cat "$W/follow.out")"
+grep -q "recorded outcome SUCCEEDED" "$W/follow.out" || fail "logs --follow missed the end of the log: $(cat "$W/follow.out")"
+wait_until 10 "watch shows SUCCEEDED" grep -q "steps $id SUCCEEDED" "$W/watch.out"
+kill "$watcher"; wait "$watcher" || true
+grep -q "steps $id RUNNING" "$W/watch.out" && grep -q "steps $id RUNNING - p5" "$W/watch.out" ||
+  fail "watch: $(cat "$W/watch.out" "$W/watch.err")"
 $PY - "$W/inv.out" <<'PYEOF' || fail "invocation stream: $(cat "$W/inv.out")"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
@@ -84,7 +95,7 @@ assert ids == sorted(ids) and len(set(ids)) == len(ids), ids
 started = [e for e in evs if e["event"] == "execution" and e["data"]["execution_start_time"]]
 assert started, "no execution start"
 PYEOF
-pass "invocation stream: RUNNING, p1..p5 in order, SUCCEEDED, end, closed"
+pass "invocation stream: RUNNING, p1..p5 in order, SUCCEEDED, end, closed; watch and logs --follow follow it"
 
 # --- resume with Last-Event-ID ------------------------------------------------
 wait "$proj1"
@@ -189,7 +200,16 @@ pass "slow reader dropped after $got bytes ($how); a reader keeping up got all 8
 
 # --- progress history: 3,000 updates, paged ---------------------------------
 many_id=$("$mn" start --project-name ev many)
-out=$(api GET "$base/many/invocations/$many_id?wait_seconds=60")
+# held GETs of 20 s (the api helper gives up after 30 s)
+finished() { # finished FUNCTION ID: waits (at most 2 minutes) and prints the invocation
+  local out k
+  for k in 1 2 3 4 5 6; do
+    out=$(api GET "$base/$1/invocations/$2?wait_seconds=20")
+    [ "$(jget "$out" 'j["invocation_status"]')" = RUNNING ] || break
+  done
+  echo "$out"
+}
+out=$(finished many "$many_id")
 [ "$(jget "$out" 'j["executions"][0]["outcome"]')" = SUCCEEDED ] || fail "many did not succeed: $out"
 exe=$(jget "$out" 'j["executions"][0]["execution_id"]')
 ppath="$base/many/invocations/$many_id/executions/$exe/progress"
@@ -225,9 +245,7 @@ pass "progress history: 3,000 updates in 3 pages of 1,000, in order; bad offsets
 
 # --- a parent waiting for 50 children -----------------------------------------
 pid=$("$mn" start --project-name ev parent)
-out=$(api GET "$base/parent/invocations/$pid?wait_seconds=60")
-[ "$(jget "$out" 'j["executions"][0]["outcome"] if j["executions"] else None')" = SUCCEEDED ] ||
-  out=$(api GET "$base/parent/invocations/$pid?wait_seconds=60")
+out=$(finished parent "$pid")
 [ "$(jget "$out" 'j["executions"][0]["outcome"]')" = SUCCEEDED ] || fail "parent did not succeed: $out"
 [ "$(wc -w <"$W/children")" = 50 ] || fail "the parent did not start 50 children"
 gets=0
