@@ -83,6 +83,7 @@ int cli_cmd_get(struct cli *cli);
 int cli_cmd_wait(struct cli *cli);
 int cli_cmd_cancel(struct cli *cli);
 int cli_cmd_logs(struct cli *cli);
+int cli_cmd_watch(struct cli *cli);
 int cli_cmd_progress(struct cli *cli);
 /* cli_deploy.c (a project folder with multinode.yaml); the summaries hold
  * the long help after their first line */

@@ -3,7 +3,12 @@
  * Offsets are opaque. While following, the page that ended the log is asked
  * for again from its own start offset and the lines already printed from it
  * are skipped, until the execution has ended and a last read finds nothing
- * new. */
+ * new. The invocation's event stream (docs/events.md) says when the
+ * execution ends and wakes the reader at each of its progress updates; log
+ * lines themselves are no events, so between events the log is read again
+ * with a backoff. Without a stream (an original server) the execution is
+ * polled too. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +113,25 @@ static int execution_ended(struct cli *cli, const struct mn_client_execution_ref
   return ended;
 }
 
+/* Waits up to delay_ms for the invocation's next event: 1 when it says
+ * this execution ended, 0 otherwise (*check set when the stream ended and
+ * the execution must be asked about). */
+static int wait_event(struct mn_client_stream *s, const char *execution_id, long delay_ms,
+                      bool *check) {
+  struct mn_client_event ev;
+  int got = mn_client_events_next(s, delay_ms, &ev, NULL);
+  if (got != 1) {
+    *check = got != 0;
+    return 0;
+  }
+  const char *id = mn_client_json_str(ev.data, "execution_id");
+  const char *status = mn_client_json_str(ev.data, "execution_status");
+  int ended = strcmp(ev.type, "execution") == 0 && id && strcmp(id, execution_id) == 0 &&
+              status && strcmp(status, "TERMINATED") == 0;
+  mn_client_event_release(&ev);
+  return ended;
+}
+
 int cli_cmd_logs(struct cli *cli) {
   struct mn_client_function_ref fn;
   struct follow f = {0};
@@ -127,6 +151,11 @@ int cli_cmd_logs(struct cli *cli) {
     return rc;
   struct mn_client_execution_ref ex = {fn.project_name, fn.version_ref, fn.function_name, id,
                                        execution_id};
+  struct mn_client_stream *stream = NULL;
+  bool check = true; /* ask whether the execution ended (once, then on the stream's word) */
+  if (cli_flag(cli, "--follow") &&
+      mn_client_invocation_events_open(cli->client, &fn, id, NULL, &stream, NULL) != 0)
+    stream = NULL;
 
   for (;;) {
     int more = read_page(cli, &ex, max_lines, &f);
@@ -138,7 +167,18 @@ int cli_cmd_logs(struct cli *cli) {
       continue;
     if (!cli_flag(cli, "--follow"))
       break;
-    int ended = execution_ended(cli, &ex);
+    int ended = 0;
+    if (check || !stream) {
+      ended = execution_ended(cli, &ex);
+      check = false;
+    } else {
+      ended = wait_event(stream, execution_id, delay, &check);
+      if (check) { /* the stream ended (the invocation did) or broke: ask */
+        mn_client_events_close(stream);
+        stream = NULL;
+        continue;
+      }
+    }
     if (ended < 0) {
       rc = -ended;
       break;
@@ -150,11 +190,14 @@ int cli_cmd_logs(struct cli *cli) {
       rc = more < 0 ? -more : CLI_OK;
       break;
     }
-    /* no new lines yet: poll again with backoff */
-    struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    /* no new lines yet: again after a pause (or the next event) */
+    if (!stream) {
+      struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
+      nanosleep(&ts, NULL);
+    }
     delay = delay * 2 > FOLLOW_MAX_DELAY_MS ? FOLLOW_MAX_DELAY_MS : delay * 2;
   }
+  mn_client_events_close(stream);
   free(f.offset);
   free(execution_id);
   return rc;

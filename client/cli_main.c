@@ -54,6 +54,9 @@ static const struct cli_option logs_options[] = {
     {"--follow", NULL, NULL, "keep printing new lines until the execution ends"},
     {"--max-lines", NULL, "N", "lines per request (default: the server's)"},
     OPT_JSON, OPT_END};
+static const struct cli_option watch_options[] = {
+    OPT_PROJECT, {"--function-name", "--function", "NAME", "only this function's invocations"},
+    {"--json", NULL, NULL, "print each event as one line of JSON"}, OPT_END};
 static const struct cli_option progress_options[] = {OPT_END};
 #define OPT_DEPLOY_PROJECT {"--project-name", NULL, "NAME", "the project"}
 #define OPT_DRY_RUN                                                            \
@@ -82,6 +85,8 @@ static const struct cli_command commands[] = {
      wait_options, 0, 1, cli_cmd_wait},
     {"cancel", "[ID]", "cancel an invocation", get_options, 0, 1, cli_cmd_cancel},
     {"logs", "[ID]", "print an execution's log", logs_options, 0, 1, cli_cmd_logs},
+    {"watch", NULL, "show a project's invocations live (from its event stream)", watch_options,
+     0, 0, cli_cmd_watch},
     {"progress", "TEXT", "in a worker: record progress (\"-\" reads standard input)",
      progress_options, 1, 1, cli_cmd_progress},
     {"heartbeat", NULL, "in a worker: tell the control plane the attempt is alive",

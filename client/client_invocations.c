@@ -150,6 +150,99 @@ int mn_client_invocations_list(struct mn_client *c, const struct mn_client_funct
   return mn_client__call_path(c, "GET", path, NULL, out, err);
 }
 
+/* One GET that the server holds until the invocation finishes or
+ * wait_s pass (?wait_seconds, docs/events.md); an original control plane
+ * ignores the parameter and answers at once. */
+static int get_waiting(struct mn_client *c, const struct mn_client_function_ref *fn,
+                       const char *invocation_id, long wait_s, json_t **out,
+                       struct mn_client_error *err) {
+  char *path = mn_client__path(c, MN_CLIENT_FN_PATH "/invocations/%s", MN_CLIENT_FN_ARGS(fn),
+                               invocation_id);
+  char text[24];
+  snprintf(text, sizeof text, "%ld", wait_s);
+  if (path && mn_client__query_add(c, &path, "wait_seconds", text) != 0) {
+    free(path);
+    path = NULL;
+  }
+  long saved = c->request_timeout_ms;
+  if (c->request_timeout_ms < wait_s * 1000 + 15000)
+    c->request_timeout_ms = wait_s * 1000 + 15000;
+  int rc = mn_client__call_path(c, "GET", path, NULL, out, err);
+  c->request_timeout_ms = saved;
+  return rc;
+}
+
+/* What a wait has shown so far, to call on_change only on a change. */
+struct wait_state {
+  mn_client_wait_fn *on_change;
+  void *ctx;
+  int previous;
+  char *previous_result;
+};
+
+static void observe(struct wait_state *w, const json_t *info, const struct mn_status_info *st) {
+  /* a new status, or new progress (the result of a running execution) */
+  bool progressed = (st->result != NULL) != (w->previous_result != NULL) ||
+                    (st->result && strcmp(st->result, w->previous_result) != 0);
+  if (((int)st->status != w->previous || progressed) && w->on_change)
+    w->on_change(w->ctx, info, st);
+  w->previous = (int)st->status;
+  if (progressed) {
+    free(w->previous_result);
+    w->previous_result = st->result ? strdup(st->result) : NULL;
+  }
+}
+
+/* The live view's wait: the invocation is read again whenever its event
+ * stream reports a change, and the stream's `end` is its final state.
+ * 1 when the stream could not be used (the caller polls instead). */
+static int wait_on_stream(struct mn_client *c, const struct mn_client_function_ref *fn,
+                          const char *invocation_id, long timeout_ms, long long start,
+                          struct wait_state *w, json_t **info, struct mn_status_info *st,
+                          struct mn_client_error *err) {
+  struct mn_client_stream *s;
+  if (mn_client_invocation_events_open(c, fn, invocation_id, NULL, &s, NULL) != 0)
+    return 1;
+  int rc = 0;
+  for (;;) {
+    long left = -1;
+    if (timeout_ms >= 0 && (left = (long)(timeout_ms - (mn_client__now_ms() - start))) <= 0) {
+      rc = mn_client__fail(err, MN_CLIENT_E_TIMEOUT, "invocation %s is still %s after %ld ms",
+                           invocation_id, mn_status_str(st->status), timeout_ms);
+      break;
+    }
+    struct mn_client_event ev;
+    int got = mn_client_events_next(s, left, &ev, NULL);
+    if (got == 0)
+      continue;
+    if (got != 1) {
+      rc = 1; /* the stream broke: poll for the rest */
+      break;
+    }
+    json_t *fresh = NULL;
+    if (strcmp(ev.type, "end") == 0 && json_is_object(ev.data)) {
+      fresh = json_incref(ev.data);
+    } else if (strcmp(ev.type, "invocation") == 0 || strcmp(ev.type, "progress") == 0) {
+      if ((rc = mn_client_invocation_get(c, fn, invocation_id, &fresh, err)) < 0) {
+        mn_client_event_release(&ev);
+        break;
+      }
+    }
+    mn_client_event_release(&ev);
+    if (!fresh)
+      continue;
+    json_decref(*info);
+    *info = fresh;
+    if ((rc = mn_status_derive(*info, st, err)) < 0)
+      break;
+    observe(w, *info, st);
+    if (mn_status_finished(st->status))
+      break;
+  }
+  mn_client_events_close(s);
+  return rc;
+}
+
 int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_function_ref *fn,
                               const char *invocation_id, long timeout_ms,
                               mn_client_wait_fn *on_change, void *ctx, json_t **out,
@@ -159,8 +252,8 @@ int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_functi
   json_t *info = NULL;
   long long start = mn_client__now_ms();
   long delay = WAIT_FIRST_DELAY_MS;
-  int previous = -1;
-  char *previous_result = NULL;
+  struct wait_state w = {on_change, ctx, -1, NULL};
+  bool streamed = false;
   int rc;
 
   if (out)
@@ -172,24 +265,29 @@ int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_functi
   for (;;) {
     json_decref(info);
     info = NULL;
-    rc = mn_client_invocation_get(c, fn, invocation_id, &info, err);
+    long long asked_at = mn_client__now_ms(), wait_s = 0;
+    if (!on_change) { /* no live view: let the server hold the GET */
+      long long left = timeout_ms < 0 ? 60000 : timeout_ms - (asked_at - start);
+      wait_s = left >= 60000 ? 60 : left / 1000;
+    }
+    rc = wait_s > 0 ? get_waiting(c, fn, invocation_id, (long)wait_s, &info, err)
+                    : mn_client_invocation_get(c, fn, invocation_id, &info, err);
     if (rc < 0)
       goto fail;
     rc = mn_status_derive(info, st, err);
     if (rc < 0)
       goto fail;
-    /* a new status, or new progress (the result of a running execution) */
-    bool progressed = (st->result != NULL) != (previous_result != NULL) ||
-                      (st->result && strcmp(st->result, previous_result) != 0);
-    if (((int)st->status != previous || progressed) && on_change)
-      on_change(ctx, info, st);
-    previous = (int)st->status;
-    if (progressed) {
-      free(previous_result);
-      previous_result = st->result ? strdup(st->result) : NULL;
-    }
+    observe(&w, info, st);
     if (mn_status_finished(st->status))
       break;
+    if (on_change && !streamed) {
+      streamed = true; /* once: a broken stream falls back to polling */
+      rc = wait_on_stream(c, fn, invocation_id, timeout_ms, start, &w, &info, st, err);
+      if (rc < 0 && rc != MN_CLIENT_E_TIMEOUT)
+        goto fail;
+      if (rc <= 0)
+        break;
+    }
 
     long long elapsed = mn_client__now_ms() - start;
     if (timeout_ms >= 0 && elapsed >= timeout_ms) {
@@ -198,6 +296,9 @@ int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_functi
                            mn_status_str(st->status), elapsed);
       break;
     }
+    /* a server that held the GET needs no nap before the next */
+    if (wait_s > 0 && mn_client__now_ms() - asked_at >= wait_s * 500)
+      continue;
     long nap = delay;
     if (timeout_ms >= 0 && timeout_ms - elapsed < nap)
       nap = (long)(timeout_ms - elapsed);
@@ -211,11 +312,11 @@ int mn_client_invocation_wait(struct mn_client *c, const struct mn_client_functi
     json_decref(info);
     st->result = st->error = st->latest_execution_id = NULL;
   }
-  free(previous_result);
+  free(w.previous_result);
   return rc;
 
 fail:
-  free(previous_result);
+  free(w.previous_result);
   json_decref(info);
   memset(st, 0, sizeof *st);
   return rc;

@@ -129,7 +129,7 @@ static bool invoker_op(const char *op) {
 static bool admin_only(const char *op) {
   static const char *const ops[] = {"get_container_repository_credentials", "start_execution",
                                     "update_execution", "finish_execution",
-                                    "heartbeat_execution", NULL};
+                                    "heartbeat_execution", "get_events", NULL};
   for (size_t i = 0; ops[i]; i++)
     if (strcmp(ops[i], op) == 0)
       return true;

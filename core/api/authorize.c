@@ -30,6 +30,7 @@ static enum scope scope_of(const char *op) {
       {"list_project_versions", SCOPE_PROJECT},   {"create_invocation", SCOPE_CREATE},
       {"get_invocation", SCOPE_DESCENDANT},       {"cancel_invocation", SCOPE_DESCENDANT},
       {"list_invocations", SCOPE_LIST_DESCENDANTS},
+      {"get_invocation_events", SCOPE_DESCENDANT},
   };
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
     if (strcmp(table[i].op, op) == 0)

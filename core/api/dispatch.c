@@ -6,6 +6,7 @@
 #include "api/api_keys.h"
 #include "api/authorize.h"
 #include "api/codec.h"
+#include "api/events.h"
 #include "util/log.h"
 
 static const char internal_error[] = "{\"detail\":\"Internal Server Error\"}";
@@ -21,6 +22,8 @@ void mn_api_output_json(int status, json_t *body, struct mn_api_output *out) {
   out->status = status;
   out->text = text;
   out->len = text ? strlen(text) : 0;
+  out->stream = NULL;
+  out->wait = NULL;
 }
 
 void mn_api_output_error(int code, struct mn_api_output *out) {
@@ -60,8 +63,23 @@ void mn_api_dispatch(const struct mn_api_ctx *ctx, struct mn_api_request *req,
   if (rc == 0 && req->principal.kind == MN_PRINCIPAL_OPERATOR && res.body)
     only_allowed_projects(req->principal.key, res.body);
   json_decref(json);
+  out->stream = NULL;
+  out->wait = NULL;
+  if (rc == 0 && res.stream) {
+    json_decref(res.body);
+    out->stream = res.stream;
+    out->status = 200;
+    out->text = NULL;
+    out->len = 0;
+    return;
+  }
+  if (rc != 0 || !res.body) {
+    mn_events_wait_free(res.wait);
+    res.wait = NULL;
+  }
   if (res.body) {
     mn_api_output_json(res.status ? res.status : mn_error_http_status(rc), res.body, out);
+    out->wait = res.wait;
     return;
   }
   if (rc == 0)

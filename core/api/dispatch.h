@@ -14,6 +14,8 @@ struct mn_api_output {
   int status;
   char *text;
   size_t len;
+  struct mn_event_stream *stream; /* instead of text: an event stream (owned) */
+  struct mn_events_wait *wait;    /* text is the answer if it is not waited for */
 };
 
 /* body/body_len: the raw request body (may be NULL/0). Always fills out. */

@@ -24,6 +24,7 @@ struct edge_conn {
   bool trusted;                 /* an authenticated request was made */
   bool served;                  /* at least one request was answered */
   bool closing;                 /* shutdown() sent */
+  bool stream;                  /* an event stream: not counted in open */
 };
 
 struct mn_edge {
@@ -136,7 +137,7 @@ void mn_edge_notify_connection(void *cls, struct MHD_Connection *conn, void **so
     c->next->prev = c->prev;
   else
     e->tail = c->prev;
-  if (!c->closing)
+  if (!c->closing && !c->stream)
     e->open--;
   pthread_mutex_unlock(&e->mu);
   free(c);
@@ -160,6 +161,19 @@ void mn_edge_request_done(struct mn_edge *e, struct MHD_Connection *conn, bool a
   c->served = true;
   c->since_us = mn_monotonic_us();
   c->waiting = c->fd >= 0;
+  pthread_mutex_unlock(&e->mu);
+}
+
+void mn_edge_stream_begun(struct mn_edge *e, struct MHD_Connection *conn) {
+  struct edge_conn *c = conn_record(conn);
+  if (!c)
+    return;
+  pthread_mutex_lock(&e->mu);
+  if (!c->stream && !c->closing)
+    e->open--;
+  c->stream = true;
+  c->trusted = true;
+  c->waiting = false;
   pthread_mutex_unlock(&e->mu);
 }
 

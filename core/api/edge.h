@@ -46,6 +46,10 @@ void mn_edge_request_received(struct mn_edge *e, struct MHD_Connection *conn);
  * deadline starts. authenticated: the request passed the key check. */
 void mn_edge_request_done(struct mn_edge *e, struct MHD_Connection *conn, bool authenticated);
 
+/* conn now carries an event stream: it leaves the count of connections
+ * for requests (streams have their own limit) and is never timed out. */
+void mn_edge_stream_begun(struct mn_edge *e, struct MHD_Connection *conn);
+
 /* Counters, for logs and tests. */
 struct mn_edge_stats {
   size_t open;                /* tracked and not being closed */

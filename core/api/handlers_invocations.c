@@ -2,6 +2,8 @@
 #include <strings.h>
 
 #include "api/codec.h"
+#include "api/derived_status.h"
+#include "api/events.h"
 #include "api/routes.h"
 #include "metrics/metrics.h"
 #include "util/clock.h"
@@ -47,13 +49,35 @@ int mn_api_cancel_invocation(const struct mn_api_ctx *ctx, const struct mn_api_r
   return rc;
 }
 
+/* ?wait_seconds=N (docs/events.md): absent or 0 answers at once. */
+#define MAX_WAIT_SECONDS 60
+
 int mn_api_get_invocation(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
                           struct mn_api_response *res) {
   struct mn_function_key fk = mn_api_function_key(req);
   struct mn_invocation inv = {0};
+  const char *text = mn_api_query(req, "wait_seconds");
+  long long wait = 0;
+  if (text && (mn_api_parse_integer(text, &wait) != 0 || wait < 0 || wait > MAX_WAIT_SECONDS)) {
+    res->status = 400;
+    res->body = mn_json_error("wait_seconds must be a whole number of seconds from 0 to 60");
+    return res->body ? MN_EINVAL : MN_ENOMEM;
+  }
+  /* registered before the read, so that an end between the two is seen */
+  struct mn_events_wait *w = NULL;
+  if (wait > 0 && !req->waited && ctx->events)
+    w = mn_events_wait_new(ctx->events, fk.project_name, fk.function_name,
+                           req->params[MN_PARAM_INVOCATION],
+                           mn_monotonic_us() + wait * MN_US_PER_S);
   int rc = mn_store_get_invocation(ctx->store, &fk, req->params[MN_PARAM_INVOCATION], &inv);
   if (rc == 0)
     rc = mn_api_reply(res, mn_json_invocation_info(&inv));
+  if (rc == 0 && w && inv.invocation_status != MN_INVOCATION_TERMINATED &&
+      !mn_derived_status_finished(mn_derived_status(&inv))) {
+    res->wait = w;
+    w = NULL;
+  }
+  mn_events_wait_free(w);
   mn_invocation_release(&inv);
   return rc;
 }

@@ -147,6 +147,11 @@ static const struct field provider_info[] = {STR("name"), STR("type"), END};
 static const struct field providers_list[] = {
     STR("default"), {"providers", F_REFS, "ProviderInfo", 0}, END};
 
+static const struct field progress_update[] = {STR("output"), TIME("time"),
+                                              {"offset", F_INTEGER, NULL, 0}, END};
+static const struct field progress_history[] = {
+    {"updates", F_REFS, "ProgressUpdate", 0}, STR_NUL("next_offset"), END};
+
 static const struct field database_readiness[] = {
     {"ok", F_BOOLEAN, NULL, 0}, {"latency_us", F_INTEGER, NULL, NUL},
     {"checked_ms_ago", F_INTEGER, NULL, NUL}, STR_NUL("error"), END};
@@ -198,6 +203,8 @@ static const struct shape shapes[] = {
     {"ContainerRepositoryCredentials", credentials, NULL},
     {"ProviderInfo", provider_info, NULL},
     {"ProvidersList", providers_list, NULL},
+    {"ProgressUpdate", progress_update, NULL},
+    {"ProgressHistory", progress_history, NULL},
     {"DatabaseReadiness", database_readiness, NULL},
     {"MigrationsReadiness", migrations_readiness, NULL},
     {"DiskReadiness", disk_readiness, NULL},
@@ -284,6 +291,8 @@ json_t *mn_openapi_schema(const char *name) {
 }
 
 static json_t *json_content(const char *schema) {
+  if (strcmp(schema, MN_ROUTE_EVENT_STREAM) == 0)
+    return json_pack("{s:{s:{s:s}}}", MN_ROUTE_EVENT_STREAM, "schema", "type", "string");
   return json_pack("{s:{s:o}}", "application/json", "schema", ref_to(schema));
 }
 
@@ -299,6 +308,11 @@ static json_t *parameters(const struct mn_route *r) {
                                           "path", "required", 1, "schema", "type", "string",
                                           "title", title));
   }
+  if (strcmp(r->response_schema, MN_ROUTE_EVENT_STREAM) == 0)
+    json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name",
+                                          "Last-Event-ID", "in", "header", "required", 0,
+                                          "description", "Resume after this event id.",
+                                          "schema", "type", "integer"));
   for (const struct mn_query_param *q = r->query; q && q->name; q++) {
     json_t *schema = q->type == MN_QUERY_INVOCATION_STATUS ? ref_to("InvocationStatus")
                      : json_pack("{s:s}", "type",

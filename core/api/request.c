@@ -184,6 +184,11 @@ int mn_api_query_max_results(const struct mn_api_request *req, int *out,
   return query_bounded_int(req, "max_results", MN_LIST_PAGE_LIMIT, out, res);
 }
 
+int mn_api_query_page_size(const struct mn_api_request *req, const char *name, int limit,
+                            int *out, struct mn_api_response *res) {
+  return query_bounded_int(req, name, limit, out, res);
+}
+
 int mn_api_query_max_lines(const struct mn_api_request *req, int *out,
                            struct mn_api_response *res) {
   return query_bounded_int(req, "max_lines", MN_LOG_PAGE_LIMIT, out, res);

@@ -76,13 +76,22 @@ struct mn_api_request {
   mn_api_query_fn *query;
   mn_api_query_fn *header; /* request headers, through the same cls */
   void *query_cls;
+  bool waited; /* a ?wait_seconds GET run again after its wait: answer now */
 };
 
 /* What a handler produces. When body is NULL after a handler failed, the
  * server answers {"detail": mn_strerror(rc)} with mn_error_http_status(rc). */
+struct mn_event_stream;
+struct mn_events_wait;
+
 struct mn_api_response {
   int status;   /* 0: 200 on success, else the status of the code */
   json_t *body; /* owned */
+  /* Instead of a body: an event stream to send (api/events.h). */
+  struct mn_event_stream *stream;
+  /* With the body: the request waits for this (api/events.h) and is then
+   * run again with req->waited set; the body is not sent. */
+  struct mn_events_wait *wait;
 };
 
 const char *mn_api_query(const struct mn_api_request *req, const char *key);
@@ -108,6 +117,10 @@ int mn_api_parse_integer(const char *text, long long *out);
 /* list_invocations: absent or >= 50 -> 50; < 1 or not an integer -> 422. */
 int mn_api_query_max_results(const struct mn_api_request *req, int *out,
                              struct mn_api_response *res);
+/* Any page size: absent -> limit; min(value, limit); < 1 or not an
+ * integer -> 422. */
+int mn_api_query_page_size(const struct mn_api_request *req, const char *name, int limit,
+                           int *out, struct mn_api_response *res);
 /* get_execution_logs: absent -> 250; min(value, 250); < 1 or not an integer -> 422. */
 int mn_api_query_max_lines(const struct mn_api_request *req, int *out,
                            struct mn_api_response *res);

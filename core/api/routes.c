@@ -27,6 +27,7 @@ static const int start_errors[] = {PVFIE, MN_EEXECUTION_STARTED, MN_EEXECUTION_T
 static const int progress_errors[] = {PVFIE, MN_EEXECUTION_NOT_STARTED, MN_EEXECUTION_FINISHED,
                                       MN_EEXECUTION_TERMINATED, 0};
 static const int execution_errors[] = {PVFIE, 0};
+static const int progress_history_errors[] = {PVFIE, MN_EOFFSET_INVALID, 0};
 
 static const struct mn_query_param list_invocations_query[] = {
     {"max_results", MN_QUERY_INTEGER, "Page size, 1 or more; values of 50 or more mean 50."},
@@ -42,6 +43,24 @@ static const struct mn_query_param list_invocations_query[] = {
 static const struct mn_query_param logs_query[] = {
     {"max_lines", MN_QUERY_INTEGER, "Lines per page, 1 or more; at most 250 are returned."},
     {"initial_offset", MN_QUERY_STRING, "The next_offset of the previous page."},
+    {NULL, MN_QUERY_STRING, NULL},
+};
+
+static const struct mn_query_param get_invocation_query[] = {
+    {"wait_seconds", MN_QUERY_INTEGER,
+     "Wait up to this many seconds (0 to 60) for the invocation to finish before answering."},
+    {NULL, MN_QUERY_STRING, NULL},
+};
+
+static const struct mn_query_param progress_query[] = {
+    {"max_results", MN_QUERY_INTEGER, "Updates per page, 1 or more; at most 1000 are returned."},
+    {"initial_offset", MN_QUERY_STRING, "The next_offset of the previous page."},
+    {NULL, MN_QUERY_STRING, NULL},
+};
+
+static const struct mn_query_param events_query[] = {
+    {"last_event_id", MN_QUERY_INTEGER,
+     "Resume after this event id (as the Last-Event-ID header, which wins)."},
     {NULL, MN_QUERY_STRING, NULL},
 };
 
@@ -70,7 +89,7 @@ const struct mn_route mn_api_routes[] = {
     {MN_HTTP_PUT, INV "/cancel", "cancel_invocation", "Cancel Invocation",
      mn_api_cancel_invocation, false, NULL, "InvocationInfo", NULL, cancel_errors, false, NULL},
     {MN_HTTP_GET, INV, "get_invocation", "Get Invocation", mn_api_get_invocation, false, NULL,
-     "InvocationInfo", NULL, invocation_errors, false, NULL},
+     "InvocationInfo", get_invocation_query, invocation_errors, false, NULL},
     {MN_HTTP_GET, BASE "/invocations", "list_invocations", "List Invocations",
      mn_api_list_invocations, false, NULL, "InvocationsListForFunction",
      list_invocations_query, list_invocations_errors, false, NULL},
@@ -98,6 +117,17 @@ const struct mn_route mn_api_routes[] = {
      * knows whether to build an image */
     {MN_HTTP_GET, "/providers", "list_providers", "List Providers", mn_api_list_providers,
      false, NULL, "ProvidersList", NULL, no_errors, false, NULL},
+    /* additive: live events (docs/events.md) and progress history */
+    {MN_HTTP_GET, INV "/events", "get_invocation_events", "Invocation Events",
+     mn_api_get_invocation_events, false, NULL, MN_ROUTE_EVENT_STREAM, events_query,
+     invocation_errors, false, NULL},
+    {MN_HTTP_GET, P "/events", "get_project_events", "Project Events", mn_api_get_project_events,
+     false, NULL, MN_ROUTE_EVENT_STREAM, events_query, project_errors, false, NULL},
+    {MN_HTTP_GET, "/events", "get_events", "All Events", mn_api_get_events, false, NULL,
+     MN_ROUTE_EVENT_STREAM, events_query, no_errors, false, NULL},
+    {MN_HTTP_GET, EXE "/progress", "get_execution_progress", "Get Execution Progress",
+     mn_api_get_execution_progress, false, NULL, "ProgressHistory", progress_query,
+     progress_history_errors, false, NULL},
     /* additive: for load balancers and orchestrators, answered from memory */
     {MN_HTTP_GET, "/healthz", "get_liveness", "Liveness", mn_api_liveness, true, NULL,
      "HealthStatus", NULL, no_errors, true, NULL},

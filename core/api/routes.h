@@ -21,6 +21,7 @@ struct mn_api_ctx {
   mn_api_providers_fn *providers;
   void *providers_ctx;
   struct mn_readiness *readiness; /* NULL: GET /readyz says not ready */
+  struct mn_events *events;       /* live events; NULL: none (streams answer 503) */
 };
 
 /* Returns 0 with res filled, or a negative MN_E* code (see mn_api_response). */
@@ -34,6 +35,9 @@ struct mn_query_param {
   enum mn_query_type type;
   const char *description;
 };
+
+/* The response_schema of a route that answers with Server-Sent Events. */
+#define MN_ROUTE_EVENT_STREAM "text/event-stream"
 
 struct mn_route {
   enum mn_http_method method;
@@ -91,5 +95,9 @@ mn_api_handler_fn mn_api_get_execution;
 mn_api_handler_fn mn_api_get_execution_logs;
 mn_api_handler_fn mn_api_get_container_repository_credentials;
 mn_api_handler_fn mn_api_list_providers;
+mn_api_handler_fn mn_api_get_invocation_events;
+mn_api_handler_fn mn_api_get_project_events;
+mn_api_handler_fn mn_api_get_events;
+mn_api_handler_fn mn_api_get_execution_progress;
 
 #endif

@@ -22,6 +22,7 @@
 #include "api/dispatch.h"
 #include "api/edge.h"
 #include "api/metrics_http.h"
+#include "api/events.h"
 #include "api/mhd_errors.h"
 #include "api/openapi.h"
 #include "api/ui.h"
@@ -51,6 +52,8 @@ struct mn_api {
   size_t openapi_len;
   int port;
   struct mn_edge *edge; /* connection limits and request deadlines */
+  struct mn_events *events; /* event streams and waits (api/events.h) */
+  size_t max_streams;
   pthread_mutex_t log_mu; /* guards the three below (on_mhd_log) */
   int64_t log_window_us;
   unsigned log_count, log_suppressed;
@@ -75,6 +78,7 @@ struct request_state {
   bool begun;      /* the first call (headers complete) has been made */
   bool close;      /* the framing was ambiguous: close after the answer */
   bool authenticated; /* passed the key check (the edge trusts the connection) */
+  struct mn_events_wait *wait; /* a ?wait_seconds GET waiting (in flight meanwhile) */
   struct mn_api_output early; /* a 400/422 decided from the headers, or empty */
   struct mn_api_output out;
   char *body;
@@ -147,8 +151,38 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, struct request_st
   return ret;
 }
 
+/* An event stream (api/events.h): read from the stream's queue through
+ * libmicrohttpd's content callback, which suspends the connection while
+ * the queue is empty. It no longer counts against the edge's connections
+ * for requests (its own limit is the stream limit). */
+static enum MHD_Result queue_stream(struct MHD_Connection *conn, struct request_state *st,
+                                    const char *method) {
+  struct mn_event_stream *s = st->out.stream;
+  st->out.stream = NULL;
+  struct MHD_Response *resp = MHD_create_response_from_callback(
+      MHD_SIZE_UNKNOWN, 16 * 1024, mn_events_stream_read, s, mn_events_stream_release);
+  if (!resp) {
+    mn_events_stream_discard(s);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+  mn_events_stream_attach(s, conn);
+  mn_edge_stream_begun(st->api->edge, conn);
+  enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+  MHD_destroy_response(resp);
+  st->responded = true;
+  log_request(st, method, 200);
+  return ret;
+}
+
 static enum MHD_Result queue_output(struct MHD_Connection *conn, struct request_state *st,
                                     const char *method, struct mn_api_output *out) {
+  if (out->stream)
+    return queue_stream(conn, st, method);
+  mn_events_wait_free(out->wait); /* answered now, whatever it waited for */
+  out->wait = NULL;
   char *text = out->text;
   out->text = NULL;
   return queue_text(conn, st, method, out->status, text, out->len, MHD_RESPMEM_MUST_FREE);
@@ -336,10 +370,33 @@ static void run_request(struct mn_api *api, struct request_state *st) {
     mn_api_dispatch(&api->ctx, &st->req, st->body, st->body_len, &st->out);
 }
 
+static void run_on_worker(void *arg);
+
+/* A waiting GET's end, deadline or the daemon's stop (any thread): run it
+ * again on a worker; it answers with the state then. */
+static void wait_over(void *arg) {
+  struct request_state *st = arg;
+  if (mn_pool_submit(st->api->workers, run_on_worker, st) != 0)
+    run_on_worker(st);
+}
+
 static void run_on_worker(void *arg) {
   struct request_state *st = arg;
   struct mn_api *api = st->api; /* st may be gone once the connection resumes */
+  if (st->wait) { /* the second run of a waiting GET */
+    mn_events_wait_free(st->wait);
+    st->wait = NULL;
+    st->req.waited = true;
+    free(st->out.text);
+    st->out = (struct mn_api_output){0};
+  }
   run_request(api, st);
+  if (st->out.wait) { /* still in flight, the connection still suspended */
+    st->wait = st->out.wait;
+    st->out.wait = NULL;
+    mn_events_wait_arm(st->wait, wait_over, st);
+    return;
+  }
   pthread_mutex_lock(&api->mu);
   st->ready = true;
   MHD_resume_connection(st->conn);
@@ -458,6 +515,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (!st)
     return;
   mn_api_keys_unref(st->req.principal.keys);
+  mn_events_stream_discard(st->out.stream);
+  mn_events_wait_free(st->out.wait);
   free(st->early.text);
   free(st->out.text);
   free(st->body);
@@ -542,6 +601,9 @@ void mn_api_stop(struct mn_api *api) {
    * (MHD must not be stopped with any still suspended) */
   pthread_mutex_lock(&api->mu);
   api->stopping = true;
+  pthread_mutex_unlock(&api->mu);
+  mn_events_shutdown(api->events); /* waits answer, streams end */
+  pthread_mutex_lock(&api->mu);
   while (api->in_flight > 0)
     pthread_cond_wait(&api->idle, &api->mu);
   pthread_mutex_unlock(&api->mu);
@@ -549,6 +611,7 @@ void mn_api_stop(struct mn_api *api) {
     MHD_stop_daemon(api->daemon);
   mn_edge_free(api->edge);
   mn_pool_free(api->workers);
+  mn_events_free(api->events);
   pthread_cond_destroy(&api->idle);
   pthread_mutex_destroy(&api->log_mu);
   pthread_mutex_destroy(&api->mu);
@@ -624,7 +687,8 @@ static int start_daemon(struct mn_api *api, const struct mn_api_options *opt,
   struct MHD_OptionItem options[16] = {
       {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, api},
       {MHD_OPTION_SOCK_ADDR, 0, &addr},
-      {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)api->max_connections, NULL},
+      /* streams have a limit of their own, on top of the one for requests */
+      {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(api->max_connections + api->max_streams), NULL},
       {MHD_OPTION_CONNECTION_TIMEOUT, idle_s, NULL},
       {MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG, NULL},
       {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
@@ -670,7 +734,7 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
   pthread_cond_init(&api->idle, NULL);
   api->ctx = (struct mn_api_ctx){store, opt->logs, opt->logs_ctx, opt->credentials,
                                  opt->credentials_ctx, opt->providers, opt->providers_ctx,
-                                 opt->readiness};
+                                 opt->readiness, NULL};
   api->max_connections = opt->max_connections ? opt->max_connections : 1000;
   api->request_timeout_ms = opt->request_timeout_ms > 0 ? opt->request_timeout_ms : 30000;
   api->metrics_public = opt->metrics_public;
@@ -712,6 +776,16 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
   };
   if ((rc = mn_edge_new(&eopt, &api->edge, err)) != 0)
     goto fail;
+  api->max_streams = opt->max_event_streams ? opt->max_event_streams : 1000;
+  if (store) {
+    /* keep-alives well inside the idle timeout that closes quiet connections */
+    int64_t keepalive_ms = api->request_timeout_ms / 2 < 15000 ? api->request_timeout_ms / 2 : 15000;
+    struct mn_events_options evopt = {api->max_streams, opt->event_stream_buffer_bytes,
+                                      keepalive_ms, opt->event_retention_s};
+    if ((rc = mn_events_start(&evopt, store, &api->events, err)) != 0)
+      goto fail;
+    api->ctx.events = api->events;
+  }
   if ((rc = start_daemon(api, opt, err)) != 0)
     goto fail;
   *out = api;

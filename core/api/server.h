@@ -56,6 +56,12 @@ struct mn_api_options {
   /* HTTPS through libmicrohttpd's GnuTLS: PEM files, both or neither. */
   const char *tls_cert_file;
   const char *tls_key_file;
+  /* Event streams (docs/events.md): open at once (0: 1000, on top of
+   * max_connections), bytes queued for one before it is dropped (0: 1 MiB),
+   * seconds events are kept for resuming (0: 3600). */
+  size_t max_event_streams;
+  size_t event_stream_buffer_bytes;
+  int64_t event_retention_s;
   /* GET /readyz reports it (api/readiness.h); NULL: not ready. Borrowed. */
   struct mn_readiness *readiness;
   /* GET /metrics answers without a key (server.metrics.public). */

@@ -257,6 +257,129 @@ static const char schema_v7[] =
     "   creation_time, invocation_id)"
     "  WHERE invocation_status = 'RUNNING' AND blocked;";
 
+/* Live events and progress history (docs/events.md). Triggers write them, so
+ * that no write path can forget one, in the transaction of the change:
+ * - events: one row per change a client may watch (an invocation created
+ *   or changed, an attempt created, started or ended, a progress update),
+ *   with a store-wide increasing id (resumable streams) and its data as
+ *   JSON; NOTIFY mn_events wakes the daemons' listeners at commit. The
+ *   invocation's snapshot carries what the derived status needs
+ *   (executions, timeout, retries); the daemon derives it and drops them.
+ * - execution_progress: every /update's output, numbered per execution,
+ *   the newest 10,000 and 16 MiB kept (total_bytes is the running sum, so
+ *   both bounds are index ranges). */
+static const char schema_v8[] =
+    "CREATE TABLE events ("
+    "  id bigserial PRIMARY KEY,"
+    "  kind text NOT NULL CHECK (kind IN ('invocation', 'execution', 'progress')),"
+    "  project_name text NOT NULL,"
+    "  version_id text NOT NULL,"
+    "  function_name text NOT NULL,"
+    "  invocation_id text NOT NULL,"
+    "  data json NOT NULL,"
+    "  time bigint NOT NULL);"
+    "CREATE INDEX events_by_time ON events (time);"
+    "CREATE TABLE execution_progress ("
+    "  execution_id text NOT NULL REFERENCES executions (execution_id) ON DELETE CASCADE,"
+    "  seq bigint NOT NULL,"
+    "  output text NOT NULL,"
+    "  time bigint NOT NULL,"
+    "  total_bytes bigint NOT NULL,"
+    "  PRIMARY KEY (execution_id, seq));"
+    "CREATE INDEX execution_progress_bytes ON execution_progress (execution_id, total_bytes);"
+    "CREATE FUNCTION mn_invocation_event(p text, v text, f text, i text) RETURNS void"
+    " LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  INSERT INTO events (kind, project_name, version_id, function_name, invocation_id,"
+    "   data, time)"
+    "  SELECT 'invocation', p, v, f, i, json_build_object("
+    "   'project_name', p, 'version_id', v, 'function_name', f, 'invocation_id', i,"
+    "   'parent_function_name', inv.parent_function_name,"
+    "   'parent_invocation_id', inv.parent_invocation_id,"
+    "   'invocation_status', inv.invocation_status,"
+    "   'cancellation_request_time', inv.cancellation_request_time,"
+    "   'creation_time', inv.creation_time, 'last_update_time', inv.last_update_time,"
+    "   'timeout_seconds', fn.timeout_seconds, 'max_retries', fn.max_retries,"
+    "   'executions', coalesce((SELECT json_agg(json_build_object("
+    "     'worker_status', e.worker_status, 'outcome', e.outcome,"
+    "     'termination_signal_time', e.termination_signal_time,"
+    "     'execution_start_time', e.execution_start_time,"
+    "     'last_update_time', e.last_update_time) ORDER BY e.creation_time, e.execution_id)"
+    "    FROM executions e WHERE e.project_name = p AND e.version_id = v"
+    "    AND e.function_name = f AND e.invocation_id = i), '[]'::json)),"
+    "   (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+    "  FROM invocations inv JOIN functions fn ON fn.project_name = p AND fn.version_id = v"
+    "   AND fn.function_name = f"
+    "  WHERE inv.project_name = p AND inv.version_id = v AND inv.function_name = f"
+    "  AND inv.invocation_id = i;"
+    "  PERFORM pg_notify('mn_events', '');"
+    " END $$;"
+    "CREATE FUNCTION mn_invocations_event() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF TG_OP = 'UPDATE' AND NEW.invocation_status = OLD.invocation_status"
+    "   AND NEW.cancellation_request_time IS NOT DISTINCT FROM OLD.cancellation_request_time"
+    "   AND NEW.last_update_time = OLD.last_update_time THEN"
+    "   RETURN NULL;"
+    "  END IF;"
+    "  PERFORM mn_invocation_event(NEW.project_name, NEW.version_id, NEW.function_name,"
+    "   NEW.invocation_id);"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER invocations_event AFTER INSERT OR UPDATE ON invocations"
+    "  FOR EACH ROW EXECUTE FUNCTION mn_invocations_event();"
+    /* only /update and /finish set output; /finish also sets the finish time */
+    "CREATE FUNCTION mn_executions_progress() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE last record; s bigint; tb bigint;"
+    " BEGIN"
+    "  SELECT seq, total_bytes INTO last FROM execution_progress"
+    "   WHERE execution_id = NEW.execution_id ORDER BY seq DESC LIMIT 1;"
+    "  s := coalesce(last.seq, 0) + 1;"
+    "  tb := coalesce(last.total_bytes, 0) + octet_length(NEW.output);"
+    "  INSERT INTO execution_progress VALUES (NEW.execution_id, s, NEW.output,"
+    "   NEW.last_update_time, tb);"
+    "  DELETE FROM execution_progress WHERE execution_id = NEW.execution_id"
+    "   AND seq <= s - 10000;"
+    "  DELETE FROM execution_progress WHERE execution_id = NEW.execution_id"
+    "   AND total_bytes <= tb - 16777216;"
+    "  INSERT INTO events (kind, project_name, version_id, function_name, invocation_id,"
+    "   data, time) VALUES ('progress', NEW.project_name, NEW.version_id,"
+    "   NEW.function_name, NEW.invocation_id, json_build_object("
+    "   'project_name', NEW.project_name, 'version_id', NEW.version_id,"
+    "   'function_name', NEW.function_name, 'invocation_id', NEW.invocation_id,"
+    "   'execution_id', NEW.execution_id, 'output', NEW.output,"
+    "   'time', NEW.last_update_time, 'offset', s),"
+    "   (extract(epoch FROM clock_timestamp()) * 1000000)::bigint);"
+    "  PERFORM pg_notify('mn_events', '');"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER executions_progress AFTER UPDATE OF output ON executions"
+    "  FOR EACH ROW WHEN (NEW.execution_finish_time IS NULL AND NEW.output IS NOT NULL)"
+    "  EXECUTE FUNCTION mn_executions_progress();"
+    "CREATE FUNCTION mn_executions_event() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF TG_OP = 'INSERT' OR NEW.worker_status <> OLD.worker_status"
+    "   OR NEW.outcome IS DISTINCT FROM OLD.outcome"
+    "   OR NEW.execution_start_time IS DISTINCT FROM OLD.execution_start_time"
+    "   OR NEW.execution_finish_time IS DISTINCT FROM OLD.execution_finish_time"
+    "   OR NEW.termination_signal_time IS DISTINCT FROM OLD.termination_signal_time THEN"
+    "   INSERT INTO events (kind, project_name, version_id, function_name, invocation_id,"
+    "    data, time) VALUES ('execution', NEW.project_name, NEW.version_id,"
+    "    NEW.function_name, NEW.invocation_id, json_build_object("
+    "    'project_name', NEW.project_name, 'version_id', NEW.version_id,"
+    "    'function_name', NEW.function_name, 'invocation_id', NEW.invocation_id,"
+    "    'execution_id', NEW.execution_id, 'execution_status', NEW.worker_status,"
+    "    'outcome', NEW.outcome, 'error_message', NEW.error_message,"
+    "    'execution_start_time', NEW.execution_start_time,"
+    "    'execution_finish_time', NEW.execution_finish_time),"
+    "    (extract(epoch FROM clock_timestamp()) * 1000000)::bigint);"
+    "   PERFORM mn_invocation_event(NEW.project_name, NEW.version_id, NEW.function_name,"
+    "    NEW.invocation_id);"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE TRIGGER executions_event AFTER INSERT OR UPDATE ON executions"
+    "  FOR EACH ROW EXECUTE FUNCTION mn_executions_event();";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "settings and execution ids", schema_v2},
@@ -265,6 +388,7 @@ static const struct mn_migration migrations[] = {
     {5, "queues: live, attention and deadline of invocations", schema_v5},
     {6, "per-execution API keys", schema_v6},
     {7, "task semantics: backoff, timeouts, keys, idempotency, priority", schema_v7},
+    {8, "live events and progress history", schema_v8},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {

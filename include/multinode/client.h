@@ -329,17 +329,60 @@ MN_CLIENT_API void mn_status_readable(const struct mn_status_info *info, char *b
 typedef void mn_client_wait_fn(void *ctx, const json_t *info,
                                const struct mn_status_info *status);
 
-/* Polls the invocation (backoff 50 ms doubling to 1 s) until its derived
- * status is finished, or timeout_ms pass (< 0: no deadline) — then
- * MN_CLIENT_E_TIMEOUT, with *out still holding the last InvocationInfo.
- * On success *out holds the final InvocationInfo and *status (may be NULL)
- * its status, borrowing from *out. */
+/* Waits until the invocation's derived status is finished, or timeout_ms
+ * pass (< 0: no deadline) — then MN_CLIENT_E_TIMEOUT, with *out still
+ * holding the last InvocationInfo. On success *out holds the final
+ * InvocationInfo and *status (may be NULL) its status, borrowing from *out.
+ * Without on_change every GET asks the server to hold it until the end
+ * (?wait_seconds, up to 60 s); with on_change the invocation's event
+ * stream says when to read it again (docs/events.md). A server without
+ * either (the original) is polled (backoff 50 ms doubling to 1 s). */
 MN_CLIENT_API int mn_client_invocation_wait(struct mn_client *c,
                                             const struct mn_client_function_ref *fn,
                                             const char *invocation_id, long timeout_ms,
                                             mn_client_wait_fn *on_change, void *ctx,
                                             json_t **out, struct mn_status_info *status,
                                             struct mn_client_error *err);
+
+/* ------------------------------------------------------- live events */
+
+/* One Server-Sent Event (docs/events.md): type ("invocation", "execution",
+ * "progress", "end"), id (NULL when it has none) and its JSON data (NULL
+ * when it is not JSON). */
+struct mn_client_event {
+  char *id;
+  char *type;
+  json_t *data;
+};
+MN_CLIENT_API void mn_client_event_release(struct mn_client_event *ev);
+
+struct mn_client_stream;
+/* mn_client_events_next's answer when the server ended the stream. */
+#define MN_CLIENT_EVENTS_ENDED 2
+/* Opens GET path as an event stream (resuming after last_event_id when
+ * not NULL): 0, or the error of a call (MN_CLIENT_E_HTTP with the
+ * server's detail, MN_CLIENT_E_TRANSPORT). */
+MN_CLIENT_API int mn_client_events_open(struct mn_client *c, const char *path,
+                                        const char *last_event_id,
+                                        struct mn_client_stream **out,
+                                        struct mn_client_error *err);
+MN_CLIENT_API int mn_client_invocation_events_open(struct mn_client *c,
+                                                   const struct mn_client_function_ref *fn,
+                                                   const char *invocation_id,
+                                                   const char *last_event_id,
+                                                   struct mn_client_stream **out,
+                                                   struct mn_client_error *err);
+MN_CLIENT_API int mn_client_project_events_open(struct mn_client *c, const char *project_name,
+                                                const char *last_event_id,
+                                                struct mn_client_stream **out,
+                                                struct mn_client_error *err);
+/* The next event within timeout_ms (< 0: no limit): 1 with *ev filled
+ * (release it), 0 when none came in time, MN_CLIENT_EVENTS_ENDED, or
+ * MN_CLIENT_E_TRANSPORT when the connection broke. */
+MN_CLIENT_API int mn_client_events_next(struct mn_client_stream *s, long timeout_ms,
+                                        struct mn_client_event *ev,
+                                        struct mn_client_error *err);
+MN_CLIENT_API void mn_client_events_close(struct mn_client_stream *s); /* NULL-safe */
 
 /* ------------------------------------------- executions (worker protocol) */
 

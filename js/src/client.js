@@ -359,9 +359,9 @@ export async function getDeployedFunction(options) {
  * @property {number} [pollInitialMs] default 50
  * @property {number} [pollMaxMs] default 1000
  * @property {number} [pollGrowth] default 1.5
- * @property {number} [serverWaitSeconds] off by default: ask the server to hold
- *   each GET up to N s (`?wait_seconds=N`) until the invocation changes; a
- *   daemon without server-side waits answers at once, and polling goes on
+ * @property {number} [serverWaitSeconds] default 60 (0: off): ask the server to
+ *   hold each GET up to N s (`?wait_seconds=N`) until the invocation finishes;
+ *   a daemon without server-side waits answers at once, and polling goes on
  */
 
 /** A deployed function, pinned to one version. */
@@ -499,9 +499,11 @@ export class DeployedFunction {
   }
 
   /**
-   * Wait until the invocation has finished; its result.  Polls with a pause
-   * that starts at 50 ms and grows by half up to 1 s; returns as soon as the
-   * status is SUCCEEDED.
+   * Wait until the invocation has finished; its result.  Each GET asks the
+   * server to hold it until the invocation finishes (`?wait_seconds`, up to
+   * 60 s): one request per minute of waiting.  A server that answers at once
+   * is polled with a pause that starts at 50 ms and grows by half up to 1 s;
+   * returns as soon as the status is SUCCEEDED.
    *
    * @param {string} invocationId
    * @param {AwaitOptions} [options]
@@ -517,8 +519,22 @@ export class DeployedFunction {
     const maxPause = options.pollMaxMs ?? POLL_MAX_MS;
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     let pause = options.pollInitialMs ?? POLL_INITIAL_MS;
-    const getOptions = { signal, raw: options.raw, waitSeconds: options.serverWaitSeconds };
-    let invocation = await this.get(invocationId, getOptions);
+    const serverWait = Math.min(60, options.serverWaitSeconds ?? 60);
+    let held = false;
+    const heldGet = async () => {
+      const left = deadline === undefined ? serverWait * 1000 : deadline - Date.now();
+      const wait = Math.max(0, Math.floor(Math.min(serverWait * 1000, left) / 1000));
+      const asked = Date.now();
+      const inv = await this.get(invocationId, {
+        signal,
+        raw: options.raw,
+        waitSeconds: wait || undefined,
+      });
+      // held for a while: the server waited, no pause needed
+      held = wait > 0 && Date.now() - asked >= wait * 500;
+      return inv;
+    };
+    let invocation = await heldGet();
     while (!invocation.finished) {
       if (deadline !== undefined) {
         const left = deadline - Date.now();
@@ -528,12 +544,12 @@ export class DeployedFunction {
               `${timeoutMs} ms (status ${invocation.status})`,
           );
         }
-        await sleep(Math.min(pause, left), signal);
-      } else {
+        if (!held) await sleep(Math.min(pause, left), signal);
+      } else if (!held) {
         await sleep(pause, signal);
       }
-      pause = Math.min(pause * growth, maxPause);
-      invocation = await this.get(invocationId, getOptions);
+      if (!held) pause = Math.min(pause * growth, maxPause);
+      invocation = await heldGet();
     }
     return resultOrThrow(invocation);
   }

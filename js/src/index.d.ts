@@ -497,7 +497,7 @@ export interface AwaitOptions {
   pollMaxMs?: number;
   /** Default 1.5. */
   pollGrowth?: number;
-  /** Off by default: `?wait_seconds=N` on each GET (a server-side wait). */
+  /** Default 60 (0: off): `?wait_seconds=N` on each GET (a server-side wait). */
   serverWaitSeconds?: number;
 }
 

@@ -171,7 +171,7 @@ describe('invocation API', () => {
       setTimeout(() => ctrl.abort(), 200);
       await assert.rejects(slow.awaitResult(id, { signal: ctrl.signal }), { name: 'AbortError' });
       assert.ok(Date.now() - t0 < 1500);
-      // the server-side wait option is off by default; a daemon without it answers at once
+      // a held GET never outlasts timeoutMs: 300 ms leave no whole second to wait
       await assert.rejects(slow.awaitResult(id, { timeoutMs: 300, serverWaitSeconds: 1 }), AwaitResultTimeoutError);
     } finally {
       await slow.cancel(id);

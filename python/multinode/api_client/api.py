@@ -69,14 +69,34 @@ class MultinodeApi:
         return cast(InvocationInfo, self.http.request("POST", path, body=body))
 
     def get_invocation(
-        self, project_name: str, version_ref: str, function_name: str, invocation_id: str
+        self,
+        project_name: str,
+        version_ref: str,
+        function_name: str,
+        invocation_id: str,
+        wait_seconds: Optional[int] = None,
     ) -> InvocationInfo:
-        """``GET {base}/invocations/{id}``."""
+        """``GET {base}/invocations/{id}[?wait_seconds=N]``.
+
+        :param wait_seconds: 1 to 60: the server answers once the invocation
+            has finished, or after this many seconds (docs/events.md); the
+            original control plane ignores it and answers at once
+        """
         path = (
             _function_path(project_name, version_ref, function_name)
             + f"/invocations/{_q(invocation_id)}"
         )
-        return cast(InvocationInfo, self.http.request("GET", path))
+        if not wait_seconds:
+            return cast(InvocationInfo, self.http.request("GET", path))
+        return cast(
+            InvocationInfo,
+            self.http.request(
+                "GET",
+                path,
+                query={"wait_seconds": wait_seconds},
+                timeout=max(self.http.timeout, wait_seconds + 15),
+            ),
+        )
 
     def cancel_invocation(
         self, project_name: str, version_ref: str, function_name: str, invocation_id: str

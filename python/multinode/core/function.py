@@ -275,8 +275,11 @@ class Function:
     ) -> Any:
         """Wait until the invocation has finished and return its result.
 
-        Polls with a pause that starts at 0.05 s and grows by half each time
-        up to 1 s.  Returns as soon as the status is SUCCEEDED.
+        Each GET asks the server to hold it until the invocation finishes
+        (``?wait_seconds``, up to 60 s): one request per minute of waiting.
+        A server that answers at once (the original control plane) is polled
+        with a pause that starts at 0.05 s and grows by half each time up to
+        1 s.  Returns as soon as the status is SUCCEEDED.
 
         :param timeout: give up after this many seconds (or this timedelta)
         :raises InvocationFailedError: FAILED (the message is its error)
@@ -287,7 +290,19 @@ class Function:
         limit = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
         deadline = None if limit is None else time.monotonic() + limit
         pause = POLL_INITIAL_SECONDS
-        invocation = self.get(invocation_id)
+        api, project, version = self._target()
+
+        def held_get() -> tuple[Invocation, bool]:
+            left = 60.0 if deadline is None else deadline - time.monotonic()
+            wait = int(min(60.0, left))
+            asked = time.monotonic()
+            info = api.get_invocation(
+                project, version, self.function_name, invocation_id, wait_seconds=wait or None
+            )
+            # held for a while: the server waited, no pause needed
+            return derive_invocation(info), wait > 0 and time.monotonic() - asked >= wait / 2
+
+        invocation, held = held_get()
         while not invocation.status.finished:
             if deadline is not None:
                 left = deadline - time.monotonic()
@@ -296,11 +311,13 @@ class Function:
                         f"invocation {invocation_id} of {self.function_name} has not "
                         f"finished after {limit:g} s (status {invocation.status})"
                     )
-                time.sleep(min(pause, left))
-            else:
+                if not held:
+                    time.sleep(min(pause, left))
+            elif not held:
                 time.sleep(pause)
-            pause = min(pause * POLL_GROWTH, POLL_MAX_SECONDS)
-            invocation = self.get(invocation_id)
+            if not held:
+                pause = min(pause * POLL_GROWTH, POLL_MAX_SECONDS)
+            invocation, held = held_get()
         return _result_or_raise(invocation)
 
     def call_remote(self, *args: Any, **kwargs: Any) -> Any:

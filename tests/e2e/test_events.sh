@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# Live events (docs/events.md): an invocation's stream shows RUNNING, every
+# progress update in order, SUCCEEDED and its end, then closes; a project
+# stream resumed with Last-Event-ID misses nothing and repeats nothing; a
+# client that stops reading is dropped; ?wait_seconds answers within 100 ms
+# of the end and not before; the progress history pages through 3,000
+# updates; a parent waiting for 50 children makes at most 60 GETs.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_daemon.sh"
+PY=${MULTINODE_PYTHON:-/usr/bin/python3}
+SSE="$PY $(dirname "$0")/sse_read.py"
+daemon_start ev
+export MULTINODE_API_URL=$MN_URL MULTINODE_API_KEY=$MN_KEY
+mn="$MN_BIN_DIR/multinode"
+W=$MN_WORK
+# steps: waits for <id>.go, reports p1..p5, waits for <id>.end, prints its input
+steps='i=0; while [ ! -f "'$W'/$MULTINODE_INVOCATION_ID.go" ] && [ $i -lt 600 ]; do sleep 0.02; i=$((i+1)); done
+for s in 1 2 3 4 5; do multinode progress "p$s"; done
+i=0; while [ ! -f "'$W'/$MULTINODE_INVOCATION_ID.end" ] && [ $i -lt 1500 ]; do sleep 0.01; i=$((i+1)); done
+echo "done: $(cat)"'
+# big: 80 progress updates of 100 kB each
+big='i=0; while [ ! -f "'$W'/$MULTINODE_INVOCATION_ID.go" ] && [ $i -lt 600 ]; do sleep 0.02; i=$((i+1)); done
+for s in $(seq 1 80); do multinode progress "$(head -c 100000 /dev/zero | tr "\0" x)" || exit 1; done; echo ok'
+# many: 3000 progress updates through the execution's own key
+many=$PY' -c "
+import http.client, json, os, urllib.parse
+u = urllib.parse.urlsplit(os.environ[\"MULTINODE_API_URL\"])
+c = http.client.HTTPConnection(u.hostname, u.port)
+e = os.environ
+path = \"/projects/%s/versions/%s/functions/%s/invocations/%s/executions/%s/update\" % (
+    e[\"MULTINODE_PROJECT_NAME\"], e[\"MULTINODE_VERSION_ID\"], e[\"MULTINODE_FUNCTION_NAME\"],
+    e[\"MULTINODE_INVOCATION_ID\"], e[\"MULTINODE_EXECUTION_ID\"])
+for n in range(1, 3001):
+    c.request(\"PUT\", path, json.dumps({\"latest_output\": \"u%d\" % n}),
+              {\"Authorization\": \"Bearer \" + e[\"MULTINODE_API_KEY\"], \"Content-Type\": \"application/json\"})
+    r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+print(\"ok\")
+"'
+# parent: starts 50 children, then waits for each in turn
+parent='ids=; for i in $(seq 1 50); do ids="$ids $(multinode start --project-name ev child)" || exit 1; done
+for c in $ids; do multinode wait --quiet --project-name ev --function child $c >/dev/null || exit 1; done
+echo "$ids" >"'$W'/children"; echo waited'
+api PUT /projects/ev >/dev/null
+body=$(python3 -c 'import json,sys
+def fn(name, cmd, retries=0):
+    return {"function_name": name, "command": ["sh", "-c", cmd],
+            "resource_spec": {"virtual_cpus": 0.1, "memory_gbs": 0.1, "max_concurrency": 60},
+            "execution_spec": {"max_retries": retries, "timeout_seconds": 120}}
+print(json.dumps({"default_docker_image": "none", "functions": [
+    fn("steps", sys.argv[1]), fn("big", sys.argv[2]), fn("many", sys.argv[3]),
+    fn("child", "sleep 1; echo ok"), fn("parent", sys.argv[4])]}))' "$steps" "$big" "$many" "$parent")
+api POST /projects/ev/versions "$body" >/dev/null
+[ "$(last_status)" = 200 ] || fail "cannot deploy"
+base=/projects/ev/versions/latest/functions
+
+# --- one invocation's stream ------------------------------------------------
+# a project stream that leaves after 4 events (resumed below)
+$SSE "$MN_URL/projects/ev/events" "$MN_KEY" --max-events 4 --ready "$W/ready1" >"$W/p1.out" &
+proj1=$!
+wait_until 10 "the project stream opened" test -f "$W/ready1"
+"$mn" watch --project-name ev --function steps >"$W/watch.out" 2>"$W/watch.err" &
+watcher=$!
+id=$("$mn" start --project-name ev --input hello steps)
+$SSE "$MN_URL$base/steps/invocations/$id/events" "$MN_KEY" --ready "$W/ready" >"$W/inv.out" &
+reader=$!
+wait_until 10 "the stream opened" test -f "$W/ready"
+wait_until 10 "the execution exists" sh -c "curl -sf -H 'Authorization: Bearer $MN_KEY' '$MN_URL$base/steps/invocations/$id' | grep -q exe-"
+timeout 60 "$mn" logs --follow --project-name ev --function steps "$id" >"$W/follow.out" 2>&1 &
+follower=$!
+touch "$W/$id.go"
+wait_until 30 "p5 seen" grep -q '"output": "p5"' "$W/inv.out"
+touch "$W/$id.end"
+wait "$reader"
+wait "$follower" || fail "logs --follow failed or did not end with the execution: $(cat "$W/follow.out")"
+grep -q "recorded outcome SUCCEEDED" "$W/follow.out" || fail "logs --follow missed the end of the log: $(cat "$W/follow.out")"
+wait_until 10 "watch shows SUCCEEDED" grep -q "steps $id SUCCEEDED" "$W/watch.out"
+kill "$watcher"; wait "$watcher" || true
+grep -q "steps $id RUNNING" "$W/watch.out" && grep -q "steps $id RUNNING - p5" "$W/watch.out" ||
+  fail "watch: $(cat "$W/watch.out" "$W/watch.err")"
+$PY - "$W/inv.out" <<'PYEOF' || fail "invocation stream: $(cat "$W/inv.out")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines[-1] == {"end": "closed"}, lines[-1]
+evs = lines[:-1]
+statuses = [e["data"]["status"] for e in evs if e["event"] == "invocation"]
+progress = [e["data"]["output"] for e in evs if e["event"] == "progress"]
+assert "RUNNING" in statuses, statuses
+assert statuses[-1] == "SUCCEEDED", statuses
+assert progress == ["p1", "p2", "p3", "p4", "p5"], progress
+assert evs[-1]["event"] == "end", evs[-1]
+assert evs[-1]["data"]["executions"][0]["output"] == "done: hello", evs[-1]
+ids = [int(e["id"]) for e in evs if "id" in e]
+assert ids == sorted(ids) and len(set(ids)) == len(ids), ids
+started = [e for e in evs if e["event"] == "execution" and e["data"]["execution_start_time"]]
+assert started, "no execution start"
+PYEOF
+pass "invocation stream: RUNNING, p1..p5 in order, SUCCEEDED, end, closed; watch and logs --follow follow it"
+
+# --- resume with Last-Event-ID ------------------------------------------------
+wait "$proj1"
+inv_path=$base/steps/invocations/$id
+wait_until 30 "invocation $id terminated" sh -c "curl -sf -H 'Authorization: Bearer $MN_KEY' '$MN_URL$inv_path' | grep -q TERMINATED"
+last=$($PY -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-2]["id"])' "$W/p1.out")
+$SSE "$MN_URL/projects/ev/events" "$MN_KEY" --last-event-id "$last" --idle 1.5 >"$W/p2.out"
+$SSE "$MN_URL/projects/ev/events?last_event_id=0" "$MN_KEY" --idle 1.5 >"$W/all.out"
+$PY - "$W/p1.out" "$W/p2.out" "$W/all.out" <<'PYEOF' || fail "resume: $(cat "$W/p1.out" "$W/p2.out")"
+import json, sys
+def ids(f):
+    return [int(e["id"]) for e in map(json.loads, open(f)) if "id" in e]
+p1, p2, full = ids(sys.argv[1]), ids(sys.argv[2]), ids(sys.argv[3])
+assert len(p1) == 4 and len(p2) > 0, (p1, p2)
+assert p1 + p2 == full, (p1, p2, full)
+PYEOF
+pass "resume: 4 events, reconnect with Last-Event-ID: $(wc -l <"$W/p2.out") more, no gap, no duplicate"
+
+# --- ?wait_seconds ----------------------------------------------------------
+for bad in 61 -1 x 1.5; do
+  out=$(api GET "$inv_path?wait_seconds=$bad")
+  [ "$(last_status)" = 400 ] || fail "wait_seconds=$bad: status $(last_status), want 400"
+  echo "$out" | grep -q "wait_seconds must be a whole number of seconds from 0 to 60" ||
+    fail "wait_seconds=$bad: unclear detail $out"
+done
+id2=$("$mn" start --project-name ev --input two steps)
+touch "$W/$id2.go"
+t0=$(date +%s.%N)
+out=$(api GET "$base/steps/invocations/$id2?wait_seconds=1")
+t1=$(date +%s.%N)
+[ "$(jget "$out" 'j["executions"][0]["outcome"] if j["executions"] else None')" = null ] ||
+  fail "wait_seconds=1 answered a finished invocation"
+$PY -c "import sys; d=$t1-$t0; sys.exit(0 if 0.95 <= d < 1.6 else 1)" ||
+  fail "wait_seconds=1 on a running invocation took $t0..$t1"
+$PY - "$MN_URL$base/steps/invocations/$id2?wait_seconds=30" "$MN_KEY" "$W/sent" >"$W/wait.out" <<'PYEOF' &
+import json, sys, time, urllib.request
+r = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]})
+open(sys.argv[3], "w").close()
+sent = time.time()
+body = json.load(urllib.request.urlopen(r, timeout=60))
+print(json.dumps({"sent": sent, "got": time.time(), "body": body}))
+PYEOF
+waiter=$!
+wait_until 30 "p5 of $id2" sh -c "curl -sf -H 'Authorization: Bearer $MN_KEY' '$MN_URL$base/steps/invocations/$id2' | grep -q '\"output\":\"p5\"'"
+wait_until 10 "the waiting GET sent" test -f "$W/sent"
+sleep 0.5 # the GET is held meanwhile: it must not answer before the end
+touch "$W/$id2.end"
+wait "$waiter"
+$PY - "$W/wait.out" <<'PYEOF' || fail "wait_seconds=30: $(cat "$W/wait.out")"
+import json, sys
+w = json.load(open(sys.argv[1]))
+e = w["body"]["executions"][0]
+assert e["outcome"] == "SUCCEEDED", e
+end = e["execution_finish_time_us"] / 1e6
+assert w["sent"] < end, "asked after the end"
+assert 0 <= w["got"] - end < 0.1, "answered %.3f s after the end" % (w["got"] - end)
+print("%.1f ms after the end" % ((w["got"] - end) * 1000))
+PYEOF
+pass "wait_seconds: 400 for 61, -1, x, 1.5; 1 s on a running one; answered $(tail -1 "$W/wait.out" | tail -c 40 >/dev/null; $PY -c 'import json,sys; w=json.load(open(sys.argv[1])); print("%.1f ms" % ((w["got"]-w["body"]["executions"][0]["execution_finish_time_us"]/1e6)*1000))' "$W/wait.out") after the end"
+
+# --- a client that stops reading is dropped -----------------------------------
+$PY - "$MN_URL" "$MN_KEY" "$W/slow.go" >"$W/slow.out" <<'PYEOF' &
+import os, socket, sys, time, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect((u.hostname, u.port))
+s.sendall(("GET /projects/ev/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % sys.argv[2]).encode())
+print("open", flush=True)
+deadline = time.time() + 90
+while not os.path.exists(sys.argv[3]) and time.time() < deadline:
+    time.sleep(0.05)  # reads nothing meanwhile
+s.settimeout(10)
+got, how = 0, "eof"
+try:
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        got += len(b)
+except ConnectionResetError:
+    how = "reset"
+except socket.timeout:
+    how = "still open"
+print("got", got, how, flush=True)
+PYEOF
+slow=$!
+wait_until 10 "the slow reader connected" grep -q open "$W/slow.out"
+big_id=$("$mn" start --project-name ev big)
+$SSE "$MN_URL$base/big/invocations/$big_id/events" "$MN_KEY" --ready "$W/ready.big" >"$W/big.out" &
+fast=$!
+wait_until 10 "the big stream opened" test -f "$W/ready.big"
+touch "$W/$big_id.go"
+wait_until 60 "the slow reader dropped" grep -q "dropped an event stream: its client does not read fast enough" "$W/ev.log"
+touch "$W/slow.go"
+wait "$slow"
+wait "$fast"
+read -r _ got how < <(grep '^got' "$W/slow.out")
+[ "$how" != "still open" ] && [ "$got" -lt 8000000 ] || fail "slow reader: got $got bytes, connection $how"
+[ "$(grep -c '"event": "progress"' "$W/big.out")" = 80 ] || fail "a reader that keeps up lost progress events"
+pass "slow reader dropped after $got bytes ($how); a reader keeping up got all 80 progress events of 100 kB"
+
+# --- progress history: 3,000 updates, paged ---------------------------------
+many_id=$("$mn" start --project-name ev many)
+# held GETs of 20 s (the api helper gives up after 30 s)
+finished() { # finished FUNCTION ID: waits (at most 2 minutes) and prints the invocation
+  local out k
+  for k in 1 2 3 4 5 6; do
+    out=$(api GET "$base/$1/invocations/$2?wait_seconds=20")
+    [ "$(jget "$out" 'j["invocation_status"]')" = RUNNING ] || break
+  done
+  echo "$out"
+}
+out=$(finished many "$many_id")
+[ "$(jget "$out" 'j["executions"][0]["outcome"]')" = SUCCEEDED ] || fail "many did not succeed: $out"
+exe=$(jget "$out" 'j["executions"][0]["execution_id"]')
+ppath="$base/many/invocations/$many_id/executions/$exe/progress"
+$PY - "$MN_URL$ppath" "$MN_KEY" <<'PYEOF' || fail "progress paging"
+import json, sys, urllib.error, urllib.request
+def get(q):
+    r = urllib.request.Request(sys.argv[1] + q, headers={"Authorization": "Bearer " + sys.argv[2]})
+    try:
+        with urllib.request.urlopen(r) as f:
+            return f.status, json.load(f)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+outputs, offset, pages = [], None, 0
+while True:
+    status, page = get("?max_results=1000" + ("&initial_offset=" + offset if offset else ""))
+    assert status == 200, (status, page)
+    pages += 1
+    outputs += [u["output"] for u in page["updates"]]
+    assert all(isinstance(u["time"], int) for u in page["updates"])
+    offset = page["next_offset"]
+    if offset is None:
+        break
+assert outputs == ["u%d" % n for n in range(1, 3001)], (len(outputs), outputs[:3], outputs[-3:])
+assert pages == 3, pages
+status, page = get("?max_results=2&initial_offset=2999")
+assert status == 200 and [u["output"] for u in page["updates"]] == ["u2999", "u3000"], page
+assert page["next_offset"] is None, page
+for q, want in (("?initial_offset=abc", 400), ("?initial_offset=0", 400), ("?max_results=0", 422)):
+    status, body = get(q)
+    assert status == want, (q, status, body)
+PYEOF
+pass "progress history: 3,000 updates in 3 pages of 1,000, in order; bad offsets 400, max_results=0 422"
+
+# --- a parent waiting for 50 children -----------------------------------------
+# GETs of any invocation, from the server's metrics (docs/observability.md)
+inv_gets() {
+  curl -sf -H "Authorization: Bearer $MN_KEY" "$MN_URL/metrics" | $PY -c '
+import re, sys
+total = 0
+for line in sys.stdin:
+    if line.startswith("multinode_http_requests_total{") and \
+       "method=\"GET\"" in line and \
+       "route=\"/projects/{project_name}/versions/{version_ref}/functions/{function_name}/invocations/{invocation_id}\"" in line:
+        total += int(float(line.rsplit(" ", 1)[1]))
+print(total)'
+}
+before=$(inv_gets)
+pid=$("$mn" start --project-name ev parent)
+own=0
+for k in 1 2 3 4 5 6; do
+  out=$(api GET "$base/parent/invocations/$pid?wait_seconds=20"); own=$((own + 1))
+  [ "$(jget "$out" 'j["invocation_status"]')" = RUNNING ] || break
+done
+after=$(inv_gets)
+[ "$(jget "$out" 'j["executions"][0]["outcome"]')" = SUCCEEDED ] || fail "parent did not succeed: $out"
+[ "$(wc -w <"$W/children")" = 50 ] || fail "the parent did not start 50 children"
+by_metrics=$((after - before - own))
+by_log=0
+for c in $(cat "$W/children"); do
+  by_log=$((by_log + $(grep -c "api: GET /projects/ev/versions/[^/]*/functions/child/invocations/$c" "$W/ev.log" || true)))
+done
+[ "$by_metrics" -le 60 ] && [ "$by_log" -le 60 ] && [ "$by_log" -ge 50 ] ||
+  fail "the parent made $by_metrics GETs (metrics), $by_log of its children (log); want 50 to 60"
+pass "a parent waited for 50 children with $by_metrics GETs (metrics; $by_log in the access log)"
