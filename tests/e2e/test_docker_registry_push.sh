@@ -73,7 +73,7 @@ for bad in "127.0.0.1:$port" "127.0.0.1:$port/multinode:v1" "multinode/functions
   grep -q "providers.docker.registry: \"$bad\" is not HOST\[:PORT\]/REPOSITORY" "$MN_WORK/out" ||
     fail "--check-config on registry: $bad: $(cat "$MN_WORK/out")"
 done
-pass "--check-config refuses registry values that are no HOST[:PORT]/REPOSITORY"
+pass "--check-config refuses registry values that are no HOST[:PORT]/REPOSITORY (at ${SECONDS}s)"
 
 export REG_PULL_USER=pusher REG_PULL_PASSWORD=push-secret-1
 MN_DOCKER_SOCK=$run_sock daemon_config main "$(MN_DOCKER_SOCK=$run_sock docker_yaml "registry: $repo
@@ -84,7 +84,7 @@ creds=$(api GET /container_repository_credentials)
 [ "$(jq -c . <<<"$creds")" = "$(jq -cn --arg r "$repo" --arg e "https://127.0.0.1:$port" \
   '{repository_name: $r, username: "", password: "", endpoint_url: $e}')" ] ||
   fail "GET /container_repository_credentials: $creds"
-pass "GET /container_repository_credentials names $repo (no login handed out)"
+pass "GET /container_repository_credentials names $repo (no login handed out) (at ${SECONDS}s)"
 
 export MULTINODE_API_URL=$MN_URL MULTINODE_API_KEY=$MN_KEY HOME=$MN_WORK DOCKER_HOST=unix://$build_sock
 export PYTHONPATH=$MN_SOURCE_DIR/python MULTINODE_PYTHON=/usr/bin/python3
@@ -109,7 +109,7 @@ grep -q "cannot push image $repo:pushed-" "$MN_WORK/err" && grep -qi "unauthoriz
   fail "deploy with a wrong password: $(tail -n 5 "$MN_WORK/err")"
 api GET /projects/pushed >/dev/null; [ "$(cat "$MN_WORK/.status")" = 404 ] ||
   fail "a project was created by the failed deploy"
-pass "a wrong registry password fails the deploy before anything is created"
+pass "a wrong registry password fails the deploy before anything is created (at ${SECONDS}s)"
 
 # a Docker config whose login is broken: a clear error, nothing created
 mkdir -p "$MN_WORK/.docker"
@@ -138,7 +138,7 @@ served=$(curl -sI --cacert "$reg/ca.crt" -u pusher:push-secret-1 \
   "https://127.0.0.1:$port/v2/multinode/manifests/$tag" | tr -d '\r' |
   sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
 [ "$img" = "$repo@$served" ] || fail "the registry serves $tag as \"$served\", the version runs $img"
-pass "deploy pushed $tag in $(( (t1 - t0) / 1000000 )) ms; the version runs $img, the digest the registry serves"
+pass "deploy pushed $tag in $(( (t1 - t0) / 1000000 )) ms; the version runs $img, the digest the registry serves (at ${SECONDS}s)"
 
 base=/projects/pushed/versions/$v/functions/triple
 id=$(api POST "$base/invocations" '{"input": "[[14], {}]"}' | jq -r .invocation_id)
@@ -151,7 +151,7 @@ out=$(api GET "$base/invocations/$id" | jq -r '.executions[0].output')
   fail "output \"$out\"; $(api GET "$base/invocations/$id" | jq -c .executions)"
 run_dk GET "/images/$img/json" | jq -e --arg d "$repo@${img#*@}" '.RepoDigests | index($d) != null' >/dev/null ||
   fail "engine B has no image $img"
-pass "the daemon's engine pulled $img with its own login and ran the invocation: $out"
+pass "the daemon's engine pulled $img with its own login and ran the invocation: $out (at ${SECONDS}s)"
 
 # -- the ECS path: the login comes from ECR GetAuthorizationToken ------------
 rm -f "$MN_WORK/.docker/config.json"
@@ -179,4 +179,4 @@ curl -sf -o /dev/null --cacert "$reg/ca.crt" -u AWS:ecr-token-1 \
   -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
   "https://127.0.0.1:$port/v2/multinode-ecs/manifests/${img#*@}" ||
   fail "the registry does not serve ${img#*@} in multinode-ecs"
-pass "ecs: pushed with the login of ECR GetAuthorizationToken; the task definition names $img"
+pass "ecs: pushed with the login of ECR GetAuthorizationToken; the task definition names $img (at ${SECONDS}s)"
