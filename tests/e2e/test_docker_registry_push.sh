@@ -153,6 +153,29 @@ run_dk GET "/images/$img/json" | jq -e --arg d "$repo@${img#*@}" '.RepoDigests |
   fail "engine B has no image $img"
 pass "the daemon's engine pulled $img with its own login and ran the invocation: $out (at ${SECONDS}s)"
 
+# a multinode.yaml folder with its own Dockerfile: built from the folder (a
+# reproducible tar: an upgrade of the same content gives the same tag),
+# pushed, run by digest on engine B
+mkdir -p "$MN_WORK/own"
+printf 'FROM multinode-python:local\nCOPY task.sh /opt/task.sh\n' >"$MN_WORK/own/Dockerfile"
+printf 'echo "own image says: $(cat)"\n' >"$MN_WORK/own/task.sh"
+printf 'functions:\n  shout:\n    command: ["sh", "/opt/task.sh"]\n' >"$MN_WORK/own/multinode.yaml"
+v=$("$mn" deploy "$MN_WORK/own" --project-name own 2>"$MN_WORK/err") ||
+  fail "deploy of a Dockerfile folder: $(tail -n 20 "$MN_WORK/err")"
+tag=$(sed -n "s|^building image $repo:\(own-[0-9a-f]\{24\}\) from $MN_WORK/own/Dockerfile$|\1|p" "$MN_WORK/err")
+[ -n "$tag" ] || fail "no build of the Dockerfile: $(cat "$MN_WORK/err")"
+img=$(api GET "/projects/own/versions/$v" | jq -r .functions[0].docker_image)
+[[ $img =~ ^$repo@sha256:[0-9a-f]{64}$ ]] || fail "the Dockerfile version's image is \"$img\""
+touch "$MN_WORK/own/task.sh" # a new mtime, the same content
+"$mn" upgrade "$MN_WORK/own" --project-name own >/dev/null 2>"$MN_WORK/err2" || fail "upgrade: $(cat "$MN_WORK/err2")"
+grep -q "^building image $repo:$tag from" "$MN_WORK/err2" || fail "the same content, another tag: $(cat "$MN_WORK/err2")"
+base=/projects/own/versions/$v/functions/shout
+id=$(api POST "$base/invocations" '{"input": "hi"}' | jq -r .invocation_id)
+wait_until 120 "the invocation of the Dockerfile image" done_ok
+out=$(api GET "$base/invocations/$id" | jq -r '.executions[0].output')
+[ "$out" = "own image says: hi" ] || fail "output \"$out\": $(api GET "$base/invocations/$id" | jq -c .executions)"
+pass "a folder's own Dockerfile: built as $repo:$tag (same tag again for the same content), run by digest: $out (at ${SECONDS}s)"
+
 # -- the ECS path: the login comes from ECR GetAuthorizationToken ------------
 rm -f "$MN_WORK/.docker/config.json"
 daemon_kill main # the ecs daemon takes over the same database (and its scheduler lock)
