@@ -166,6 +166,12 @@ tag=$(sed -n "s|^building image $repo:\(own-[0-9a-f]\{24\}\) from $MN_WORK/own/D
 [ -n "$tag" ] || fail "no build of the Dockerfile: $(cat "$MN_WORK/err")"
 img=$(api GET "/projects/own/versions/$v" | jq -r .functions[0].docker_image)
 [[ $img =~ ^$repo@sha256:[0-9a-f]{64}$ ]] || fail "the Dockerfile version's image is \"$img\""
+mkdir -p "$MN_WORK/broken" # a Dockerfile that does not build: the engine's message, nothing created
+printf 'FROM multinode-python:local\nCOPY missing.txt /opt/\n' >"$MN_WORK/broken/Dockerfile"
+cp "$MN_WORK/own/multinode.yaml" "$MN_WORK/broken/"
+"$mn" deploy "$MN_WORK/broken" --project-name broken >/dev/null 2>"$MN_WORK/err2" && fail "a broken Dockerfile deployed"
+grep -q "cannot build the image of $MN_WORK/broken: .*missing.txt" "$MN_WORK/err2" || fail "broken Dockerfile: $(cat "$MN_WORK/err2")"
+api GET /projects/broken >/dev/null; [ "$(cat "$MN_WORK/.status")" = 404 ] || fail "a broken Dockerfile created its project"
 touch "$MN_WORK/own/task.sh" # a new mtime, the same content
 "$mn" upgrade "$MN_WORK/own" --project-name own >/dev/null 2>"$MN_WORK/err2" || fail "upgrade: $(cat "$MN_WORK/err2")"
 grep -q "^building image $repo:$tag from" "$MN_WORK/err2" || fail "the same content, another tag: $(cat "$MN_WORK/err2")"
