@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "context_tar.h"
+#include "docker_build.h"
 #include "docker_push.h"
 #include "manifest.h"
 #include "python_project.h"
@@ -46,9 +48,12 @@ const char cli_deploy_summary[] =
     "invocation's input on standard input; its standard output is the result, and\n"
     "`multinode progress`, `multinode start` and `multinode wait` work inside it.\n"
     "\n"
-    "No image is built or pushed for a multinode.yaml folder: the local provider\n"
-    "runs the commands on the daemon's machine, so the folder must be there and\n"
-    "readable by the daemon; `image` is only recorded, for container providers.\n"
+    "The local provider runs the commands on the daemon's machine, so the folder\n"
+    "must be there and readable by the daemon; `image` is only recorded, for\n"
+    "container providers. When the daemon's provider runs containers, a folder with\n"
+    "a Dockerfile and no `image` is built on the Docker Engine of $DOCKER_HOST (the\n"
+    "whole folder but .git is the build context) into REPOSITORY:PROJECT-HASH, which\n"
+    "every function without its own image runs.\n"
     "\n"
     "A folder with a main.py and no multinode.yaml is a Python project (the\n"
     "`multinode` Python package): its @mn.function()s are read by importing main.py\n"
@@ -172,6 +177,33 @@ static int registry_of(struct cli *cli, char *repository, size_t size,
   return rc;
 }
 
+/* A multinode.yaml folder with its own Dockerfile and no image: builds it
+ * as the version's image (REPOSITORY:<project>-<hash of the context>). */
+static int build_dockerfile(const char *dir, const char *project, const char *repository,
+                            struct mn_manifest *m) {
+  char context[] = "/tmp/multinode-context.XXXXXX", hash[25], tag[1200], why[1024];
+  int fd = mkstemp(context);
+  if (fd < 0)
+    return cli_fail("cannot make a temporary file for the build context");
+  close(fd);
+  int rc = mn_context_tar(dir, context, hash, why, sizeof why);
+  if (rc == 0) {
+    mn_docker_image_tag(tag, sizeof tag, repository[0] ? repository : "multinode-local", project,
+                        hash);
+    fprintf(stderr, "building image %s from %s/Dockerfile\n", tag, dir);
+    rc = mn_docker_build(context, tag, why, sizeof why);
+  }
+  unlink(context);
+  if (rc != 0)
+    return cli_fail("cannot build the image of %s: %s", dir, why);
+  char *copy = strdup(tag);
+  if (!copy)
+    return cli_fail("out of memory");
+  free(m->image);
+  m->image = copy;
+  return CLI_OK;
+}
+
 /* Pushes the built image m->image and makes the version run it by digest. */
 static int push_image(struct mn_manifest *m, const char *repository,
                       const struct mn_registry_login *login) {
@@ -247,12 +279,21 @@ static int deploy_version(struct cli *cli, enum mode mode) {
     goto done;
   }
 
-  enum mn_python_target target = is_python ? python_target(cli) : MN_PYTHON_PROCESS;
+  char dockerfile[4096];
+  snprintf(dockerfile, sizeof dockerfile, "%s/Dockerfile", dir);
+  int own_image = !is_python && !m.image[0] && access(dockerfile, F_OK) == 0;
+  enum mn_python_target target =
+      is_python || own_image ? python_target(cli) : MN_PYTHON_PROCESS;
   if (target == MN_PYTHON_CONTAINER &&
       (rc = registry_of(cli, repository, sizeof repository, &login)) != CLI_OK)
     goto done;
   if (is_python && mn_python_project_materialize(dir, name, repository, target, &m, &py) < 0) {
     rc = cli_fail("project folder %s: nothing was %s", dir, what);
+    goto done;
+  }
+  if (own_image && target == MN_PYTHON_CONTAINER &&
+      (rc = build_dockerfile(dir, name, repository, &m)) != CLI_OK) {
+    fprintf(stderr, "  note: nothing was %s\n", what);
     goto done;
   }
   if (repository[0] && (rc = push_image(&m, repository, &login)) != CLI_OK) {

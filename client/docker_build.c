@@ -115,3 +115,18 @@ done:
   free(p);
   return rc;
 }
+
+void mn_docker_image_tag(char *buf, size_t size, const char *repository, const char *project,
+                         const char *hash) {
+  char safe[65];
+  size_t n = 0;
+  for (const char *s = project; *s && n < 64; s++) {
+    char c = *s;
+    safe[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '_' || c == '.' || c == '-'
+                    ? c
+                    : '_';
+  }
+  safe[n] = '\0';
+  snprintf(buf, size, "%s:%s-%.24s", repository, safe, hash);
+}

@@ -11,4 +11,10 @@
  * build output goes to stderr. 0, or -1 with why in WHY. */
 int mn_docker_build(const char *context_tar, const char *tag, char *why, size_t why_size);
 
+/* The image tag of a deployed folder: REPOSITORY:<project>-<first 24 hex
+ * digits of HASH>, the project name cut to what a tag may hold (64
+ * characters, others as '_'): the same content gives the same tag. */
+void mn_docker_image_tag(char *buf, size_t size, const char *repository, const char *project,
+                         const char *hash);
+
 #endif

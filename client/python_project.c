@@ -282,25 +282,6 @@ static int others_can_read(const char *path, char *blocker, size_t size, mode_t 
   return 1;
 }
 
-/* The image tag: REPOSITORY:<project>-<first 24 hex digits of the
- * snapshot's hash>, the project name cut to what a tag may hold. */
-static void image_tag(char *buf, size_t size, const char *repository, const char *project,
-                      const char *snapshot) {
-  const char *hash = strrchr(snapshot, '/');
-  char safe[65];
-  size_t n = 0;
-  hash = hash ? hash + 1 : snapshot;
-  for (const char *s = project; *s && n < 64; s++) {
-    char c = *s;
-    safe[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '_' || c == '.' || c == '-'
-                    ? c
-                    : '_';
-  }
-  safe[n] = '\0';
-  snprintf(buf, size, "%s:%s-%.24s", repository, safe, hash);
-}
-
 static int set_commands(struct mn_manifest *m, const char *python, const char *app_dir,
                         const char *pythonpath) {
   for (size_t i = 0; i < m->n_functions; i++) {
@@ -362,8 +343,9 @@ int mn_python_project_materialize(const char *dir, const char *project_name,
   char context[PATH_MAX];
   if (!base || !*base)
     base = MN_PYTHON_DEFAULT_BASE_IMAGE;
-  image_tag(tag, sizeof tag, repository && *repository ? repository : "multinode-local",
-            project_name, snapshot);
+  const char *hash = strrchr(snapshot, '/');
+  mn_docker_image_tag(tag, sizeof tag, repository && *repository ? repository : "multinode-local",
+                      project_name, hash ? hash + 1 : snapshot);
   snprintf(context, sizeof context, "%s.context.tar", snapshot);
   status = deploy_tool(p->python, &out, "build-context", snapshot, base, context);
   if (status != 0) {

@@ -14,7 +14,8 @@
 // removed, an unknown one added, a dangling Ref, an unknown attribute, an
 // extra or a missing action, ...) and requires each to be caught.
 //
-// usage: node check_aws.js SOURCE_DIR NODE_MODULES_DIR
+// usage: node check_aws.js SOURCE_DIR NODE_MODULES_DIR [OUT_CONFIG]
+// (OUT_CONFIG: the daemon's configuration of the task definition, rendered)
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -271,6 +272,33 @@ function checkAll(t, calls, docPolicy, sources) {
   ];
 }
 
+// -- the daemon's configuration, rendered with sample values ------------------
+// (check_aws.sh runs `multinoded --check-config` on it). Every ${} of the
+// Sub needs a sample here, so a new one cannot slip by unchecked.
+const SAMPLES = {
+  'AWS::Region': 'eu-west-2',
+  ApiDomainName: 'multinode.example.com',
+  Cluster: 'multinode',
+  Subnets: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
+  WorkerSecurityGroup: 'sg-0123456789abcdef0',
+  PublicIp: 'true',
+  'WorkerExecutionRole.Arn': 'arn:aws:iam::123456789012:role/multinode-WorkerExecutionRole-1A2B3C',
+  'WorkerTaskRole.Arn': 'arn:aws:iam::123456789012:role/multinode-WorkerTaskRole-4D5E6F',
+  WorkerLogGroup: '/multinode/workers',
+  'FunctionRepository.RepositoryUri': '123456789012.dkr.ecr.eu-west-2.amazonaws.com/multinode-functions',
+};
+function renderDaemonConfig(t) {
+  const c = t.Resources.DaemonTaskDefinition.Properties.ContainerDefinitions[0];
+  const v = c.Environment.find((e) => e.Name === 'MULTINODE_CONFIG_YAML');
+  if (!v) throw new Error('DaemonTaskDefinition: no MULTINODE_CONFIG_YAML');
+  const sub = v.Value['Fn::Sub'];
+  const text = Array.isArray(sub) ? sub[0] : sub;
+  return text.replace(/\$\{([^}]+)\}/g, (_, name) => {
+    if (!(name in SAMPLES)) throw new Error(`MULTINODE_CONFIG_YAML: no sample value for \${${name}}`);
+    return SAMPLES[name];
+  });
+}
+
 // -- run ---------------------------------------------------------------------
 const read = (p) => fs.readFileSync(path.join(srcDir, p), 'utf8');
 const templateText = read('deploy/aws/multinode.yaml');
@@ -345,3 +373,7 @@ for (const [expected, mutate] of callBreakages) {
   caught++;
 }
 console.log(`ok: ${caught} broken copies caught`);
+if (process.argv[4]) {
+  fs.writeFileSync(process.argv[4], renderDaemonConfig(template));
+  console.log(`ok: the daemon's configuration rendered into ${process.argv[4]}`);
+}

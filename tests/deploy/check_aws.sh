@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs tests/deploy/package-lock.json (@aws-cdk/cfnspec, yaml) once into
-# a scratch folder named after the lock file's hash, then runs check_aws.js.
+# a scratch folder named after the lock file's hash, then runs check_aws.js
+# and `multinoded --check-config` ($MN_BIN_DIR) on the daemon's configuration
+# the template renders.
 # Needs node (>= 18) and npm.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,4 +21,12 @@ if [ ! -f "$dir/node_modules/.mn-done" ]; then
   fi
   exec 9>&-
 fi
-exec node "$here/check_aws.js" "$src" "$dir/node_modules"
+conf=$(mktemp /tmp/mn-aws-config.XXXXXX)
+trap 'rm -f "$conf"' EXIT
+node "$here/check_aws.js" "$src" "$dir/node_modules" "$conf"
+# the configuration the daemon's task writes at start passes --check-config,
+# with the variables the task definition sets
+[ -n "${MN_BIN_DIR:-}" ] || { echo "MN_BIN_DIR is not set" >&2; exit 1; }
+MULTINODE_API_KEY=0123456789abcdef0123456789abcdef MULTINODE_POSTGRES_DSN=sslmode=require \
+  "$MN_BIN_DIR/multinoded" --check-config "$conf"
+echo "ok: the task definition's daemon configuration passes multinoded --check-config"

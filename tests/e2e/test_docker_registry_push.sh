@@ -73,7 +73,7 @@ for bad in "127.0.0.1:$port" "127.0.0.1:$port/multinode:v1" "multinode/functions
   grep -q "providers.docker.registry: \"$bad\" is not HOST\[:PORT\]/REPOSITORY" "$MN_WORK/out" ||
     fail "--check-config on registry: $bad: $(cat "$MN_WORK/out")"
 done
-pass "--check-config refuses registry values that are no HOST[:PORT]/REPOSITORY"
+pass "--check-config refuses registry values that are no HOST[:PORT]/REPOSITORY (at ${SECONDS}s)"
 
 export REG_PULL_USER=pusher REG_PULL_PASSWORD=push-secret-1
 MN_DOCKER_SOCK=$run_sock daemon_config main "$(MN_DOCKER_SOCK=$run_sock docker_yaml "registry: $repo
@@ -84,7 +84,7 @@ creds=$(api GET /container_repository_credentials)
 [ "$(jq -c . <<<"$creds")" = "$(jq -cn --arg r "$repo" --arg e "https://127.0.0.1:$port" \
   '{repository_name: $r, username: "", password: "", endpoint_url: $e}')" ] ||
   fail "GET /container_repository_credentials: $creds"
-pass "GET /container_repository_credentials names $repo (no login handed out)"
+pass "GET /container_repository_credentials names $repo (no login handed out) (at ${SECONDS}s)"
 
 export MULTINODE_API_URL=$MN_URL MULTINODE_API_KEY=$MN_KEY HOME=$MN_WORK DOCKER_HOST=unix://$build_sock
 export PYTHONPATH=$MN_SOURCE_DIR/python MULTINODE_PYTHON=/usr/bin/python3
@@ -109,7 +109,7 @@ grep -q "cannot push image $repo:pushed-" "$MN_WORK/err" && grep -qi "unauthoriz
   fail "deploy with a wrong password: $(tail -n 5 "$MN_WORK/err")"
 api GET /projects/pushed >/dev/null; [ "$(cat "$MN_WORK/.status")" = 404 ] ||
   fail "a project was created by the failed deploy"
-pass "a wrong registry password fails the deploy before anything is created"
+pass "a wrong registry password fails the deploy before anything is created (at ${SECONDS}s)"
 
 # a Docker config whose login is broken: a clear error, nothing created
 mkdir -p "$MN_WORK/.docker"
@@ -138,7 +138,7 @@ served=$(curl -sI --cacert "$reg/ca.crt" -u pusher:push-secret-1 \
   "https://127.0.0.1:$port/v2/multinode/manifests/$tag" | tr -d '\r' |
   sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
 [ "$img" = "$repo@$served" ] || fail "the registry serves $tag as \"$served\", the version runs $img"
-pass "deploy pushed $tag in $(( (t1 - t0) / 1000000 )) ms; the version runs $img, the digest the registry serves"
+pass "deploy pushed $tag in $(( (t1 - t0) / 1000000 )) ms; the version runs $img, the digest the registry serves (at ${SECONDS}s)"
 
 base=/projects/pushed/versions/$v/functions/triple
 id=$(api POST "$base/invocations" '{"input": "[[14], {}]"}' | jq -r .invocation_id)
@@ -151,7 +151,36 @@ out=$(api GET "$base/invocations/$id" | jq -r '.executions[0].output')
   fail "output \"$out\"; $(api GET "$base/invocations/$id" | jq -c .executions)"
 run_dk GET "/images/$img/json" | jq -e --arg d "$repo@${img#*@}" '.RepoDigests | index($d) != null' >/dev/null ||
   fail "engine B has no image $img"
-pass "the daemon's engine pulled $img with its own login and ran the invocation: $out"
+pass "the daemon's engine pulled $img with its own login and ran the invocation: $out (at ${SECONDS}s)"
+
+# a multinode.yaml folder with its own Dockerfile: built from the folder (a
+# reproducible tar: an upgrade of the same content gives the same tag),
+# pushed, run by digest on engine B
+mkdir -p "$MN_WORK/own"
+printf 'FROM multinode-python:local\nCOPY task.sh /opt/task.sh\n' >"$MN_WORK/own/Dockerfile"
+printf 'echo "own image says: $(cat)"\n' >"$MN_WORK/own/task.sh"
+printf 'functions:\n  shout:\n    command: ["sh", "/opt/task.sh"]\n' >"$MN_WORK/own/multinode.yaml"
+v=$("$mn" deploy "$MN_WORK/own" --project-name own 2>"$MN_WORK/err") ||
+  fail "deploy of a Dockerfile folder: $(tail -n 20 "$MN_WORK/err")"
+tag=$(sed -n "s|^building image $repo:\(own-[0-9a-f]\{24\}\) from $MN_WORK/own/Dockerfile$|\1|p" "$MN_WORK/err")
+[ -n "$tag" ] || fail "no build of the Dockerfile: $(cat "$MN_WORK/err")"
+img=$(api GET "/projects/own/versions/$v" | jq -r .functions[0].docker_image)
+[[ $img =~ ^$repo@sha256:[0-9a-f]{64}$ ]] || fail "the Dockerfile version's image is \"$img\""
+mkdir -p "$MN_WORK/broken" # a Dockerfile that does not build: the engine's message, nothing created
+printf 'FROM multinode-python:local\nCOPY missing.txt /opt/\n' >"$MN_WORK/broken/Dockerfile"
+cp "$MN_WORK/own/multinode.yaml" "$MN_WORK/broken/"
+"$mn" deploy "$MN_WORK/broken" --project-name broken >/dev/null 2>"$MN_WORK/err2" && fail "a broken Dockerfile deployed"
+grep -q "cannot build the image of $MN_WORK/broken: .*missing.txt" "$MN_WORK/err2" || fail "broken Dockerfile: $(cat "$MN_WORK/err2")"
+api GET /projects/broken >/dev/null; [ "$(cat "$MN_WORK/.status")" = 404 ] || fail "a broken Dockerfile created its project"
+touch "$MN_WORK/own/task.sh" # a new mtime, the same content
+"$mn" upgrade "$MN_WORK/own" --project-name own >/dev/null 2>"$MN_WORK/err2" || fail "upgrade: $(cat "$MN_WORK/err2")"
+grep -q "^building image $repo:$tag from" "$MN_WORK/err2" || fail "the same content, another tag: $(cat "$MN_WORK/err2")"
+base=/projects/own/versions/$v/functions/shout
+id=$(api POST "$base/invocations" '{"input": "hi"}' | jq -r .invocation_id)
+wait_until 120 "the invocation of the Dockerfile image" done_ok
+out=$(api GET "$base/invocations/$id" | jq -r '.executions[0].output')
+[ "$out" = "own image says: hi" ] || fail "output \"$out\": $(api GET "$base/invocations/$id" | jq -c .executions)"
+pass "a folder's own Dockerfile: built as $repo:$tag (same tag again for the same content), run by digest: $out (at ${SECONDS}s)"
 
 # -- the ECS path: the login comes from ECR GetAuthorizationToken ------------
 rm -f "$MN_WORK/.docker/config.json"
@@ -179,4 +208,4 @@ curl -sf -o /dev/null --cacert "$reg/ca.crt" -u AWS:ecr-token-1 \
   -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
   "https://127.0.0.1:$port/v2/multinode-ecs/manifests/${img#*@}" ||
   fail "the registry does not serve ${img#*@} in multinode-ecs"
-pass "ecs: pushed with the login of ECR GetAuthorizationToken; the task definition names $img"
+pass "ecs: pushed with the login of ECR GetAuthorizationToken; the task definition names $img (at ${SECONDS}s)"
