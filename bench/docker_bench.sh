@@ -5,6 +5,8 @@
 # alternating. Target: ≤ 1.25.
 #
 # Usage: bench/docker_bench.sh [BUILD_DIR] [N]     (default: build, 30)
+# MN_BENCH_VCPUS (default 1): the CPU size of both, the function's
+# virtual_cpus and `docker run --cpus` (the original's default is 0.1).
 # Starts a private Docker Engine (scripts/docker-engine.sh; needs root and
 # docker.io) and multinoded with its embedded Postgres; removes both at exit.
 set -euo pipefail
@@ -39,10 +41,10 @@ YAML
 pid=$!
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
 
-python3 - "http://127.0.0.1:$port" "$image" "$n" <<'PY'
+python3 - "http://127.0.0.1:$port" "$image" "$n" "${MN_BENCH_VCPUS:-1}" <<'PY'
 import json, statistics, subprocess, sys, time, urllib.request
 
-url, image, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url, image, n, vcpus = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 def call(method, path, body=None):
     req = urllib.request.Request(url + path, method=method,
         data=json.dumps(body).encode() if body is not None else None,
@@ -53,7 +55,7 @@ def call(method, path, body=None):
 call("PUT", "/projects/bench")
 v = call("POST", "/projects/bench/versions", {"default_docker_image": image, "functions": [
     {"function_name": "noop", "command": ["true"],
-     "resource_spec": {"virtual_cpus": 1, "memory_gbs": 0.5, "max_concurrency": 1},
+     "resource_spec": {"virtual_cpus": float(vcpus), "memory_gbs": 0.5, "max_concurrency": 1},
      "execution_spec": {"max_retries": 0, "timeout_seconds": 60}}]})["version_id"]
 base = "/projects/bench/versions/%s/functions/noop/invocations" % v
 
@@ -71,7 +73,8 @@ def invocation():
 
 def docker_run():
     t0 = time.monotonic()
-    subprocess.run(["docker", "run", "--rm", "--network", "host", "--entrypoint", "true", image],
+    subprocess.run(["docker", "run", "--rm", "--network", "host", "--cpus", vcpus,
+                    "--entrypoint", "true", image],
                    check=True, stdout=subprocess.DEVNULL)
     return time.monotonic() - t0
 
@@ -82,7 +85,7 @@ for _ in range(n):
     ours.append(invocation())
     theirs.append(docker_run())
 a, b = statistics.median(ours), statistics.median(theirs)
-print("docker provider, %d runs each (alternating):" % n)
+print("docker provider, %s vCPU, %d runs each (alternating):" % (vcpus, n))
 print("  POST -> TERMINATED, no-op container: median %.1f ms (p10 %.1f, p90 %.1f)" % (
     a * 1e3, sorted(ours)[n // 10] * 1e3, sorted(ours)[n * 9 // 10] * 1e3))
 print("  docker run --rm, same image:         median %.1f ms (p10 %.1f, p90 %.1f)" % (
