@@ -10,7 +10,7 @@
 static const char *const known_keys[] = {
     "socket",    "network",       "api_url",  "pull",
     "binds",     "retention",     "max_log_bytes", "registry",
-    "registry_username_env", "registry_password_env"};
+    "registry_username", "registry_password"};
 
 /* "/host/path:/container/path" or with ":ro" / ":rw" after it. */
 static int bind_valid(const char *b) {
@@ -38,10 +38,10 @@ int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *
       (rc = host->config_bool(config, "pull", 0, &out->pull, err)) != 0 ||
       (rc = host->config_strings(config, "binds", 0, &out->binds, &out->n_binds, err)) != 0 ||
       (rc = host->config_string(config, "registry", 0, &out->registry, err)) != 0 ||
-      (rc = host->config_string(config, "registry_username_env", 0, &out->registry_username_env,
-                                err)) != 0 ||
-      (rc = host->config_string(config, "registry_password_env", 0, &out->registry_password_env,
-                                err)) != 0)
+      (rc = host->config_string(config, "registry_username", 0, &out->registry_username, err)) !=
+          0 ||
+      (rc = host->config_string(config, "registry_password", 0, &out->registry_password, err)) !=
+          0)
     return rc;
   if (out->registry) {
     const char *slash = strchr(out->registry, '/');

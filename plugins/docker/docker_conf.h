@@ -12,8 +12,9 @@
  *   registry: HOST[:PORT]/REPO     # where `multinode deploy` pushes the
  *                                  # images (GET /container_repository_
  *                                  # credentials names it); implies pull
- *   registry_username_env: VAR     # the login prepare pulls with (the
- *   registry_password_env: VAR     # pushers use their own)
+ *   registry_username: NAME        # the login prepare pulls with (the
+ *   registry_password_env: VAR     # pushers use their own); like any key,
+ *                                  # either may be KEY_env: VAR
  *   max_log_bytes: 64MiB           # a saved log keeps its head and tail
  *                                  # around a marker line past this
  *                                  # (log_cap.h); 0: no cap
@@ -36,8 +37,8 @@ struct mn_docker_conf {
   size_t n_binds;
   int pull;
   const char *registry;              /* NULL: none */
-  const char *registry_username_env; /* names of environment variables */
-  const char *registry_password_env;
+  const char *registry_username;     /* NULL: pull without a login */
+  const char *registry_password;
   int64_t retention_seconds; /* saved logs kept this long; 0: forever (default 7 days) */
   uint64_t max_log_bytes;    /* a saved log's cap; 0: none (default 64 MiB) */
 };

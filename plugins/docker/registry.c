@@ -1,8 +1,9 @@
 /* registry.c — the Docker provider's registry (docker_conf.h `registry`):
  * GET /container_repository_credentials names it, so `multinode deploy`
  * pushes there (with the deployer's own login: none is handed out), and
- * prepare pulls from it with the login of registry_username_env and
- * registry_password_env (X-Registry-Auth). */
+ * prepare pulls from it with the login of registry_username and
+ * registry_password (X-Registry-Auth; from the environment with the
+ * `_env` form, docs/deploy.md). */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -26,12 +27,11 @@ int mn_docker_registry_credentials(void *state, struct mn_registry_credentials *
 int mn_docker_registry_auth(const struct mn_docker *d, const char *image, char *out,
                             size_t size) {
   const char *r = d->conf.registry;
-  const char *uvar = d->conf.registry_username_env, *pvar = d->conf.registry_password_env;
+  const char *user = d->conf.registry_username, *pass = d->conf.registry_password;
   size_t host = r ? strcspn(r, "/") : 0;
   out[0] = '\0';
-  if (!r || !uvar || strncmp(image, r, host) != 0 || image[host] != '/')
+  if (!r || !user || strncmp(image, r, host) != 0 || image[host] != '/')
     return 0; /* not from that registry, or no login */
-  const char *user = getenv(uvar), *pass = pvar ? getenv(pvar) : "";
   json_t *j = json_pack("{s:s, s:s, s:s%}", "username", user ? user : "", "password",
                         pass ? pass : "", "serveraddress", r, host);
   char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;

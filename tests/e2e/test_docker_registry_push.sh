@@ -75,9 +75,9 @@ for bad in "127.0.0.1:$port" "127.0.0.1:$port/multinode:v1" "multinode/functions
 done
 pass "--check-config refuses registry values that are no HOST[:PORT]/REPOSITORY (at ${SECONDS}s)"
 
-export REG_PULL_USER=pusher REG_PULL_PASSWORD=push-secret-1
+export REG_PULL_PASSWORD=push-secret-1
 MN_DOCKER_SOCK=$run_sock daemon_config main "$(MN_DOCKER_SOCK=$run_sock docker_yaml "registry: $repo
-registry_username_env: REG_PULL_USER
+registry_username: pusher
 registry_password_env: REG_PULL_PASSWORD")"
 daemon_start main
 creds=$(api GET /container_repository_credentials)
