@@ -9,6 +9,8 @@
 . "$(dirname "$0")/lib_daemon.sh"
 PY=${MULTINODE_PYTHON:-/usr/bin/python3}
 SSE="$PY $(dirname "$0")/sse_read.py"
+daemon_config ev
+sed -i "s/^  api_key: .*/&\n  max_event_streams: 12/" "$MN_WORK/ev.yaml"
 daemon_start ev
 export MULTINODE_API_URL=$MN_URL MULTINODE_API_KEY=$MN_KEY
 mn="$MN_BIN_DIR/multinode"
@@ -279,3 +281,27 @@ done
 [ "$by_metrics" -le 60 ] && [ "$by_log" -le 60 ] && [ "$by_log" -ge 50 ] ||
   fail "the parent made $by_metrics GETs (metrics), $by_log of its children (log); want 50 to 60"
 pass "a parent waited for 50 children with $by_metrics GETs (metrics; $by_log in the access log)"
+
+# --- the stream limit: a stream past server.max_event_streams gets 503, and
+# requests still get through while the streams are all taken
+$PY - "$MN_URL" "$MN_KEY" <<'PYEOF' || fail "stream limit"
+import http.client, json, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+hdr = {"Authorization": "Bearer " + sys.argv[2]}
+conns, refused = [], None
+for _ in range(20):
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request("GET", "/projects/ev/events", headers=hdr)
+    r = c.getresponse()
+    if r.status != 200:
+        refused = (r.status, json.loads(r.read()))
+        break
+    conns.append((c, r))
+assert refused and refused[0] == 503 and "Too many event streams" in refused[1]["detail"], refused
+assert len(conns) >= 1, len(conns)
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+c.request("GET", "/projects/ev", headers=hdr)
+assert c.getresponse().status == 200
+print(len(conns))
+PYEOF
+pass "stream limit: 503 with a clear detail past server.max_event_streams (12); requests still answered"
