@@ -138,6 +138,13 @@ int mn_client_events_open(struct mn_client *c, const char *path, const char *las
     rc = mn_client__http_error(err, status, s->buf ? s->buf : "", s->len);
     goto fail;
   }
+  const char *type = NULL;
+  curl_easy_getinfo(s->easy, CURLINFO_CONTENT_TYPE, &type);
+  if (!type || strncmp(type, "text/event-stream", 17) != 0) {
+    rc = mn_client__fail(err, MN_CLIENT_E_PROTOCOL, "GET %s: not an event stream (%s)", path,
+                         type ? type : "no Content-Type");
+    goto fail;
+  }
   free(url);
   *out = s;
   return 0;

@@ -141,11 +141,12 @@ static void raise_fd_limit(const struct mn_config *cfg) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  rlim_t want = (rlim_t)cfg->server.max_connections + 256;
+  rlim_t want = (rlim_t)cfg->server.max_connections + (rlim_t)cfg->server.max_event_streams + 256;
   if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
     mn_log_warn("main",
-                "the descriptor limit (%llu) is below server.max_connections plus room for "
-                "the rest (%llu): raise it (ulimit -n) or lower max_connections",
+                "the descriptor limit (%llu) is below server.max_connections and "
+                "max_event_streams plus room for the rest (%llu): raise it (ulimit -n) or "
+                "lower them",
                 (unsigned long long)rl.rlim_cur, (unsigned long long)want);
 }
 
@@ -211,6 +212,7 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
       .providers_ctx = d->plugins,
       .max_connections = (size_t)d->cfg.server.max_connections,
       .max_unauthenticated_per_client = (size_t)d->cfg.server.max_unauthenticated_per_client,
+      .max_event_streams = (size_t)d->cfg.server.max_event_streams,
       .request_timeout_ms = d->cfg.server.request_timeout_seconds * 1000,
       .tls_cert_file = d->cfg.server.tls.cert_file,
       .tls_key_file = d->cfg.server.tls.key_file,

@@ -19,10 +19,16 @@ struct inv_facts {
   enum mn_invocation_status status;
   int64_t cancellation_time, creation_time, last_update_time;
   long long timeout_seconds, max_retries;
+  const char *termination_reason; /* NULL: none (issue 14's QUEUE_TIMEOUT, ...) */
+  int64_t start_at;               /* a delayed start, or MN_TIME_NULL */
 };
 
 static const char *decide(const struct inv_facts *inv, const struct exec_facts *e, size_t n) {
-  long long deadline = mn_us_to_s(inv->creation_time) + inv->timeout_seconds;
+  /* timeout_seconds counts from a delayed start (start_at) when later */
+  long long created = mn_us_to_s(inv->creation_time);
+  if (inv->start_at != MN_TIME_NULL && mn_us_to_s(inv->start_at) > created)
+    created = mn_us_to_s(inv->start_at);
+  long long deadline = created + inv->timeout_seconds;
   bool success = false, abort_late = false, abort = false, running = false;
   long long failed = 0;
   for (size_t k = 0; k < n; k++) {
@@ -46,6 +52,9 @@ static const char *decide(const struct inv_facts *inv, const struct exec_facts *
     return "CANCELLED";
   if (failed == inv->max_retries + 1)
     return "FAILED";
+  if (terminated && inv->termination_reason &&
+      strcmp(inv->termination_reason, "QUEUE_TIMEOUT") == 0)
+    return "TIMED OUT"; /* not started within queue_timeout_seconds */
   if (terminated && mn_us_to_s(inv->last_update_time) > deadline)
     return "TIMED OUT";
   if (terminated)
@@ -67,7 +76,8 @@ const char *mn_derived_status(const struct mn_invocation *inv) {
   struct inv_facts f = {inv->invocation_status, inv->cancellation_request_time,
                         inv->creation_time, inv->last_update_time,
                         inv->function.execution_spec.timeout_seconds,
-                        inv->function.execution_spec.max_retries};
+                        inv->function.execution_spec.max_retries, inv->termination_reason,
+                        inv->start_at};
   const char *s = decide(&f, e, n);
   if (e != small)
     free(e);
@@ -100,7 +110,9 @@ const char *mn_derived_status_json(const json_t *snap) {
   struct inv_facts f = {MN_INVOCATION_RUNNING, time_of(snap, "cancellation_request_time"),
                         time_of(snap, "creation_time"), time_of(snap, "last_update_time"),
                         json_integer_value(json_object_get(snap, "timeout_seconds")),
-                        json_integer_value(json_object_get(snap, "max_retries"))};
+                        json_integer_value(json_object_get(snap, "max_retries")),
+                        json_string_value(json_object_get(snap, "termination_reason")),
+                        time_of(snap, "start_at")};
   const char *st = json_string_value(json_object_get(snap, "invocation_status"));
   if (st)
     mn_invocation_status_parse(st, &f.status);

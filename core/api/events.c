@@ -89,7 +89,7 @@ void mn_ev_chunk_unref(struct ev_chunk *c) {
 static void wire_times(json_t *o) {
   static const char *const keys[] = {"creation_time", "last_update_time",
                                      "cancellation_request_time", "execution_start_time",
-                                     "execution_finish_time", "time"};
+                                     "execution_finish_time", "time", "start_at"};
   for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
     json_t *v = json_object_get(o, keys[k]);
     if (!v)

@@ -62,6 +62,7 @@ struct mn_config {
     int threads;       /* HTTP worker threads; default 4 */
     int max_connections;                /* default 1000 */
     int max_unauthenticated_per_client; /* default 64 */
+    int max_event_streams;              /* default 1000, besides max_connections */
     int64_t request_timeout_seconds;    /* a whole request; default 30 */
     int min_free_disk_mb;               /* /readyz; default 100 */
     struct {

@@ -49,6 +49,9 @@ static const struct mn_cfg_key server_keys[] = {
      .offset = OFF(server.max_connections), .min = 16, .max = 1000000,
      .description = "Connections open at once. Near the limit, the oldest connection that has "
                     "not made an authenticated request is closed to make room for a new one."},
+    {.name = "max_event_streams", .type = MN_CFG_T_INT, .def = "1000",
+     .offset = OFF(server.max_event_streams), .min = 1, .max = 1000000,
+     .description = "Event streams open at once (docs/events.md), on top of max_connections; past this a new stream is refused with 503."},
     {.name = "max_unauthenticated_per_client", .type = MN_CFG_T_INT, .def = "64",
      .offset = OFF(server.max_unauthenticated_per_client), .min = 1, .max = 1000000,
      .description = "Connections from one client address that owe a request and have not "

@@ -297,6 +297,7 @@ static const char schema_v8[] =
     "   'parent_function_name', inv.parent_function_name,"
     "   'parent_invocation_id', inv.parent_invocation_id,"
     "   'invocation_status', inv.invocation_status,"
+    "   'termination_reason', inv.termination_reason, 'start_at', inv.start_at,"
     "   'cancellation_request_time', inv.cancellation_request_time,"
     "   'creation_time', inv.creation_time, 'last_update_time', inv.last_update_time,"
     "   'timeout_seconds', fn.timeout_seconds, 'max_retries', fn.max_retries,"
