@@ -147,6 +147,20 @@ test('projects -> versions -> functions -> invocations, live, with progress, log
   await shot(page, '3-functions');
   await page.click(`a[href="#/p/${P}/v/${version}/f/work"]`);
   await page.waitForSelector('#invocations');
+  // live from the project's event stream when the daemon has one (its
+  // OpenAPI document lists it), else polling
+  const paths = Object.keys((await (await fetch(`${d.url}/openapi.json`)).json()).paths);
+  const streams = paths.includes('/projects/{project_name}/events');
+  console.log(`# event streams served by the daemon: ${streams}`);
+  await waitUntil('the live indicator', async () => (await textOf(page, '#live')) === (streams ? 'live' : 'polling'));
+  if (streams) {
+    const open = await waitUntil('the stream counted', async () => {
+      const m = await (await fetch(`${d.url}/metrics`)).text();
+      const n = Number(/^multinode_event_streams_open (\d+)$/m.exec(m)?.[1] ?? 0);
+      return n >= 1 && n;
+    });
+    assert.ok(open >= 1);
+  }
 
   // started by the test: it appears, RUNNING, then SUCCEEDED, no reload
   const id = await start('work');
