@@ -10,7 +10,7 @@
 # as ratios to its.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+build=$(cd "${1:-$root/build}" && pwd) # absolute: the workers run in folders of their own
 n=${2:-1000}
 m=${3:-1000}
 work=$(mktemp -d /tmp/mn-bench.XXXXXX); chmod 755 "$work"
