@@ -118,6 +118,8 @@ static void reload_keys(struct daemon *d, const char *path) {
  * requests in flight are answered before the server stops. */
 static void daemon_stop(struct daemon *d) {
   mn_api_quiesce(d->api);
+  if (d->readiness) /* /readyz goes on answering while the scheduler is freed */
+    mn_readiness_set_scheduler(d->readiness, NULL, NULL);
   mn_scheduler_stop(d->scheduler); /* waits for its provider calls */
   mn_api_stop(d->api);
   mn_readiness_stop(d->readiness);

@@ -143,14 +143,16 @@ t0=$(ms)
 docker kill --signal TERM mn-b >/dev/null
 wait_until 10 "mn-a to take the scheduler over from the draining mn-b" role_is a "true active"
 took=$(( $(ms) - t0 ))
-[ "$(docker inspect -f '{{.State.Running}}' mn-b)" = true ] || fail "mn-b exited before its request was answered"
+[ "$(docker inspect -f '{{.State.Running}}' mn-b)" = true ] || fail "mn-b exited before its request was answered: $(docker logs mn-b 2>&1 | grep -A45 "ERROR: AddressSanitizer" || docker logs mn-b 2>&1 | tail -n 30)"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${port[b]}/healthz" || true)
 [ "$code" = 000 ] || fail "the draining mn-b accepted a new connection (HTTP $code)"
 echo "COMMIT;" >&"${HOLD[1]}"
 exec {HOLD[1]}>&-
 wait "$held" || true
-[ "$(cat "$MN_WORK/held.status")" = 200 ] || fail "held request: HTTP $(cat "$MN_WORK/held.status") $(cat "$MN_WORK/held.json")"
-[ "$(docker wait mn-b)" = 0 ] || fail "mn-b exit status $(docker inspect -f '{{.State.ExitCode}}' mn-b)"
+[ "$(cat "$MN_WORK/held.status")" = 200 ] ||
+  fail "held request: HTTP $(cat "$MN_WORK/held.status") $(cat "$MN_WORK/held.json"); mn-b: $(docker logs mn-b 2>&1 | grep -A45 "ERROR: AddressSanitizer" || docker logs mn-b 2>&1 | tail -n 30)"
+[ "$(docker wait mn-b)" = 0 ] ||
+  fail "mn-b exit status $(docker inspect -f '{{.State.ExitCode}}' mn-b): $(docker logs mn-b 2>&1 | tail -n 30)"
 docker logs mn-b 2>&1 | grep -q "received signal 15, stopping" || fail "mn-b did not log the SIGTERM"
 [ "$(tr '\n' ' ' <"$MN_WORK/notified")" = "READY=1 STOPPING=1 " ] || fail "notified: $(cat "$MN_WORK/notified")"
 held_id=$(jq -r .invocation_id "$MN_WORK/held.json")
