@@ -17,6 +17,8 @@ struct mn_provider_handle {
   void *state;     /* from init */
   int initialized;
   struct mn_host host; /* handed to init; host_private points back here */
+  /* MULTINODE_API_URL of its workers: the section's api_url, else public_url */
+  const char *worker_api_url;
   const struct mn_cfg_node *config;
   struct mn_cfg_node empty_section; /* stands in when the section is absent */
   struct mn_plugins *owner;

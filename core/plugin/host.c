@@ -181,7 +181,18 @@ static int load_one(struct mn_plugins *ps, const struct mn_config *cfg,
     h->config = &h->empty_section; /* its path was set by mn_plugins_load */
   }
 
+  /* api_url, the daemon's key of every section: the URL this provider's
+   * workers call (provider.h, "What runs in the worker") */
   struct mn_provider_error perr = {0};
+  const char *api_url = NULL;
+  rc = mn_host_config_string(h->config, "api_url", 0, &api_url, &perr);
+  if (rc == 0 && api_url && strncmp(api_url, "http://", 7) != 0 &&
+      strncmp(api_url, "https://", 8) != 0)
+    rc = mn_host_config_error(h->config, "api_url", &perr, "\"%s\" is not an http(s) URL",
+                              api_url);
+  if (rc)
+    return section_error(cfg, h, "api_url", rc, &perr, err);
+  h->worker_api_url = api_url && api_url[0] ? api_url : ps->public_url;
   if (ps->check_only) {
     rc = h->ops.check_config ? h->ops.check_config(h->config, &h->host, &perr) : 0;
     return rc ? section_error(cfg, h, "check_config", rc, &perr, err) : 0;

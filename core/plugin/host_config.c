@@ -130,7 +130,8 @@ int mn_host_config_check_keys(const struct mn_cfg_node *config, const char *cons
     return 0; /* an empty (null) section has no keys */
   for (size_t i = 0; i < config->n_pairs; i++) {
     const struct mn_cfg_node *k = config->pairs[i].key;
-    int ok = strcmp(k->value, "plugin") == 0;
+    /* the daemon's own keys of every section (plugin/host.c) */
+    int ok = strcmp(k->value, "plugin") == 0 || strcmp(k->value, "api_url") == 0;
     for (size_t j = 0; j < n_known && !ok; j++)
       ok = strcmp(k->value, known[j]) == 0;
     if (!ok)

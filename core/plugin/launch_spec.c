@@ -54,6 +54,19 @@ static int build_env(const json_t *env, size_t extra, struct mn_kv **env_out, si
   return 0;
 }
 
+/* Drops the function's MULTINODE_* entries from env[0..n) (the worker's
+ * own variables win) and appends the worker's; env has room for them.
+ * Returns the new count. */
+static size_t append_worker_env(struct mn_kv *env, size_t n, const struct mn_kv *worker,
+                                size_t n_worker) {
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(env[i].key, MN_WORKER_ENV_PREFIX, strlen(MN_WORKER_ENV_PREFIX)) != 0)
+      env[kept++] = env[i];
+  memcpy(env + kept, worker, n_worker * sizeof *worker);
+  return kept + n_worker;
+}
+
 int mn_launch_spec_build(struct mn_launch_buf *buf, const struct mn_provider_handle *h,
                          const struct mn_invocation *inv, const char *execution_id,
                          const char *api_key, struct mn_error *err) {
@@ -65,23 +78,15 @@ int mn_launch_spec_build(struct mn_launch_buf *buf, const struct mn_provider_han
       (rc = build_env(fn->env, MN_WORKER_ENV_COUNT, &buf->env, &s->n_env, err)))
     goto done;
   const struct mn_kv worker_env[MN_WORKER_ENV_COUNT] = {
-      {"MULTINODE_API_URL", h->host.public_url},
-      {"MULTINODE_API_KEY", api_key},
-      {"MULTINODE_PROJECT_NAME", fn->project_name},
-      {"MULTINODE_VERSION_ID", fn->version_id},
-      {"MULTINODE_FUNCTION_NAME", fn->function_name},
-      {"MULTINODE_INVOCATION_ID", inv->invocation_id},
-      {"MULTINODE_EXECUTION_ID", execution_id},
+      {MN_WORKER_ENV_API_URL, h->worker_api_url},
+      {MN_WORKER_ENV_API_KEY, api_key},
+      {MN_WORKER_ENV_PROJECT_NAME, fn->project_name},
+      {MN_WORKER_ENV_VERSION_ID, fn->version_id},
+      {MN_WORKER_ENV_FUNCTION_NAME, fn->function_name},
+      {MN_WORKER_ENV_INVOCATION_ID, inv->invocation_id},
+      {MN_WORKER_ENV_EXECUTION_ID, execution_id},
   };
-  /* the worker's own variables win over a function env that names them */
-  size_t kept = 0;
-  for (size_t i = 0; i < s->n_env; i++) {
-    int reserved = strncmp(buf->env[i].key, "MULTINODE_", 10) == 0;
-    if (!reserved)
-      buf->env[kept++] = buf->env[i];
-  }
-  memcpy(buf->env + kept, worker_env, sizeof worker_env);
-  s->n_env = kept + MN_WORKER_ENV_COUNT;
+  s->n_env = append_worker_env(buf->env, s->n_env, worker_env, MN_WORKER_ENV_COUNT);
   if (fn->prepared_function_details && json_is_object(fn->prepared_function_details) &&
       !(buf->prepared_json = json_dumps(fn->prepared_function_details, JSON_COMPACT))) {
     rc = mn_fail(err, MN_ENOMEM, "out of memory");
@@ -98,9 +103,9 @@ int mn_launch_spec_build(struct mn_launch_buf *buf, const struct mn_provider_han
   s->vcpus = fn->resource_spec.virtual_cpus;
   s->memory_gb = fn->resource_spec.memory_gbs;
   s->timeout_seconds = fn->execution_spec.timeout_seconds;
-  s->api_url = h->host.public_url;
+  s->api_url = h->worker_api_url;
   s->api_key = api_key;
-  s->secret_env_name = "MULTINODE_API_KEY";
+  s->secret_env_name = MN_WORKER_ENV_API_KEY;
   s->prepared_details_json = buf->prepared_json;
 done:
   if (rc)
@@ -117,16 +122,26 @@ void mn_launch_buf_release(struct mn_launch_buf *buf) {
   memset(buf, 0, sizeof *buf);
 }
 
-int mn_function_desc_build(struct mn_function_desc_buf *buf, const struct mn_function *fn,
-                           struct mn_error *err) {
+int mn_function_desc_build(struct mn_function_desc_buf *buf, const struct mn_provider_handle *h,
+                           const struct mn_function *fn, struct mn_error *err) {
   struct mn_function_desc *d = &buf->desc;
   int rc;
   memset(buf, 0, sizeof *buf);
   if ((rc = build_argv(fn->command, &buf->argv, &d->n_command, err)) ||
-      (rc = build_env(fn->env, 0, &buf->env, &d->n_env, err))) {
+      (rc = build_env(fn->env, 0, &buf->env, &d->n_env, err)) ||
+      (rc = build_env(fn->env, MN_WORKER_ENV_SHARED, &buf->worker_env, &d->n_worker_env, err))) {
     mn_function_desc_buf_release(buf);
     return rc;
   }
+  const struct mn_kv shared[MN_WORKER_ENV_SHARED] = {
+      {MN_WORKER_ENV_API_URL, h->worker_api_url},
+      {MN_WORKER_ENV_PROJECT_NAME, fn->project_name},
+      {MN_WORKER_ENV_VERSION_ID, fn->version_id},
+      {MN_WORKER_ENV_FUNCTION_NAME, fn->function_name},
+  };
+  d->n_worker_env = append_worker_env(buf->worker_env, d->n_worker_env, shared,
+                                      MN_WORKER_ENV_SHARED);
+  d->worker_env = buf->worker_env;
   d->project_name = fn->project_name;
   d->version_id = fn->version_id;
   d->function_name = fn->function_name;
@@ -144,5 +159,6 @@ void mn_function_desc_buf_release(struct mn_function_desc_buf *buf) {
     return;
   free(buf->argv);
   free(buf->env);
+  free(buf->worker_env);
   memset(buf, 0, sizeof *buf);
 }

@@ -25,6 +25,7 @@ const char *mn_provider_strerror(int code) {
 static void begin(struct mn_provider_error *err) {
   err->code = 0;
   err->msg[0] = '\0';
+  err->retry_after_us = 0;
 }
 
 /* Wrappers accept err == NULL. */
@@ -46,6 +47,12 @@ static int finish(const struct mn_provider_handle *h, const char *op, int rc,
   err->msg[sizeof err->msg - 1] = '\0';
   mn_metrics_provider_call(h->name, op,
                            rc <= 0 && rc >= MN_PROVIDER_E_UNSUPPORTED ? rc : MN_PROVIDER_E_INVALID);
+  /* a wait is asked for with TRANSIENT or CAPACITY only (provider.h); a
+   * provider built before 1.2 never writes it (begin zeroed it) */
+  if (rc != MN_PROVIDER_E_TRANSIENT && rc != MN_PROVIDER_E_CAPACITY)
+    err->retry_after_us = 0;
+  else if (err->retry_after_us < 0)
+    err->retry_after_us = 0;
   if (rc == 0)
     return 0;
   if (rc < MN_PROVIDER_E_UNSUPPORTED || rc > MN_PROVIDER_E_TRANSIENT) {

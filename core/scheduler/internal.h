@@ -72,6 +72,10 @@ void mn_inspect_batch_free(struct mn_inspect_batch *b);
 bool mn_sched_track_begin(struct mn_scheduler *s, const char *key, int64_t now,
                           int64_t *not_before);
 void mn_sched_track_end(struct mn_scheduler *s, const char *key, const char *failure);
+/* The same, with the wait a provider asked for (its error's retry_after_us;
+ * 0: the tracker's backoff). */
+void mn_sched_track_end_after(struct mn_scheduler *s, const char *key, const char *failure,
+                              int64_t retry_after_us);
 void mn_sched_wake_loop(struct mn_scheduler *s);
 
 void mn_exec_ref_release(struct mn_exec_ref *r);

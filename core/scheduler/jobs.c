@@ -73,13 +73,28 @@ static void end_unlaunched(struct mn_scheduler *s, const struct mn_exec_ref *r,
     mn_log_info("scheduler", "execution %s: launch failed: %s", r->execution_id, reason);
 }
 
+/* Says, once per preparation of a function, which of its limits provider h
+ * does not enforce (provider.h: the CPU and memory limit capabilities), so
+ * an advisory limit is reported, not silently ignored. */
+static void unenforced_limits(const struct mn_provider_handle *h, const struct mn_function *fn) {
+  uint64_t caps = mn_provider_caps(h);
+  int cpu = fn->resource_spec.virtual_cpus > 0 && !(caps & MN_PROVIDER_CAP_CPU_LIMIT);
+  int mem = fn->resource_spec.memory_gbs > 0 && !(caps & MN_PROVIDER_CAP_MEMORY_LIMIT);
+  if (cpu || mem)
+    mn_log_warn("scheduler",
+                "function %s/%s/%s: provider \"%s\" does not promise to enforce %s%s%s: advisory",
+                fn->project_name, fn->version_id, fn->function_name, mn_provider_name(h),
+                cpu ? "virtual_cpus" : "", cpu && mem ? " and " : "", mem ? "memory_gbs" : "");
+}
+
 /* Prepares fn with provider h (NULL: its provider is not configured) and
  * records the result: READY with the provider's details (also set in *fn,
  * for the launch spec), or the preparation_error of a definitive failure.
- * 0: ready; 1: failed for good; -1: try again later. why gets the reason
- * of a failure. */
+ * 0: ready; 1: failed for good; -1: try again later (in *retry_after µs
+ * when the provider said, else 0). why gets the reason of a failure. */
 static int prepare_function(struct mn_scheduler *s, struct mn_provider_handle *h,
-                            struct mn_function *fn, char *why, size_t why_size) {
+                            struct mn_function *fn, char *why, size_t why_size,
+                            int64_t *retry_after) {
   struct mn_function_key fk = {fn->project_name, fn->version_id, fn->function_name};
   struct mn_function_desc_buf d = {0};
   struct mn_error e = {0};
@@ -89,9 +104,10 @@ static int prepare_function(struct mn_scheduler *s, struct mn_provider_handle *h
   if (!h) {
     snprintf(why, why_size, "provider \"%s\" is not configured",
              fn->provider ? fn->provider : "(default)");
-  } else if (mn_function_desc_build(&d, fn, &e) != 0) {
+  } else if (mn_function_desc_build(&d, h, fn, &e) != 0) {
     snprintf(why, why_size, "%s", e.msg);
   } else {
+    unenforced_limits(h, fn);
     rc = mn_provider_prepare(h, &d.desc, &prepared, &perr);
     mn_function_desc_buf_release(&d);
     if (rc == 0) {
@@ -104,8 +120,10 @@ static int prepare_function(struct mn_scheduler *s, struct mn_provider_handle *h
       return 0;
     }
     snprintf(why, why_size, "%s", perr.msg);
-    if (retryable(rc))
+    if (retryable(rc)) {
+      *retry_after = perr.retry_after_us;
       return -1;
+    }
   }
   mn_log_warn("scheduler", "function %s/%s/%s: preparation failed: %s", fk.project_name,
               fk.version_ref, fk.function_name, why);
@@ -122,6 +140,7 @@ static void launch_run(void *arg) {
   struct mn_launch_buf buf = {0};
   struct mn_error e = {0};
   char failure[512] = "";
+  int64_t retry_after = 0; /* what the provider asked for, with a failure */
   char key[MN_TOKEN_MAX] = "";
 
   int64_t t0 = mn_monotonic_us();
@@ -139,7 +158,7 @@ static void launch_run(void *arg) {
   if (inv.function.function_status != MN_FUNCTION_READY || !h) {
     /* prepared first (again, after a failure: the cause may be gone) */
     char why[512];
-    int prep = prepare_function(s, h, &inv.function, why, sizeof why);
+    int prep = prepare_function(s, h, &inv.function, why, sizeof why, &retry_after);
     if (prep < 0)
       snprintf(failure, sizeof failure, "preparation: %s", why);
     else if (prep > 0)
@@ -174,9 +193,10 @@ static void launch_run(void *arg) {
                r->execution_id, (long long)(t1 - t0), (long long)(t2 - t1),
                (long long)(mn_monotonic_us() - t2));
   if (rc != 0) {
-    if (retryable(rc))
+    if (retryable(rc)) {
       snprintf(failure, sizeof failure, "launch: %s", perr.msg);
-    else
+      retry_after = perr.retry_after_us;
+    } else
       end_unlaunched(s, r, perr.msg);
     goto out;
   }
@@ -199,7 +219,7 @@ out:
   mn_launch_buf_release(&buf);
   OPENSSL_cleanse(key, sizeof key);
   mn_invocation_release(&inv);
-  mn_sched_track_end(s, r->execution_id, failure[0] ? failure : NULL);
+  mn_sched_track_end_after(s, r->execution_id, failure[0] ? failure : NULL, retry_after);
   mn_exec_ref_release(r);
   free(j);
   mn_sched_wake_loop(s);
@@ -235,6 +255,7 @@ static void prepare_run(void *arg) {
   struct mn_function_key fk = fkey(&j->ref);
   struct mn_version v = {0};
   char failure[512] = "";
+  int64_t retry_after = 0;
   int rc = mn_store_get_version(s->store, fk.project_name, fk.version_ref, &v);
   if (rc) {
     if (rc == MN_EUNAVAILABLE || rc == MN_EINTERNAL)
@@ -248,11 +269,12 @@ static void prepare_run(void *arg) {
   if (!fn || fn->function_status == MN_FUNCTION_READY)
     goto out;
   char why[512];
-  if (prepare_function(s, mn_plugins_find(s->plugins, fn->provider), fn, why, sizeof why) < 0)
+  if (prepare_function(s, mn_plugins_find(s->plugins, fn->provider), fn, why, sizeof why,
+                       &retry_after) < 0)
     snprintf(failure, sizeof failure, "%s", why);
 out:
   mn_version_release(&v);
-  mn_sched_track_end(s, j->key, failure[0] ? failure : NULL);
+  mn_sched_track_end_after(s, j->key, failure[0] ? failure : NULL, retry_after);
   mn_exec_ref_release(&j->ref);
   free(j->key);
   free(j);
@@ -293,6 +315,7 @@ static void terminate_run(void *arg) {
   struct terminate_job *j = arg;
   struct mn_scheduler *s = j->s;
   char failure[512] = "";
+  int64_t retry_after = 0;
   const char *type = NULL;
   struct mn_worker_ref wref;
   struct mn_provider_handle *h = NULL;
@@ -303,6 +326,7 @@ static void terminate_run(void *arg) {
     int rc = mn_provider_terminate(h, &wref, j->grace, &perr);
     if (rc != 0 && rc != MN_PROVIDER_E_NOT_FOUND) {
       snprintf(failure, sizeof failure, "terminate: %s", perr.msg);
+      retry_after = perr.retry_after_us;
       mn_log_warn("scheduler", "execution %s: %s", j->ref.execution_id, failure);
     }
   } else {
@@ -314,7 +338,7 @@ static void terminate_run(void *arg) {
   if (t && !failure[0])
     t->terminate_sent = true;
   pthread_mutex_unlock(&s->mu);
-  mn_sched_track_end(s, j->ref.execution_id, failure[0] ? failure : NULL);
+  mn_sched_track_end_after(s, j->ref.execution_id, failure[0] ? failure : NULL, retry_after);
   json_decref(j->details);
   mn_exec_ref_release(&j->ref);
   free(j);
@@ -412,6 +436,7 @@ static void inspect_run(void *arg) {
   struct mn_inspect_batch *b = arg;
   struct mn_scheduler *s = b->s;
   char failure[512] = "";
+  int64_t retry_after = 0;
   struct mn_worker_state *states = calloc(b->n ? b->n : 1, sizeof *states);
   struct mn_provider_error perr = {0};
   if (!states) {
@@ -422,6 +447,7 @@ static void inspect_run(void *arg) {
   if (rc != 0) {
     snprintf(failure, sizeof failure, "inspect: %s", perr.msg);
     mn_log_warn("scheduler", "provider %s: %s", mn_provider_name(b->h), failure);
+    retry_after = perr.retry_after_us;
     goto out;
   }
   /* every worker that ended, recorded in one statement */
@@ -467,7 +493,7 @@ done:
   free(applied);
 out:
   free(states);
-  mn_sched_track_end(s, b->key, failure[0] ? failure : NULL);
+  mn_sched_track_end_after(s, b->key, failure[0] ? failure : NULL, retry_after);
   mn_inspect_batch_free(b);
   mn_sched_wake_loop(s);
 }

@@ -60,6 +60,11 @@ bool mn_sched_track_begin(struct mn_scheduler *s, const char *key, int64_t now,
 }
 
 void mn_sched_track_end(struct mn_scheduler *s, const char *key, const char *failure) {
+  mn_sched_track_end_after(s, key, failure, 0);
+}
+
+void mn_sched_track_end_after(struct mn_scheduler *s, const char *key, const char *failure,
+                              int64_t retry_after_us) {
   pthread_mutex_lock(&s->mu);
   struct mn_track *t = mn_tracker_peek(s->tracker, key);
   int64_t retry_in = -1;
@@ -67,7 +72,7 @@ void mn_sched_track_end(struct mn_scheduler *s, const char *key, const char *fai
     t->in_flight = false;
     if (failure) {
       int64_t now = mn_now_us();
-      mn_track_failed(t, now, failure);
+      mn_track_failed_after(t, now, failure, retry_after_us);
       retry_in = t->not_before - now;
     } else {
       mn_track_succeeded(t);

@@ -89,6 +89,11 @@ void mn_tracker_new_pass(struct mn_tracker *t) {
 size_t mn_tracker_size(const struct mn_tracker *t) { return t->size; }
 
 void mn_track_failed(struct mn_track *e, int64_t now, const char *message) {
+  mn_track_failed_after(e, now, message, 0);
+}
+
+void mn_track_failed_after(struct mn_track *e, int64_t now, const char *message,
+                           int64_t retry_after_us) {
   if (e->failures == 0)
     e->first_failure = now;
   e->failures++;
@@ -97,6 +102,8 @@ void mn_track_failed(struct mn_track *e, int64_t now, const char *message) {
     delay *= 2;
   if (delay > 30000000)
     delay = 30000000;
+  if (retry_after_us > 0) /* the provider knows better (a Retry-After) */
+    delay = retry_after_us < MN_TRACK_RETRY_AFTER_MAX ? retry_after_us : MN_TRACK_RETRY_AFTER_MAX;
   e->not_before = now + delay;
   snprintf(e->last_error, sizeof e->last_error, "%s", message ? message : "");
 }

@@ -33,8 +33,13 @@ struct mn_track *mn_tracker_peek(struct mn_tracker *t, const char *key);
  * flight are dropped. */
 void mn_tracker_new_pass(struct mn_tracker *t);
 size_t mn_tracker_size(const struct mn_tracker *t);
-/* Records a transient failure: exponential backoff from 100 ms to 30 s. */
+/* Records a transient failure: exponential backoff from 100 ms to 30 s;
+ * or, when retry_after_us > 0 (the provider's Retry-After, provider.h),
+ * exactly that wait, at most MN_TRACK_RETRY_AFTER_MAX. */
+#define MN_TRACK_RETRY_AFTER_MAX (INT64_C(15) * 60 * 1000000)
 void mn_track_failed(struct mn_track *e, int64_t now, const char *message);
+void mn_track_failed_after(struct mn_track *e, int64_t now, const char *message,
+                           int64_t retry_after_us);
 void mn_track_succeeded(struct mn_track *e);
 
 #endif

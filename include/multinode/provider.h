@@ -1,4 +1,4 @@
-/* multinode/provider.h — the compute-provider plugin ABI, version 1.0.
+/* multinode/provider.h — the compute-provider plugin ABI, version 1.2.
  *
  * This is the only header a provider needs. A provider is a shared object
  * named mn_provider_<name>.so (CMake: `mn_add_provider(NAME <name> SOURCES ...)`)
@@ -131,6 +131,15 @@ enum mn_provider_errcode {
 struct mn_provider_error {
   int code; /* one of enum mn_provider_errcode */
   char msg[MN_PROVIDER_ERROR_MSG_MAX];
+  /* since 1.2: with TRANSIENT or CAPACITY, how long (µs) to wait before the
+   * daemon calls again for the same execution, function or status batch
+   * (an answer's Retry-After, a rate limit's next token); 0: the daemon's
+   * own backoff (100 ms doubling to 30 s). The daemon zeroes it before each
+   * call and waits at most 15 minutes. It is the ONLY retry policy: a
+   * provider never sleeps and retries itself, it returns TRANSIENT. Write
+   * it only when MN_HOST_AT_LEAST(host, 1, 2) (older daemons' struct ends
+   * at msg); mn_provider_retry_after() does both. */
+  int64_t retry_after_us;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -149,6 +158,43 @@ struct mn_provider_error {
 #define MN_PROVIDER_CAP_LIST_OWNED (UINT64_C(1) << 4)
 /* GPUs can be requested (reserved for a later minor version). */
 #define MN_PROVIDER_CAP_GPU (UINT64_C(1) << 5)
+
+/* ---------------------------------------------------------------------- */
+/* What runs in the worker                                                 */
+/*
+ * A worker is one process (a container, a task, a pod's container) started
+ * for one execution. Its entrypoint is `multinode-worker` (the image's
+ * ENTRYPOINT; the function's command is its argv); it reads the variables
+ * below, calls POST .../start (the daemon answers with the invocation's
+ * arguments, or refuses a worker it no longer expects), runs the function,
+ * and calls POST .../finish with the result. Its exit code after /finish is
+ * informational: the daemon takes the outcome from /finish; a worker that
+ * ends without /finish is a failed attempt, its exit_code and reason (e.g.
+ * OOMKilled) named in the message.
+ *
+ * Who enforces what:
+ *   - the function's timeout_seconds: the daemon (it terminates the worker
+ *     when the deadline passes); a provider need not.
+ *   - vcpus and memory_gb: the provider, when it declares
+ *     MN_PROVIDER_CAP_CPU_LIMIT / MN_PROVIDER_CAP_MEMORY_LIMIT; without the
+ *     bit the daemon logs once per function that the limit is not enforced.
+ *   - termination: terminate's grace_seconds (SIGTERM, then a hard kill).
+ *
+ * The environment is built by the daemon, once: prepare gets the part every
+ * execution of the function shares (mn_function_desc.worker_env, since
+ * 1.2), launch the complete one (mn_launch_spec.env) with the execution's
+ * secret named by secret_env_name. MULTINODE_API_URL is the host's
+ * public_url, or the section's `api_url` key (a URL workers reach the
+ * daemon by from their network), handled by the daemon for every provider.
+ * Pass the environment through unchanged. */
+#define MN_WORKER_ENV_API_URL "MULTINODE_API_URL"
+#define MN_WORKER_ENV_API_KEY "MULTINODE_API_KEY" /* the execution's own key: the secret */
+#define MN_WORKER_ENV_PROJECT_NAME "MULTINODE_PROJECT_NAME"
+#define MN_WORKER_ENV_VERSION_ID "MULTINODE_VERSION_ID"
+#define MN_WORKER_ENV_FUNCTION_NAME "MULTINODE_FUNCTION_NAME"
+#define MN_WORKER_ENV_INVOCATION_ID "MULTINODE_INVOCATION_ID"
+#define MN_WORKER_ENV_EXECUTION_ID "MULTINODE_EXECUTION_ID"
+#define MN_WORKER_ENV_PREFIX "MULTINODE_" /* reserved: a function env entry so named is dropped */
 
 /* ---------------------------------------------------------------------- */
 /* Data passed to and from operations                                      */
@@ -171,6 +217,13 @@ struct mn_function_desc {
   double vcpus;
   double memory_gb;
   int timeout_seconds;
+  /* since 1.2 (read only when MN_HOST_AT_LEAST(host, 1, 2)): the worker
+   * environment every execution of this function shares, in order: env
+   * without MULTINODE_* entries, then MULTINODE_API_URL, _PROJECT_NAME,
+   * _VERSION_ID, _FUNCTION_NAME. No secret: fit for a shared object (an
+   * ECS task definition). */
+  const struct mn_kv *worker_env;
+  size_t n_worker_env;
 };
 
 /* What prepare returns: details the daemon stores with the function (as
@@ -292,8 +345,8 @@ enum mn_host_log_level {
 };
 
 /* Valid from init until shutdown returns. Versioned by struct_size: a field
- * added in 1.N may be used only if struct_size covers it, e.g.
- * `host->struct_size >= offsetof(struct mn_host, newthing) + sizeof host->newthing`.
+ * added in 1.N may be used only if struct_size covers it: MN_HOST_HAS(host,
+ * newthing), below.
  * All fields below exist since 1.0. */
 struct mn_host {
   uint32_t abi_version; /* the daemon's MN_PROVIDER_ABI_VERSION */
@@ -372,6 +425,24 @@ struct mn_host {
    * others never need to. */
   void (*wake)(const struct mn_host *host);
 };
+
+/* 1 when the daemon's host table has `field` (added after 1.0), e.g.
+ * `if (MN_HOST_HAS(host, wake) && host->wake) host->wake(host);` */
+#define MN_HOST_HAS(host, field)                                               \
+  ((host)->struct_size >= offsetof(struct mn_host, field) + sizeof((host)->field))
+/* 1 when the daemon speaks at least ABI major.minor (its structs passed to
+ * the provider have that version's fields, e.g. retry_after_us in 1.2). */
+#define MN_HOST_AT_LEAST(host, major, minor)                                   \
+  (MN_PROVIDER_ABI_MAJOR_OF((host)->abi_version) == (major) &&                 \
+   MN_PROVIDER_ABI_MINOR_OF((host)->abi_version) >= (minor))
+
+/* Asks the daemon to call again in `us` µs (a TRANSIENT or CAPACITY error's
+ * Retry-After), when the daemon knows the field (since 1.2). */
+static inline void mn_provider_retry_after(const struct mn_host *host,
+                                           struct mn_provider_error *err, int64_t us) {
+  if (MN_HOST_AT_LEAST(host, 1, 2))
+    err->retry_after_us = us > 0 ? us : 0;
+}
 
 /* ---------------------------------------------------------------------- */
 /* The provider table                                                      */

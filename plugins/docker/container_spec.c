@@ -49,13 +49,11 @@ static json_t *labels(const struct mn_launch_spec *spec, const char *cluster_id)
   return l;
 }
 
-/* KEY=VALUE for every variable; api_url replaces MULTINODE_API_URL. */
-static json_t *environment(const struct mn_launch_spec *spec, const char *api_url) {
+/* KEY=VALUE for every variable, as the daemon built them. */
+static json_t *environment(const struct mn_launch_spec *spec) {
   json_t *env = json_array();
   for (size_t i = 0; env && i < spec->n_env; i++) {
     const char *key = spec->env[i].key, *value = spec->env[i].value;
-    if (api_url && strcmp(key, "MULTINODE_API_URL") == 0)
-      value = api_url;
     size_t len = strlen(key) + strlen(value ? value : "") + 2;
     char *kv = malloc(len);
     if (!kv) {
@@ -98,7 +96,7 @@ json_t *mn_docker_create_body(const struct mn_launch_spec *spec,
   bad = bad || add_str(body, "Image", spec->image);
   if (!bad && spec->n_command > 0)
     bad = json_object_set_new(body, "Cmd", strings(spec->command, spec->n_command));
-  bad = bad || json_object_set_new(body, "Env", environment(spec, opts->api_url));
+  bad = bad || json_object_set_new(body, "Env", environment(spec));
   bad = bad || json_object_set_new(body, "Labels", labels(spec, opts->cluster_id));
   bad = bad || json_object_set_new(body, "StopTimeout", json_integer(MN_DOCKER_STOP_TIMEOUT));
   bad = bad || json_object_set_new(body, "AttachStdin", json_false());

@@ -25,7 +25,6 @@
 struct mn_docker_spec_opts {
   const char *cluster_id;
   const char *network;         /* "host" or a network name */
-  const char *api_url;         /* overrides MULTINODE_API_URL; NULL: keep it */
   const char *const *binds;
   size_t n_binds;
   double max_vcpus; /* the engine's CPUs: NanoCpus is capped there (the engine

@@ -37,7 +37,7 @@ static int list_path(struct mn_docker *d, struct mn_provider_error *err) {
   json_t *f = json_pack("{s:[s+]}", "label", MN_DOCKER_LABEL_CLUSTER "=",
                         d->host->cluster_id ? d->host->cluster_id : "");
   char *text = f ? json_dumps(f, JSON_COMPACT) : NULL;
-  int ok = text && mn_docker_url_escape(text, escaped, sizeof escaped) == 0;
+  int ok = text && mn_http_escape(text, escaped, sizeof escaped) == 0;
   json_decref(f);
   free(text);
   if (!ok)
@@ -139,7 +139,7 @@ static int image_pull(struct mn_docker *d, const char *image, struct mn_provider
   struct mn_docker_reply reply;
   char escaped[1600], path[1700], why[512];
   int rc = 0;
-  if (mn_docker_url_escape(image, escaped, sizeof escaped) != 0)
+  if (mn_http_escape(image, escaped, sizeof escaped) != 0)
     return d->host->error(err, MN_PROVIDER_E_INVALID, "image name \"%s\" is too long", image);
   snprintf(path, sizeof path, "/images/create?fromImage=%s", escaped);
   d->host->log(d->host, MN_HOST_LOG_INFO, "pulling image \"%s\"", image);

@@ -13,7 +13,7 @@
 #include <pthread.h>
 
 #include "docker_conf.h"
-#include "http.h"
+#include "engine_api.h"
 #include "multinode/provider.h"
 
 #define MN_DOCKER_CALL_TIMEOUT_MS 60000L

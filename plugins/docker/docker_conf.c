@@ -7,8 +7,9 @@
 
 #include "byte_size.h"
 
+/* api_url is the daemon's (provider.h, "What runs in the worker") */
 static const char *const known_keys[] = {
-    "socket",    "network",       "api_url",  "pull",
+    "socket",    "network",       "pull",
     "binds",     "retention",     "max_log_bytes", "registry",
     "registry_username", "registry_password"};
 
@@ -25,7 +26,6 @@ int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *
                         struct mn_docker_conf *out, struct mn_provider_error *err) {
   const char *socket = "/var/run/docker.sock";
   const char *network = "host";
-  const char *api_url = NULL;
   int rc;
 
   memset(out, 0, sizeof *out);
@@ -34,7 +34,6 @@ int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *
     return rc;
   if ((rc = host->config_string(config, "socket", 0, &socket, err)) != 0 ||
       (rc = host->config_string(config, "network", 0, &network, err)) != 0 ||
-      (rc = host->config_string(config, "api_url", 0, &api_url, err)) != 0 ||
       (rc = host->config_bool(config, "pull", 0, &out->pull, err)) != 0 ||
       (rc = host->config_strings(config, "binds", 0, &out->binds, &out->n_binds, err)) != 0 ||
       (rc = host->config_string(config, "registry", 0, &out->registry, err)) != 0 ||
@@ -75,9 +74,6 @@ int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *
   if (network[0] == '\0')
     return host->config_error(config, "network", err, "must not be empty");
   out->network = network;
-  if (api_url && strncmp(api_url, "http://", 7) != 0 && strncmp(api_url, "https://", 8) != 0)
-    return host->config_error(config, "api_url", err, "\"%s\" is not an http(s) URL", api_url);
-  out->api_url = api_url && api_url[0] ? api_url : NULL;
   for (size_t i = 0; i < out->n_binds; i++)
     if (!bind_valid(out->binds[i]))
       return host->config_error(config, "binds", err,

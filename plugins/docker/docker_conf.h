@@ -1,9 +1,9 @@
-/* docker_conf.h — the providers.<name> section of the Docker provider:
+/* docker_conf.h — the providers.<name> section of the Docker provider
+ * (api_url, the URL containers call the daemon at, is the daemon's key of
+ * every section: provider.h):
  *
  *   socket: /var/run/docker.sock   # the engine's unix socket
  *   network: host                  # "host", or the name of a Docker network
- *   api_url: http://host:5000      # the URL containers call the daemon at
- *                                  # (default: server.public_url)
  *   pull: false                    # prepare pulls a missing image
  *   binds: ["/src:/dst[:ro]"]      # LOCAL DEVELOPMENT ONLY: host paths
  *                                  # mounted into every worker container
@@ -32,7 +32,6 @@
 struct mn_docker_conf {
   char socket[MN_DOCKER_SOCKET_MAX];
   const char *network;            /* borrowed from the daemon's config */
-  const char *api_url;            /* NULL: the host's public_url */
   const char *const *binds;       /* borrowed */
   size_t n_binds;
   int pull;

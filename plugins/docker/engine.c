@@ -15,16 +15,15 @@ int mn_docker_unreachable(struct mn_docker *d, struct mn_provider_error *err, co
 int mn_docker_refused(struct mn_docker *d, struct mn_provider_error *err,
                       const struct mn_docker_reply *reply, const char *what) {
   char msg[400];
-  int code = MN_PROVIDER_E_INVALID;
+  int code = mn_http_status_code(reply->status, NULL);
+  if (code == MN_PROVIDER_OK) /* an answer the caller did not expect */
+    code = MN_PROVIDER_E_INVALID;
   mn_docker_reply_message(reply, msg, sizeof msg);
-  if (reply->status == 404)
-    code = MN_PROVIDER_E_NOT_FOUND;
-  else if (reply->status >= 500 || reply->status == 0)
-    code = MN_PROVIDER_E_TRANSIENT;
-  else if (reply->status == 401 || reply->status == 403)
-    code = MN_PROVIDER_E_AUTH;
-  return d->host->error(err, code, "%s: %s (HTTP %ld)", what, msg[0] ? msg : "no message",
-                        reply->status);
+  d->host->error(err, code, "%s: %s (HTTP %ld)", what, msg[0] ? msg : "no message",
+                 reply->status);
+  if (code == MN_PROVIDER_E_TRANSIENT && reply->retry_after_us > 0)
+    mn_provider_retry_after(d->host, err, reply->retry_after_us);
+  return code;
 }
 
 int mn_docker_ref_name(struct mn_docker *d, const struct mn_worker_ref *ref,

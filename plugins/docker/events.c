@@ -80,17 +80,9 @@ static int on_progress(void *ctx, curl_off_t a, curl_off_t b, curl_off_t c, curl
  * so that shutdown ends it within a second. */
 static void follow(struct mn_docker_events *e) {
   struct mn_docker *d = e->d;
-  char url[2048];
-  CURL *c = curl_easy_init();
+  CURL *c = mn_docker_http_handle(&d->http, e->path);
   if (!c)
     return;
-  pthread_mutex_lock(&d->http.lock);
-  snprintf(url, sizeof url, "http://docker%s%s", d->http.prefix, e->path);
-  pthread_mutex_unlock(&d->http.lock);
-  curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->http.socket);
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_event);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, e);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -98,7 +90,7 @@ static void follow(struct mn_docker_events *e) {
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, e);
   e->len = 0;
   curl_easy_perform(c);
-  curl_easy_cleanup(c);
+  mn_http_handle_put(&d->http.client, c, 0); /* the stream's connection ended or was cut */
 }
 
 static void *events_main(void *arg) {
@@ -148,7 +140,7 @@ int mn_docker_events_start(struct mn_docker *d, struct mn_provider_error *err) {
   char *text = f ? json_dumps(f, JSON_COMPACT) : NULL;
   json_decref(f);
   int ok = text && snprintf(filters, sizeof filters, "%s", text) < (int)sizeof filters &&
-           mn_docker_url_escape(filters, escaped, sizeof escaped) == 0;
+           mn_http_escape(filters, escaped, sizeof escaped) == 0;
   free(text);
   if (!ok) {
     free(e);

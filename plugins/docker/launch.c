@@ -110,7 +110,6 @@ int mn_docker_launch(void *state, const struct mn_launch_spec *spec,
   struct mn_docker_spec_opts opts = {
       .cluster_id = host->cluster_id,
       .network = d->conf.network,
-      .api_url = d->conf.api_url,
       .binds = d->conf.binds,
       .n_binds = d->conf.n_binds,
       .max_vcpus = (double)sysconf(_SC_NPROCESSORS_ONLN),

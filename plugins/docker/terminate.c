@@ -44,24 +44,17 @@ static size_t discard(char *data, size_t size, size_t n, void *ctx) { return siz
 
 static int add_easy(struct mn_docker_stopper *s, struct stop_req *r) {
   struct mn_docker *d = s->d;
-  char url[1024];
-  pthread_mutex_lock(&d->http.lock);
-  snprintf(url, sizeof url, "http://docker%s/containers/%s/stop?t=%d", d->http.prefix, r->name,
-           r->grace);
-  pthread_mutex_unlock(&d->http.lock);
-  if (!(r->easy = curl_easy_init()))
+  char path[512];
+  snprintf(path, sizeof path, "/containers/%s/stop?t=%d", r->name, r->grace);
+  if (!(r->easy = mn_docker_http_handle(&d->http, path)))
     return -1;
-  curl_easy_setopt(r->easy, CURLOPT_UNIX_SOCKET_PATH, d->http.socket);
-  curl_easy_setopt(r->easy, CURLOPT_URL, url);
   curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, "");
   curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, 0L);
-  curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)(r->grace + 60) * 1000L);
   curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
   if (curl_multi_add_handle(s->multi, r->easy) != CURLM_OK) {
-    curl_easy_cleanup(r->easy);
+    mn_http_handle_put(&d->http.client, r->easy, 0);
     r->easy = NULL;
     return -1;
   }
@@ -110,7 +103,7 @@ static void finished(struct mn_docker_stopper *s, CURLMsg *msg) {
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
   curl_multi_remove_handle(s->multi, easy);
-  curl_easy_cleanup(easy);
+  mn_http_handle_put(&s->d->http.client, easy, result == CURLE_OK);
   r->easy = NULL;
   pthread_mutex_lock(&s->lock);
   unlink_active_locked(s, r);
@@ -177,7 +170,7 @@ static void free_list(struct mn_docker_stopper *s, struct stop_req *r) {
     struct stop_req *next = r->next;
     if (r->easy) {
       curl_multi_remove_handle(s->multi, r->easy);
-      curl_easy_cleanup(r->easy);
+      mn_http_handle_put(&s->d->http.client, r->easy, 0);
     }
     free(r);
     r = next;

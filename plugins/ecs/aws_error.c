@@ -8,6 +8,8 @@
 
 #include <multinode/provider.h>
 
+#include "http.h"
+
 static const char *const transient_types[] = {
     "Throttling",
     "ThrottlingException",
@@ -88,9 +90,10 @@ int mn_ecs_error_code(long http_status, const char *aws_type) {
     if (IN(type, not_found_types))
       return MN_PROVIDER_E_NOT_FOUND;
   }
-  if (http_status >= 500 || http_status == 429 || http_status == 408 || http_status == 0)
-    return MN_PROVIDER_E_TRANSIENT;
-  if (http_status == 401 || http_status == 403)
-    return MN_PROVIDER_E_AUTH;
-  return MN_PROVIDER_E_INVALID;
+  /* AWS names a missing resource by its type: a bare 404 or 410 is a
+   * request that cannot succeed */
+  static const struct mn_http_status_rule aws[] = {
+      {404, MN_PROVIDER_E_INVALID}, {410, MN_PROVIDER_E_INVALID}, {0, 0}};
+  int code = mn_http_status_code(http_status, aws);
+  return code == MN_PROVIDER_OK ? MN_PROVIDER_E_INVALID : code;
 }

@@ -1,77 +1,52 @@
-/* creds_http.c — the one HTTP exchange the credentials sources need, over
- * libcurl: a bounded answer, a deadline, http(s) only. */
+/* creds_http.c — the one HTTP exchange the credentials sources need,
+ * through the toolkit's client (plugins/support/http.h): a bounded answer,
+ * a deadline, http(s) only. Credentials are fetched rarely (and then
+ * cached): a client per exchange. */
 #include "creds_source.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "body_buf.h"
+#include "http.h"
 
 #define MAX_ANSWER (1024 * 1024)
 
 int creds_http(const struct creds_http_req *req, const char *what, struct creds_http_resp *resp,
                struct mn_provider_error *err) {
-  char errbuf[CURL_ERROR_SIZE] = "";
-  struct curl_slist *hdrs = NULL, *tmp;
-  struct mn_body_buf s;
-  CURL *h = curl_easy_init();
-  CURLcode cc;
-  int rc = 0;
+  const char *headers[16];
+  size_t n = 0;
+  char why[600];
+  struct mn_http client;
+  struct mn_http_config cfg = {.name = what,
+                               .user_agent = "multinode-ecs-creds",
+                               .connect_timeout_ms = req->timeout_ms,
+                               .no_proxy = req->no_proxy};
+  struct mn_http_response r;
 
   memset(resp, 0, sizeof *resp);
-  mn_body_buf_init(&s, MAX_ANSWER);
-  if (!h)
-    return creds_fail(err, MN_PROVIDER_E_TRANSIENT, "%s: cannot create a curl handle", what);
   for (size_t i = 0; req->headers && req->headers[i]; i++) {
-    if (!(tmp = curl_slist_append(hdrs, req->headers[i]))) {
-      rc = creds_fail(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
-      goto out;
-    }
-    hdrs = tmp;
+    if (n + 2 >= sizeof headers / sizeof headers[0])
+      return creds_fail(err, MN_PROVIDER_E_INVALID, "%s: too many headers", what);
+    headers[n++] = req->headers[i];
   }
   /* No "Expect: 100-continue" round trip for the small bodies we send. */
-  if (req->body && (tmp = curl_slist_append(hdrs, "Expect:")))
-    hdrs = tmp;
-  curl_easy_setopt(h, CURLOPT_URL, req->url);
-  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-  if (req->body) {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(req->body));
-  } else if (strcmp(req->method, "GET") != 0) {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-  }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mn_body_buf_write);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "multinode-ecs-creds");
-  if (req->no_proxy)
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-  cc = curl_easy_perform(h);
-  if (cc != CURLE_OK) {
-    if (s.too_big)
-      rc = creds_fail(err, MN_PROVIDER_E_TRANSIENT, "%s: the answer exceeds %d bytes", what,
-                      MAX_ANSWER);
-    else
-      rc = creds_fail(err, MN_PROVIDER_E_TRANSIENT, "%s: %s", what,
-                      errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    goto out;
-  }
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-  resp->len = s.len;
-  if (!(resp->body = s.data ? mn_body_buf_take(&s) : calloc(1, 1))) {
-    rc = creds_fail(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
-    goto out;
-  }
-out:
-  mn_body_buf_release(&s);
-  curl_slist_free_all(hdrs);
-  curl_easy_cleanup(h);
-  return rc;
+  if (req->body)
+    headers[n++] = "Expect:";
+  headers[n] = NULL;
+  struct mn_http_request rq = {.method = req->method,
+                               .url = req->url,
+                               .headers = headers,
+                               .body = req->body,
+                               .timeout_ms = req->timeout_ms,
+                               .max_body = MAX_ANSWER};
+  if (mn_http_init(&client, &cfg) != 0)
+    return creds_fail(err, MN_PROVIDER_E_TRANSIENT, "%s: out of resources", what);
+  int rc = mn_http_call(&client, &rq, &r, why, sizeof why);
+  mn_http_release(&client);
+  if (rc != 0)
+    return creds_fail(err, MN_PROVIDER_E_TRANSIENT, "%s", why);
+  resp->status = r.status;
+  resp->body = r.body; /* malloc'ed: the caller frees it */
+  resp->len = r.len;
+  return 0;
 }

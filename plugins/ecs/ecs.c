@@ -18,6 +18,8 @@ static void ecs_free(struct mn_ecs *e) {
     return;
   ecs_creds_chain_free(e->creds);
   mn_ecs_bucket_release(&e->launches);
+  if (e->http_ready)
+    mn_http_release(&e->http);
   free(e);
   curl_global_cleanup();
 }
@@ -35,9 +37,9 @@ static int ecs_init(const struct mn_cfg_node *config, const struct mn_host *host
                     struct mn_provider_error *err) {
   int rc;
   *state_out = NULL;
-  if (host->struct_size <
-      offsetof(struct mn_host, config_error) + sizeof host->config_error)
-    return host->error(err, MN_PROVIDER_E_INVALID, "the daemon's host table is too old");
+  /* prepare reads the worker environment the daemon builds since 1.2 */
+  if (!MN_HOST_HAS(host, config_error) || !MN_HOST_AT_LEAST(host, 1, 2))
+    return host->error(err, MN_PROVIDER_E_INVALID, "the daemon is too old (ABI 1.2 needed)");
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot initialise libcurl");
   struct mn_ecs *e = calloc(1, sizeof *e);
@@ -46,6 +48,13 @@ static int ecs_init(const struct mn_cfg_node *config, const struct mn_host *host
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
   }
   e->host = host;
+  struct mn_http_config hc = {.name = "AWS API", .user_agent = "multinode-ecs/1.0"};
+  if (mn_http_init(&e->http, &hc) != 0) {
+    mn_ecs_bucket_init(&e->launches, 1, 1, 0);
+    rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "out of resources");
+    goto fail;
+  }
+  e->http_ready = 1;
   if ((rc = mn_ecs_conf_load(config, host, &e->conf, err)) != 0) {
     mn_ecs_bucket_init(&e->launches, 1, 1, 0);
     goto fail;

@@ -14,6 +14,7 @@
 
 #include "creds.h"
 #include "ecs_conf.h"
+#include "http.h"
 #include "token_bucket.h"
 
 enum mn_ecs_service {
@@ -30,11 +31,12 @@ struct mn_ecs {
   struct mn_ecs_bucket launches;
   char urls[MN_ECS_SVC_COUNT][512];
   char started_by[160];
+  struct mn_http http; /* every AWS call's connections (aws.c) */
+  int http_ready;
 };
 
-/* aws.c: one AWS JSON 1.1 call, signed with SigV4. Retries throttling, 5xx
- * and network errors a few times (exponential backoff, full jitter) and
- * then fails TRANSIENT. On success *response is the decoded body (the
+/* aws.c: one AWS JSON 1.1 call, signed with SigV4. Throttling, 5xx and
+ * network errors are TRANSIENT, retried by the daemon. On success *response is the decoded body (the
  * caller frees it). err->msg reads "ecs RunTask: ClientException: ...". */
 int mn_ecs_call(struct mn_ecs *e, enum mn_ecs_service svc, const char *action,
                 const json_t *request, json_t **response, struct mn_provider_error *err);

@@ -5,13 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ecs.h"
 #include "names.h"
 #include "tags.h"
-
-#define MAX_RATE_WAIT_US (INT64_C(10) * 1000000)
 
 static json_t *network(const struct mn_ecs_conf *c) {
   json_t *subnets = json_array(), *groups = json_array();
@@ -31,7 +28,7 @@ static json_t *network(const struct mn_ecs_conf *c) {
 static json_t *overrides(const struct mn_launch_spec *spec) {
   json_t *env = json_array();
   for (size_t i = 0; i < spec->n_env; i++)
-    if (strncmp(spec->env[i].key, "MULTINODE_", 10) == 0)
+    if (strncmp(spec->env[i].key, MN_WORKER_ENV_PREFIX, strlen(MN_WORKER_ENV_PREFIX)) == 0)
       json_array_append_new(env, json_pack("{s:s, s:s}", "name", spec->env[i].key, "value",
                                            spec->env[i].value ? spec->env[i].value : ""));
   return json_pack("{s:[{s:s, s:o}]}", "containerOverrides", "name", "main", "environment", env);
@@ -83,12 +80,6 @@ static int task_definition_of(struct mn_ecs *e, const struct mn_launch_spec *spe
   return rc;
 }
 
-static void wait_us(int64_t us) {
-  struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
-  while (nanosleep(&ts, &ts) != 0)
-    ;
-}
-
 int mn_ecs_launch(void *state, const struct mn_launch_spec *spec, struct mn_worker_ref *ref_out,
                   struct mn_provider_error *err) {
   struct mn_ecs *e = state;
@@ -103,13 +94,15 @@ int mn_ecs_launch(void *state, const struct mn_launch_spec *spec, struct mn_work
   if (mn_ecs_client_token(spec->execution_id, token, sizeof token) != 0)
     return host->error(err, MN_PROVIDER_E_INVALID, "execution id \"%s\" gives no client token",
                        spec->execution_id);
-  int64_t wait = mn_ecs_bucket_reserve(&e->launches, host->now_us(), MAX_RATE_WAIT_US);
-  if (wait < 0)
-    return host->error(err, MN_PROVIDER_E_TRANSIENT,
-                       "launch rate limit (%.0f/s): too many launches queued",
-                       e->conf.launch_rate);
-  if (wait > 0)
-    wait_us(wait);
+  /* no token now: the daemon tries again when there is one (no provider
+   * sleeps) */
+  int64_t wait = mn_ecs_bucket_try(&e->launches, host->now_us());
+  if (wait > 0) {
+    host->error(err, MN_PROVIDER_E_TRANSIENT, "launch rate limit (%.0f/s) reached",
+                e->conf.launch_rate);
+    mn_provider_retry_after(host, err, wait);
+    return MN_PROVIDER_E_TRANSIENT;
+  }
 
   if (!(req = run_task_request(e, spec, task_definition, token)))
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");

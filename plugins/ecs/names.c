@@ -1,7 +1,8 @@
 /* names.c — names within ECS's rules (see names.h). */
 #include "names.h"
 
-#include <openssl/evp.h>
+#include "name_hash.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -10,11 +11,6 @@
 static int family_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_';
-}
-
-static int sha256(const void *data, size_t len, unsigned char md[32]) {
-  unsigned int n = 0;
-  return EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) == 1 && n == 32 ? 0 : -1;
 }
 
 static size_t put_part(char *out, const char *s) {
@@ -26,7 +22,7 @@ static size_t put_part(char *out, const char *s) {
 
 int mn_ecs_family(const char *cluster_id, const char *project, const char *function, char *out,
                   size_t size) {
-  unsigned char md[32];
+  char hash[9];
   char in[3 * 1100];
   const char *parts[3] = {cluster_id ? cluster_id : "", project ? project : "",
                           function ? function : ""};
@@ -39,7 +35,7 @@ int mn_ecs_family(const char *cluster_id, const char *project, const char *funct
     len += n;
     in[len++] = '\0';
   }
-  if (size < MN_ECS_FAMILY_MAX + 1 || sha256(in, len, md) != 0)
+  if (size < MN_ECS_FAMILY_MAX + 1 || mn_name_hash(in, len, 8, hash) != 0)
     return -1;
   size_t at = 0;
   memcpy(out, "multinode-", 10);
@@ -47,7 +43,7 @@ int mn_ecs_family(const char *cluster_id, const char *project, const char *funct
   at += put_part(out + at, project);
   out[at++] = '-';
   at += put_part(out + at, function);
-  snprintf(out + at, size - at, "-%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
+  snprintf(out + at, size - at, "-%s", hash);
   return 0;
 }
 
@@ -62,12 +58,7 @@ int mn_ecs_client_token(const char *execution_id, char *out, size_t size) {
     memcpy(out, execution_id, n + 1);
     return 0;
   }
-  unsigned char md[32];
-  if (size < 65 || sha256(execution_id, n, md) != 0)
-    return -1;
-  for (int i = 0; i < 32; i++)
-    snprintf(out + 2 * i, 3, "%02x", md[i]);
-  return 0;
+  return size < 65 ? -1 : mn_name_hash(execution_id, n, 64, out);
 }
 
 int mn_ecs_started_by(const char *cluster_id, char *out, size_t size) {

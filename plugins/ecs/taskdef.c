@@ -19,16 +19,12 @@ static int env_add(json_t *env, const char *name, const char *value) {
                                               value ? value : ""));
 }
 
+/* The environment the daemon built for every execution of f (provider.h,
+ * "What runs in the worker"): no key. */
 static json_t *container(struct mn_ecs *e, const struct mn_function_desc *f) {
-  const struct mn_host *host = e->host;
   json_t *env = json_array(), *command = json_array();
-  for (size_t i = 0; i < f->n_env; i++)
-    if (strncmp(f->env[i].key, "MULTINODE_", 10) != 0)
-      env_add(env, f->env[i].key, f->env[i].value);
-  env_add(env, "MULTINODE_API_URL", host->public_url);
-  env_add(env, "MULTINODE_PROJECT_NAME", f->project_name);
-  env_add(env, "MULTINODE_VERSION_ID", f->version_id);
-  env_add(env, "MULTINODE_FUNCTION_NAME", f->function_name);
+  for (size_t i = 0; i < f->n_worker_env; i++)
+    env_add(env, f->worker_env[i].key, f->worker_env[i].value);
   for (size_t i = 0; i < f->n_command; i++)
     json_array_append_new(command, json_string(f->command[i]));
   json_t *c = json_pack(

@@ -1,42 +1,20 @@
-/* api.c — one HTTP exchange with the Kubernetes API server over libcurl:
- * TLS (CA, client certificate and key as files or in-memory blobs,
- * insecure-skip-tls-verify), the bearer token (re-read from its file when
+/* api.c — one HTTP exchange with the Kubernetes API server over the
+ * toolkit's client (plugins/support/http.h; its connection and TLS session
+ * are kept from call to call): TLS (CA, client certificate and key as files
+ * or in-memory blobs, insecure-skip-tls-verify), the bearer token (re-read from its file when
  * the file changes, as a projected service-account token rotates), JSON
  * bodies (PATCH: JSON merge patch), Retry-After, and the mapping of
  * statuses to provider errors. */
-#include <curl/curl.h>
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
-#include "body_buf.h"
+#include "http.h"
 #include "k8s.h"
 
 #define MAX_BODY (64u << 20)
-
-/* the body, and Retry-After from the headers */
-struct sink {
-  struct mn_body_buf body;
-  int retry_after;
-};
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *arg) {
-  struct sink *s = arg;
-  size_t n = size * nmemb;
-  if (n > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
-    char v[32];
-    snprintf(v, sizeof v, "%.*s", (int)(n - 12 < 31 ? n - 12 : 31), data + 12);
-    char *end;
-    long secs = strtol(v, &end, 10);
-    if (end != v && secs >= 0 && secs < 3600)
-      s->retry_after = (int)secs;
-  }
-  return n;
-}
 
 void mn_k8s_response_release(struct mn_k8s_response *r) {
   if (!r)
@@ -88,76 +66,51 @@ static char *current_token(struct mn_k8s *k) {
   return out;
 }
 
+int mn_k8s_http_init(struct mn_k8s *k) {
+  const struct mn_k8s_auth *a = &k->auth;
+  snprintf(k->http_name, sizeof k->http_name, "kubernetes API at %s", a->server);
+  struct mn_http_config cfg = {
+      .name = k->http_name,
+      .user_agent = "multinoded-k8s/1",
+      .tls = {.insecure = a->insecure,
+              .ca_data = a->ca_data, .ca_len = a->ca_len,
+              .ca_file = a->ca_file[0] ? a->ca_file : NULL,
+              .cert_data = a->cert_data, .cert_len = a->cert_len,
+              .cert_file = a->cert_file[0] ? a->cert_file : NULL,
+              .key_data = a->key_data, .key_len = a->key_len,
+              .key_file = a->key_file[0] ? a->key_file : NULL},
+  };
+  return mn_http_init(&k->http, &cfg);
+}
+
 int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_t *body,
                    struct mn_k8s_response *resp, struct mn_provider_error *err) {
   const struct mn_host *host = k->host;
-  struct sink s = {.retry_after = -1};
-  mn_body_buf_init(&s.body, MAX_BODY);
-  struct curl_slist *headers = NULL;
-  char *payload = NULL, *token = NULL;
-  char url[4096], auth[16400];
+  char *payload = NULL, *token = NULL, *auth = NULL;
+  const char *headers[4];
+  size_t n_headers = 0;
+  char url[4096], why[512];
   int rc = 0;
   memset(resp, 0, sizeof *resp);
-  resp->retry_after = -1;
+  resp->retry_after_us = -1;
 
   char rule[320] = "";
   if (mn_k8s_call_rule(method, path, rule, sizeof rule) != 0)
     return host->error(err, MN_PROVIDER_E_INVALID,
                        "internal: %s %s is not among the provider's API calls (%s; "
                        "plugins/k8s/api_calls.c)", method, path, rule[0] ? rule : "no rule");
-
-  pthread_mutex_lock(&k->lock);
-  int64_t wait_us = k->not_before_us - host->now_us();
-  pthread_mutex_unlock(&k->lock);
-  if (wait_us > 0)
-    return host->error(err, MN_PROVIDER_E_TRANSIENT,
-                       "kubernetes API asked to retry after %lld s: backing off",
-                       (long long)((wait_us + 999999) / 1000000));
-
-  CURL *c = curl_easy_init();
-  if (!c)
-    return host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot create a curl handle");
-  snprintf(url, sizeof url, "%s%s", k->auth.server, path);
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)k->conf.request_timeout_seconds);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mn_body_buf_write);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &s.body);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "multinoded-k8s/1");
-  if (k->auth.insecure) {
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  if (k->auth.ca_data) {
-    struct curl_blob b = {k->auth.ca_data, k->auth.ca_len, CURL_BLOB_NOCOPY};
-    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
-  } else if (k->auth.ca_file[0]) {
-    curl_easy_setopt(c, CURLOPT_CAINFO, k->auth.ca_file);
-  }
-  if (k->auth.cert_data) {
-    struct curl_blob b = {k->auth.cert_data, k->auth.cert_len, CURL_BLOB_NOCOPY};
-    curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &b);
-    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-  } else if (k->auth.cert_file[0]) {
-    curl_easy_setopt(c, CURLOPT_SSLCERT, k->auth.cert_file);
-  }
-  if (k->auth.key_data) {
-    struct curl_blob b = {k->auth.key_data, k->auth.key_len, CURL_BLOB_NOCOPY};
-    curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &b);
-    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-  } else if (k->auth.key_file[0]) {
-    curl_easy_setopt(c, CURLOPT_SSLKEY, k->auth.key_file);
-  }
+  if (snprintf(url, sizeof url, "%s%s", k->auth.server, path) >= (int)sizeof url)
+    return host->error(err, MN_PROVIDER_E_INVALID, "request path too long");
   if ((token = current_token(k))) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    headers = curl_slist_append(headers, auth);
+    size_t size = strlen(token) + 32;
+    if (!(auth = malloc(size))) {
+      rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
+      goto out;
+    }
+    snprintf(auth, size, "Authorization: Bearer %s", token);
+    headers[n_headers++] = auth;
   }
-  headers = curl_slist_append(headers, "Accept: application/json, */*");
+  headers[n_headers++] = "Accept: application/json, */*";
   if (body) {
     payload = json_dumps(body, JSON_COMPACT);
     if (!payload) {
@@ -165,44 +118,38 @@ int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_
       goto out;
     }
     /* PATCH bodies are JSON merge patches (RFC 7386) */
-    headers = curl_slist_append(headers, strcmp(method, "PATCH") == 0
-                                             ? "Content-Type: application/merge-patch+json"
-                                             : "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+    headers[n_headers++] = strcmp(method, "PATCH") == 0
+                               ? "Content-Type: application/merge-patch+json"
+                               : "Content-Type: application/json";
   }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-
-  CURLcode cc = curl_easy_perform(c);
-  if (cc != CURLE_OK) {
-    rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot reach the kubernetes API at %s: %s%s",
-                     k->auth.server, curl_easy_strerror(cc),
-                     s.body.too_big ? " (answer too large)" : "");
+  headers[n_headers] = NULL;
+  struct mn_http_request rq = {
+      .method = method,
+      .url = url,
+      .headers = headers,
+      .body = payload,
+      .timeout_ms = (long)k->conf.request_timeout_seconds * 1000L,
+      .max_body = MAX_BODY,
+  };
+  struct mn_http_response r;
+  if (mn_http_call(&k->http, &rq, &r, why, sizeof why) != 0) {
+    rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot reach the %s", why);
     goto out;
   }
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-  resp->len = s.body.len;
-  resp->text = s.body.data ? mn_body_buf_take(&s.body) : strdup("");
-  resp->retry_after = s.retry_after;
-  if (resp->text && resp->len && (resp->text[0] == '{' || resp->text[0] == '['))
+  resp->status = r.status;
+  resp->len = r.len;
+  resp->text = r.body;
+  resp->retry_after_us = r.retry_after_us;
+  if (resp->len && (resp->text[0] == '{' || resp->text[0] == '['))
     resp->json = json_loadb(resp->text, resp->len, 0, NULL);
-  if ((resp->status == 429 || resp->status == 503) && resp->retry_after > 0) {
-    pthread_mutex_lock(&k->lock);
-    k->not_before_us = host->now_us() + (int64_t)resp->retry_after * 1000000;
-    pthread_mutex_unlock(&k->lock);
-  }
-  if (!resp->text) {
-    rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
-    mn_k8s_response_release(resp);
-  }
 out:
-  mn_body_buf_release(&s.body);
   if (payload) /* it may carry a Secret's data */
     OPENSSL_cleanse(payload, strlen(payload));
   free(payload);
+  if (auth)
+    OPENSSL_cleanse(auth, strlen(auth));
+  free(auth);
   free(token);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(c);
   return rc;
 }
 
@@ -215,27 +162,24 @@ int mn_k8s_fail(struct mn_k8s *k, const struct mn_k8s_response *r, const char *w
     detail[strcspn(detail, "\r\n")] = '\0';
     msg = detail;
   }
-  int code;
-  if (r->status == 429 || r->status >= 500)
-    code = MN_PROVIDER_E_TRANSIENT;
-  else if (r->status == 401 || r->status == 403)
-    code = MN_PROVIDER_E_AUTH;
-  else if (r->status == 404)
-    code = MN_PROVIDER_E_NOT_FOUND;
-  else
+  int code = mn_http_status_code(r->status, NULL);
+  if (code == MN_PROVIDER_OK) /* a 2xx or 3xx a caller did not expect */
     code = MN_PROVIDER_E_INVALID;
-  if (r->retry_after >= 0)
-    return k->host->error(err, code, "%s: kubernetes API answered %ld (retry after %d s): %s",
-                          what, r->status, r->retry_after, msg);
+  if (r->retry_after_us >= 0 && code == MN_PROVIDER_E_TRANSIENT) {
+    /* the daemon waits that long before the next call of this kind */
+    k->host->error(err, code, "%s: kubernetes API answered %ld (retry after %lld s): %s", what,
+                   r->status, (long long)(r->retry_after_us / 1000000), msg);
+    mn_provider_retry_after(k->host, err, r->retry_after_us);
+    return code;
+  }
   return k->host->error(err, code, "%s: kubernetes API answered %ld: %s", what, r->status, msg);
 }
 
 int mn_k8s_selector_query(const char *selector, char *out, size_t size) {
-  char *esc = curl_easy_escape(NULL, selector, 0);
-  if (!esc)
+  char esc[2048];
+  if (mn_http_escape(selector, esc, sizeof esc) != 0)
     return -1;
   int n = snprintf(out, size, "labelSelector=%s", esc);
-  curl_free(esc);
   return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 

@@ -13,6 +13,8 @@ static void k8s_shutdown(void *state) {
   struct mn_k8s *k = state;
   if (!k)
     return;
+  if (k->http_ready)
+    mn_http_release(&k->http);
   mn_k8s_auth_release(&k->auth);
   free(k->token);
   pthread_mutex_destroy(&k->lock);
@@ -42,6 +44,11 @@ static int k8s_init(const struct mn_cfg_node *config, const struct mn_host *host
     k8s_shutdown(k);
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot initialise libcurl");
   }
+  if (mn_k8s_http_init(k) != 0) {
+    k8s_shutdown(k);
+    return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of resources");
+  }
+  k->http_ready = 1;
   host->log(host, MN_HOST_LOG_INFO, "kubernetes API %s (%s), namespace \"%s\"", k->auth.server,
             k->auth.source, k->namespace_);
   *state_out = k;

@@ -13,6 +13,7 @@
 
 #include <multinode/provider.h>
 
+#include "http.h"
 #include "kubeconfig.h"
 
 /* Every label and annotation this provider sets is under this prefix. */
@@ -24,7 +25,6 @@ struct mn_k8s_conf {
   const char *context;         /* NULL: current-context */
   const char *namespace_;      /* NULL: the context's, else "default" */
   const char *service_account; /* the pods' service account, or NULL */
-  const char *api_url;         /* MULTINODE_API_URL for pods, or NULL: public_url */
   const char *in_cluster_dir;  /* the service-account directory */
   int in_cluster;              /* in-cluster credentials, even when a kubeconfig exists */
   const char *const *image_pull_secrets;
@@ -45,12 +45,14 @@ struct mn_k8s {
   struct mn_k8s_auth auth;
   char namespace_[256];
   char cluster_label[64]; /* host->cluster_id as a label value */
+  struct mn_http http;    /* the API server's connections (api.c) */
+  char http_name[1100];   /* "kubernetes API at <server>", for messages */
+  int http_ready;
   pthread_mutex_t lock;   /* guards the fields below */
   char *token;            /* the token file's content, re-read when it changes */
   struct timespec token_mtime;
   off_t token_size;
   ino_t token_ino;
-  int64_t not_before_us;  /* a 429/503 Retry-After: no calls until then */
 };
 
 /* k8s_conf.c: reads and checks providers.k8s; then resolves the credentials. */
@@ -59,27 +61,31 @@ int mn_k8s_conf_read(const struct mn_cfg_node *config, const struct mn_host *hos
 int mn_k8s_auth_resolve(struct mn_k8s *k, const struct mn_cfg_node *config,
                         struct mn_provider_error *err);
 
-/* api.c: one HTTP exchange with the API server. */
+/* api.c: the client of the API server (after mn_k8s_auth_resolve), and one
+ * HTTP exchange with it. */
+int mn_k8s_http_init(struct mn_k8s *k);
 struct mn_k8s_response {
   long status;     /* HTTP status */
   char *text;      /* the body, NUL-terminated (also for non-JSON bodies) */
   size_t len;
   json_t *json;    /* the body parsed, when it is JSON; else NULL */
-  int retry_after; /* seconds from a Retry-After header, or -1 */
+  int64_t retry_after_us; /* the Retry-After header, or -1 */
 };
 void mn_k8s_response_release(struct mn_k8s_response *r);
 /* Sends METHOD path (starting with "/", query included) with body (or NULL;
- * for PATCH a JSON merge patch). Returns 0 when an answer came (whatever its status), else TRANSIENT (the
- * network, a timeout, a Retry-After still running) with err set. */
+ * for PATCH a JSON merge patch). Returns 0 when an answer came (whatever
+ * its status), else TRANSIENT (the network, a timeout) with err set. */
 /* The RBAC rule a request needs, as "VERB RESOURCE in group \"G\"" into
  * OUT: 0 when api_calls.c lists it, 1 when it does not, -1 when PATH is no
  * namespaced API path. mn_k8s_request refuses all but 0. */
 int mn_k8s_call_rule(const char *method, const char *path, char *out, size_t size);
 int mn_k8s_request(struct mn_k8s *k, const char *method, const char *path, json_t *body,
                    struct mn_k8s_response *resp, struct mn_provider_error *err);
-/* Maps a non-2xx answer to an error: 429/5xx TRANSIENT, 401/403 AUTH, 404
- * NOT_FOUND, other 4xx INVALID; the message names `what` and carries the
- * API's Status message. Returns the code. */
+/* Maps a non-2xx answer to an error by the toolkit's table
+ * (mn_http_status_code: 429/5xx TRANSIENT, 401/403 AUTH, 404 NOT_FOUND,
+ * other 4xx INVALID); the message names `what` and carries the API's Status
+ * message; a TRANSIENT one carries the answer's Retry-After to the daemon.
+ * Returns the code. */
 int mn_k8s_fail(struct mn_k8s *k, const struct mn_k8s_response *r, const char *what,
                 struct mn_provider_error *err);
 /* "labelSelector=<escaped selector>" */

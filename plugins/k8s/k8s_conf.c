@@ -11,7 +11,8 @@
  *       image_pull_secrets: [regcred]
  *       node_selector: ["kubernetes.io/arch=amd64"]
  *       tolerations: ["dedicated=multinode:NoSchedule"]
- *       api_url: http://multinode.multinode.svc:5000   # the URL pods call
+ *       api_url: http://multinode.multinode.svc:5000   # the URL pods call (the
+ *                                             # daemon's key: provider.h)
  *       ttl_seconds_after_finished: 1h
  *       termination_grace_seconds: 120        # the pods' terminationGracePeriodSeconds
  *       pending_timeout: 5m                   # a pod Pending this long fails the attempt
@@ -30,7 +31,7 @@ static const char *const known_keys[] = {
     "namespace",          "in_cluster",
     "in_cluster_dir",     "service_account",
     "image_pull_secrets", "node_selector",
-    "tolerations",        "api_url",
+    "tolerations",
     "ttl_seconds_after_finished", "termination_grace_seconds",
     "pending_timeout",    "request_timeout",
 };
@@ -88,7 +89,6 @@ int mn_k8s_conf_read(const struct mn_cfg_node *config, const struct mn_host *hos
       (rc = host->config_bool(config, "in_cluster", 0, &c->in_cluster, err)) ||
       (rc = host->config_string(config, "in_cluster_dir", 0, &c->in_cluster_dir, err)) ||
       (rc = host->config_string(config, "service_account", 0, &c->service_account, err)) ||
-      (rc = host->config_string(config, "api_url", 0, &c->api_url, err)) ||
       (rc = host->config_strings(config, "image_pull_secrets", 0, &c->image_pull_secrets,
                                  &c->n_image_pull_secrets, err)) ||
       (rc = host->config_strings(config, "node_selector", 0, &c->node_selector,
@@ -126,8 +126,6 @@ int mn_k8s_conf_read(const struct mn_cfg_node *config, const struct mn_host *hos
                                 "\"%s\" is not KEY[=VALUE][:NoSchedule|PreferNoSchedule|"
                                 "NoExecute]",
                                 c->tolerations[i]);
-  if (c->api_url && strncmp(c->api_url, "http://", 7) && strncmp(c->api_url, "https://", 8))
-    return host->config_error(config, "api_url", err, "expected an http:// or https:// URL");
   if (c->ttl_seconds_after_finished < 0 || c->ttl_seconds_after_finished > 2147483647)
     return host->config_error(config, "ttl_seconds_after_finished", err, "out of range");
   if (c->termination_grace_seconds < 0 || c->termination_grace_seconds > 86400)

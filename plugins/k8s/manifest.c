@@ -48,8 +48,9 @@ json_t *mn_k8s_annotations_of(const struct mn_launch_spec *spec) {
   return a;
 }
 
-static json_t *env_of(const struct mn_k8s *k, const struct mn_launch_spec *spec,
-                      const char *job_name, const char *secret_env) {
+/* The daemon's environment as given (provider.h), the secret by reference. */
+static json_t *env_of(const struct mn_launch_spec *spec, const char *job_name,
+                      const char *secret_env) {
   json_t *env = json_array();
   for (size_t i = 0; env && i < spec->n_env; i++) {
     const char *name = spec->env[i].key, *value = spec->env[i].value;
@@ -57,8 +58,6 @@ static json_t *env_of(const struct mn_k8s *k, const struct mn_launch_spec *spec,
     if (secret_env && strcmp(name, secret_env) == 0)
       entry = json_pack("{s:s, s:{s:{s:s, s:s}}}", "name", name, "valueFrom", "secretKeyRef",
                         "name", job_name, "key", secret_env);
-    else if (k->conf.api_url && strcmp(name, "MULTINODE_API_URL") == 0)
-      entry = json_pack("{s:s, s:s}", "name", name, "value", k->conf.api_url);
     else
       entry = json_pack("{s:s, s:s}", "name", name, "value", value ? value : "");
     if (json_array_append_new(env, entry))
@@ -123,7 +122,7 @@ json_t *mn_k8s_job_manifest(const struct mn_k8s *k, const struct mn_launch_spec 
   json_t *resources = json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "requests", "cpu", cpu, "memory",
                                 mem, "limits", "cpu", cpu, "memory", mem);
   json_t *container = json_pack("{s:s, s:s, s:o, s:o}", "name", "main", "image", spec->image,
-                                "env", env_of(k, spec, job_name, secret_env), "resources",
+                                "env", env_of(spec, job_name, secret_env), "resources",
                                 resources);
   if (container && spec->n_command)
     json_object_set(container, "args", args);

@@ -1,7 +1,8 @@
 /* names.c — Job names, label values and quantities (see names.h). */
 #include "names.h"
 
-#include <openssl/evp.h>
+#include "name_hash.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -15,14 +16,8 @@ static long long ceil_pos(double x) {
 
 /* The first 10 hex digits of SHA-256(s). */
 static void short_hash(const char *s, char out[11]) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL) || n < 5) {
+  if (mn_name_hash(s, strlen(s), 10, out) != 0)
     snprintf(out, 11, "0000000000");
-    return;
-  }
-  for (int i = 0; i < 5; i++)
-    snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 static int is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }

@@ -3,7 +3,9 @@
 #  - every status pass is ONE labelled list of Jobs and ONE of Pods, whatever
 #    the number of running Jobs (16 here): no per-Job call;
 #  - 429 with Retry-After and 500 answers are TRANSIENT: retried without
-#    consuming an attempt;
+#    consuming an attempt, the 429 after its Retry-After (the tracker);
+#  - a status pass reuses the provider's connection (the simulator counts
+#    new API connections, each a TLS handshake);
 #  - an image that cannot be pulled, a pod stuck Pending past pending_timeout
 #    and an OOM-killed container end the attempt with the reason named;
 #  - the Job is created with the Job spec the issue asks for.
@@ -54,6 +56,10 @@ jq -e '.requests["list jobs"] as $j | .requests["list pods"] as $p |
   ($p - $j | fabs) <= 1 and ([.requests | to_entries[] | select(.key != "list jobs" and .key != "list pods") | .value] | add // 0) == 0' \
   <<<"$s" >/dev/null || fail "status passes with 16 running Jobs: $(jq -c .requests <<<"$s")"
 pass "16 running Jobs: $(jq -c .requests <<<"$s") -- one Job list and one Pod list per pass, nothing per Job"
+# the provider keeps its connection (and TLS session) from pass to pass
+jq -e '.apiConnections <= 2' <<<"$s" >/dev/null ||
+  fail "$(jq .apiConnections <<<"$s") new API connections (TLS handshakes) in $(jq '.requests["list jobs"]' <<<"$s") passes"
+pass "$(jq .apiConnections <<<"$s") new API connections (TLS handshakes) in $(jq '.requests["list jobs"]' <<<"$s") status passes"
 for id in "$first" "${ids[@]}"; do go "$id"; done
 for id in "$first" "${ids[@]}"; do
   wait_inv 30 "$id" '.invocation_status == "TERMINATED"' "$id to end"
@@ -93,9 +99,10 @@ go "$t"
 wait_inv 30 "$t" '.invocation_status == "TERMINATED"' "the throttled invocation to end"
 expect "$t" '(.executions | length) == 1 and .executions[0].outcome == "SUCCEEDED"' \
   "429 and 500 retried without consuming an attempt"
-grep -q 'answered 429 (retry after 1 s)' "$MN_WORK/main.log" || fail "the 429 and its Retry-After were not reported"
+grep -q 'answered 429 (retry after 1 s).*trying again in 1000 ms' "$MN_WORK/main.log" ||
+  fail "the 429's Retry-After was not what the daemon waited: $(grep 'answered 429' "$MN_WORK/main.log" | head -2)"
 grep -q 'answered 500' "$MN_WORK/main.log" || fail "the 500 was not reported"
-pass "429 (Retry-After 1 s) and 500 are TRANSIENT: retried, one execution, SUCCEEDED"
+pass "429 (Retry-After 1 s, waited by the daemon's tracker) and 500 are TRANSIENT: retried, one execution, SUCCEEDED"
 
 # --- 422: INVALID, the attempt fails with the API's message ------------------
 k8s_ctl POST /_sim/fault '{"kind":"status","code":422,"count":1,"verb":"create"}' >/dev/null

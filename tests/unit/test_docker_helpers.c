@@ -44,8 +44,7 @@ static void test_create_body(void **state) {
                                 .invocation_id = "inv-1", .execution_id = "exe-1",
                                 .image = "img:1", .command = cmd, .n_command = 2, .env = env,
                                 .n_env = 3, .vcpus = 0.5, .memory_gb = 0.25};
-  struct mn_docker_spec_opts opts = {.cluster_id = "c1", .network = "host",
-                                     .api_url = "http://10.0.0.1:5000", .binds = binds,
+  struct mn_docker_spec_opts opts = {.cluster_id = "c1", .network = "host", .binds = binds,
                                      .n_binds = 1};
   json_t *b = mn_docker_create_body(&spec, &opts);
   assert_non_null(b);
@@ -53,7 +52,7 @@ static void test_create_body(void **state) {
       "{s:s, s:[s,s], s:[s,s,s], s:{s:s,s:s,s:s,s:s,s:s,s:s}, s:i, s:b, s:b,"
       " s:{s:I, s:I, s:I, s:s, s:[s], s:{s:s, s:{}}}}",
       "Image", "img:1", "Cmd", "sh", "/w/fn.sh", "Env", "A=1",
-      "MULTINODE_API_URL=http://10.0.0.1:5000", "MULTINODE_EXECUTION_ID=exe-1", "Labels",
+      "MULTINODE_API_URL=http://127.0.0.1:5000", "MULTINODE_EXECUTION_ID=exe-1", "Labels",
       "multinode.project", "p", "multinode.version_id", "ver-1", "multinode.function", "f",
       "multinode.invocation_id", "inv-1", "multinode.execution_id", "exe-1", "multinode.cluster",
       "c1", "StopTimeout", MN_DOCKER_STOP_TIMEOUT, "AttachStdin", 0, "Tty", 0, "HostConfig",
@@ -70,15 +69,12 @@ static void test_create_body(void **state) {
   json_decref(want);
   json_decref(b);
 
-  /* no command: the image's CMD; no api_url: the env as given */
+  /* no command: the image's CMD */
   spec.n_command = 0;
   spec.command = NULL;
-  opts.api_url = NULL;
   opts.n_binds = 0;
   b = mn_docker_create_body(&spec, &opts);
   assert_null(json_object_get(b, "Cmd"));
-  assert_string_equal(json_string_value(json_array_get(json_object_get(b, "Env"), 1)),
-                      "MULTINODE_API_URL=http://127.0.0.1:5000");
   assert_null(json_object_get(json_object_get(b, "HostConfig"), "Binds"));
   json_decref(b);
 

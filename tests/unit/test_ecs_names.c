@@ -193,15 +193,18 @@ static void test_token_bucket(void **state) {
   const int64_t s = 1000000;
   mn_ecs_bucket_init(&b, 20, 100, 0);
   for (int i = 0; i < 100; i++) /* the burst at once */
-    assert_int_equal(mn_ecs_bucket_reserve(&b, 0, 10 * s), 0);
-  int64_t w = mn_ecs_bucket_reserve(&b, 0, 10 * s); /* then 20/s: 50 ms apart */
+    assert_int_equal(mn_ecs_bucket_try(&b, 0), 0);
+  int64_t w = mn_ecs_bucket_try(&b, 0); /* then 20/s: one every 50 ms */
   assert_true(w >= 49000 && w <= 51000);
-  w = mn_ecs_bucket_reserve(&b, 0, 10 * s);
-  assert_true(w >= 99000 && w <= 101000);
-  assert_int_equal(mn_ecs_bucket_reserve(&b, 0, 120000), -1); /* would wait 150 ms */
+  assert_int_equal(mn_ecs_bucket_try(&b, 0), w); /* nothing taken while waiting */
+  w = mn_ecs_bucket_try(&b, 20000);
+  assert_true(w >= 29000 && w <= 31000);
+  assert_int_equal(mn_ecs_bucket_try(&b, 50001), 0); /* the next token, taken */
+  w = mn_ecs_bucket_try(&b, 50001);
+  assert_true(w >= 49000 && w <= 51000);
   /* after 10 s the bucket is full again, never more than the burst */
   int taken = 0;
-  while (mn_ecs_bucket_reserve(&b, 10 * s, 0) == 0)
+  while (mn_ecs_bucket_try(&b, 10 * s) == 0)
     taken++;
   assert_int_equal(taken, 100);
   mn_ecs_bucket_release(&b);

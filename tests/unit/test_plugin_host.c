@@ -428,6 +428,10 @@ static void test_init_fails(void **state) {
                     "%s:7:5: providers.initfail.colour: unknown key\n"
                     "%s:9:5: providers.initfail.smell: unknown key",
                     yaml_path, yaml_path);
+  /* api_url, the daemon's key of every section: checked by the daemon */
+  snprintf(yaml, sizeof yaml, fmt, test_plugins, "    size: 2\n    api_url: ftp://x\n");
+  expect_load_error(yaml, "%s:8:14: providers.initfail.api_url: \"ftp://x\" is not an http(s) URL",
+                    yaml_path);
   /* a failure that is not about config: names the provider and the path */
   snprintf(yaml, sizeof yaml, fmt, test_plugins, "    size: 2\n    fail_message: backend down\n");
   expect_load_error(yaml, "provider \"initfail\" (%s/mn_provider_initfail.so): init failed: "
@@ -539,9 +543,19 @@ static void test_launch_spec_from_model(void **state) {
   mn_launch_buf_release(&buf);
 
   struct mn_function_desc_buf fbuf;
-  assert_int_equal(mn_function_desc_build(&fbuf, &inv.function, &err), 0);
+  assert_int_equal(mn_function_desc_build(&fbuf, h, &inv.function, &err), 0);
   assert_int_equal(fbuf.desc.n_env, 2);
   assert_int_equal(fbuf.desc.n_command, 3);
+  /* what every execution shares: no key, no invocation or execution */
+  static const char *const shared[][2] = {
+      {"A", "1"}, {"MULTINODE_API_URL", "http://127.0.0.1:5999"},
+      {"MULTINODE_PROJECT_NAME", "proj"}, {"MULTINODE_VERSION_ID", "ver-1"},
+      {"MULTINODE_FUNCTION_NAME", "fn"}};
+  assert_int_equal(fbuf.desc.n_worker_env, 5);
+  for (size_t i = 0; i < 5; i++) {
+    assert_string_equal(fbuf.desc.worker_env[i].key, shared[i][0]);
+    assert_string_equal(fbuf.desc.worker_env[i].value, shared[i][1]);
+  }
   mn_function_desc_buf_release(&fbuf);
 
   /* a command that is not a list of strings */
@@ -550,7 +564,21 @@ static void test_launch_spec_from_model(void **state) {
   assert_int_equal(mn_launch_spec_build(&buf, h, &inv, "exe-6", "mnx_k", &err), MN_EINVAL);
   assert_string_equal(err.msg, "the function's command holds a non-string");
 
+  /* the section's api_url: the URL this provider's workers call */
+  unload(&fx);
+  h = load_default(&fx, "providers:\n  default: template\n  template:\n"
+                        "    api_url: http://10.0.0.9:5000\n");
   json_decref(inv.function.command);
+  inv.function.command = NULL;
+  assert_int_equal(mn_launch_spec_build(&buf, h, &inv, "exe-7", "mnx_k", &err), 0);
+  assert_string_equal(buf.spec.api_url, "http://10.0.0.9:5000");
+  assert_string_equal(buf.spec.env[1].key, "MULTINODE_API_URL");
+  assert_string_equal(buf.spec.env[1].value, "http://10.0.0.9:5000");
+  mn_launch_buf_release(&buf);
+  assert_int_equal(mn_function_desc_build(&fbuf, h, &inv.function, &err), 0);
+  assert_string_equal(fbuf.desc.worker_env[1].value, "http://10.0.0.9:5000");
+  mn_function_desc_buf_release(&fbuf);
+
   json_decref(inv.function.env);
   json_decref(inv.function.prepared_function_details);
   unload(&fx);

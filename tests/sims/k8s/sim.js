@@ -31,7 +31,8 @@
 // (process group) after the grace period.
 //
 // Control endpoint (no auth), for the tests: see handleControl below.
-//   GET  /_sim/stats                 request counts, violations, jobs created
+//   GET  /_sim/stats                 request counts, violations, jobs created,
+//                                    apiConnections (new API client connections)
 //   POST /_sim/fault  {...}          inject faults (see addFault)
 //   POST /_sim/kill   {selector}     SIGKILL the containers of matching pods
 //   GET  /_sim/pods?selector=...     pods with their pid and whether it runs
@@ -124,7 +125,7 @@ const everySecret = []; // likewise, every secret object ever stored (each versi
 const pods = new Map(); // "ns/name" -> { obj, proc, lines, partial, killTimer, ... }
 const everyPod = []; // every pod ever started, also after its deletion (for /_sim/pods)
 const stats = { requests: {}, violations: 0, violationDetails: [], jobsCreated: 0, authFailures: 0,
-  secretsCreated: 0, secretsDeleted: 0, secretsCollected: 0 };
+  secretsCreated: 0, secretsDeleted: 0, secretsCollected: 0, apiConnections: 0 };
 const faults = { conflictNextCreate: 0, statuses: [], createDelayMs: 0, pendingImages: new Set(),
   pullFailImages: new Set(), oomImages: new Set(), pendingAll: false, lostAnswers: [], holdPods: false };
 let resourceVersion = 1000;
@@ -706,6 +707,7 @@ async function handleControl(req, res, url) {
   }
   if (path === '/_sim/reset' && req.method === 'POST') {
     stats.requests = {};
+    stats.apiConnections = 0;
     return reply(res, 200, {});
   }
   let body = {};
@@ -998,6 +1000,10 @@ async function handler(req, res) {
   const url = new URL(req.url, 'http://sim');
   try {
     if (url.pathname.startsWith('/_sim/')) return await handleControl(req, res, url);
+    if (!req.socket.mnApi) { // a connection (on https: a TLS handshake) of an API client
+      req.socket.mnApi = true;
+      stats.apiConnections++;
+    }
     return await handleApi(req, res, url);
   } catch (e) {
     log(`internal error: ${e.stack}`);
