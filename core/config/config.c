@@ -150,6 +150,7 @@ static void derive(struct mn_cfg_checker *c) {
                       "server.tls", "give both cert_file and key_file, or neither");
   resolve_file(c, &cfg->server.tls.cert_file);
   resolve_file(c, &cfg->server.tls.key_file);
+  resolve_file(c, &cfg->data_dir); /* not the working directory's: issue 19 */
   if (!cfg->server.public_url && cfg->server.listen_host) {
     const char *h = cfg->server.listen_host;
     if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)
