@@ -25,20 +25,96 @@ int cli_fail(const char *fmt, ...) {
   return CLI_FAIL;
 }
 
+int cli_retry_unreachable(struct cli *cli) {
+  const char *text = cli_env("MULTINODE_RETRY_SECONDS");
+  long ms = text ? cli_parse_duration_ms(text) : WORKER_RETRY_MS;
+  if (ms < 0)
+    return cli_fail("MULTINODE_RETRY_SECONDS=\"%s\": want a number of seconds", text);
+  mn_client_set_retry(cli->client, ms > 0, ms);
+  return CLI_OK;
+}
+
 int cli_connect(struct cli *cli) {
   struct mn_client_error err;
+  if (cli->client)
+    return CLI_OK;
   if (mn_client_from_env(&cli->client, &err) < 0)
     return cli_fail("%s", err.detail);
   /* inside a worker a daemon restart must not lose progress or children;
    * MULTINODE_RETRY_SECONDS bounds the retrying (0 turns it off) */
-  if (cli->in_worker) {
-    const char *text = cli_env("MULTINODE_RETRY_SECONDS");
-    long ms = text ? cli_parse_duration_ms(text) : WORKER_RETRY_MS;
-    if (ms < 0)
-      return cli_fail("MULTINODE_RETRY_SECONDS=\"%s\": want a number of seconds", text);
-    mn_client_set_retry(cli->client, ms > 0, ms);
-  }
+  return cli->in_worker ? cli_retry_unreachable(cli) : CLI_OK;
+}
+
+int cli_locate(struct cli *cli, const char *id, struct mn_client_function_ref *fn,
+               json_t **hold) {
+  struct mn_client_error err;
+  int rc;
+  *hold = NULL;
+  if (cli_get(cli, "--function-name"))
+    return (rc = cli_function_ref(cli, cli_get(cli, "--function-name"), fn)) != CLI_OK
+               ? rc
+               : cli_connect(cli);
+  if ((rc = cli_connect(cli)) != CLI_OK)
+    return rc;
+  if (mn_client_invocation_get_by_id(cli->client, id, hold, &err) < 0)
+    return cli_report(cli, &err, "cannot find invocation %s", id);
+  fn->project_name = mn_client_json_str(*hold, "project_name");
+  fn->version_ref = mn_client_json_str(*hold, "version_id");
+  fn->function_name = mn_client_json_str(*hold, "function_name");
+  if (!fn->project_name || !fn->version_ref || !fn->function_name)
+    return cli_fail("the daemon's answer for invocation %s does not name its function", id);
   return CLI_OK;
+}
+
+int cli_status_exit(enum mn_status s) {
+  switch (s) {
+  case MN_STATUS_FAILED: return CLI_FAIL;
+  case MN_STATUS_CANCELLED: return CLI_CANCELLED;
+  case MN_STATUS_TIMED_OUT: return CLI_TIMED_OUT;
+  default: return CLI_OK;
+  }
+}
+
+static size_t distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b), row[64];
+  if (la >= 63 || lb >= 63)
+    return (size_t)-1;
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+const char *cli_closest(const char *word, const char *const *names, size_t n) {
+  const char *best = NULL;
+  size_t best_d = (size_t)-1, len = strlen(word);
+  size_t limit = len / 3 > 2 ? len / 3 : 2;
+  for (size_t i = 0; i < n; i++) {
+    if (!names[i])
+      continue;
+    size_t d = distance(word, names[i]);
+    /* a prefix counts as close: --project for --project-name */
+    if (strncmp(names[i], word, len) == 0 && len >= 3)
+      d = d < 1 ? d : 1;
+    if (d < best_d) {
+      best_d = d;
+      best = names[i];
+    }
+  }
+  return best && best_d <= limit && best_d > 0 ? best : NULL;
 }
 
 static const char *hint_for(const struct mn_client_error *err) {
@@ -71,6 +147,7 @@ static const char *hint_for(const struct mn_client_error *err) {
 int cli_report(const struct cli *cli, const struct mn_client_error *err, const char *fmt, ...) {
   const char *url = cli->client ? mn_client_api_url(cli->client) : "the API";
   const char *hint = NULL;
+  int unreachable = 0;
   char what[512];
   va_list ap;
 
@@ -84,9 +161,11 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
       fprintf(stderr, "error: cannot reach %s: its host name does not resolve\n  (%s: %s)\n",
               url, what, err->detail);
       hint = "check the address in MULTINODE_API_URL or `multinode login --url URL`";
+      unreachable = 1;
     } else if (mn_client_error_unreachable(err)) {
       fprintf(stderr, "error: cannot reach %s: is multinoded running?\n  (%s: %s)\n", url, what,
               err->detail);
+      unreachable = 1;
       hint = "start it, or use another address with MULTINODE_API_URL or "
              "`multinode login --url URL`";
     } else if (err->transport == CURLE_OPERATION_TIMEDOUT) {
@@ -94,6 +173,14 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
       hint = "the daemon may be overloaded or stuck; try again";
     } else {
       fprintf(stderr, "error: %s: talking to %s failed: %s\n", what, url, err->detail);
+      if (strncmp(url, "https:", 6) == 0 && (err->transport == CURLE_SSL_CONNECT_ERROR ||
+                                              err->transport == CURLE_RECV_ERROR))
+        hint = "the daemon may speak plain HTTP: try http:// in MULTINODE_API_URL (or give "
+               "the daemon server.tls)";
+      else if (strncmp(url, "http:", 5) == 0 && (err->transport == CURLE_GOT_NOTHING ||
+                                                  err->transport == CURLE_RECV_ERROR ||
+                                                  err->transport == CURLE_WEIRD_SERVER_REPLY))
+        hint = "the daemon may speak HTTPS (server.tls): try https:// in MULTINODE_API_URL";
     }
     break;
   case MN_CLIENT_E_HTTP:
@@ -102,6 +189,9 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
     else
       fprintf(stderr, "error: %s: HTTP %d: %s\n", what, err->http_status, err->detail);
     hint = hint_for(err);
+    if (err->http_status == 404 && !err->name[0])
+      hint = "that URL has no Multinode API under it: MULTINODE_API_URL is the daemon's root, "
+             "e.g. http://127.0.0.1:5000, with no path";
     break;
   case MN_CLIENT_E_PROTOCOL:
     fprintf(stderr, "error: %s: unexpected answer from %s: %s\n", what, url, err->detail);
@@ -112,7 +202,7 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
   }
   if (hint)
     fprintf(stderr, "  hint: %s\n", hint);
-  return CLI_FAIL;
+  return unreachable ? CLI_UNREACHABLE : CLI_FAIL;
 }
 
 int cli_function_ref(struct cli *cli, const char *function_name,

@@ -223,15 +223,28 @@ int cli_cmd_describe(struct cli *cli) {
   const json_t *f;
   int rc;
 
-  if (!project)
-    return cli_usage_error(cli, "--project-name is required");
-  if (invocation && !function)
-    return cli_usage_error(cli, "--invocation-id needs --function-name");
+  json_t *hold = NULL;
+  if (!project && !invocation)
+    return cli_usage_error(cli, "--project-name (or --invocation-id) is required");
   rc = cli_connect(cli);
   if (rc != CLI_OK)
     return rc;
-  if (mn_client_project_get(cli->client, project, &pinfo, &err) < 0)
-    return cli_report(cli, &err, "cannot describe project \"%s\"", project);
+  if (invocation && !function) { /* the id alone (GET /invocations/{id}) */
+    if (mn_client_invocation_get_by_id(cli->client, invocation, &hold, &err) < 0)
+      return cli_report(cli, &err, "cannot find invocation %s", invocation);
+    project = mn_client_json_str(hold, "project_name");
+    version_id = mn_client_json_str(hold, "version_id");
+    function = mn_client_json_str(hold, "function_name");
+    if (!project || !version_id || !function) {
+      json_decref(hold);
+      return cli_fail("the daemon's answer for invocation %s does not name its function",
+                      invocation);
+    }
+  }
+  if (mn_client_project_get(cli->client, project, &pinfo, &err) < 0) {
+    rc = cli_report(cli, &err, "cannot describe project \"%s\"", project);
+    goto done;
+  }
   if (mn_client_version_get(cli->client, project, version_id, &version, &err) < 0) {
     rc = cli_report(cli, &err, "cannot get version \"%s\" of project \"%s\"",
                     version_id ? version_id : "latest", project);
@@ -268,5 +281,6 @@ int cli_cmd_describe(struct cli *cli) {
 done:
   json_decref(pinfo);
   json_decref(version);
+  json_decref(hold);
   return rc;
 }

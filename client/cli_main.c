@@ -9,6 +9,10 @@
 
 #include "cli.h"
 
+#ifndef MN_VERSION_STRING
+#define MN_VERSION_STRING "unknown"
+#endif
+
 #define OPT_END {NULL, NULL, NULL, NULL}
 #define OPT_JSON {"--json", NULL, NULL, "print JSON (for scripts)"}
 #define OPT_PROJECT                                                            \
@@ -106,8 +110,20 @@ static const struct cli_command *find(const char *name) {
   return NULL;
 }
 
+static int unknown_command(const char *name) {
+  const char *names[N_COMMANDS];
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    names[i] = commands[i].name;
+  const char *near = cli_closest(name, names, N_COMMANDS);
+  fprintf(stderr, "error: unknown command \"%s\"", name);
+  if (near)
+    fprintf(stderr, ": did you mean `multinode %s`?", near);
+  fprintf(stderr, "\n  hint: `multinode help` lists the commands\n");
+  return CLI_USAGE;
+}
+
 static void list_commands(FILE *f) {
-  fprintf(f, "usage: multinode COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+  fprintf(f, "usage: multinode COMMAND [OPTIONS] [ARGS]\n       multinode --version\n\ncommands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++)
     fprintf(f, "  %-10s %.*s\n", commands[i].name, (int)strcspn(commands[i].summary, "\n"),
             commands[i].summary); /* the first line: the rest is the long help */
@@ -126,11 +142,8 @@ static int cmd_help(struct cli *cli) {
     return CLI_OK;
   }
   cmd = find(cli->args[0]);
-  if (!cmd) {
-    fprintf(stderr, "error: unknown command \"%s\": run `multinode help` for the list\n",
-            cli->args[0]);
-    return CLI_USAGE;
-  }
+  if (!cmd)
+    return unknown_command(cli->args[0]);
   cli_print_usage(cmd, 0);
   return CLI_OK;
 }
@@ -146,12 +159,13 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
     return cmd_help(&(struct cli){0});
-  cmd = find(argv[1]);
-  if (!cmd) {
-    fprintf(stderr, "error: unknown command \"%s\": run `multinode help` for the list\n",
-            argv[1]);
-    return CLI_USAGE;
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+    printf("multinode %s\n", MN_VERSION_STRING);
+    return CLI_OK;
   }
+  cmd = find(argv[1]);
+  if (!cmd)
+    return unknown_command(argv[1]);
   rc = cli_parse(&cli, cmd, argc - 2, argv + 2);
   if (rc != CLI_OK)
     return rc < 0 ? CLI_OK : rc; /* < 0: --help was shown */

