@@ -90,6 +90,12 @@ int cli_retry_unreachable(struct cli *cli);
  * close (edit distance at most a third of its length, at least 2). */
 const char *cli_closest(const char *word, const char *const *names, size_t n);
 void cli_print_json(const json_t *doc);
+/* obj's KEY (epoch seconds) as local ISO-8601 ("2026-12-01T22:15:03+01:00"),
+ * or as time from now ("3m ago") when relative; "-" when absent. */
+const char *cli_time(const json_t *obj, const char *key, int relative, char *buf, size_t size);
+/* The status an invocation's row shows: derived (with its outcome), or
+ * the server's when it has no executions array (list pages). */
+void cli_status_text(const json_t *inv, char *buf, size_t size);
 /* A text argument: itself, or all of stdin when it is "-" (*owned freed by
  * the caller). */
 int cli_text_arg(const char *arg, const char **text, char **owned);
@@ -108,6 +114,10 @@ int cli_cmd_wait(struct cli *cli);
 int cli_cmd_cancel(struct cli *cli);
 int cli_cmd_logs(struct cli *cli);
 int cli_cmd_watch(struct cli *cli);
+int cli_cmd_invocations(struct cli *cli);
+/* cli_table.c: the children of inv (an InvocationInfo) as table rows, or
+ * appended to json when not NULL. */
+int cli_print_children(struct cli *cli, const json_t *inv, json_t *json);
 int cli_cmd_progress(struct cli *cli);
 /* cli_deploy.c (a project folder with multinode.yaml); the summaries hold
  * the long help after their first line */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -237,8 +238,31 @@ int cli_invocation_id(struct cli *cli, const char **out) {
   return CLI_OK;
 }
 
+/* Whether every real in j reads back exactly from 15 significant digits:
+ * then JSON_REAL_PRECISION(15) prints 0.1 as 0.1 (not jansson's default 17
+ * digits, 0.10000000000000001) and still exactly; else 17 digits. */
+static int reals_short(const json_t *j) {
+  const char *key;
+  json_t *v;
+  size_t i;
+  char buf[32];
+  switch (json_typeof(j)) {
+  case JSON_REAL:
+    snprintf(buf, sizeof buf, "%.15g", json_real_value(j));
+    return strtod(buf, NULL) == json_real_value(j);
+  case JSON_OBJECT:
+    json_object_foreach((json_t *)j, key, v) if (!reals_short(v)) return 0;
+    return 1;
+  case JSON_ARRAY:
+    json_array_foreach(j, i, v) if (!reals_short(v)) return 0;
+    return 1;
+  default:
+    return 1;
+  }
+}
+
 void cli_print_json(const json_t *doc) {
-  json_dumpf(doc, stdout, JSON_INDENT(2));
+  json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(reals_short(doc) ? 15 : 17));
   fputc('\n', stdout);
   fflush(stdout);
 }
@@ -289,4 +313,52 @@ long cli_parse_duration_ms(const char *text) {
     if (strcmp(end, units[i].suffix) == 0 && v * units[i].ms < 1e15)
       return (long)(v * units[i].ms);
   return -1;
+}
+
+const char *cli_time(const json_t *obj, const char *key, int relative, char *buf, size_t size) {
+  const json_t *v = json_object_get(obj, key);
+  if (!json_is_number(v)) {
+    snprintf(buf, size, "-");
+    return buf;
+  }
+  time_t t = (time_t)json_number_value(v);
+  if (relative) {
+    long long ago = (long long)(time(NULL) - t);
+    const char *when = ago < 0 ? "from now" : "ago";
+    if (ago < 0)
+      ago = -ago;
+    if (ago < 60)
+      snprintf(buf, size, "%llds %s", ago, when);
+    else if (ago < 3600)
+      snprintf(buf, size, "%lldm %s", ago / 60, when);
+    else if (ago < 86400)
+      snprintf(buf, size, "%lldh %s", ago / 3600, when);
+    else
+      snprintf(buf, size, "%lldd %s", ago / 86400, when);
+    return buf;
+  }
+  struct tm tm;
+  char zone[8];
+  if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+      strftime(zone, sizeof zone, "%z", &tm) != 5) {
+    snprintf(buf, size, "%lld", (long long)t);
+    return buf;
+  }
+  size_t n = strlen(buf); /* +0100 -> +01:00 */
+  snprintf(buf + n, size - n, "%.3s:%.2s", zone, zone + 3);
+  return buf;
+}
+
+void cli_status_text(const json_t *inv, char *buf, size_t size) {
+  struct mn_status_info st;
+  const char *server = mn_client_json_str(inv, "invocation_status");
+  if (json_object_get(inv, "executions") && mn_status_derive(inv, &st, NULL) == 0)
+    mn_status_readable(&st, buf, size);
+  else if (server && strcmp(server, "TERMINATED") == 0)
+    snprintf(buf, size, "ENDED");
+  else
+    snprintf(buf, size, "%s", json_is_null(json_object_get(inv, "cancellation_request_time")) ||
+                                      !json_object_get(inv, "cancellation_request_time")
+                                  ? "IN FLIGHT"
+                                  : "CANCELLING");
 }

@@ -195,7 +195,15 @@ int cli_cmd_wait(struct cli *cli) {
     return cli_usage_error(cli, "--timeout \"%s\": want a duration such as 90s, 5m or 1h",
                            timeout_text);
   json_t *hold = NULL;
-  if ((rc = prepare(cli, &fn, &id, &hold)) != CLI_OK || (rc = cli_retry_unreachable(cli)))
+  if ((rc = prepare(cli, &fn, &id, &hold)) != CLI_OK)
+    goto done;
+  /* reached once without retrying (a daemon that is not there at all is
+   * reported at once), then ridden through restarts */
+  if (!hold && mn_client_invocation_get(cli->client, &fn, id, &hold, &err) < 0) {
+    rc = cli_report(cli, &err, "cannot wait for invocation %s", id);
+    goto done;
+  }
+  if ((rc = cli_retry_unreachable(cli)) != CLI_OK)
     goto done;
   struct wait_view view = {.id = id, .tty = isatty(STDERR_FILENO) == 1};
   rc = mn_client_invocation_wait(cli->client, &fn, id, timeout_ms,

@@ -30,6 +30,7 @@ static const struct cli_option no_options[] = {OPT_END};
 static const struct cli_option login_options[] = {
     {"--url", NULL, "URL", "the API URL (prompted for when not given)"},
     {"--api-key", NULL, "KEY", "the API key (prompted for, unechoed, when not given)"},
+    {"--force", NULL, NULL, "replace the saved URL and key when already logged in"},
     OPT_END};
 static const struct cli_option list_options[] = {OPT_JSON, OPT_END};
 static const struct cli_option describe_options[] = {
@@ -61,16 +62,28 @@ static const struct cli_option logs_options[] = {
 static const struct cli_option watch_options[] = {
     OPT_PROJECT, {"--function-name", "--function", "NAME", "only this function's invocations"},
     {"--json", NULL, NULL, "print each event as one line of JSON"}, OPT_END};
+static const struct cli_option invocations_options[] = {
+    OPT_PROJECT, OPT_VERSION,
+    {"--function-name", "--function", "NAME", "only this function's (default: every function's)"},
+    {"--status", NULL, "STATUS",
+     "PENDING, RUNNING, CANCELLING, SUCCEEDED, FAILED, CANCELLED or TIMED_OUT"},
+    {"--parent", NULL, "ID", "only the children of this invocation (its project and version)"},
+    OPT_JSON, OPT_END};
 static const struct cli_option progress_options[] = {OPT_END};
 #define OPT_DEPLOY_PROJECT {"--project-name", NULL, "NAME", "the project"}
 #define OPT_DRY_RUN                                                            \
   {"--dry-run", NULL, NULL, "check the manifest and print the version definition; send nothing"}
-static const struct cli_option deploy_options[] = {OPT_DEPLOY_PROJECT, OPT_DRY_RUN, OPT_JSON,
-                                                   OPT_END};
+#define OPT_HOST_PATHS                                                         \
+  {"--allow-host-paths", NULL, NULL,                                           \
+   "the container provider mounts the project folder (e.g. Docker's binds)"}
+static const struct cli_option deploy_options[] = {OPT_DEPLOY_PROJECT, OPT_DRY_RUN,
+                                                   OPT_HOST_PATHS, OPT_JSON, OPT_END};
 static const struct cli_option upgrade_options[] = {
     OPT_DEPLOY_PROJECT, {"--deploy", NULL, NULL, "create the project when it does not exist"},
-    OPT_DRY_RUN, OPT_JSON, OPT_END};
-static const struct cli_option undeploy_options[] = {OPT_DEPLOY_PROJECT, OPT_JSON, OPT_END};
+    OPT_DRY_RUN, OPT_HOST_PATHS, OPT_JSON, OPT_END};
+static const struct cli_option undeploy_options[] = {
+    OPT_DEPLOY_PROJECT, {"--yes", NULL, NULL, "do not ask for confirmation on a terminal"},
+    OPT_JSON, OPT_END};
 
 static const struct cli_command commands[] = {
     {"help", "[COMMAND]", "show the commands, or one command's options", no_options, 0, 1,
@@ -91,6 +104,8 @@ static const struct cli_command commands[] = {
     {"logs", "[ID]", "print an execution's log", logs_options, 0, 1, cli_cmd_logs},
     {"watch", NULL, "show a project's invocations live (from its event stream)", watch_options,
      0, 0, cli_cmd_watch},
+    {"invocations", NULL, "list invocations (table), by status and parent",
+     invocations_options, 0, 0, cli_cmd_invocations},
     {"progress", "TEXT", "in a worker: record progress (\"-\" reads standard input)",
      progress_options, 1, 1, cli_cmd_progress},
     {"heartbeat", NULL, "in a worker: tell the control plane the attempt is alive",
@@ -125,7 +140,7 @@ static int unknown_command(const char *name) {
 static void list_commands(FILE *f) {
   fprintf(f, "usage: multinode COMMAND [OPTIONS] [ARGS]\n       multinode --version\n\ncommands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++)
-    fprintf(f, "  %-10s %.*s\n", commands[i].name, (int)strcspn(commands[i].summary, "\n"),
+    fprintf(f, "  %-12s %.*s\n", commands[i].name, (int)strcspn(commands[i].summary, "\n"),
             commands[i].summary); /* the first line: the rest is the long help */
   fprintf(f, "\nRun `multinode help COMMAND` for a command's options.\n"
              "The API URL and key come from MULTINODE_API_URL and MULTINODE_API_KEY,\n"
