@@ -129,7 +129,8 @@ static const char *hint_for(const struct mn_client_error *err) {
       {"FunctionDoesNotExist",
        "`multinode describe --project-name NAME` shows the functions of the latest version"},
       {"InvocationDoesNotExist",
-       "check --function-name and --version-id (without it, the latest version is used)"},
+       "the id alone is enough (`multinode get ID`); with --function-name, check it and "
+       "--version-id (without it, the latest version is used)"},
       {"ExecutionDoesNotExist", "`multinode describe ... --invocation-id ID` lists the executions"},
       {"ProjectIsBeingDeleted", "the project was undeployed; deploy it under another name"},
       {"InvocationIsAlreadyTerminated", "the invocation has already ended"},
@@ -143,6 +144,36 @@ static const char *hint_for(const struct mn_client_error *err) {
   if (err->http_status >= 500)
     return "the daemon failed to answer; its log says why";
   return NULL;
+}
+
+/* "did you mean": the project or function named in the options that the
+ * daemon does not have, against the ones it has. */
+static void suggest_name(const struct cli *cli, const struct mn_client_error *err) {
+  int project = mn_client_error_is(err, "ProjectDoesNotExist");
+  int function = mn_client_error_is(err, "FunctionDoesNotExist");
+  const char *word = project ? cli_get(cli, "--project-name")
+                             : function ? cli_get(cli, "--function-name") : NULL;
+  if (!word && function && cli->cmd && strcmp(cli->cmd->name, "start") == 0 && cli->nargs > 0)
+    word = cli->args[0];
+  if (!word || !cli->client)
+    return;
+  json_t *doc = NULL, *item;
+  struct mn_client_error ignored;
+  size_t i, n = 0;
+  int rc = project ? mn_client_projects_list(cli->client, &doc, &ignored)
+                   : mn_client_version_get(cli->client, cli_get(cli, "--project-name")
+                                                            ? cli_get(cli, "--project-name")
+                                                            : cli_env("MULTINODE_PROJECT_NAME"),
+                                           cli_get(cli, "--version-id"), &doc, &ignored);
+  const json_t *list = json_object_get(doc, project ? "projects" : "functions");
+  const char **names = rc == 0 ? calloc(json_array_size(list) + 1, sizeof *names) : NULL;
+  json_array_foreach(list, i, item) if (names) names[n++] =
+      mn_client_json_str(item, project ? "project_name" : "function_name");
+  const char *near = names ? cli_closest(word, names, n) : NULL;
+  if (near)
+    fprintf(stderr, "  did you mean \"%s\"?\n", near);
+  free(names);
+  json_decref(doc);
 }
 
 int cli_report(const struct cli *cli, const struct mn_client_error *err, const char *fmt, ...) {
@@ -201,6 +232,8 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
   default:
     fprintf(stderr, "error: %s: %s\n", what, err->detail);
   }
+  if (err->code == MN_CLIENT_E_HTTP)
+    suggest_name(cli, err);
   if (hint)
     fprintf(stderr, "  hint: %s\n", hint);
   return unreachable ? CLI_UNREACHABLE : CLI_FAIL;

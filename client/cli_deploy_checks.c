@@ -3,9 +3,10 @@
  * images (any type but "local", as GET /providers tells), a function needs
  * an image, and its command must not name a file of the project folder on
  * this machine (it is not in the container) unless the provider mounts it
- * (--allow-host-paths: e.g. the Docker provider's `binds`). The daemon
- * itself refuses a provider it does not run (422). Every problem is
- * reported, then nothing is sent. */
+ * (--allow-host-paths: e.g. the Docker provider's `binds`); a provider the
+ * daemon does not run is refused here too (the daemon's own 422 comes only
+ * once the project exists). Every problem is reported, then nothing is
+ * sent. */
 #include <stdio.h>
 #include <string.h>
 
@@ -40,8 +41,25 @@ int cli_deploy_check(struct cli *cli, const struct mn_manifest *m) {
     const struct mn_client_function_spec *f = &m->functions[i];
     const char *provider = f->provider ? f->provider : def;
     const char *type = provider ? type_of(list, provider) : NULL;
-    if (!type || strcmp(type, "local") == 0)
-      continue; /* an unknown provider: the daemon refuses it, naming the ones it has */
+    if (!type) { /* the daemon refuses it too, but only once the project exists */
+      char names[512] = "";
+      size_t k, used = 0;
+      json_t *item;
+      json_array_foreach(json_object_get(list, "providers"), k, item) {
+        int n = snprintf(names + used, sizeof names - used, "%s\"%s\"", used ? ", " : "",
+                         mn_client_json_str(item, "name") ? mn_client_json_str(item, "name")
+                                                          : "?");
+        if (n > 0 && (size_t)n < sizeof names - used)
+          used += (size_t)n;
+      }
+      fprintf(stderr, "error: %s: functions.%s.provider: the daemon has no provider \"%s\" "
+                      "(it has %s)\n",
+              m->file, f->function_name, provider ? provider : "", used ? names : "none");
+      problems++;
+      continue;
+    }
+    if (strcmp(type, "local") == 0)
+      continue;
     const char *image = f->docker_image_override && *f->docker_image_override
                             ? f->docker_image_override
                             : m->image;
