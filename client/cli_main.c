@@ -147,7 +147,11 @@ static void list_commands(FILE *f) {
              "or from ~/.multinode/config.json (written by `multinode login`).\n"
              "Inside a worker (MULTINODE_EXECUTION_ID set), project and version default\n"
              "to the worker's, `start` makes the current invocation the parent, and an\n"
-             "unreachable daemon is retried for MULTINODE_RETRY_SECONDS (default 300).\n");
+             "unreachable daemon is retried for MULTINODE_RETRY_SECONDS (default 300),\n"
+             "and so is it while `wait` waits.\n"
+             "\nExit statuses: 0 succeeded (get: or still running), 1 failed or another\n"
+             "error, 2 usage error, 3 cancelled, 4 timed out, 5 gave up waiting\n"
+             "(wait --timeout), 6 the daemon is unreachable.\n");
 }
 
 static int cmd_help(struct cli *cli) {
