@@ -32,6 +32,10 @@ static int answer_as(const struct mn_api_ctx *ctx, const struct mn_api_request *
   full.params[MN_PARAM_EXECUTION] = at->execution_id;
   full.n_params = at->execution_id ? 5 : 4;
   int rc = 0;
+  /* a key limited to other projects is not told that the id exists */
+  if (req->principal.kind == MN_PRINCIPAL_OPERATOR &&
+      !mn_api_key_allows_project(req->principal.key, at->project_name))
+    return at->execution_id ? MN_EEXECUTION_NOT_FOUND : MN_EINVOCATION_NOT_FOUND;
   if (req->principal.kind == MN_PRINCIPAL_EXECUTION)
     rc = mn_api_authorize_execution(ctx, &full, res);
   else if (req->principal.kind == MN_PRINCIPAL_OPERATOR)
