@@ -9,7 +9,8 @@
 #  - wait's exit status for each outcome: 0 succeeded, 1 failed, 3
 #    cancelled, 4 timed out, 5 gave up waiting;
 #  - wait rides through a daemon restart (MULTINODE_RETRY_SECONDS);
-#  - "did you mean" for a project and a function.
+#  - "did you mean" for a project and a function;
+#  - undeploy asks on a terminal (script(1)) unless --yes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_daemon.sh"
 mn=$MN_BIN_DIR/multinode
@@ -130,3 +131,15 @@ expect_rc 1 "a mistyped project"; has_err 'did you mean "demo"?' "project"
 run "$mn" start --project-name demo ecko
 expect_rc 1 "a mistyped function"; has_err 'did you mean "echo"?' "function"
 pass "did you mean for a project and a function"
+
+# ------------------------------------------------ undeploy asks on a terminal
+script -qec "$mn undeploy --project-name bound" /dev/null <<<"bund" >"$MN_WORK/tty.out" 2>&1 || true
+grep -q "Type the project name to confirm" "$MN_WORK/tty.out" || fail "no question: $(cat "$MN_WORK/tty.out")"
+grep -q 'not confirmed: project "bound" is left as it was' "$MN_WORK/tty.out" || fail "$(cat "$MN_WORK/tty.out")"
+run "$mn" describe --project-name bound
+expect_rc 0 "the unconfirmed project is still there"
+grep -q "MARKED FOR DELETION" <<<"$out" && fail "undeployed without confirmation"
+script -qec "$mn undeploy --yes --project-name bound" /dev/null </dev/null >"$MN_WORK/tty.out" 2>&1 ||
+  fail "undeploy --yes: $(cat "$MN_WORK/tty.out")"
+grep -q "marked for deletion" "$MN_WORK/tty.out" || fail "undeploy --yes: $(cat "$MN_WORK/tty.out")"
+pass "undeploy asks on a terminal (a wrong name leaves the project); --yes does not ask"

@@ -392,6 +392,9 @@ static void test_login_logout(void **state) {
   RUN_ENV(&r, no_env, "login", "--url", fx.base_url, "--api-key", API_TEST_KEY);
   EXPECT_RC(&r, 1);
   assert_non_null(strstr(r.err, "already logged in"));
+  assert_non_null(strstr(r.err, "--force"));
+  RUN_ENV(&r, no_env, "login", "--force", "--url", fx.base_url, "--api-key", API_TEST_KEY);
+  EXPECT_RC(&r, 0); /* replaced */
 
   RUN_ENV(&r, no_env, "logout");
   EXPECT_RC(&r, 0);
