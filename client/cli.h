@@ -1,7 +1,10 @@
 /* The `multinode` command-line tool: shared pieces of its commands.
  *
- * Exit statuses: 0 success, 1 failure, 2 usage error. Results go to stdout
- * (plain text, or JSON with --json); everything else goes to stderr. */
+ * Exit statuses (docs/cli.md): 0 success (for get/wait: the invocation
+ * succeeded, or get: still runs), 1 failure (the invocation failed), 2 usage
+ * error, 3 cancelled, 4 timed out, 5 gave up waiting (wait --timeout), 6 the
+ * daemon is unreachable. Results go to stdout (plain text, or JSON with
+ * --json); everything else goes to stderr. */
 #ifndef MN_CLI_H
 #define MN_CLI_H
 
@@ -9,7 +12,15 @@
 
 #include "multinode/client.h"
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum {
+  CLI_OK = 0,
+  CLI_FAIL = 1,
+  CLI_USAGE = 2,
+  CLI_CANCELLED = 3,
+  CLI_TIMED_OUT = 4,
+  CLI_GAVE_UP = 5,
+  CLI_UNREACHABLE = 6
+};
 
 #define CLI_MAX_OPTIONS 16
 #define CLI_MAX_ARGS 8
@@ -65,7 +76,26 @@ int cli_function_ref(struct cli *cli, const char *function_name,
                      struct mn_client_function_ref *fn);
 /* The invocation id: the positional argument or --invocation-id. */
 int cli_invocation_id(struct cli *cli, const char **out);
+/* Fills fn for invocation id: from the options as cli_function_ref when
+ * --function-name is given, else from GET /invocations/{id} (*hold keeps
+ * the answer the names point into; the caller decrefs). Connects first. */
+int cli_locate(struct cli *cli, const char *id, struct mn_client_function_ref *fn,
+               json_t **hold);
+/* The exit status of a finished (or, for get, running) derived status. */
+int cli_status_exit(enum mn_status s);
+/* Lets a long wait ride through a daemon restart: unreachable answers are
+ * retried for MULTINODE_RETRY_SECONDS (default 300), as workers do. */
+int cli_retry_unreachable(struct cli *cli);
+/* The closest of names (NULL-terminated) to word, or NULL when none is
+ * close (edit distance at most a third of its length, at least 2). */
+const char *cli_closest(const char *word, const char *const *names, size_t n);
 void cli_print_json(const json_t *doc);
+/* obj's KEY (epoch seconds) as local ISO-8601 ("2026-12-01T22:15:03+01:00"),
+ * or as time from now ("3m ago") when relative; "-" when absent. */
+const char *cli_time(const json_t *obj, const char *key, int relative, char *buf, size_t size);
+/* The status an invocation's row shows: derived (with its outcome), or
+ * the server's when it has no executions array (list pages). */
+void cli_status_text(const json_t *inv, char *buf, size_t size);
 /* A text argument: itself, or all of stdin when it is "-" (*owned freed by
  * the caller). */
 int cli_text_arg(const char *arg, const char **text, char **owned);
@@ -84,6 +114,10 @@ int cli_cmd_wait(struct cli *cli);
 int cli_cmd_cancel(struct cli *cli);
 int cli_cmd_logs(struct cli *cli);
 int cli_cmd_watch(struct cli *cli);
+int cli_cmd_invocations(struct cli *cli);
+/* cli_table.c: the children of inv (an InvocationInfo) as table rows, or
+ * appended to json when not NULL. */
+int cli_print_children(struct cli *cli, const json_t *inv, json_t *json);
 int cli_cmd_progress(struct cli *cli);
 /* cli_deploy.c (a project folder with multinode.yaml); the summaries hold
  * the long help after their first line */

@@ -22,8 +22,20 @@ static int take_option(struct cli *cli, int argc, char **argv, int *i) {
   int idx = find_option(cli->cmd, arg, len);
   const struct cli_option *o;
 
-  if (idx < 0)
-    return cli_usage_error(cli, "unknown option \"%.*s\"", (int)len, arg);
+  if (idx < 0) {
+    const char *names[2 * CLI_MAX_OPTIONS];
+    size_t n = 0;
+    char word[64];
+    snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), arg);
+    for (int k = 0; cli->cmd->options[k].name && n + 2 <= 2 * CLI_MAX_OPTIONS; k++) {
+      names[n++] = cli->cmd->options[k].name;
+      names[n++] = cli->cmd->options[k].alias;
+    }
+    const char *near = cli_closest(word, names, n);
+    if (near)
+      return cli_usage_error(cli, "unknown option \"%s\": did you mean %s?", word, near);
+    return cli_usage_error(cli, "unknown option \"%s\"", word);
+  }
   o = &cli->cmd->options[idx];
   if (!o->metavar) {
     if (eq)

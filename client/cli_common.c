@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -25,20 +26,96 @@ int cli_fail(const char *fmt, ...) {
   return CLI_FAIL;
 }
 
+int cli_retry_unreachable(struct cli *cli) {
+  const char *text = cli_env("MULTINODE_RETRY_SECONDS");
+  long ms = text ? cli_parse_duration_ms(text) : WORKER_RETRY_MS;
+  if (ms < 0)
+    return cli_fail("MULTINODE_RETRY_SECONDS=\"%s\": want a number of seconds", text);
+  mn_client_set_retry(cli->client, ms > 0, ms);
+  return CLI_OK;
+}
+
 int cli_connect(struct cli *cli) {
   struct mn_client_error err;
+  if (cli->client)
+    return CLI_OK;
   if (mn_client_from_env(&cli->client, &err) < 0)
     return cli_fail("%s", err.detail);
   /* inside a worker a daemon restart must not lose progress or children;
    * MULTINODE_RETRY_SECONDS bounds the retrying (0 turns it off) */
-  if (cli->in_worker) {
-    const char *text = cli_env("MULTINODE_RETRY_SECONDS");
-    long ms = text ? cli_parse_duration_ms(text) : WORKER_RETRY_MS;
-    if (ms < 0)
-      return cli_fail("MULTINODE_RETRY_SECONDS=\"%s\": want a number of seconds", text);
-    mn_client_set_retry(cli->client, ms > 0, ms);
-  }
+  return cli->in_worker ? cli_retry_unreachable(cli) : CLI_OK;
+}
+
+int cli_locate(struct cli *cli, const char *id, struct mn_client_function_ref *fn,
+               json_t **hold) {
+  struct mn_client_error err;
+  int rc;
+  *hold = NULL;
+  if (cli_get(cli, "--function-name"))
+    return (rc = cli_function_ref(cli, cli_get(cli, "--function-name"), fn)) != CLI_OK
+               ? rc
+               : cli_connect(cli);
+  if ((rc = cli_connect(cli)) != CLI_OK)
+    return rc;
+  if (mn_client_invocation_get_by_id(cli->client, id, hold, &err) < 0)
+    return cli_report(cli, &err, "cannot find invocation %s", id);
+  fn->project_name = mn_client_json_str(*hold, "project_name");
+  fn->version_ref = mn_client_json_str(*hold, "version_id");
+  fn->function_name = mn_client_json_str(*hold, "function_name");
+  if (!fn->project_name || !fn->version_ref || !fn->function_name)
+    return cli_fail("the daemon's answer for invocation %s does not name its function", id);
   return CLI_OK;
+}
+
+int cli_status_exit(enum mn_status s) {
+  switch (s) {
+  case MN_STATUS_FAILED: return CLI_FAIL;
+  case MN_STATUS_CANCELLED: return CLI_CANCELLED;
+  case MN_STATUS_TIMED_OUT: return CLI_TIMED_OUT;
+  default: return CLI_OK;
+  }
+}
+
+static size_t distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b), row[64];
+  if (la >= 63 || lb >= 63)
+    return (size_t)-1;
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+const char *cli_closest(const char *word, const char *const *names, size_t n) {
+  const char *best = NULL;
+  size_t best_d = (size_t)-1, len = strlen(word);
+  size_t limit = len / 3 > 2 ? len / 3 : 2;
+  for (size_t i = 0; i < n; i++) {
+    if (!names[i])
+      continue;
+    size_t d = distance(word, names[i]);
+    /* a prefix counts as close: --project for --project-name */
+    if (strncmp(names[i], word, len) == 0 && len >= 3)
+      d = d < 1 ? d : 1;
+    if (d < best_d) {
+      best_d = d;
+      best = names[i];
+    }
+  }
+  return best && best_d <= limit && best_d > 0 ? best : NULL;
 }
 
 static const char *hint_for(const struct mn_client_error *err) {
@@ -52,7 +129,8 @@ static const char *hint_for(const struct mn_client_error *err) {
       {"FunctionDoesNotExist",
        "`multinode describe --project-name NAME` shows the functions of the latest version"},
       {"InvocationDoesNotExist",
-       "check --function-name and --version-id (without it, the latest version is used)"},
+       "the id alone is enough (`multinode get ID`); with --function-name, check it and "
+       "--version-id (without it, the latest version is used)"},
       {"ExecutionDoesNotExist", "`multinode describe ... --invocation-id ID` lists the executions"},
       {"ProjectIsBeingDeleted", "the project was undeployed; deploy it under another name"},
       {"InvocationIsAlreadyTerminated", "the invocation has already ended"},
@@ -68,9 +146,40 @@ static const char *hint_for(const struct mn_client_error *err) {
   return NULL;
 }
 
+/* "did you mean": the project or function named in the options that the
+ * daemon does not have, against the ones it has. */
+static void suggest_name(const struct cli *cli, const struct mn_client_error *err) {
+  int project = mn_client_error_is(err, "ProjectDoesNotExist");
+  int function = mn_client_error_is(err, "FunctionDoesNotExist");
+  const char *word = project ? cli_get(cli, "--project-name")
+                             : function ? cli_get(cli, "--function-name") : NULL;
+  if (!word && function && cli->cmd && strcmp(cli->cmd->name, "start") == 0 && cli->nargs > 0)
+    word = cli->args[0];
+  if (!word || !cli->client)
+    return;
+  json_t *doc = NULL, *item;
+  struct mn_client_error ignored;
+  size_t i, n = 0;
+  int rc = project ? mn_client_projects_list(cli->client, &doc, &ignored)
+                   : mn_client_version_get(cli->client, cli_get(cli, "--project-name")
+                                                            ? cli_get(cli, "--project-name")
+                                                            : cli_env("MULTINODE_PROJECT_NAME"),
+                                           cli_get(cli, "--version-id"), &doc, &ignored);
+  const json_t *list = json_object_get(doc, project ? "projects" : "functions");
+  const char **names = rc == 0 ? calloc(json_array_size(list) + 1, sizeof *names) : NULL;
+  json_array_foreach(list, i, item) if (names) names[n++] =
+      mn_client_json_str(item, project ? "project_name" : "function_name");
+  const char *near = names ? cli_closest(word, names, n) : NULL;
+  if (near)
+    fprintf(stderr, "  did you mean \"%s\"?\n", near);
+  free(names);
+  json_decref(doc);
+}
+
 int cli_report(const struct cli *cli, const struct mn_client_error *err, const char *fmt, ...) {
   const char *url = cli->client ? mn_client_api_url(cli->client) : "the API";
   const char *hint = NULL;
+  int unreachable = 0;
   char what[512];
   va_list ap;
 
@@ -84,9 +193,11 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
       fprintf(stderr, "error: cannot reach %s: its host name does not resolve\n  (%s: %s)\n",
               url, what, err->detail);
       hint = "check the address in MULTINODE_API_URL or `multinode login --url URL`";
+      unreachable = 1;
     } else if (mn_client_error_unreachable(err)) {
       fprintf(stderr, "error: cannot reach %s: is multinoded running?\n  (%s: %s)\n", url, what,
               err->detail);
+      unreachable = 1;
       hint = "start it, or use another address with MULTINODE_API_URL or "
              "`multinode login --url URL`";
     } else if (err->transport == CURLE_OPERATION_TIMEDOUT) {
@@ -94,6 +205,14 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
       hint = "the daemon may be overloaded or stuck; try again";
     } else {
       fprintf(stderr, "error: %s: talking to %s failed: %s\n", what, url, err->detail);
+      if (strncmp(url, "https:", 6) == 0 && (err->transport == CURLE_SSL_CONNECT_ERROR ||
+                                              err->transport == CURLE_RECV_ERROR))
+        hint = "the daemon may speak plain HTTP: try http:// in MULTINODE_API_URL (or give "
+               "the daemon server.tls)";
+      else if (strncmp(url, "http:", 5) == 0 && (err->transport == CURLE_GOT_NOTHING ||
+                                                  err->transport == CURLE_RECV_ERROR ||
+                                                  err->transport == CURLE_WEIRD_SERVER_REPLY))
+        hint = "the daemon may speak HTTPS (server.tls): try https:// in MULTINODE_API_URL";
     }
     break;
   case MN_CLIENT_E_HTTP:
@@ -102,6 +221,9 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
     else
       fprintf(stderr, "error: %s: HTTP %d: %s\n", what, err->http_status, err->detail);
     hint = hint_for(err);
+    if (err->http_status == 404 && !err->name[0])
+      hint = "that URL has no Multinode API under it: MULTINODE_API_URL is the daemon's root, "
+             "e.g. http://127.0.0.1:5000, with no path";
     break;
   case MN_CLIENT_E_PROTOCOL:
     fprintf(stderr, "error: %s: unexpected answer from %s: %s\n", what, url, err->detail);
@@ -110,9 +232,11 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
   default:
     fprintf(stderr, "error: %s: %s\n", what, err->detail);
   }
+  if (err->code == MN_CLIENT_E_HTTP)
+    suggest_name(cli, err);
   if (hint)
     fprintf(stderr, "  hint: %s\n", hint);
-  return CLI_FAIL;
+  return unreachable ? CLI_UNREACHABLE : CLI_FAIL;
 }
 
 int cli_function_ref(struct cli *cli, const char *function_name,
@@ -147,8 +271,31 @@ int cli_invocation_id(struct cli *cli, const char **out) {
   return CLI_OK;
 }
 
+/* Whether every real in j reads back exactly from 15 significant digits:
+ * then JSON_REAL_PRECISION(15) prints 0.1 as 0.1 (not jansson's default 17
+ * digits, 0.10000000000000001) and still exactly; else 17 digits. */
+static int reals_short(const json_t *j) {
+  const char *key;
+  json_t *v;
+  size_t i;
+  char buf[32];
+  switch (json_typeof(j)) {
+  case JSON_REAL:
+    snprintf(buf, sizeof buf, "%.15g", json_real_value(j));
+    return strtod(buf, NULL) == json_real_value(j);
+  case JSON_OBJECT:
+    json_object_foreach((json_t *)j, key, v) if (!reals_short(v)) return 0;
+    return 1;
+  case JSON_ARRAY:
+    json_array_foreach(j, i, v) if (!reals_short(v)) return 0;
+    return 1;
+  default:
+    return 1;
+  }
+}
+
 void cli_print_json(const json_t *doc) {
-  json_dumpf(doc, stdout, JSON_INDENT(2));
+  json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(reals_short(doc) ? 15 : 17));
   fputc('\n', stdout);
   fflush(stdout);
 }
@@ -199,4 +346,52 @@ long cli_parse_duration_ms(const char *text) {
     if (strcmp(end, units[i].suffix) == 0 && v * units[i].ms < 1e15)
       return (long)(v * units[i].ms);
   return -1;
+}
+
+const char *cli_time(const json_t *obj, const char *key, int relative, char *buf, size_t size) {
+  const json_t *v = json_object_get(obj, key);
+  if (!json_is_number(v)) {
+    snprintf(buf, size, "-");
+    return buf;
+  }
+  time_t t = (time_t)json_number_value(v);
+  if (relative) {
+    long long ago = (long long)(time(NULL) - t);
+    const char *when = ago < 0 ? "from now" : "ago";
+    if (ago < 0)
+      ago = -ago;
+    if (ago < 60)
+      snprintf(buf, size, "%llds %s", ago, when);
+    else if (ago < 3600)
+      snprintf(buf, size, "%lldm %s", ago / 60, when);
+    else if (ago < 86400)
+      snprintf(buf, size, "%lldh %s", ago / 3600, when);
+    else
+      snprintf(buf, size, "%lldd %s", ago / 86400, when);
+    return buf;
+  }
+  struct tm tm;
+  char zone[8];
+  if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+      strftime(zone, sizeof zone, "%z", &tm) != 5) {
+    snprintf(buf, size, "%lld", (long long)t);
+    return buf;
+  }
+  size_t n = strlen(buf); /* +0100 -> +01:00 */
+  snprintf(buf + n, size - n, "%.3s:%.2s", zone, zone + 3);
+  return buf;
+}
+
+void cli_status_text(const json_t *inv, char *buf, size_t size) {
+  struct mn_status_info st;
+  const char *server = mn_client_json_str(inv, "invocation_status");
+  if (json_object_get(inv, "executions") && mn_status_derive(inv, &st, NULL) == 0)
+    mn_status_readable(&st, buf, size);
+  else if (server && strcmp(server, "TERMINATED") == 0)
+    snprintf(buf, size, "ENDED");
+  else
+    snprintf(buf, size, "%s", json_is_null(json_object_get(inv, "cancellation_request_time")) ||
+                                      !json_object_get(inv, "cancellation_request_time")
+                                  ? "IN FLIGHT"
+                                  : "CANCELLING");
 }

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "context_tar.h"
+#include "deploy_checks.h"
 #include "docker_build.h"
 #include "docker_push.h"
 #include "manifest.h"
@@ -291,6 +292,8 @@ static int deploy_version(struct cli *cli, enum mode mode) {
     rc = cli_fail("project folder %s: nothing was %s", dir, what);
     goto done;
   }
+  if (!is_python && (rc = cli_deploy_check(cli, &m)) != CLI_OK)
+    goto done;
   if (own_image && target == MN_PYTHON_CONTAINER &&
       (rc = build_dockerfile(dir, name, repository, &m)) != CLI_OK) {
     fprintf(stderr, "  note: nothing was %s\n", what);
@@ -354,6 +357,16 @@ int cli_cmd_undeploy(struct cli *cli) {
 
   if ((rc = project_name(cli, &name)) != CLI_OK || (rc = cli_connect(cli)) != CLI_OK)
     return rc;
+  /* on a terminal, the name typed again; scripts pass --yes (or no terminal) */
+  if (!cli_flag(cli, "--yes") && isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+    char answer[1100];
+    fprintf(stderr, "undeploy cancels every invocation of project \"%s\" and removes it.\n"
+                    "Type the project name to confirm: ", name);
+    fflush(stderr);
+    if (!fgets(answer, sizeof answer, stdin) || (answer[strcspn(answer, "\n")] = '\0',
+                                                 strcmp(answer, name) != 0))
+      return cli_fail("not confirmed: project \"%s\" is left as it was", name);
+  }
   if (mn_client_project_delete(cli->client, name, &info, &err) < 0)
     return cli_report(cli, &err, "cannot undeploy project \"%s\"", name);
   if (cli->json)

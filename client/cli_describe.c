@@ -35,12 +35,14 @@ int cli_cmd_list(struct cli *cli) {
   } else {
     size_t i;
     json_t *p;
-    printf("projects:\n");
+    printf("%-40s %-12s %s\n", "PROJECT", "CREATED", "STATE");
     json_array_foreach(projects, i, p) {
       int deleting = json_object_get(p, "deletion_request_time") &&
                      !json_is_null(json_object_get(p, "deletion_request_time"));
-      printf("\t%s%s\n", str_or(p, "project_name", "?"),
-             deleting ? " (marked for deletion)" : "");
+      char when[40];
+      printf("%-40s %-12s %s\n", str_or(p, "project_name", "?"),
+             cli_time(p, "creation_time", 1, when, sizeof when),
+             deleting ? "marked for deletion" : "active");
     }
   }
   json_decref(list);
@@ -55,8 +57,22 @@ static void print_function(const json_t *f, const json_t *invocations, const cha
   const json_t *items = json_object_get(invocations, "invocations");
   const char *more = mn_client_json_str(invocations, "next_offset") ? "+" : "";
 
+  const json_t *command = json_object_get(f, "command");
   printf("%s%s:\n", indent, str_or(f, "function_name", "?"));
-  printf("%s\tdocker image: %s\n", indent, str_or(f, "docker_image", "-"));
+  if (json_array_size(command) > 0) { /* a command function: what it runs */
+    size_t k;
+    json_t *word;
+    printf("%s\tcommand:", indent);
+    json_array_foreach(command, k, word) {
+      const char *w = json_string_value(word);
+      printf(w && strpbrk(w, " \t\"'") ? " '%s'" : " %s", w ? w : "?");
+    }
+    printf("\n");
+    if (mn_client_json_str(f, "provider"))
+      printf("%s\tprovider: %s\n", indent, mn_client_json_str(f, "provider"));
+  } else {
+    printf("%s\tdocker image: %s\n", indent, str_or(f, "docker_image", "-"));
+  }
   printf("%s\tstatus: %s\n", indent, str_or(f, "function_status", "?"));
   printf("%s\tcpus: %g\n", indent, json_number_value(cpus));
   printf("%s\tmemory: %g GiB\n", indent, json_number_value(mem));
@@ -68,18 +84,12 @@ static void print_function(const json_t *f, const json_t *invocations, const cha
 
 static void print_invocation_line(const json_t *inv, const char *indent) {
   const json_t *parent = json_object_get(inv, "parent_invocation");
-  const char *server = str_or(inv, "invocation_status", "?");
-  struct mn_status_info st;
-  char readable[128];
+  char readable[128], when[40];
 
-  if (json_object_get(inv, "executions") && mn_status_derive(inv, &st, NULL) == 0) {
-    mn_status_readable(&st, readable, sizeof readable);
-  } else {
-    snprintf(readable, sizeof readable, "%s",
-             strcmp(server, "RUNNING") == 0 ? "in flight" : "terminated");
-  }
+  cli_status_text(inv, readable, sizeof readable);
   printf("%s%s (%s):\n", indent, str_or(inv, "invocation_id", "?"), readable);
-  printf("%s\tcreation time: %lld\n", indent, int_or(inv, "creation_time", 0));
+  printf("%s\tcreation time: %s\n", indent,
+         cli_time(inv, "creation_time", 0, when, sizeof when));
   if (json_is_object(parent))
     printf("%s\tparent invocation: %s (%s)\n", indent, str_or(parent, "invocation_id", "?"),
            str_or(parent, "function_name", "?"));
@@ -93,9 +103,9 @@ static void print_execution(const json_t *e) {
   printf("\t%s:\n\t\tstatus: %s\n", str_or(e, "execution_id", "?"),
          str_or(e, "worker_status", "?"));
   for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
-    long long t;
-    if (mn_client_json_int(e, times[i][0], &t))
-      printf("\t\t%s: %lld\n", times[i][1], t);
+    char when[40];
+    if (json_is_number(json_object_get(e, times[i][0])))
+      printf("\t\t%s: %s\n", times[i][1], cli_time(e, times[i][0], 0, when, sizeof when));
   }
   if (mn_client_json_str(e, "outcome"))
     printf("\t\toutcome: %s\n", mn_client_json_str(e, "outcome"));
@@ -143,16 +153,24 @@ static int describe_invocation(struct cli *cli, const char *project, const json_
 
   if (mn_client_invocation_get(cli->client, &fn, invocation_id, &inv, &err) < 0)
     return cli_report(cli, &err, "cannot get invocation %s of \"%s\"", invocation_id, function);
+  int rc;
   if (cli->json) {
-    cli_print_json(inv);
+    json_t *children = json_array();
+    if ((rc = cli_print_children(cli, inv, children)) == CLI_OK) {
+      json_object_set_new(inv, "children", children);
+      cli_print_json(inv);
+    } else {
+      json_decref(children);
+    }
   } else {
     size_t i;
     json_t *e;
     print_invocation_line(inv, "");
     json_array_foreach(json_object_get(inv, "executions"), i, e) print_execution(e);
+    rc = cli_print_children(cli, inv, NULL);
   }
   json_decref(inv);
-  return CLI_OK;
+  return rc;
 }
 
 static const json_t *find_function(const json_t *version, const char *name) {
@@ -178,8 +196,9 @@ static int describe_version(struct cli *cli, const char *project, const json_t *
   int rc = CLI_OK;
 
   if (!doc) {
-    printf("%s%s details:\n\tcreation time: %lld\n\n", vid, latest ? " (latest)" : "",
-           int_or(version, "creation_time", 0));
+    char when[40];
+    printf("%s%s details:\n\tcreation time: %s\n\n", vid, latest ? " (latest)" : "",
+           cli_time(version, "creation_time", 0, when, sizeof when));
     printf("%s%s functions:\n", vid, latest ? " (latest)" : "");
   }
   json_array_foreach(json_object_get(version, "functions"), i, f) {
@@ -205,7 +224,9 @@ static int describe_project(struct cli *cli, const char *project, const json_t *
   json_t *deletion = json_object_get(pinfo, "deletion_request_time");
   if (deletion && !json_is_null(deletion))
     printf("\tTHE PROJECT HAS BEEN MARKED FOR DELETION\n");
-  printf("\tcreation time: %lld\n\n%s versions:\n", int_or(pinfo, "creation_time", 0), project);
+  char when[40];
+  printf("\tcreation time: %s\n\n%s versions:\n",
+         cli_time(pinfo, "creation_time", 0, when, sizeof when), project);
   json_array_foreach(json_object_get(versions, "versions"), i, v)
       printf("\t%s\n", str_or(v, "version_id", "?"));
   printf("\n");
@@ -223,15 +244,28 @@ int cli_cmd_describe(struct cli *cli) {
   const json_t *f;
   int rc;
 
-  if (!project)
-    return cli_usage_error(cli, "--project-name is required");
-  if (invocation && !function)
-    return cli_usage_error(cli, "--invocation-id needs --function-name");
+  json_t *hold = NULL;
+  if (!project && !invocation)
+    return cli_usage_error(cli, "--project-name (or --invocation-id) is required");
   rc = cli_connect(cli);
   if (rc != CLI_OK)
     return rc;
-  if (mn_client_project_get(cli->client, project, &pinfo, &err) < 0)
-    return cli_report(cli, &err, "cannot describe project \"%s\"", project);
+  if (invocation && !function) { /* the id alone (GET /invocations/{id}) */
+    if (mn_client_invocation_get_by_id(cli->client, invocation, &hold, &err) < 0)
+      return cli_report(cli, &err, "cannot find invocation %s", invocation);
+    project = mn_client_json_str(hold, "project_name");
+    version_id = mn_client_json_str(hold, "version_id");
+    function = mn_client_json_str(hold, "function_name");
+    if (!project || !version_id || !function) {
+      json_decref(hold);
+      return cli_fail("the daemon's answer for invocation %s does not name its function",
+                      invocation);
+    }
+  }
+  if (mn_client_project_get(cli->client, project, &pinfo, &err) < 0) {
+    rc = cli_report(cli, &err, "cannot describe project \"%s\"", project);
+    goto done;
+  }
   if (mn_client_version_get(cli->client, project, version_id, &version, &err) < 0) {
     rc = cli_report(cli, &err, "cannot get version \"%s\" of project \"%s\"",
                     version_id ? version_id : "latest", project);
@@ -268,5 +302,6 @@ int cli_cmd_describe(struct cli *cli) {
 done:
   json_decref(pinfo);
   json_decref(version);
+  json_decref(hold);
   return rc;
 }

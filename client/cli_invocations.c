@@ -76,10 +76,16 @@ int cli_cmd_start(struct cli *cli) {
     rc = cli_report(cli, &err, "cannot start \"%s\"", fn.function_name);
     goto done;
   }
-  if (cli->json)
+  if (cli->json) {
+    /* the derived status too: PENDING until an execution starts (the
+     * server's invocation_status says RUNNING for anything not ended) */
+    struct mn_status_info st;
+    if (mn_status_derive(info, &st, NULL) == 0)
+      json_object_set_new(info, "status", json_string(mn_status_str(st.status)));
     cli_print_json(info);
-  else
+  } else {
     printf("%s\n", mn_client_json_str(info, "invocation_id"));
+  }
   rc = CLI_OK;
 done:
   json_decref(info);
@@ -108,14 +114,13 @@ static void print_status(const struct cli *cli, const char *id, const json_t *in
     printf("error: %s\n", st->error);
 }
 
-/* Function, invocation id and a connection: what get/wait/cancel need. */
-static int prepare(struct cli *cli, struct mn_client_function_ref *fn, const char **id) {
-  int rc = cli_function_ref(cli, cli_get(cli, "--function-name"), fn);
-  if (rc == CLI_OK)
-    rc = cli_invocation_id(cli, id);
-  if (rc == CLI_OK)
-    rc = cli_connect(cli);
-  return rc;
+/* Function, invocation id and a connection: what get/wait/cancel need. The
+ * id alone is enough (GET /invocations/{id}); *hold is the caller's. */
+static int prepare(struct cli *cli, struct mn_client_function_ref *fn, const char **id,
+                   json_t **hold) {
+  *hold = NULL;
+  int rc = cli_invocation_id(cli, id);
+  return rc == CLI_OK ? cli_locate(cli, *id, fn, hold) : rc;
 }
 
 int cli_cmd_get(struct cli *cli) {
@@ -126,15 +131,22 @@ int cli_cmd_get(struct cli *cli) {
   json_t *info = NULL;
   int rc;
 
-  if ((rc = prepare(cli, &fn, &id)) != CLI_OK)
-    return rc;
-  if (mn_client_invocation_get(cli->client, &fn, id, &info, &err) < 0)
-    return cli_report(cli, &err, "cannot get invocation %s", id);
-  if (mn_status_derive(info, &st, &err) < 0)
+  json_t *hold;
+  if ((rc = prepare(cli, &fn, &id, &hold)) != CLI_OK)
+    goto done;
+  if (mn_client_invocation_get(cli->client, &fn, id, &info, &err) < 0) {
+    rc = cli_report(cli, &err, "cannot get invocation %s", id);
+    goto done;
+  }
+  if (mn_status_derive(info, &st, &err) < 0) {
     rc = cli_report(cli, &err, "cannot read invocation %s", id);
-  else
+  } else {
     print_status(cli, id, info, &st);
+    rc = cli_status_exit(st.status);
+  }
+done:
   json_decref(info);
+  json_decref(hold);
   return rc;
 }
 
@@ -182,8 +194,17 @@ int cli_cmd_wait(struct cli *cli) {
   if (timeout_text && (timeout_ms = cli_parse_duration_ms(timeout_text)) < 0)
     return cli_usage_error(cli, "--timeout \"%s\": want a duration such as 90s, 5m or 1h",
                            timeout_text);
-  if ((rc = prepare(cli, &fn, &id)) != CLI_OK)
-    return rc;
+  json_t *hold = NULL;
+  if ((rc = prepare(cli, &fn, &id, &hold)) != CLI_OK)
+    goto done;
+  /* reached once without retrying (a daemon that is not there at all is
+   * reported at once), then ridden through restarts */
+  if (!hold && mn_client_invocation_get(cli->client, &fn, id, &hold, &err) < 0) {
+    rc = cli_report(cli, &err, "cannot wait for invocation %s", id);
+    goto done;
+  }
+  if ((rc = cli_retry_unreachable(cli)) != CLI_OK)
+    goto done;
   struct wait_view view = {.id = id, .tty = isatty(STDERR_FILENO) == 1};
   rc = mn_client_invocation_wait(cli->client, &fn, id, timeout_ms,
                                  cli_flag(cli, "--quiet") ? NULL : show_change, &view, &info,
@@ -193,8 +214,9 @@ int cli_cmd_wait(struct cli *cli) {
   if (rc == MN_CLIENT_E_TIMEOUT) {
     if (cli->json)
       print_status(cli, id, info, &st);
-    rc = cli_fail("gave up waiting after %s: invocation %s is still %s", timeout_text, id,
-                  mn_status_str(st.status));
+    cli_fail("gave up waiting after %s: invocation %s is still %s", timeout_text, id,
+             mn_status_str(st.status));
+    rc = CLI_GAVE_UP;
     goto done;
   }
   if (rc < 0) {
@@ -205,16 +227,15 @@ int cli_cmd_wait(struct cli *cli) {
     print_status(cli, id, info, &st);
   else if (st.status == MN_STATUS_SUCCEEDED && st.result)
     printf("%s\n", st.result);
-  if (st.status == MN_STATUS_SUCCEEDED) {
-    rc = CLI_OK;
-  } else if (st.error) {
-    rc = cli_fail("invocation %s %s: %s", id, mn_status_str(st.status), st.error);
-  } else {
-    rc = cli_fail("invocation %s %s", id, mn_status_str(st.status));
-  }
+  if (st.status != MN_STATUS_SUCCEEDED && st.error)
+    cli_fail("invocation %s %s: %s", id, mn_status_str(st.status), st.error);
+  else if (st.status != MN_STATUS_SUCCEEDED)
+    cli_fail("invocation %s %s", id, mn_status_str(st.status));
+  rc = cli_status_exit(st.status);
 done:
   fflush(stdout);
   json_decref(info);
+  json_decref(hold);
   return rc;
 }
 
@@ -225,14 +246,19 @@ int cli_cmd_cancel(struct cli *cli) {
   json_t *info = NULL;
   int rc;
 
-  if ((rc = prepare(cli, &fn, &id)) != CLI_OK)
-    return rc;
-  if (mn_client_invocation_cancel(cli->client, &fn, id, &info, &err) < 0)
-    return cli_report(cli, &err, "cannot cancel invocation %s", id);
+  json_t *hold;
+  if ((rc = prepare(cli, &fn, &id, &hold)) != CLI_OK)
+    goto done;
+  if (mn_client_invocation_cancel(cli->client, &fn, id, &info, &err) < 0) {
+    rc = cli_report(cli, &err, "cannot cancel invocation %s", id);
+    goto done;
+  }
   if (cli->json)
     cli_print_json(info);
   else
     printf("cancellation of %s requested\n", id);
+done:
   json_decref(info);
-  return CLI_OK;
+  json_decref(hold);
+  return rc;
 }

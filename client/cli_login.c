@@ -42,8 +42,9 @@ int cli_cmd_login(struct cli *cli) {
 
   if (mn_client_config_load_file(&saved, &err) < 0)
     return cli_fail("%s", err.detail);
-  if (saved.api_key) {
-    rc = cli_fail("you are already logged in to %s: run `multinode logout` first",
+  if (saved.api_key && !cli_flag(cli, "--force")) {
+    rc = cli_fail("you are already logged in to %s: `multinode login --force` replaces the "
+                  "saved URL and key (or run `multinode logout` first)",
                   saved.api_url ? saved.api_url : MN_CLIENT_DEFAULT_URL);
     goto done;
   }

@@ -144,11 +144,34 @@ int cli_cmd_logs(struct cli *cli) {
 
   if (max_text && ((max_lines = atoi(max_text)) <= 0 || max_lines > 100000))
     return cli_usage_error(cli, "--max-lines \"%s\": want a number from 1", max_text);
-  if ((rc = cli_function_ref(cli, cli_get(cli, "--function-name"), &fn)) != CLI_OK ||
-      (rc = cli_invocation_id(cli, &id)) != CLI_OK || (rc = cli_connect(cli)) != CLI_OK)
+  json_t *hold = NULL;
+  const char *given = cli_get(cli, "--execution-id");
+  if (given && !cli_get(cli, "--function-name") && !cli_get(cli, "--invocation-id") &&
+      cli->nargs == 0) {
+    /* the execution id alone (GET /executions/{id}) */
+    struct mn_client_error err;
+    if ((rc = cli_connect(cli)) != CLI_OK)
+      return rc;
+    if (mn_client_execution_get_by_id(cli->client, given, &hold, &err) < 0)
+      return cli_report(cli, &err, "cannot find execution %s", given);
+    fn.project_name = mn_client_json_str(hold, "project_name");
+    fn.version_ref = mn_client_json_str(hold, "version_id");
+    fn.function_name = mn_client_json_str(hold, "function_name");
+    id = mn_client_json_str(hold, "invocation_id");
+    if (!fn.project_name || !fn.version_ref || !fn.function_name || !id) {
+      json_decref(hold);
+      return cli_fail("the daemon's answer for execution %s does not name its invocation",
+                      given);
+    }
+  } else if ((rc = cli_invocation_id(cli, &id)) != CLI_OK ||
+             (rc = cli_locate(cli, id, &fn, &hold)) != CLI_OK) {
+    json_decref(hold);
     return rc;
-  if ((rc = pick_execution(cli, &fn, id, &execution_id)) != CLI_OK)
+  }
+  if ((rc = pick_execution(cli, &fn, id, &execution_id)) != CLI_OK) {
+    json_decref(hold);
     return rc;
+  }
   struct mn_client_execution_ref ex = {fn.project_name, fn.version_ref, fn.function_name, id,
                                        execution_id};
   struct mn_client_stream *stream = NULL;
@@ -200,5 +223,6 @@ int cli_cmd_logs(struct cli *cli) {
   mn_client_events_close(stream);
   free(f.offset);
   free(execution_id);
+  json_decref(hold);
   return rc;
 }

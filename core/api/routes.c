@@ -28,6 +28,8 @@ static const int progress_errors[] = {PVFIE, MN_EEXECUTION_NOT_STARTED, MN_EEXEC
                                       MN_EEXECUTION_TERMINATED, 0};
 static const int execution_errors[] = {PVFIE, 0};
 static const int progress_history_errors[] = {PVFIE, MN_EOFFSET_INVALID, 0};
+static const int invocation_by_id_errors[] = {MN_EINVOCATION_NOT_FOUND, 0};
+static const int execution_by_id_errors[] = {MN_EEXECUTION_NOT_FOUND, 0};
 
 static const struct mn_query_param list_invocations_query[] = {
     {"max_results", MN_QUERY_INTEGER, "Page size, 1 or more; values of 50 or more mean 50."},
@@ -113,6 +115,13 @@ const struct mn_route mn_api_routes[] = {
     {MN_HTTP_GET, "/container_repository_credentials", "get_container_repository_credentials",
      "Get Container Repository Credentials", mn_api_get_container_repository_credentials,
      false, NULL, "ContainerRepositoryCredentials", NULL, no_errors, false, NULL},
+    /* additive (issue 19): an id is enough; the answer names where it lives */
+    {MN_HTTP_GET, "/invocations/{invocation_id}", "get_invocation_by_id", "Get Invocation By Id",
+     mn_api_get_invocation_by_id, false, NULL, "InvocationInfo", NULL, invocation_by_id_errors,
+     false, NULL},
+    {MN_HTTP_GET, "/executions/{execution_id}", "get_execution_by_id", "Get Execution By Id",
+     mn_api_get_execution_by_id, false, NULL, "ExecutionInfo", NULL, execution_by_id_errors,
+     false, NULL},
     /* additive: which providers this daemon runs, so that `multinode deploy`
      * knows whether to build an image */
     {MN_HTTP_GET, "/providers", "list_providers", "List Providers", mn_api_list_providers,
@@ -222,4 +231,9 @@ int mn_route_match(enum mn_http_method method, char *path, struct mn_api_request
     return 0;
   }
   return path_known ? MN_EMETHOD : MN_ENOTFOUND_ROUTE;
+}
+
+bool mn_route_by_id(const struct mn_route *route) {
+  return route->handler == mn_api_get_invocation_by_id ||
+         route->handler == mn_api_get_execution_by_id;
 }

@@ -86,6 +86,11 @@ mn_api_handler_fn mn_api_list_project_versions;
 mn_api_handler_fn mn_api_create_invocation;
 mn_api_handler_fn mn_api_cancel_invocation;
 mn_api_handler_fn mn_api_get_invocation;
+mn_api_handler_fn mn_api_get_invocation_by_id;
+mn_api_handler_fn mn_api_get_execution_by_id;
+/* Whether route's one parameter is an id, not a project: its handler
+ * authorizes the full path it finds (handlers_by_id.c). */
+bool mn_route_by_id(const struct mn_route *route);
 mn_api_handler_fn mn_api_list_invocations;
 mn_api_handler_fn mn_api_start_execution;
 mn_api_handler_fn mn_api_update_execution;

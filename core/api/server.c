@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -576,6 +578,30 @@ static int resolve_listen(const char *host, int port, struct sockaddr_storage *o
   return 0;
 }
 
+int mn_api_bind(const char *host, int port, int *fd, struct mn_error *err) {
+  struct sockaddr_storage addr;
+  int rc = resolve_listen(host, port, &addr, err);
+  if (rc != 0)
+    return rc;
+  socklen_t len = addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                             : sizeof(struct sockaddr_in);
+  int s = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+  if (s < 0)
+    return mn_fail(err, MN_EIO, "cannot make a socket: %s", strerror(errno));
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on); /* not REUSEPORT */
+  if (bind(s, (struct sockaddr *)&addr, len) < 0 || listen(s, LISTEN_BACKLOG) < 0) {
+    int e = errno;
+    close(s);
+    return mn_fail(err, MN_EIO, "cannot listen on %s:%d: %s%s", host && *host ? host : "*",
+                   port, strerror(e),
+                   e == EADDRINUSE ? " (another daemon, or another program, has that port: "
+                                     "stop it or choose another server.listen_port)"
+                                   : "");
+  }
+  *fd = s;
+  return 0;
+}
+
 void mn_api_set_keys(struct mn_api *api, struct mn_api_keys *keys) {
   struct mn_api_keys *old;
   mn_api_keys_ref(keys);
@@ -696,6 +722,8 @@ static int start_daemon(struct mn_api *api, const struct mn_api_options *opt,
       {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, api},
   };
   size_t n = 8;
+  if (opt->bound) /* bound by mn_api_bind before the rest started */
+    options[1] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, opt->listen_fd, NULL};
   if (api->tls_cert) {
     options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, api->tls_cert};
     options[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, api->tls_key};

@@ -66,9 +66,17 @@ struct mn_api_options {
   struct mn_readiness *readiness;
   /* GET /metrics answers without a key (server.metrics.public). */
   bool metrics_public;
+  /* A socket from mn_api_bind, listened on instead of binding here; the
+   * caller keeps it until mn_api_start succeeds. */
+  bool bound;
+  int listen_fd;
 };
 
 struct mn_api;
+
+/* Binds and listens on host:port (no SO_REUSEPORT: a port in use is an
+ * error), before anything else of the daemon starts. */
+int mn_api_bind(const char *host, int port, int *fd, struct mn_error *err);
 
 int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
                  struct mn_api **out, struct mn_error *err);

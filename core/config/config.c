@@ -1,8 +1,10 @@
 #include "config/config.h"
 
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config_check.h"
 #include "config/config_report.h"
@@ -150,6 +152,19 @@ static void derive(struct mn_cfg_checker *c) {
                       "server.tls", "give both cert_file and key_file, or neither");
   resolve_file(c, &cfg->server.tls.cert_file);
   resolve_file(c, &cfg->server.tls.key_file);
+  /* data_dir: from the config file's folder, not the working directory's,
+   * and absolute (workers and Postgres run elsewhere; issue 19) */
+  resolve_file(c, &cfg->data_dir);
+  char cwd[PATH_MAX + 4];
+  if (cfg->data_dir && cfg->data_dir[0] != '/' && getcwd(cwd, PATH_MAX)) {
+    char *abs = resolve_plugin_path(strcat(cwd, "/x"), cfg->data_dir);
+    if (!abs)
+      c->report.oom = 1;
+    else {
+      free(cfg->data_dir);
+      cfg->data_dir = abs;
+    }
+  }
   if (!cfg->server.public_url && cfg->server.listen_host) {
     const char *h = cfg->server.listen_host;
     if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)

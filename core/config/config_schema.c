@@ -121,7 +121,9 @@ const struct mn_cfg_key mn_config_schema[] = {
      .description = "Where state is kept."},
     {.name = "data_dir", .type = MN_CFG_T_STRING, .flags = MN_CFG_F_NONEMPTY,
      .def = ".multinode", .offset = OFF(data_dir),
-     .description = "Directory for the embedded Postgres and provider state."},
+     .description = "Directory for the embedded Postgres and provider state (relative: to the "
+                    "config file's directory). Daemons may share it: the last one to stop "
+                    "stops the embedded Postgres."},
     {.name = "log_level", .type = MN_CFG_T_LOG_LEVEL, .def = "info", .offset = OFF(log_level),
      .description = "error, warn, info or debug."},
     {.name = "scheduler", .type = MN_CFG_T_SECTION, .children = scheduler_keys,

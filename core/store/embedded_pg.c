@@ -1,6 +1,7 @@
 #include "store/embedded_pg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -36,6 +38,8 @@ struct mn_pg_embedded {
   char *dsn;        /* dbname=multinode */
   char *admin_dsn;  /* dbname=postgres */
   bool adopted;
+  int users_fd; /* root/users.lock: a shared flock per daemon using the cluster */
+  int start_fd; /* root/start.lock: held exclusively while starting or stopping */
 };
 
 static char *join(const char *a, const char *b) {
@@ -391,6 +395,10 @@ done:
 static void embedded_free(struct mn_pg_embedded *pg) {
   if (!pg)
     return;
+  if (pg->users_fd >= 0)
+    close(pg->users_fd); /* releases this daemon's share */
+  if (pg->start_fd >= 0)
+    close(pg->start_fd);
   free(pg->bindir);
   free(pg->root);
   free(pg->pgdata);
@@ -486,6 +494,36 @@ static int try_adopt(struct mn_pg_embedded *pg, struct mn_error *err) {
   return 0;
 }
 
+/* Opens root/<name> for flock (created, never removed). */
+static int open_lock(const struct mn_pg_embedded *pg, const char *name, struct mn_error *err) {
+  char *path = join(pg->root, name);
+  int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+  if (fd < 0)
+    mn_fail(err, MN_EIO, "embedded postgres: cannot open \"%s\": %s", path ? path : name,
+            strerror(errno));
+  free(path);
+  return fd;
+}
+
+static void lock_fd(int fd, int op) {
+  while (flock(fd, op) < 0 && errno == EINTR)
+    ;
+}
+
+/* Adopts the running server or starts it; the caller holds start.lock. */
+static int adopt_or_start(struct mn_pg_embedded *pg, struct mn_error *err) {
+  int rc = try_adopt(pg, err);
+  if (rc < 0)
+    return rc;
+  if (rc == 0) {
+    mn_log_info("pg", "starting postgres in \"%s\" (socket in \"%s\")", pg->pgdata,
+                pg->sockdir);
+    if ((rc = start_server(pg, err)) < 0 || (rc = wait_ready(pg, 0, err)) < 0)
+      return rc;
+  }
+  return 0;
+}
+
 int mn_pg_embedded_start(const char *data_dir, struct mn_pg_embedded **out,
                          struct mn_error *err) {
   if (!data_dir || !*data_dir)
@@ -493,9 +531,19 @@ int mn_pg_embedded_start(const char *data_dir, struct mn_pg_embedded **out,
   struct mn_pg_embedded *pg = calloc(1, sizeof *pg);
   if (!pg)
     return mn_fail(err, MN_ENOMEM, "out of memory");
+  pg->users_fd = pg->start_fd = -1;
   int rc = prepare(pg, data_dir, err);
   if (rc < 0)
     goto fail;
+  /* several daemons may share data_dir and so the cluster: one starts (or
+   * stops) it at a time, and each holds a share for as long as it runs */
+  if ((pg->start_fd = open_lock(pg, "start.lock", err)) < 0 ||
+      (pg->users_fd = open_lock(pg, "users.lock", err)) < 0) {
+    rc = MN_EIO;
+    goto fail;
+  }
+  lock_fd(pg->start_fd, LOCK_EX);
+  lock_fd(pg->users_fd, LOCK_SH);
   char *version_file = join(pg->pgdata, "PG_VERSION");
   bool exists = version_file && access(version_file, F_OK) == 0;
   free(version_file);
@@ -503,21 +551,15 @@ int mn_pg_embedded_start(const char *data_dir, struct mn_pg_embedded **out,
     goto fail;
   if ((rc = write_conf(pg, err)) < 0)
     goto fail;
-  rc = try_adopt(pg, err);
-  if (rc < 0)
+  if ((rc = adopt_or_start(pg, err)) < 0)
     goto fail;
-  if (rc == 0) {
-    mn_log_info("pg", "starting postgres in \"%s\" (socket in \"%s\")", pg->pgdata,
-                pg->sockdir);
-    if ((rc = start_server(pg, err)) < 0 || (rc = wait_ready(pg, 0, err)) < 0)
-      goto fail;
-  }
   if ((rc = ensure_database(pg, err)) < 0)
     goto fail;
+  lock_fd(pg->start_fd, LOCK_UN);
   *out = pg;
   return 0;
 fail:
-  embedded_free(pg);
+  embedded_free(pg); /* a server it started stays up: the next start adopts it */
   return rc;
 }
 
@@ -556,11 +598,28 @@ void mn_pg_embedded_stop(struct mn_pg_embedded *pg) {
   if (!pg)
     return;
   struct mn_error err = {0};
-  if (ctl(pg, "stop", "fast", &err) < 0)
+  /* the last daemon out stops it, whichever started it; starts wait */
+  lock_fd(pg->start_fd, LOCK_EX);
+  if (flock(pg->users_fd, LOCK_EX | LOCK_NB) < 0) {
+    mn_log_info("pg", "postgres left running: another daemon uses \"%s\"", pg->pgdata);
+  } else if (ctl(pg, "stop", "fast", &err) < 0) {
     mn_log_error("pg", "%s", err.msg);
-  else
+  } else {
     mn_log_info("pg", "postgres stopped");
+  }
   embedded_free(pg);
+}
+
+int mn_pg_embedded_revive(struct mn_pg_embedded *pg, struct mn_error *err) {
+  if (mn_pg_embedded_pid(pg) > 0)
+    return 0;
+  lock_fd(pg->start_fd, LOCK_EX);
+  pg->adopted = false;
+  int rc = mn_pg_embedded_pid(pg) > 0 ? 0 : adopt_or_start(pg, err);
+  lock_fd(pg->start_fd, LOCK_UN);
+  if (rc == 0)
+    mn_log_warn("pg", "postgres of \"%s\" had stopped; it runs again", pg->pgdata);
+  return rc;
 }
 
 void mn_pg_embedded_detach(struct mn_pg_embedded *pg) { embedded_free(pg); }

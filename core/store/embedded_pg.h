@@ -25,8 +25,10 @@ int mn_pg_embedded_start(const char *data_dir, struct mn_pg_embedded **out,
                          struct mn_error *err);
 /* The libpq connection string of the running cluster. */
 const char *mn_pg_embedded_dsn(const struct mn_pg_embedded *pg);
-/* Stops the cluster (fast shutdown) when this process started or adopted it,
- * and frees. NULL-safe. */
+/* Frees, and stops the cluster (fast shutdown) when no other process that
+ * started or adopted it still runs (each holds a shared flock on
+ * <data_dir>/postgres/users.lock while it runs; starts and stops take
+ * start.lock in turn). NULL-safe. */
 void mn_pg_embedded_stop(struct mn_pg_embedded *pg);
 
 /* Frees the handle and leaves the cluster running, as a daemon killed with
@@ -38,6 +40,9 @@ bool mn_pg_embedded_adopted(const struct mn_pg_embedded *pg);
  * crash: Postgres recovers from its WAL on the way up). */
 int mn_pg_embedded_restart(struct mn_pg_embedded *pg, const char *mode,
                            struct mn_error *err);
+/* When the server is gone (killed, crashed), adopts the one another daemon
+ * started meanwhile or starts it again. 0 when it runs. */
+int mn_pg_embedded_revive(struct mn_pg_embedded *pg, struct mn_error *err);
 /* The postmaster's pid (from postmaster.pid), or 0 when not running. */
 long mn_pg_embedded_pid(const struct mn_pg_embedded *pg);
 

@@ -381,6 +381,9 @@ static const char schema_v8[] =
     "CREATE TRIGGER executions_event AFTER INSERT OR UPDATE ON executions"
     "  FOR EACH ROW EXECUTE FUNCTION mn_executions_event();";
 
+/* Lookups by invocation id alone (GET /invocations/{id}, issue 19). */
+static const char schema_v9[] = "CREATE INDEX invocations_by_id ON invocations (invocation_id);";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "settings and execution ids", schema_v2},
@@ -390,6 +393,7 @@ static const struct mn_migration migrations[] = {
     {6, "per-execution API keys", schema_v6},
     {7, "task semantics: backoff, timeouts, keys, idempotency, priority", schema_v7},
     {8, "live events and progress history", schema_v8},
+    {9, "invocations by id alone", schema_v9},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {

@@ -263,6 +263,14 @@ MN_CLIENT_API int mn_client_invocation_get(struct mn_client *c,
                                            const struct mn_client_function_ref *fn,
                                            const char *invocation_id, json_t **out,
                                            struct mn_client_error *err);
+/* GET /invocations/{id} -> InvocationInfo (additive: the id alone; the
+ * answer names its project, version and function). 404
+ * InvocationDoesNotExist when the key does not see it. */
+MN_CLIENT_API int mn_client_invocation_get_by_id(struct mn_client *c, const char *invocation_id,
+                                                 json_t **out, struct mn_client_error *err);
+/* GET /executions/{id} -> ExecutionInfo (additive, as above). */
+MN_CLIENT_API int mn_client_execution_get_by_id(struct mn_client *c, const char *execution_id,
+                                                json_t **out, struct mn_client_error *err);
 /* PUT .../invocations/{id}/cancel -> InvocationInfo */
 MN_CLIENT_API int mn_client_invocation_cancel(struct mn_client *c,
                                               const struct mn_client_function_ref *fn,

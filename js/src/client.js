@@ -169,6 +169,23 @@ export class MultinodeClient {
     );
   }
   /**
+   * `GET /invocations/{id}` (additive): the id alone; the answer names its
+   * project, version and function.
+   * @param {string} invocationId
+   * @param {CallOptions} [o]
+   */
+  getInvocationById(invocationId, o) {
+    return this.request('GET', `/invocations/${seg(invocationId)}`, pick(o));
+  }
+  /**
+   * `GET /executions/{id}` (additive): the id alone.
+   * @param {string} executionId
+   * @param {CallOptions} [o]
+   */
+  getExecutionById(executionId, o) {
+    return this.request('GET', `/executions/${seg(executionId)}`, pick(o));
+  }
+  /**
    * @param {string} projectName
    * @param {string} versionRef
    * @param {string} functionName

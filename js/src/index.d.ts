@@ -384,6 +384,10 @@ export class MultinodeClient {
     invocationId: string,
     o?: CallOptions & { waitSeconds?: number },
   ): Promise<InvocationInfo>;
+  /** `GET /invocations/{id}` (additive): the id alone is enough. */
+  getInvocationById(invocationId: string, o?: CallOptions): Promise<InvocationInfo>;
+  /** `GET /executions/{id}` (additive): the id alone is enough. */
+  getExecutionById(executionId: string, o?: CallOptions): Promise<ExecutionInfo>;
   cancelInvocation(
     projectName: string,
     versionRef: string,

@@ -316,6 +316,14 @@ describe('errors from the real server', () => {
     const inv = await waitFor(echo, id, (i) => i.terminated);
     const exe = inv.info.executions[0].execution_id;
     await assert.rejects(client.getExecution(P, v1, 'echo', id, `exe-${'0'.repeat(32)}`), ExecutionDoesNotExist);
+    // the ids alone are enough (GET /invocations/{id}, GET /executions/{id})
+    const byId = await client.getInvocationById(id);
+    assert.deepEqual([byId.project_name, byId.version_id, byId.function_name], [P, v1, 'echo']);
+    const exeById = await client.getExecutionById(exe);
+    assert.equal(exeById.execution_id, exe);
+    assert.equal(exeById.invocation_id, id);
+    await assert.rejects(client.getInvocationById(NO_SUCH_INV), InvocationDoesNotExist);
+    await assert.rejects(client.getExecutionById(`exe-${'0'.repeat(32)}`), ExecutionDoesNotExist);
     await assert.rejects(client.startExecution(P, v1, 'echo', id, exe), ExecutionHasAlreadyStarted);
     await assert.rejects(client.updateExecution(P, v1, 'echo', id, exe, 'x'), ExecutionHasAlreadyFinished);
     await assert.rejects(client.finishExecution(P, v1, 'echo', id, exe, { outcome: 'SUCCEEDED' }), ExecutionHasAlreadyFinished);

@@ -216,8 +216,13 @@ static int local_init(const struct mn_cfg_node *config, const struct mn_host *ho
   if ((rc = own_dir(host, l->dir, mode, err)) != 0 || (rc = own_dir(host, l->work, mode, err)) != 0)
     goto fail;
   if (l->conf.identity.switch_user) {
+    char abs[PATH_MAX];
     if (mn_local_config_file(config, host, l->config_file, sizeof l->config_file) != 0)
       l->config_file[0] = '\0';
+    /* as given on the command line: made absolute, for the workers' mount
+     * namespace resolves it from another directory (issue 19) */
+    else if (l->config_file[0] != '/' && realpath(l->config_file, abs))
+      snprintf(l->config_file, sizeof l->config_file, "%s", abs);
     if ((rc = contain_data_dir(l, err)) != 0 || (rc = check_reach(l, err)) != 0)
       goto fail;
   }

@@ -21,8 +21,8 @@ from multinode.api_client.error_types import ERROR_TYPES, MultinodeApiException
 
 
 def test_top_level_exports() -> None:
-    assert multinode.__all__ == ["Multinode", "StartOptions", "get_deployed_function", "heartbeat",
-                                "__version__"]
+    assert multinode.__all__ == ["Multinode", "StartOptions", "get_deployed_function",
+                                "get_invocation", "heartbeat", "__version__"]
     from multinode import Multinode, get_deployed_function  # noqa: F401
     from multinode.api_client.error_types import InvocationDoesNotExist  # noqa: F401
     from multinode.core.invocation import InvocationStatus  # noqa: F401

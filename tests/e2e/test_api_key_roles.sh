@@ -76,7 +76,17 @@ wait_until 30 "the invocation to end" done_ok
 exe=$(api GET "$shop/invocations/$id" | jq -r .executions[0].execution_id)
 expect 200 "$INV_KEY" GET "$shop/invocations/$id/executions/$exe/logs"
 expect 403 "$INV_KEY" PUT "$shop/invocations/$id/executions/$exe/finish" '{"outcome":"SUCCEEDED"}'
-pass "invoker: starts, reads, lists in its project; refused other projects, project and version changes, credentials, worker calls; lists only its projects"
+# the id alone (GET /invocations/{id}, /executions/{id}): within the key's
+# projects; another project's id is not found for it
+expect 200 "$INV_KEY" GET "/invocations/$id"
+[ "$(jq -r '.project_name + " " + .function_name' "$MN_WORK/last")" = "shop f" ] || fail "by id: $(cat "$MN_WORK/last")"
+expect 200 "$INV_KEY" GET "/executions/$exe"
+expect 200 "$MN_KEY" POST "$other/invocations" '{"input":""}'
+other_id=$(jq -r .invocation_id "$MN_WORK/last")
+expect 404 "$INV_KEY" GET "/invocations/$other_id"
+grep -q '"An invocation with this ID does not exist' "$MN_WORK/last" || fail "by id, other project: $(cat "$MN_WORK/last")"
+expect 200 "$MN_KEY" GET "/invocations/$other_id"
+pass "invoker: starts, reads, lists in its project; refused other projects, project and version changes, credentials, worker calls; lists only its projects; ids alone only within its projects"
 
 # reader, given as a digest: GET only
 expect 200 "$RD_KEY" GET /projects

@@ -111,11 +111,11 @@ for args in "deploy $data/bounds --project-name p" "upgrade $data/bounds --proje
   "upgrade $data/bounds --project-name p --deploy" "undeploy --project-name p"; do
   # shellcheck disable=SC2086
   run "$mn" $args
-  expect_rc 1 "$args (daemon down)"
+  expect_rc 6 "$args (daemon down)"
   has_err "cannot reach http://127.0.0.1:1: is multinoded running?" "$args (daemon down)"
   [ -z "$out" ] || fail "$args: wrote to stdout: $out"
 done
-pass "the daemon down: exit 1, 'cannot reach <url>: is multinoded running?'"
+pass "the daemon down: exit 6, 'cannot reach <url>: is multinoded running?'"
 
 # --dry-run: the version definition, no daemon
 run "$mn" deploy "$data/bounds" --project-name p --dry-run
@@ -293,6 +293,6 @@ pass "deploy/upgrade of a project being deleted fail and say so"
 # the daemon stopped: its own URL is unreachable now
 daemon_kill main
 run "$mn" upgrade "$proj" --project-name demo
-expect_rc 1 "upgrade with the daemon stopped"
+expect_rc 6 "upgrade with the daemon stopped"
 has_err "cannot reach $MN_URL: is multinoded running?" "daemon stopped"
 pass "with the daemon stopped: cannot reach $MN_URL"

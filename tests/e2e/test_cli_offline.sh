@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The multinode CLI without a daemon: usage errors exit 2, a URL where
-# nothing listens exits 1 with "cannot reach <url>: is multinoded running?",
+# The multinode CLI without a daemon: usage errors exit 2 (with "did you
+# mean" for a mistyped command or option), --version on both binaries is the
+# build's, a URL where nothing listens exits 6 with "cannot reach <url>: is
+# multinoded running?", a URL with a path or the wrong scheme gets a hint,
 # a missing key says to log in, and in-worker verbs refuse to run outside a
 # worker. Needs MN_BIN_DIR.
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +39,18 @@ run "$mn"
 expect_rc 2 "no command"
 run "$mn" frobnicate
 expect_rc 2 "unknown command"; grep -q 'unknown command "frobnicate"' <<<"$err" || fail "$err"
+run "$mn" strat
+expect_rc 2 "a typo of start"; grep -q 'did you mean `multinode start`' <<<"$err" || fail "$err"
+run "$mn" get --project inv-1
+expect_rc 2 "--project"; grep -q 'did you mean --project-name?' <<<"$err" || fail "$err"
+run "$mn" wait --timout 5s inv-1
+expect_rc 2 "--timout"; grep -q 'did you mean --timeout?' <<<"$err" || fail "$err"
+want_version=$(sed -n 's/^project(multinode VERSION \([0-9.]*\).*/\1/p' "$MN_SOURCE_DIR/CMakeLists.txt")
+[ -n "$want_version" ] || fail "no version in CMakeLists.txt"
+run "$mn" --version
+expect_rc 0 "--version"; [ "$out" = "multinode $want_version" ] || fail "multinode --version: $out"
+run "$MN_BIN_DIR/multinoded" --version
+expect_rc 0 "multinoded --version"; [ "$out" = "multinoded $want_version" ] || fail "multinoded --version: $out"
 run "$mn" start --project-name p
 expect_rc 2 "start without FUNCTION"; grep -q "FUNCTION is missing" <<<"$err" || fail "$err"
 run "$mn" get --project-name p --function f --bogus x
@@ -68,12 +82,33 @@ for args in "list" "start --project-name p f --input x" "get --project-name p --
     "describe --project-name p"; do
   # shellcheck disable=SC2086
   run "$mn" $args
-  expect_rc 1 "$args"
+  expect_rc 6 "$args"
   grep -q "cannot reach http://127.0.0.1:1: is multinoded running?" <<<"$err" ||
     fail "$args: no cannot-reach message: $err"
   [ -z "$out" ] || fail "$args: wrote to stdout: $out"
 done
-pass "an unreachable daemon exits 1 with 'cannot reach <url>: is multinoded running?'"
+pass "an unreachable daemon exits 6 with 'cannot reach <url>: is multinoded running?'"
+# the id alone, and --execution-id alone, reach for the daemon too
+for args in "get inv-1" "wait inv-1" "cancel inv-1" "logs inv-1" "logs --execution-id exe-1" \
+    "describe --invocation-id inv-1" "invocations --project-name p"; do
+  # shellcheck disable=SC2086
+  run "$mn" $args
+  expect_rc 6 "$args"
+done
+pass "id-only commands: exit 6 when the daemon is unreachable"
+
+# a URL with a path (a web server's 404), and https against plain http
+python3 -m http.server --bind 127.0.0.1 0 --directory "$work" >"$work/http.log" 2>&1 &
+web=$!
+wait_for 10 grep -q "Serving HTTP on" "$work/http.log" || fail "no http.server"
+wport=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/http.log" | head -n1)
+run env MULTINODE_API_URL="http://127.0.0.1:$wport/api" MULTINODE_API_KEY=k "$mn" list
+expect_rc 1 "a URL with a path"
+grep -q "MULTINODE_API_URL is the daemon's root" <<<"$err" || fail "no path hint: $err"
+run env MULTINODE_API_URL="https://127.0.0.1:$wport" MULTINODE_API_KEY=k "$mn" list
+grep -q "try http:// in MULTINODE_API_URL" <<<"$err" || fail "no https->http hint (exit $rc): $err"
+kill "$web"; wait "$web" 2>/dev/null || true
+pass "hints for a URL with a path and for https against plain http"
 
 # in a worker: progress is allowed, retries an unreachable daemon until
 # MULTINODE_RETRY_SECONDS pass, and prints nothing on stdout, even failing
@@ -82,7 +117,7 @@ run env MULTINODE_PROJECT_NAME=p MULTINODE_VERSION_ID=ver-1 MULTINODE_FUNCTION_N
   MULTINODE_INVOCATION_ID=inv-1 MULTINODE_EXECUTION_ID=exe-1 MULTINODE_RETRY_SECONDS=1 \
   MULTINODE_API_URL=http://127.0.0.1:1 "$mn" progress "half way"
 took=$(( $(date +%s%N) / 1000000 - start_ms ))
-expect_rc 1 "progress with the daemon down"
+expect_rc 6 "progress with the daemon down"
 [ -z "$out" ] || fail "progress wrote to stdout: $out"
 grep -q "cannot reach" <<<"$err" || fail "progress: $err"
 grep -q "gave up after [0-9]* attempts" <<<"$err" || fail "progress did not retry: $err"
@@ -92,7 +127,7 @@ pass "in-worker progress retries until its deadline and keeps stdout clean"
 # login against nothing: fails and writes no config
 unset MULTINODE_API_URL MULTINODE_API_KEY
 run "$mn" login --url http://127.0.0.1:1 --api-key k
-expect_rc 1 "login to nothing"
+expect_rc 6 "login to nothing"
 grep -q "cannot reach http://127.0.0.1:1" <<<"$err" || fail "login: $err"
 [ ! -e "$HOME/.multinode/config.json" ] || fail "login wrote a config it could not check"
 run "$mn" logout

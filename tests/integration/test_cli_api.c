@@ -162,7 +162,10 @@ static void test_list_and_describe(void **state) {
   struct run r;
   RUN(&r, "list");
   EXPECT_RC(&r, 0);
-  assert_non_null(strstr(r.out, "\tcli\n"));
+  /* a table: a header, then a row per project with its age */
+  assert_int_equal(strncmp(r.out, "PROJECT ", 8), 0);
+  assert_non_null(strstr(r.out, "\ncli "));
+  assert_non_null(strstr(r.out, "s ago"));
   RUN(&r, "list", "--json");
   EXPECT_RC(&r, 0);
   json_t *doc = json_loads(r.out, 0, NULL);
@@ -244,26 +247,55 @@ static void test_start_get_wait(void **state) {
   EXPECT_RC(&r, 1);
   assert_string_equal(r.out, "");
   assert_non_null(strstr(r.err, "FAILED: ValueError: boom"));
+  /* the id alone is enough (GET /invocations/{id}); get exits by outcome */
+  RUN(&r, "wait", "--quiet", id);
+  EXPECT_RC(&r, 1);
+  RUN(&r, "get", id);
+  EXPECT_RC(&r, 1);
+  assert_non_null(strstr(r.out, "status: FAILED"));
+  RUN(&r, "describe", "--invocation-id", id);
+  EXPECT_RC(&r, 0);
+  assert_non_null(strstr(r.out, "(FAILED"));
+  assert_non_null(strstr(r.out, "creation time: 20")); /* ISO-8601, not epoch seconds */
+  assert_non_null(strstr(r.out, "children:\n\tnone"));
+  RUN(&r, "logs", "--execution-id", exe);
+  EXPECT_RC(&r, 0);
+  RUN(&r, "get", "inv-00000000000000000000000000000000");
+  EXPECT_RC(&r, 1);
+  assert_non_null(strstr(r.err, "InvocationDoesNotExist"));
+  RUN(&r, "invocations", "--project-name", "cli", "--status", "FAILED");
+  EXPECT_RC(&r, 0);
+  assert_non_null(strstr(r.out, id));
+  assert_non_null(strstr(r.out, "FAILED"));
+  RUN(&r, "invocations", "--project-name", "cli", "--status", "SUCCEEDED");
+  EXPECT_RC(&r, 0);
+  assert_null(strstr(r.out, id));
+  RUN(&r, "invocations", "--project-name", "cli", "--status", "FAILD");
+  EXPECT_RC(&r, 2);
+  assert_non_null(strstr(r.err, "did you mean FAILED?"));
 
   /* nothing runs it */
   start("fa", "", id);
-  RUN(&r, "wait", "--project-name", "cli", "--function", "fa", "--timeout", "300ms", id);
-  EXPECT_RC(&r, 1);
+  RUN(&r, "wait", "--timeout", "300ms", id);
+  EXPECT_RC(&r, 5); /* gave up waiting */
   assert_non_null(strstr(r.err, "gave up waiting after 300ms"));
   assert_non_null(strstr(r.err, "still PENDING"));
 
   /* cancel it; a terminated one cannot be cancelled */
-  RUN(&r, "cancel", "--project-name", "cli", "--function", "fa", id);
+  RUN(&r, "cancel", id);
   EXPECT_RC(&r, 0);
-  RUN(&r, "get", "--project-name", "cli", "--function", "fa", id);
+  RUN(&r, "get", id);
+  EXPECT_RC(&r, 0); /* not finished yet */
   assert_non_null(strstr(r.out, "status: CANCELLING"));
   assert_int_equal(api_fixture_terminate_invocation(&fx, "cli", ver, "fa", id), 0);
   RUN(&r, "cancel", "--project-name", "cli", "--function", "fa", id);
   EXPECT_RC(&r, 1);
   assert_non_null(strstr(r.err, "InvocationIsAlreadyTerminated"));
   RUN(&r, "wait", "--project-name", "cli", "--function", "fa", id);
-  EXPECT_RC(&r, 1);
+  EXPECT_RC(&r, 3); /* cancelled */
   assert_non_null(strstr(r.err, "CANCELLED"));
+  RUN(&r, "get", id);
+  EXPECT_RC(&r, 3);
 }
 
 static void test_logs(void **state) {
@@ -326,6 +358,17 @@ static void test_worker_verbs(void **state) {
   RUN_ENV(&r, env, "wait", "--function", "fb", child);
   EXPECT_RC(&r, 0);
   assert_string_equal(r.out, "child result\n");
+  /* the parent's describe lists its child; invocations --parent too */
+  RUN(&r, "describe", "--invocation-id", parent);
+  EXPECT_RC(&r, 0);
+  assert_non_null(strstr(r.out, "children:\n"));
+  assert_non_null(strstr(r.out, child));
+  RUN(&r, "invocations", "--parent", parent, "--json");
+  EXPECT_RC(&r, 0);
+  json_t *kids = json_loads(r.out, 0, NULL);
+  assert_int_equal(json_array_size(kids), 1);
+  assert_string_equal(mn_client_json_str(json_array_get(kids, 0), "invocation_id"), child);
+  json_decref(kids);
 }
 
 static void test_login_logout(void **state) {
@@ -349,6 +392,9 @@ static void test_login_logout(void **state) {
   RUN_ENV(&r, no_env, "login", "--url", fx.base_url, "--api-key", API_TEST_KEY);
   EXPECT_RC(&r, 1);
   assert_non_null(strstr(r.err, "already logged in"));
+  assert_non_null(strstr(r.err, "--force"));
+  RUN_ENV(&r, no_env, "login", "--force", "--url", fx.base_url, "--api-key", API_TEST_KEY);
+  EXPECT_RC(&r, 0); /* replaced */
 
   RUN_ENV(&r, no_env, "logout");
   EXPECT_RC(&r, 0);

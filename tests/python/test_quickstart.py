@@ -104,6 +104,15 @@ def test_login_deploy_and_fastapi_app(daemon: Daemon) -> None:
     assert done == {"status": "SUCCEEDED", "result": sum(i * i for i in range(10000)),
                     "error": None}
 
+    # the id alone is enough (GET /invocations/{id}): multinode.get_invocation
+    probe = subprocess.run(
+        [sys.executable, "-c", "import multinode, sys; i = multinode.get_invocation(sys.argv[1]);"
+         " print(i.status.value, i.result, i.info['function_name'])", inv],
+        cwd=daemon.work, env=daemon.env, capture_output=True, text=True, timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == ["SUCCEEDED", str(sum(i * i for i in range(10000))),
+                                    "run_expensive_task"], probe.stdout
+
     # the raw REST view: what the original's client and worker write
     raw = daemon.invocation("my_project", "run_expensive_task", inv)
     assert raw["input"] == '[{"py/tuple": []}, {"x": 10000}]'

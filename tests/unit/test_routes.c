@@ -21,8 +21,9 @@ static const char *const expected_ops[] = {
     "start_execution", "update_execution", "finish_execution", "get_execution",
     "get_execution_logs", "get_container_repository_credentials",
     /* additive */
-    "list_providers", "get_liveness", "get_readiness", "heartbeat_execution",
-    "get_invocation_events", "get_project_events", "get_events", "get_execution_progress"};
+    "get_invocation_by_id", "get_execution_by_id", "list_providers", "get_liveness",
+    "get_readiness", "heartbeat_execution", "get_invocation_events", "get_project_events",
+    "get_events", "get_execution_progress"};
 #define N_OPS (sizeof expected_ops / sizeof expected_ops[0])
 
 /* Matches METHOD PATH; returns the operation id or the error code as text. */

@@ -98,6 +98,15 @@ class MultinodeApi:
             ),
         )
 
+    def get_invocation_by_id(self, invocation_id: str) -> InvocationInfo:
+        """``GET /invocations/{id}`` (additive): the id alone; the answer names
+        its project, version and function."""
+        return cast(InvocationInfo, self.http.request("GET", f"/invocations/{_q(invocation_id)}"))
+
+    def get_execution_by_id(self, execution_id: str) -> ExecutionInfo:
+        """``GET /executions/{id}`` (additive): the id alone."""
+        return cast(ExecutionInfo, self.http.request("GET", f"/executions/{_q(execution_id)}"))
+
     def cancel_invocation(
         self, project_name: str, version_ref: str, function_name: str, invocation_id: str
     ) -> InvocationInfo:

@@ -8,6 +8,7 @@ from multinode.api_client.api import LATEST_VERSION, get_api
 from multinode.api_client.error_types import FunctionDoesNotExist
 from multinode.config import load_config
 from multinode.core.function import Function, FunctionSpec
+from multinode.core.invocation import Invocation, derive_invocation
 
 
 def get_deployed_function(
@@ -49,3 +50,13 @@ def get_deployed_function(
         f'Function "{function_name}" does not exist on version '
         f'"{version.get("version_id", version_id or LATEST_VERSION)}" of project "{project_name}".'
     )
+
+
+def get_invocation(invocation_id: str) -> Invocation:
+    """An invocation's status, result and error from its id alone, as
+    Celery's ``AsyncResult(id)`` (``GET /invocations/{id}``).
+
+    :raises InvocationDoesNotExist: no invocation with this id that the key
+        may see
+    """
+    return derive_invocation(get_api(load_config()).get_invocation_by_id(invocation_id))
