@@ -10,6 +10,7 @@
 # when it is created) to its first `invocation` event at a client, p50 and
 # p99, measured on 20 of the streams.
 # Usage: bench/events_bench.sh [BUILD_DIR] [STREAMS] [RATE] [SECONDS]
+#        (MN_BENCH_SCHEDULER=0: no scheduler, the invocations only created)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -26,6 +27,9 @@ server: { listen: 127.0.0.1:$port, api_key: $key, threads: 4 }
 store: { postgres: { pool_size: 8 } }
 data_dir: $work/data
 log_level: warn
+# MN_BENCH_SCHEDULER=0: invocations are created and never run (the API and
+# the events alone)
+scheduler: { enabled: $([ "${MN_BENCH_SCHEDULER:-1}" = 0 ] && echo false || echo true) }
 YAML
 "$build/bin/multinoded" --config "$work/multinode.yaml" 2>"$work/daemon.log" &
 pid=$!
@@ -79,7 +83,7 @@ def poster(share, go, created):
 
 go = multiprocessing.Event()
 created = multiprocessing.Value("i", 0)
-posters = [multiprocessing.Process(target=poster, args=(rate / 4, go, created)) for _ in range(4)]
+posters = [multiprocessing.Process(target=poster, args=(rate / 16, go, created)) for _ in range(16)]
 for p in posters: p.start()
 rss0 = rss_kb()
 sel = selectors.DefaultSelector()
