@@ -153,6 +153,11 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, struct request_st
   return ret;
 }
 
+/* Bytes an event stream hands libmicrohttpd at a time: each open stream's
+ * response keeps a buffer this large, so it is small (a longer event is
+ * sent in several pieces). */
+#define STREAM_BLOCK 2048
+
 /* An event stream (api/events.h): read from the stream's queue through
  * libmicrohttpd's content callback, which suspends the connection while
  * the queue is empty. It no longer counts against the edge's connections
@@ -162,7 +167,7 @@ static enum MHD_Result queue_stream(struct MHD_Connection *conn, struct request_
   struct mn_event_stream *s = st->out.stream;
   st->out.stream = NULL;
   struct MHD_Response *resp = MHD_create_response_from_callback(
-      MHD_SIZE_UNKNOWN, 16 * 1024, mn_events_stream_read, s, mn_events_stream_release);
+      MHD_SIZE_UNKNOWN, STREAM_BLOCK, mn_events_stream_read, s, mn_events_stream_release);
   if (!resp) {
     mn_events_stream_discard(s);
     return MHD_NO;

@@ -60,13 +60,13 @@ base=/projects/ev/versions/latest/functions
 # a project stream that leaves after 4 events (resumed below)
 $SSE "$MN_URL/projects/ev/events" "$MN_KEY" --max-events 4 --ready "$W/ready1" >"$W/p1.out" &
 proj1=$!
-wait_until 10 "the project stream opened" test -f "$W/ready1"
+wait_until 30 "the project stream opened" test -f "$W/ready1"
 "$mn" watch --project-name ev --function steps >"$W/watch.out" 2>"$W/watch.err" &
 watcher=$!
 id=$("$mn" start --project-name ev --input hello steps)
 $SSE "$MN_URL$base/steps/invocations/$id/events" "$MN_KEY" --ready "$W/ready" >"$W/inv.out" &
 reader=$!
-wait_until 10 "the stream opened" test -f "$W/ready"
+wait_until 30 "the stream opened" test -f "$W/ready"
 wait_until 10 "the execution exists" sh -c "curl -sf -H 'Authorization: Bearer $MN_KEY' '$MN_URL$base/steps/invocations/$id' | grep -q exe-"
 timeout 60 "$mn" logs --follow --project-name ev --function steps "$id" >"$W/follow.out" 2>&1 &
 follower=$!
@@ -190,11 +190,11 @@ except socket.timeout:
 print("got", got, how, flush=True)
 PYEOF
 slow=$!
-wait_until 10 "the slow reader connected" grep -q open "$W/slow.out"
+wait_until 30 "the slow reader connected" grep -q open "$W/slow.out"
 big_id=$("$mn" start --project-name ev big)
 $SSE "$MN_URL$base/big/invocations/$big_id/events" "$MN_KEY" --ready "$W/ready.big" >"$W/big.out" &
 fast=$!
-wait_until 10 "the big stream opened" test -f "$W/ready.big"
+wait_until 30 "the big stream opened" test -f "$W/ready.big"
 touch "$W/$big_id.go"
 wait_until 60 "the slow reader dropped" grep -q "dropped an event stream: its client does not read fast enough" "$W/ev.log"
 touch "$W/slow.go"
