@@ -10,8 +10,10 @@
 
 #include "store/store.h"
 
-/* Counts stop at this many per function and queue (a bounded read). */
-#define MN_STORE_QUEUE_COUNT_CAP 100000
+/* Counts stop at this many per function and queue (a bounded read: with
+ * two functions of 100,000 queued each, counting to 100,000 took 0.93 s a
+ * read, to 10,000 94 ms). */
+#define MN_STORE_QUEUE_COUNT_CAP 10000
 /* At most this many function versions, the first in key order. */
 #define MN_STORE_QUEUE_ROWS_MAX 500
 
