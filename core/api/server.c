@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api_keys.h"
@@ -37,6 +38,7 @@
 #define DEFAULT_THREADS 4
 #define DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define LISTEN_BACKLOG 1024
+#define DRAIN_SEND_SECONDS 5 /* at stop, for answers handed back to be sent */
 
 struct mn_api {
   struct MHD_Daemon *daemon;
@@ -46,6 +48,7 @@ struct mn_api {
   pthread_cond_t idle;
   bool stopping;
   size_t in_flight; /* requests handed to the workers, connection suspended */
+  size_t answering; /* handed back by a worker, the response not yet sent */
   struct mn_api_keys *keys; /* operator keys; swapped on SIGHUP under keys_mu */
   pthread_mutex_t keys_mu;
   size_t max_body;
@@ -406,6 +409,7 @@ static void run_on_worker(void *arg) {
   }
   pthread_mutex_lock(&api->mu);
   st->ready = true;
+  api->answering++;
   MHD_resume_connection(st->conn);
   if (--api->in_flight == 0)
     pthread_cond_broadcast(&api->idle);
@@ -521,6 +525,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   mn_edge_request_done(api->edge, conn, st && st->authenticated);
   if (!st)
     return;
+  if (st->ready) {
+    pthread_mutex_lock(&api->mu);
+    if (--api->answering == 0)
+      pthread_cond_broadcast(&api->idle);
+    pthread_mutex_unlock(&api->mu);
+  }
   mn_api_keys_unref(st->req.principal.keys);
   mn_events_stream_discard(st->out.stream);
   mn_events_wait_free(st->out.wait);
@@ -637,6 +647,14 @@ void mn_api_stop(struct mn_api *api) {
   pthread_mutex_lock(&api->mu);
   while (api->in_flight > 0)
     pthread_cond_wait(&api->idle, &api->mu);
+  /* and for their answers to be sent (MHD's thread queues them after the
+   * resume; stopping MHD first would close them unanswered), within a bound
+   * (docs/deploy.md: SIGTERM drains) */
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += DRAIN_SEND_SECONDS;
+  while (api->answering > 0 && pthread_cond_timedwait(&api->idle, &api->mu, &until) == 0) {
+  }
   pthread_mutex_unlock(&api->mu);
   if (api->daemon)
     MHD_stop_daemon(api->daemon);
