@@ -292,7 +292,8 @@ static int deploy_version(struct cli *cli, enum mode mode) {
     rc = cli_fail("project folder %s: nothing was %s", dir, what);
     goto done;
   }
-  if (!is_python && (rc = cli_deploy_check(cli, &m)) != CLI_OK)
+  /* a folder whose Dockerfile becomes the image is checked by its build */
+  if (!is_python && !own_image && (rc = cli_deploy_check(cli, &m)) != CLI_OK)
     goto done;
   if (own_image && target == MN_PYTHON_CONTAINER &&
       (rc = build_dockerfile(dir, name, repository, &m)) != CLI_OK) {

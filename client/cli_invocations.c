@@ -198,8 +198,10 @@ int cli_cmd_wait(struct cli *cli) {
   if ((rc = prepare(cli, &fn, &id, &hold)) != CLI_OK)
     goto done;
   /* reached once without retrying (a daemon that is not there at all is
-   * reported at once), then ridden through restarts */
-  if (!hold && mn_client_invocation_get(cli->client, &fn, id, &hold, &err) < 0) {
+   * reported at once), then ridden through restarts; a worker retries from
+   * the start (cli_connect) and spends no extra request */
+  if (!hold && !cli->in_worker &&
+      mn_client_invocation_get(cli->client, &fn, id, &hold, &err) < 0) {
     rc = cli_report(cli, &err, "cannot wait for invocation %s", id);
     goto done;
   }
