@@ -45,7 +45,7 @@ done
 run "$mn" help deploy
 expect_rc 0 "help deploy"
 for s in "usage: multinode deploy [OPTIONS] DIR" "multinode.yaml" "memory: 16 GiB" \
-  '${PROJECT_DIR}' "No image is built or pushed" "--project-name NAME" "--dry-run"; do
+  '${PROJECT_DIR}' "is built on the Docker Engine" "--allow-host-paths" "--project-name NAME" "--dry-run"; do
   grep -qF -- "$s" <<<"$out" || fail "help deploy lacks \"$s\": $out"
 done
 run "$mn" upgrade --help
