@@ -157,7 +157,10 @@ static void derive(struct mn_cfg_checker *c) {
   resolve_file(c, &cfg->data_dir);
   char cwd[PATH_MAX + 4];
   if (cfg->data_dir && cfg->data_dir[0] != '/' && getcwd(cwd, PATH_MAX)) {
-    char *abs = resolve_plugin_path(strcat(cwd, "/x"), cfg->data_dir);
+    const char *rel = cfg->data_dir;
+    while (rel[0] == '.' && rel[1] == '/') /* "./x" (a config file named without a folder) */
+      rel += 2;
+    char *abs = resolve_plugin_path(strcat(cwd, "/x"), rel);
     if (!abs)
       c->report.oom = 1;
     else {

@@ -9,6 +9,7 @@
  * FILE in the messages is exactly the file name. The host table's config
  * accessors (what plugins use on their own section) are tested here too. */
 #include <dirent.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,7 +56,14 @@ static char *dump(const struct mn_config *c) {
   fprintf(m, "server.threads=%d\n", c->server.threads);
   fprintf(m, "store.dsn=%s\n", c->store.dsn);
   fprintf(m, "store.pool_size=%d\n", c->store.pool_size);
-  fprintf(m, "data_dir=%s\n", c->data_dir);
+  /* a relative data_dir is made absolute from the config file's folder:
+   * the working directory here, shown as <config folder> */
+  char cwd[PATH_MAX];
+  size_t cl = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+  if (cl && strncmp(c->data_dir, cwd, cl) == 0 && c->data_dir[cl] == '/')
+    fprintf(m, "data_dir=<config folder>%s\n", c->data_dir + cl);
+  else
+    fprintf(m, "data_dir=%s\n", c->data_dir);
   fprintf(m, "log_level=%s\n", levels[c->log_level]);
   fprintf(m, "scheduler.termination_grace_seconds=%lld\n",
           (long long)c->scheduler.termination_grace_seconds);
@@ -140,7 +148,10 @@ static void test_defaults(void **state) {
   assert_int_equal(cfg.server.threads, 4);
   assert_string_equal(cfg.store.dsn, "");
   assert_int_equal(cfg.store.pool_size, 8);
-  assert_string_equal(cfg.data_dir, ".multinode");
+  char want[PATH_MAX + 16];
+  assert_non_null(getcwd(want, PATH_MAX));
+  strcat(want, "/.multinode");
+  assert_string_equal(cfg.data_dir, want);
   assert_int_equal(cfg.log_level, MN_LOG_INFO);
   assert_int_equal(cfg.scheduler.termination_grace_seconds, 120);
   assert_int_equal(cfg.scheduler.provision_timeout_seconds, 300);
