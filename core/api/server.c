@@ -101,6 +101,8 @@ struct request_state {
 static int metrics_route(const struct request_state *st) {
   if (st->req.route)
     return (int)(st->req.route - mn_api_routes);
+  if (st->method != MN_HTTP_GET) /* the extra routes are GET only */
+    return MN_METRICS_ROUTE_NONE;
   return st->openapi  ? MN_METRICS_ROUTE_OPENAPI
          : st->metrics ? MN_METRICS_ROUTE_METRICS
          : st->asset   ? MN_METRICS_ROUTE_UI

@@ -167,7 +167,8 @@ test('counters agree with the run, and promtool finds no problem', async () => {
   assert.equal(sample(t, 'multinode_http_requests_total', { method: 'GET', route: `${invRoute}/{invocation_id}`, code: '200' }), invocationGets);
   assert.equal(sample(t, 'multinode_http_requests_total', { method: 'PUT', route: `${invRoute}/{invocation_id}/cancel`, code: '200' }), 3);
   assert.equal(sample(t, 'multinode_http_requests_total', { route: '/metrics', code: '403' }), 3);
-  assert.equal(sample(t, 'multinode_http_requests_total', { route: '/metrics', code: '405' }), 1);
+  assert.equal(sample(t, 'multinode_http_requests_total', { route: '/metrics', code: '405' }), 0, 'not GET: not a route');
+  assert.equal(sample(t, 'multinode_http_requests_total', { method: 'any', route: 'other', code: '405' }), 1);
   assert.equal(sample(t, 'multinode_http_request_duration_seconds_count', { method: 'POST', route: invRoute }), 9);
   assert.doesNotMatch(t, /inv-[0-9a-f]{8}|exe-[0-9a-f]{8}/, 'no invocation or execution id in a label');
   assert.match(t, /^multinode_store_pool_connections\{state="in_use"\} \d+$/m);
