@@ -137,8 +137,10 @@ curl -s --max-time 60 -o "$MN_WORK/held.json" -w '%{http_code}' -X POST -H "Auth
   -H 'Content-Type: application/json' --data '{"input":"held"}' \
   "$MN_URL$LC_BASE/functions/who/invocations" >"$MN_WORK/held.status" &
 held=$!
-wait_until 10 "the POST to wait on the row lock" \
-  test "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" -ge 1
+wait_for 20 test "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" -ge 1 ||
+  fail "the POST did not wait on the row lock: curl $(kill -0 $held 2>/dev/null && echo running || echo ended)," \
+    "HTTP $(cat "$MN_WORK/held.status" 2>/dev/null) $(cat "$MN_WORK/held.json" 2>/dev/null);" \
+    "sessions: $(psql_q "SELECT string_agg(state || '/' || coalesce(wait_event, '-') || ': ' || left(query, 60), ' | ') FROM pg_stat_activity WHERE datname = 'postgres'")"
 t0=$(ms)
 docker kill --signal TERM mn-b >/dev/null
 wait_until 10 "mn-a to take the scheduler over from the draining mn-b" role_is a "true active"
