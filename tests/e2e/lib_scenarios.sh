@@ -177,8 +177,17 @@ cli_status() {
   local base p v f
   base=$(base_of "$1")
   IFS=/ read -r _ _ p _ v _ f <<<"$base"
-  "$MN_BIN_DIR/multinode" get --json --project-name "$p" --version-id "$v" \
-    --function-name "$f" "$1" | jq -r .status
+  local out rc=0 status want
+  out=$("$MN_BIN_DIR/multinode" get --json --project-name "$p" --version-id "$v" \
+    --function-name "$f" "$1") || rc=$?
+  status=$(jq -r .status <<<"$out") || fail "get $1: not JSON: $out"
+  # get's exit status tells the outcome (README: 0 succeeded or still
+  # running, 1 failed, 3 cancelled, 4 timed out)
+  case $status in
+    FAILED) want=1 ;; CANCELLED) want=3 ;; "TIMED OUT") want=4 ;; *) want=0 ;;
+  esac
+  [ "$rc" = "$want" ] || fail "get $1: status $status, but exit status $rc (not $want)"
+  printf '%s\n' "$status"
 }
 expect_status() {
   local got; got=$(cli_status "$1")
