@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "util/json_reals.h"
 
 #define WORKER_RETRY_MS 300000L
 
@@ -271,31 +272,8 @@ int cli_invocation_id(struct cli *cli, const char **out) {
   return CLI_OK;
 }
 
-/* Whether every real in j reads back exactly from 15 significant digits:
- * then JSON_REAL_PRECISION(15) prints 0.1 as 0.1 (not jansson's default 17
- * digits, 0.10000000000000001) and still exactly; else 17 digits. */
-static int reals_short(const json_t *j) {
-  const char *key;
-  json_t *v;
-  size_t i;
-  char buf[32];
-  switch (json_typeof(j)) {
-  case JSON_REAL:
-    snprintf(buf, sizeof buf, "%.15g", json_real_value(j));
-    return strtod(buf, NULL) == json_real_value(j);
-  case JSON_OBJECT:
-    json_object_foreach((json_t *)j, key, v) if (!reals_short(v)) return 0;
-    return 1;
-  case JSON_ARRAY:
-    json_array_foreach(j, i, v) if (!reals_short(v)) return 0;
-    return 1;
-  default:
-    return 1;
-  }
-}
-
 void cli_print_json(const json_t *doc) {
-  json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(reals_short(doc) ? 15 : 17));
+  json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(mn_json_real_digits(doc)));
   fputc('\n', stdout);
   fflush(stdout);
 }

@@ -8,36 +8,14 @@
 #include "api/authorize.h"
 #include "api/codec.h"
 #include "api/events.h"
+#include "util/json_reals.h"
 #include "util/log.h"
 
 static const char internal_error[] = "{\"detail\":\"Internal Server Error\"}";
 
-/* Whether every real in j reads back exactly from 15 significant digits:
- * then JSON_REAL_PRECISION(15) prints 0.1 as 0.1 (not jansson's default 17
- * digits, 0.10000000000000001) and still exactly; else 17 digits. */
-static int reals_short(const json_t *j) {
-  const char *key;
-  json_t *v;
-  size_t i;
-  char buf[32];
-  switch (json_typeof(j)) {
-  case JSON_REAL:
-    snprintf(buf, sizeof buf, "%.15g", json_real_value(j));
-    return strtod(buf, NULL) == json_real_value(j);
-  case JSON_OBJECT:
-    json_object_foreach((json_t *)j, key, v) if (!reals_short(v)) return 0;
-    return 1;
-  case JSON_ARRAY:
-    json_array_foreach(j, i, v) if (!reals_short(v)) return 0;
-    return 1;
-  default:
-    return 1;
-  }
-}
-
 void mn_api_output_json(int status, json_t *body, struct mn_api_output *out) {
   char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(
-                                                         reals_short(body) ? 15 : 17))
+                                                         mn_json_real_digits(body)))
                     : NULL;
   json_decref(body);
   if (!text) {
