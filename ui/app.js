@@ -161,7 +161,7 @@ async function serves(template) {
 }
 
 /**
- * Reads a Server-Sent Events stream (EVENTS-CONTRACT: id, event, data of
+ * Reads a Server-Sent Events stream (docs/events.md: id, event, data of
  * one JSON line) until it ends or `signal` aborts; reconnects with
  * Last-Event-ID after a break. Resolves false when the daemon has no such
  * stream (404/405), so the caller polls instead.
