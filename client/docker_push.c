@@ -1,5 +1,6 @@
 /* Image push through a Docker Engine (docker_push.h). */
 #include "docker_push.h"
+#include "engine_stream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,29 +12,20 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#define DEFAULT_SOCKET "/var/run/docker.sock"
 #define PUSH_TIMEOUT_S 1800L
-
-static const char *engine_socket(void) {
-  const char *host = getenv("DOCKER_HOST");
-  if (host && strncmp(host, "unix://", 7) == 0)
-    return host + 7;
-  return DEFAULT_SOCKET;
-}
 
 /* The push answers a stream of JSON lines: {"status", "id", "progress"}
  * while layers go, {"aux": {"Tag", "Digest", "Size"}} at the end, and
  * {"error"} when it fails (still HTTP 200). */
 struct stream {
-  char line[65536];
-  size_t len;
   char error[1024];
   char digest[128];
   int tty;
 };
 
-static void on_line(struct stream *s) {
-  json_t *doc = json_loadb(s->line, s->len, 0, NULL);
+static void on_line(void *ctx, const char *line, size_t len) {
+  struct stream *s = ctx;
+  json_t *doc = json_loadb(line, len, 0, NULL);
   const char *status = json_string_value(json_object_get(doc, "status"));
   const char *id = json_string_value(json_object_get(doc, "id"));
   const char *progress = json_string_value(json_object_get(doc, "progress"));
@@ -56,21 +48,6 @@ static void on_line(struct stream *s) {
   json_decref(doc);
 }
 
-static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx) {
-  struct stream *s = ctx;
-  size_t n = size * nmemb;
-  for (size_t i = 0; i < n; i++) {
-    if (data[i] == '\n') {
-      on_line(s);
-      s->len = 0;
-    } else if (s->len < sizeof s->line) {
-      s->line[s->len++] = data[i];
-    }
-  }
-  return n;
-}
-
-/* X-Registry-Auth: base64url of {"username", "password", "serveraddress"}. */
 static char *auth_header(const char *username, const char *password, const char *server) {
   json_t *j = json_pack("{s:s, s:s, s:s}", "username", username ? username : "", "password",
                         password ? password : "", "serveraddress", server ? server : "");
@@ -93,41 +70,6 @@ static char *auth_header(const char *username, const char *password, const char 
 }
 
 /* One call to the engine; the answer's stream goes through s. */
-static int engine_call(const char *path, const char *header, struct stream *s, long *status,
-                       char *why, size_t why_size) {
-  CURL *curl = curl_easy_init();
-  struct curl_slist *headers = NULL;
-  char url[2048];
-  if (!curl) {
-    snprintf(why, why_size, "out of memory");
-    return -1;
-  }
-  snprintf(url, sizeof url, "http://localhost%s", path);
-  if (header)
-    headers = curl_slist_append(headers, header);
-  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, engine_socket());
-  curl_easy_setopt(curl, CURLOPT_URL, url);
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, s);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, PUSH_TIMEOUT_S);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-  CURLcode cc = curl_easy_perform(curl);
-  if (s->len)
-    on_line(s);
-  s->len = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (cc != CURLE_OK) {
-    snprintf(why, why_size, "Docker Engine at %s: %s", engine_socket(), curl_easy_strerror(cc));
-    return -1;
-  }
-  return 0;
-}
-
 /* Splits REF "repo[:tag]" (a registry port's colon is not a tag's). */
 static int split_ref(const char *ref, char *repo, size_t repo_size, const char **tag) {
   const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
@@ -165,7 +107,8 @@ int mn_docker_push(const char *image, const char *username, const char *password
   }
   /* the name stays as it is in the path: its slashes are the engine's route */
   snprintf(path, sizeof path, "/images/%s/push?tag=%s", repo, etag);
-  if (engine_call(path, header, s, &status, why, why_size) != 0)
+  struct mn_engine_post req = {path, header, NULL, 0, PUSH_TIMEOUT_S, on_line, s};
+  if (mn_engine_post_lines(&req, &status, why, why_size) != 0)
     goto done;
   if (s->tty)
     fputc('\n', stderr);

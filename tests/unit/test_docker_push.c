@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../client/docker_push.c"
+#include "../client/engine_stream.c"
 
 static const char stream_text[] =
     "{\"status\":\"The push refers to repository [127.0.0.1:5443/m]\"}\n"
@@ -27,15 +28,21 @@ static const char stream_text[] =
     "{\"progressDetail\":{},\"aux\":{\"Tag\":\"p-1\",\"Digest\":"
     "\"sha256:6ac7e8ea4484b8231e86d606527ab81d966476f16960a06d36855f66c6bb0a84\",\"Size\":736}}\n";
 
-/* Feeds TEXT in chunks of CHUNK bytes as curl would; returns what went to stderr. */
+/* Feeds TEXT in chunks of CHUNK bytes as curl would, through the engine
+ * stream's line splitter (client/engine_stream.c); returns what went to
+ * stderr. */
 static char *feed(struct stream *s, const char *text, size_t chunk) {
   static char out[8192];
+  static struct lines l;
+  struct mn_engine_post req = {"/", NULL, NULL, 0, 1, on_line, s};
+  memset(&l, 0, sizeof l);
+  l.req = &req;
   FILE *saved = stderr, *f = tmpfile();
   assert_non_null(f);
   stderr = f;
   for (size_t i = 0, n = strlen(text); i < n; i += chunk) {
     size_t k = n - i < chunk ? n - i : chunk;
-    assert_int_equal(on_data((char *)text + i, 1, k, s), k);
+    assert_int_equal(on_data((char *)text + i, 1, k, &l), k);
   }
   stderr = saved;
   rewind(f);
