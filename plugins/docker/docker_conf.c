@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "byte_size.h"
+#include "registry_ref.h"
 
 /* api_url is the daemon's (provider.h, "What runs in the worker") */
 static const char *const known_keys[] = {
@@ -43,15 +44,8 @@ int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *
           0)
     return rc;
   if (out->registry) {
-    const char *slash = strchr(out->registry, '/');
-    size_t n = slash ? (size_t)(slash - out->registry) : 0;
-    if (n == 0 || !slash[1] || strchr(out->registry, '@') ||
-        strchr(slash, ':') || !(memchr(out->registry, '.', n) || memchr(out->registry, ':', n) ||
-                                (n == 9 && strncmp(out->registry, "localhost", 9) == 0)))
-      return host->config_error(config, "registry", err,
-                                "\"%s\" is not HOST[:PORT]/REPOSITORY (e.g. "
-                                "registry.example.com:5000/multinode; no tag)",
-                                out->registry);
+    if (!mn_support_registry_valid(out->registry))
+      return host->config_error(config, "registry", err, MN_SUPPORT_REGISTRY_HINT, out->registry);
     out->pull = 1; /* the images live there */
   }
   out->retention_seconds = 7 * 86400;

@@ -3,6 +3,7 @@
  * launch.c, status.c, terminate.c and logs.c, the configuration in
  * k8s_conf.c, credentials in kubeconfig.c, HTTP in api.c. See docs/k8s.md. */
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,22 @@ static int k8s_check_config(const struct mn_cfg_node *config, const struct mn_ho
   return mn_k8s_conf_read(config, host, &conf, err);
 }
 
+/* GET /container_repository_credentials (docs/k8s.md "A registry"): the
+ * configured repository and no login. The deployer pushes with its own;
+ * the cluster's nodes pull with theirs (image_pull_secrets). */
+static int k8s_registry_credentials(void *state, struct mn_registry_credentials *out,
+                                    struct mn_provider_error *err) {
+  struct mn_k8s *k = state;
+  const char *r = k->conf.registry;
+  if (!r)
+    return k->host->error(err, MN_PROVIDER_E_UNSUPPORTED,
+                          "no registry: set providers.k8s.registry");
+  memset(out, 0, sizeof *out);
+  snprintf(out->repository_name, sizeof out->repository_name, "%s", r);
+  snprintf(out->endpoint_url, sizeof out->endpoint_url, "https://%.*s", (int)strcspn(r, "/"), r);
+  return 0;
+}
+
 static const struct mn_provider k8s_provider = {
     .abi_version = MN_PROVIDER_ABI_VERSION,
     .struct_size = sizeof(struct mn_provider),
@@ -80,6 +97,7 @@ static const struct mn_provider k8s_provider = {
     .release = mn_k8s_release,
     .list_owned = mn_k8s_list_owned,
     .logs = mn_k8s_logs,
+    .registry_credentials = k8s_registry_credentials,
 };
 
 const struct mn_provider *mn_provider_entry(void) { return &k8s_provider; }

@@ -29,6 +29,7 @@ struct mn_k8s_conf {
   int in_cluster;              /* in-cluster credentials, even when a kubeconfig exists */
   const char *const *image_pull_secrets;
   size_t n_image_pull_secrets;
+  const char *registry;        /* HOST[:PORT]/REPO deploy pushes to, or NULL */
   const char *const *node_selector; /* "key=value" */
   size_t n_node_selector;
   const char *const *tolerations;   /* "key[=value]:Effect" or "key" */

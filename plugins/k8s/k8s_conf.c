@@ -8,7 +8,8 @@
  *       in_cluster: false                     # force the service-account credentials
  *       in_cluster_dir: /var/run/secrets/kubernetes.io/serviceaccount
  *       service_account: multinode-worker     # the pods' service account
- *       image_pull_secrets: [regcred]
+ *       image_pull_secrets: [regcred]              # the pods pull with these Secrets
+ *       registry: registry.example.com/multinode   # where `multinode deploy` pushes
  *       node_selector: ["kubernetes.io/arch=amd64"]
  *       tolerations: ["dedicated=multinode:NoSchedule"]
  *       api_url: http://multinode.multinode.svc:5000   # the URL pods call (the
@@ -25,6 +26,7 @@
 
 #include "k8s.h"
 #include "names.h"
+#include "registry_ref.h"
 
 static const char *const known_keys[] = {
     "kubeconfig",         "context",
@@ -34,6 +36,7 @@ static const char *const known_keys[] = {
     "tolerations",
     "ttl_seconds_after_finished", "termination_grace_seconds",
     "pending_timeout",    "request_timeout",
+    "registry",
 };
 
 /* A DNS-1123 label / subdomain. */
@@ -89,6 +92,7 @@ int mn_k8s_conf_read(const struct mn_cfg_node *config, const struct mn_host *hos
       (rc = host->config_bool(config, "in_cluster", 0, &c->in_cluster, err)) ||
       (rc = host->config_string(config, "in_cluster_dir", 0, &c->in_cluster_dir, err)) ||
       (rc = host->config_string(config, "service_account", 0, &c->service_account, err)) ||
+      (rc = host->config_string(config, "registry", 0, &c->registry, err)) ||
       (rc = host->config_strings(config, "image_pull_secrets", 0, &c->image_pull_secrets,
                                  &c->n_image_pull_secrets, err)) ||
       (rc = host->config_strings(config, "node_selector", 0, &c->node_selector,
@@ -111,6 +115,8 @@ int mn_k8s_conf_read(const struct mn_cfg_node *config, const struct mn_host *hos
   if (c->service_account && !dns_name_ok(c->service_account, 253, 1))
     return host->config_error(config, "service_account", err,
                               "\"%s\" is not a valid service account name", c->service_account);
+  if (c->registry && !mn_support_registry_valid(c->registry))
+    return host->config_error(config, "registry", err, MN_SUPPORT_REGISTRY_HINT, c->registry);
   for (size_t i = 0; i < c->n_image_pull_secrets; i++)
     if (!dns_name_ok(c->image_pull_secrets[i], 253, 1))
       return host->config_error(config, "image_pull_secrets", err,

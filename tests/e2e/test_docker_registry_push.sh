@@ -209,3 +209,42 @@ curl -sf -o /dev/null --cacert "$reg/ca.crt" -u AWS:ecr-token-1 \
   "https://127.0.0.1:$port/v2/multinode-ecs/manifests/${img#*@}" ||
   fail "the registry does not serve ${img#*@} in multinode-ecs"
 pass "ecs: pushed with the login of ECR GetAuthorizationToken; the task definition names $img (at ${SECONDS}s)"
+
+# -- the Kubernetes path: providers.k8s.registry names the repository, the
+# deploy pushes with the deployer's login, the Job names the pushed digest
+# and pulls it with the cluster's Secret (image_pull_secrets) -------------
+daemon_kill ecs
+. "$(dirname "$0")/providers/k8s.sh"
+k8s_sim_start
+k8s_kubeconfig "$MN_WORK/kubeconfig" token
+daemon_config k8s "providers:
+  default: k8s
+  k8s:
+    kubeconfig: $MN_WORK/kubeconfig
+    namespace: $K8S_NS
+    registry: $repo-k8s
+    image_pull_secrets: [regcred]"
+daemon_start k8s
+creds=$(api GET /container_repository_credentials)
+[ "$(jq -c . <<<"$creds")" = "$(jq -cn --arg r "$repo-k8s" --arg e "https://127.0.0.1:$port" \
+  '{repository_name: $r, username: "", password: "", endpoint_url: $e}')" ] ||
+  fail "k8s: GET /container_repository_credentials: $creds"
+export MULTINODE_API_URL=$MN_URL
+v=$(MULTINODE_REGISTRY_USERNAME=pusher MULTINODE_REGISTRY_PASSWORD=push-secret-1 \
+  "$mn" deploy "$MN_WORK/pytask" --project-name onk8s 2>"$MN_WORK/err") ||
+  fail "deploy on k8s: $(tail -n 20 "$MN_WORK/err")"
+img=$(api GET "/projects/onk8s/versions/$v" | jq -r .functions[0].docker_image)
+[[ $img =~ ^$repo-k8s@sha256:[0-9a-f]{64}$ ]] || fail "k8s: the version's image is \"$img\""
+curl -sf -o /dev/null --cacert "$reg/ca.crt" -u pusher:push-secret-1 \
+  -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+  "https://127.0.0.1:$port/v2/multinode-k8s/manifests/${img#*@}" ||
+  fail "the registry does not serve ${img#*@} in multinode-k8s"
+api POST "/projects/onk8s/versions/$v/functions/triple/invocations" '{"input": "[[1], {}]"}' >/dev/null
+k8s_job() { k8s_ctl GET /_sim/objects | jq -c '[.jobs[].obj | select(.metadata.labels["multinode.dev/project"] == "onk8s")][0] // empty'; }
+has_job() { [ -n "$(k8s_job)" ]; }
+wait_until 30 "the function's Job" has_job
+job=$(k8s_job)
+jq -e --arg i "$img" '.spec.template.spec | .containers[0].image == $i and .imagePullSecrets == [{name: "regcred"}]' \
+  <<<"$job" >/dev/null || fail "the Job does not pull $img with regcred: $(jq -c .spec.template.spec <<<"$job")"
+k8s_assert_no_violations
+pass "k8s: GET /container_repository_credentials names $repo-k8s; the Job names the pushed $img, pulled with regcred (at ${SECONDS}s)"

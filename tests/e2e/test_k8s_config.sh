@@ -38,4 +38,27 @@ refused context "    kubeconfig: $f/kubeconfig
 refused selector "    kubeconfig: $f/kubeconfig
     node_selector: [\"no-equals-sign\"]" "selector.yaml:[0-9]+:[0-9]+: providers.k8s.node_selector: \"no-equals-sign\" is not KEY=VALUE"
 refused nocreds "    namespace: x" "providers.k8s.kubeconfig: no Kubernetes credentials"
+# registry (the rule of plugins/support/registry_ref.c, as for docker), by --check-config
+for bad in "127.0.0.1:5000" "registry.example.com/multinode:v1" "multinode/functions" "localhost:5000/a@sha256:0"; do
+  daemon_config badreg "providers:
+  default: k8s
+  k8s:
+    kubeconfig: $f/kubeconfig
+    registry: \"$bad\""
+  set +e
+  out=$("$MN_BIN_DIR/multinoded" --check-config "$MN_WORK/badreg.yaml" 2>&1); rc=$?
+  set -e
+  [ $rc != 0 ] || fail "--check-config accepted registry: $bad"
+  grep -Eq "badreg.yaml:[0-9]+:[0-9]+: providers.k8s.registry: \"$bad\" is not HOST\[:PORT\]/REPOSITORY" <<<"$out" ||
+    fail "--check-config on registry: $bad: $out"
+done
+daemon_config goodreg "providers:
+  default: k8s
+  k8s:
+    kubeconfig: $f/kubeconfig
+    registry: localhost:5000/multinode"
+sed -i "s/api_key: $MN_KEY\$/api_key: a-key-of-sixteen-or-more/" "$MN_WORK/goodreg.yaml" # --check-config wants 16+
+out=$("$MN_BIN_DIR/multinoded" --check-config "$MN_WORK/goodreg.yaml" 2>&1) ||
+  fail "--check-config refused registry: localhost:5000/multinode: $out"
+pass "--check-config refuses registry values that are no HOST[:PORT]/REPOSITORY, with FILE:LINE:COL; accepts localhost:5000/multinode"
 k8s_assert_no_violations
