@@ -24,6 +24,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib_rootfs.sh"
 bin_dir=$here/build/bin tag=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -44,38 +45,22 @@ for p in local docker ecs k8s; do
     { echo "error: \"$plugin_dir/mn_provider_$p.so\" not found: build the providers first" >&2; exit 1; }
   plugins+=("$plugin_dir/mn_provider_$p.so")
 done
-busybox=$(command -v busybox || true)
-[ -n "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 ||
-  { echo "error: a static busybox is needed (apt-get install busybox-static)" >&2; exit 1; }
-command -v docker >/dev/null || { echo "error: the docker CLI is needed" >&2; exit 1; }
+rootfs_need_tools
 dockerfile=$here/deploy/docker/Dockerfile
 [ -n "$tag" ] || tag=multinode:$("$bin_dir/multinoded" --version | awk '{print $2}')
 
 root=$(mktemp -d /tmp/mn-daemon-image.XXXXXX)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,usr/bin,usr/local/bin,usr/local/lib/multinode,etc/multinode,etc/ssl/certs,tmp,proc,sys,dev,var/lib/multinode}
-chmod 1777 "$root/tmp"
-cp "$busybox" "$root/bin/busybox"
-for applet in $("$busybox" --list); do
-  [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-done
-ln -s ../../bin/env "$root/usr/bin/env"
+rootfs_busybox
+mkdir -p "$root"/{usr/local/lib/multinode,etc/multinode,etc/ssl/certs,var/lib/multinode}
 printf 'root:x:0:0:root:/:/bin/sh\nmultinode:x:10001:10001:multinode:/var/lib/multinode:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\nmultinode:x:10001:\n' >"$root/etc/group"
-printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$root/etc/nsswitch.conf"
 [ ! -f /etc/ssl/certs/ca-certificates.crt ] || cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
 cp "$here/deploy/docker/multinoded.yaml" "$root/etc/multinode/multinoded.yaml"
 chown 10001:10001 "$root/var/lib/multinode"
 chmod 700 "$root/var/lib/multinode"
 
-copy_with_libs() { # FILE DEST: the file and every library ldd lists, at their paths
-  install -m 755 "$1" "$root$2"
-  ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | sort -u | while read -r lib; do
-    [ -e "$root$lib" ] || cp -L --parents "$lib" "$root" 2>/dev/null ||
-      { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
-  done
-}
 for b in multinoded multinode multinode-worker; do
   copy_with_libs "$bin_dir/$b" "/usr/local/bin/$b"
 done

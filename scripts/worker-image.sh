@@ -27,6 +27,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib_rootfs.sh"
 bin_dir=$here/build/bin tag= entry= adds=() python=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -44,32 +45,15 @@ done
 for b in multinode multinode-worker; do
   [ -x "$bin_dir/$b" ] || { echo "error: \"$bin_dir/$b\" not found: build first or pass --bin-dir" >&2; exit 1; }
 done
-busybox=$(command -v busybox || true)
-[ -n "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 ||
-  { echo "error: a static busybox is needed (apt-get install busybox-static)" >&2; exit 1; }
-command -v docker >/dev/null || { echo "error: the docker CLI is needed" >&2; exit 1; }
+rootfs_need_tools
 [ -z "$entry" ] || [ -f "$entry" ] || { echo "error: entrypoint \"$entry\" not found" >&2; exit 1; }
 
 root=$(mktemp -d /tmp/mn-image.XXXXXX)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,usr/bin,usr/local/bin,etc,tmp,proc,sys,dev}
-chmod 1777 "$root/tmp"
-cp "$busybox" "$root/bin/busybox"
-for applet in $("$busybox" --list); do
-  [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-done
-ln -s ../../bin/env "$root/usr/bin/env"
+rootfs_busybox
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
-printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 
-copy_with_libs() { # FILE DEST: the file and every library ldd lists, at their paths
-  install -m 755 "$1" "$root$2"
-  ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | sort -u | while read -r lib; do
-    [ -e "$root$lib" ] || cp -L --parents "$lib" "$root" 2>/dev/null ||
-      { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
-  done
-}
 copy_with_libs "$bin_dir/multinode" /usr/local/bin/multinode
 copy_with_libs "$bin_dir/multinode-worker" /usr/local/bin/multinode-worker
 if [ $python = 1 ]; then
