@@ -155,7 +155,10 @@ wait "$held" || true
   fail "held request: HTTP $(cat "$MN_WORK/held.status") $(cat "$MN_WORK/held.json"); mn-b: $(docker logs mn-b 2>&1 | grep -A45 "ERROR: AddressSanitizer" || docker logs mn-b 2>&1 | tail -n 30)"
 [ "$(docker wait mn-b)" = 0 ] ||
   fail "mn-b exit status $(docker inspect -f '{{.State.ExitCode}}' mn-b): $(docker logs mn-b 2>&1 | tail -n 30)"
-docker logs mn-b 2>&1 | grep -q "received signal 15, stopping" || fail "mn-b did not log the SIGTERM"
+# Read the whole log before searching it: under pipefail, `docker logs | grep -q`
+# fails when grep stops reading at the match and docker logs gets SIGPIPE.
+docker logs mn-b >"$MN_WORK/mn-b.log" 2>&1
+grep -q "received signal 15, stopping" "$MN_WORK/mn-b.log" || fail "mn-b did not log the SIGTERM: $(tail -n 20 "$MN_WORK/mn-b.log")"
 [ "$(tr '\n' ' ' <"$MN_WORK/notified")" = "READY=1 STOPPING=1 " ] || fail "notified: $(cat "$MN_WORK/notified")"
 held_id=$(jq -r .invocation_id "$MN_WORK/held.json")
 MN_URL=http://127.0.0.1:${port[a]}

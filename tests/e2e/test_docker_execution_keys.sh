@@ -44,7 +44,7 @@ okey=$(env_key "$oname")
 for c in $(containers); do
   dk GET "/containers/$c/json" >"$MN_WORK/inspect.json"
   if grep -qF "$MN_KEY" "$MN_WORK/inspect.json"; then fail "the admin key is in container $c"; fi
-  if jq -c '[.Config.Labels, .HostConfig, .Mounts]' "$MN_WORK/inspect.json" | grep -qF -e "$ckey" -e "$okey"; then
+  if jq -c '[.Config.Labels, .HostConfig, .Mounts]' "$MN_WORK/inspect.json" | grep -F -e "$ckey" -e "$okey" >/dev/null; then
     fail "a key is in the labels, host config or mounts of container $c"
   fi
 done
