@@ -256,6 +256,14 @@ export class MultinodeClient {
     return this.request('PUT', `${MultinodeClient.executionPath(p, v, f, invocationId, executionId)}/start`, pick(o));
   }
   /**
+   * Worker call: the attempt is alive (no body; a function's heartbeat_timeout).
+   * @param {string} p @param {string} v @param {string} f
+   * @param {string} invocationId @param {string} executionId @param {CallOptions} [o]
+   */
+  heartbeatExecution(p, v, f, invocationId, executionId, o) {
+    return this.request('PUT', `${MultinodeClient.executionPath(p, v, f, invocationId, executionId)}/heartbeat`, pick(o));
+  }
+  /**
    * Worker call: progress.
    * @param {string} p @param {string} v @param {string} f
    * @param {string} invocationId @param {string} executionId
@@ -297,6 +305,83 @@ export class MultinodeClient {
   getDeployedFunction(options) {
     return getDeployedFunction({ ...options, client: this });
   }
+}
+
+/**
+ * The additive fields of an InvocationDefinition (docs/compatibility.md,
+ * "Task semantics"), checked as the daemon checks them so a bad value fails
+ * before anything is sent.
+ *
+ * @param {{ priority?: number, concurrencyKey?: string, idempotencyKey?: string,
+ *           startAt?: Date | number, delayMs?: number }} o
+ * @returns {Record<string, unknown>}
+ */
+export function startFields(o) {
+  /** @type {Record<string, unknown>} */
+  const body = {};
+  if (o.priority !== undefined) {
+    if (!Number.isInteger(o.priority) || o.priority < -100 || o.priority > 100) {
+      throw new InvalidUseError('priority must be an integer from -100 to 100');
+    }
+    body.priority = o.priority;
+  }
+  for (const [name, wire] of /** @type {const} */ ([
+    ['concurrencyKey', 'concurrency_key'],
+    ['idempotencyKey', 'idempotency_key'],
+  ])) {
+    const value = o[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.length < 1 || value.length > 256) {
+      throw new InvalidUseError(`${name} must be a string of 1 to 256 characters`);
+    }
+    body[wire] = value;
+  }
+  if (o.startAt !== undefined && o.delayMs !== undefined) {
+    throw new InvalidUseError('give startAt or delayMs, not both');
+  }
+  /** @type {number | undefined} */
+  let startAt;
+  if (o.delayMs !== undefined) {
+    if (typeof o.delayMs !== 'number' || !Number.isFinite(o.delayMs) || o.delayMs < 0) {
+      throw new InvalidUseError('delayMs must be a number of milliseconds, 0 or more');
+    }
+    startAt = (Date.now() + o.delayMs) / 1000;
+  } else if (o.startAt !== undefined) {
+    startAt = o.startAt instanceof Date ? o.startAt.getTime() / 1000 : o.startAt;
+    if (typeof startAt !== 'number' || !Number.isFinite(startAt) || startAt < 0) {
+      throw new InvalidUseError('startAt must be a Date or unix seconds');
+    }
+  }
+  if (startAt !== undefined) body.start_at = startAt;
+  return body;
+}
+
+/**
+ * Inside a running task: tell the control plane the attempt is alive
+ * without storing progress (a function's `heartbeat_timeout`), as Python's
+ * `multinode.heartbeat()` does.
+ *
+ * @param {{ client?: MultinodeClient, signal?: AbortSignal }} [options]
+ * @returns {Promise<void>}
+ * @throws {InvalidUseError} not inside a Multinode task
+ */
+export async function heartbeat(options = {}) {
+  /** @type {string[]} */
+  const ids = [];
+  for (const name of [
+    'MULTINODE_PROJECT_NAME',
+    'MULTINODE_VERSION_ID',
+    'MULTINODE_FUNCTION_NAME',
+    'MULTINODE_INVOCATION_ID',
+    'MULTINODE_EXECUTION_ID',
+  ]) {
+    const value = process.env[name];
+    if (!value) throw new InvalidUseError(`${name} is not set: heartbeat() runs inside a task only`);
+    ids.push(value);
+  }
+  const client = options.client ?? new MultinodeClient();
+  const [p, v, f, i, e] = ids;
+  await client.heartbeatExecution(p, v, f, i, e, { signal: options.signal });
 }
 
 /**
@@ -366,6 +451,11 @@ export async function getDeployedFunction(options) {
  * @property {ParentInvocationDefinition | null} [parent] default: the running
  *   invocation when this process is a worker, else none
  * @property {AbortSignal} [signal]
+ * @property {number} [priority] -100 to 100 (default 0): higher first, FIFO within a priority
+ * @property {string} [concurrencyKey] at most max_concurrency_per_key attempts of one key at once
+ * @property {string} [idempotencyKey] a second start with the same key returns the first id
+ * @property {Date | number} [startAt] eligible only from this time (a Date or unix seconds)
+ * @property {number} [delayMs] eligible only this many ms after the start (not with startAt)
  */
 
 /**
@@ -445,8 +535,8 @@ export class DeployedFunction {
       );
     }
     const parent = options.parent === undefined ? parentFromEnv() : options.parent;
-    /** @type {{ input: string, parent_invocation?: ParentInvocationDefinition }} */
-    const body = { input };
+    /** @type {{ input: string, parent_invocation?: ParentInvocationDefinition, [field: string]: unknown }} */
+    const body = { input, ...startFields(options) };
     if (parent) body.parent_invocation = parent;
     const info = await this.client.createInvocation(
       this.projectName,

@@ -419,6 +419,7 @@ export class MultinodeClient {
     o?: CallOptions & { maxLines?: number; initialOffset?: string | null },
   ): Promise<ExecutionLogs>;
   startExecution(p: string, v: string, f: string, invocationId: string, executionId: string, o?: CallOptions): Promise<ExecutionInfo>;
+  heartbeatExecution(p: string, v: string, f: string, invocationId: string, executionId: string, o?: CallOptions): Promise<unknown>;
   updateExecution(
     p: string,
     v: string,
@@ -473,7 +474,23 @@ export interface StartOptions {
   /** Default: the running invocation inside a worker, else none. */
   parent?: ParentInvocationDefinition | null;
   signal?: AbortSignal;
+  /** -100 to 100 (default 0): higher first within max_concurrency, FIFO within a priority. */
+  priority?: number;
+  /** At most the function's max_concurrency_per_key attempts of one key run at once (1-256 characters). */
+  concurrencyKey?: string;
+  /** A second start with the same key returns the first invocation's id (1-256 characters). */
+  idempotencyKey?: string;
+  /** Eligible only from this time on (a Date or unix seconds); not with delayMs. */
+  startAt?: Date | number;
+  /** Eligible only this many milliseconds after the start; not with startAt. */
+  delayMs?: number;
 }
+
+/** The additive InvocationDefinition fields of these options, checked (InvalidUseError). */
+export function startFields(options: Pick<StartOptions, 'priority' | 'concurrencyKey' | 'idempotencyKey' | 'startAt' | 'delayMs'>): Record<string, unknown>;
+
+/** Inside a running task: the attempt is alive (a function's heartbeat_timeout). */
+export function heartbeat(options?: { client?: MultinodeClient; signal?: AbortSignal }): Promise<void>;
 
 export interface GetOptions {
   signal?: AbortSignal;

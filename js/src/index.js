@@ -23,5 +23,7 @@ export {
   POLL_INITIAL_MS,
   POLL_MAX_MS,
   getDeployedFunction,
+  heartbeat,
+  startFields,
 } from './client.js';
 export { VERSION } from './version.js';

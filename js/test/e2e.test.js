@@ -73,6 +73,11 @@ before(async () => {
     { name: 'slow', command: ['sh', '-c', 'multinode progress 7; exec sleep 30'] },
     { name: 'late', command: ['sleep', '30'], timeoutSeconds: 1 },
     { name: 'lister', command: ['true'] },
+    {
+      name: 'beat',
+      command: [process.execPath, '--input-type=module', '-e',
+        `import { heartbeat } from ${JSON.stringify(join(JS_DIR, 'src', 'index.js'))}; await heartbeat(); process.stdout.write('"alive"');`],
+    },
   ]);
 });
 
@@ -209,6 +214,37 @@ describe('invocation API', () => {
   test('the input size limit is checked before sending', async () => {
     const upper = await fn('upper', { raw: true });
     await assert.rejects(upper.start('x'.repeat(250_000)), FunctionInputSizeLimitExceeded);
+  });
+
+  test('start options: idempotency, priority and key, a delayed start; checked before sending', async () => {
+    const echo = await fn('echo');
+    const a = await echo.startWith({ args: [1], idempotencyKey: 'once', priority: 7, concurrencyKey: 'k1' });
+    assert.equal(await echo.startWith({ args: [1], idempotencyKey: 'once' }), a);
+    const info = (await echo.get(a)).info;
+    assert.equal(info.priority, 7);
+    assert.equal(info.concurrency_key, 'k1');
+    assert.equal(info.idempotency_key, 'once');
+    const t0 = Date.now() / 1000;
+    const late = await echo.startWith({ args: [2], delayMs: 1500 });
+    const pending = await echo.get(late);
+    assert.ok(Math.abs(Number(pending.info.start_at) - (t0 + 1.5)) < 1, `start_at ${pending.info.start_at}`);
+    assert.equal(pending.info.executions.length, 0);
+    assert.deepEqual(await echo.awaitResult(late), [[2], {}]);
+    const ran = await echo.get(late);
+    const started = Number(ran.info.executions[0]?.execution_start_time_us) / 1e6; // the _us twin: whole seconds would round down
+    assert.ok(Number(started) >= Number(pending.info.start_at) - 0.01, `started ${started}, start_at ${pending.info.start_at}: ${JSON.stringify(ran.info)}`);
+    const lister = await fn('lister');
+    const before = (await lister.list()).invocationIds.length;
+    for (const bad of [{ priority: 101 }, { priority: 1.5 }, { concurrencyKey: '' }, { idempotencyKey: 'x'.repeat(257) },
+      { startAt: new Date(), delayMs: 1 }, { delayMs: -1 }, { startAt: Number.NaN }]) {
+      await assert.rejects(lister.startWith({ args: [], ...bad }), InvalidUseError, JSON.stringify(bad));
+    }
+    assert.equal((await lister.list()).invocationIds.length, before);
+  });
+
+  test('heartbeat: from inside a task it reaches the server; outside one it is refused', async () => {
+    assert.equal(await (await fn('beat')).callRemote(), 'alive');
+    await assert.rejects(mn.heartbeat({ client }), InvalidUseError);
   });
 
   test('a later version does not move a pinned function', async () => {
