@@ -44,7 +44,7 @@ static void usage(FILE *out) {
           "usage: multinoded --config FILE\n"
           "       multinoded --check-config FILE\n"
           "       multinoded --migrate --config FILE\n"
-          "       multinoded --print-config-reference\n"
+          "       multinoded --print-config-reference[=daemon|PROVIDER]\n"
           "       multinoded --version\n"
           "\n"
           "Runs the Multinode control plane: the REST API, the scheduler and the\n"
@@ -271,7 +271,7 @@ int main(int argc, char **argv) {
       {"check-config", required_argument, NULL, 'k'},
       {"migrate", no_argument, NULL, 'M'},
       {"version", no_argument, NULL, 'V'},
-      {"print-config-reference", no_argument, NULL, 'R'},
+      {"print-config-reference", optional_argument, NULL, 'R'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -283,7 +283,7 @@ int main(int argc, char **argv) {
     case 'k': config_path = optarg; check_only = 1; break;
     case 'M': migrate = 1; break;
     case 'V': printf("multinoded %s\n", MN_VERSION_STRING); return 0;
-    case 'R': mn_config_print_reference(stdout); return 0;
+    case 'R': return mn_plugins_print_reference(stdout, optarg) ? 1 : 0;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -309,16 +309,19 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (check_only) { /* the provider sections too, by their plugins */
+    char *problems = NULL;
     struct mn_plugin_env penv = {.public_url = d.cfg.server.public_url,
                                  .api_key = d.cfg.server.api_key,
                                  .data_dir = d.cfg.data_dir,
-                                 .check_only = 1};
+                                 .check_only = 1,
+                                 .report_out = &problems};
     int rc = mn_plugins_load(&d.cfg, &penv, &d.plugins, &err);
     mn_plugins_free(d.plugins);
     if (rc)
-      fprintf(stderr, "%s\n", err.msg);
+      fprintf(stderr, "%s\n", problems ? problems : err.msg);
     else if (!weak)
       printf("%s: ok\n", config_path);
+    free(problems);
     mn_config_release(&d.cfg);
     return rc || weak ? 1 : 0;
   }

@@ -34,6 +34,26 @@ void mn_cfg_report_add_line(struct mn_cfg_report *rep, const char *line) {
   add(rep, 0, 0, line);
 }
 
+void mn_cfg_report_add_text(struct mn_cfg_report *rep, const char *file, const char *text) {
+  size_t flen = strlen(file);
+  while (*text) {
+    size_t n = strcspn(text, "\n");
+    char *one = strndup(text, n);
+    int line = 0, col = 0, used = 0;
+    if (!one) {
+      rep->oom = 1;
+      return;
+    }
+    if (strncmp(one, file, flen) == 0 &&
+        sscanf(one + flen, ":%d:%d: %n", &line, &col, &used) == 2 && used > 0)
+      add(rep, line, col, one);
+    else if (one[0])
+      add(rep, 0, 0, one);
+    free(one);
+    text += n + (text[n] == '\n');
+  }
+}
+
 void mn_cfg_report_add(struct mn_cfg_report *rep, const struct mn_cfg_node *at,
                        const char *path, const char *fmt, ...) {
   char problem[400], line[1024];

@@ -31,6 +31,9 @@ void mn_cfg_report_add(struct mn_cfg_report *rep, const struct mn_cfg_node *at,
     __attribute__((format(printf, 4, 5)));
 /* Adds one ready-made line without a position (no trailing newline needed). */
 void mn_cfg_report_add_line(struct mn_cfg_report *rep, const char *line);
+/* Adds a ready-made message of one or more lines; a line that starts with
+ * "FILE:LINE:COL: " (FILE as given) is sorted at that position. */
+void mn_cfg_report_add_text(struct mn_cfg_report *rep, const char *file, const char *text);
 
 /* Copies the report into MSG (size MSGSIZE): as many whole lines as fit
  * (without the last newline), then "(and N more errors)" when some do not. */

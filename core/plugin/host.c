@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/config_report.h"
 #include "plugin/handle.h"
+#include "plugin/provider_keys.h"
 #include "util/log.h"
 
 #ifndef MN_PLUGIN_BUILD_DIR
@@ -32,7 +34,7 @@ static char *join_path(const char *dir, const char *file) {
 
 /* Searches $MULTINODE_PLUGIN_PATH, the build tree and the install folder
  * for mn_provider_<name>.so. */
-static int find_plugin(const char *name, char **path_out, struct mn_error *err) {
+int mn_plugin_locate(const char *name, char **path_out, struct mn_error *err) {
   char file[300], searched[400] = "";
   const char *env = getenv("MULTINODE_PLUGIN_PATH");
   const char *fixed[] = {MN_PLUGIN_BUILD_DIR, MN_PLUGIN_INSTALL_DIR};
@@ -135,9 +137,29 @@ static int section_error(const struct mn_config *cfg, const struct mn_provider_h
                  perr->msg[0] ? perr->msg : mn_provider_strerror(rc));
 }
 
+/* The section against the provider's key table (since 1.2), before the
+ * provider sees it: every problem goes to REP (a check's report), or else
+ * as many as fit into err. */
+static int check_declared_keys(const struct mn_provider_handle *h, struct mn_cfg_report *rep,
+                               struct mn_error *err) {
+  struct mn_cfg_report own = {0};
+  struct mn_cfg_report *r = rep ? rep : &own;
+  int before = r->count, rc = 0;
+  if (h->ops.struct_size < offsetof(struct mn_provider, config_keys) + sizeof(void *) ||
+      !h->ops.config_keys)
+    return 0; /* a provider without a table checks its keys itself */
+  mn_provider_keys_walk(h->config, h->ops.config_keys, NULL, r);
+  if (r->oom)
+    rc = mn_fail(err, MN_ENOMEM, "out of memory while checking the configuration");
+  else if (r->count > before)
+    rc = rep ? mn_fail(err, MN_ECONFIG, "%s", "") : mn_cfg_report_finish(r, err);
+  mn_cfg_report_release(&own);
+  return rc;
+}
+
 static int load_one(struct mn_plugins *ps, const struct mn_config *cfg,
                     const struct mn_provider_section *sec, struct mn_provider_handle *h,
-                    struct mn_error *err) {
+                    struct mn_cfg_report *rep, struct mn_error *err) {
   int rc;
   size_t tag_len = strlen(sec->name) + sizeof "provider.";
   if (!(h->name = strdup(sec->name)) || !(h->log_tag = malloc(tag_len)))
@@ -146,7 +168,7 @@ static int load_one(struct mn_plugins *ps, const struct mn_config *cfg,
   if (sec->plugin_path) {
     if (!(h->path = strdup(sec->plugin_path)))
       return mn_fail(err, MN_ENOMEM, "out of memory");
-  } else if ((rc = find_plugin(sec->name, &h->path, err))) {
+  } else if ((rc = mn_plugin_locate(sec->name, &h->path, err))) {
     return rc;
   }
 
@@ -193,6 +215,8 @@ static int load_one(struct mn_plugins *ps, const struct mn_config *cfg,
   if (rc)
     return section_error(cfg, h, "api_url", rc, &perr, err);
   h->worker_api_url = api_url && api_url[0] ? api_url : ps->public_url;
+  if ((rc = check_declared_keys(h, rep, err)))
+    return rc;
   if (ps->check_only) {
     rc = h->ops.check_config ? h->ops.check_config(h->config, &h->host, &perr) : 0;
     return rc ? section_error(cfg, h, "check_config", rc, &perr, err) : 0;
@@ -245,7 +269,8 @@ static char *dup_or(const char *s, const char *fallback) {
 int mn_plugins_load(const struct mn_config *cfg, const struct mn_plugin_env *env,
                     struct mn_plugins **out, struct mn_error *err) {
   struct mn_plugins *ps = calloc(1, sizeof *ps);
-  struct mn_error checked = {0}, section_err;
+  struct mn_cfg_report checked = {0};
+  struct mn_error section_err;
   int rc = 0, one;
   *out = NULL;
   if (ps)
@@ -283,19 +308,22 @@ int mn_plugins_load(const struct mn_config *cfg, const struct mn_plugin_env *env
       snprintf(h->empty_section.path, n, "providers.%s", sec->name);
     }
     if (!ps->check_only) {
-      if ((rc = load_one(ps, cfg, sec, h, err)))
+      if ((rc = load_one(ps, cfg, sec, h, NULL, err)))
         goto done;
-    } else if ((one = load_one(ps, cfg, sec, h, &section_err)) != 0) {
-      /* a check reports every section's problem, one per line */
-      size_t used = strlen(checked.msg);
-      snprintf(checked.msg + used, sizeof checked.msg - used, "%s%s", used ? "\n" : "",
-               section_err.msg);
+    } else if ((one = load_one(ps, cfg, sec, h, &checked, &section_err)) != 0) {
+      /* a check reports every problem of every section, in file order */
+      mn_cfg_report_add_text(&checked, cfg->file, section_err.msg);
       rc = rc ? rc : one;
     }
   }
-  if (rc && ps->check_only)
-    mn_fail(err, rc, "%s", checked.msg);
+  if (rc && ps->check_only) {
+    mn_cfg_report_finish(&checked, err);
+    err->code = rc;
+    if (env->report_out)
+      *env->report_out = mn_cfg_report_text(&checked);
+  }
 done:
+  mn_cfg_report_release(&checked);
   if (rc) {
     mn_plugins_free(ps);
     return rc;

@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "multinode/provider.h"
 #include "util/error.h"
@@ -37,6 +38,9 @@ struct mn_plugin_env {
    * one) instead of init, and data_dir is not created. The result can only
    * be freed. */
   int check_only;
+  /* With check_only, when set: receives every problem found, one per line
+   * in file order (heap; caller frees), or NULL; err holds as many as fit. */
+  char **report_out;
 };
 
 struct mn_plugins;
@@ -56,6 +60,16 @@ void mn_plugins_free(struct mn_plugins *plugins);
 
 /* The folders searched after $MULTINODE_PLUGIN_PATH (compiled in). */
 void mn_plugins_default_dirs(const char **build_dir, const char **install_dir);
+
+/* The plugin file of provider NAME, searched as for a section without
+ * `plugin` (heap; caller frees); MN_ECONFIG naming the folders searched. */
+int mn_plugin_locate(const char *name, char **path_out, struct mn_error *err);
+
+/* `multinoded --print-config-reference[=WHICH]` to OUT: WHICH NULL: the
+ * daemon's keys, then every provider plugin found's own; "daemon": the
+ * daemon's alone; a provider name: that provider's table alone. 0, or -1
+ * (with a message on stderr) when a plugin cannot be loaded. */
+int mn_plugins_print_reference(FILE *out, const char *which);
 
 /* The provider of section NAME; NULL: the default provider. NULL if none. */
 struct mn_provider_handle *mn_plugins_find(struct mn_plugins *plugins, const char *name);

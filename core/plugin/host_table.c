@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "plugin/handle.h"
+#include "plugin/provider_keys.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -61,4 +62,5 @@ void mn_host_table_init(struct mn_provider_handle *h) {
   t->config_check_keys = mn_host_config_check_keys;
   t->config_error = mn_host_config_error;
   t->wake = host_wake;
+  t->config_load = mn_host_config_load;
 }

@@ -336,6 +336,7 @@ struct mn_registry_credentials {
 /* The host table: daemon services handed to init                          */
 
 struct mn_cfg_node; /* opaque: a node of the daemon's YAML configuration */
+struct mn_config_key;
 
 enum mn_host_log_level {
   MN_HOST_LOG_ERROR = 0,
@@ -424,6 +425,15 @@ struct mn_host {
    * that learn about exits by events (a reaped child, a watch) call it;
    * others never need to. */
   void (*wake)(const struct mn_host *host);
+
+  /* since 1.2: fills the struct at OUT from the section by the key table
+   * KEYS (below, "Declarative configuration"): each key's value, or its
+   * default, converted to its type and stored at its offset; a key that is
+   * absent and has no default leaves its field untouched. Returns 0, or
+   * INVALID with the first problem (the daemon has already reported them
+   * all when KEYS is the provider's config_keys). */
+  int (*config_load)(const struct mn_cfg_node *config, const struct mn_config_key *keys,
+                     void *out, struct mn_provider_error *err);
 };
 
 /* 1 when the daemon's host table has `field` (added after 1.0), e.g.
@@ -443,6 +453,71 @@ static inline void mn_provider_retry_after(const struct mn_host *host,
   if (MN_HOST_AT_LEAST(host, 1, 2))
     err->retry_after_us = us > 0 ? us : 0;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Declarative configuration (since 1.2)                                   */
+/*
+ * A provider declares the keys of its section ONCE, as a table ending with
+ * a key whose name is NULL (nginx's ngx_command_t, Fluent Bit's config
+ * maps), and points config_keys (in struct mn_provider) at it. The daemon
+ * then, before init or check_config:
+ *   - checks every key of the section against the table and reports EVERY
+ *     problem at once, each as "FILE:LINE:COL: providers.<name>.KEY:
+ *     problem" (unknown key, with a "did you mean"; wrong type; out of
+ *     bounds; not one of the allowed values; refused by the key's check);
+ *     the provider is not created when there is one;
+ *   - prints the table in `multinoded --print-config-reference` and in the
+ *     docs' key tables (scripts/config_docs.sh).
+ * init then reads the whole section into its own struct in one call:
+ *
+ *     struct my_conf { const char *endpoint; int64_t timeout_s; };
+ *     static const struct mn_config_key my_keys[] = {
+ *         {.name = "endpoint", .type = MN_CONFIG_STRING, .def = "http://localhost:4646",
+ *          .offset = offsetof(struct my_conf, endpoint), .doc = "The API to call."},
+ *         {.name = "timeout", .type = MN_CONFIG_DURATION, .def = "30s", .min = 1,
+ *          .max = 3600, .offset = offsetof(struct my_conf, timeout_s),
+ *          .doc = "Longest one call may take."},
+ *         {0}};
+ *     ...  rc = host->config_load(config, my_keys, &conf, err);
+ *
+ * Checks across keys (two keys that exclude each other) stay in init and
+ * check_config, through config_error. The daemon's own keys of every
+ * section (`plugin`, `api_url`) are never in the table. A provider without
+ * a table (or built against 1.0/1.1) checks its keys itself, as before. */
+
+enum mn_config_type {
+  MN_CONFIG_STRING = 1, /* const char *: any scalar */
+  MN_CONFIG_BOOL,       /* int: true/false (also yes/no, on/off) */
+  MN_CONFIG_INT,        /* int64_t, within [min, max] */
+  MN_CONFIG_DURATION,   /* int64_t seconds: 90s, 5m, 1h, 2h30m, 1d or bare seconds; [min, max] */
+  MN_CONFIG_BYTES,      /* uint64_t bytes: 512, 64KiB, 64MiB, 1GiB (k/M/G: powers of 1024);
+                         * [min, max] */
+  MN_CONFIG_ENUM,       /* const char *: one of allowed[] (the table's own string) */
+  MN_CONFIG_STRINGS,    /* a list of scalars: const char *const * at offset, size_t count at
+                         * count_offset; [min, max] items */
+  MN_CONFIG_ANY,        /* const struct mn_cfg_node *: any YAML value (a mapping, ...), read
+                         * with the config accessors above */
+};
+
+#define MN_CONFIG_REQUIRED 0x1u /* an error when absent */
+#define MN_CONFIG_NONEMPTY 0x2u /* STRING: "" is refused */
+
+struct mn_config_key {
+  const char *name;  /* the key in the section; NULL ends the table */
+  int type;          /* enum mn_config_type */
+  unsigned flags;    /* MN_CONFIG_REQUIRED | MN_CONFIG_NONEMPTY */
+  const char *def;   /* the default as written in YAML ("7d", "64MiB", "true"); NULL: none */
+  int64_t min, max;  /* INT, DURATION, BYTES: bounds; STRINGS: item count; 0, 0: unbounded;
+                      * max INT64_MAX: no upper bound */
+  const char *const *allowed; /* ENUM: the values, ending with NULL */
+  size_t offset;              /* of the field in the struct config_load fills */
+  size_t count_offset;        /* STRINGS: of its size_t count */
+  /* optional: a check of a STRING/ENUM value or of each STRINGS item; 0 when
+   * fine, else nonzero with a problem in why ("is not a subnet id"; the
+   * daemon prefixes the position, key and value). */
+  int (*check)(const char *value, char *why, size_t why_size);
+  const char *doc;   /* one line for the reference: what it does */
+};
 
 /* ---------------------------------------------------------------------- */
 /* The provider table                                                      */
@@ -547,6 +622,12 @@ struct mn_provider {
    * without it, --check-config only loads the plugin. Errors: INVALID. */
   int (*check_config)(const struct mn_cfg_node *config, const struct mn_host *host,
                       struct mn_provider_error *err);
+
+  /* since 1.2, optional (NULL: the provider checks its keys itself). The
+   * section's keys ("Declarative configuration", above): the daemon checks
+   * the section against them, reporting every problem, before init or
+   * check_config, and prints them in the configuration reference. */
+  const struct mn_config_key *config_keys;
 };
 
 /* The daemon refuses a struct_size smaller than this: the header plus every

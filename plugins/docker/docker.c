@@ -213,6 +213,7 @@ static const struct mn_provider docker_provider = {
             MN_PROVIDER_CAP_MEMORY_LIMIT | MN_PROVIDER_CAP_LIST_OWNED,
     .init = docker_init,
     .check_config = docker_check_config,
+    .config_keys = mn_docker_conf_keys,
     .shutdown = docker_shutdown,
     .prepare = docker_prepare,
     .launch = mn_docker_launch,

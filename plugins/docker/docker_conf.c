@@ -1,77 +1,72 @@
-/* docker_conf.c — validate the Docker provider's configuration section. */
+/* docker_conf.c — the Docker provider's section: its keys, declared once
+ * (provider.h, "Declarative configuration"); the daemon checks them all
+ * and prints them (docs/docker.md's table is generated from this one). */
 #include "docker_conf.h"
 
-#include <errno.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "byte_size.h"
 #include "registry_ref.h"
 
-/* api_url is the daemon's (provider.h, "What runs in the worker") */
-static const char *const known_keys[] = {
-    "socket",    "network",       "pull",
-    "binds",     "retention",     "max_log_bytes", "registry",
-    "registry_username", "registry_password"};
+#define OFF(field) offsetof(struct mn_docker_conf, field)
+
+static int socket_check(const char *s, char *why, size_t size) {
+  if (s[0] != '/')
+    return snprintf(why, size, "is not an absolute path"), -1;
+  if (strlen(s) >= MN_DOCKER_SOCKET_MAX)
+    return snprintf(why, size, "is longer than %d bytes", MN_DOCKER_SOCKET_MAX - 1), -1;
+  return 0;
+}
 
 /* "/host/path:/container/path" or with ":ro" / ":rw" after it. */
-static int bind_valid(const char *b) {
+static int bind_check(const char *b, char *why, size_t size) {
   const char *colon = strchr(b, ':');
-  if (b[0] != '/' || !colon || colon[1] != '/')
+  const char *mode = colon ? strchr(colon + 1, ':') : NULL;
+  if (b[0] == '/' && colon && colon[1] == '/' &&
+      (!mode || strcmp(mode, ":ro") == 0 || strcmp(mode, ":rw") == 0))
     return 0;
-  const char *mode = strchr(colon + 1, ':');
-  return !mode || strcmp(mode, ":ro") == 0 || strcmp(mode, ":rw") == 0;
+  snprintf(why, size, "is not /HOST/PATH:/CONTAINER/PATH[:ro|:rw]");
+  return -1;
 }
+
+/* api_url is the daemon's key of every section (provider.h). */
+const struct mn_config_key mn_docker_conf_keys[] = {
+    {.name = "socket", .type = MN_CONFIG_STRING, .def = "/var/run/docker.sock",
+     .offset = OFF(socket), .check = socket_check,
+     .doc = "The Engine's unix socket (an absolute path)."},
+    {.name = "network", .type = MN_CONFIG_STRING, .flags = MN_CONFIG_NONEMPTY, .def = "host",
+     .offset = OFF(network),
+     .doc = "`host`, or the name of a Docker network the workers join."},
+    {.name = "pull", .type = MN_CONFIG_BOOL, .def = "false", .offset = OFF(pull),
+     .doc = "prepare pulls an image the Engine does not have."},
+    {.name = "binds", .type = MN_CONFIG_STRINGS, .offset = OFF(binds),
+     .count_offset = OFF(n_binds), .check = bind_check,
+     .doc = "LOCAL DEVELOPMENT ONLY: `/HOST/PATH:/CONTAINER/PATH[:ro\\|:rw]` mounted into every "
+            "worker container."},
+    {.name = "retention", .type = MN_CONFIG_DURATION, .def = "7d",
+     .offset = OFF(retention_seconds),
+     .doc = "Saved logs of removed containers are deleted this long after; 0: kept."},
+    {.name = "max_log_bytes", .type = MN_CONFIG_BYTES, .def = "64MiB",
+     .offset = OFF(max_log_bytes),
+     .doc = "A saved log keeps its head and tail around a marker line past this; 0: no cap."},
+    {.name = "registry", .type = MN_CONFIG_STRING, .offset = OFF(registry),
+     .check = mn_support_registry_check,
+     .doc = "`HOST[:PORT]/REPOSITORY` where `multinode deploy` pushes images (GET "
+            "/container_repository_credentials names it); implies `pull`."},
+    {.name = "registry_username", .type = MN_CONFIG_STRING, .offset = OFF(registry_username),
+     .doc = "The login prepare pulls with (pushers use their own)."},
+    {.name = "registry_password", .type = MN_CONFIG_STRING, .offset = OFF(registry_password),
+     .doc = "Its password; better `registry_password_env: VAR`."},
+    {0},
+};
 
 int mn_docker_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
                         struct mn_docker_conf *out, struct mn_provider_error *err) {
-  const char *socket = "/var/run/docker.sock";
-  const char *network = "host";
-  int rc;
-
   memset(out, 0, sizeof *out);
-  rc = host->config_check_keys(config, known_keys, sizeof known_keys / sizeof known_keys[0], err);
-  if (rc != 0)
-    return rc;
-  if ((rc = host->config_string(config, "socket", 0, &socket, err)) != 0 ||
-      (rc = host->config_string(config, "network", 0, &network, err)) != 0 ||
-      (rc = host->config_bool(config, "pull", 0, &out->pull, err)) != 0 ||
-      (rc = host->config_strings(config, "binds", 0, &out->binds, &out->n_binds, err)) != 0 ||
-      (rc = host->config_string(config, "registry", 0, &out->registry, err)) != 0 ||
-      (rc = host->config_string(config, "registry_username", 0, &out->registry_username, err)) !=
-          0 ||
-      (rc = host->config_string(config, "registry_password", 0, &out->registry_password, err)) !=
-          0)
-    return rc;
-  if (out->registry) {
-    if (!mn_support_registry_valid(out->registry))
-      return host->config_error(config, "registry", err, MN_SUPPORT_REGISTRY_HINT, out->registry);
+  if (!MN_HOST_HAS(host, config_load) || !host->config_load)
+    return host->error(err, MN_PROVIDER_E_INVALID, "the daemon is too old (ABI 1.2 needed)");
+  int rc = host->config_load(config, mn_docker_conf_keys, out, err);
+  if (rc == 0 && out->registry)
     out->pull = 1; /* the images live there */
-  }
-  out->retention_seconds = 7 * 86400;
-  if ((rc = host->config_duration(config, "retention", 0, &out->retention_seconds, err)) != 0)
-    return rc;
-  const char *max_log = NULL;
-  out->max_log_bytes = UINT64_C(64) << 20;
-  if ((rc = host->config_string(config, "max_log_bytes", 0, &max_log, err)) != 0)
-    return rc;
-  if (max_log && mn_support_parse_bytes(max_log, &out->max_log_bytes) != 0)
-    return host->config_error(config, "max_log_bytes", err,
-                              "expected a size in bytes, e.g. 67108864, 64MiB or 0 (no cap)");
-
-  if (socket[0] != '/')
-    return host->config_error(config, "socket", err, "\"%s\" is not an absolute path", socket);
-  if (strlen(socket) >= sizeof out->socket)
-    return host->config_error(config, "socket", err, "longer than %zu bytes",
-                              sizeof out->socket - 1);
-  memcpy(out->socket, socket, strlen(socket) + 1);
-  if (network[0] == '\0')
-    return host->config_error(config, "network", err, "must not be empty");
-  out->network = network;
-  for (size_t i = 0; i < out->n_binds; i++)
-    if (!bind_valid(out->binds[i]))
-      return host->config_error(config, "binds", err,
-                                "\"%s\" is not /HOST/PATH:/CONTAINER/PATH[:ro|:rw]",
-                                out->binds[i]);
-  return 0;
+  return rc;
 }

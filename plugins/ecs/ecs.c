@@ -59,7 +59,8 @@ static int ecs_init(const struct mn_cfg_node *config, const struct mn_host *host
     mn_ecs_bucket_init(&e->launches, 1, 1, 0);
     goto fail;
   }
-  mn_ecs_bucket_init(&e->launches, e->conf.launch_rate, e->conf.launch_burst, host->now_us());
+  mn_ecs_bucket_init(&e->launches, (double)e->conf.launch_rate, (double)e->conf.launch_burst,
+                     host->now_us());
   if (set_url(e, MN_ECS_SVC_ECS, e->conf.endpoint, "ecs") ||
       set_url(e, MN_ECS_SVC_LOGS, e->conf.logs_endpoint, "logs") ||
       set_url(e, MN_ECS_SVC_ECR, e->conf.ecr_endpoint, "api.ecr")) {
@@ -80,7 +81,7 @@ static int ecs_init(const struct mn_cfg_node *config, const struct mn_host *host
   host->log(host, MN_HOST_LOG_INFO,
             "ecs: cluster \"%s\" in %s (%s), %zu subnet(s), launches at most %.0f/s (burst %d)",
             e->conf.cluster, e->conf.region, e->urls[MN_ECS_SVC_ECS], e->conf.n_subnets,
-            e->conf.launch_rate, e->conf.launch_burst);
+            (double)e->conf.launch_rate, (int)e->conf.launch_burst);
   *state_out = e;
   return 0;
 
@@ -112,6 +113,7 @@ static const struct mn_provider ecs_provider = {
             MN_PROVIDER_CAP_MEMORY_LIMIT | MN_PROVIDER_CAP_LIST_OWNED,
     .init = ecs_init,
     .check_config = ecs_check_config,
+    .config_keys = mn_ecs_conf_keys,
     .shutdown = ecs_shutdown,
     .prepare = mn_ecs_prepare,
     .launch = mn_ecs_launch,

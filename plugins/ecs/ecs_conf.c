@@ -1,23 +1,14 @@
-/* ecs_conf.c — validate providers.ecs (see ecs_conf.h and docs/ecs.md).
- * Every problem names the file, line, column and key. */
+/* ecs_conf.c — providers.ecs: its keys, declared once (provider.h,
+ * "Declarative configuration"; docs/ecs.md's table is printed from them),
+ * and the checks that span keys. Every problem names the file, line,
+ * column and key. */
 #include "ecs_conf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known_keys[] = {
-    "region",          "cluster",          "subnets",           "security_groups",
-    "assign_public_ip", "task_role_arn",   "execution_role_arn", "log_group",
-    "log_stream_prefix", "launch_type",    "capacity_provider_strategy", "platform_version",
-    "stop_timeout",    "endpoint",         "logs_endpoint",     "ecr_endpoint",
-    "sts_endpoint",    "profile",          "launch_rate",       "launch_burst",
-    "request_timeout", "repository",
-};
-
-static int is_url(const char *s) {
-  return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
-}
+#define OFF(field) offsetof(struct mn_ecs_conf, field)
 
 static int name_ok(const char *s, size_t max, const char *extra) {
   size_t n = strlen(s);
@@ -62,141 +53,139 @@ static int parse_strategy(const char *item, struct mn_ecs_strategy *out) {
   return 0;
 }
 
-static int check_list(const struct mn_cfg_node *config, const struct mn_host *host,
-                      const char *key, const char *const *items, size_t n, const char *prefix,
-                      struct mn_provider_error *err) {
-  for (size_t i = 0; i < n; i++)
-    if (strncmp(items[i], prefix, strlen(prefix)) != 0 || !name_ok(items[i], 64, "-"))
-      return host->config_error(config, key, err, "\"%s\" is not a %sid", items[i], prefix);
-  return 0;
+#define WHY(...) (snprintf(why, size, __VA_ARGS__), -1)
+
+static int subnet_check(const char *s, char *why, size_t size) {
+  return strncmp(s, "subnet-", 7) == 0 && name_ok(s, 64, "-") ? 0 : WHY("is not a subnet-id");
 }
+static int sg_check(const char *s, char *why, size_t size) {
+  return strncmp(s, "sg-", 3) == 0 && name_ok(s, 64, "-") ? 0 : WHY("is not a sg-id");
+}
+static int cluster_check(const char *s, char *why, size_t size) {
+  return name_ok(s, 255, "-_:/") ? 0 : WHY("is not a cluster name or ARN");
+}
+static int arn_check(const char *s, char *why, size_t size) {
+  return strncmp(s, "arn:", 4) == 0 ? 0 : WHY("is not an ARN");
+}
+static int log_group_check(const char *s, char *why, size_t size) {
+  return name_ok(s, 512, "-_./#") ? 0 : WHY("is not a log group name");
+}
+static int stream_prefix_check(const char *s, char *why, size_t size) {
+  return name_ok(s, 256, "-_./#") ? 0 : WHY("is not a log stream prefix");
+}
+static int url_check(const char *s, char *why, size_t size) {
+  return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0
+             ? 0
+             : WHY("is not an http(s) URL");
+}
+static int strategy_check(const char *s, char *why, size_t size) {
+  struct mn_ecs_strategy st;
+  return parse_strategy(s, &st) == 0 ? 0
+                                     : WHY("is not NAME[:WEIGHT[:BASE]] (e.g. FARGATE_SPOT:3:0)");
+}
+
+static const char *const launch_types[] = {"FARGATE", NULL};
+
+const struct mn_config_key mn_ecs_conf_keys[] = {
+    {.name = "region", .type = MN_CONFIG_STRING, .offset = OFF(region),
+     .doc = "The AWS region; default `$AWS_REGION` (or `$AWS_DEFAULT_REGION`); one of them is "
+            "required."},
+    {.name = "cluster", .type = MN_CONFIG_STRING, .flags = MN_CONFIG_REQUIRED,
+     .offset = OFF(cluster), .check = cluster_check, .doc = "The ECS cluster's name or ARN."},
+    {.name = "subnets", .type = MN_CONFIG_STRINGS, .flags = MN_CONFIG_REQUIRED, .min = 1,
+     .max = 16, .offset = OFF(subnets), .count_offset = OFF(n_subnets), .check = subnet_check,
+     .doc = "`subnet-…` ids for the tasks' network interfaces (Fargate tasks use awsvpc)."},
+    {.name = "security_groups", .type = MN_CONFIG_STRINGS, .max = 5,
+     .offset = OFF(security_groups), .count_offset = OFF(n_security_groups),
+     .check = sg_check, .doc = "`sg-…` ids."},
+    {.name = "assign_public_ip", .type = MN_CONFIG_BOOL, .def = "true",
+     .offset = OFF(assign_public_ip),
+     .doc = "`false` in private subnets (then they need a NAT gateway or VPC endpoints for ECR, "
+            "CloudWatch Logs and the daemon's URL)."},
+    {.name = "execution_role_arn", .type = MN_CONFIG_STRING, .flags = MN_CONFIG_REQUIRED,
+     .offset = OFF(execution_role_arn), .check = arn_check,
+     .doc = "The task execution role (pulls the image, writes the log)."},
+    {.name = "task_role_arn", .type = MN_CONFIG_STRING, .offset = OFF(task_role_arn),
+     .check = arn_check, .doc = "The role the worker's code runs as."},
+    {.name = "log_group", .type = MN_CONFIG_STRING, .def = "/multinode/workers",
+     .offset = OFF(log_group), .check = log_group_check,
+     .doc = "CloudWatch log group of the workers."},
+    {.name = "log_stream_prefix", .type = MN_CONFIG_STRING, .def = "multinode",
+     .offset = OFF(log_stream_prefix), .check = stream_prefix_check,
+     .doc = "awslogs stream prefix."},
+    {.name = "launch_type", .type = MN_CONFIG_ENUM, .allowed = launch_types,
+     .offset = OFF(launch_type),
+     .doc = "Default `FARGATE` when there is no `capacity_provider_strategy`, which it "
+            "excludes."},
+    {.name = "capacity_provider_strategy", .type = MN_CONFIG_STRINGS,
+     .max = MN_ECS_STRATEGY_MAX, .offset = OFF(strategy_items),
+     .count_offset = OFF(n_strategy_items), .check = strategy_check,
+     .doc = "Items `NAME[:WEIGHT[:BASE]]`, e.g. `[FARGATE_SPOT:3, FARGATE:1:1]`; one base at "
+            "most."},
+    {.name = "platform_version", .type = MN_CONFIG_STRING, .offset = OFF(platform_version),
+     .doc = "Fargate platform version; default `LATEST`."},
+    {.name = "stop_timeout", .type = MN_CONFIG_DURATION, .def = "120", .min = 1, .max = 120,
+     .offset = OFF(stop_timeout),
+     .doc = "The container's `stopTimeout` (Fargate's limit is 2m): set it to "
+            "`scheduler.termination_grace_seconds`, since ECS takes the grace from the task "
+            "definition, not from StopTask."},
+    {.name = "launch_rate", .type = MN_CONFIG_INT, .def = "20", .min = 1, .max = 10000,
+     .offset = OFF(launch_rate), .doc = "RunTask calls per second."},
+    {.name = "launch_burst", .type = MN_CONFIG_INT, .def = "100", .min = 1, .max = 100000,
+     .offset = OFF(launch_burst), .doc = "RunTask burst."},
+    {.name = "request_timeout", .type = MN_CONFIG_DURATION, .def = "30", .min = 1,
+     .max = 600, .offset = OFF(request_timeout), .doc = "Longest one HTTP request may take."},
+    {.name = "endpoint", .type = MN_CONFIG_STRING, .offset = OFF(endpoint),
+     .check = url_check,
+     .doc = "Overrides `https://ecs.<region>.amazonaws.com` (a VPC endpoint, the simulator)."},
+    {.name = "logs_endpoint", .type = MN_CONFIG_STRING, .offset = OFF(logs_endpoint),
+     .check = url_check, .doc = "Overrides the regional CloudWatch Logs endpoint."},
+    {.name = "ecr_endpoint", .type = MN_CONFIG_STRING, .offset = OFF(ecr_endpoint),
+     .check = url_check, .doc = "Overrides the regional ECR endpoint."},
+    {.name = "sts_endpoint", .type = MN_CONFIG_STRING, .offset = OFF(sts_endpoint),
+     .check = url_check, .doc = "Overrides the regional STS endpoint (web identity)."},
+    {.name = "profile", .type = MN_CONFIG_STRING, .offset = OFF(profile),
+     .doc = "The shared config profile; default `$AWS_PROFILE`, else `default`."},
+    {.name = "repository", .type = MN_CONFIG_STRING, .offset = OFF(repository),
+     .doc = "The ECR repository URL images are pushed to "
+            "(`123456789012.dkr.ecr.eu-west-2.amazonaws.com/multinode`); `GET "
+            "/container_repository_credentials` answers it with a login from ECR "
+            "`GetAuthorizationToken`."},
+    {0},
+};
 
 int mn_ecs_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
                      struct mn_ecs_conf *out, struct mn_provider_error *err) {
-  const char *const *strategy = NULL;
-  size_t n_strategy = 0;
-  int64_t v;
   int rc;
-
   memset(out, 0, sizeof *out);
-  out->assign_public_ip = 1;
-  out->log_group = "/multinode/workers";
-  out->log_stream_prefix = "multinode";
-  out->stop_timeout = 120;
-  out->launch_rate = 20;
-  out->launch_burst = 100;
-  out->request_timeout = 30;
   out->region = getenv("AWS_REGION");
   if (!out->region || !*out->region)
     out->region = getenv("AWS_DEFAULT_REGION");
+  if (!MN_HOST_HAS(host, config_load) || !host->config_load)
+    return host->error(err, MN_PROVIDER_E_INVALID, "the daemon is too old (ABI 1.2 needed)");
+  if ((rc = host->config_load(config, mn_ecs_conf_keys, out, err)))
+    return rc;
 
-  if ((rc = host->config_check_keys(config, known_keys, sizeof known_keys / sizeof *known_keys,
-                                    err)) != 0)
-    return rc;
-  if ((rc = host->config_string(config, "region", 0, &out->region, err)) ||
-      (rc = host->config_string(config, "cluster", 1, &out->cluster, err)) ||
-      (rc = host->config_strings(config, "subnets", 1, &out->subnets, &out->n_subnets, err)) ||
-      (rc = host->config_strings(config, "security_groups", 0, &out->security_groups,
-                                 &out->n_security_groups, err)) ||
-      (rc = host->config_bool(config, "assign_public_ip", 0, &out->assign_public_ip, err)) ||
-      (rc = host->config_string(config, "task_role_arn", 0, &out->task_role_arn, err)) ||
-      (rc = host->config_string(config, "execution_role_arn", 1, &out->execution_role_arn, err)) ||
-      (rc = host->config_string(config, "log_group", 0, &out->log_group, err)) ||
-      (rc = host->config_string(config, "log_stream_prefix", 0, &out->log_stream_prefix, err)) ||
-      (rc = host->config_string(config, "launch_type", 0, &out->launch_type, err)) ||
-      (rc = host->config_strings(config, "capacity_provider_strategy", 0, &strategy, &n_strategy,
-                                 err)) ||
-      (rc = host->config_string(config, "platform_version", 0, &out->platform_version, err)) ||
-      (rc = host->config_string(config, "endpoint", 0, &out->endpoint, err)) ||
-      (rc = host->config_string(config, "logs_endpoint", 0, &out->logs_endpoint, err)) ||
-      (rc = host->config_string(config, "ecr_endpoint", 0, &out->ecr_endpoint, err)) ||
-      (rc = host->config_string(config, "sts_endpoint", 0, &out->sts_endpoint, err)) ||
-      (rc = host->config_string(config, "profile", 0, &out->profile, err)) ||
-      (rc = host->config_string(config, "repository", 0, &out->repository, err)))
-    return rc;
-  v = out->stop_timeout;
-  if ((rc = host->config_duration(config, "stop_timeout", 0, &v, err)))
-    return rc;
-  if (v < 1 || v > 120)
-    return host->config_error(config, "stop_timeout", err,
-                              "must be 1 to 120 seconds (Fargate's limit)");
-  out->stop_timeout = (int)v;
-  v = 20;
-  if ((rc = host->config_int(config, "launch_rate", 0, 1, 10000, &v, err)))
-    return rc;
-  out->launch_rate = (double)v;
-  v = out->launch_burst;
-  if ((rc = host->config_int(config, "launch_burst", 0, 1, 100000, &v, err)))
-    return rc;
-  out->launch_burst = (int)v;
-  v = out->request_timeout;
-  if ((rc = host->config_duration(config, "request_timeout", 0, &v, err)))
-    return rc;
-  if (v < 1 || v > 600)
-    return host->config_error(config, "request_timeout", err, "must be 1 to 600 seconds");
-  out->request_timeout = (int)v;
-
+  /* the region may come from the environment: checked here, not by the table */
   if (!out->region || !*out->region)
     return host->config_error(config, "region", err,
                               "missing: set it (or AWS_REGION in the daemon's environment)");
   if (!name_ok(out->region, 32, "-"))
     return host->config_error(config, "region", err, "\"%s\" is not an AWS region name",
                               out->region);
-  if (!name_ok(out->cluster, 255, "-_:/"))
-    return host->config_error(config, "cluster", err,
-                              "\"%s\" is not a cluster name or ARN", out->cluster);
-  if (out->n_subnets == 0)
-    return host->config_error(config, "subnets", err,
-                              "at least one subnet is needed (Fargate tasks use awsvpc)");
-  if (out->n_subnets > 16)
-    return host->config_error(config, "subnets", err, "at most 16 subnets");
-  if (out->n_security_groups > 5)
-    return host->config_error(config, "security_groups", err, "at most 5 security groups");
-  if ((rc = check_list(config, host, "subnets", out->subnets, out->n_subnets, "subnet-", err)) ||
-      (rc = check_list(config, host, "security_groups", out->security_groups,
-                       out->n_security_groups, "sg-", err)))
-    return rc;
-  if (strncmp(out->execution_role_arn, "arn:", 4) != 0)
-    return host->config_error(config, "execution_role_arn", err, "\"%s\" is not an ARN",
-                              out->execution_role_arn);
-  if (out->task_role_arn && strncmp(out->task_role_arn, "arn:", 4) != 0)
-    return host->config_error(config, "task_role_arn", err, "\"%s\" is not an ARN",
-                              out->task_role_arn);
-  if (!name_ok(out->log_group, 512, "-_./#"))
-    return host->config_error(config, "log_group", err, "\"%s\" is not a log group name",
-                              out->log_group);
-  if (!name_ok(out->log_stream_prefix, 256, "-_./#") || strchr(out->log_stream_prefix, ':'))
-    return host->config_error(config, "log_stream_prefix", err,
-                              "\"%s\" is not a log stream prefix", out->log_stream_prefix);
-  if (out->launch_type && n_strategy)
+  if (out->launch_type && out->n_strategy_items)
     return host->config_error(config, "capacity_provider_strategy", err,
                               "set either launch_type or capacity_provider_strategy, not both");
-  if (out->launch_type && strcmp(out->launch_type, "FARGATE") != 0)
-    return host->config_error(config, "launch_type", err,
-                              "\"%s\": only FARGATE is supported (or a "
-                              "capacity_provider_strategy)",
-                              out->launch_type);
-  if (n_strategy > MN_ECS_STRATEGY_MAX)
-    return host->config_error(config, "capacity_provider_strategy", err, "at most %d items",
-                              MN_ECS_STRATEGY_MAX);
   int bases = 0;
-  for (size_t i = 0; i < n_strategy; i++) {
-    if (parse_strategy(strategy[i], &out->strategy[i]) != 0)
-      return host->config_error(config, "capacity_provider_strategy", err,
-                                "\"%s\" is not NAME[:WEIGHT[:BASE]] (e.g. FARGATE_SPOT:3:0)",
-                                strategy[i]);
+  for (size_t i = 0; i < out->n_strategy_items; i++) {
+    parse_strategy(out->strategy_items[i], &out->strategy[i]); /* checked by the table */
     bases += out->strategy[i].base > 0;
   }
   if (bases > 1)
     return host->config_error(config, "capacity_provider_strategy", err,
                               "only one capacity provider may have a base");
-  out->n_strategy = n_strategy;
-  if (!n_strategy && !out->launch_type)
+  out->n_strategy = out->n_strategy_items;
+  if (!out->n_strategy && !out->launch_type)
     out->launch_type = "FARGATE";
-  const char *urls[] = {"endpoint", "logs_endpoint", "ecr_endpoint", "sts_endpoint"};
-  const char *vals[] = {out->endpoint, out->logs_endpoint, out->ecr_endpoint, out->sts_endpoint};
-  for (int i = 0; i < 4; i++)
-    if (vals[i] && !is_url(vals[i]))
-      return host->config_error(config, urls[i], err, "\"%s\" is not an http(s) URL", vals[i]);
   return 0;
 }

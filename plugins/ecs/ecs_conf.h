@@ -1,5 +1,5 @@
 /* ecs_conf.h — the ECS provider's configuration section (providers.ecs),
- * validated once at init. Strings point into the daemon's configuration
+ * declared by mn_ecs_conf_keys and read once at init. Strings point into the daemon's configuration
  * and stay valid until shutdown. */
 #ifndef MN_ECS_ECS_CONF_H
 #define MN_ECS_ECS_CONF_H
@@ -33,18 +33,26 @@ struct mn_ecs_conf {
   struct mn_ecs_strategy strategy[MN_ECS_STRATEGY_MAX];
   size_t n_strategy;
   const char *platform_version; /* NULL: LATEST */
-  int stop_timeout;             /* seconds, 1..120: the container's stopTimeout */
+  int64_t stop_timeout;         /* seconds, 1..120: the container's stopTimeout */
   const char *endpoint;         /* NULL: https://ecs.<region>.amazonaws.com */
   const char *logs_endpoint;
   const char *ecr_endpoint;
   const char *sts_endpoint;
   const char *profile;
   const char *repository; /* ECR repository URL images are pushed to; NULL: none */
-  double launch_rate; /* RunTask calls per second */
-  int launch_burst;
-  int request_timeout; /* seconds per HTTP request */
+  int64_t launch_rate; /* RunTask calls per second */
+  int64_t launch_burst;
+  int64_t request_timeout; /* seconds per HTTP request */
+  const char *const *strategy_items; /* capacity_provider_strategy as written */
+  size_t n_strategy_items;
 };
 
+/* The keys of providers.ecs (ecs_conf.c; docs/ecs.md's table is printed
+ * from it). */
+extern const struct mn_config_key mn_ecs_conf_keys[];
+
+/* Reads the section (the daemon has checked it against the table) and
+ * checks what spans keys. */
 int mn_ecs_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
                      struct mn_ecs_conf *out, struct mn_provider_error *err);
 

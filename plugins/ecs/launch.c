@@ -99,7 +99,7 @@ int mn_ecs_launch(void *state, const struct mn_launch_spec *spec, struct mn_work
   int64_t wait = mn_ecs_bucket_try(&e->launches, host->now_us());
   if (wait > 0) {
     host->error(err, MN_PROVIDER_E_TRANSIENT, "launch rate limit (%.0f/s) reached",
-                e->conf.launch_rate);
+                (double)e->conf.launch_rate);
     mn_provider_retry_after(host, err, wait);
     return MN_PROVIDER_E_TRANSIENT;
   }

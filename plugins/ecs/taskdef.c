@@ -29,7 +29,7 @@ static json_t *container(struct mn_ecs *e, const struct mn_function_desc *f) {
     json_array_append_new(command, json_string(f->command[i]));
   json_t *c = json_pack(
       "{s:s, s:s, s:b, s:o, s:i, s:{s:s, s:{s:s, s:s, s:s}}}", "name", "main", "image", f->image,
-      "essential", 1, "environment", env, "stopTimeout", e->conf.stop_timeout, "logConfiguration",
+      "essential", 1, "environment", env, "stopTimeout", (int)e->conf.stop_timeout, "logConfiguration",
       "logDriver", "awslogs", "options", "awslogs-group", e->conf.log_group, "awslogs-region",
       e->conf.region, "awslogs-stream-prefix", e->conf.log_stream_prefix);
   if (c && f->n_command)

@@ -15,7 +15,7 @@ int mn_ecs_terminate(void *state, const struct mn_worker_ref *ref, int grace_sec
   if (grace_seconds != e->conf.stop_timeout)
     e->host->log(e->host, MN_HOST_LOG_DEBUG,
                  "task %s: the grace of %d s is the task definition's stopTimeout %d s on ECS",
-                 ref->identifier, grace_seconds, e->conf.stop_timeout);
+                 ref->identifier, grace_seconds, (int)e->conf.stop_timeout);
   json_t *req = json_pack("{s:s, s:s, s:s}", "cluster", e->conf.cluster, "task", ref->identifier,
                           "reason", "Stopped by Multinode (cancelled or timed out)");
   if (!req)

@@ -89,6 +89,7 @@ static const struct mn_provider k8s_provider = {
             MN_PROVIDER_CAP_CPU_LIMIT | MN_PROVIDER_CAP_MEMORY_LIMIT,
     .init = k8s_init,
     .check_config = k8s_check_config,
+    .config_keys = mn_k8s_conf_keys,
     .shutdown = k8s_shutdown,
     .prepare = mn_k8s_prepare,
     .launch = mn_k8s_launch,

@@ -56,7 +56,10 @@ struct mn_k8s {
   ino_t token_ino;
 };
 
-/* k8s_conf.c: reads and checks providers.k8s; then resolves the credentials. */
+/* k8s_conf.c: the keys of providers.k8s (docs/k8s.md's table is printed
+ * from them); reads the section (the daemon has checked it against them);
+ * then resolves the credentials. */
+extern const struct mn_config_key mn_k8s_conf_keys[];
 int mn_k8s_conf_read(const struct mn_cfg_node *config, const struct mn_host *host,
                      struct mn_k8s_conf *conf, struct mn_provider_error *err);
 int mn_k8s_auth_resolve(struct mn_k8s *k, const struct mn_cfg_node *config,

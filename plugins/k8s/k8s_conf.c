@@ -1,24 +1,6 @@
-/* k8s_conf.c — providers.k8s: its keys, and where the credentials come from.
- *
- *   providers:
- *     k8s:
- *       kubeconfig: /etc/multinode/kubeconfig  # else $KUBECONFIG, ~/.kube/config, in-cluster
- *       context: prod                         # else the current-context
- *       namespace: multinode                  # else the context's, else "default"
- *       in_cluster: false                     # force the service-account credentials
- *       in_cluster_dir: /var/run/secrets/kubernetes.io/serviceaccount
- *       service_account: multinode-worker     # the pods' service account
- *       image_pull_secrets: [regcred]              # the pods pull with these Secrets
- *       registry: registry.example.com/multinode   # where `multinode deploy` pushes
- *       node_selector: ["kubernetes.io/arch=amd64"]
- *       tolerations: ["dedicated=multinode:NoSchedule"]
- *       api_url: http://multinode.multinode.svc:5000   # the URL pods call (the
- *                                             # daemon's key: provider.h)
- *       ttl_seconds_after_finished: 1h
- *       termination_grace_seconds: 120        # the pods' terminationGracePeriodSeconds
- *       pending_timeout: 5m                   # a pod Pending this long fails the attempt
- *       request_timeout: 30s
- */
+/* k8s_conf.c — providers.k8s: its keys, declared once (provider.h,
+ * "Declarative configuration"; docs/k8s.md's table is printed from them),
+ * and where the credentials come from. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +9,6 @@
 #include "k8s.h"
 #include "names.h"
 #include "registry_ref.h"
-
-static const char *const known_keys[] = {
-    "kubeconfig",         "context",
-    "namespace",          "in_cluster",
-    "in_cluster_dir",     "service_account",
-    "image_pull_secrets", "node_selector",
-    "tolerations",
-    "ttl_seconds_after_finished", "termination_grace_seconds",
-    "pending_timeout",    "request_timeout",
-    "registry",
-};
 
 /* A DNS-1123 label / subdomain. */
 static int dns_name_ok(const char *s, size_t max, int dots) {
@@ -75,73 +46,76 @@ static int toleration_ok(const char *s) {
   return s[0] && s[0] != '=' && s[0] != ':';
 }
 
+#define OFF(field) offsetof(struct mn_k8s_conf, field)
+#define WHY(...) (snprintf(why, size, __VA_ARGS__), -1)
+
+static int namespace_check(const char *s, char *why, size_t size) {
+  return dns_name_ok(s, 63, 0) ? 0 : WHY("is not a valid namespace (a DNS-1123 label)");
+}
+static int account_check(const char *s, char *why, size_t size) {
+  return dns_name_ok(s, 253, 1) ? 0 : WHY("is not a valid service account name");
+}
+static int secret_check(const char *s, char *why, size_t size) {
+  return dns_name_ok(s, 253, 1) ? 0 : WHY("is not a valid secret name");
+}
+static int selector_check(const char *s, char *why, size_t size) {
+  return selector_ok(s) ? 0 : WHY("is not KEY=VALUE with a valid label value");
+}
+static int toleration_check(const char *s, char *why, size_t size) {
+  return toleration_ok(s) ? 0
+                          : WHY("is not KEY[=VALUE][:NoSchedule|PreferNoSchedule|NoExecute]");
+}
+
+/* api_url (the URL the pods call) is the daemon's key of every section. */
+const struct mn_config_key mn_k8s_conf_keys[] = {
+    {.name = "kubeconfig", .type = MN_CONFIG_STRING, .offset = OFF(kubeconfig),
+     .doc = "The kubeconfig file; default `$KUBECONFIG`, then `~/.kube/config`, then "
+            "in-cluster."},
+    {.name = "context", .type = MN_CONFIG_STRING, .offset = OFF(context),
+     .doc = "The kubeconfig context; default its `current-context`."},
+    {.name = "namespace", .type = MN_CONFIG_STRING, .offset = OFF(namespace_),
+     .check = namespace_check,
+     .doc = "Where Jobs are created; default the context's, else `default`."},
+    {.name = "in_cluster", .type = MN_CONFIG_BOOL, .def = "false", .offset = OFF(in_cluster),
+     .doc = "Use the service account even when a kubeconfig exists."},
+    {.name = "in_cluster_dir", .type = MN_CONFIG_STRING, .offset = OFF(in_cluster_dir),
+     .doc = "The service-account directory; default `$MULTINODE_K8S_SA_DIR`, else the "
+            "standard path."},
+    {.name = "service_account", .type = MN_CONFIG_STRING, .offset = OFF(service_account),
+     .check = account_check,
+     .doc = "The pods' service account; default none (no token mounted)."},
+    {.name = "image_pull_secrets", .type = MN_CONFIG_STRINGS, .offset = OFF(image_pull_secrets),
+     .count_offset = OFF(n_image_pull_secrets), .check = secret_check,
+     .doc = "The Secrets the pods pull their image with (`imagePullSecrets`)."},
+    {.name = "registry", .type = MN_CONFIG_STRING, .offset = OFF(registry),
+     .check = mn_support_registry_check,
+     .doc = "`HOST[:PORT]/REPOSITORY` where `multinode deploy` pushes images."},
+    {.name = "node_selector", .type = MN_CONFIG_STRINGS, .offset = OFF(node_selector),
+     .count_offset = OFF(n_node_selector), .check = selector_check,
+     .doc = "`[\"key=value\", ...]`: the pods' nodeSelector."},
+    {.name = "tolerations", .type = MN_CONFIG_STRINGS, .offset = OFF(tolerations),
+     .count_offset = OFF(n_tolerations), .check = toleration_check,
+     .doc = "`[\"key[=value][:NoSchedule\\|PreferNoSchedule\\|NoExecute]\", ...]`."},
+    {.name = "ttl_seconds_after_finished", .type = MN_CONFIG_DURATION, .def = "1h",
+     .max = 2147483647, .offset = OFF(ttl_seconds_after_finished),
+     .doc = "Finished Jobs, and so their logs, stay this long."},
+    {.name = "termination_grace_seconds", .type = MN_CONFIG_DURATION, .def = "120",
+     .max = 86400, .offset = OFF(termination_grace_seconds),
+     .doc = "The pods' `terminationGracePeriodSeconds`."},
+    {.name = "pending_timeout", .type = MN_CONFIG_DURATION, .def = "5m", .min = 1,
+     .max = INT64_MAX, .offset = OFF(pending_timeout_seconds),
+     .doc = "A pod not running after this long fails the attempt."},
+    {.name = "request_timeout", .type = MN_CONFIG_DURATION, .def = "30s", .min = 1,
+     .max = 3600, .offset = OFF(request_timeout_seconds), .doc = "Longest one API call may take."},
+    {0},
+};
+
 int mn_k8s_conf_read(const struct mn_cfg_node *config, const struct mn_host *host,
                      struct mn_k8s_conf *c, struct mn_provider_error *err) {
-  int rc = host->config_check_keys(config, known_keys, sizeof known_keys / sizeof *known_keys,
-                                   err);
-  if (rc)
-    return rc;
   memset(c, 0, sizeof *c);
-  c->ttl_seconds_after_finished = 3600;
-  c->termination_grace_seconds = 120;
-  c->pending_timeout_seconds = 300;
-  c->request_timeout_seconds = 30;
-  if ((rc = host->config_string(config, "kubeconfig", 0, &c->kubeconfig, err)) ||
-      (rc = host->config_string(config, "context", 0, &c->context, err)) ||
-      (rc = host->config_string(config, "namespace", 0, &c->namespace_, err)) ||
-      (rc = host->config_bool(config, "in_cluster", 0, &c->in_cluster, err)) ||
-      (rc = host->config_string(config, "in_cluster_dir", 0, &c->in_cluster_dir, err)) ||
-      (rc = host->config_string(config, "service_account", 0, &c->service_account, err)) ||
-      (rc = host->config_string(config, "registry", 0, &c->registry, err)) ||
-      (rc = host->config_strings(config, "image_pull_secrets", 0, &c->image_pull_secrets,
-                                 &c->n_image_pull_secrets, err)) ||
-      (rc = host->config_strings(config, "node_selector", 0, &c->node_selector,
-                                 &c->n_node_selector, err)) ||
-      (rc = host->config_strings(config, "tolerations", 0, &c->tolerations, &c->n_tolerations,
-                                 err)) ||
-      (rc = host->config_duration(config, "ttl_seconds_after_finished", 0,
-                                  &c->ttl_seconds_after_finished, err)) ||
-      (rc = host->config_duration(config, "termination_grace_seconds", 0,
-                                  &c->termination_grace_seconds, err)) ||
-      (rc = host->config_duration(config, "pending_timeout", 0, &c->pending_timeout_seconds,
-                                  err)) ||
-      (rc = host->config_duration(config, "request_timeout", 0, &c->request_timeout_seconds,
-                                  err)))
-    return rc;
-  if (c->namespace_ && !dns_name_ok(c->namespace_, 63, 0))
-    return host->config_error(config, "namespace", err,
-                              "\"%s\" is not a valid namespace (a DNS-1123 label)",
-                              c->namespace_);
-  if (c->service_account && !dns_name_ok(c->service_account, 253, 1))
-    return host->config_error(config, "service_account", err,
-                              "\"%s\" is not a valid service account name", c->service_account);
-  if (c->registry && !mn_support_registry_valid(c->registry))
-    return host->config_error(config, "registry", err, MN_SUPPORT_REGISTRY_HINT, c->registry);
-  for (size_t i = 0; i < c->n_image_pull_secrets; i++)
-    if (!dns_name_ok(c->image_pull_secrets[i], 253, 1))
-      return host->config_error(config, "image_pull_secrets", err,
-                                "\"%s\" is not a valid secret name", c->image_pull_secrets[i]);
-  for (size_t i = 0; i < c->n_node_selector; i++)
-    if (!selector_ok(c->node_selector[i]))
-      return host->config_error(config, "node_selector", err,
-                                "\"%s\" is not KEY=VALUE with a valid label value",
-                                c->node_selector[i]);
-  for (size_t i = 0; i < c->n_tolerations; i++)
-    if (!toleration_ok(c->tolerations[i]))
-      return host->config_error(config, "tolerations", err,
-                                "\"%s\" is not KEY[=VALUE][:NoSchedule|PreferNoSchedule|"
-                                "NoExecute]",
-                                c->tolerations[i]);
-  if (c->ttl_seconds_after_finished < 0 || c->ttl_seconds_after_finished > 2147483647)
-    return host->config_error(config, "ttl_seconds_after_finished", err, "out of range");
-  if (c->termination_grace_seconds < 0 || c->termination_grace_seconds > 86400)
-    return host->config_error(config, "termination_grace_seconds", err,
-                              "out of range (0 to 1d)");
-  if (c->pending_timeout_seconds < 1)
-    return host->config_error(config, "pending_timeout", err, "must be at least 1 s");
-  if (c->request_timeout_seconds < 1 || c->request_timeout_seconds > 3600)
-    return host->config_error(config, "request_timeout", err, "out of range (1 s to 1 h)");
-  return 0;
+  if (!MN_HOST_HAS(host, config_load) || !host->config_load)
+    return host->error(err, MN_PROVIDER_E_INVALID, "the daemon is too old (ABI 1.2 needed)");
+  return host->config_load(config, mn_k8s_conf_keys, c, err);
 }
 
 static int exists(const char *path) {

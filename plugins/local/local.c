@@ -312,6 +312,7 @@ static const struct mn_provider local_provider = {
     .caps = MN_PROVIDER_CAP_BATCH_INSPECT | MN_PROVIDER_CAP_LOGS | MN_PROVIDER_CAP_LIST_OWNED,
     .init = local_init,
     .check_config = local_check_config,
+    .config_keys = mn_local_conf_keys,
     .shutdown = local_shutdown,
     .prepare = local_prepare,
     .launch = mn_local_launch,

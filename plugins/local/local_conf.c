@@ -1,4 +1,6 @@
-/* local_conf.c — validate the local provider's configuration section. */
+/* local_conf.c — the local provider's section: its keys, declared once
+ * (provider.h, "Declarative configuration"; docs/local.md's table is
+ * printed from them), and what needs the machine (paths, users). */
 #include "local_conf.h"
 
 #include <errno.h>
@@ -9,11 +11,57 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "byte_size.h"
 
-static const char *const known_keys[] = {"worker",    "bin_dir",    "cgroup_parent",
-                                         "spawner",   "retention",  "user",
-                                         "allow_root", "max_log_bytes", "cgroups"};
+/* The section as the table reads it; copied into struct mn_local_conf. */
+struct local_keys {
+  const char *worker, *bin_dir, *cgroup_parent, *user;
+  int spawner, allow_root, cgroups;
+  int64_t retention_seconds;
+  uint64_t max_log_bytes;
+};
+
+#define OFF(field) offsetof(struct local_keys, field)
+#define WHY(...) (snprintf(why, size, __VA_ARGS__), -1)
+
+static int absolute_check(const char *s, char *why, size_t size) {
+  return s[0] == '/' ? 0 : WHY("is not an absolute path");
+}
+static int user_check(const char *s, char *why, size_t size) {
+  return s[0] && strlen(s) < sizeof(((struct mn_local_conf *)0)->user)
+             ? 0
+             : WHY("is not a user name or a numeric uid");
+}
+
+/* api_url is the daemon's key of every section (provider.h). */
+const struct mn_config_key mn_local_conf_keys[] = {
+    {.name = "worker", .type = MN_CONFIG_STRING, .flags = MN_CONFIG_NONEMPTY,
+     .def = "multinode-worker", .offset = OFF(worker),
+     .doc = "The worker executable; a bare name is looked up in the child's PATH."},
+    {.name = "bin_dir", .type = MN_CONFIG_STRING, .offset = OFF(bin_dir),
+     .doc = "A directory put FIRST on the child's PATH; default the daemon executable's."},
+    {.name = "cgroup_parent", .type = MN_CONFIG_STRING, .offset = OFF(cgroup_parent),
+     .check = absolute_check, .doc = "Where per-execution cgroups (v2) go."},
+    {.name = "spawner", .type = MN_CONFIG_BOOL, .def = "true", .offset = OFF(spawner),
+     .doc = "Fork workers from a pre-started `multinode-worker --spawner` when the worker is "
+            "multinode-worker."},
+    {.name = "retention", .type = MN_CONFIG_DURATION, .def = "7d",
+     .offset = OFF(retention_seconds),
+     .doc = "The record, log and working directory of a released worker are deleted this long "
+            "after; 0: kept."},
+    {.name = "user", .type = MN_CONFIG_STRING, .offset = OFF(user), .check = user_check,
+     .doc = "Who workers run as; default `nobody` when the daemon runs as root, else the "
+            "daemon's own user (docs/security.md)."},
+    {.name = "allow_root", .type = MN_CONFIG_BOOL, .def = "false", .offset = OFF(allow_root),
+     .doc = "Let `user` be root."},
+    {.name = "max_log_bytes", .type = MN_CONFIG_BYTES, .def = "64MiB",
+     .offset = OFF(max_log_bytes),
+     .doc = "Per execution: the worker's log keeps its head and tail around a marker line "
+            "past this; 0: no cap."},
+    {.name = "cgroups", .type = MN_CONFIG_BOOL, .def = "true", .offset = OFF(cgroups),
+     .doc = "Per-execution cgroups (v2) where the machine offers them; false: rlimits, and "
+            "cleanup by subreaper and process group."},
+    {0},
+};
 
 static int copy_value(const struct mn_host *host, const char *key, const char *value, char *out,
                       size_t size, struct mn_provider_error *err) {
@@ -66,70 +114,38 @@ int mn_local_config_file(const struct mn_cfg_node *config, const struct mn_host 
   return -1;
 }
 
-/* An error at KEY's value (FILE:LINE:COL) where the host can place it. */
-static int key_error(const struct mn_cfg_node *config, const struct mn_host *host, const char *key,
-                     struct mn_provider_error *err, const char *problem) {
-  if (host->struct_size >= offsetof(struct mn_host, config_error) + sizeof host->config_error &&
-      host->config_error)
-    return host->config_error(config, key, err, "%s", problem);
-  return host->error(err, MN_PROVIDER_E_INVALID, "providers.%s.%s: %s", host->provider_name, key,
-                     problem);
-}
-
 int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
                        struct mn_local_conf *out, struct mn_provider_error *err) {
-  const char *worker = "multinode-worker";
-  const char *bin_dir = NULL;
-  const char *cgroup_parent = NULL;
+  struct local_keys k = {0};
   struct stat st;
   int rc;
 
   memset(out, 0, sizeof *out);
-  rc = host->config_check_keys(config, known_keys, sizeof known_keys / sizeof known_keys[0], err);
-  if (rc != 0)
+  if (!MN_HOST_HAS(host, config_load) || !host->config_load)
+    return host->error(err, MN_PROVIDER_E_INVALID, "the daemon is too old (ABI 1.2 needed)");
+  if ((rc = host->config_load(config, mn_local_conf_keys, &k, err)) != 0)
     return rc;
-  if ((rc = host->config_string(config, "worker", 0, &worker, err)) != 0 ||
-      (rc = host->config_string(config, "bin_dir", 0, &bin_dir, err)) != 0 ||
-      (rc = host->config_string(config, "cgroup_parent", 0, &cgroup_parent, err)) != 0)
-    return rc;
-  out->spawner = 1;
-  if ((rc = host->config_bool(config, "spawner", 0, &out->spawner, err)) != 0)
-    return rc;
-  out->retention_seconds = 7 * 86400;
-  if ((rc = host->config_duration(config, "retention", 0, &out->retention_seconds, err)) != 0)
-    return rc;
-  const char *user = NULL, *max_log = NULL;
-  out->cgroups = 1;
-  out->max_log_bytes = MN_LOCAL_DEFAULT_MAX_LOG_BYTES;
-  if ((rc = host->config_string(config, "user", 0, &user, err)) != 0 ||
-      (rc = host->config_bool(config, "allow_root", 0, &out->allow_root, err)) != 0 ||
-      (rc = host->config_bool(config, "cgroups", 0, &out->cgroups, err)) != 0 ||
-      (rc = host->config_string(config, "max_log_bytes", 0, &max_log, err)) != 0)
-    return rc;
-  if (user && (!user[0] || strlen(user) >= sizeof out->user))
-    return key_error(config, host, "user", err, "expected a user name or a numeric uid");
+  const char *worker = k.worker, *bin_dir = k.bin_dir, *cgroup_parent = k.cgroup_parent;
+  const char *user = k.user;
+  out->spawner = k.spawner;
+  out->allow_root = k.allow_root;
+  out->cgroups = k.cgroups;
+  out->retention_seconds = k.retention_seconds;
+  out->max_log_bytes = k.max_log_bytes;
   if (user)
     memcpy(out->user, user, strlen(user) + 1);
-  if (max_log && mn_support_parse_bytes(max_log, &out->max_log_bytes) != 0)
-    return key_error(config, host, "max_log_bytes", err,
-                     "expected a size in bytes, e.g. 67108864, 64MiB or 0 (no cap)");
   char why[512];
   if (mn_local_identity_resolve(user, out->allow_root, geteuid(), &out->identity, why,
                                 sizeof why) != 0)
-    return key_error(config, host, "user", err, why);
+    return host->config_error(config, "user", err, "%s", why);
 
-  if (worker[0] == '\0')
-    return host->error(err, MN_PROVIDER_E_INVALID, "providers.%s.worker: must not be empty",
-                       host->provider_name);
   if ((rc = copy_value(host, "worker", worker, out->worker, sizeof out->worker, err)) != 0)
     return rc;
 
   if (bin_dir) {
     char *real = realpath(bin_dir, NULL);
     if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      rc =
-          host->error(err, MN_PROVIDER_E_INVALID, "providers.%s.bin_dir: \"%s\" is not a directory",
-                      host->provider_name, bin_dir);
+      rc = host->config_error(config, "bin_dir", err, "\"%s\" is not a directory", bin_dir);
       free(real);
       return rc;
     }
@@ -144,10 +160,6 @@ int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *h
   }
 
   if (cgroup_parent) {
-    if (cgroup_parent[0] != '/')
-      return host->error(err, MN_PROVIDER_E_INVALID,
-                         "providers.%s.cgroup_parent: \"%s\" is not an absolute path",
-                         host->provider_name, cgroup_parent);
     rc = copy_value(host, "cgroup_parent", cgroup_parent, out->cgroup_parent,
                     sizeof out->cgroup_parent, err);
     if (rc != 0)

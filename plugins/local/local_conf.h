@@ -1,28 +1,6 @@
-/* local_conf.h — the providers.<name> section of the local provider:
- *
- *   worker: multinode-worker      # the worker executable; a bare name is
- *                                 # looked up in the child's PATH
- *   bin_dir: /usr/local/bin       # put FIRST on the child's PATH; default:
- *                                 # the directory of the daemon executable
- *   cgroup_parent: /sys/fs/cgroup/multinode   # optional: where per-execution
- *                                 # cgroups go (cgroup v2)
- *   spawner: true                 # fork workers from a pre-started
- *                                 # `multinode-worker --spawner` (zygote.h)
- *                                 # when the worker is multinode-worker
- *   retention: 7d                 # the record, log and working directory
- *                                 # of a released worker are deleted this
- *                                 # long after; 0: kept
- *   user: nobody                  # who workers run as; default: nobody when
- *                                 # the daemon runs as root, else the
- *                                 # daemon's own user (worker_user.h)
- *   allow_root: false             # let `user` be root
- *   max_log_bytes: 64MiB          # per execution: the worker's log keeps
- *                                 # its head and tail around a marker line
- *                                 # past this (worker/logcap.h); 0: no cap
- *   cgroups: true                 # per-execution cgroups (v2) where the
- *                                 # machine offers them; false: rlimits,
- *                                 # and cleanup by subreaper + process group
- */
+/* local_conf.h — the providers.<name> section of the local provider: its
+ * keys are the table mn_local_conf_keys (local_conf.c; printed by
+ * `multinoded --print-config-reference=local` and in docs/local.md). */
 #ifndef MN_LOCAL_CONF_H
 #define MN_LOCAL_CONF_H
 
@@ -53,9 +31,10 @@ struct mn_local_conf {
 int mn_local_config_file(const struct mn_cfg_node *config, const struct mn_host *host, char *out,
                          size_t size);
 
-/* Parses a byte count: digits with an optional unit (k/K/KiB, M/MiB,
- * G/GiB: powers of 1024; B). 0, or -1 when it is not one. */
+extern const struct mn_config_key mn_local_conf_keys[];
 
+/* Reads the section (the daemon has checked it against the table) and
+ * resolves what needs the machine: bin_dir, user. */
 int mn_local_conf_load(const struct mn_cfg_node *config, const struct mn_host *host,
                        struct mn_local_conf *out, struct mn_provider_error *err);
 

@@ -9,8 +9,14 @@
 /* 1 when TEXT is such a repository, else 0. */
 int mn_support_registry_valid(const char *text);
 
+/* What a value that is not one is not. */
+#define MN_SUPPORT_REGISTRY_WHY                                                               \
+  "is not HOST[:PORT]/REPOSITORY (e.g. registry.example.com:5000/multinode; no tag)"
 /* The message for a value that is not, with %s for the value. */
-#define MN_SUPPORT_REGISTRY_HINT                                                              \
-  "\"%s\" is not HOST[:PORT]/REPOSITORY (e.g. registry.example.com:5000/multinode; no tag)"
+#define MN_SUPPORT_REGISTRY_HINT "\"%s\" " MN_SUPPORT_REGISTRY_WHY
+
+#include <stddef.h>
+/* The key's check in a provider's key table (struct mn_config_key.check). */
+int mn_support_registry_check(const char *text, char *why, size_t why_size);
 
 #endif

@@ -18,11 +18,8 @@
  *   - return 0 or a negative MN_PROVIDER_E_* code, with a message in err;
  *   - be thread-safe: the daemon calls operations concurrently.
  *
- * Configuration of this provider (all optional):
- *   providers:
- *     template:
- *       exit_code: 0       # what every worker "exits" with (0..255)
- *       log_lines: 3       # how many log lines each worker "writes" (0..1000)
+ * Configuration of this provider: the table template_keys below (all keys
+ * optional), e.g. `providers: { template: { exit_code: 1 } }`.
  */
 #include <multinode/provider.h>
 
@@ -51,8 +48,20 @@ struct template_state {
   size_t n_workers, cap_workers;
 };
 
-/* The keys this provider understands, for config_check_keys. */
-static const char *const known_keys[] = {"exit_code", "log_lines"};
+/* The keys of this provider's section, declared once (provider.h,
+ * "Declarative configuration"): the daemon checks the section against them
+ * before init, reporting every problem at once, prints them in
+ * `multinoded --print-config-reference`, and config_load stores each value
+ * (or default) at its offset in struct template_state. */
+static const struct mn_config_key template_keys[] = {
+    {.name = "exit_code", .type = MN_CONFIG_INT, .def = "0", .min = 0, .max = 255,
+     .offset = offsetof(struct template_state, exit_code),
+     .doc = "What every worker \"exits\" with."},
+    {.name = "log_lines", .type = MN_CONFIG_INT, .def = "3", .min = 0, .max = 1000,
+     .offset = offsetof(struct template_state, log_lines),
+     .doc = "How many log lines each worker \"writes\"."},
+    {0},
+};
 
 /* ----------------------------------------------------------------------
  * init / shutdown
@@ -63,20 +72,15 @@ static int template_init(const struct mn_cfg_node *config, const struct mn_host 
   struct template_state *st;
   int rc;
 
-  /* First reject keys we do not know (the message lists every one of them,
-   * with file:line:col), then read each known key with its type and range.
-   * Set the default before reading: an absent key leaves the value alone. */
-  rc = host->config_check_keys(config, known_keys, sizeof known_keys / sizeof known_keys[0], err);
-  if (rc)
-    return rc;
+  /* One call reads every key of the table into the state (the daemon has
+   * already checked them all). */
+  if (!MN_HOST_HAS(host, config_load) || !host->config_load)
+    return host->error(err, MN_PROVIDER_E_INVALID, "the daemon is too old (ABI 1.2 needed)");
   st = calloc(1, sizeof *st);
   if (!st)
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
   st->host = host;
-  st->exit_code = 0;
-  st->log_lines = 3;
-  if ((rc = host->config_int(config, "exit_code", 0, 0, 255, &st->exit_code, err)) ||
-      (rc = host->config_int(config, "log_lines", 0, 0, 1000, &st->log_lines, err))) {
+  if ((rc = host->config_load(config, template_keys, st, err))) {
     free(st);
     return rc;
   }
@@ -315,6 +319,7 @@ static const struct mn_provider template_provider = {
     .release = template_release,
     .list_owned = template_list_owned,
     .logs = template_logs,
+    .config_keys = template_keys, /* since 1.2 */
 };
 
 const struct mn_provider *mn_provider_entry(void) { return &template_provider; }

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "byte_size.h"
+#include "util/duration.h"
+
 static struct mn_fake_host *fake_of(const struct mn_host *host) {
   return (struct mn_fake_host *)host;
 }
@@ -134,6 +137,63 @@ static int fake_config_check_keys(const struct mn_cfg_node *config, const char *
   return 0;
 }
 
+/* config_load over the fake's key=value pairs: the types the local
+ * provider's table uses (string, bool, integer, duration, size), with the
+ * daemon's grammars; an unknown key or a bad value is an error. */
+static int fake_config_load(const struct mn_cfg_node *config, const struct mn_config_key *keys,
+                            void *out, struct mn_provider_error *err) {
+  for (size_t i = 0; config && i < config->n; i++) {
+    const struct mn_config_key *k = keys;
+    while (k->name && strcmp(k->name, config->kv[i].key) != 0)
+      k++;
+    if (!k->name && strcmp(config->kv[i].key, "plugin") != 0)
+      return fake_error(err, MN_PROVIDER_E_INVALID, "fake.yaml:%zu:3: %s: unknown key", i + 1,
+                        config->kv[i].key);
+  }
+  for (const struct mn_config_key *k = keys; k->name; k++) {
+    const char *v = cfg_get(config, k->name);
+    char *field = (char *)out + k->offset, why[256] = "";
+    int64_t n = 0;
+    uint64_t bytes = 0;
+    if (!v && (k->flags & MN_CONFIG_REQUIRED))
+      return missing(k->name, 1, err);
+    if (!v && !(v = k->def))
+      continue;
+    int bad = 0;
+    switch (k->type) {
+    case MN_CONFIG_STRING:
+      bad = ((k->flags & MN_CONFIG_NONEMPTY) && !v[0]) || (k->check && k->check(v, why, sizeof why));
+      if (!bad)
+        memcpy(field, &v, sizeof v);
+      break;
+    case MN_CONFIG_BOOL: {
+      int b = strcmp(v, "true") == 0;
+      bad = !b && strcmp(v, "false") != 0;
+      if (!bad)
+        memcpy(field, &b, sizeof b);
+      break;
+    }
+    case MN_CONFIG_INT:
+    case MN_CONFIG_DURATION:
+      bad = mn_duration_parse(v, &n) != 0 || (k->type == MN_CONFIG_INT && strspn(v, "0123456789") != strlen(v));
+      if (!bad)
+        memcpy(field, &n, sizeof n);
+      break;
+    case MN_CONFIG_BYTES:
+      bad = mn_support_parse_bytes(v, &bytes) != 0;
+      if (!bad)
+        memcpy(field, &bytes, sizeof bytes);
+      break;
+    default:
+      bad = 1;
+    }
+    if (bad)
+      return fake_error(err, MN_PROVIDER_E_INVALID, "fake.yaml:1:1: %s: bad value \"%s\" %s",
+                        k->name, v, why);
+  }
+  return 0;
+}
+
 void mn_fake_host_init(struct mn_fake_host *fh, const char *provider_name, const char *data_dir,
                        const char *cluster_id) {
   memset(fh, 0, sizeof *fh);
@@ -159,6 +219,7 @@ void mn_fake_host_init(struct mn_fake_host *fh, const char *provider_name, const
       .config_duration = fake_config_duration,
       .config_strings = fake_config_strings,
       .config_check_keys = fake_config_check_keys,
+      .config_load = fake_config_load,
   };
 }
 
