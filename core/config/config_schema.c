@@ -168,11 +168,15 @@ static void print_table(FILE *out, const char *prefix, const struct mn_cfg_key *
                 "The provider of functions that name none; must name a provider section.");
       print_row(out, "providers.<name>", "mapping", NULL,
                 "One provider instance; its worker_details type is <name>. Keys other than "
-                "`plugin` belong to the provider, which checks them.");
+                "`plugin` and `api_url` are the provider's own, declared in its key table "
+                "(`--print-config-reference=<plugin>`, docs/<plugin>.md).");
       print_row(out, "providers.<name>.plugin", "string", NULL,
                 "Path of the plugin (relative: to the config file's directory). Default: "
                 "mn_provider_<name>.so from $MULTINODE_PLUGIN_PATH, then the build and "
                 "install plugin directories.");
+      print_row(out, "providers.<name>.api_url", "URL", NULL,
+                "The URL this provider's workers call the daemon at (MULTINODE_API_URL), when "
+                "not server.public_url (e.g. from inside a container network).");
       continue;
     }
     if (k->type == MN_CFG_T_INT || k->type == MN_CFG_T_DURATION)

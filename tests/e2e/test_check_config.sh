@@ -59,6 +59,46 @@ grep -q "bad-providers.yaml:15:18: providers.ecs.launch_rate: " <<<"$out" ||
 [ ! -e "$work/never-created" ] || fail "--check-config created data_dir"
 pass "provider sections checked by their plugins: every problem with file:line:col"
 
+# a section with many bad keys: the daemon checks it against the provider's
+# key table (provider.h, "Declarative configuration") and reports every
+# problem in one run, each at its own position, in file order
+cat >"$work/many.yaml" <<YAML
+server:
+  listen: 127.0.0.1:5000
+  api_key: k
+providers:
+  default: docker
+  docker:
+    sokcet: /var/run/docker.sock
+    pull: maybe
+    retention: soon
+    max_log_bytes: 12 parsecs
+    binds: [/a:/b, "relative:/c"]
+    network: ""
+  k8s:
+    request_timeout: 2h
+  ecs:
+    launch_type: EC2
+YAML
+set +e
+out=$("$MN_BIN_DIR/multinoded" --check-config "$work/many.yaml" 2>&1); rc=$?
+set -e
+[ $rc = 1 ] || fail "many bad keys: exit $rc, want 1: $out"
+want="many.yaml:7:5: providers.docker.sokcet: unknown key (did you mean socket?)
+many.yaml:8:11: providers.docker.pull: expected true or false
+many.yaml:9:16: providers.docker.retention: expected a duration such as 90s, 5m or 1h
+many.yaml:10:20: providers.docker.max_log_bytes: expected a size such as 67108864, 512KiB, 64MiB or 1GiB
+many.yaml:11:20: providers.docker.binds[1]: \"relative:/c\" is not /HOST/PATH:/CONTAINER/PATH[:ro|:rw]
+many.yaml:12:14: providers.docker.network: must not be empty
+many.yaml:14:22: providers.k8s.request_timeout: must be between 1s and 1h
+many.yaml:16:5: providers.ecs.cluster: missing
+many.yaml:16:5: providers.ecs.subnets: missing
+many.yaml:16:5: providers.ecs.execution_role_arn: missing
+many.yaml:16:18: providers.ecs.launch_type: \"EC2\" is not one of: FARGATE"
+got=$(grep -o 'many.yaml:[0-9].*' <<<"$out")
+[ "$got" = "$want" ] || fail "many bad keys: $(diff <(echo "$want") <(echo "$got"))"
+pass "11 bad provider keys in 3 sections: all reported at once, in file order"
+
 # keys: --check-config refuses a key shorter than 16 characters; warns when
 # a readable file holds one in plain text; server.api_keys entries are
 # checked one by one (sha256 digits, role, key_env set and long enough)

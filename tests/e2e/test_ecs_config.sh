@@ -8,7 +8,7 @@ export AWS_EC2_METADATA_DISABLED=true
 
 # bad NAME "KEY: MESSAGE" ECS_KEYS: the daemon refuses to start, naming
 # NAME.yaml, the line and column of KEY's value (or of the section when KEY
-# is absent), the key and the problem.
+# is absent; KEY[0]: of a list's first item), the key and the problem.
 bad() {
   local name=$1 want=$2 out key line col
   daemon_config "$name" "providers:
@@ -16,9 +16,11 @@ bad() {
   ecs:
 $3"
   key=${want%%:*}
-  if line=$(grep -n "^    $key:" "$MN_WORK/$name.yaml"); then
+  local base=${key%%\[*} # KEY[0]: the first item of a flow list, one column on
+  if line=$(grep -n "^    $base:" "$MN_WORK/$name.yaml"); then
     line=${line%%:*}
     col=$(( $(sed -n "${line}p" "$MN_WORK/$name.yaml" | sed 's/^\(    [a-z_]*: \).*/\1/' | wc -c) ))
+    [ "$key" = "$base" ] || col=$((col + 1))
   else
     line=$(grep -n '^  ecs:' "$MN_WORK/$name.yaml" | cut -d: -f1); line=$((line + 1)); col=5
   fi
@@ -38,17 +40,17 @@ good='    region: eu-west-2
 bad unknown-key "colour: unknown key" "$good
     subnets: [subnet-1]
     colour: blue"
-bad subnet "subnets: \"vpc-1\" is not a subnet-id" "$good
+bad subnet "subnets[0]: \"vpc-1\" is not a subnet-id" "$good
     subnets: [vpc-1]"
 bad no-subnets "subnets: " "$good"
 bad both-launch "capacity_provider_strategy: set either launch_type or capacity_provider_strategy" "$good
     subnets: [subnet-1]
     launch_type: FARGATE
     capacity_provider_strategy: [FARGATE_SPOT:3, FARGATE:1:1]"
-bad strategy "capacity_provider_strategy: \"FARGATE:x\" is not NAME[:WEIGHT[:BASE]]" "$good
+bad strategy "capacity_provider_strategy[0]: \"FARGATE:x\" is not NAME[:WEIGHT[:BASE]]" "$good
     subnets: [subnet-1]
     capacity_provider_strategy: [FARGATE:x]"
-bad stop-timeout "stop_timeout: must be 1 to 120 seconds" "$good
+bad stop-timeout "stop_timeout: must be between 1s and 2m" "$good
     subnets: [subnet-1]
     stop_timeout: 5m"
 bad endpoint "endpoint: \"ftp://x\" is not an http(s) URL" "$good

@@ -36,7 +36,7 @@ refused nofile "    kubeconfig: $f/missing" "nofile.yaml:[0-9]+:[0-9]+: provider
 refused context "    kubeconfig: $f/kubeconfig
     context: nope" "context.yaml:[0-9]+:[0-9]+: providers.k8s.context: .*no context named \"nope\""
 refused selector "    kubeconfig: $f/kubeconfig
-    node_selector: [\"no-equals-sign\"]" "selector.yaml:[0-9]+:[0-9]+: providers.k8s.node_selector: \"no-equals-sign\" is not KEY=VALUE"
+    node_selector: [\"no-equals-sign\"]" "selector.yaml:[0-9]+:[0-9]+: providers.k8s.node_selector\[0\]: \"no-equals-sign\" is not KEY=VALUE"
 refused nocreds "    namespace: x" "providers.k8s.kubeconfig: no Kubernetes credentials"
 # registry (the rule of plugins/support/registry_ref.c, as for docker), by --check-config
 for bad in "127.0.0.1:5000" "registry.example.com/multinode:v1" "multinode/functions" "localhost:5000/a@sha256:0"; do

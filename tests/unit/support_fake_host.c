@@ -137,6 +137,18 @@ static int fake_config_check_keys(const struct mn_cfg_node *config, const char *
   return 0;
 }
 
+__attribute__((format(printf, 4, 5))) static int fake_config_error(
+    const struct mn_cfg_node *config, const char *key, struct mn_provider_error *err,
+    const char *fmt, ...) {
+  char problem[300];
+  va_list ap;
+  (void)config;
+  va_start(ap, fmt);
+  vsnprintf(problem, sizeof problem, fmt, ap);
+  va_end(ap);
+  return fake_error(err, MN_PROVIDER_E_INVALID, "fake.yaml:1:1: %s: %s", key, problem);
+}
+
 /* config_load over the fake's key=value pairs: the types the local
  * provider's table uses (string, bool, integer, duration, size), with the
  * daemon's grammars; an unknown key or a bad value is an error. */
@@ -219,6 +231,7 @@ void mn_fake_host_init(struct mn_fake_host *fh, const char *provider_name, const
       .config_duration = fake_config_duration,
       .config_strings = fake_config_strings,
       .config_check_keys = fake_config_check_keys,
+      .config_error = fake_config_error,
       .config_load = fake_config_load,
   };
 }
