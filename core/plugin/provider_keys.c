@@ -185,6 +185,11 @@ static void take_list(const struct mn_config_key *k, const struct mn_cfg_node *n
   if (bounded(k) && ((int64_t)n->n_items < k->min || (int64_t)n->n_items > k->max)) {
     if (k->min == k->max)
       mn_cfg_report_add(rep, n, NULL, "expected %" PRId64 " items", k->min);
+    else if (k->min == 0)
+      mn_cfg_report_add(rep, n, NULL, "expected at most %" PRId64 " items, not %zu", k->max,
+                        n->n_items);
+    else if (k->max == INT64_MAX)
+      mn_cfg_report_add(rep, n, NULL, "expected at least %" PRId64 " items", k->min);
     else
       mn_cfg_report_add(rep, n, NULL, "expected %" PRId64 " to %" PRId64 " items, not %zu",
                         k->min, k->max, n->n_items);
