@@ -19,8 +19,11 @@
  *      sizeof) bytes into a zeroed struct, so operations added after the
  *      plugin was built read as NULL.
  *   2. init(config, host, &state, err) once, with the plugin's own YAML
- *      section (providers.<name>). The plugin validates its keys itself
- *      through the host's config accessors.
+ *      section (providers.<name>). A plugin that declares its keys
+ *      (config_keys, since 1.2: "Declarative configuration" below) gets a
+ *      section the daemon has already checked against them, every problem
+ *      reported at once, and reads it with one host->config_load; one
+ *      without checks its keys itself through the config accessors.
  *   3. prepare / launch / inspect_many / terminate / release / list_owned /
  *      logs, any number of times, CONCURRENTLY from several daemon threads:
  *      a provider protects its own state (a mutex, or no shared mutable
@@ -47,13 +50,16 @@
  *
  *     #include <multinode/provider.h>
  *
+ *     struct my_conf { const char *endpoint; };
+ *     static const struct mn_config_key my_keys[] = {
+ *         {.name = "endpoint", .type = MN_CONFIG_STRING, .def = "http://localhost:4646",
+ *          .offset = offsetof(struct my_conf, endpoint), .doc = "The API to call."},
+ *         {0}};
+ *
  *     static int my_init(const struct mn_cfg_node *config, const struct mn_host *host,
  *                        void **state, struct mn_provider_error *err) {
- *       static const char *const keys[] = {"endpoint"};
- *       const char *endpoint = "http://localhost:4646";
- *       int rc = host->config_check_keys(config, keys, 1, err);
- *       if (!rc)
- *         rc = host->config_string(config, "endpoint", 0, &endpoint, err);
+ *       struct my_conf conf = {0};
+ *       int rc = host->config_load(config, my_keys, &conf, err);
  *       ...build *state...
  *       return rc;
  *     }
@@ -66,6 +72,7 @@
  *         .caps = MN_PROVIDER_CAP_BATCH_INSPECT,
  *         .init = my_init, .shutdown = my_shutdown, .launch = my_launch,
  *         .inspect_many = my_inspect_many, .terminate = my_terminate,
+ *         .config_keys = my_keys,
  *     };
  *     const struct mn_provider *mn_provider_entry(void) { return &my_provider; }
  */
