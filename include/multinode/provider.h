@@ -52,8 +52,8 @@
  *
  *     struct my_conf { const char *endpoint; };
  *     static const struct mn_config_key my_keys[] = {
- *         {.name = "endpoint", .type = MN_CONFIG_STRING, .def = "http://localhost:4646",
- *          .offset = offsetof(struct my_conf, endpoint), .doc = "The API to call."},
+ *         {.name = "endpoint", MN_CONFIG_AT(struct my_conf, STRING, endpoint),
+ *          .def = "http://localhost:4646", .doc = "The API to call."},
  *         {0}};
  *
  *     static int my_init(const struct mn_cfg_node *config, const struct mn_host *host,
@@ -478,12 +478,12 @@ static inline void mn_provider_retry_after(const struct mn_host *host,
  * init then reads the whole section into its own struct in one call:
  *
  *     struct my_conf { const char *endpoint; int64_t timeout_s; };
+ *     #define AT(T, field) MN_CONFIG_AT(struct my_conf, T, field)
  *     static const struct mn_config_key my_keys[] = {
- *         {.name = "endpoint", .type = MN_CONFIG_STRING, .def = "http://localhost:4646",
- *          .offset = offsetof(struct my_conf, endpoint), .doc = "The API to call."},
- *         {.name = "timeout", .type = MN_CONFIG_DURATION, .def = "30s", .min = 1,
- *          .max = 3600, .offset = offsetof(struct my_conf, timeout_s),
- *          .doc = "Longest one call may take."},
+ *         {.name = "endpoint", AT(STRING, endpoint), .def = "http://localhost:4646",
+ *          .doc = "The API to call."},
+ *         {.name = "timeout", AT(DURATION, timeout_s), .def = "30s", .min = 1,
+ *          .max = 3600, .doc = "Longest one call may take."},
  *         {0}};
  *     ...  rc = host->config_load(config, my_keys, &conf, err);
  *
@@ -525,6 +525,29 @@ struct mn_config_key {
   int (*check)(const char *value, char *why, size_t why_size);
   const char *doc;   /* one line for the reference: what it does */
 };
+
+/* `.type = MN_CONFIG_<T>, .offset = offsetof(S, FIELD)`, and in C11 a
+ * compile error when FIELD is not the C type config_load stores for T
+ * (above): {.name = "pull", MN_CONFIG_AT(struct my_conf, BOOL, pull)}.
+ * MN_CONFIG_LIST_AT is the same for STRINGS and its count. */
+#define MN_CONFIG_CTYPE_STRING const char *
+#define MN_CONFIG_CTYPE_BOOL int
+#define MN_CONFIG_CTYPE_INT int64_t
+#define MN_CONFIG_CTYPE_DURATION int64_t
+#define MN_CONFIG_CTYPE_BYTES uint64_t
+#define MN_CONFIG_CTYPE_ENUM const char *
+#define MN_CONFIG_CTYPE_ANY const struct mn_cfg_node *
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(__cplusplus)
+#define MN_CONFIG_OFFSET(S, field, ctype)                                      \
+  (offsetof(S, field) + 0 * sizeof(char[_Generic(((S *)0)->field, ctype: 1)]))
+#else
+#define MN_CONFIG_OFFSET(S, field, ctype) offsetof(S, field)
+#endif
+#define MN_CONFIG_AT(S, T, field)                                              \
+  .type = MN_CONFIG_##T, .offset = MN_CONFIG_OFFSET(S, field, MN_CONFIG_CTYPE_##T)
+#define MN_CONFIG_LIST_AT(S, field, count_field)                               \
+  .type = MN_CONFIG_STRINGS, .offset = MN_CONFIG_OFFSET(S, field, const char *const *), \
+  .count_offset = MN_CONFIG_OFFSET(S, count_field, size_t)
 
 /* ---------------------------------------------------------------------- */
 /* The provider table                                                      */

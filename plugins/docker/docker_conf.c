@@ -8,7 +8,8 @@
 
 #include "registry_ref.h"
 
-#define OFF(field) offsetof(struct mn_docker_conf, field)
+#define AT(T, field) MN_CONFIG_AT(struct mn_docker_conf, T, field)
+#define LIST_AT(field, count) MN_CONFIG_LIST_AT(struct mn_docker_conf, field, count)
 
 static int socket_check(const char *s, char *why, size_t size) {
   if (s[0] != '/')
@@ -31,31 +32,26 @@ static int bind_check(const char *b, char *why, size_t size) {
 
 /* api_url is the daemon's key of every section (provider.h). */
 const struct mn_config_key mn_docker_conf_keys[] = {
-    {.name = "socket", .type = MN_CONFIG_STRING, .def = "/var/run/docker.sock",
-     .offset = OFF(socket), .check = socket_check,
+    {.name = "socket", AT(STRING, socket), .def = "/var/run/docker.sock", .check = socket_check,
      .doc = "The Engine's unix socket (an absolute path)."},
-    {.name = "network", .type = MN_CONFIG_STRING, .flags = MN_CONFIG_NONEMPTY, .def = "host",
-     .offset = OFF(network),
+    {.name = "network", AT(STRING, network), .flags = MN_CONFIG_NONEMPTY, .def = "host",
      .doc = "`host`, or the name of a Docker network the workers join."},
-    {.name = "pull", .type = MN_CONFIG_BOOL, .def = "false", .offset = OFF(pull),
+    {.name = "pull", AT(BOOL, pull), .def = "false",
      .doc = "prepare pulls an image the Engine does not have."},
-    {.name = "binds", .type = MN_CONFIG_STRINGS, .offset = OFF(binds),
-     .count_offset = OFF(n_binds), .check = bind_check,
+    {.name = "binds", LIST_AT(binds, n_binds), .check = bind_check,
      .doc = "LOCAL DEVELOPMENT ONLY: `/HOST/PATH:/CONTAINER/PATH[:ro\\|:rw]` mounted into every "
             "worker container."},
-    {.name = "retention", .type = MN_CONFIG_DURATION, .def = "7d",
-     .offset = OFF(retention_seconds),
+    {.name = "retention", AT(DURATION, retention_seconds), .def = "7d",
      .doc = "Saved logs of removed containers are deleted this long after; 0: kept."},
-    {.name = "max_log_bytes", .type = MN_CONFIG_BYTES, .def = "64MiB",
-     .offset = OFF(max_log_bytes),
+    {.name = "max_log_bytes", AT(BYTES, max_log_bytes), .def = "64MiB",
      .doc = "A saved log keeps its head and tail around a marker line past this; 0: no cap."},
-    {.name = "registry", .type = MN_CONFIG_STRING, .offset = OFF(registry),
+    {.name = "registry", AT(STRING, registry),
      .check = mn_support_registry_check,
      .doc = "`HOST[:PORT]/REPOSITORY` where `multinode deploy` pushes images (GET "
             "/container_repository_credentials names it); implies `pull`."},
-    {.name = "registry_username", .type = MN_CONFIG_STRING, .offset = OFF(registry_username),
+    {.name = "registry_username", AT(STRING, registry_username),
      .doc = "The login prepare pulls with (pushers use their own)."},
-    {.name = "registry_password", .type = MN_CONFIG_STRING, .offset = OFF(registry_password),
+    {.name = "registry_password", AT(STRING, registry_password),
      .doc = "Its password; better `registry_password_env: VAR`."},
     {0},
 };

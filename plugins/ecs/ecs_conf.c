@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OFF(field) offsetof(struct mn_ecs_conf, field)
+#define AT(T, field) MN_CONFIG_AT(struct mn_ecs_conf, T, field)
+#define LIST_AT(field, count) MN_CONFIG_LIST_AT(struct mn_ecs_conf, field, count)
 
 static int name_ok(const char *s, size_t max, const char *extra) {
   size_t n = strlen(s);
@@ -87,66 +88,55 @@ static int strategy_check(const char *s, char *why, size_t size) {
 static const char *const launch_types[] = {"FARGATE", NULL};
 
 const struct mn_config_key mn_ecs_conf_keys[] = {
-    {.name = "region", .type = MN_CONFIG_STRING, .offset = OFF(region),
+    {.name = "region", AT(STRING, region),
      .doc = "The AWS region; default `$AWS_REGION` (or `$AWS_DEFAULT_REGION`); one of them is "
             "required."},
-    {.name = "cluster", .type = MN_CONFIG_STRING, .flags = MN_CONFIG_REQUIRED,
-     .offset = OFF(cluster), .check = cluster_check, .doc = "The ECS cluster's name or ARN."},
-    {.name = "subnets", .type = MN_CONFIG_STRINGS, .flags = MN_CONFIG_REQUIRED, .min = 1,
-     .max = 16, .offset = OFF(subnets), .count_offset = OFF(n_subnets), .check = subnet_check,
+    {.name = "cluster", AT(STRING, cluster), .flags = MN_CONFIG_REQUIRED, .check = cluster_check, .doc = "The ECS cluster's name or ARN."},
+    {.name = "subnets", LIST_AT(subnets, n_subnets), .flags = MN_CONFIG_REQUIRED, .min = 1,
+     .max = 16, .check = subnet_check,
      .doc = "`subnet-…` ids for the tasks' network interfaces (Fargate tasks use awsvpc)."},
-    {.name = "security_groups", .type = MN_CONFIG_STRINGS, .max = 5,
-     .offset = OFF(security_groups), .count_offset = OFF(n_security_groups),
+    {.name = "security_groups", LIST_AT(security_groups, n_security_groups), .max = 5,
      .check = sg_check, .doc = "`sg-…` ids."},
-    {.name = "assign_public_ip", .type = MN_CONFIG_BOOL, .def = "true",
-     .offset = OFF(assign_public_ip),
+    {.name = "assign_public_ip", AT(BOOL, assign_public_ip), .def = "true",
      .doc = "`false` in private subnets (then they need a NAT gateway or VPC endpoints for ECR, "
             "CloudWatch Logs and the daemon's URL)."},
-    {.name = "execution_role_arn", .type = MN_CONFIG_STRING, .flags = MN_CONFIG_REQUIRED,
-     .offset = OFF(execution_role_arn), .check = arn_check,
+    {.name = "execution_role_arn", AT(STRING, execution_role_arn), .flags = MN_CONFIG_REQUIRED, .check = arn_check,
      .doc = "The task execution role (pulls the image, writes the log)."},
-    {.name = "task_role_arn", .type = MN_CONFIG_STRING, .offset = OFF(task_role_arn),
+    {.name = "task_role_arn", AT(STRING, task_role_arn),
      .check = arn_check, .doc = "The role the worker's code runs as."},
-    {.name = "log_group", .type = MN_CONFIG_STRING, .def = "/multinode/workers",
-     .offset = OFF(log_group), .check = log_group_check,
+    {.name = "log_group", AT(STRING, log_group), .def = "/multinode/workers", .check = log_group_check,
      .doc = "CloudWatch log group of the workers."},
-    {.name = "log_stream_prefix", .type = MN_CONFIG_STRING, .def = "multinode",
-     .offset = OFF(log_stream_prefix), .check = stream_prefix_check,
+    {.name = "log_stream_prefix", AT(STRING, log_stream_prefix), .def = "multinode", .check = stream_prefix_check,
      .doc = "awslogs stream prefix."},
-    {.name = "launch_type", .type = MN_CONFIG_ENUM, .allowed = launch_types,
-     .offset = OFF(launch_type),
+    {.name = "launch_type", AT(ENUM, launch_type), .allowed = launch_types,
      .doc = "Default `FARGATE` when there is no `capacity_provider_strategy`, which it "
             "excludes."},
-    {.name = "capacity_provider_strategy", .type = MN_CONFIG_STRINGS,
-     .max = MN_ECS_STRATEGY_MAX, .offset = OFF(strategy_items),
-     .count_offset = OFF(n_strategy_items), .check = strategy_check,
+    {.name = "capacity_provider_strategy", LIST_AT(strategy_items, n_strategy_items),
+     .max = MN_ECS_STRATEGY_MAX, .check = strategy_check,
      .doc = "Items `NAME[:WEIGHT[:BASE]]`, e.g. `[FARGATE_SPOT:3, FARGATE:1:1]`; one base at "
             "most."},
-    {.name = "platform_version", .type = MN_CONFIG_STRING, .offset = OFF(platform_version),
+    {.name = "platform_version", AT(STRING, platform_version),
      .doc = "Fargate platform version; default `LATEST`."},
-    {.name = "stop_timeout", .type = MN_CONFIG_DURATION, .def = "120", .min = 1, .max = 120,
-     .offset = OFF(stop_timeout),
+    {.name = "stop_timeout", AT(DURATION, stop_timeout), .def = "120", .min = 1, .max = 120,
      .doc = "The container's `stopTimeout` (Fargate's limit is 2m): set it to "
             "`scheduler.termination_grace_seconds`, since ECS takes the grace from the task "
             "definition, not from StopTask."},
-    {.name = "launch_rate", .type = MN_CONFIG_INT, .def = "20", .min = 1, .max = 10000,
-     .offset = OFF(launch_rate), .doc = "RunTask calls per second."},
-    {.name = "launch_burst", .type = MN_CONFIG_INT, .def = "100", .min = 1, .max = 100000,
-     .offset = OFF(launch_burst), .doc = "RunTask burst."},
-    {.name = "request_timeout", .type = MN_CONFIG_DURATION, .def = "30", .min = 1,
-     .max = 600, .offset = OFF(request_timeout), .doc = "Longest one HTTP request may take."},
-    {.name = "endpoint", .type = MN_CONFIG_STRING, .offset = OFF(endpoint),
+    {.name = "launch_rate", AT(INT, launch_rate), .def = "20", .min = 1, .max = 10000, .doc = "RunTask calls per second."},
+    {.name = "launch_burst", AT(INT, launch_burst), .def = "100", .min = 1, .max = 100000, .doc = "RunTask burst."},
+    {.name = "request_timeout", AT(DURATION, request_timeout), .def = "30", .min = 1,
+     .max = 600, .doc = "Longest one HTTP request may take."},
+    {.name = "endpoint", AT(STRING, endpoint),
      .check = url_check,
      .doc = "Overrides `https://ecs.<region>.amazonaws.com` (a VPC endpoint, the simulator)."},
-    {.name = "logs_endpoint", .type = MN_CONFIG_STRING, .offset = OFF(logs_endpoint),
+    {.name = "logs_endpoint", AT(STRING, logs_endpoint),
      .check = url_check, .doc = "Overrides the regional CloudWatch Logs endpoint."},
-    {.name = "ecr_endpoint", .type = MN_CONFIG_STRING, .offset = OFF(ecr_endpoint),
+    {.name = "ecr_endpoint", AT(STRING, ecr_endpoint),
      .check = url_check, .doc = "Overrides the regional ECR endpoint."},
-    {.name = "sts_endpoint", .type = MN_CONFIG_STRING, .offset = OFF(sts_endpoint),
+    {.name = "sts_endpoint", AT(STRING, sts_endpoint),
      .check = url_check, .doc = "Overrides the regional STS endpoint (web identity)."},
-    {.name = "profile", .type = MN_CONFIG_STRING, .offset = OFF(profile),
+    {.name = "profile", AT(STRING, profile),
      .doc = "The shared config profile; default `$AWS_PROFILE`, else `default`."},
-    {.name = "repository", .type = MN_CONFIG_STRING, .offset = OFF(repository),
+    {.name = "repository", AT(STRING, repository),
      .doc = "The ECR repository URL images are pushed to "
             "(`123456789012.dkr.ecr.eu-west-2.amazonaws.com/multinode`); `GET "
             "/container_repository_credentials` answers it with a login from ECR "

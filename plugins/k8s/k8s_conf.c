@@ -46,7 +46,8 @@ static int toleration_ok(const char *s) {
   return s[0] && s[0] != '=' && s[0] != ':';
 }
 
-#define OFF(field) offsetof(struct mn_k8s_conf, field)
+#define AT(T, field) MN_CONFIG_AT(struct mn_k8s_conf, T, field)
+#define LIST_AT(field, count) MN_CONFIG_LIST_AT(struct mn_k8s_conf, field, count)
 #define WHY(...) (snprintf(why, size, __VA_ARGS__), -1)
 
 static int namespace_check(const char *s, char *why, size_t size) {
@@ -68,45 +69,42 @@ static int toleration_check(const char *s, char *why, size_t size) {
 
 /* api_url (the URL the pods call) is the daemon's key of every section. */
 const struct mn_config_key mn_k8s_conf_keys[] = {
-    {.name = "kubeconfig", .type = MN_CONFIG_STRING, .offset = OFF(kubeconfig),
+    {.name = "kubeconfig", AT(STRING, kubeconfig),
      .doc = "The kubeconfig file; default `$KUBECONFIG`, then `~/.kube/config`, then "
             "in-cluster."},
-    {.name = "context", .type = MN_CONFIG_STRING, .offset = OFF(context),
+    {.name = "context", AT(STRING, context),
      .doc = "The kubeconfig context; default its `current-context`."},
-    {.name = "namespace", .type = MN_CONFIG_STRING, .offset = OFF(namespace_),
+    {.name = "namespace", AT(STRING, namespace_),
      .check = namespace_check,
      .doc = "Where Jobs are created; default the context's, else `default`."},
-    {.name = "in_cluster", .type = MN_CONFIG_BOOL, .def = "false", .offset = OFF(in_cluster),
+    {.name = "in_cluster", AT(BOOL, in_cluster), .def = "false",
      .doc = "Use the service account even when a kubeconfig exists."},
-    {.name = "in_cluster_dir", .type = MN_CONFIG_STRING, .offset = OFF(in_cluster_dir),
+    {.name = "in_cluster_dir", AT(STRING, in_cluster_dir),
      .doc = "The service-account directory; default `$MULTINODE_K8S_SA_DIR`, else the "
             "standard path."},
-    {.name = "service_account", .type = MN_CONFIG_STRING, .offset = OFF(service_account),
+    {.name = "service_account", AT(STRING, service_account),
      .check = account_check,
      .doc = "The pods' service account; default none (no token mounted)."},
-    {.name = "image_pull_secrets", .type = MN_CONFIG_STRINGS, .offset = OFF(image_pull_secrets),
-     .count_offset = OFF(n_image_pull_secrets), .check = secret_check,
+    {.name = "image_pull_secrets", LIST_AT(image_pull_secrets, n_image_pull_secrets), .check = secret_check,
      .doc = "The Secrets the pods pull their image with (`imagePullSecrets`)."},
-    {.name = "registry", .type = MN_CONFIG_STRING, .offset = OFF(registry),
+    {.name = "registry", AT(STRING, registry),
      .check = mn_support_registry_check,
      .doc = "`HOST[:PORT]/REPOSITORY` where `multinode deploy` pushes images."},
-    {.name = "node_selector", .type = MN_CONFIG_STRINGS, .offset = OFF(node_selector),
-     .count_offset = OFF(n_node_selector), .check = selector_check,
+    {.name = "node_selector", LIST_AT(node_selector, n_node_selector), .check = selector_check,
      .doc = "`[\"key=value\", ...]`: the pods' nodeSelector."},
-    {.name = "tolerations", .type = MN_CONFIG_STRINGS, .offset = OFF(tolerations),
-     .count_offset = OFF(n_tolerations), .check = toleration_check,
+    {.name = "tolerations", LIST_AT(tolerations, n_tolerations), .check = toleration_check,
      .doc = "`[\"key[=value][:NoSchedule\\|PreferNoSchedule\\|NoExecute]\", ...]`."},
-    {.name = "ttl_seconds_after_finished", .type = MN_CONFIG_DURATION, .def = "1h",
-     .max = 2147483647, .offset = OFF(ttl_seconds_after_finished),
+    {.name = "ttl_seconds_after_finished", AT(DURATION, ttl_seconds_after_finished), .def = "1h",
+     .max = 2147483647,
      .doc = "Finished Jobs, and so their logs, stay this long."},
-    {.name = "termination_grace_seconds", .type = MN_CONFIG_DURATION, .def = "120",
-     .max = 86400, .offset = OFF(termination_grace_seconds),
+    {.name = "termination_grace_seconds", AT(DURATION, termination_grace_seconds), .def = "120",
+     .max = 86400,
      .doc = "The pods' `terminationGracePeriodSeconds`."},
-    {.name = "pending_timeout", .type = MN_CONFIG_DURATION, .def = "5m", .min = 1,
-     .max = INT64_MAX, .offset = OFF(pending_timeout_seconds),
+    {.name = "pending_timeout", AT(DURATION, pending_timeout_seconds), .def = "5m", .min = 1,
+     .max = INT64_MAX,
      .doc = "A pod not running after this long fails the attempt."},
-    {.name = "request_timeout", .type = MN_CONFIG_DURATION, .def = "30s", .min = 1,
-     .max = 3600, .offset = OFF(request_timeout_seconds), .doc = "Longest one API call may take."},
+    {.name = "request_timeout", AT(DURATION, request_timeout_seconds), .def = "30s", .min = 1,
+     .max = 3600, .doc = "Longest one API call may take."},
     {0},
 };
 

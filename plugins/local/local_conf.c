@@ -20,7 +20,8 @@ struct local_keys {
   uint64_t max_log_bytes;
 };
 
-#define OFF(field) offsetof(struct local_keys, field)
+#define AT(T, field) MN_CONFIG_AT(struct local_keys, T, field)
+#define LIST_AT(field, count) MN_CONFIG_LIST_AT(struct local_keys, field, count)
 #define WHY(...) (snprintf(why, size, __VA_ARGS__), -1)
 
 static int absolute_check(const char *s, char *why, size_t size) {
@@ -34,30 +35,28 @@ static int user_check(const char *s, char *why, size_t size) {
 
 /* api_url is the daemon's key of every section (provider.h). */
 const struct mn_config_key mn_local_conf_keys[] = {
-    {.name = "worker", .type = MN_CONFIG_STRING, .flags = MN_CONFIG_NONEMPTY,
-     .def = "multinode-worker", .offset = OFF(worker),
+    {.name = "worker", AT(STRING, worker), .flags = MN_CONFIG_NONEMPTY,
+     .def = "multinode-worker",
      .doc = "The worker executable; a bare name is looked up in the child's PATH."},
-    {.name = "bin_dir", .type = MN_CONFIG_STRING, .offset = OFF(bin_dir),
+    {.name = "bin_dir", AT(STRING, bin_dir),
      .doc = "A directory put FIRST on the child's PATH; default the daemon executable's."},
-    {.name = "cgroup_parent", .type = MN_CONFIG_STRING, .offset = OFF(cgroup_parent),
+    {.name = "cgroup_parent", AT(STRING, cgroup_parent),
      .check = absolute_check, .doc = "Where per-execution cgroups (v2) go."},
-    {.name = "spawner", .type = MN_CONFIG_BOOL, .def = "true", .offset = OFF(spawner),
+    {.name = "spawner", AT(BOOL, spawner), .def = "true",
      .doc = "Fork workers from a pre-started `multinode-worker --spawner` when the worker is "
             "multinode-worker."},
-    {.name = "retention", .type = MN_CONFIG_DURATION, .def = "7d",
-     .offset = OFF(retention_seconds),
+    {.name = "retention", AT(DURATION, retention_seconds), .def = "7d",
      .doc = "The record, log and working directory of a released worker are deleted this long "
             "after; 0: kept."},
-    {.name = "user", .type = MN_CONFIG_STRING, .offset = OFF(user), .check = user_check,
+    {.name = "user", AT(STRING, user), .check = user_check,
      .doc = "Who workers run as; default `nobody` when the daemon runs as root, else the "
             "daemon's own user (docs/security.md)."},
-    {.name = "allow_root", .type = MN_CONFIG_BOOL, .def = "false", .offset = OFF(allow_root),
+    {.name = "allow_root", AT(BOOL, allow_root), .def = "false",
      .doc = "Let `user` be root."},
-    {.name = "max_log_bytes", .type = MN_CONFIG_BYTES, .def = "64MiB",
-     .offset = OFF(max_log_bytes),
+    {.name = "max_log_bytes", AT(BYTES, max_log_bytes), .def = "64MiB",
      .doc = "Per execution: the worker's log keeps its head and tail around a marker line "
             "past this; 0: no cap."},
-    {.name = "cgroups", .type = MN_CONFIG_BOOL, .def = "true", .offset = OFF(cgroups),
+    {.name = "cgroups", AT(BOOL, cgroups), .def = "true",
      .doc = "Per-execution cgroups (v2) where the machine offers them; false: rlimits, and "
             "cleanup by subreaper and process group."},
     {0},

@@ -52,14 +52,13 @@ struct template_state {
  * "Declarative configuration"): the daemon checks the section against them
  * before init, reporting every problem at once, prints them in
  * `multinoded --print-config-reference`, and config_load stores each value
- * (or default) at its offset in struct template_state. */
+ * (or default) at its offset in struct template_state (MN_CONFIG_AT checks
+ * at compile time that the field has the type the key stores). */
 static const struct mn_config_key template_keys[] = {
-    {.name = "exit_code", .type = MN_CONFIG_INT, .def = "0", .min = 0, .max = 255,
-     .offset = offsetof(struct template_state, exit_code),
-     .doc = "What every worker \"exits\" with."},
-    {.name = "log_lines", .type = MN_CONFIG_INT, .def = "3", .min = 0, .max = 1000,
-     .offset = offsetof(struct template_state, log_lines),
-     .doc = "How many log lines each worker \"writes\"."},
+    {.name = "exit_code", MN_CONFIG_AT(struct template_state, INT, exit_code), .def = "0",
+     .min = 0, .max = 255, .doc = "What every worker \"exits\" with."},
+    {.name = "log_lines", MN_CONFIG_AT(struct template_state, INT, log_lines), .def = "3",
+     .min = 0, .max = 1000, .doc = "How many log lines each worker \"writes\"."},
     {0},
 };
 
