@@ -1,324 +1,145 @@
-/* template.c — a minimal, complete compute provider to copy.
+/* template.c — the model provider: copy this folder to write one.
  *
- * It "runs" nothing: launch records the execution in memory, and the worker
- * is reported as having exited at once with the configured exit code. The
- * daemon's tests load it to exercise the plugin host; a new provider (Nomad,
- * Cloud Run, ...) starts as a copy of this file:
+ * It runs each execution as a "worker" of a made-up compute API over HTTP
+ * (tests/sims/template/compute_sim.py simulates it, running every worker
+ * as a local process), and shows every operation of ABI 1.2
+ * (include/multinode/provider.h), the provider toolkit (plugins/support),
+ * a background thread and host->wake. docs/writing-a-provider.md walks a
+ * stranger through it; the parts are listed in template.h.
  *
- *   1. cp -r plugins/template plugins/<name>; rename template -> <name> in
- *      CMakeLists.txt (mn_add_provider(NAME <name> ...)) and below.
- *   2. Replace the in-memory worker table with calls to your backend. Keep
- *      the contracts documented in include/multinode/provider.h — above all,
- *      launch must be idempotent on the execution id.
- *   3. Configure it: `providers: { <name>: { key: value } }` in the YAML.
+ *   1. cp -r plugins/template plugins/<name>; in CMakeLists.txt,
+ *      mn_add_provider(NAME <name> ...); rename "template" below.
+ *   2. Replace the API's paths and JSON (api.c, launch.c, workers.c,
+ *      logs.c, watch.c) with your platform's. Keep the contracts of
+ *      provider.h: above all, launch is idempotent on the execution id.
+ *   3. Configure it as `providers: { <name>: {...} }` (config.c), and make
+ *      the conformance suite pass (docs/writing-a-provider.md "Done").
  *
- * Rules every provider follows (see provider.h):
- *   - include only <multinode/provider.h> (plus libc and your own libraries);
- *     never call a daemon function and never print: use host->log;
- *   - return 0 or a negative MN_PROVIDER_E_* code, with a message in err;
- *   - be thread-safe: the daemon calls operations concurrently.
- *
- * Configuration of this provider: the table template_keys below (all keys
- * optional), e.g. `providers: { template: { exit_code: 1 } }`.
- */
-#include <multinode/provider.h>
-
-#include <pthread.h>
+ * Rules every provider follows: include only <multinode/provider.h>, libc
+ * and libraries (never a daemon header); never print (host->log); return 0
+ * or a negative MN_PROVIDER_E_* with a message in err; be thread-safe (the
+ * daemon calls operations concurrently); never sleep to retry (return
+ * TRANSIENT, with the Retry-After the platform gave). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One worker this provider started. A real provider keeps nothing of this
- * kind in memory: its backend (Docker, ECS, ...) is the source of truth, so
- * that a restarted daemon finds its workers again. */
-struct worker {
-  char execution_id[128];
-  struct mn_worker_ref ref;
-  struct mn_worker_state state;
-  int released;
-};
+#include "template.h"
 
-/* The state init builds and every operation gets back. */
-struct template_state {
-  const struct mn_host *host; /* valid until shutdown */
-  int64_t exit_code;
-  int64_t log_lines;
-  pthread_mutex_t lock; /* operations run concurrently */
-  struct worker *workers;
-  size_t n_workers, cap_workers;
-};
+static void tpl_shutdown(void *state) {
+  struct tpl *t = state;
+  tpl_watch_stop(t); /* first: the thread uses everything below */
+  mn_http_release(&t->http);
+  pthread_cond_destroy(&t->cond);
+  pthread_mutex_destroy(&t->lock);
+  free(t);
+  curl_global_cleanup(); /* reference-counted with init's curl_global_init */
+}
 
-/* The keys of this provider's section, declared once (provider.h,
- * "Declarative configuration"): the daemon checks the section against them
- * before init, reporting every problem at once, prints them in
- * `multinoded --print-config-reference`, and config_load stores each value
- * (or default) at its offset in struct template_state (MN_CONFIG_AT checks
- * at compile time that the field has the type the key stores). */
-static const struct mn_config_key template_keys[] = {
-    {.name = "exit_code", MN_CONFIG_AT(struct template_state, INT, exit_code), .def = "0",
-     .min = 0, .max = 255, .doc = "What every worker \"exits\" with."},
-    {.name = "log_lines", MN_CONFIG_AT(struct template_state, INT, log_lines), .def = "3",
-     .min = 0, .max = 1000, .doc = "How many log lines each worker \"writes\"."},
-    {0},
-};
-
-/* ----------------------------------------------------------------------
- * init / shutdown
- */
-
-static int template_init(const struct mn_cfg_node *config, const struct mn_host *host,
-                         void **state_out, struct mn_provider_error *err) {
-  struct template_state *st;
+static int tpl_init(const struct mn_cfg_node *config, const struct mn_host *host,
+                    void **state_out, struct mn_provider_error *err) {
   int rc;
-
-  /* One call reads every key of the table into the state (the daemon has
-   * already checked them all). */
-  if (!MN_HOST_HAS(host, config_load) || !host->config_load)
-    return host->error(err, MN_PROVIDER_E_INVALID, "the daemon is too old (ABI 1.2 needed)");
-  st = calloc(1, sizeof *st);
-  if (!st)
+  /* This provider reads worker_env and writes retry_after_us: both 1.2. */
+  if (!MN_HOST_AT_LEAST(host, 1, 2))
+    return host->error(err, MN_PROVIDER_E_INVALID,
+                       "the template provider needs a daemon of provider ABI 1.2 or later");
+  struct tpl *t = calloc(1, sizeof *t);
+  if (!t)
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
-  st->host = host;
-  if ((rc = host->config_load(config, template_keys, st, err))) {
-    free(st);
+  t->host = host;
+  if ((rc = tpl_config_read(config, host, &t->conf, t->auth, sizeof t->auth, err))) {
+    free(t);
     return rc;
   }
-  pthread_mutex_init(&st->lock, NULL);
-  host->log(host, MN_HOST_LOG_INFO, "template provider ready (exit_code %d)", (int)st->exit_code);
-  *state_out = st;
-  return 0;
-}
-
-static void template_shutdown(void *state) {
-  struct template_state *st = state;
-  pthread_mutex_destroy(&st->lock);
-  free(st->workers);
-  free(st);
-}
-
-/* ----------------------------------------------------------------------
- * prepare: nothing to register; we remember that we saw the function.
- */
-
-static int template_prepare(void *state, const struct mn_function_desc *fn,
-                            struct mn_prepared *out, struct mn_provider_error *err) {
-  (void)state;
-  (void)fn;
-  (void)err;
-  /* A real provider registers the function with its backend here (ECS:
-   * RegisterTaskDefinition) and returns what launch needs as JSON. */
-  snprintf(out->details_json, sizeof out->details_json, "{\"type\":\"template\"}");
-  return 0;
-}
-
-/* ----------------------------------------------------------------------
- * launch: idempotent on the execution id.
- */
-
-/* Called with the lock held. */
-static struct worker *find_by_execution(struct template_state *st, const char *execution_id) {
-  for (size_t i = 0; i < st->n_workers; i++)
-    if (strcmp(st->workers[i].execution_id, execution_id) == 0)
-      return &st->workers[i];
-  return NULL;
-}
-
-static struct worker *find_by_ref(struct template_state *st, const struct mn_worker_ref *ref) {
-  for (size_t i = 0; i < st->n_workers; i++)
-    if (strcmp(st->workers[i].ref.identifier, ref->identifier) == 0)
-      return &st->workers[i];
-  return NULL;
-}
-
-static int template_launch(void *state, const struct mn_launch_spec *spec,
-                           struct mn_worker_ref *ref_out, struct mn_provider_error *err) {
-  struct template_state *st = state;
-  const struct mn_host *host = st->host;
-  struct worker *w;
-  int rc = 0;
-
-  if (!spec->execution_id || strlen(spec->execution_id) >= sizeof w->execution_id)
-    return host->error(err, MN_PROVIDER_E_INVALID, "bad execution id");
-
-  pthread_mutex_lock(&st->lock);
-  /* Idempotency: the same execution id gives the same worker. A real
-   * provider asks its backend (a deterministic container name, an ECS
-   * clientToken) rather than its memory. */
-  w = find_by_execution(st, spec->execution_id);
-  if (!w) {
-    if (st->n_workers == st->cap_workers) {
-      size_t cap = st->cap_workers ? st->cap_workers * 2 : 16;
-      struct worker *grown = realloc(st->workers, cap * sizeof *grown);
-      if (!grown) {
-        rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
-        goto done;
-      }
-      st->workers = grown;
-      st->cap_workers = cap;
-    }
-    w = &st->workers[st->n_workers++];
-    memset(w, 0, sizeof *w);
-    snprintf(w->execution_id, sizeof w->execution_id, "%s", spec->execution_id);
-    snprintf(w->ref.identifier, sizeof w->ref.identifier, "template-%s", spec->execution_id);
-    snprintf(w->ref.logs_identifier, sizeof w->ref.logs_identifier, "%s", w->ref.identifier);
-    /* The "worker" has finished as soon as it started. */
-    w->state.phase = MN_WORKER_PHASE_EXITED;
-    w->state.exit_code = (int)st->exit_code;
-    host->log(host, MN_HOST_LOG_DEBUG, "launched %s for execution %s", w->ref.identifier,
-              spec->execution_id);
+  if (mn_http_escape(host->cluster_id ? host->cluster_id : "", t->owner, sizeof t->owner)) {
+    free(t);
+    return host->error(err, MN_PROVIDER_E_INVALID, "cluster id too long");
   }
-  *ref_out = w->ref;
-done:
-  pthread_mutex_unlock(&st->lock);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    free(t);
+    return host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot initialise libcurl");
+  }
+  snprintf(t->http_name, sizeof t->http_name, "compute API at %s", t->conf.endpoint);
+  struct mn_http_config hc = {.name = t->http_name, .user_agent = "multinoded-template/1"};
+  pthread_mutex_init(&t->lock, NULL);
+  pthread_cond_init(&t->cond, NULL);
+  if (mn_http_init(&t->http, &hc) != 0) {
+    pthread_cond_destroy(&t->cond);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+    curl_global_cleanup();
+    return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
+  }
+  /* An unreachable API is no reason to refuse to start (the daemon would
+   * not come up during an outage): the thread warns, calls fail TRANSIENT
+   * and are retried. Started last, stopped first. */
+  if ((rc = tpl_watch_start(t, err))) {
+    tpl_shutdown(t);
+    return rc;
+  }
+  host->log(host, MN_HOST_LOG_INFO, "template provider: compute API at %s", t->conf.endpoint);
+  *state_out = t;
+  return 0;
+}
+
+/* multinoded --check-config: the same reading as init, nothing started. */
+static int tpl_check_config(const struct mn_cfg_node *config, const struct mn_host *host,
+                            struct mn_provider_error *err) {
+  struct tpl_config conf;
+  char auth[4200];
+  return tpl_config_read(config, host, &conf, auth, sizeof auth, err);
+}
+
+/* Where deploys push images, and a short-lived login for it (the daemon
+ * serves it as GET /container_repository_credentials). */
+static int tpl_registry_credentials(void *state, struct mn_registry_credentials *out,
+                                    struct mn_provider_error *err) {
+  struct tpl *t = state;
+  json_t *r;
+  int rc = tpl_call(t, "GET", "/v1/registry", NULL, &r, NULL, err);
+  if (rc == MN_PROVIDER_E_NOT_FOUND)
+    return t->host->error(err, MN_PROVIDER_E_INVALID, "the compute API has no registry");
+  if (rc)
+    return rc;
+  const char *repo = json_string_value(json_object_get(r, "repository"));
+  const char *user = json_string_value(json_object_get(r, "username"));
+  const char *pass = json_string_value(json_object_get(r, "password"));
+  const char *endpoint = json_string_value(json_object_get(r, "endpoint"));
+  if (!repo || !user || !pass || !endpoint)
+    rc = t->host->error(err, MN_PROVIDER_E_TRANSIENT, "compute API: GET /v1/registry: "
+                                                      "repository, username, password or "
+                                                      "endpoint missing");
+  else {
+    snprintf(out->repository_name, sizeof out->repository_name, "%s", repo);
+    snprintf(out->username, sizeof out->username, "%s", user);
+    snprintf(out->password, sizeof out->password, "%s", pass);
+    snprintf(out->endpoint_url, sizeof out->endpoint_url, "%s", endpoint);
+  }
+  json_decref(r);
   return rc;
 }
 
-/* ----------------------------------------------------------------------
- * inspect_many: unknown workers are MISSING, which is not an error.
- */
-
-static int template_inspect_many(void *state, const struct mn_worker_ref *refs, size_t n,
-                                 struct mn_worker_state *states_out,
-                                 struct mn_provider_error *err) {
-  struct template_state *st = state;
-  (void)err;
-  pthread_mutex_lock(&st->lock);
-  for (size_t i = 0; i < n; i++) {
-    struct worker *w = find_by_ref(st, &refs[i]);
-    if (w) {
-      states_out[i] = w->state;
-    } else {
-      memset(&states_out[i], 0, sizeof states_out[i]);
-      states_out[i].phase = MN_WORKER_PHASE_MISSING;
-      states_out[i].exit_code = -1;
-      snprintf(states_out[i].reason, sizeof states_out[i].reason, "no such worker");
-    }
-  }
-  pthread_mutex_unlock(&st->lock);
-  return 0;
-}
-
-/* ----------------------------------------------------------------------
- * terminate / release: both succeed for workers that are already gone.
- */
-
-static int template_terminate(void *state, const struct mn_worker_ref *ref, int grace_seconds,
-                              struct mn_provider_error *err) {
-  struct template_state *st = state;
-  (void)grace_seconds; /* a real provider: SIGTERM now, SIGKILL after the grace */
-  (void)err;
-  pthread_mutex_lock(&st->lock);
-  struct worker *w = find_by_ref(st, ref);
-  if (w && w->state.phase != MN_WORKER_PHASE_EXITED) {
-    w->state.phase = MN_WORKER_PHASE_EXITED;
-    w->state.exit_code = 128 + 15;
-    snprintf(w->state.reason, sizeof w->state.reason, "terminated");
-  }
-  pthread_mutex_unlock(&st->lock);
-  return 0;
-}
-
-static int template_release(void *state, const struct mn_worker_ref *ref,
-                            struct mn_provider_error *err) {
-  struct template_state *st = state;
-  (void)err;
-  pthread_mutex_lock(&st->lock);
-  struct worker *w = find_by_ref(st, ref);
-  if (w)
-    w->released = 1; /* the log stays readable */
-  pthread_mutex_unlock(&st->lock);
-  return 0;
-}
-
-/* ----------------------------------------------------------------------
- * list_owned: every worker not yet released. A real provider lists its
- * backend by the label holding host->cluster_id.
- */
-
-static int template_list_owned(void *state, mn_owned_worker_fn *cb, void *ctx,
-                               struct mn_provider_error *err) {
-  struct template_state *st = state;
-  (void)err;
-  pthread_mutex_lock(&st->lock);
-  /* Copy before calling back, so that cb may call other operations. */
-  size_t n = st->n_workers;
-  struct worker *copy = n ? malloc(n * sizeof *copy) : NULL;
-  if (n && !copy) {
-    pthread_mutex_unlock(&st->lock);
-    return st->host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
-  }
-  if (n)
-    memcpy(copy, st->workers, n * sizeof *copy);
-  pthread_mutex_unlock(&st->lock);
-  for (size_t i = 0; i < n; i++) {
-    if (copy[i].released)
-      continue;
-    struct mn_owned_worker ow = {.execution_id = copy[i].execution_id, .ref = copy[i].ref,
-                                 .state = copy[i].state};
-    if (cb(ctx, &ow))
-      break;
-  }
-  free(copy);
-  return 0;
-}
-
-/* ----------------------------------------------------------------------
- * logs: `log_lines` synthetic lines per worker; the offset is the index of
- * the next line, as decimal text (offsets are opaque to the daemon).
- */
-
-static int template_logs(void *state, const struct mn_worker_ref *ref, const char *offset,
-                         int max_lines, struct mn_log_page *page,
-                         struct mn_provider_error *err) {
-  struct template_state *st = state;
-  long start = 0;
-  char line[MN_WORKER_ID_MAX + 64];
-
-  if (offset) {
-    char *end;
-    start = strtol(offset, &end, 10);
-    if (!offset[0] || *end || start < 0)
-      return st->host->error(err, MN_PROVIDER_E_INVALID, "bad log offset \"%s\"", offset);
-  }
-  pthread_mutex_lock(&st->lock);
-  int known = find_by_ref(st, ref) != NULL;
-  pthread_mutex_unlock(&st->lock);
-  if (!known)
-    return st->host->error(err, MN_PROVIDER_E_NOT_FOUND, "no log for worker \"%s\"",
-                           ref->identifier);
-
-  long i = start;
-  for (; i < st->log_lines && i - start < max_lines; i++) {
-    int n = snprintf(line, sizeof line, "%s line %ld", ref->logs_identifier, i + 1);
-    if (page->add_line(page, line, (size_t)n))
-      break; /* the page is full: continue from line i next time */
-  }
-  /* "" means: no more lines for now. */
-  if (i < st->log_lines)
-    snprintf(page->next_offset, sizeof page->next_offset, "%ld", i);
-  return 0;
-}
-
-/* ----------------------------------------------------------------------
- * The table the daemon loads. Fields in this order; struct_size tells the
- * daemon which operations this build knows.
- */
-
-static const struct mn_provider template_provider = {
+/* The table the daemon loads. Capabilities promise behaviour the daemon
+ * relies on: batched inspect, logs and list_owned are implemented. This
+ * API enforces no CPU or memory limit, so CPU_LIMIT and MEMORY_LIMIT are
+ * not claimed (the daemon then says so once per function); claim them
+ * when your platform enforces the sizes prepare sends. */
+static const struct mn_provider tpl_provider = {
     .abi_version = MN_PROVIDER_ABI_VERSION,
     .struct_size = sizeof(struct mn_provider),
     .name = "template",
     .caps = MN_PROVIDER_CAP_BATCH_INSPECT | MN_PROVIDER_CAP_LOGS | MN_PROVIDER_CAP_LIST_OWNED,
-    .init = template_init,
-    .shutdown = template_shutdown,
-    .prepare = template_prepare,
-    .launch = template_launch,
-    .inspect_many = template_inspect_many,
-    .terminate = template_terminate,
-    .release = template_release,
-    .list_owned = template_list_owned,
-    .logs = template_logs,
-    .config_keys = template_keys, /* since 1.2 */
+    .init = tpl_init,
+    .shutdown = tpl_shutdown,
+    .prepare = tpl_prepare,
+    .launch = tpl_launch,
+    .inspect_many = tpl_inspect_many,
+    .terminate = tpl_terminate,
+    .release = tpl_release,
+    .list_owned = tpl_list_owned,
+    .logs = tpl_logs,
+    .registry_credentials = tpl_registry_credentials,
+    .check_config = tpl_check_config,
 };
 
-const struct mn_provider *mn_provider_entry(void) { return &template_provider; }
+const struct mn_provider *mn_provider_entry(void) { return &tpl_provider; }

@@ -1,6 +1,8 @@
-/* The plugin host: loads the real template provider and the deliberately
- * broken test plugins (tests/plugins/, built into $MN_TEST_PLUGIN_DIR), and
- * checks the exact start-up errors, the wrappers and the host table. */
+/* The plugin host: finds the real template provider by search, loads the
+ * in-memory provider and the deliberately broken test plugins
+ * (tests/plugins/, built into $MN_TEST_PLUGIN_DIR), and checks the exact
+ * start-up errors, the wrappers and the host table. (The template itself,
+ * against its simulator: tests/e2e/test_template.sh.) */
 #define _GNU_SOURCE
 #include <ftw.h>
 #include <pthread.h>
@@ -58,12 +60,14 @@ static void unload(struct fixture *fx) {
   mn_config_release(&fx->cfg);
 }
 
-/* Loads providers_yaml from the default search path (must succeed) and
- * returns the default provider's handle. */
+/* Loads providers_yaml from the test plugins, then the default search path
+ * (must succeed) and returns the default provider's handle. */
 static struct mn_provider_handle *load_default(struct fixture *fx, const char *providers_yaml) {
-  unsetenv("MULTINODE_PLUGIN_PATH");
+  setenv("MULTINODE_PLUGIN_PATH", test_plugins, 1);
   load(fx, providers_yaml);
-  assert_int_equal(fx->rc, 0);
+  unsetenv("MULTINODE_PLUGIN_PATH");
+  if (fx->rc)
+    fail_msg("%s", fx->err.msg);
   return mn_plugins_find(fx->plugins, NULL);
 }
 
@@ -87,7 +91,8 @@ static void test_template_by_search(void **state) {
   (void)state;
   struct fixture fx;
   unsetenv("MULTINODE_PLUGIN_PATH");
-  load(&fx, "providers:\n  default: template\n  template: {exit_code: 3, log_lines: 5}\n");
+  /* the real template, found in the build tree; its API is not there */
+  load(&fx, "providers:\n  default: template\n  template: {endpoint: 'http://127.0.0.1:9'}\n");
   if (fx.rc)
     fail_msg("%s", fx.err.msg);
   struct mn_provider_handle *h = mn_plugins_find(fx.plugins, NULL);
@@ -103,13 +108,22 @@ static void test_template_by_search(void **state) {
   snprintf(want_path, sizeof want_path, "%s/mn_provider_template.so", build_dir);
   assert_string_equal(mn_provider_path(h), want_path);
   assert_int_equal(mn_provider_abi(h), MN_PROVIDER_ABI_VERSION);
-  assert_true(mn_provider_caps(h) & MN_PROVIDER_CAP_LOGS);
-
+  assert_int_equal(mn_provider_caps(h), MN_PROVIDER_CAP_BATCH_INSPECT | MN_PROVIDER_CAP_LOGS |
+                                            MN_PROVIDER_CAP_LIST_OWNED);
+  /* an API that is down: init succeeded, calls are TRANSIENT and say where */
   struct mn_provider_error perr;
   struct mn_prepared prepared;
   struct mn_function_desc fn = {.project_name = "p", .version_id = "v", .function_name = "f"};
+  assert_int_equal(mn_provider_prepare(h, &fn, &prepared, &perr), MN_PROVIDER_E_TRANSIENT);
+  assert_memory_equal(perr.msg, "compute API at http://127.0.0.1:9: ", 35);
+  unload(&fx);
+
+  /* the host's wrappers and paging, exactly, with the in-memory provider */
+  h = load_default(&fx, "providers:\n  default: memory\n  memory: {exit_code: 3, log_lines: 5}\n");
+  assert_string_equal(mn_provider_name(h), "memory");
+  assert_true(mn_provider_caps(h) & MN_PROVIDER_CAP_LOGS);
   assert_int_equal(mn_provider_prepare(h, &fn, &prepared, &perr), 0);
-  assert_string_equal(prepared.details_json, "{\"type\":\"template\"}");
+  assert_string_equal(prepared.details_json, "{\"type\":\"memory\"}");
 
   /* launch is idempotent on the execution id */
   struct mn_launch_spec spec = {.execution_id = "exe-1", .invocation_id = "inv-1"};
@@ -117,13 +131,13 @@ static void test_template_by_search(void **state) {
   assert_int_equal(mn_provider_launch(h, &spec, &a, &perr), 0);
   assert_int_equal(mn_provider_launch(h, &spec, &b, &perr), 0);
   assert_memory_equal(&a, &b, sizeof a);
-  assert_string_equal(a.identifier, "template-exe-1");
+  assert_string_equal(a.identifier, "memory-exe-1");
   spec.execution_id = "exe-2";
   assert_int_equal(mn_provider_launch(h, &spec, &c, &perr), 0);
   assert_string_not_equal(a.identifier, c.identifier);
 
   /* inspect: EXITED with the configured code; unknown refs are MISSING */
-  struct mn_worker_ref refs[3] = {a, c, {.identifier = "template-nope"}};
+  struct mn_worker_ref refs[3] = {a, c, {.identifier = "memory-nope"}};
   struct mn_worker_state states[3];
   assert_int_equal(mn_provider_inspect_many(h, refs, 3, states, &perr), 0);
   assert_int_equal(states[0].phase, MN_WORKER_PHASE_EXITED);
@@ -137,12 +151,12 @@ static void test_template_by_search(void **state) {
   char *next;
   assert_int_equal(mn_provider_logs(h, &a, NULL, 2, &lines, &next, &perr), 0);
   assert_int_equal(json_array_size(lines), 2);
-  assert_string_equal(json_string_value(json_array_get(lines, 0)), "template-exe-1 line 1");
+  assert_string_equal(json_string_value(json_array_get(lines, 0)), "memory-exe-1 line 1");
   assert_string_equal(next, "2");
   json_decref(lines);
   char *offset = next;
   assert_int_equal(mn_provider_logs(h, &a, offset, 2, &lines, &next, &perr), 0);
-  assert_string_equal(json_string_value(json_array_get(lines, 1)), "template-exe-1 line 4");
+  assert_string_equal(json_string_value(json_array_get(lines, 1)), "memory-exe-1 line 4");
   free(offset);
   json_decref(lines);
   offset = next;
@@ -169,7 +183,7 @@ static void test_template_by_search(void **state) {
 static int count_owned(void *ctx, const struct mn_owned_worker *w) {
   int *n = ctx;
   assert_non_null(w->execution_id);
-  assert_true(strncmp(w->ref.identifier, "template-", 9) == 0);
+  assert_true(strncmp(w->ref.identifier, "memory-", 7) == 0);
   (*n)++;
   return 0;
 }
@@ -194,11 +208,11 @@ static void *launch_many(void *arg) {
 }
 
 /* Concurrent launches of the same execution ids start each worker once. */
-static void test_template_concurrent_idempotent(void **state) {
+static void test_memory_concurrent_idempotent(void **state) {
   (void)state;
   struct fixture fx;
   struct mn_provider_handle *h =
-      load_default(&fx, "providers:\n  default: template\n  template:\n");
+      load_default(&fx, "providers:\n  default: memory\n  memory:\n");
   pthread_t t[4];
   struct launcher l[4];
   for (int i = 0; i < 4; i++) {
@@ -221,7 +235,7 @@ static void test_api_logs(void **state) {
   (void)state;
   struct fixture fx;
   struct mn_provider_handle *h =
-      load_default(&fx, "providers:\n  default: template\n  template: {log_lines: 3}\n");
+      load_default(&fx, "providers:\n  default: memory\n  memory: {log_lines: 3}\n");
   struct mn_launch_spec spec = {.execution_id = "exe-9"};
   struct mn_worker_ref ref;
   struct mn_provider_error perr;
@@ -239,10 +253,10 @@ static void test_api_logs(void **state) {
   assert_null(next);
   json_decref(lines);
 
-  ex.worker_details = mn_worker_details_new("template", &ref);
+  ex.worker_details = mn_worker_details_new("memory", &ref);
   assert_int_equal(mn_plugins_api_logs(fx.plugins, &inv, NULL, 2, &lines, &next, &err), 0);
   assert_int_equal(json_array_size(lines), 2);
-  assert_string_equal(json_string_value(json_array_get(lines, 1)), "template-exe-9 line 2");
+  assert_string_equal(json_string_value(json_array_get(lines, 1)), "memory-exe-9 line 2");
   assert_string_equal(next, "2");
   json_decref(lines);
   free(next);
@@ -258,8 +272,8 @@ static void test_api_logs(void **state) {
   json_decref(lines);
 
   /* a log the provider does not have: empty */
-  json_object_set_new(ex.worker_details, "type", json_string("template"));
-  json_object_set_new(ex.worker_details, "identifier", json_string("template-unknown"));
+  json_object_set_new(ex.worker_details, "type", json_string("memory"));
+  json_object_set_new(ex.worker_details, "identifier", json_string("memory-unknown"));
   assert_int_equal(mn_plugins_api_logs(fx.plugins, &inv, NULL, 2, &lines, &next, &err), 0);
   assert_int_equal(json_array_size(lines), 0);
   json_decref(lines);
@@ -267,9 +281,9 @@ static void test_api_logs(void **state) {
   /* worker_details round trip */
   const char *type;
   struct mn_worker_ref back;
-  json_t *wd = mn_worker_details_new("template", &ref);
+  json_t *wd = mn_worker_details_new("memory", &ref);
   assert_int_equal(mn_worker_details_parse(wd, &type, &back), 0);
-  assert_string_equal(type, "template");
+  assert_string_equal(type, "memory");
   assert_memory_equal(&back, &ref, sizeof ref);
   json_decref(wd);
   wd = json_pack("{s:s}", "type", "x");
@@ -496,7 +510,7 @@ static void test_launch_spec_from_model(void **state) {
   (void)state;
   struct fixture fx;
   struct mn_provider_handle *h =
-      load_default(&fx, "providers:\n  default: template\n  template:\n");
+      load_default(&fx, "providers:\n  default: memory\n  memory:\n");
   struct mn_invocation inv = {.invocation_id = "inv-1"};
   inv.function.project_name = "proj";
   inv.function.version_id = "ver-1";
@@ -539,7 +553,7 @@ static void test_launch_spec_from_model(void **state) {
   struct mn_worker_ref ref;
   struct mn_provider_error perr;
   assert_int_equal(mn_provider_launch(h, s, &ref, &perr), 0);
-  assert_string_equal(ref.identifier, "template-exe-5");
+  assert_string_equal(ref.identifier, "memory-exe-5");
   mn_launch_buf_release(&buf);
 
   struct mn_function_desc_buf fbuf;
@@ -566,7 +580,7 @@ static void test_launch_spec_from_model(void **state) {
 
   /* the section's api_url: the URL this provider's workers call */
   unload(&fx);
-  h = load_default(&fx, "providers:\n  default: template\n  template:\n"
+  h = load_default(&fx, "providers:\n  default: memory\n  memory:\n"
                         "    api_url: http://10.0.0.9:5000\n");
   json_decref(inv.function.command);
   inv.function.command = NULL;
@@ -605,7 +619,7 @@ int main(void) {
 
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_template_by_search),
-      cmocka_unit_test(test_template_concurrent_idempotent),
+      cmocka_unit_test(test_memory_concurrent_idempotent),
       cmocka_unit_test(test_api_logs),
       cmocka_unit_test(test_wrong_abi),
       cmocka_unit_test(test_no_symbol),
