@@ -20,7 +20,7 @@ int tpl_call(struct tpl *t, const char *method, const char *path, json_t *body, 
              long *status, struct mn_provider_error *err) {
   const struct mn_host *host = t->host;
   const char *headers[3] = {"Content-Type: application/json", t->auth[0] ? t->auth : NULL, NULL};
-  char url[2048], why[MN_PROVIDER_ERROR_MSG_MAX];
+  char url[4096], why[MN_PROVIDER_ERROR_MSG_MAX];
   struct mn_http_response r;
 
   if (out)

@@ -62,7 +62,12 @@ static void *watch_main(void *arg) {
     snprintf(path, sizeof path,
              "/v1/events?owner=%s&after=%" JSON_INTEGER_FORMAT "&wait_ms=%d", t->owner, after,
              WAIT_MS);
-    if (tpl_call(t, "GET", path, NULL, &ans, NULL, &err) != 0) {
+    int rc = tpl_call(t, "GET", path, NULL, &ans, NULL, &err);
+    if (rc == 0 && !json_is_integer(json_object_get(ans, "last_seq"))) {
+      rc = host->error(&err, MN_PROVIDER_E_TRANSIENT, "compute API: GET /v1/events: no last_seq");
+      json_decref(ans);
+    }
+    if (rc != 0) {
       if (!failing++) /* once per outage, not once per poll */
         host->log(host, err.code == MN_PROVIDER_E_AUTH ? MN_HOST_LOG_ERROR : MN_HOST_LOG_WARN,
                   "event feed: %s (retrying; statuses are polled meanwhile)", err.msg);

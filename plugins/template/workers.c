@@ -27,12 +27,14 @@ void tpl_worker_state(json_t *worker, struct mn_worker_state *out) {
 static int inspect_batch(struct tpl *t, const struct mn_worker_ref *refs, size_t n,
                          struct mn_worker_state *states, struct mn_provider_error *err) {
   char path[INSPECT_BATCH * 48 + 256], esc[200];
-  size_t used = (size_t)snprintf(path, sizeof path, "/v1/workers?owner=%s&names=", t->owner);
-  for (size_t i = 0; i < n; i++) {
-    if (mn_http_escape(refs[i].identifier, esc, sizeof esc) != 0 || strlen(esc) > 44)
+  int used = snprintf(path, sizeof path, "/v1/workers?owner=%s&names=", t->owner);
+  for (size_t i = 0; i < n && used > 0 && used < (int)sizeof path; i++) {
+    if (mn_http_escape(refs[i].identifier, esc, sizeof esc) != 0 || strlen(esc) > 40)
       esc[0] = '\0'; /* not a name of ours: it will be MISSING */
-    used += (size_t)snprintf(path + used, sizeof path - used, "%s%s", i ? "%2C" : "", esc);
+    used += snprintf(path + used, sizeof path - (size_t)used, "%s%s", i ? "%2C" : "", esc);
   }
+  if (used <= 0 || used >= (int)sizeof path)
+    return t->host->error(err, MN_PROVIDER_E_INVALID, "inspect: query too long");
   json_t *ans;
   int rc = tpl_call(t, "GET", path, NULL, &ans, NULL, err);
   if (rc)
