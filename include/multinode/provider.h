@@ -10,7 +10,7 @@
  * against the daemon and never writes to stdout/stderr: everything it needs
  * from the daemon (logging, the clock, its configuration, the URL and API key
  * workers must use) arrives in a struct mn_host passed to init. Copy
- * plugins/template/template.c to start a new provider.
+ * plugins/template to start a new provider (docs/writing-a-provider.md).
  *
  * Life cycle, as the daemon drives it:
  *   1. dlopen + mn_provider_entry(): the daemon checks abi_version (the major
@@ -45,8 +45,8 @@
  *   - The struct only grows at the end; new operations are marked
  *     "since 1.N" and a provider that predates them simply lacks them.
  *
- * The smallest provider (see plugins/template/template.c for a complete,
- * commented one):
+ * The smallest provider (see plugins/template for a complete, commented
+ * one):
  *
  *     #include <multinode/provider.h>
  *
