@@ -29,14 +29,10 @@ static int stopping(struct tpl *t) {
 
 /* Waits ms, or less when shutdown signals. */
 static void pause_ms(struct tpl *t, int ms) {
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += ms / 1000;
-  until.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec + (int64_t)ms * 1000000;
+  struct timespec until = {.tv_sec = (time_t)(ns / 1000000000), .tv_nsec = (long)(ns % 1000000000)};
   pthread_mutex_lock(&t->lock);
   if (!t->stop)
     pthread_cond_timedwait(&t->cond, &t->lock, &until);
