@@ -8,14 +8,15 @@
 # (status polling is set to a minute); cancel stops the worker; 429 with
 # Retry-After and 507 (CAPACITY) are waited out with no attempt spent; 400
 # and 401 fail the attempt with the API's message; released workers are
-# deleted; the calls reuse their connections; --check-config reports bad
-# keys with file:line:col.
+# deleted; after a restart, list_owned pages through the cluster's workers
+# (2 a page) and the strays are removed; the calls reuse their connections;
+# --check-config reports bad keys with file:line:col.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_daemon.sh"
 . "$(dirname "$0")/providers/template.sh"
 
 echo "sim-token-$RANDOM$RANDOM" >"$MN_WORK/token"
-template_sim_start --token-file "$MN_WORK/token"
+template_sim_start --token-file "$MN_WORK/token" --page-size 2
 daemon_config main "scheduler:
   termination_grace_seconds: 2s
   inspect_interval_ms: 60000
@@ -137,6 +138,27 @@ conns=$(jq .connections <<<"$c")
 echo "simulator: $(jq -c . <<<"$c")"
 [ $((conns * 4)) -le "$calls" ] || fail "$conns connections for $calls calls: not reused"
 pass "$calls calls over $conns connections"
+
+# a restart: list_owned reads every page of this cluster's workers (2 a
+# page: the third stray is on the second page at the earliest); three
+# strays (executions the database does not have) are stopped and deleted,
+# another cluster's worker is left alone
+cluster=$(jq -r '.[0].tags.owner' <<<"$w")
+profile=$(jq -r '.[0].profile' <<<"$w")
+auth="Authorization: Bearer $(cat "$MN_WORK/token")"
+stray() { # NAME OWNER
+  curl -sf --max-time 10 -H "$auth" -X POST --data-binary "{\"name\":\"$1\",\"profile\":\"$profile\",
+    \"tags\":{\"owner\":\"$2\",\"execution\":\"exe-$1\"}}" "$TEMPLATE_SIM_URL/v1/workers" >/dev/null ||
+    fail "cannot create worker $1"
+}
+stray stray-1 "$cluster"; stray stray-2 "$cluster"; stray stray-3 "$cluster"; stray other-1 other-cluster
+daemon_kill main
+daemon_start main
+deleted() { tsim_get /_sim/workers | jq -e --arg n "$1" '.workers[] | select(.name == $n) | .deleted' >/dev/null; }
+for n in stray-1 stray-2 stray-3; do wait_until 30 "stray $n to be removed" deleted "$n"; done
+! deleted other-1 || fail "the worker of another cluster was removed"
+grep -q 'removed 3 stray worker(s)' "$MN_WORK/main.log" || fail "no reconciliation logged"
+pass "after a restart list_owned paged through the cluster's workers: 3 strays removed, another cluster's kept"
 
 # --check-config: every bad key with file:line:col, nothing started
 # check_bad SECTION_LINES WANT: --check-config of a template section fails with WANT

@@ -20,6 +20,7 @@ call needs "Authorization: Bearer <token>", else 401):
                                 env_names, secret_env_names}  (404)
   GET    /v1/workers?owner=O[&names=A,B][&page=N]
                                 {workers: [...], next_page: N or null}
+                                (--page-size workers a page, 100)
   POST   /v1/workers/NAME/stop  {grace_seconds}  202: SIGTERM, SIGKILL later
   DELETE /v1/workers/NAME       204 (the log is kept)
   GET    /v1/workers/NAME/logs?offset=N&limit=M
@@ -42,7 +43,7 @@ Control (no auth), for tests:
   POST /_sim/kill {"execution_id": E}  SIGKILL the worker of execution E
 
 Usage: compute_sim.py --port-file F --entrypoint PATH [--path-prepend DIR]
-       [--token-file F] [--max-workers N] [--pending-ms MS]"""
+       [--token-file F] [--max-workers N] [--pending-ms MS] [--page-size N]"""
 import argparse
 import json
 import os
@@ -57,7 +58,7 @@ from urllib.parse import parse_qs, urlparse
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 IMAGE_RE = re.compile(r"^[A-Za-z0-9._/:@-]{1,255}$")
-MAX_CPUS, MAX_MEMORY_MB, PAGE = 8, 16384, 100
+MAX_CPUS, MAX_MEMORY_MB = 8, 16384
 
 
 class ApiError(Exception):
@@ -206,14 +207,14 @@ class Sim:
     def list_workers(self, q):
         owner, names = q.get("owner"), q.get("names")
         names = set(names.split(",")) if names else None
-        page = int(q.get("page") or 0)
+        page, size = int(q.get("page") or 0), self.args.page_size
         with self.lock:
             found = [w.view() for w in self.workers.values() if not w.deleted and
                      (owner is None or w.tags.get("owner") == owner) and
                      (names is None or w.name in names)]
         found.sort(key=lambda v: v["name"])
-        more = len(found) > (page + 1) * PAGE
-        return 200, {"workers": found[page * PAGE:(page + 1) * PAGE],
+        more = len(found) > (page + 1) * size
+        return 200, {"workers": found[page * size:(page + 1) * size],
                      "next_page": page + 1 if more else None}
 
     def logs(self, name, q):
@@ -387,6 +388,7 @@ def main():
     p.add_argument("--token-file")
     p.add_argument("--max-workers", type=int, default=0)
     p.add_argument("--pending-ms", type=int, default=0)
+    p.add_argument("--page-size", type=int, default=100)
     args = p.parse_args()
     Handler.sim = Sim(args)
     server = Server(("127.0.0.1", 0), Handler)
