@@ -1,6 +1,10 @@
-/* config.c — the section providers.<name> of this provider, read in one
- * function that init and check_config share (docs/writing-a-provider.md
- * "Configuration"):
+/* config.c — the section providers.<name> of this provider, its keys
+ * declared once as a table (provider.h, "Declarative configuration"): the
+ * daemon checks the section against it before init and check_config,
+ * reporting every problem at once with FILE:LINE:COL, and prints it in
+ * `multinoded --print-config-reference`. tpl_config_read, shared by init
+ * and check_config, loads the section and does the one check a table
+ * cannot: that the token file can be read.
  *
  *   providers:
  *     template:
@@ -16,9 +20,25 @@
 
 #include "template.h"
 
-#define DEFAULT_ENDPOINT "http://127.0.0.1:8470"
+/* A key's own check: 0, or nonzero with the problem in why. */
+static int http_url(const char *value, char *why, size_t why_size) {
+  if (strncmp(value, "http://", 7) == 0 || strncmp(value, "https://", 8) == 0)
+    return 0;
+  snprintf(why, why_size, "is not an http(s) URL");
+  return 1;
+}
 
-static const char *const known_keys[] = {"endpoint", "token_file", "timeout"};
+#define AT(T, field) MN_CONFIG_AT(struct tpl_config, T, field)
+const struct mn_config_key tpl_config_keys[] = {
+    {.name = "endpoint", AT(STRING, endpoint), .def = "http://127.0.0.1:8470", .check = http_url,
+     .doc = "The compute API's base URL (http or https)."},
+    {.name = "token_file", AT(STRING, token_file), .flags = MN_CONFIG_NONEMPTY,
+     .doc = "A file holding the API's bearer token (one line); none: no Authorization header."},
+    {.name = "timeout", AT(DURATION, timeout_s), .def = "30s", .min = 1, .max = 600,
+     .doc = "The most one call to the API may take."},
+    {0},
+};
+#undef AT
 
 /* Reads the token file into auth as an Authorization header. */
 static int read_token(const struct mn_cfg_node *config, const struct mn_host *host,
@@ -45,27 +65,15 @@ static int read_token(const struct mn_cfg_node *config, const struct mn_host *ho
 int tpl_config_read(const struct mn_cfg_node *config, const struct mn_host *host,
                     struct tpl_config *conf, char *auth, size_t auth_size,
                     struct mn_provider_error *err) {
-  int rc;
-  /* Unknown keys first (every one is listed), then each key with its type:
-   * set the default, and an absent key leaves it alone. */
-  if ((rc = host->config_check_keys(config, known_keys, sizeof known_keys / sizeof *known_keys,
-                                    err)))
+  /* config_load is in the host table since 1.2 (MN_HOST_HAS: a field the
+   * daemon's table may lack). */
+  if (!MN_HOST_HAS(host, config_load) || !host->config_load)
+    return host->error(err, MN_PROVIDER_E_INVALID,
+                       "the template provider needs a daemon of provider ABI 1.2 or later");
+  memset(conf, 0, sizeof *conf);
+  int rc = host->config_load(config, tpl_config_keys, conf, err); /* each value or default */
+  if (rc)
     return rc;
-  conf->endpoint = DEFAULT_ENDPOINT;
-  conf->token_file = NULL;
-  conf->timeout_s = 30;
-  if ((rc = host->config_string(config, "endpoint", 0, &conf->endpoint, err)) ||
-      (rc = host->config_string(config, "token_file", 0, &conf->token_file, err)) ||
-      (rc = host->config_duration(config, "timeout", 0, &conf->timeout_s, err)))
-    return rc;
-  /* Checks of our own point at the key's value: file:line:col. */
-  if (strncmp(conf->endpoint, "http://", 7) != 0 && strncmp(conf->endpoint, "https://", 8) != 0)
-    return host->config_error(config, "endpoint", err, "\"%s\" is not an http(s) URL",
-                              conf->endpoint);
-  if (conf->timeout_s < 1 || conf->timeout_s > 600)
-    return host->config_error(config, "timeout", err, "must be between 1s and 10m");
   auth[0] = '\0';
-  if (conf->token_file)
-    return read_token(config, host, conf->token_file, auth, auth_size, err);
-  return 0;
+  return conf->token_file ? read_token(config, host, conf->token_file, auth, auth_size, err) : 0;
 }

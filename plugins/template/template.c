@@ -140,6 +140,7 @@ static const struct mn_provider tpl_provider = {
     .logs = tpl_logs,
     .registry_credentials = tpl_registry_credentials,
     .check_config = tpl_check_config,
+    .config_keys = tpl_config_keys, /* since 1.2: the daemon checks the section by it */
 };
 
 const struct mn_provider *mn_provider_entry(void) { return &tpl_provider; }

@@ -46,9 +46,11 @@ struct tpl {
   int stop;
 };
 
-/* config.c: reads and checks the section (types, ranges, the URL, the token
- * file) into conf, and the token into auth when auth is not NULL. Used by
- * init and by check_config, so both see the same rules. */
+/* config.c: the section's keys (the provider table's config_keys), and
+ * their reading into conf, with the token file's content into auth as an
+ * Authorization header ("" without one). Used by init and by check_config,
+ * so both see the same rules. */
+extern const struct mn_config_key tpl_config_keys[];
 int tpl_config_read(const struct mn_cfg_node *config, const struct mn_host *host,
                     struct tpl_config *conf, char *auth, size_t auth_size,
                     struct mn_provider_error *err);

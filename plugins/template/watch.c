@@ -40,9 +40,9 @@ static void pause_ms(struct tpl *t, int ms) {
 }
 
 static void wake(const struct mn_host *host) {
-  /* wake is in the host table since 1.0, but test with MN_HOST_HAS for
-   * any field you use that a later minor version appended. */
-  if (MN_HOST_HAS(host, wake) && host->wake)
+  /* wake is in the host table since 1.0; a field a later minor version
+   * appended is tested with MN_HOST_HAS first (config.c: config_load). */
+  if (host->wake)
     host->wake(host);
 }
 

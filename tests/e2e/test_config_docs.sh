@@ -7,7 +7,7 @@
 work=$(new_workdir); trap 'rm -rf "$work"' EXIT
 "$MN_SOURCE_DIR/scripts/config_docs.sh" --check "$MN_BIN_DIR/multinoded" "$MN_SOURCE_DIR" ||
   fail "README.md or docs/*.md differ from the key tables: run scripts/config_docs.sh"
-for what in daemon local docker ecs k8s; do
+for what in daemon local docker ecs k8s template; do
   grep -rqF "<!-- config-keys:begin $what -->" "$MN_SOURCE_DIR/README.md" "$MN_SOURCE_DIR/docs" ||
     fail "no generated key table for $what in README.md or docs/"
 done

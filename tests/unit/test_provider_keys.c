@@ -175,7 +175,7 @@ static void test_template_refused_before_init(void **state) {
   FILE *f = fopen(path, "w");
   assert_non_null(f);
   fprintf(f, "server:\n  api_key: k\ndata_dir: %s/data\nproviders:\n  default: template\n"
-             "  template:\n    exit_code: 256\n    log_lines: many\n    exit_cod: 1\n", dir);
+             "  template:\n    endpoint: ftp://x\n    timeout: 11m\n    endpont: http://y\n", dir);
   fclose(f);
   struct mn_config cfg;
   struct mn_error err = {0};
@@ -184,9 +184,9 @@ static void test_template_refused_before_init(void **state) {
   unsetenv("MULTINODE_PLUGIN_PATH");
   char want[1024];
   snprintf(want, sizeof want,
-           "%s:7:16: providers.template.exit_code: must be between 0 and 255\n"
-           "%s:8:16: providers.template.log_lines: expected an integer\n"
-           "%s:9:5: providers.template.exit_cod: unknown key (did you mean exit_code?)",
+           "%s:7:15: providers.template.endpoint: \"ftp://x\" is not an http(s) URL\n"
+           "%s:8:14: providers.template.timeout: must be between 1s and 10m\n"
+           "%s:9:5: providers.template.endpont: unknown key (did you mean endpoint?)",
            path, path, path);
   struct mn_plugin_env env = {.public_url = "http://127.0.0.1:1", .data_dir = dir};
   assert_int_equal(mn_plugins_load(&cfg, &env, &ps, &err), MN_ECONFIG);
