@@ -1,7 +1,8 @@
 /* ecs.c — the ECS/Fargate provider: every execution is one Fargate task.
  * This file holds the provider table, init and shutdown; one file per
  * other operation (taskdef.c prepare, launch.c, inspect.c, terminate.c,
- * logs.c), the AWS protocol in aws.c, the configuration in ecs_conf.c.
+ * logs.c), its AWS calls in aws.c (over the toolkit's plugins/support/aws),
+ * the configuration in ecs_conf.c.
  * The provider keeps no state of its own between calls: ECS is the record
  * (clientToken makes RunTask idempotent; startedBy and tags find tasks). */
 #include <curl/curl.h>
@@ -16,21 +17,16 @@
 static void ecs_free(struct mn_ecs *e) {
   if (!e)
     return;
-  ecs_creds_chain_free(e->creds);
+  mn_aws_client_release(&e->aws);
   mn_ecs_bucket_release(&e->launches);
-  if (e->http_ready)
-    mn_http_release(&e->http);
   free(e);
   curl_global_cleanup();
 }
 
 static int set_url(struct mn_ecs *e, enum mn_ecs_service svc, const char *configured,
                    const char *host_prefix) {
-  const char *suffix = strncmp(e->conf.region, "cn-", 3) == 0 ? ".cn" : "";
-  int n = configured ? snprintf(e->urls[svc], sizeof e->urls[svc], "%s", configured)
-                     : snprintf(e->urls[svc], sizeof e->urls[svc], "https://%s.%s.amazonaws.com%s/",
-                                host_prefix, e->conf.region, suffix);
-  return n < 0 || (size_t)n >= sizeof e->urls[svc] ? -1 : 0;
+  return mn_aws_endpoint(configured, host_prefix, e->conf.region, e->urls[svc],
+                         sizeof e->urls[svc]);
 }
 
 static int ecs_init(const struct mn_cfg_node *config, const struct mn_host *host, void **state_out,
@@ -48,13 +44,6 @@ static int ecs_init(const struct mn_cfg_node *config, const struct mn_host *host
     return host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
   }
   e->host = host;
-  struct mn_http_config hc = {.name = "AWS API", .user_agent = "multinode-ecs/1.0"};
-  if (mn_http_init(&e->http, &hc) != 0) {
-    mn_ecs_bucket_init(&e->launches, 1, 1, 0);
-    rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "out of resources");
-    goto fail;
-  }
-  e->http_ready = 1;
   if ((rc = mn_ecs_conf_load(config, host, &e->conf, err)) != 0) {
     mn_ecs_bucket_init(&e->launches, 1, 1, 0);
     goto fail;
@@ -73,10 +62,10 @@ static int ecs_init(const struct mn_cfg_node *config, const struct mn_host *host
                      host->cluster_id);
     goto fail;
   }
-  struct ecs_creds_config cc = {.profile = e->conf.profile,
-                                .region = e->conf.region,
-                                .sts_endpoint = e->conf.sts_endpoint};
-  if ((rc = ecs_creds_chain_new(&cc, host, &e->creds, err)) != 0)
+  struct mn_aws_creds_config cc = {
+      .profile = e->conf.profile, .region = e->conf.region, .sts_endpoint = e->conf.sts_endpoint};
+  if ((rc = mn_aws_client_init(&e->aws, host, "multinode-ecs/1.0", &cc,
+                               (long)e->conf.request_timeout * 1000L, err)) != 0)
     goto fail;
   host->log(host, MN_HOST_LOG_INFO,
             "ecs: cluster \"%s\" in %s (%s), %zu subnet(s), launches at most %.0f/s (burst %d)",

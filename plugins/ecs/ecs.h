@@ -12,9 +12,8 @@
 
 #include <multinode/provider.h>
 
-#include "creds.h"
+#include "aws/json_call.h"
 #include "ecs_conf.h"
-#include "http.h"
 #include "token_bucket.h"
 
 enum mn_ecs_service {
@@ -27,17 +26,16 @@ enum mn_ecs_service {
 struct mn_ecs {
   const struct mn_host *host;
   struct mn_ecs_conf conf;
-  struct ecs_creds_chain *creds;
+  struct mn_aws_client aws; /* credentials and connections of every AWS call (aws.c) */
   struct mn_ecs_bucket launches;
   char urls[MN_ECS_SVC_COUNT][512];
   char started_by[160];
-  struct mn_http http; /* every AWS call's connections (aws.c) */
-  int http_ready;
 };
 
-/* aws.c: one AWS JSON 1.1 call, signed with SigV4. Throttling, 5xx and
- * network errors are TRANSIENT, retried by the daemon. On success *response is the decoded body (the
- * caller frees it). err->msg reads "ecs RunTask: ClientException: ...". */
+/* aws.c: one AWS JSON 1.1 call, signed with SigV4 (mn_aws_json_call of
+ * the toolkit). Throttling, 5xx and network errors are TRANSIENT, retried by
+ * the daemon. On success *response is the decoded body (the caller frees
+ * it). err->msg reads "ecs RunTask: ClientException: ...". */
 int mn_ecs_call(struct mn_ecs *e, enum mn_ecs_service svc, const char *action,
                 const json_t *request, json_t **response, struct mn_provider_error *err);
 

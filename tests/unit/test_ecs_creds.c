@@ -1,10 +1,10 @@
-/* test_ecs_creds.c — the ECS provider's AWS credentials chain without a
+/* test_ecs_creds.c — the AWS credentials chain (plugins/support/aws) without a
  * network: the environment source, the shared credentials/config files,
  * the chain's order and its "no credentials" message, ISO 8601 times, the
  * JSON and XML answer readers, and the checks made before any request.
  * test_ecs_creds_sim.c covers the HTTP sources against tests/sims/aws_creds.
  *
- * The plugin's creds*.c are compiled into this program (tests/CMakeLists.txt);
+ * The program links the toolkit's mn_plugin_aws (tests/CMakeLists.txt);
  * every test starts from an environment without AWS_* variables and with
  * HOME in a fresh temporary directory. */
 #include <setjmp.h>
@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "creds.h"
-#include "creds_source.h"
-#include "creds_xml.h"
+#include "aws/creds.h"
+#include "aws/creds_source.h"
+#include "aws/creds_xml.h"
 
 static const char *const aws_vars[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
@@ -67,14 +67,14 @@ static int teardown(void **state) {
 }
 
 /* Builds a chain from the current environment and gets credentials once. */
-static int get_once(const char *profile, struct ecs_creds *out, struct mn_provider_error *err) {
-  struct ecs_creds_config cfg = {.profile = profile, .region = "eu-west-1"};
-  struct ecs_creds_chain *c = NULL;
-  int rc = ecs_creds_chain_new(&cfg, NULL, &c, err);
+static int get_once(const char *profile, struct mn_aws_creds *out, struct mn_provider_error *err) {
+  struct mn_aws_creds_config cfg = {.profile = profile, .region = "eu-west-1"};
+  struct mn_aws_creds_chain *c = NULL;
+  int rc = mn_aws_creds_chain_new(&cfg, NULL, &c, err);
   if (rc)
     return rc;
-  rc = ecs_creds_get(c, out, err);
-  ecs_creds_chain_free(c);
+  rc = mn_aws_creds_get(c, out, err);
+  mn_aws_creds_chain_free(c);
   return rc;
 }
 
@@ -86,7 +86,7 @@ static void assert_contains(const char *hay, const char *needle) {
 /* ---- environment ---- */
 
 static void test_env_with_session_token(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
   setenv("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE", 1);
@@ -100,7 +100,7 @@ static void test_env_with_session_token(void **state) {
 }
 
 static void test_env_without_token_and_partial(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
   setenv("AWS_ACCESS_KEY_ID", "AKIAENVEXAMPLE", 1);
@@ -119,7 +119,7 @@ static void test_env_without_token_and_partial(void **state) {
 }
 
 static void test_env_wins_over_files(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
   write_file("credentials", "[default]\naws_access_key_id = AKIAFILE\n"
@@ -142,7 +142,7 @@ static void test_env_wins_over_files(void **state) {
 /* ---- shared files ---- */
 
 static void test_files_default_paths_and_comments(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   char dir[300];
   (void)state;
@@ -178,7 +178,7 @@ static void test_files_default_paths_and_comments(void **state) {
 }
 
 static void test_files_config_profile_sections(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
   write_file("config", "[default]\nregion = us-east-1\n"
@@ -213,7 +213,7 @@ static void test_files_config_profile_sections(void **state) {
 }
 
 static void test_files_errors(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   char path[400];
   (void)state;
@@ -238,8 +238,8 @@ static void test_files_errors(void **state) {
   write_file("credentials", "[p]\nrole_arn = arn:aws:iam::123456789012:role/x\n"
                             "source_profile = base\n");
   assert_int_equal(get_once("p", &cr, &err), MN_PROVIDER_E_AUTH);
-  assert_contains(err.msg, "credentials:2: profile \"p\" uses role_arn, which the ECS provider "
-                           "does not support");
+  assert_contains(err.msg, "credentials:2: profile \"p\" uses role_arn, which the AWS "
+                           "credentials chain does not support");
 
   write_file("credentials", "[p]\ncredential_process = /bin/creds\n");
   assert_int_equal(get_once("p", &cr, &err), MN_PROVIDER_E_AUTH);
@@ -253,7 +253,7 @@ static void test_files_errors(void **state) {
 /* ---- the chain ---- */
 
 static void test_no_source_message(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
   assert_int_equal(get_once(NULL, &cr, &err), MN_PROVIDER_E_AUTH);
@@ -262,12 +262,12 @@ static void test_no_source_message(void **state) {
 }
 
 static void test_bad_region_and_partial_web_identity(void **state) {
-  struct ecs_creds_config cfg = {.region = "eu west/1"};
-  struct ecs_creds_chain *c = (void *)1;
-  struct ecs_creds cr;
+  struct mn_aws_creds_config cfg = {.region = "eu west/1"};
+  struct mn_aws_creds_chain *c = (void *)1;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
-  assert_int_equal(ecs_creds_chain_new(&cfg, NULL, &c, &err), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_aws_creds_chain_new(&cfg, NULL, &c, &err), MN_PROVIDER_E_INVALID);
   assert_null(c);
   assert_contains(err.msg, "region \"eu west/1\" is not an AWS region name");
 
@@ -289,7 +289,7 @@ static void test_bad_region_and_partial_web_identity(void **state) {
 }
 
 static void test_container_full_uri_rules(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
   setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds", 1);
@@ -310,7 +310,7 @@ static void test_container_full_uri_rules(void **state) {
 }
 
 static void test_imds_unreachable_is_no_source(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   struct timespec a, b;
   (void)state;
@@ -348,7 +348,7 @@ static void test_parse_time(void **state) {
 }
 
 static void test_json_reader(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   const char *ok = "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIA1\",\"SecretAccessKey\":\"s\","
                    "\"Token\":\"t\",\"Expiration\":\"2030-01-01T00:00:00Z\"}";

@@ -1,11 +1,11 @@
-/* test_ecs_creds_sim.c — the HTTP sources of the ECS provider's credentials
- * chain against tests/sims/aws_creds/server.py (a real HTTP server on
+/* test_ecs_creds_sim.c — the HTTP sources of the AWS credentials chain
+ * (plugins/support/aws) against tests/sims/aws_creds/server.py (a real HTTP server on
  * loopback, started once for the group): the ECS container credentials
  * endpoint, EC2 IMDSv2 and STS AssumeRoleWithWebIdentity (the simulator
  * checks each request against the STS API model), refresh before expiry
  * with a controlled clock, and concurrent callers.
  *
- * The plugin's creds*.c are compiled into this program (tests/CMakeLists.txt). */
+ * The program links the toolkit's mn_plugin_aws (tests/CMakeLists.txt). */
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
@@ -25,8 +25,8 @@
 
 #include <cmocka.h>
 
-#include "creds.h"
-#include "creds_source.h"
+#include "aws/creds.h"
+#include "aws/creds_source.h"
 
 static const char *const aws_vars[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
@@ -238,19 +238,19 @@ static char *home_file(const char *name, const char *text) {
   return path;
 }
 
-static struct ecs_creds_chain *chain(const struct ecs_creds_config *cfg) {
-  struct ecs_creds_chain *c = NULL;
+static struct mn_aws_creds_chain *chain(const struct mn_aws_creds_config *cfg) {
+  struct mn_aws_creds_chain *c = NULL;
   struct mn_provider_error err = {0};
-  static const struct ecs_creds_config none = {.region = "eu-west-1"};
-  if (ecs_creds_chain_new(cfg ? cfg : &none, &test_host, &c, &err) != 0)
+  static const struct mn_aws_creds_config none = {.region = "eu-west-1"};
+  if (mn_aws_creds_chain_new(cfg ? cfg : &none, &test_host, &c, &err) != 0)
     fail_msg("chain_new: %s", err.msg);
   return c;
 }
 
-static int get_once(struct ecs_creds *out, struct mn_provider_error *err) {
-  struct ecs_creds_chain *c = chain(NULL);
-  int rc = ecs_creds_get(c, out, err);
-  ecs_creds_chain_free(c);
+static int get_once(struct mn_aws_creds *out, struct mn_provider_error *err) {
+  struct mn_aws_creds_chain *c = chain(NULL);
+  int rc = mn_aws_creds_get(c, out, err);
+  mn_aws_creds_chain_free(c);
   return rc;
 }
 
@@ -269,7 +269,7 @@ static int64_t expected_expiry_us(int ttl_s) {
 /* ---- ECS container credentials ---- */
 
 static void test_container_full_uri_with_token_file(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   long long before = stat_int("container");
   (void)state;
@@ -299,7 +299,7 @@ static void test_container_full_uri_with_token_file(void **state) {
 
 static void test_container_relative_uri(void **state) {
   struct creds_ctx ctx = {.container_host = sim_url + strlen("http://")};
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
   ctx.env.container_relative_uri = "/v2/credentials/3f0c8a7e-task";
@@ -319,7 +319,7 @@ struct malformed {
 };
 
 static void expect_malformed(const struct malformed *bad, size_t n) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   for (size_t i = 0; i < n; i++) {
     char q[64];
@@ -331,7 +331,7 @@ static void expect_malformed(const struct malformed *bad, size_t n) {
 }
 
 static void test_container_errors(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
   full_uri("/full/creds");
@@ -353,7 +353,7 @@ static void test_container_errors(void **state) {
 /* ---- EC2 IMDSv2 ---- */
 
 static void test_imds(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   long long tok = stat_int("imds_token"), list = stat_int("imds_role_list"),
             get = stat_int("imds_creds");
@@ -390,7 +390,7 @@ static void test_imds(void **state) {
 }
 
 static void test_imds_times_out_fast(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   struct timespec a, b;
   double secs;
@@ -421,7 +421,7 @@ static void web_identity_env(const char *token) {
 static void test_web_identity(void **state) {
   /* a JWT-like token with characters the form encoding must escape */
   const char *token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.sig+/=&%x";
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   long long before = stat_int("sts");
   json_t *st, *form;
@@ -461,9 +461,9 @@ static void test_web_identity(void **state) {
 }
 
 static void test_web_identity_endpoint_from_config_and_profile(void **state) {
-  struct ecs_creds_config cfg = {.region = "eu-west-1", .profile = "irsa"};
-  struct ecs_creds_chain *c;
-  struct ecs_creds cr;
+  struct mn_aws_creds_config cfg = {.region = "eu-west-1", .profile = "irsa"};
+  struct mn_aws_creds_chain *c;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   char url[128], text[1024];
   (void)state;
@@ -478,8 +478,8 @@ static void test_web_identity_endpoint_from_config_and_profile(void **state) {
   setenv("AWS_CONFIG_FILE", home_file("config", text), 1);
   setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9/", 1); /* cfg wins */
   c = chain(&cfg);
-  assert_int_equal(ecs_creds_get(c, &cr, &err), 0);
-  ecs_creds_chain_free(c);
+  assert_int_equal(mn_aws_creds_get(c, &cr, &err), 0);
+  mn_aws_creds_chain_free(c);
   json_t *st = sim_get("/_stats");
   json_t *form = json_object_get(st, "last_sts_form");
   assert_string_equal(json_string_value(json_object_get(form, "RoleArn")),
@@ -491,7 +491,7 @@ static void test_web_identity_endpoint_from_config_and_profile(void **state) {
 }
 
 static void test_web_identity_errors(void **state) {
-  struct ecs_creds cr;
+  struct mn_aws_creds cr;
   struct mn_provider_error err = {0};
   (void)state;
   web_identity_env("token-one");
@@ -522,90 +522,90 @@ static void test_web_identity_errors(void **state) {
 /* ---- refresh ---- */
 
 static void test_refresh_before_expiry(void **state) {
-  struct ecs_creds_chain *c;
-  struct ecs_creds a, b;
+  struct mn_aws_creds_chain *c;
+  struct mn_aws_creds a, b;
   struct mn_provider_error err = {0};
   long long n0 = stat_int("container");
   (void)state;
   full_uri("/full/refresh");
   c = chain(NULL);
-  assert_int_equal(ecs_creds_get(c, &a, &err), 0);
+  assert_int_equal(mn_aws_creds_get(c, &a, &err), 0);
   assert_int_equal(stat_int("container"), n0 + 1);
   /* cached while more than 5 minutes remain */
   clock_offset_us = (int64_t)(3600 - 300 - 20) * 1000000;
-  assert_int_equal(ecs_creds_get(c, &b, &err), 0);
+  assert_int_equal(mn_aws_creds_get(c, &b, &err), 0);
   assert_string_equal(a.access_key, b.access_key);
   assert_int_equal(stat_int("container"), n0 + 1);
   /* within 5 minutes of Expiration: fetched again, new keys */
   clock_offset_us = (int64_t)(3600 - 300 + 20) * 1000000;
-  assert_int_equal(ecs_creds_get(c, &b, &err), 0);
+  assert_int_equal(mn_aws_creds_get(c, &b, &err), 0);
   assert_string_not_equal(a.access_key, b.access_key);
   assert_int_equal(stat_int("container"), n0 + 2);
   assert_true(b.expires_us >= a.expires_us);
 
-  ecs_creds_chain_free(c);
+  mn_aws_creds_chain_free(c);
 
   /* short-lived credentials (2 minutes) are fetched on every call */
   clock_offset_us = 0;
   sim_config("ttl=120");
   c = chain(NULL);
   for (int i = 0; i < 5; i++)
-    assert_int_equal(ecs_creds_get(c, &b, &err), 0);
+    assert_int_equal(mn_aws_creds_get(c, &b, &err), 0);
   assert_int_equal(stat_int("container"), n0 + 2 + 5);
-  ecs_creds_chain_free(c);
+  mn_aws_creds_chain_free(c);
 }
 
 static void test_refresh_failure_keeps_valid_credentials(void **state) {
-  struct ecs_creds_chain *c;
-  struct ecs_creds a, b;
+  struct mn_aws_creds_chain *c;
+  struct mn_aws_creds a, b;
   struct mn_provider_error err = {0};
   long long n0;
   (void)state;
   full_uri("/full/keep");
   c = chain(NULL);
-  assert_int_equal(ecs_creds_get(c, &a, &err), 0);
+  assert_int_equal(mn_aws_creds_get(c, &a, &err), 0);
   n0 = stat_int("container");
   /* 2 minutes before expiry the refresh fails: the old ones still hold */
   clock_offset_us = (int64_t)(3600 - 120) * 1000000;
   sim_config("fail=500&fail_count=1");
-  assert_int_equal(ecs_creds_get(c, &b, &err), 0);
+  assert_int_equal(mn_aws_creds_get(c, &b, &err), 0);
   assert_string_equal(a.access_key, b.access_key);
   assert_int_equal(stat_int("container"), n0 + 1);
   assert_int_equal(n_warnings, 1);
   assert_contains(last_log, "cannot refresh AWS credentials");
   /* no new attempt for 10 s */
   clock_offset_us += 5 * 1000000;
-  assert_int_equal(ecs_creds_get(c, &b, &err), 0);
+  assert_int_equal(mn_aws_creds_get(c, &b, &err), 0);
   assert_int_equal(stat_int("container"), n0 + 1);
   /* then it succeeds */
   clock_offset_us += 6 * 1000000;
-  assert_int_equal(ecs_creds_get(c, &b, &err), 0);
+  assert_int_equal(mn_aws_creds_get(c, &b, &err), 0);
   assert_string_not_equal(a.access_key, b.access_key);
   assert_int_equal(stat_int("container"), n0 + 2);
   /* past the expiry, a failed refresh is an error */
   clock_offset_us = (int64_t)(2 * 3600) * 1000000;
   sim_config("fail=503&fail_count=1");
-  assert_int_equal(ecs_creds_get(c, &b, &err), MN_PROVIDER_E_TRANSIENT);
+  assert_int_equal(mn_aws_creds_get(c, &b, &err), MN_PROVIDER_E_TRANSIENT);
   assert_contains(err.msg, "cannot refresh AWS credentials from ECS container credentials "
                            "endpoint");
-  ecs_creds_chain_free(c);
+  mn_aws_creds_chain_free(c);
 }
 
 static void test_refresh_web_identity_rereads_token(void **state) {
-  struct ecs_creds_chain *c;
-  struct ecs_creds a, b;
+  struct mn_aws_creds_chain *c;
+  struct mn_aws_creds a, b;
   struct mn_provider_error err = {0};
   (void)state;
   web_identity_env("first-token");
   sim_config("expect_token=first-token");
   c = chain(NULL);
-  assert_int_equal(ecs_creds_get(c, &a, &err), 0);
+  assert_int_equal(mn_aws_creds_get(c, &a, &err), 0);
   home_file("web-token", "second-token");
   sim_config("expect_token=second-token");
   clock_offset_us = (int64_t)(3600 - 100) * 1000000;
-  assert_int_equal(ecs_creds_get(c, &b, &err), 0);
+  assert_int_equal(mn_aws_creds_get(c, &b, &err), 0);
   assert_string_not_equal(a.access_key, b.access_key);
-  ecs_creds_chain_free(c);
+  mn_aws_creds_chain_free(c);
   assert_no_violations();
 }
 
@@ -615,23 +615,23 @@ static void test_refresh_web_identity_rereads_token(void **state) {
 #define N_CALLS 25
 
 struct worker {
-  struct ecs_creds_chain *c;
+  struct mn_aws_creds_chain *c;
   int failures;
 };
 
 static void *hammer(void *arg) {
   struct worker *w = arg;
   for (int i = 0; i < N_CALLS; i++) {
-    struct ecs_creds cr;
+    struct mn_aws_creds cr;
     struct mn_provider_error err;
-    if (ecs_creds_get(w->c, &cr, &err) != 0 || strncmp(cr.access_key, "ASIASIM", 7) != 0 ||
+    if (mn_aws_creds_get(w->c, &cr, &err) != 0 || strncmp(cr.access_key, "ASIASIM", 7) != 0 ||
         strncmp(cr.session_token, "simtoken-", 9) != 0)
       w->failures++;
   }
   return NULL;
 }
 
-static void run_threads(struct ecs_creds_chain *c) {
+static void run_threads(struct mn_aws_creds_chain *c) {
   pthread_t t[N_THREADS];
   struct worker w[N_THREADS];
   for (int i = 0; i < N_THREADS; i++) {
@@ -645,7 +645,7 @@ static void run_threads(struct ecs_creds_chain *c) {
 }
 
 static void test_concurrent_callers(void **state) {
-  struct ecs_creds_chain *c;
+  struct mn_aws_creds_chain *c;
   long long n0 = stat_int("container");
   (void)state;
   full_uri("/full/threads");
@@ -653,7 +653,7 @@ static void test_concurrent_callers(void **state) {
   c = chain(NULL);
   run_threads(c);
   assert_int_equal(stat_int("container"), n0 + 1);
-  ecs_creds_chain_free(c);
+  mn_aws_creds_chain_free(c);
   /* short-lived: always due for a refresh, one fetch at a time while the
    * others use the current ones; none lost or torn */
   sim_config("ttl=60");
@@ -661,19 +661,19 @@ static void test_concurrent_callers(void **state) {
   run_threads(c);
   long long n = stat_int("container") - (n0 + 1);
   assert_true(n >= 2 && n <= N_THREADS * N_CALLS);
-  ecs_creds_chain_free(c);
+  mn_aws_creds_chain_free(c);
 }
 
 struct slow_get {
-  struct ecs_creds_chain *c;
-  struct ecs_creds cr;
+  struct mn_aws_creds_chain *c;
+  struct mn_aws_creds cr;
   int rc;
 };
 
 static void *slow_get_thread(void *arg) {
   struct slow_get *g = arg;
   struct mn_provider_error err;
-  g->rc = ecs_creds_get(g->c, &g->cr, &err);
+  g->rc = mn_aws_creds_get(g->c, &g->cr, &err);
   return NULL;
 }
 
@@ -685,7 +685,7 @@ static double elapsed_since(const struct timespec *a) {
 
 static void test_slow_refresh_does_not_block_others(void **state) {
   struct slow_get g = {0};
-  struct ecs_creds a, b;
+  struct mn_aws_creds a, b;
   struct mn_provider_error err = {0};
   struct timespec t0;
   pthread_t t;
@@ -693,7 +693,7 @@ static void test_slow_refresh_does_not_block_others(void **state) {
   (void)state;
   full_uri("/full/slow");
   g.c = chain(NULL);
-  assert_int_equal(ecs_creds_get(g.c, &a, &err), 0);
+  assert_int_equal(mn_aws_creds_get(g.c, &a, &err), 0);
   /* due for a refresh, not expired; the endpoint now takes 2 s to answer */
   clock_offset_us = (int64_t)(3600 - 200) * 1000000;
   sim_config("delay=2");
@@ -705,7 +705,7 @@ static void test_slow_refresh_does_not_block_others(void **state) {
     usleep(10000);
   }
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  assert_int_equal(ecs_creds_get(g.c, &b, &err), 0);
+  assert_int_equal(mn_aws_creds_get(g.c, &b, &err), 0);
   assert_true(elapsed_since(&t0) < 1.0); /* answered from the current credentials */
   assert_string_equal(a.access_key, b.access_key);
   pthread_join(t, NULL);
@@ -722,11 +722,11 @@ static void test_slow_refresh_does_not_block_others(void **state) {
     assert_true(elapsed_since(&t0) < 10);
     usleep(10000);
   }
-  assert_int_equal(ecs_creds_get(g.c, &b, &err), 0);
+  assert_int_equal(mn_aws_creds_get(g.c, &b, &err), 0);
   pthread_join(t, NULL);
   assert_string_equal(b.access_key, g.cr.access_key); /* the one fetch's result */
   sim_config("delay=0");
-  ecs_creds_chain_free(g.c);
+  mn_aws_creds_chain_free(g.c);
 }
 
 int main(void) {

@@ -1,8 +1,8 @@
 /* test_ecs_names.c — the ECS provider's pure parts, compiled in from
  * plugins/ecs: the Fargate size table and its rounding, task definition
  * family naming, client tokens, startedBy, image references, log streams,
- * the classification of AWS errors, the launch token bucket, and the list of
- * calls mn_ecs_call allows (calls.c). */
+ * the classification of AWS errors (the toolkit's aws/error.c), the launch
+ * token bucket, and the list of calls mn_ecs_call allows (calls.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +12,11 @@
 
 #include <cmocka.h>
 
-#include "../plugins/ecs/aws_error.c"
 #include "../plugins/ecs/calls.c"
 #include "../plugins/ecs/fargate_sizes.c"
 #include "../plugins/ecs/names.c"
 #include "../plugins/ecs/token_bucket.c"
+#include "../plugins/support/aws/error.c"
 
 static void expect_size(double vcpus, double gb, int cpu, int memory) {
   struct mn_ecs_fargate_size s = {0, 0};
@@ -160,30 +160,30 @@ static void test_tokens_and_names(void **state) {
 
 static void test_error_classes(void **state) {
   (void)state;
-  assert_int_equal(mn_ecs_error_code(400, "ThrottlingException"), MN_PROVIDER_E_TRANSIENT);
-  assert_int_equal(mn_ecs_error_code(400, "com.amazonaws.ecs#ThrottlingException"),
+  assert_int_equal(mn_aws_error_code(400, "ThrottlingException"), MN_PROVIDER_E_TRANSIENT);
+  assert_int_equal(mn_aws_error_code(400, "com.amazonaws.ecs#ThrottlingException"),
                    MN_PROVIDER_E_TRANSIENT);
-  assert_int_equal(mn_ecs_error_code(400, "ThrottlingException:http://internal.amazon.com/"),
+  assert_int_equal(mn_aws_error_code(400, "ThrottlingException:http://internal.amazon.com/"),
                    MN_PROVIDER_E_TRANSIENT);
-  assert_int_equal(mn_ecs_error_code(500, "ServerException"), MN_PROVIDER_E_TRANSIENT);
-  assert_int_equal(mn_ecs_error_code(503, NULL), MN_PROVIDER_E_TRANSIENT);
-  assert_int_equal(mn_ecs_error_code(502, "Whatever"), MN_PROVIDER_E_TRANSIENT);
-  assert_int_equal(mn_ecs_error_code(429, NULL), MN_PROVIDER_E_TRANSIENT);
-  assert_int_equal(mn_ecs_error_code(400, "AccessDeniedException"), MN_PROVIDER_E_AUTH);
-  assert_int_equal(mn_ecs_error_code(400, "UnrecognizedClientException"), MN_PROVIDER_E_AUTH);
-  assert_int_equal(mn_ecs_error_code(403, "InvalidSignatureException"), MN_PROVIDER_E_AUTH);
-  assert_int_equal(mn_ecs_error_code(400, "ExpiredTokenException"), MN_PROVIDER_E_AUTH);
-  assert_int_equal(mn_ecs_error_code(403, NULL), MN_PROVIDER_E_AUTH);
-  assert_int_equal(mn_ecs_error_code(400, "ClientException"), MN_PROVIDER_E_INVALID);
-  assert_int_equal(mn_ecs_error_code(400, "InvalidParameterException"), MN_PROVIDER_E_INVALID);
-  assert_int_equal(mn_ecs_error_code(400, "SerializationException"), MN_PROVIDER_E_INVALID);
-  assert_int_equal(mn_ecs_error_code(400, "ClusterNotFoundException"), MN_PROVIDER_E_INVALID);
-  assert_int_equal(mn_ecs_error_code(400, "ResourceNotFoundException"), MN_PROVIDER_E_NOT_FOUND);
-  assert_int_equal(mn_ecs_error_code(400, NULL), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_aws_error_code(500, "ServerException"), MN_PROVIDER_E_TRANSIENT);
+  assert_int_equal(mn_aws_error_code(503, NULL), MN_PROVIDER_E_TRANSIENT);
+  assert_int_equal(mn_aws_error_code(502, "Whatever"), MN_PROVIDER_E_TRANSIENT);
+  assert_int_equal(mn_aws_error_code(429, NULL), MN_PROVIDER_E_TRANSIENT);
+  assert_int_equal(mn_aws_error_code(400, "AccessDeniedException"), MN_PROVIDER_E_AUTH);
+  assert_int_equal(mn_aws_error_code(400, "UnrecognizedClientException"), MN_PROVIDER_E_AUTH);
+  assert_int_equal(mn_aws_error_code(403, "InvalidSignatureException"), MN_PROVIDER_E_AUTH);
+  assert_int_equal(mn_aws_error_code(400, "ExpiredTokenException"), MN_PROVIDER_E_AUTH);
+  assert_int_equal(mn_aws_error_code(403, NULL), MN_PROVIDER_E_AUTH);
+  assert_int_equal(mn_aws_error_code(400, "ClientException"), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_aws_error_code(400, "InvalidParameterException"), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_aws_error_code(400, "SerializationException"), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_aws_error_code(400, "ClusterNotFoundException"), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_aws_error_code(400, "ResourceNotFoundException"), MN_PROVIDER_E_NOT_FOUND);
+  assert_int_equal(mn_aws_error_code(400, NULL), MN_PROVIDER_E_INVALID);
   char type[32];
-  mn_ecs_error_type("aws.protocols#ThrottlingException", type, sizeof type);
+  mn_aws_error_type("aws.protocols#ThrottlingException", type, sizeof type);
   assert_string_equal(type, "ThrottlingException");
-  mn_ecs_error_type("AccessDeniedException:http://x/", type, sizeof type);
+  mn_aws_error_type("AccessDeniedException:http://x/", type, sizeof type);
   assert_string_equal(type, "AccessDeniedException");
 }
 

@@ -84,7 +84,7 @@ static int answer_error(const struct creds_http_resp *r, struct mn_provider_erro
                     creds_excerpt(r->body, r->len, ex, sizeof ex));
 }
 
-static int answer_credentials(const struct creds_http_resp *r, struct ecs_creds *out,
+static int answer_credentials(const struct creds_http_resp *r, struct mn_aws_creds *out,
                               struct mn_provider_error *err) {
   static const char *const names[] = {"AccessKeyId", "SecretAccessKey", "SessionToken",
                                       "Expiration"};
@@ -129,7 +129,7 @@ out:
 
 int creds_assume_role_with_web_identity(const struct creds_ctx *ctx, const char *role_arn,
                                         const char *token_file, const char *session_name,
-                                        struct ecs_creds *out, struct mn_provider_error *err) {
+                                        struct mn_aws_creds *out, struct mn_provider_error *err) {
   static const char *const headers[] = {
       "Content-Type: application/x-www-form-urlencoded; charset=utf-8", "Accept: text/xml",
       NULL};
@@ -182,7 +182,7 @@ out:
   return rc;
 }
 
-int creds_web_identity_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_web_identity_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                              struct mn_provider_error *err) {
   const struct creds_env *e = &ctx->env;
 

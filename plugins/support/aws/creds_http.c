@@ -18,7 +18,7 @@ int creds_http(const struct creds_http_req *req, const char *what, struct creds_
   char why[600];
   struct mn_http client;
   struct mn_http_config cfg = {.name = what,
-                               .user_agent = "multinode-ecs-creds",
+                               .user_agent = "multinode-aws-creds",
                                .connect_timeout_ms = req->timeout_ms,
                                .no_proxy = req->no_proxy};
   struct mn_http_response r;

@@ -1,14 +1,14 @@
-/* creds_source.h — what the credentials sources of plugins/ecs/creds*.c
+/* creds_source.h — what the credentials sources of plugins/support/aws/creds*.c
  * share (private to the chain; the rest of the provider uses creds.h).
  *
  * Every source has the same shape:
- *     int creds_<source>_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+ *     int creds_<source>_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
  *                              struct mn_provider_error *err);
  * returning 0 with *out filled, CREDS_SKIP when the source is not set up
  * here (err->msg may then say why, for the final "no credentials" message),
  * or a negative MN_PROVIDER_E_* code with err filled. */
-#ifndef MN_ECS_CREDS_SOURCE_H
-#define MN_ECS_CREDS_SOURCE_H
+#ifndef MN_AWS_CREDS_SOURCE_H
+#define MN_AWS_CREDS_SOURCE_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +21,7 @@
 #define CREDS_REFRESH_MARGIN_US (INT64_C(300) * 1000000)
 
 /* The environment variables the chain reads, snapshotted once by
- * ecs_creds_chain_new (NULL: unset; empty values count as unset). */
+ * mn_aws_creds_chain_new (NULL: unset; empty values count as unset). */
 struct creds_env {
   char *access_key_id, *secret_access_key, *session_token;
   char *web_identity_token_file, *role_arn, *role_session_name;
@@ -46,15 +46,15 @@ struct creds_ctx {
 };
 
 /* The sources, in the chain's order. */
-int creds_env_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_env_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                     struct mn_provider_error *err);
-int creds_web_identity_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_web_identity_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                              struct mn_provider_error *err);
-int creds_files_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_files_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                       struct mn_provider_error *err);
-int creds_container_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_container_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                           struct mn_provider_error *err);
-int creds_imds_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_imds_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                      struct mn_provider_error *err);
 
 /* STS AssumeRoleWithWebIdentity with the token in token_file (read on
@@ -62,7 +62,7 @@ int creds_imds_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
  * and for profiles with web_identity_token_file (creds_web_identity.c). */
 int creds_assume_role_with_web_identity(const struct creds_ctx *ctx, const char *role_arn,
                                         const char *token_file, const char *session_name,
-                                        struct ecs_creds *out, struct mn_provider_error *err);
+                                        struct mn_aws_creds *out, struct mn_provider_error *err);
 
 /* A small HTTP exchange over libcurl (creds_http.c). */
 struct creds_http_req {
@@ -95,12 +95,12 @@ int creds_parse_time(const char *s, int64_t *us_out);
 /* Copies the three strings into out (session_token may be NULL); fails
  * with AUTH naming `what` when one is empty, too long or holds a control
  * character (they end up in HTTP headers). */
-int creds_set(struct ecs_creds *out, const char *access_key, const char *secret_key,
+int creds_set(struct mn_aws_creds *out, const char *access_key, const char *secret_key,
               const char *session_token, int64_t expires_us, const char *what,
               struct mn_provider_error *err);
 /* Parses the JSON answer of the container and instance metadata endpoints:
  * {AccessKeyId, SecretAccessKey, Token, Expiration}. */
-int creds_from_json(const char *body, size_t len, const char *what, struct ecs_creds *out,
+int creds_from_json(const char *body, size_t len, const char *what, struct mn_aws_creds *out,
                     struct mn_provider_error *err);
 /* A printable, bounded excerpt of an answer body for error messages. */
 const char *creds_excerpt(const char *body, size_t len, char *buf, size_t cap);

@@ -1,6 +1,7 @@
-/* aws_error.h — what an AWS error answer means for the daemon. */
-#ifndef MN_ECS_AWS_ERROR_H
-#define MN_ECS_AWS_ERROR_H
+/* aws/error.h — what an AWS error answer means for the daemon (provider
+ * toolkit, plugins/support/aws). */
+#ifndef MN_AWS_ERROR_H
+#define MN_AWS_ERROR_H
 
 #include <stddef.h>
 
@@ -10,10 +11,10 @@
  * Throttling, 5xx and server-side faults are TRANSIENT; refused
  * credentials AUTH; a missing resource NOT_FOUND; invalid requests and
  * other 4xx INVALID. */
-int mn_ecs_error_code(long http_status, const char *aws_type);
+int mn_aws_error_code(long http_status, const char *aws_type);
 
 /* Copies the bare error type of a __type value ("ns#Type" or
  * "Type:http://..." -> "Type") into out. */
-void mn_ecs_error_type(const char *raw, char *out, size_t size);
+void mn_aws_error_type(const char *raw, char *out, size_t size);
 
 #endif

@@ -1,9 +1,9 @@
 /* creds_env.c — credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
  * and AWS_SESSION_TOKEN, the first source of the chain — unless the
- * provider's configuration names a profile (providers.ecs.profile). */
+ * provider's configuration names a profile (e.g. providers.ecs.profile). */
 #include "creds_source.h"
 
-int creds_env_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_env_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                     struct mn_provider_error *err) {
   const struct creds_env *e = &ctx->env;
 

@@ -157,7 +157,7 @@ static int file_path(const struct creds_ctx *ctx, const char *var, const char *n
 }
 
 static int from_profile(const struct creds_ctx *ctx, const struct profile *p, const char *cpath,
-                        const char *fpath, struct ecs_creds *out,
+                        const char *fpath, struct mn_aws_creds *out,
                         struct mn_provider_error *err) {
   char what[600];
   const char *name = ctx->profile;
@@ -179,8 +179,8 @@ static int from_profile(const struct creds_ctx *ctx, const struct profile *p, co
   for (int k = K_ROLE_ARN; k < N_KEYS; k++)
     if (p->val[k] && k != K_SESSION_NAME)
       return creds_fail(err, MN_PROVIDER_E_AUTH,
-                        "%s:%d: profile \"%s\" uses %s, which the ECS provider does not "
-                        "support; give it aws_access_key_id and aws_secret_access_key, or "
+                        "%s:%d: profile \"%s\" uses %s, which the AWS credentials chain "
+                        "does not support; give it aws_access_key_id and aws_secret_access_key, or "
                         "role_arn with web_identity_token_file",
                         p->file[k], p->line[k], name, key_names[k]);
   if (!ctx->profile_chosen)
@@ -190,7 +190,7 @@ static int from_profile(const struct creds_ctx *ctx, const struct profile *p, co
                     name, cpath, fpath);
 }
 
-int creds_files_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_files_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                       struct mn_provider_error *err) {
   char cpath[4096], fpath[4096];
   struct profile p = {0};

@@ -15,7 +15,7 @@
 
 struct source {
   const char *name;
-  int (*fetch)(const struct creds_ctx *, struct ecs_creds *, struct mn_provider_error *);
+  int (*fetch)(const struct creds_ctx *, struct mn_aws_creds *, struct mn_provider_error *);
 };
 
 static const struct source sources[] = {
@@ -27,14 +27,14 @@ static const struct source sources[] = {
 };
 #define N_SOURCES (sizeof sources / sizeof sources[0])
 
-struct ecs_creds_chain {
+struct mn_aws_creds_chain {
   struct creds_ctx ctx;
   pthread_mutex_t lock;
   pthread_cond_t fetched; /* signalled when a fetch ends */
   int refreshing;         /* a caller is fetching (without the lock) */
   int source;             /* index into sources, -1 until one answered */
   int have;              /* creds holds credentials */
-  struct ecs_creds creds;
+  struct mn_aws_creds creds;
   int64_t next_retry_us; /* after a failed refresh */
 };
 
@@ -92,10 +92,10 @@ static int valid_region(const char *r) {
   return 1;
 }
 
-int ecs_creds_chain_new(const struct ecs_creds_config *cfg, const struct mn_host *host,
-                        struct ecs_creds_chain **out, struct mn_provider_error *err) {
-  static const struct ecs_creds_config none = {0};
-  struct ecs_creds_chain *c;
+int mn_aws_creds_chain_new(const struct mn_aws_creds_config *cfg, const struct mn_host *host,
+                           struct mn_aws_creds_chain **out, struct mn_provider_error *err) {
+  static const struct mn_aws_creds_config none = {0};
+  struct mn_aws_creds_chain *c;
   struct creds_env *e;
   const char *region;
 
@@ -119,7 +119,7 @@ int ecs_creds_chain_new(const struct ecs_creds_config *cfg, const struct mn_host
   if (region && !valid_region(region)) {
     creds_fail(err, MN_PROVIDER_E_INVALID,
                "region \"%.64s\" is not an AWS region name (letters, digits and '-')", region);
-    ecs_creds_chain_free(c);
+    mn_aws_creds_chain_free(c);
     return err ? err->code : MN_PROVIDER_E_INVALID;
   }
   /* Like the SDKs' explicitly given profile: it outranks AWS_ACCESS_KEY_ID. */
@@ -134,11 +134,11 @@ int ecs_creds_chain_new(const struct ecs_creds_config *cfg, const struct mn_host
   *out = c;
   return 0;
 oom:
-  ecs_creds_chain_free(c);
+  mn_aws_creds_chain_free(c);
   return creds_fail(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
 }
 
-void ecs_creds_chain_free(struct ecs_creds_chain *c) {
+void mn_aws_creds_chain_free(struct mn_aws_creds_chain *c) {
   if (!c)
     return;
   for (size_t i = 0; i < N_ENV_VARS; i++)
@@ -152,12 +152,12 @@ void ecs_creds_chain_free(struct ecs_creds_chain *c) {
   free(c);
 }
 
-static int fresh(const struct ecs_creds *cr, int64_t now) {
+static int fresh(const struct mn_aws_creds *cr, int64_t now) {
   return cr->expires_us == 0 || now < cr->expires_us - CREDS_REFRESH_MARGIN_US;
 }
 
 /* Walks the chain for the first source that is set up; *index_out names it. */
-static int resolve(const struct creds_ctx *ctx, struct ecs_creds *out, int *index_out,
+static int resolve(const struct creds_ctx *ctx, struct mn_aws_creds *out, int *index_out,
                    struct mn_provider_error *err) {
   char why[MN_PROVIDER_ERROR_MSG_MAX] = "";
   struct mn_provider_error serr;
@@ -189,9 +189,9 @@ static int resolve(const struct creds_ctx *ctx, struct ecs_creds *out, int *inde
 /* One caller fetches (without holding the lock: sources may take seconds);
  * meanwhile the others keep using the current credentials while they have
  * not expired, and wait for the fetch otherwise. */
-int ecs_creds_get(struct ecs_creds_chain *c, struct ecs_creds *out,
-                  struct mn_provider_error *err) {
-  struct ecs_creds next;
+int mn_aws_creds_get(struct mn_aws_creds_chain *c, struct mn_aws_creds *out,
+                     struct mn_provider_error *err) {
+  struct mn_aws_creds next;
   struct mn_provider_error serr = {0};
   int64_t now;
   int rc = 0, source;

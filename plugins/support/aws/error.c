@@ -1,8 +1,8 @@
-/* aws_error.c — classify AWS errors (see aws_error.h). The type names are
+/* error.c — classify AWS errors (see aws/error.h). The type names are
  * the ones AWS's SDKs treat as throttling and as transient, plus the
  * services' own (ECS ServerException, CloudWatch Logs
  * ServiceUnavailableException). */
-#include "aws_error.h"
+#include "error.h"
 
 #include <string.h>
 
@@ -64,7 +64,7 @@ static int in(const char *type, const char *const *list, size_t n) {
 }
 #define IN(type, list) in(type, list, sizeof list / sizeof list[0])
 
-void mn_ecs_error_type(const char *raw, char *out, size_t size) {
+void mn_aws_error_type(const char *raw, char *out, size_t size) {
   if (!size)
     return;
   out[0] = '\0';
@@ -79,9 +79,9 @@ void mn_ecs_error_type(const char *raw, char *out, size_t size) {
   out[n] = '\0';
 }
 
-int mn_ecs_error_code(long http_status, const char *aws_type) {
+int mn_aws_error_code(long http_status, const char *aws_type) {
   char type[128];
-  mn_ecs_error_type(aws_type, type, sizeof type);
+  mn_aws_error_type(aws_type, type, sizeof type);
   if (type[0]) {
     if (IN(type, transient_types))
       return MN_PROVIDER_E_TRANSIENT;

@@ -133,7 +133,7 @@ static int copy_field(char *dst, size_t cap, const char *src, const char *name, 
   return 0;
 }
 
-int creds_set(struct ecs_creds *out, const char *access_key, const char *secret_key,
+int creds_set(struct mn_aws_creds *out, const char *access_key, const char *secret_key,
               const char *session_token, int64_t expires_us, const char *what,
               struct mn_provider_error *err) {
   int rc;
@@ -159,7 +159,7 @@ static const char *json_str(json_t *root, const char *key) {
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int creds_from_json(const char *body, size_t len, const char *what, struct ecs_creds *out,
+int creds_from_json(const char *body, size_t len, const char *what, struct mn_aws_creds *out,
                     struct mn_provider_error *err) {
   static const char *const keys[] = {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"};
   const char *vals[4];

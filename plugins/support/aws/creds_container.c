@@ -86,7 +86,7 @@ static int auth_header(const struct creds_ctx *ctx, char **out, struct mn_provid
   return rc;
 }
 
-int creds_container_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_container_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                           struct mn_provider_error *err) {
   const struct creds_env *e = &ctx->env;
   struct creds_http_resp resp = {0};

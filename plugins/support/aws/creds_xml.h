@@ -1,7 +1,7 @@
 /* creds_xml.h — the few elements of an STS query-protocol answer
  * (see creds_xml.c for why this is not a general XML parser). */
-#ifndef MN_ECS_CREDS_XML_H
-#define MN_ECS_CREDS_XML_H
+#ifndef MN_AWS_CREDS_XML_H
+#define MN_AWS_CREDS_XML_H
 
 #include <stddef.h>
 

@@ -35,7 +35,7 @@ static int call(const char *base, const char *method, const char *path, const ch
   return 0;
 }
 
-int creds_imds_fetch(const struct creds_ctx *ctx, struct ecs_creds *out,
+int creds_imds_fetch(const struct creds_ctx *ctx, struct mn_aws_creds *out,
                      struct mn_provider_error *err) {
   const struct creds_env *e = &ctx->env;
   struct creds_http_resp r = {0};
