@@ -94,30 +94,28 @@ void mn_k8s_label_value(const char *value, char out[64]) {
   snprintf(out, 64, "%s%s%s", clean, n ? "-" : "", h);
 }
 
-int mn_k8s_cpu_quantity(double vcpus, char *out, size_t size) {
-  if (!(vcpus > 0) || vcpus > 1e6)
+/* value (> 0, at most 1e6) as a quantity: a whole number of `unit`s when
+ * it is one, else a number of its 1/per parts (`part`), rounded up. */
+static int quantity(double value, int per, const char *unit, const char *part, char *out,
+                    size_t size) {
+  if (!(value > 0) || value > 1e6)
     return -1;
-  long long milli = ceil_pos(vcpus * 1000.0);
-  if (milli < 1)
-    milli = 1;
-  if (milli % 1000 == 0)
-    snprintf(out, size, "%lld", milli / 1000);
+  long long parts = ceil_pos(value * per);
+  if (parts < 1)
+    parts = 1;
+  if (parts % per == 0)
+    snprintf(out, size, "%lld%s", parts / per, unit);
   else
-    snprintf(out, size, "%lldm", milli);
+    snprintf(out, size, "%lld%s", parts, part);
   return 0;
 }
 
+int mn_k8s_cpu_quantity(double vcpus, char *out, size_t size) {
+  return quantity(vcpus, 1000, "", "m", out, size);
+}
+
 int mn_k8s_memory_quantity(double memory_gb, char *out, size_t size) {
-  if (!(memory_gb > 0) || memory_gb > 1e6)
-    return -1;
-  long long mi = ceil_pos(memory_gb * 1024.0);
-  if (mi < 1)
-    mi = 1;
-  if (mi % 1024 == 0)
-    snprintf(out, size, "%lldGi", mi / 1024);
-  else
-    snprintf(out, size, "%lldMi", mi);
-  return 0;
+  return quantity(memory_gb, 1024, "Gi", "Mi", out, size);
 }
 
 int mn_k8s_image_valid(const char *ref, char *err, size_t err_size) {
