@@ -14,6 +14,7 @@
 #include "plugin/handle.h"
 #include "plugin/provider_keys.h"
 #include "util/log.h"
+#include "util/path.h"
 
 #ifndef MN_PLUGIN_BUILD_DIR
 #define MN_PLUGIN_BUILD_DIR ""
@@ -23,14 +24,6 @@
 #endif
 
 #define OP_END(op) (offsetof(struct mn_provider, op) + sizeof(((struct mn_provider *)0)->op))
-
-static char *join_path(const char *dir, const char *file) {
-  size_t n = strlen(dir) + strlen(file) + 2;
-  char *p = malloc(n);
-  if (p)
-    snprintf(p, n, "%s/%s", dir, file);
-  return p;
-}
 
 /* Searches $MULTINODE_PLUGIN_PATH, the build tree and the install folder
  * for mn_provider_<name>.so. */
@@ -56,7 +49,7 @@ int mn_plugin_locate(const char *name, char **path_out, struct mn_error *err) {
         continue;
       }
     }
-    char *candidate = join_path(dir, file);
+    char *candidate = mn_path_join(dir, file);
     if (!candidate) {
       rc = mn_fail(err, MN_ENOMEM, "out of memory");
       goto done;

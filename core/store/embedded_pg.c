@@ -19,6 +19,7 @@
 #include "store/pg_exec.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/path.h"
 
 #define PG_PORT "5432"
 #define SOCKET_FILE "/.s.PGSQL." PG_PORT
@@ -41,14 +42,6 @@ struct mn_pg_embedded {
   int users_fd; /* root/users.lock: a shared flock per daemon using the cluster */
   int start_fd; /* root/start.lock: held exclusively while starting or stopping */
 };
-
-static char *join(const char *a, const char *b) {
-  size_t len = strlen(a) + strlen(b) + 2;
-  char *s = malloc(len);
-  if (s)
-    snprintf(s, len, "%s/%s", a, b);
-  return s;
-}
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -88,7 +81,7 @@ static int own_dir(const struct mn_pg_embedded *pg, const char *path, struct mn_
 /* root/run, unless the socket path would not fit a sockaddr_un: then a
  * directory under /tmp named after a hash of root. */
 static char *socket_dir(const char *root) {
-  char *dir = join(root, "run");
+  char *dir = mn_path_join(root, "run");
   if (!dir || strlen(dir) + strlen(SOCKET_FILE) < sizeof(((struct sockaddr_un *)0)->sun_path))
     return dir;
   free(dir);
@@ -114,7 +107,7 @@ static int run_tool(const struct mn_pg_embedded *pg, const char *what, char *con
 }
 
 static int initdb(const struct mn_pg_embedded *pg, struct mn_error *err) {
-  char *tool = join(pg->bindir, "initdb");
+  char *tool = mn_path_join(pg->bindir, "initdb");
   if (!tool)
     return mn_fail(err, MN_ENOMEM, "out of memory");
   mn_log_info("pg", "creating a new postgres cluster in \"%s\"", pg->pgdata);
@@ -178,7 +171,7 @@ static int write_auth(const struct mn_pg_embedded *pg, struct mn_error *err) {
                    self);
   if (strcmp(self, owner) != 0)
     snprintf(ident + n, sizeof ident - (size_t)n, "multinode  %s  postgres\n", owner);
-  char *hba = join(pg->pgdata, "pg_hba.conf"), *idf = join(pg->pgdata, "pg_ident.conf");
+  char *hba = mn_path_join(pg->pgdata, "pg_hba.conf"), *idf = mn_path_join(pg->pgdata, "pg_ident.conf");
   int rc = !hba || !idf ? mn_fail(err, MN_ENOMEM, "out of memory") : 0;
   if (rc == 0)
     rc = write_owned(pg, idf, ident, err);
@@ -201,7 +194,7 @@ static int write_conf(const struct mn_pg_embedded *pg, struct mn_error *err) {
   int auth = write_auth(pg, err);
   if (auth < 0)
     return auth;
-  char *conf = join(pg->pgdata, "multinode.conf"), *main_conf = join(pg->pgdata,
+  char *conf = mn_path_join(pg->pgdata, "multinode.conf"), *main_conf = mn_path_join(pg->pgdata,
                                                                      "postgresql.conf");
   int rc = 0;
   FILE *f = conf ? fopen(conf, "w") : NULL;
@@ -254,7 +247,7 @@ static void copy_str(char *dst, size_t size, const char *src) {
 /* Lines 1 (pid), 4 (port) and 5 (socket directory) of postmaster.pid. */
 static long read_pidfile(const char *pgdata, char *port, size_t port_size, char *sock,
                          size_t sock_size) {
-  char *path = join(pgdata, "postmaster.pid"), line[PATH_MAX];
+  char *path = mn_path_join(pgdata, "postmaster.pid"), line[PATH_MAX];
   FILE *f = path ? fopen(path, "r") : NULL;
   free(path);
   long pid = 0;
@@ -337,7 +330,7 @@ static int wait_ready(const struct mn_pg_embedded *pg, long pid, struct mn_error
 }
 
 static int start_server(struct mn_pg_embedded *pg, struct mn_error *err) {
-  char *tool = join(pg->bindir, "pg_ctl");
+  char *tool = mn_path_join(pg->bindir, "pg_ctl");
   if (!tool)
     return mn_fail(err, MN_ENOMEM, "out of memory");
   char *argv[] = {tool, "-D", pg->pgdata, "-l", pg->server_log, "-w", "-t", WAIT_SECONDS,
@@ -431,7 +424,7 @@ static int prepare(struct mn_pg_embedded *pg, const char *data_dir, struct mn_er
     mn_log_info("pg", "made \"%s\" mode %04o: the postgres user may pass through it, no "
                 "other user may list it", abs, (unsigned)mode);
   }
-  pg->root = join(abs, "postgres");
+  pg->root = mn_path_join(abs, "postgres");
   if (!pg->root)
     return mn_fail(err, MN_ENOMEM, "out of memory");
   char *blocker = NULL;
@@ -443,9 +436,9 @@ static int prepare(struct mn_pg_embedded *pg, const char *data_dir, struct mn_er
     free(blocker);
     return rc;
   }
-  pg->pgdata = join(pg->root, "data");
-  pg->server_log = join(pg->root, "server.log");
-  pg->ctl_log = join(pg->root, "ctl.log");
+  pg->pgdata = mn_path_join(pg->root, "data");
+  pg->server_log = mn_path_join(pg->root, "server.log");
+  pg->ctl_log = mn_path_join(pg->root, "ctl.log");
   pg->sockdir = socket_dir(pg->root);
   if (!pg->pgdata || !pg->server_log || !pg->ctl_log || !pg->sockdir)
     return mn_fail(err, MN_ENOMEM, "out of memory");
@@ -480,8 +473,8 @@ static int try_adopt(struct mn_pg_embedded *pg, struct mn_error *err) {
     if ((rc = set_dsn(pg, pg->sockdir, PG_PORT)) < 0)
       return mn_fail(err, rc, "out of memory");
   }
-  char *pidfile = join(pg->pgdata, "postmaster.pid");
-  char *lock = join(pg->sockdir, ".s.PGSQL." PG_PORT ".lock");
+  char *pidfile = mn_path_join(pg->pgdata, "postmaster.pid");
+  char *lock = mn_path_join(pg->sockdir, ".s.PGSQL." PG_PORT ".lock");
   if (pidfile && access(pidfile, F_OK) == 0)
     mn_log_warn("pg", "postgres of \"%s\" stopped uncleanly; starting it again to recover",
                 pg->pgdata);
@@ -496,7 +489,7 @@ static int try_adopt(struct mn_pg_embedded *pg, struct mn_error *err) {
 
 /* Opens root/<name> for flock (created, never removed). */
 static int open_lock(const struct mn_pg_embedded *pg, const char *name, struct mn_error *err) {
-  char *path = join(pg->root, name);
+  char *path = mn_path_join(pg->root, name);
   int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
   if (fd < 0)
     mn_fail(err, MN_EIO, "embedded postgres: cannot open \"%s\": %s", path ? path : name,
@@ -544,7 +537,7 @@ int mn_pg_embedded_start(const char *data_dir, struct mn_pg_embedded **out,
   }
   lock_fd(pg->start_fd, LOCK_EX);
   lock_fd(pg->users_fd, LOCK_SH);
-  char *version_file = join(pg->pgdata, "PG_VERSION");
+  char *version_file = mn_path_join(pg->pgdata, "PG_VERSION");
   bool exists = version_file && access(version_file, F_OK) == 0;
   free(version_file);
   if (!exists && (rc = initdb(pg, err)) < 0)
@@ -574,7 +567,7 @@ long mn_pg_embedded_pid(const struct mn_pg_embedded *pg) {
 
 static int ctl(const struct mn_pg_embedded *pg, const char *action, const char *mode,
                struct mn_error *err) {
-  char *tool = join(pg->bindir, "pg_ctl");
+  char *tool = mn_path_join(pg->bindir, "pg_ctl");
   if (!tool)
     return mn_fail(err, MN_ENOMEM, "out of memory");
   char what[64];
