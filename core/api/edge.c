@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/stop.h"
 
 #define SUMMARY_INTERVAL_US (10 * MN_US_PER_S)
 #define WATCH_INTERVAL_MS 100
@@ -258,10 +259,7 @@ int mn_edge_new(const struct mn_edge_options *opt, struct mn_edge **out, struct 
 void mn_edge_free(struct mn_edge *e) {
   if (!e)
     return;
-  pthread_mutex_lock(&e->mu);
-  e->stopping = true;
-  pthread_cond_broadcast(&e->wake);
-  pthread_mutex_unlock(&e->mu);
+  mn_signal_stop(&e->mu, &e->stopping, &e->wake);
   if (e->watchdog_started)
     pthread_join(e->watchdog, NULL);
   while (e->head) { /* none once MHD has stopped; be safe */

@@ -12,6 +12,7 @@
 #include "api/derived_status.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/stop.h"
 
 #define DEFAULT_MAX_STREAMS 1000
 #define DEFAULT_BUFFER_BYTES ((size_t)1 << 20)
@@ -702,9 +703,7 @@ void mn_events_shutdown(struct mn_events *ev) {
 void mn_events_free(struct mn_events *ev) {
   if (!ev)
     return;
-  pthread_mutex_lock(&ev->mu);
-  ev->stopping = true;
-  pthread_mutex_unlock(&ev->mu);
+  mn_signal_stop(&ev->mu, &ev->stopping, NULL);
   if (ev->thread_started) {
     poke(ev);
     pthread_join(ev->thread, NULL);

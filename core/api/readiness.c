@@ -13,6 +13,7 @@
 #include "store/migrations.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/stop.h"
 
 struct mn_readiness {
   struct mn_readiness_options opt;
@@ -85,10 +86,7 @@ void mn_readiness_set_scheduler(struct mn_readiness *r, mn_readiness_role_fn *ac
 void mn_readiness_stop(struct mn_readiness *r) {
   if (!r)
     return;
-  pthread_mutex_lock(&r->mu);
-  r->stopping = true;
-  pthread_cond_broadcast(&r->wake);
-  pthread_mutex_unlock(&r->mu);
+  mn_signal_stop(&r->mu, &r->stopping, &r->wake);
   if (r->thread_started)
     pthread_join(r->thread, NULL);
   pthread_cond_destroy(&r->wake);

@@ -33,6 +33,7 @@
 #include "scheduler/pool.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/stop.h"
 #include "util/token.h"
 
 #define DEFAULT_THREADS 4
@@ -642,9 +643,7 @@ void mn_api_stop(struct mn_api *api) {
     return;
   /* no new hand-offs; wait for the suspended connections to come back
    * (MHD must not be stopped with any still suspended) */
-  pthread_mutex_lock(&api->mu);
-  api->stopping = true;
-  pthread_mutex_unlock(&api->mu);
+  mn_signal_stop(&api->mu, &api->stopping, NULL);
   mn_events_shutdown(api->events); /* waits answer, streams end */
   pthread_mutex_lock(&api->mu);
   while (api->in_flight > 0)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "util/error.h"
+#include "util/stop.h"
 
 struct job {
   mn_pool_job_fn *fn;
@@ -88,10 +89,7 @@ size_t mn_pool_pending(struct mn_pool *pool) {
 void mn_pool_free(struct mn_pool *pool) {
   if (!pool)
     return;
-  pthread_mutex_lock(&pool->mu);
-  pool->stopping = true;
-  pthread_cond_broadcast(&pool->cv);
-  pthread_mutex_unlock(&pool->mu);
+  mn_signal_stop(&pool->mu, &pool->stopping, &pool->cv);
   for (size_t i = 0; i < pool->n_threads; i++)
     pthread_join(pool->threads[i], NULL);
   pthread_mutex_destroy(&pool->mu);

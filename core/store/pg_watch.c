@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/stop.h"
 
 struct mn_pg_watch {
   struct mn_pg_embedded *pg;
@@ -75,10 +76,7 @@ struct mn_pg_watch *mn_pg_watch_start(struct mn_pg_embedded *pg, int interval_ms
 void mn_pg_watch_stop(struct mn_pg_watch *w) {
   if (!w)
     return;
-  pthread_mutex_lock(&w->mu);
-  w->stop = true;
-  pthread_cond_signal(&w->cv);
-  pthread_mutex_unlock(&w->mu);
+  mn_signal_stop(&w->mu, &w->stop, &w->cv);
   pthread_join(w->thread, NULL);
   pthread_cond_destroy(&w->cv);
   pthread_mutex_destroy(&w->mu);
