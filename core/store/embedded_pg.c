@@ -171,7 +171,8 @@ static int write_auth(const struct mn_pg_embedded *pg, struct mn_error *err) {
                    self);
   if (strcmp(self, owner) != 0)
     snprintf(ident + n, sizeof ident - (size_t)n, "multinode  %s  postgres\n", owner);
-  char *hba = mn_path_join(pg->pgdata, "pg_hba.conf"), *idf = mn_path_join(pg->pgdata, "pg_ident.conf");
+  char *hba = mn_path_join(pg->pgdata, "pg_hba.conf"),
+       *idf = mn_path_join(pg->pgdata, "pg_ident.conf");
   int rc = !hba || !idf ? mn_fail(err, MN_ENOMEM, "out of memory") : 0;
   if (rc == 0)
     rc = write_owned(pg, idf, ident, err);
@@ -194,8 +195,8 @@ static int write_conf(const struct mn_pg_embedded *pg, struct mn_error *err) {
   int auth = write_auth(pg, err);
   if (auth < 0)
     return auth;
-  char *conf = mn_path_join(pg->pgdata, "multinode.conf"), *main_conf = mn_path_join(pg->pgdata,
-                                                                     "postgresql.conf");
+  char *conf = mn_path_join(pg->pgdata, "multinode.conf"),
+       *main_conf = mn_path_join(pg->pgdata, "postgresql.conf");
   int rc = 0;
   FILE *f = conf ? fopen(conf, "w") : NULL;
   if (!f) {
