@@ -309,6 +309,12 @@ int mn_db_unexpected(const char *what, const PGresult *r) {
   return MN_EINTERNAL;
 }
 
+int mn_db_query(struct mn_store *s, const struct mn_db_stmt *stmt, const char *const *params,
+                PGresult **out) {
+  int rc = mn_db_exec(s, stmt, params, out);
+  return rc == MN_EINTERNAL ? mn_db_unexpected(stmt->name, *out) : rc;
+}
+
 /* Classifies a failed result: the connection is gone, the statement may be
  * run again as is, or it is an SQL error for the caller. */
 static enum run_result classify(PGconn *pg, const PGresult *r) {

@@ -93,6 +93,12 @@ bool mn_db_is_fk_violation(const PGresult *r);
 /* Logs an unexpected SQL failure of `what` and returns MN_EINTERNAL. */
 int mn_db_unexpected(const char *what, const PGresult *r);
 
+/* mn_db_exec for a statement none of whose SQL errors the caller maps:
+ * one is logged as unexpected (under the statement's name) and returned as
+ * MN_EINTERNAL. *out as with mn_db_exec (the caller PQclear()s it). */
+int mn_db_query(struct mn_store *s, const struct mn_db_stmt *stmt, const char *const *params,
+                PGresult **out);
+
 /* One readiness probe on a connection of its own: connects when *conn is
  * NULL (kept in *conn between probes), then reads the schema version, all
  * within timeout_ms whatever the server does. 0 with *schema_version and

@@ -68,9 +68,7 @@ int mn_store_events_between(struct mn_store *s, int64_t after, int64_t upto,
   const char *params[] = {a, u, f->project_name, f->version_id, f->function_name,
                           f->invocation_id, l};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_between, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_between.name, r);
+  int rc = mn_db_query(s, &stmt_between, params, &r);
   if (rc != 0) {
     PQclear(r);
     return rc;
@@ -86,9 +84,7 @@ int mn_store_prune_events(struct mn_store *s, int64_t before, int *n_deleted) {
   char t[24];
   const char *params[] = {mn_sql_time(t, before)};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_prune, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_prune.name, r);
+  int rc = mn_db_query(s, &stmt_prune, params, &r);
   if (rc == 0 && n_deleted)
     *n_deleted = atoi(PQcmdTuples(r));
   PQclear(r);
@@ -127,9 +123,7 @@ int mn_store_list_progress(struct mn_store *s, const struct mn_function_key *fk,
   snprintf(l, sizeof l, "%d", max_results + 1);
   const char *params[] = {execution_id, a, l};
   PGresult *r;
-  rc = mn_db_exec(s, &stmt_progress, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_progress.name, r);
+  rc = mn_db_query(s, &stmt_progress, params, &r);
   if (rc != 0) {
     PQclear(r);
     return rc;

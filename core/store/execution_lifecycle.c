@@ -119,9 +119,7 @@ int mn_store_transition_execution(struct mn_store *s, const struct mn_function_k
                           error_message,
                           mn_sql_time(t, now)};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_transition, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_transition.name, r);
+  int rc = mn_db_query(s, &stmt_transition, params, &r);
   if (rc == 0 && PQntuples(r) > 0)
     *applied = true;
   else if (rc == 0)
@@ -142,9 +140,7 @@ int mn_store_signal_execution(struct mn_store *s, const struct mn_function_key *
                           fk->function_name, invocation_id, execution_id,
                           mn_sql_time(t, now)};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_signal, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_signal.name, r);
+  int rc = mn_db_query(s, &stmt_signal, params, &r);
   if (rc == 0 && PQntuples(r) > 0)
     *applied = true;
   else if (rc == 0)

@@ -95,9 +95,7 @@ int mn_store_get_execution(struct mn_store *s, const struct mn_function_key *fk,
   const char *params[] = {fk->project_name, mn_sql_version_param(fk->version_ref),
                           fk->function_name, invocation_id, execution_id};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_get, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_get.name, r);
+  int rc = mn_db_query(s, &stmt_get, params, &r);
   if (rc == 0)
     rc = mn_sql_path_error(r, MN_DEPTH_EXECUTION);
   if (rc == 0 && out) {
@@ -129,9 +127,7 @@ static int worker_call(struct mn_store *s, const struct mn_db_stmt *stmt, unsign
                        const char *const *params, const struct mn_function_key *fk,
                        struct mn_invocation *out) {
   PGresult *r;
-  int rc = mn_db_exec(s, stmt, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt->name, r);
+  int rc = mn_db_query(s, stmt, params, &r);
   if (rc == 0 && PQntuples(r) > 0) {
     if (out) {
       rc = mn_sql_invocation_info(r, out);

@@ -34,9 +34,7 @@ static const struct mn_db_stmt stmt_error = {
 
 static int path_error(struct mn_store *s, const char *const *params) {
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_path, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_path.name, r);
+  int rc = mn_db_query(s, &stmt_path, params, &r);
   if (rc == 0) {
     if (PQgetisnull(r, 0, 0))
       rc = MN_EPROJECT_NOT_FOUND;
@@ -57,9 +55,7 @@ static int update(struct mn_store *s, const struct mn_db_stmt *stmt,
                           fk->function_name, value};
   PGresult *r;
   bool done = false;
-  int rc = mn_db_exec(s, stmt, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt->name, r);
+  int rc = mn_db_query(s, stmt, params, &r);
   if (rc == 0 && PQntuples(r) > 0)
     done = true;
   else if (rc == 0)

@@ -154,9 +154,7 @@ int mn_store_list_invocations_with_version(struct mn_store *s,
   params[n++] = limit;
 
   PGresult *r;
-  int rc = mn_db_exec(s, stmt, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt->name, r);
+  int rc = mn_db_query(s, stmt, params, &r);
   if (rc == 0)
     rc = path_error(r);
   if (rc == 0) {

@@ -123,9 +123,7 @@ int mn_store_get_invocation(struct mn_store *s, const struct mn_function_key *fk
   const char *params[] = {fk->project_name, mn_sql_version_param(fk->version_ref),
                           fk->function_name, invocation_id};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_get, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_get.name, r);
+  int rc = mn_db_query(s, &stmt_get, params, &r);
   if (rc == 0)
     rc = mn_sql_path_error(r, MN_DEPTH_INVOCATION);
   if (rc == 0)
@@ -143,9 +141,7 @@ static int first_of_key(struct mn_store *s, const struct mn_function_key *fk,
   const char *params[] = {fk->project_name, version_id, fk->function_name,
                           o->idempotency_key, input};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_by_idempotency_key, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_by_idempotency_key.name, r);
+  int rc = mn_db_query(s, &stmt_by_idempotency_key, params, &r);
   if (rc == 0 && PQntuples(r) < 1)
     rc = MN_EINTERNAL; /* the key's holder went away between the two statements */
   if (rc == 0 && PQgetvalue(r, 0, 1)[0] != 't')
@@ -231,9 +227,7 @@ static int guarded(struct mn_store *s, const struct mn_db_stmt *stmt,
   const char *params[] = {fk->project_name, mn_sql_version_param(fk->version_ref),
                           fk->function_name, invocation_id, mn_sql_time(t, now)};
   PGresult *r;
-  int rc = mn_db_exec(s, stmt, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt->name, r);
+  int rc = mn_db_query(s, stmt, params, &r);
   if (rc == 0 && PQntuples(r) > 0)
     rc = decode_info(r, out);
   else if (rc == 0) {

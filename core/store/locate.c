@@ -24,9 +24,7 @@ static int locate(struct mn_store *s, const struct mn_db_stmt *stmt, const char 
   const char *p[] = {id};
   PGresult *r = NULL;
   memset(out, 0, sizeof *out);
-  int rc = mn_db_exec(s, stmt, p, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt->name, r);
+  int rc = mn_db_query(s, stmt, p, &r);
   if (rc == 0 && PQntuples(r) != 1)
     rc = not_found;
   if (rc == 0) {

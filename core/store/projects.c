@@ -96,9 +96,7 @@ int mn_store_delete_project(struct mn_store *s, const char *name) {
     return MN_EINVAL;
   const char *params[] = {name};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_delete, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_delete.name, r);
+  int rc = mn_db_query(s, &stmt_delete, params, &r);
   if (rc == 0 && PQntuples(r) == 0)
     rc = MN_EPROJECT_NOT_FOUND;
   PQclear(r);
@@ -109,9 +107,7 @@ int mn_store_list_projects(struct mn_store *s, struct mn_project **out, size_t *
   PGresult *r;
   struct mn_project *items = NULL;
   size_t n = 0;
-  int rc = mn_db_exec(s, &stmt_list, NULL, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_list.name, r);
+  int rc = mn_db_query(s, &stmt_list, NULL, &r);
   if (rc < 0)
     goto done;
   int rows = PQntuples(r);

@@ -36,9 +36,7 @@ int mn_store_prune_invocations(struct mn_store *s, int64_t before, int max_rows,
   snprintf(limit, sizeof limit, "%d", max_rows);
   const char *params[] = {mn_sql_time(t, before), limit};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_prune, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_prune.name, r);
+  int rc = mn_db_query(s, &stmt_prune, params, &r);
   if (rc == 0 && n_deleted)
     *n_deleted = PQntuples(r);
   PQclear(r);

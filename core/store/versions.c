@@ -219,9 +219,7 @@ int mn_store_get_version(struct mn_store *s, const char *project_name,
     return MN_EINVAL;
   const char *params[] = {project_name, mn_sql_version_param(version_ref)};
   PGresult *r;
-  int rc = mn_db_exec(s, &stmt_get, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_get.name, r);
+  int rc = mn_db_query(s, &stmt_get, params, &r);
   if (rc < 0)
     goto done;
   if (PQgetisnull(r, 0, 0)) {
@@ -266,9 +264,7 @@ int mn_store_list_versions(struct mn_store *s, const char *project_name,
   PGresult *r;
   struct mn_version_brief *items = NULL;
   size_t n = 0;
-  int rc = mn_db_exec(s, &stmt_list, params, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(stmt_list.name, r);
+  int rc = mn_db_query(s, &stmt_list, params, &r);
   if (rc < 0)
     goto done;
   if (PQgetisnull(r, 0, 0)) {
