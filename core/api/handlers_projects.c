@@ -5,6 +5,14 @@
 #include "api/routes.h"
 #include "util/clock.h"
 
+/* The project as the answer when rc is 0; p released either way. */
+static int reply_project(struct mn_api_response *res, int rc, struct mn_project *p) {
+  if (rc == 0)
+    rc = mn_api_reply(res, mn_json_project_info(p));
+  mn_project_release(p);
+  return rc;
+}
+
 int mn_api_create_project(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
                           struct mn_api_response *res) {
   const char *name = req->params[MN_PARAM_PROJECT];
@@ -12,10 +20,7 @@ int mn_api_create_project(const struct mn_api_ctx *ctx, const struct mn_api_requ
   if (mn_utf8_length(name, strlen(name)) > MN_PROJECT_NAME_LENGTH_LIMIT)
     return MN_EPROJECT_NAME_TOO_LONG;
   int rc = mn_store_create_project(ctx->store, name, mn_now_us(), &p);
-  if (rc == 0)
-    rc = mn_api_reply(res, mn_json_project_info(&p));
-  mn_project_release(&p);
-  return rc;
+  return reply_project(res, rc, &p);
 }
 
 int mn_api_delete_project(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
@@ -23,20 +28,14 @@ int mn_api_delete_project(const struct mn_api_ctx *ctx, const struct mn_api_requ
   struct mn_project p = {0};
   int rc = mn_store_request_project_deletion(ctx->store, req->params[MN_PARAM_PROJECT],
                                              mn_now_us(), &p);
-  if (rc == 0)
-    rc = mn_api_reply(res, mn_json_project_info(&p));
-  mn_project_release(&p);
-  return rc;
+  return reply_project(res, rc, &p);
 }
 
 int mn_api_get_project(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
                        struct mn_api_response *res) {
   struct mn_project p = {0};
   int rc = mn_store_get_project(ctx->store, req->params[MN_PARAM_PROJECT], &p);
-  if (rc == 0)
-    rc = mn_api_reply(res, mn_json_project_info(&p));
-  mn_project_release(&p);
-  return rc;
+  return reply_project(res, rc, &p);
 }
 
 int mn_api_list_projects(const struct mn_api_ctx *ctx, const struct mn_api_request *req,
