@@ -8,7 +8,8 @@
 # and at the end of the load, its CPU during the load, the invocations that
 # ended, and the delay from a change (the invocation's last_update_time, set
 # when it is created) to its first `invocation` event at a client, p50 and
-# p99, measured on 20 of the streams.
+# p99, measured on 20 of the streams, and how many `invocation` events each
+# of those got per invocation created (4 for one that ran to its end).
 # Usage: bench/events_bench.sh [BUILD_DIR] [STREAMS] [RATE] [SECONDS]
 #        (MN_BENCH_SCHEDULER=0: no scheduler, the invocations only created)
 set -euo pipefail
@@ -172,6 +173,8 @@ print(f"daemon RSS: {rss0 / 1024:.1f} MiB with no streams, {rss_idle / 1024:.1f}
       f"{n_streams} idle ({(rss_idle - rss0) / n_streams:.1f} KiB each), {rss_load / 1024:.1f} MiB after the load")
 print(f"load: {created.value} invocations created in {t1 - t0:.1f} s ({created.value / (t1 - t0):.0f}/s, "
       f"target {rate}/s), {ended} ended; daemon CPU {100 * (cpu1 - cpu0) / (t1 - t0):.0f}% of one core")
-print(f"{events[0]} invocation events on 20 streams; creation -> event delay over {len(delays)}: "
+per_inv = events[0] / 20 / created.value if created.value else float("nan")
+print(f"{events[0]} invocation events on 20 streams ({per_inv:.1f} per invocation created, on each); "
+      f"creation -> event delay over {len(delays)}: "
       f"p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms")
 PY

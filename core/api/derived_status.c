@@ -23,6 +23,9 @@ struct inv_facts {
   int64_t start_at;               /* a delayed start, or MN_TIME_NULL */
 };
 
+/* What it reads of each attempt is mirrored by mn_attempt_facts of migration
+ * 11 (store/migrations.c), which writes an `invocation` event only when one
+ * of those facts changes: a change here goes there too. */
 static const char *decide(const struct inv_facts *inv, const struct exec_facts *e, size_t n) {
   /* timeout_seconds counts from a delayed start (start_at) when later */
   long long created = mn_us_to_s(inv->creation_time);

@@ -39,6 +39,16 @@
 #define DEFAULT_THREADS 4
 #define DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define LISTEN_BACKLOG 1024
+/* libmicrohttpd's memory pool per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+ * 32 KiB by default): a request's line and headers must fit in it, with
+ * the response's headers. It reads into half of it and, once the request
+ * is in, zeroes the unread part of that half (and all of it between two
+ * requests of a kept-alive connection): an open event stream keeps that
+ * much resident, plus the pages the rest straddles. At 10 KiB a request
+ * head of up to 9.9 KiB in all (8.7 KiB in 20 headers) is served, nginx's
+ * default being 8 KiB for one line; an idle stream costs 11 KiB (24 KiB at
+ * the default). docs/events.md has the measurements. */
+#define CONNECTION_POOL_BYTES (10 * 1024)
 #define DRAIN_SEND_SECONDS 5 /* at stop, for answers handed back to be sent */
 
 struct mn_api {
@@ -159,10 +169,12 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, struct request_st
   return ret;
 }
 
-/* Bytes an event stream hands libmicrohttpd at a time: each open stream's
- * response keeps a buffer this large, so it is small (a longer event is
- * sent in several pieces). */
-#define STREAM_BLOCK 2048
+/* The block of an event stream's response: libmicrohttpd allocates (and
+ * zeroes) this much with each stream's response, but uses it only for an
+ * HTTP/1.0 client; over HTTP/1.1 the stream is chunked and the callback
+ * writes into the connection's own buffer. So it is small: 2 KiB cost an
+ * idle stream 1.9 KiB more (docs/events.md). */
+#define STREAM_BLOCK 256
 
 /* An event stream (api/events.h): read from the stream's queue through
  * libmicrohttpd's content callback, which suspends the connection while
@@ -744,8 +756,9 @@ static int start_daemon(struct mn_api *api, const struct mn_api_options *opt,
       {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
       {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)mn_edge_notify_connection, api->edge},
       {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, api},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)CONNECTION_POOL_BYTES, NULL},
   };
-  size_t n = 8;
+  size_t n = 9;
   if (opt->bound) /* bound by mn_api_bind before the rest started */
     options[1] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, opt->listen_fd, NULL};
   if (api->tls_cert) {

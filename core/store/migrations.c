@@ -384,6 +384,74 @@ static const char schema_v8[] =
 /* Lookups by invocation id alone (GET /invocations/{id}, issue 19). */
 static const char schema_v9[] = "CREATE INDEX invocations_by_id ON invocations (invocation_id);";
 
+/* One event per visible change (docs/events.md), replacing two trigger
+ * functions of migration 8, which wrote an `invocation` event for every
+ * change of an invocation's last_update_time and for every change of one of
+ * its attempts (8 for a plain invocation where 4 changes are seen):
+ * - an invocation's own change makes one when it is created, or when its
+ *   status or cancellation changes (last_update_time alone, bumped when an
+ *   attempt is made, is not a change of its own: the `execution` event
+ *   says it, and the next `invocation` event carries the time);
+ * - an attempt's change makes one only when it changes one of the facts
+ *   the derived status (decide() in api/derived_status.c) takes from each
+ *   attempt: its outcome, whether it is running (RUNNING, started, no
+ *   outcome), ended bare (TERMINATED, no outcome), aborted before it started
+ *   (a bare end, signalled, never started), and the signal time of an abort.
+ *   A worker that starts before its provider reports RUNNING, or is reaped
+ *   (TERMINATED) after /finish, changes none of them: its `execution` event
+ *   is written, no `invocation` event. A plain invocation now makes 4:
+ *   PENDING, RUNNING, SUCCEEDED and TERMINATED. */
+static const char schema_v11[] =
+    "CREATE FUNCTION mn_attempt_facts(outcome text, start_time bigint, signal_time bigint,"
+    "  worker text) RETURNS text LANGUAGE sql IMMUTABLE AS $$"
+    " SELECT concat_ws('|', coalesce(outcome, '-'), running, bare_end, unstarted_abort,"
+    "  coalesce(CASE WHEN outcome = 'ABORTED' OR unstarted_abort THEN signal_time END::text, '-'))"
+    " FROM (SELECT worker = 'RUNNING' AND start_time IS NOT NULL AND outcome IS NULL,"
+    "  worker = 'TERMINATED' AND outcome IS NULL,"
+    "  worker = 'TERMINATED' AND outcome IS NULL AND signal_time IS NOT NULL"
+    "  AND start_time IS NULL) AS f(running, bare_end, unstarted_abort) $$;"
+    "CREATE OR REPLACE FUNCTION mn_invocations_event() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF TG_OP = 'UPDATE' AND NEW.invocation_status = OLD.invocation_status"
+    "   AND NEW.cancellation_request_time IS NOT DISTINCT FROM OLD.cancellation_request_time"
+    "   THEN"
+    "   RETURN NULL;"
+    "  END IF;"
+    "  PERFORM mn_invocation_event(NEW.project_name, NEW.version_id, NEW.function_name,"
+    "   NEW.invocation_id);"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE OR REPLACE FUNCTION mn_executions_event() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF TG_OP = 'INSERT' OR NEW.worker_status <> OLD.worker_status"
+    "   OR NEW.outcome IS DISTINCT FROM OLD.outcome"
+    "   OR NEW.execution_start_time IS DISTINCT FROM OLD.execution_start_time"
+    "   OR NEW.execution_finish_time IS DISTINCT FROM OLD.execution_finish_time"
+    "   OR NEW.termination_signal_time IS DISTINCT FROM OLD.termination_signal_time THEN"
+    "   INSERT INTO events (kind, project_name, version_id, function_name, invocation_id,"
+    "    data, time) VALUES ('execution', NEW.project_name, NEW.version_id,"
+    "    NEW.function_name, NEW.invocation_id, json_build_object("
+    "    'project_name', NEW.project_name, 'version_id', NEW.version_id,"
+    "    'function_name', NEW.function_name, 'invocation_id', NEW.invocation_id,"
+    "    'execution_id', NEW.execution_id, 'execution_status', NEW.worker_status,"
+    "    'outcome', NEW.outcome, 'error_message', NEW.error_message,"
+    "    'execution_start_time', NEW.execution_start_time,"
+    "    'execution_finish_time', NEW.execution_finish_time),"
+    "    (extract(epoch FROM clock_timestamp()) * 1000000)::bigint);"
+    "   IF mn_attempt_facts(NEW.outcome, NEW.execution_start_time,"
+    "    NEW.termination_signal_time, NEW.worker_status) IS DISTINCT FROM (CASE TG_OP"
+    "    WHEN 'INSERT' THEN mn_attempt_facts(NULL, NULL, NULL, 'PENDING')"
+    "    ELSE mn_attempt_facts(OLD.outcome, OLD.execution_start_time,"
+    "     OLD.termination_signal_time, OLD.worker_status) END) THEN"
+    "    PERFORM mn_invocation_event(NEW.project_name, NEW.version_id, NEW.function_name,"
+    "     NEW.invocation_id);"
+    "   ELSE"
+    "    PERFORM pg_notify('mn_events', '');"
+    "   END IF;"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$;";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "settings and execution ids", schema_v2},
@@ -394,6 +462,7 @@ static const struct mn_migration migrations[] = {
     {7, "task semantics: backoff, timeouts, keys, idempotency, priority", schema_v7},
     {8, "live events and progress history", schema_v8},
     {9, "invocations by id alone", schema_v9},
+    {11, "one event per visible change", schema_v11},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {

@@ -115,6 +115,22 @@ assert len(p1) == 4 and len(p2) > 0, (p1, p2)
 assert p1 + p2 == full, (p1, p2, full)
 PYEOF
 pass "resume: 4 events, reconnect with Last-Event-ID: $(wc -l <"$W/p2.out") more, no gap, no duplicate"
+# one event per visible change (migration 11): the first invocation, from
+# the whole history, made 4 invocation events (created, RUNNING, SUCCEEDED,
+# TERMINATED), one per progress update, and at most 5 of its attempt
+# (created, RUNNING, started, outcome, reaped)
+$PY - "$W/all.out" "$id" <<'PYEOF' >"$W/count.out" || fail "events of one invocation: $(cat "$W/count.out")"
+import json, sys
+evs = [e for e in map(json.loads, open(sys.argv[1])) if e.get("data", {}).get("invocation_id") == sys.argv[2]]
+inv = [(e["data"]["status"], e["data"]["invocation_status"]) for e in evs if e["event"] == "invocation"]
+kinds = [e["event"] for e in evs]
+print(kinds, inv)
+assert inv == [("PENDING", "RUNNING"), ("RUNNING", "RUNNING"), ("SUCCEEDED", "RUNNING"),
+               ("SUCCEEDED", "TERMINATED")], inv
+assert kinds.count("progress") == 5 and 3 <= kinds.count("execution") <= 5, kinds
+print(len(evs))
+PYEOF
+pass "one invocation with 5 progress updates: $(tail -1 "$W/count.out") events, 4 of them invocation events"
 
 # --- ?wait_seconds ----------------------------------------------------------
 for bad in 61 -1 x 1.5; do
