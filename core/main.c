@@ -227,6 +227,7 @@ static int daemon_start(struct daemon *d, struct mn_error *err) {
       .max_connections = (size_t)d->cfg.server.max_connections,
       .max_unauthenticated_per_client = (size_t)d->cfg.server.max_unauthenticated_per_client,
       .max_event_streams = (size_t)d->cfg.server.max_event_streams,
+      .connection_memory_bytes = (size_t)d->cfg.server.connection_memory_kib * 1024,
       .request_timeout_ms = d->cfg.server.request_timeout_seconds * 1000,
       .tls_cert_file = d->cfg.server.tls.cert_file,
       .tls_key_file = d->cfg.server.tls.key_file,

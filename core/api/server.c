@@ -48,7 +48,7 @@
  * head of up to 9.9 KiB in all (8.7 KiB in 20 headers) is served, nginx's
  * default being 8 KiB for one line; an idle stream costs 11 KiB (24 KiB at
  * the default). docs/events.md has the measurements. */
-#define CONNECTION_POOL_BYTES (10 * 1024)
+#define DEFAULT_CONNECTION_POOL_BYTES (10 * 1024) /* server.connection_memory_kib */
 #define DRAIN_SEND_SECONDS 5 /* at stop, for answers handed back to be sent */
 
 struct mn_api {
@@ -70,6 +70,7 @@ struct mn_api {
   struct mn_edge *edge; /* connection limits and request deadlines */
   struct mn_events *events; /* event streams and waits (api/events.h) */
   size_t max_streams;
+  size_t pool_bytes; /* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
   pthread_mutex_t log_mu; /* guards the three below (on_mhd_log) */
   int64_t log_window_us;
   unsigned log_count, log_suppressed;
@@ -756,7 +757,7 @@ static int start_daemon(struct mn_api *api, const struct mn_api_options *opt,
       {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, api},
       {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)mn_edge_notify_connection, api->edge},
       {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, api},
-      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)CONNECTION_POOL_BYTES, NULL},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)api->pool_bytes, NULL},
   };
   size_t n = 9;
   if (opt->bound) /* bound by mn_api_bind before the rest started */
@@ -842,6 +843,8 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
   if ((rc = mn_edge_new(&eopt, &api->edge, err)) != 0)
     goto fail;
   api->max_streams = opt->max_event_streams ? opt->max_event_streams : 1000;
+  api->pool_bytes =
+      opt->connection_memory_bytes ? opt->connection_memory_bytes : DEFAULT_CONNECTION_POOL_BYTES;
   if (store) {
     /* keep-alives well inside the idle timeout that closes quiet connections */
     int64_t keepalive_ms = api->request_timeout_ms / 2 < 15000 ? api->request_timeout_ms / 2 : 15000;

@@ -61,6 +61,9 @@ struct mn_api_options {
    * seconds events are kept for resuming (0: 3600). */
   size_t max_event_streams;
   size_t event_stream_buffer_bytes;
+  /* libmicrohttpd's memory per connection (0: 10 KiB): bounds a request's
+   * head and is most of what an open event stream costs. */
+  size_t connection_memory_bytes;
   int64_t event_retention_s;
   /* GET /readyz reports it (api/readiness.h); NULL: not ready. Borrowed. */
   struct mn_readiness *readiness;

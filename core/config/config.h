@@ -63,6 +63,7 @@ struct mn_config {
     int max_connections;                /* default 1000 */
     int max_unauthenticated_per_client; /* default 64 */
     int max_event_streams;              /* default 1000, besides max_connections */
+    int connection_memory_kib;          /* libmicrohttpd's pool per connection; default 10 */
     int64_t request_timeout_seconds;    /* a whole request; default 30 */
     int min_free_disk_mb;               /* /readyz; default 100 */
     struct {

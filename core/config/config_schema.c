@@ -52,6 +52,12 @@ static const struct mn_cfg_key server_keys[] = {
     {.name = "max_event_streams", .type = MN_CFG_T_INT, .def = "1000",
      .offset = OFF(server.max_event_streams), .min = 1, .max = 1000000,
      .description = "Event streams open at once (docs/events.md), on top of max_connections; past this a new stream is refused with 503."},
+    {.name = "connection_memory_kib", .type = MN_CFG_T_INT, .def = "10",
+     .offset = OFF(server.connection_memory_kib), .min = 4, .max = 1024,
+     .description = "Memory per connection (KiB): a request's line and headers must fit in "
+                    "it (a head of up to about this size; larger ones get 431), and an open "
+                    "event stream keeps about this plus 1.5 KiB (docs/events.md): 10 serves "
+                    "a 9.9 KiB head at 11 KiB a stream, 4 a 3 KiB head at 6.2 KiB a stream."},
     {.name = "max_unauthenticated_per_client", .type = MN_CFG_T_INT, .def = "64",
      .offset = OFF(server.max_unauthenticated_per_client), .min = 1, .max = 1000000,
      .description = "Connections from one client address that owe a request and have not "

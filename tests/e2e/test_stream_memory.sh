@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
 # What an idle event stream costs the daemon (docs/events.md, "Cost and
-# limits"), and the request head that its connection memory still allows:
+# limits"), and the request head that its connection memory still allows,
+# at the default server.connection_memory_kib (10) and at its smallest (4):
 # 200 idle streams cost at most MAX_KIB of daemon RSS each (measured 11 KiB
-# with libmicrohttpd's pool at 10 KiB; 24 KiB at its default of 32 KiB), and
-# a request head of 8 KiB in 23 headers is served while one of 40 KiB gets
-# 431. Under AddressSanitizer (its redzones and quarantine) the bound is
-# 32 KiB: measured 22-23 KiB there, 40.5 KiB with the old settings.
+# at 10 KiB, 6 KiB at 4; 24 KiB at libmicrohttpd's default of 32 KiB), a
+# request head of 8 KiB in 23 headers (3 KiB in 11 at 4) is served while a
+# larger one gets 431. Under AddressSanitizer (its redzones and quarantine)
+# the bounds are 32 and 24 KiB: measured 22-23 KiB at 10, 40.5 KiB with the
+# old settings.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_daemon.sh"
 PY=${MULTINODE_PYTHON:-/usr/bin/python3}
-MAX_KIB=16
-if ldd "$MN_BIN_DIR/multinoded" | grep -q libasan; then MAX_KIB=32; fi
-daemon_config sm
-sed -i "s/^  api_key: .*/&\n  max_event_streams: 300/; s/^log_level: .*/log_level: warn/" "$MN_WORK/sm.yaml"
-daemon_start sm
-api PUT /projects/sm >/dev/null
-[ "$(last_status)" = 200 ] || fail "cannot create the project"
+ASAN=0
+if ldd "$MN_BIN_DIR/multinoded" | grep -q libasan; then ASAN=1; fi
 
-$PY - "$MN_URL" "$MN_KEY" "${MN_PIDS[sm]}" "$MAX_KIB" <<'PYEOF' >"$MN_WORK/mem.out" 2>&1 || fail "$(cat "$MN_WORK/mem.out")"
+# measure POOL_KIB MAX_KIB OK_HEAD OK_HEADERS BAD_HEAD
+measure() {
+daemon_config "sm$1"
+sed -i "s/^  api_key: .*/&\n  max_event_streams: 300\n  connection_memory_kib: $1/; s/^log_level: .*/log_level: warn/" "$MN_WORK/sm$1.yaml"
+daemon_start "sm$1"
+if [ "$1" = 10 ]; then # the first run creates it in the data folder both use
+  api PUT /projects/sm >/dev/null
+  [ "$(last_status)" = 200 ] || fail "cannot create the project"
+fi
+
+$PY - "$MN_URL" "$MN_KEY" "${MN_PIDS[sm$1]}" "$2" "$3" "$4" "$5" <<'PYEOF' >"$MN_WORK/mem$1.out" 2>&1 || fail "connection_memory_kib $1: $(cat "$MN_WORK/mem$1.out")"
 import http.client, socket, sys, time, urllib.parse
 url, key, pid, max_kib = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+ok_head, ok_headers, bad_head = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 u = urllib.parse.urlsplit(url)
 
 def rss_kib():
@@ -89,11 +97,16 @@ def head_status(size, n_headers):
     s.close()
     return got.split(b"\r\n")[0].decode()
 
-st = head_status(8192, 20)
-assert st.startswith("HTTP/1.1 200 "), "a request head of 8 KiB in 20 headers: %r" % st
-st = head_status(40960, 1)
-assert st.startswith("HTTP/1.1 431 "), "a request head of 40 KiB: %r" % st
-print("a request head of 8 KiB in 23 headers served; 40 KiB: 431")
+st = head_status(ok_head, ok_headers)
+assert st.startswith("HTTP/1.1 200 "), "a request head of %d bytes in %d headers: %r" % (ok_head, ok_headers, st)
+st = head_status(bad_head, 1)
+assert st.startswith("HTTP/1.1 431 "), "a request head of %d bytes: %r" % (bad_head, st)
+print("a request head of %d bytes in %d headers served; %d bytes: 431" % (ok_head, ok_headers + 3, bad_head))
 PYEOF
-pass "$(head -1 "$MN_WORK/mem.out")"
-pass "$(tail -1 "$MN_WORK/mem.out")"
+pass "connection_memory_kib $1: $(head -1 "$MN_WORK/mem$1.out")"
+pass "connection_memory_kib $1: $(tail -1 "$MN_WORK/mem$1.out")"
+daemon_kill "sm$1"
+}
+
+measure 10 $((ASAN ? 32 : 16)) 8192 20 40960
+measure 4 $((ASAN ? 24 : 8)) 3072 8 5120
