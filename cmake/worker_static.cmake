@@ -5,7 +5,7 @@
 # libcurl (offline, another libcurl version) or in a sanitizer build, the
 # worker links Debian's shared libcurl as before, and configure says so.
 option(MN_WORKER_STATIC "Link multinode-worker statically with a minimal libcurl" ON)
-set(MN_WORKER_STATIC_LINK OFF)
+set(MN_WORKER_STATIC_LINK OFF CACHE INTERNAL "multinode-worker is linked statically")
 if(MN_WORKER_STATIC AND NOT MN_SANITIZE)
   execute_process(COMMAND dpkg-query -W -f=\${Version} libcurl4-openssl-dev
     OUTPUT_VARIABLE mn_curl_deb_version ERROR_QUIET RESULT_VARIABLE mn_rc)
@@ -28,7 +28,7 @@ if(MN_WORKER_STATIC AND NOT MN_SANITIZE)
   find_library(MN_STATIC_JANSSON libjansson.a)
   if(EXISTS ${MN_CURL_MINIMAL_DIR}/lib/libcurl.a AND MN_STATIC_SSL AND MN_STATIC_CRYPTO
      AND MN_STATIC_JANSSON)
-    set(MN_WORKER_STATIC_LINK ON)
+    set(MN_WORKER_STATIC_LINK ON CACHE INTERNAL "multinode-worker is linked statically")
     message(STATUS "multinode-worker: static-pie with the minimal libcurl of ${MN_CURL_MINIMAL_DIR}")
   else()
     message(WARNING "multinode-worker: no minimal static libcurl or static OpenSSL/jansson: "
