@@ -14,13 +14,16 @@ if(MN_WORKER_STATIC AND NOT MN_SANITIZE)
   endif()
   set(MN_CURL_MINIMAL_DIR "$ENV{HOME}/.cache/multinode/curl-minimal-${mn_curl_deb_version}"
     CACHE PATH "Where scripts/curl-minimal.sh leaves the worker's static libcurl")
-  if(NOT EXISTS ${MN_CURL_MINIMAL_DIR}/lib/libcurl.a)
+  # A failed attempt is not repeated by this build directory's later
+  # configures (unset MN_CURL_MINIMAL_FAILED to try again).
+  if(NOT EXISTS ${MN_CURL_MINIMAL_DIR}/lib/libcurl.a AND NOT MN_CURL_MINIMAL_FAILED)
     message(STATUS "multinode-worker: building a minimal static libcurl into ${MN_CURL_MINIMAL_DIR} (once)")
     execute_process(COMMAND ${PROJECT_SOURCE_DIR}/scripts/curl-minimal.sh ${MN_CURL_MINIMAL_DIR}
       RESULT_VARIABLE mn_rc ERROR_VARIABLE mn_err OUTPUT_QUIET)
     if(NOT mn_rc EQUAL 0)
       string(STRIP "${mn_err}" mn_err)
       message(STATUS "multinode-worker: ${mn_err}")
+      set(MN_CURL_MINIMAL_FAILED ON CACHE INTERNAL "scripts/curl-minimal.sh failed")
     endif()
   endif()
   find_library(MN_STATIC_SSL libssl.a)

@@ -23,6 +23,11 @@ upstream=7.88.1
 upstream_sha256=cdb38b72e36bc5d33d5b8810f8018ece1baa29a8f215b4495e495ded82bbf3c7
 
 [ -f "$prefix/lib/libcurl.a" ] && exit 0
+# one build at a time (several checkouts may configure at once)
+mkdir -p "$(dirname "$prefix")"
+exec 9>"$prefix.lock"
+flock 9
+[ -f "$prefix/lib/libcurl.a" ] && exit 0
 version=$(dpkg-query -W -f='${Version}' libcurl4-openssl-dev 2>/dev/null) ||
   { echo "curl-minimal: libcurl4-openssl-dev is not installed" >&2; exit 1; }
 case $version in
