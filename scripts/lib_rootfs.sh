@@ -24,7 +24,8 @@ rootfs_busybox() {
 
 copy_with_libs() { # FILE DEST: the file and every library ldd lists, at their paths
   install -m 755 "$1" "$root$2"
-  ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | sort -u | while read -r lib; do
+  # (a static binary, such as multinode-worker, lists none)
+  { ldd "$1" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } | sort -u | while read -r lib; do
     [ -e "$root$lib" ] || cp -L --parents "$lib" "$root" 2>/dev/null ||
       { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
   done

@@ -363,8 +363,11 @@ static void warm_up(void) {
  * initialises it, a cost paid on every exec'd worker; with a plain-HTTP API
  * URL nothing here uses TLS, so the file is skipped (the command is another
  * process: its own OpenSSL is untouched). An https URL keeps the system's
- * configuration. */
+ * configuration. The static worker does better: tls_lazy.c. */
 static void skip_tls_config_for_http(void) {
+#ifdef MN_WORKER_LAZY_TLS
+  return; /* the static worker does not initialise OpenSSL at all (tls_lazy.c) */
+#endif
   const char *url = getenv("MULTINODE_API_URL");
   if (url && strncasecmp(url, "http://", 7) == 0)
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
