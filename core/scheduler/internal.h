@@ -51,6 +51,7 @@ void mn_sched_reconcile(struct mn_scheduler *s);
  * the tracker entry `key` is in flight until the job ends. */
 struct mn_exec_ref {
   char *project, *version, *function, *invocation_id, *execution_id;
+  bool keyed; /* a launch: its key hash went in with the row (pass.c) */
 };
 int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref);
 int mn_sched_submit_prepare(struct mn_scheduler *s, const struct mn_function *fn,

@@ -169,13 +169,17 @@ static void launch_run(void *arg) {
 
   /* the execution's key, its hash recorded before the provider is called;
    * derived from the execution id, so a launch repeated after a crash gives
-   * the worker it finds (ECS clientToken, a Job's name) the key it holds */
+   * the worker it finds (ECS clientToken, a Job's name) the key it holds.
+   * A pass that created the execution wrote the hash with the row; a later
+   * launch of it (after a failed launch, a restart) writes it again. */
   char key_hash[MN_TOKEN_HASH_MAX];
-  bool keyed = false;
+  bool keyed = r->keyed;
   mn_token_derive(s->opt.key_secret, r->execution_id, key);
-  mn_token_hash(key, strlen(key), key_hash);
-  rc = mn_store_set_execution_key(s->store, &fk, r->invocation_id, r->execution_id, key_hash,
-                                  &keyed);
+  if (!keyed) {
+    mn_token_hash(key, strlen(key), key_hash);
+    rc = mn_store_set_execution_key(s->store, &fk, r->invocation_id, r->execution_id,
+                                    key_hash, &keyed);
+  }
   if (rc != 0 || !keyed) {
     if (rc)
       snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
@@ -233,6 +237,7 @@ int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref
     return MN_ENOMEM;
   }
   j->s = s;
+  j->ref.keyed = ref->keyed;
   int rc = mn_pool_submit(s->pool, launch_run, j);
   if (rc) {
     mn_exec_ref_release(&j->ref);

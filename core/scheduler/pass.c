@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "metrics/metrics.h"
 #include "scheduler/classify.h"
 #include "scheduler/internal.h"
@@ -15,6 +17,7 @@
 #include "util/ids.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/token.h"
 
 #define IDLE_WAKE_US (30 * MN_US_PER_S) /* a missed NOTIFY costs at most this */
 #define PRUNE_EVERY_US (60 * MN_US_PER_S)
@@ -33,7 +36,7 @@ static void fn_key(const struct mn_function *f, char *out, size_t size) {
 static struct mn_exec_ref exec_ref(const struct mn_invocation *inv, const struct mn_execution *e) {
   return (struct mn_exec_ref){inv->function.project_name, inv->function.version_id,
                               inv->function.function_name, inv->invocation_id,
-                              e ? e->execution_id : NULL};
+                              e ? e->execution_id : NULL, false};
 }
 
 static struct mn_function_key inv_fk(const struct mn_invocation *inv) {
@@ -203,8 +206,9 @@ static void write_terminations(struct pass *p, const enum mn_sched_action *actio
       reasons[k] = actions[i] == MN_SCHED_QUEUE_TIMEOUT ? MN_TERMINATION_QUEUE_TIMEOUT : NULL;
       keys[k++] = inv_key(&p->snap.invs[i].inv, NULL);
     }
-  if (k)
-    p->s->projects_dirty = true; /* a project waiting for its last one may go now */
+  for (size_t i = 0; i < n; i++)
+    if (terminates(actions[i]) && p->snap.invs[i].project_deleting)
+      p->s->projects_dirty = true; /* its project, waiting for its last one, may go now */
   bool *applied = calloc(n ? n : 1, sizeof *applied);
   if (k && applied &&
       mn_store_sched_terminate_many(p->s->store, keys, reasons, k, p->now, applied) == 0) {
@@ -230,20 +234,29 @@ static void write_new_executions(struct pass *p, const enum mn_sched_action *act
   size_t n = p->snap.n_invs, k = 0;
   struct mn_sched_key *keys = calloc(n ? n : 1, sizeof *keys);
   char (*ids)[MN_ID_MAX] = calloc(n ? n : 1, sizeof *ids);
+  char (*hashes)[MN_TOKEN_HASH_MAX] = calloc(n ? n : 1, sizeof *hashes);
+  const char **hash_of = calloc(n ? n : 1, sizeof *hash_of);
   size_t *which = calloc(n ? n : 1, sizeof *which);
   bool *applied = calloc(n ? n : 1, sizeof *applied);
-  if (!keys || !ids || !which || !applied)
+  if (!keys || !ids || !hashes || !hash_of || !which || !applied)
     goto out;
   for (size_t i = 0; i < n; i++) {
     if (actions[i] != MN_SCHED_CREATE_EXECUTION || mn_id_new("exe-", ids[k]) != 0)
       continue;
+    /* the execution's key hash goes in with the row (the launch derives
+     * the same key from the id: jobs.c) */
+    char key[MN_TOKEN_MAX];
+    mn_token_derive(p->s->opt.key_secret, ids[k], key);
+    mn_token_hash(key, strlen(key), hashes[k]);
+    OPENSSL_cleanse(key, sizeof key);
+    hash_of[k] = hashes[k];
     which[k] = i;
     keys[k] = inv_key(&p->snap.invs[i].inv, ids[k]);
     k++;
   }
   if (!k)
     goto out;
-  if (mn_store_sched_create_executions(p->s->store, keys, k, p->now, applied) != 0) {
+  if (mn_store_sched_create_executions(p->s->store, keys, hash_of, k, p->now, applied) != 0) {
     p->write_failed = true;
     goto out;
   }
@@ -267,6 +280,8 @@ static void write_new_executions(struct pass *p, const enum mn_sched_action *act
 out:
   free(keys);
   free(ids);
+  free(hashes);
+  free(hash_of);
   free(which);
   free(applied);
 }
@@ -541,7 +556,8 @@ static void prepare_functions(struct pass *p) {
   }
 }
 
-static void launch(struct pass *p, const struct mn_invocation *inv, const struct mn_execution *e) {
+static void launch(struct pass *p, const struct mn_invocation *inv, const struct mn_execution *e,
+                   bool keyed) {
   int64_t nb = 0;
   if (!mn_sched_track_begin(p->s, e->execution_id, p->now, &nb)) {
     if (nb)
@@ -549,6 +565,7 @@ static void launch(struct pass *p, const struct mn_invocation *inv, const struct
     return;
   }
   struct mn_exec_ref r = exec_ref(inv, e);
+  r.keyed = keyed;
   if (mn_sched_submit_launch(p->s, &r) != 0)
     mn_sched_track_end(p->s, e->execution_id, "the provider-call queue is full");
 }
@@ -582,7 +599,8 @@ static void provisioning(struct pass *p, size_t i, const struct mn_execution *e)
     end_unlaunched(p, inv, e, false, reason);
   } else {
     at_most(&p->next, limit);
-    launch(p, inv, e);
+    /* created by this pass (write_new_executions): its key hash is in */
+    launch(p, inv, e, p->launched[i] && e->creation_time == p->now);
   }
 }
 
@@ -606,7 +624,7 @@ static void advance_executions(struct pass *p, size_t i, struct mn_inspect_batch
           applied) {
         e->worker_status = MN_WORKER_PROVISIONING;
         e->last_update_time = p->now;
-        launch(p, inv, e);
+        launch(p, inv, e, false);
         at_most(&p->next, p->now + s->opt.provision_timeout_seconds * MN_US_PER_S);
       }
       break;
@@ -740,7 +758,6 @@ static void cascade_and_settle(struct pass *p) {
   const struct mn_function_key **afks = calloc(n ? n : 1, sizeof *afks);
   const char **aids = calloc(n ? n : 1, sizeof *aids);
   int64_t *att = calloc(n ? n : 1, sizeof *att);
-  int cancelled = 0;
   if (!fks || !keys || !ids || !afks || !aids || !att)
     goto out;
   for (size_t i = 0; i < n; i++) {
@@ -756,19 +773,21 @@ static void cascade_and_settle(struct pass *p) {
       att[a++] = p->snap.invs[i].attention;
     }
   }
-  if (k && mn_store_sched_cascade(p->s->store, fks, ids, k, p->now, &cancelled) != 0) {
+  /* a decision not written keeps its attention flags (read again) */
+  struct mn_sched_settle in = {fks, ids, k, afks, aids, att, p->write_failed ? 0 : a, p->now};
+  struct mn_sched_settled done;
+  if (mn_store_sched_settle(p->s->store, &in, &done) != 0) {
     p->write_failed = true;
-  } else if (cancelled > 0) {
+    at_most(&p->next, p->now + MN_US_PER_S); /* the store is back soon */
+    goto out;
+  }
+  if (done.cancelled > 0) {
     mn_log_info("scheduler", "cancelled %d descendant(s) of cancelled or ended invocations",
-                cancelled);
+                done.cancelled);
     p->next = p->now; /* decide on them at once */
   }
-  if (a && !p->write_failed)
-    mn_store_sched_clear_attention(p->s->store, afks, aids, att, a);
-  int64_t deadline = MN_TIME_NULL;
-  if (mn_store_sched_next_deadline(p->s->store, p->now, &deadline) == 0 &&
-      deadline != MN_TIME_NULL)
-    at_most(&p->next, deadline);
+  if (done.next_deadline != MN_TIME_NULL)
+    at_most(&p->next, done.next_deadline);
 out:
   free(fks);
   free(keys);

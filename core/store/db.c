@@ -99,12 +99,18 @@ int mn_db_connect(const char *dsn, const char *connect_timeout, PGconn **out,
                   struct mn_error *err) {
   /* Defaults first: with expand_dbname the DSN (last) overrides them. TCP
    * keepalives and a user timeout notice a server that vanished from the
-   * network instead of waiting on it forever (unix sockets ignore them). */
+   * network instead of waiting on it forever (unix sockets ignore them).
+   * No JIT: every statement here is short, and a plan whose estimate
+   * passes jit_above_cost (a never-run branch over a large table is
+   * enough) was compiled anew at each run: the scheduler's working set
+   * took 190-200 ms instead of a few ms with 100,000 queued, 135 ms of it
+   * LLVM emitting code (EXPLAIN ANALYZE, bench/README.md "Queue depth"). */
   const char *const keys[] = {"connect_timeout", "application_name", "client_encoding",
                               "keepalives", "keepalives_idle", "keepalives_interval",
-                              "keepalives_count", "tcp_user_timeout", "dbname", NULL};
+                              "keepalives_count", "tcp_user_timeout", "options", "dbname",
+                              NULL};
   const char *const values[] = {connect_timeout, "multinoded", "UTF8", "1", "30", "10", "3",
-                                "60000", dsn, NULL};
+                                "60000", "-c jit=off", dsn, NULL};
   PGconn *pg = PQconnectdbParams(keys, values, 1);
   if (!pg)
     return mn_fail(err, MN_ENOMEM, "cannot allocate a postgres connection");

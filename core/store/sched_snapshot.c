@@ -97,13 +97,6 @@ static const struct mn_db_stmt stmt_functions = {
     "  f.function_name COLLATE \"C\"",
     3, true};
 
-/* The next deadline after $1 of a RUNNING invocation (one index entry). */
-static const struct mn_db_stmt stmt_next_deadline = {
-    "mn_sched_next_deadline",
-    "SELECT min(deadline) FROM invocations WHERE invocation_status = 'RUNNING'"
-    " AND deadline > $1::bigint",
-    1, true};
-
 /* Every function with a non-empty queue: a skip scan over invocations_queue
  * (one index descent per function, not one row per queued invocation). */
 static const struct mn_db_stmt stmt_queued_functions = {
@@ -122,23 +115,20 @@ static const struct mn_db_stmt stmt_queued_functions = {
     " SELECT project_name, version_id, function_name FROM q",
     0, true};
 
-/* Clears the attention of invocations that a pass decided on, unless it
- * was raised again since the pass read it. $1-$4 keys, $5 the values read. */
-static const struct mn_db_stmt stmt_clear_attention = {
-    "mn_sched_clear_attention",
-    "UPDATE invocations i SET attention = 0"
-    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
-    " AS k(p, v, f, id, a)"
-    " WHERE i.project_name = k.p AND i.version_id = k.v AND i.function_name = k.f"
-    "  AND i.invocation_id = k.id AND i.attention = k.a",
-    5, false};
-
-/* The cancellation cascade past the working set: every RUNNING descendant,
- * at any depth, of the invocations $1-$4 (cancelled or ended) that has no
- * cancellation request yet gets one, and attention so that the next pass
- * decides on it. $5: now. */
-static const struct mn_db_stmt stmt_cascade = {
-    "mn_sched_cascade",
+/* The end of a pass, in one statement (one round trip, one commit):
+ * - the cancellation cascade past the working set: every RUNNING
+ *   descendant, at any depth, of the invocations $1-$4 (cancelled or
+ *   ended) that has no cancellation request yet gets one, and attention so
+ *   that the next pass decides on it;
+ * - the attention of the invocations $5-$8 that the pass decided on is
+ *   cleared, unless it was raised again since the pass read it ($9, the
+ *   values read) or the cascade reaches it (one row is never updated twice
+ *   in a statement; the next pass clears it);
+ * - the next deadline after $10 (now) of a RUNNING invocation (one index
+ *   entry).
+ * Returns one row: the number cancelled, the number cleared, the deadline. */
+static const struct mn_db_stmt stmt_settle = {
+    "mn_sched_settle",
     "WITH RECURSIVE d AS ("
     " SELECT c.project_name, c.version_id, c.function_name, c.invocation_id"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(p, v, f, id)"
@@ -150,14 +140,25 @@ static const struct mn_db_stmt stmt_cascade = {
     " FROM d JOIN invocations c ON c.project_name = d.project_name"
     "  AND c.version_id = d.version_id AND c.parent_function_name = d.function_name"
     "  AND c.parent_invocation_id = d.invocation_id"
-    " WHERE c.parent_invocation_id IS NOT NULL AND c.invocation_status = 'RUNNING')"
-    " UPDATE invocations i SET cancellation_request_time = $5::bigint,"
-    "  last_update_time = $5::bigint, attention = nextval('invocations_attention_seq')"
-    " FROM d WHERE i.project_name = d.project_name AND i.version_id = d.version_id"
+    " WHERE c.parent_invocation_id IS NOT NULL AND c.invocation_status = 'RUNNING'),"
+    " cancelled AS (UPDATE invocations i SET cancellation_request_time = $10::bigint,"
+    "  last_update_time = $10::bigint, attention = nextval('invocations_attention_seq')"
+    "  FROM d WHERE i.project_name = d.project_name AND i.version_id = d.version_id"
     "  AND i.function_name = d.function_name AND i.invocation_id = d.invocation_id"
     "  AND i.cancellation_request_time IS NULL"
-    " RETURNING i.invocation_id",
-    5, false};
+    "  RETURNING i.invocation_id),"
+    " cleared AS (UPDATE invocations i SET attention = 0"
+    "  FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])"
+    "  AS k(p, v, f, id, a)"
+    "  WHERE i.project_name = k.p AND i.version_id = k.v AND i.function_name = k.f"
+    "  AND i.invocation_id = k.id AND i.attention = k.a"
+    "  AND NOT EXISTS (SELECT 1 FROM d WHERE d.project_name = k.p AND d.version_id = k.v"
+    "   AND d.function_name = k.f AND d.invocation_id = k.id)"
+    "  RETURNING i.invocation_id)"
+    " SELECT (SELECT count(*) FROM cancelled), (SELECT count(*) FROM cleared),"
+    "  (SELECT min(deadline) FROM invocations WHERE invocation_status = 'RUNNING'"
+    "   AND deadline > $10::bigint)",
+    10, false};
 
 static const struct mn_db_stmt stmt_delete_projects = {
     "mn_sched_delete_projects",
@@ -405,20 +406,6 @@ int mn_store_sched_snapshot(struct mn_store *s, const struct mn_fn_keys *hints, 
 
 const char *mn_store_sched_working_set_sql(void) { return stmt_invocations.sql; }
 
-int mn_store_sched_next_deadline(struct mn_store *s, int64_t now, int64_t *out) {
-  char t[24];
-  const char *p[] = {mn_sql_time(t, now)};
-  PGresult *r = NULL;
-  int rc = mn_db_exec(s, &stmt_next_deadline, p, &r);
-  if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected("next deadline", r);
-  *out = MN_TIME_NULL;
-  if (rc == 0 && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-    *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-  PQclear(r);
-  return rc;
-}
-
 int mn_store_sched_queued_functions(struct mn_store *s, mn_fn_key_fn *cb, void *ctx) {
   PGresult *r = NULL;
   int rc = mn_db_exec(s, &stmt_queued_functions, NULL, &r);
@@ -434,58 +421,51 @@ int mn_store_sched_queued_functions(struct mn_store *s, mn_fn_key_fn *cb, void *
   return rc;
 }
 
-/* Four key arrays (+ a fifth of attention values when att is not NULL),
- * then now: the parameters of the clear and cascade statements. */
-static int keyed(struct mn_store *s, const struct mn_db_stmt *st,
-                 const struct mn_function_key *const *fks, const char *const *ids,
-                 const int64_t *att, size_t n, int64_t now, const char *what, int *applied) {
-  struct mn_pg_array arr[5];
-  const char *params[6];
-  char t[24], num[24];
-  PGresult *r = NULL;
-  int rc = 0, np = att ? 5 : 4;
-  if (applied)
-    *applied = 0;
-  if (n == 0)
-    return 0;
-  for (int a = 0; a < 5; a++)
-    mn_pg_array_init(&arr[a]);
+/* Appends the keys (fks[i], ids[i]) to four arrays. */
+static void add_inv_keys(struct mn_pg_array *arr, const struct mn_function_key *const *fks,
+                         const char *const *ids, size_t n) {
   for (size_t i = 0; i < n; i++) {
     mn_pg_array_add(&arr[0], fks[i]->project_name);
     mn_pg_array_add(&arr[1], fks[i]->version_ref);
     mn_pg_array_add(&arr[2], fks[i]->function_name);
     mn_pg_array_add(&arr[3], ids[i]);
-    if (att) {
-      snprintf(num, sizeof num, "%lld", (long long)att[i]);
-      mn_pg_array_add(&arr[4], num);
-    }
   }
-  for (int a = 0; a < np; a++)
+}
+
+int mn_store_sched_settle(struct mn_store *s, const struct mn_sched_settle *in,
+                          struct mn_sched_settled *out) {
+  struct mn_pg_array arr[9];
+  const char *params[10];
+  char t[24], num[24];
+  PGresult *r = NULL;
+  int rc = 0;
+  *out = (struct mn_sched_settled){0, 0, MN_TIME_NULL};
+  for (int a = 0; a < 9; a++)
+    mn_pg_array_init(&arr[a]);
+  add_inv_keys(&arr[0], in->cascade_fks, in->cascade_ids, in->n_cascade);
+  add_inv_keys(&arr[4], in->clear_fks, in->clear_ids, in->n_clear);
+  for (size_t i = 0; i < in->n_clear; i++) {
+    snprintf(num, sizeof num, "%lld", (long long)in->attention[i]);
+    mn_pg_array_add(&arr[8], num);
+  }
+  for (int a = 0; a < 9; a++)
     if (!(params[a] = mn_pg_array_text(&arr[a])))
       rc = MN_ENOMEM;
-  params[np] = mn_sql_time(t, now);
+  params[9] = mn_sql_time(t, in->now);
   if (rc == 0)
-    rc = mn_db_exec(s, st, params, &r);
+    rc = mn_db_exec(s, &stmt_settle, params, &r);
   if (rc == MN_EINTERNAL)
-    rc = mn_db_unexpected(what, r);
-  if (rc == 0 && applied)
-    *applied = PQntuples(r) > 0 ? PQntuples(r) : atoi(PQcmdTuples(r));
+    rc = mn_db_unexpected("settle a pass", r);
+  if (rc == 0 && PQntuples(r) == 1) {
+    out->cancelled = atoi(PQgetvalue(r, 0, 0));
+    out->cleared = atoi(PQgetvalue(r, 0, 1));
+    if (!PQgetisnull(r, 0, 2))
+      out->next_deadline = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+  }
   PQclear(r);
-  for (int a = 0; a < 5; a++)
+  for (int a = 0; a < 9; a++)
     mn_pg_array_release(&arr[a]);
   return rc;
-}
-
-int mn_store_sched_clear_attention(struct mn_store *s, const struct mn_function_key *const *fks,
-                                   const char *const *ids, const int64_t *attention,
-                                   size_t n) {
-  return keyed(s, &stmt_clear_attention, fks, ids, attention, n, 0, "clear attention", NULL);
-}
-
-int mn_store_sched_cascade(struct mn_store *s, const struct mn_function_key *const *fks,
-                           const char *const *ids, size_t n, int64_t now, int *n_cancelled) {
-  return keyed(s, &stmt_cascade, fks, ids, NULL, n, now, "cancellation cascade",
-               n_cancelled);
 }
 
 void mn_sched_snapshot_release(struct mn_sched_snapshot *snap) {

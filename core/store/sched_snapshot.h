@@ -51,25 +51,34 @@ int mn_store_sched_snapshot(struct mn_store *s, const struct mn_fn_keys *hints, 
  * EXPLAIN what it reads. */
 const char *mn_store_sched_working_set_sql(void);
 
-/* The earliest deadline after `now` of a RUNNING invocation, MN_TIME_NULL
- * when there is none. */
-int mn_store_sched_next_deadline(struct mn_store *s, int64_t now, int64_t *out);
-
 /* Calls cb once per function whose queue is not empty (a skip scan: one
  * index descent per function). A non-zero return of cb stops with
  * MN_ENOMEM. */
 typedef int mn_fn_key_fn(void *ctx, const struct mn_function_key *key);
 int mn_store_sched_queued_functions(struct mn_store *s, mn_fn_key_fn *cb, void *ctx);
 
-/* Clears attention[i] of invocation (fks[i], ids[i]) unless it changed. */
-int mn_store_sched_clear_attention(struct mn_store *s, const struct mn_function_key *const *fks,
-                                   const char *const *ids, const int64_t *attention,
-                                   size_t n);
-
-/* Cancels (with attention) every RUNNING descendant without a cancellation
- * request of the invocations (fks[i], ids[i]), at any depth. */
-int mn_store_sched_cascade(struct mn_store *s, const struct mn_function_key *const *fks,
-                           const char *const *ids, size_t n, int64_t now, int *n_cancelled);
+/* The end of a pass, in one statement: the cancellation cascade (every
+ * RUNNING descendant without a cancellation request of the invocations
+ * cascade_*, at any depth, gets one, with attention), the attention of
+ * clear_*[i] cleared unless it changed since it was read (attention[i]) or
+ * the cascade reached it, and the earliest deadline after `now` of a RUNNING
+ * invocation (MN_TIME_NULL when there is none). */
+struct mn_sched_settle {
+  const struct mn_function_key *const *cascade_fks;
+  const char *const *cascade_ids;
+  size_t n_cascade;
+  const struct mn_function_key *const *clear_fks;
+  const char *const *clear_ids;
+  const int64_t *attention;
+  size_t n_clear;
+  int64_t now;
+};
+struct mn_sched_settled {
+  int cancelled, cleared;
+  int64_t next_deadline;
+};
+int mn_store_sched_settle(struct mn_store *s, const struct mn_sched_settle *in,
+                          struct mn_sched_settled *out);
 /* The index of an invocation in the snapshot, or -1. */
 int mn_sched_snapshot_find_invocation(const struct mn_sched_snapshot *snap,
                                       const char *project, const char *version,

@@ -38,21 +38,26 @@ static const struct mn_db_stmt stmt_terminate_many = {
     " RETURNING i.invocation_id",
     7, false};
 
+/* $6: the hash of each execution's key (docs/security.md, "Execution
+ * keys"), recorded with the row, before any provider call: the launch needs
+ * no write of its own for it. */
 static const struct mn_db_stmt stmt_create_many = {
     "mn_sched_create_executions",
-    "WITH iv AS (UPDATE invocations i SET last_update_time = $6::bigint, waiting = false,"
-    " blocked = false FROM" KEYS_FROM
+    "WITH iv AS (UPDATE invocations i SET last_update_time = $7::bigint, waiting = false,"
+    " blocked = false"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
+    " AS k(project_name, version_id, function_name, invocation_id, execution_id, key_hash)"
     " WHERE i.project_name = k.project_name AND i.version_id = k.version_id"
     "  AND i.function_name = k.function_name AND i.invocation_id = k.invocation_id"
     "  AND i.invocation_status = 'RUNNING'"
     " RETURNING i.project_name, i.version_id, i.function_name, i.invocation_id,"
-    "  k.execution_id)"
+    "  k.execution_id, k.key_hash)"
     " INSERT INTO executions (project_name, version_id, function_name, invocation_id,"
-    "  execution_id, worker_status, creation_time, last_update_time)"
+    "  execution_id, worker_status, creation_time, last_update_time, token_hash)"
     " SELECT project_name, version_id, function_name, invocation_id, execution_id,"
-    "  'PROVISIONING', $6::bigint, $6::bigint FROM iv"
+    "  'PROVISIONING', $7::bigint, $7::bigint, key_hash FROM iv"
     " RETURNING execution_id",
-    6, false};
+    7, false};
 
 static const struct mn_db_stmt stmt_ended_many = {
     "mn_sched_workers_ended",
@@ -269,8 +274,9 @@ int mn_store_sched_fail_attempt(struct mn_store *s, const struct mn_sched_key *k
 }
 
 int mn_store_sched_create_executions(struct mn_store *s, const struct mn_sched_key *keys,
-                                     size_t n, int64_t now, bool *applied) {
-  return run_many(s, &stmt_create_many, keys, NULL, n, now, true, applied,
+                                     const char *const *key_hashes, size_t n, int64_t now,
+                                     bool *applied) {
+  return run_many(s, &stmt_create_many, keys, key_hashes, n, now, true, applied,
                   "create executions");
 }
 

@@ -47,10 +47,11 @@ int mn_store_sched_fail_attempt(struct mn_store *s, const struct mn_sched_key *k
 /* New attempts: for each key (execution_id = the new id) an execution row
  * already PROVISIONING (the deciding transaction commits it before any
  * provider call; a crash before the launch is repaired by launching again,
- * idempotently), and the invocation's last_update_time = now. Only for
- * invocations still RUNNING. */
+ * idempotently), with key_hashes[i] as its token_hash, and the
+ * invocation's last_update_time = now. Only for invocations still RUNNING. */
 int mn_store_sched_create_executions(struct mn_store *s, const struct mn_sched_key *keys,
-                                     size_t n, int64_t now, bool *applied);
+                                     const char *const *key_hashes, size_t n, int64_t now,
+                                     bool *applied);
 /* Workers that ended: RUNNING -> TERMINATED; reasons[i] becomes the
  * error_message when the execution has neither outcome nor error. */
 int mn_store_sched_workers_ended(struct mn_store *s, const struct mn_sched_key *keys,

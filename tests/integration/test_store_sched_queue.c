@@ -246,12 +246,18 @@ static void test_live_invocations_take_capacity(void **state) {
   const struct mn_function_key *fks[] = {&fk};
   const char *ids[] = {"inv-00000000000000000000000000000002"};
   int64_t stale = att - 1;
-  assert_int_equal(mn_store_sched_clear_attention(store, fks, ids, &stale, 1), 0);
+  struct mn_sched_settle in = {.clear_fks = fks, .clear_ids = ids, .attention = &stale,
+                               .n_clear = 1, .now = 3};
+  struct mn_sched_settled done;
+  assert_int_equal(mn_store_sched_settle(store, &in, &done), 0);
+  assert_int_equal(done.cleared, 0);
   assert_int_equal(scalar("SELECT attention FROM invocations WHERE invocation_id ="
                           " 'inv-00000000000000000000000000000002'"),
                    att);
   int64_t current = att;
-  assert_int_equal(mn_store_sched_clear_attention(store, fks, ids, &current, 1), 0);
+  in.attention = &current;
+  assert_int_equal(mn_store_sched_settle(store, &in, &done), 0);
+  assert_int_equal(done.cleared, 1);
   assert_int_equal(scalar("SELECT attention FROM invocations WHERE invocation_id ="
                           " 'inv-00000000000000000000000000000002'"),
                    0);
@@ -279,9 +285,10 @@ static void test_changed_invocations_enter_the_working_set(void **state) {
   assert_true(due);
   assert_true(snap.n_invs <= 3); /* the live one, the cancelled one, the due one */
   mn_sched_snapshot_release(&snap);
-  int64_t next = 0;
-  assert_int_equal(mn_store_sched_next_deadline(store, 20, &next), 0);
-  assert_int_equal(next, 9000000000000000LL);
+  struct mn_sched_settle in = {.now = 20};
+  struct mn_sched_settled done;
+  assert_int_equal(mn_store_sched_settle(store, &in, &done), 0);
+  assert_int_equal(done.next_deadline, 9000000000000000LL);
 }
 
 static int collect(void *ctx, const struct mn_function_key *k) {
@@ -308,12 +315,20 @@ static void test_cascade_reaches_every_depth(void **state) {
   struct mn_parent_ref pb = {"other", b.invocation_id};
   assert_int_equal(mn_store_create_invocation(store, &ok, &pb, "", 32, &c), 0);
   const struct mn_function_key *fks[] = {&ok};
-  const char *ids[] = {a.invocation_id};
-  int cancelled = 0;
-  assert_int_equal(mn_store_sched_cascade(store, fks, ids, 1, 40, &cancelled), 0);
-  assert_int_equal(cancelled, 2);
+  const char *ids[] = {a.invocation_id}, *bid[] = {b.invocation_id};
+  /* b's attention, read by the same pass, is not cleared: the cascade
+   * raises it again in the same statement */
+  exec("UPDATE invocations SET attention = 7 WHERE function_name = 'other'"
+       " AND parent_invocation_id IS NOT NULL AND attention = 0 AND creation_time = 31");
+  int64_t seven = 7;
+  struct mn_sched_settle in = {fks, ids, 1, fks, bid, &seven, 1, 40};
+  struct mn_sched_settled done;
+  assert_int_equal(mn_store_sched_settle(store, &in, &done), 0);
+  assert_int_equal(done.cancelled, 2);
+  assert_int_equal(done.cleared, 0);
   assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE function_name = 'other'"
-                          " AND cancellation_request_time = 40 AND attention <> 0"),
+                          " AND cancellation_request_time = 40 AND attention <> 0"
+                          " AND attention <> 7"),
                    2);
   /* the ancestry an execution's key is checked against (store/execution_keys.h) */
   bool yes = false;
@@ -330,8 +345,10 @@ static void test_cascade_reaches_every_depth(void **state) {
                                           a.invocation_id, &yes), 0);
   assert_false(yes); /* itself is not a descendant */
   /* again: nothing more to cancel */
-  assert_int_equal(mn_store_sched_cascade(store, fks, ids, 1, 41, &cancelled), 0);
-  assert_int_equal(cancelled, 0);
+  in.n_clear = 0;
+  in.now = 41;
+  assert_int_equal(mn_store_sched_settle(store, &in, &done), 0);
+  assert_int_equal(done.cancelled, 0);
   mn_invocation_release(&a);
   mn_invocation_release(&b);
   mn_invocation_release(&c);
