@@ -33,6 +33,6 @@ function(mn_add_provider)
   set_target_properties(${target} PROPERTIES PREFIX ""
     LIBRARY_OUTPUT_DIRECTORY ${MN_PLUGIN_BUILD_DIR})
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/include)
-  target_link_libraries(${target} PRIVATE mn_common mn_plugin_support ${P_LIBS})
+  target_link_libraries(${target} PRIVATE mn_common mn_plugin_support multinode-common ${P_LIBS})
   install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/multinode)
 endfunction()

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 
 #include "fuzz_check.h"
 

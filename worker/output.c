@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "text.h"
-#include "util/utf8.h"
+#include "multinode/common/utf8.h"
 
 void mn_output_init(struct mn_output *o) { memset(o, 0, sizeof *o); }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/utf8.h"
+#include "multinode/common/utf8.h"
 
 size_t mn_text_invalid_at(const char *s, size_t n) {
   const unsigned char *u = (const unsigned char *)s;

@@ -22,7 +22,7 @@
 
 #include "store/model.h"
 #include "util/error.h"
-#include "util/utf8.h"
+#include "multinode/common/utf8.h"
 
 json_t *mn_json_health(void);                                    /* HealthStatus */
 json_t *mn_json_project_info(const struct mn_project *p);        /* ProjectInfo */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "util/clock.h"
-#include "util/utf8.h"
+#include "multinode/common/utf8.h"
 
 /* A JSON string of s with every invalid byte replaced by U+FFFD. */
 static json_t *lossy_string(const char *s) {

@@ -5,7 +5,7 @@
 #include "api/codec.h"
 #include "api/routes.h"
 #include "util/clock.h"
-#include "util/utf8.h"
+#include "multinode/common/utf8.h"
 
 /* Every function that names a provider names one this daemon runs (a
  * typo would otherwise fail each invocation later, at launch): MN_EINVAL

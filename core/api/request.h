@@ -13,7 +13,7 @@
 
 #include "store/model.h"
 #include "store/store.h"
-#include "util/utf8.h"
+#include "multinode/common/utf8.h"
 #include "util/error.h"
 
 enum mn_http_method {

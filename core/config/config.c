@@ -9,7 +9,7 @@
 #include "config/config_check.h"
 #include "config/config_report.h"
 #include "config/config_schema.h"
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 
 static int valid_provider_name(const char *s) {
   if (!*s)

@@ -8,7 +8,7 @@
 #include <openssl/sha.h>
 
 #include "config/config.h"
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 
 static const char *const item_keys[] = {"name", "sha256", "key_env", "role", "projects", NULL};
 

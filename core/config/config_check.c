@@ -9,8 +9,8 @@
 
 #include "config/config.h"
 #include "config/config_api_keys.h"
-#include "config/yaml_tree.h"
-#include "util/duration.h"
+#include "multinode/common/yaml_tree.h"
+#include "multinode/common/duration.h"
 #include "util/log.h"
 
 #define FIELD(cfg, off, type) ((type *)(void *)((char *)(cfg) + (off)))

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "config/config_check.h"
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 
 static const char suffix[] = "_env";
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 
 static void add(struct mn_cfg_report *rep, int line, int col, const char *text) {
   size_t n = strlen(text);

@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 #include "multinode/provider.h"
 
 struct mn_provider_handle {

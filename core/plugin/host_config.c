@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "config/config_report.h"
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 #include "plugin/handle.h"
-#include "util/duration.h"
+#include "multinode/common/duration.h"
 
 /* "FILE:LINE:COL: PATH: problem" at AT. */
 __attribute__((format(printf, 4, 5))) static int fail_at(struct mn_provider_error *err,

@@ -4,35 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at S (at most N bytes), or 0. */
+#include "multinode/common/utf8.h"
+
+/* Length of the valid UTF-8 sequence at S (at most N bytes), or 0; NUL is
+ * not allowed in a JSON string here. */
 static size_t utf8_seq(const unsigned char *s, size_t n) {
-  size_t len;
-  uint32_t cp;
-  if (s[0] < 0x80)
-    return s[0] ? 1 : 0; /* NUL is not allowed in a JSON string here */
-  if ((s[0] & 0xe0) == 0xc0) {
-    len = 2;
-    cp = s[0] & 0x1f;
-  } else if ((s[0] & 0xf0) == 0xe0) {
-    len = 3;
-    cp = s[0] & 0x0f;
-  } else if ((s[0] & 0xf8) == 0xf0) {
-    len = 4;
-    cp = s[0] & 0x07;
-  } else {
-    return 0;
-  }
-  if (len > n)
-    return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-      cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return len;
+  return s[0] ? mn_utf8_seq_len(s, n) : 0;
 }
 
 json_t *mn_json_string_lossy(const char *text, size_t len) {

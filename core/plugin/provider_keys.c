@@ -8,10 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "byte_size.h"
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 #include "util/closest.h"
-#include "util/duration.h"
+#include "multinode/common/duration.h"
 
 #define FIELD(out, off, type) ((type *)(void *)((char *)(out) + (off)))
 
@@ -128,7 +127,7 @@ static void take_scalar(const struct mn_config_key *k, const char *text,
     }
     break;
   case MN_CONFIG_BYTES:
-    if (mn_support_parse_bytes(text, &bytes)) {
+    if (mn_size_parse(text, &bytes)) {
       mn_cfg_report_add(rep, at, path, "expected %s", expected(k->type));
       return;
     }

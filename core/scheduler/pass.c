@@ -14,7 +14,7 @@
 #include "scheduler/internal.h"
 #include "store/sched_snapshot.h"
 #include "store/sched_writes.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/token.h"

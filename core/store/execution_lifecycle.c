@@ -7,7 +7,7 @@
 #include "store/db.h"
 #include "store/sql.h"
 #include "store/store.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
 /* $1 project, $2 version (NULL: latest), $3 function, $4 invocation,
  * $5 new execution id, $6 now. The invocation must be RUNNING; its

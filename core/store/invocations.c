@@ -8,7 +8,7 @@
 #include "store/sql.h"
 #include "store/store.h"
 #include "util/clock.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
 #define EXECUTIONS_OF(a)                                                        \
   " LEFT JOIN executions e ON e.project_name = " a ".project_name"             \

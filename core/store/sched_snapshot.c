@@ -8,7 +8,7 @@
 #include "store/pg_array.h"
 #include "store/sql.h"
 #include "util/clock.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
 /* The working set of a pass (queues in docs/architecture.md): every
  * RUNNING invocation that holds a worker (live), that something happened

@@ -6,7 +6,7 @@
 #include "store/db.h"
 #include "store/sql.h"
 #include "store/store.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
 /* $1 project, $2 version id, $3 default image, $4 now, $5 functions (a JSON
  * array of rows). The project row is locked FOR SHARE so a concurrent

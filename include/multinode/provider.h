@@ -194,14 +194,7 @@ struct mn_provider_error {
  * public_url, or the section's `api_url` key (a URL workers reach the
  * daemon by from their network), handled by the daemon for every provider.
  * Pass the environment through unchanged. */
-#define MN_WORKER_ENV_API_URL "MULTINODE_API_URL"
-#define MN_WORKER_ENV_API_KEY "MULTINODE_API_KEY" /* the execution's own key: the secret */
-#define MN_WORKER_ENV_PROJECT_NAME "MULTINODE_PROJECT_NAME"
-#define MN_WORKER_ENV_VERSION_ID "MULTINODE_VERSION_ID"
-#define MN_WORKER_ENV_FUNCTION_NAME "MULTINODE_FUNCTION_NAME"
-#define MN_WORKER_ENV_INVOCATION_ID "MULTINODE_INVOCATION_ID"
-#define MN_WORKER_ENV_EXECUTION_ID "MULTINODE_EXECUTION_ID"
-#define MN_WORKER_ENV_PREFIX "MULTINODE_" /* reserved: a function env entry so named is dropped */
+#include "multinode/common/worker_env.h" /* MN_WORKER_ENV_* */
 
 /* ---------------------------------------------------------------------- */
 /* Data passed to and from operations                                      */

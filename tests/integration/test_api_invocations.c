@@ -14,7 +14,7 @@
 #include "util/clock.h"
 #include "api_assert.h"
 #include "api_fixture.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
 static struct api_fixture fx;
 static char *ver;     /* version of project "inv" (functions fa, fb) */

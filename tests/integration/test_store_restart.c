@@ -22,7 +22,7 @@
 #include "store/embedded_pg.h"
 #include "store/store.h"
 #include "util/clock.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
 enum { POOL = 4 };
 

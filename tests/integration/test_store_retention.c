@@ -14,7 +14,7 @@
 #include "pg_testdb.h"
 #include "store/store.h"
 #include "util/clock.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
 static struct mn_store *store;
 

@@ -27,7 +27,7 @@
 #include "store/sched_snapshot.h"
 #include "store/store.h"
 #include "util/clock.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
 static struct mn_store *store;
 static PGconn *pg;

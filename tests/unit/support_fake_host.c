@@ -9,8 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "byte_size.h"
-#include "util/duration.h"
+#include "multinode/common/duration.h"
 
 static struct mn_fake_host *fake_of(const struct mn_host *host) {
   return (struct mn_fake_host *)host;
@@ -192,7 +191,7 @@ static int fake_config_load(const struct mn_cfg_node *config, const struct mn_co
         memcpy(field, &n, sizeof n);
       break;
     case MN_CONFIG_BYTES:
-      bad = mn_support_parse_bytes(v, &bytes) != 0;
+      bad = mn_size_parse(v, &bytes) != 0;
       if (!bad)
         memcpy(field, &bytes, sizeof bytes);
       break;

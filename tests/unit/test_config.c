@@ -23,7 +23,7 @@
 
 #include "config/config.h"
 #include "config/config_schema.h"
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 #include "plugin/handle.h"
 
 static char *read_text(const char *path) {

@@ -8,7 +8,7 @@
 
 #include "util/clock.h"
 #include "util/error.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
 struct expected {
   int code;

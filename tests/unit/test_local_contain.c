@@ -20,7 +20,6 @@
 
 #include <cmocka.h>
 
-#include "../../plugins/support/byte_size.c"
 #include "../../plugins/local/local_conf.c"
 #include "../../plugins/local/workdir.c"
 #include "../../plugins/local/worker_user.c"
@@ -41,25 +40,6 @@ static int teardown(void **state) {
   mn_local_tree_remove(root, slash + 1);
   *slash = '/';
   return 0;
-}
-
-static void test_parse_bytes(void **state) {
-  (void)state;
-  uint64_t v;
-  assert_int_equal(mn_support_parse_bytes("67108864", &v), 0);
-  assert_int_equal(v, 67108864);
-  assert_int_equal(mn_support_parse_bytes("64MiB", &v), 0);
-  assert_int_equal(v, UINT64_C(64) << 20);
-  assert_int_equal(mn_support_parse_bytes("1K", &v), 0);
-  assert_int_equal(v, 1024);
-  assert_int_equal(mn_support_parse_bytes("2GiB", &v), 0);
-  assert_int_equal(v, UINT64_C(2) << 30);
-  assert_int_equal(mn_support_parse_bytes("0", &v), 0);
-  assert_int_equal(v, 0);
-  const char *bad[] = {"", "-1", "64 MiB", "64mb", "x", "1T", "99999999999999999999",
-                       "2000000000GiB"};
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    assert_int_equal(mn_support_parse_bytes(bad[i], &v), -1);
 }
 
 static void test_resolve_identity(void **state) {
@@ -250,7 +230,6 @@ static void test_tree_remove(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_parse_bytes),
       cmocka_unit_test(test_resolve_identity),
       cmocka_unit_test_setup_teardown(test_apply_and_probe, setup, teardown),
       cmocka_unit_test_setup_teardown(test_masks_hide_a_file, setup, teardown),

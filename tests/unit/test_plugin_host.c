@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 #include "plugin/handle.h"
 #include "plugin/host.h"
 #include "plugin/launch_spec.h"

@@ -15,7 +15,7 @@
 
 #include "config/config.h"
 #include "config/config_report.h"
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 #include "plugin/host.h"
 #include "plugin/provider_keys.h"
 

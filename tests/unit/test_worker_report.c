@@ -18,7 +18,6 @@
 #include "../../worker/output.c"
 #include "../../worker/report.c"
 #include "../../worker/tail.c"
-#include "../../core/util/utf8.c"
 #include "../../worker/text.c"
 
 static struct mn_run_result *result_new(void) {

@@ -10,7 +10,6 @@
 #include <cmocka.h>
 
 #include "../../worker/tail.c"
-#include "../../core/util/utf8.c"
 #include "../../worker/text.c"
 
 #define ERROR_MESSAGE_LIMIT 16384 /* the API rejects >= this many characters */

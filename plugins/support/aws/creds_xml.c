@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "multinode/common/utf8.h"
+
 static const char *find(const char *s, const char *end, const char *needle) {
   size_t n = strlen(needle);
   for (; s && (size_t)(end - s) >= n; s++)
@@ -74,21 +76,8 @@ int creds_xml_section(const char *s, const char *end, const char *name, const ch
 
 static int put_utf8(unsigned long cp, char *out, size_t cap, size_t *o) {
   char b[4];
-  size_t n;
-  if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return -1;
-  if (cp < 0x80) {
-    b[0] = (char)cp, n = 1;
-  } else if (cp < 0x800) {
-    b[0] = (char)(0xc0 | (cp >> 6)), b[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-  } else if (cp < 0x10000) {
-    b[0] = (char)(0xe0 | (cp >> 12)), b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    b[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
-  } else {
-    b[0] = (char)(0xf0 | (cp >> 18)), b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    b[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), b[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
-  }
-  if (*o + n >= cap)
+  size_t n = cp ? mn_utf8_encode(cp, b) : 0;
+  if (!n || *o + n >= cap)
     return -1;
   memcpy(out + *o, b, n);
   *o += n;

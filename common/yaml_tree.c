@@ -1,4 +1,4 @@
-#include "config/yaml_tree.h"
+#include "multinode/common/yaml_tree.h"
 
 #include <errno.h>
 #include <stdio.h>

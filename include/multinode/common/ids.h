@@ -1,7 +1,7 @@
 /* Random identifiers: a prefix ("ver-", "inv-", "exe-") and 32 lowercase hex
- * digits from OpenSSL's CSPRNG, as the original control plane's uuid4 hex. */
-#ifndef MN_UTIL_IDS_H
-#define MN_UTIL_IDS_H
+ * digits from the kernel's CSPRNG (getrandom), as the original control plane's uuid4 hex. */
+#ifndef MN_COMMON_IDS_H
+#define MN_COMMON_IDS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,13 +5,17 @@
  *
  * Aliases and anchors are refused (a config has no need for them and they
  * allow cycles); so are duplicate keys, non-scalar keys and a second
- * document. Nesting deeper than MN_CFG_MAX_DEPTH is refused. */
-#ifndef MN_CONFIG_YAML_TREE_H
-#define MN_CONFIG_YAML_TREE_H
+ * document. Nesting deeper than MN_CFG_MAX_DEPTH is refused.
+ *
+ * Shared by the daemon's config, the providers' sections, the CLI's project
+ * manifest and the Kubernetes provider's kubeconfig (docs/architecture.md,
+ * "The common library"). */
+#ifndef MN_COMMON_YAML_TREE_H
+#define MN_COMMON_YAML_TREE_H
 
 #include <stddef.h>
 
-#include "util/error.h"
+#include "multinode/common/error.h"
 
 #define MN_CFG_MAX_DEPTH 64
 

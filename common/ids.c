@@ -1,15 +1,30 @@
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 
-#include <openssl/rand.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
-#include "util/error.h"
+#include "multinode/common/error.h"
+
+/* n bytes from the kernel's CSPRNG (getrandom(2), what OpenSSL seeds from). */
+static int random_bytes(unsigned char *out, size_t n) {
+  while (n > 0) {
+    ssize_t got = getrandom(out, n, 0);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      return -1;
+    out += got;
+    n -= (size_t)got;
+  }
+  return 0;
+}
 
 int mn_id_new(const char *prefix, char out[MN_ID_MAX]) {
   static const char hex[] = "0123456789abcdef";
   unsigned char raw[MN_ID_HEX_LEN / 2];
   size_t plen = strlen(prefix);
-  if (plen + MN_ID_HEX_LEN + 1 > MN_ID_MAX || RAND_bytes(raw, sizeof raw) != 1)
+  if (plen + MN_ID_HEX_LEN + 1 > MN_ID_MAX || random_bytes(raw, sizeof raw) != 0)
     return MN_EINTERNAL;
   memcpy(out, prefix, plen);
   for (size_t i = 0; i < sizeof raw; i++) {

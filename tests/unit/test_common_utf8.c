@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "util/utf8.h"
+#include "multinode/common/utf8.h"
 
 static size_t seq(const char *s) {
   return mn_utf8_seq_len((const unsigned char *)s, strlen(s));
@@ -44,11 +44,35 @@ static void scrub_replaces_only_bad_bytes(void **state) {
   assert_true(mn_utf8_valid(s));
 }
 
+/* Every code point encodes to what the decoder accepts back, with the same
+ * length; surrogates and values above U+10FFFF are refused. */
+static void encode_round_trips(void **state) {
+  (void)state;
+  char b[5];
+  for (unsigned long cp = 1; cp <= 0x10FFFF; cp++) {
+    size_t n = mn_utf8_encode(cp, b);
+    if (cp >= 0xD800 && cp <= 0xDFFF) {
+      assert_int_equal(n, 0);
+      continue;
+    }
+    size_t want = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (n != want || mn_utf8_seq_len((const unsigned char *)b, n) != n)
+      fail_msg("U+%04lX: encoded to %zu bytes, want %zu", cp, n, want);
+  }
+  assert_int_equal(mn_utf8_encode(0x110000, b), 0);
+  assert_int_equal(mn_utf8_encode(0xFFFFFFFFul, b), 0);
+  assert_int_equal(mn_utf8_encode(0xE9, b), 2);
+  assert_memory_equal(b, "\xc3\xa9", 2);
+  assert_int_equal(mn_utf8_encode(0x1F600, b), 4);
+  assert_memory_equal(b, "\xf0\x9f\x98\x80", 4);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sequence_lengths),
       cmocka_unit_test(validity_and_length),
       cmocka_unit_test(scrub_replaces_only_bad_bytes),
+      cmocka_unit_test(encode_round_trips),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

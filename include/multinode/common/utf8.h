@@ -1,8 +1,8 @@
 /* UTF-8 as RFC 3629 defines it (no overlong forms, no surrogates, nothing
  * above U+10FFFF): the one implementation the API's validation, encoding
  * and error texts share. */
-#ifndef MN_UTIL_UTF8_H
-#define MN_UTIL_UTF8_H
+#ifndef MN_COMMON_UTF8_H
+#define MN_COMMON_UTF8_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,5 +18,8 @@ size_t mn_utf8_length(const char *s, size_t nbytes);
 /* Replaces, in place, every byte that does not start a well-formed
  * sequence with '?'. */
 void mn_utf8_scrub(char *s);
+/* Encodes code point CP into out; returns the byte count (1-4), or 0 for a
+ * surrogate or a value above U+10FFFF. */
+size_t mn_utf8_encode(unsigned long cp, char out[4]);
 
 #endif

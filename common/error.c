@@ -1,4 +1,4 @@
-#include "util/error.h"
+#include "multinode/common/error.h"
 
 #include <stdio.h>
 #include <string.h>
