@@ -1,6 +1,8 @@
-/* The project manifest (manifest.h), read with libyaml's document API: every
- * node keeps its position, so each problem names FILE:LINE:COL and the key
- * path. Reading goes on after a problem, so one run reports them all. */
+/* The project manifest (manifest.h), read into the common YAML tree
+ * (multinode/common/yaml_tree.h): every node keeps its position, so each
+ * problem names FILE:LINE:COL and the key path. Checking goes on after a
+ * problem, so one run reports them all; what the tree refuses (a syntax
+ * error, a duplicate key, a second document) is one problem alone. */
 #include "manifest.h"
 
 #include <errno.h>
@@ -10,16 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
-/* docs/compatibility.md §1.2, as the server enforces them (core/store/model.h) */
-#define CPU_LIMIT 16.0
-#define MEMORY_GBS_LIMIT 64.0
-#define CONCURRENCY_LIMIT 100
-#define RETRIES_LIMIT 50
-#define TIMEOUT_LIMIT 86400
-#define NAME_LENGTH_LIMIT 1024  /* refused when length >= limit */
-#define IMAGE_LENGTH_LIMIT 1024 /* refused when length >= limit */
+#include "multinode/common/duration.h"
+#include "multinode/common/limits.h"
+#include "multinode/common/utf8.h"
+#include "multinode/common/yaml_tree.h"
+
+/* the server's bounds (multinode/common/limits.h) */
+#define CPU_LIMIT MN_VIRTUAL_CPUS_LIMIT
+#define MEMORY_GBS_LIMIT MN_MEMORY_GBS_LIMIT
+#define CONCURRENCY_LIMIT MN_MAX_CONCURRENCY_LIMIT
+#define RETRIES_LIMIT MN_MAX_RETRIES_LIMIT
+#define TIMEOUT_LIMIT MN_TIMEOUT_SECONDS_LIMIT
+#define NAME_LENGTH_LIMIT MN_FUNCTION_NAME_LENGTH_LIMIT /* refused when length >= limit */
+#define IMAGE_LENGTH_LIMIT MN_DOCKER_IMAGE_LENGTH_LIMIT /* refused when length >= limit */
 
 /* the original client's defaults (docs/compatibility.md §6.2) */
 #define DEFAULT_CPU 0.1
@@ -37,7 +43,6 @@ struct problem {
 
 struct loader {
   struct mn_manifest *m;
-  yaml_document_t *doc;
   struct problem *problems;
   size_t n_problems, cap_problems;
   int oom;
@@ -66,10 +71,7 @@ __attribute__((format(printf, 1, 2))) static char *format(const char *fmt, ...) 
 
 /* Characters (code points) of UTF-8 text, as the server counts them. */
 static size_t utf8_length(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    n += ((unsigned char)*s & 0xC0) != 0x80;
-  return n;
+  return mn_utf8_length(s, strlen(s));
 }
 
 /* text with every ${PROJECT_DIR} replaced by dir (a new string). */
@@ -118,10 +120,11 @@ static void add_problem(struct loader *L, size_t line, size_t col, char *text) {
 }
 
 /* "FILE:LINE:COL: PATH: message" at a node (PATH may be ""). */
-__attribute__((format(printf, 4, 5))) static void problem(struct loader *L, const yaml_node_t *at,
+__attribute__((format(printf, 4, 5))) static void problem(struct loader *L,
+                                                          const struct mn_cfg_node *at,
                                                           const char *path, const char *fmt,
                                                           ...) {
-  size_t line = at ? at->start_mark.line + 1 : 1, col = at ? at->start_mark.column + 1 : 1;
+  size_t line = at ? (size_t)at->line : 1, col = at ? (size_t)at->col : 1;
   va_list ap;
   va_start(ap, fmt);
   char *msg = vformat(fmt, ap);
@@ -164,82 +167,39 @@ static void finish_problems(struct loader *L) {
 
 /* --------------------------------------------------------------- nodes */
 
-static yaml_node_t *node(struct loader *L, int index) {
-  return yaml_document_get_node(L->doc, index);
-}
+typedef struct mn_cfg_node node_t;
 
-static const char *scalar(const yaml_node_t *n) {
-  return (const char *)n->data.scalar.value;
-}
-
-/* A plain empty, "~" or "null" scalar: YAML's null. */
-static int is_null(const yaml_node_t *n) {
-  if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-    return 0;
-  const char *s = scalar(n);
-  return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-         !strcmp(s, "NULL");
-}
-
-static const char *kind(const yaml_node_t *n) {
-  if (n->type == YAML_MAPPING_NODE)
+static const char *kind(const node_t *n) {
+  if (n->kind == MN_CFG_MAPPING)
     return "a mapping";
-  if (n->type == YAML_SEQUENCE_NODE)
+  if (n->kind == MN_CFG_SEQUENCE)
     return "a list";
-  return is_null(n) ? "nothing" : "text";
+  return mn_cfg_node_is_null(n) ? "nothing" : "text";
 }
 
 /* A scalar value for a setting, or NULL after reporting why not. key is
  * the key node (the position), want what the setting takes. */
-static const char *scalar_value(struct loader *L, const yaml_node_t *key, const yaml_node_t *v,
+static const char *scalar_value(struct loader *L, const node_t *key, const node_t *v,
                                 const char *path, const char *want) {
-  if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
-    if (strlen(scalar(v)) != v->data.scalar.length) {
+  if (v->kind == MN_CFG_SCALAR && !mn_cfg_node_is_null(v)) {
+    if (strlen(v->value) != v->value_len) {
       problem(L, key, path, "NUL characters are not allowed");
       return NULL;
     }
-    return scalar(v);
+    return v->value;
   }
   problem(L, key, path, "expected %s, not %s", want, kind(v));
   return NULL;
 }
 
-/* Calls fn for each (key, value) of a mapping whose keys are distinct
- * scalars; reports the others. */
-typedef void pair_fn(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
-                     const yaml_node_t *value);
+/* Calls fn for each (key, value) of a mapping (the tree has refused
+ * duplicate and non-scalar keys already). */
+typedef void pair_fn(struct loader *L, void *ctx, const char *path, const node_t *key,
+                     const node_t *value);
 
-static void each_pair(struct loader *L, const yaml_node_t *map, const char *path, pair_fn *fn,
-                      void *ctx) {
-  for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-       p++) {
-    yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
-    if (!k || !v)
-      continue;
-    if (k->type != YAML_SCALAR_NODE) {
-      problem(L, k, path, "a key must be a name, not %s", kind(k));
-      continue;
-    }
-    const yaml_node_pair_t *first = NULL;
-    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p && !first; q++) {
-      yaml_node_t *qk = node(L, q->key);
-      if (qk && qk->type == YAML_SCALAR_NODE && strcmp(scalar(qk), scalar(k)) == 0)
-        first = q;
-    }
-    const char *name = *scalar(k) ? scalar(k) : "\"\""; /* an empty key shows as "" */
-    char *sub = *path ? format("%s.%s", path, name) : format("%s", name);
-    if (!sub) {
-      L->oom = 1;
-      return;
-    }
-    if (first) {
-      yaml_node_t *fk = node(L, first->key);
-      problem(L, k, sub, "given twice (first at line %zu)", fk->start_mark.line + 1);
-    } else {
-      fn(L, ctx, sub, k, v);
-    }
-    free(sub);
-  }
+static void each_pair(struct loader *L, const node_t *map, pair_fn *fn, void *ctx) {
+  for (size_t i = 0; i < map->n_pairs; i++)
+    fn(L, ctx, map->pairs[i].value->path, map->pairs[i].key, map->pairs[i].value);
 }
 
 /* ------------------------------------------------------- value parsers */
@@ -254,63 +214,6 @@ static int parse_number(const char *s, size_t len, double *out) {
   errno = 0;
   *out = strtod(buf, &end);
   return *end || errno || !isfinite(*out) ? -1 : 0;
-}
-
-/* "512 MiB", "16GiB", "0.5 GiB", "1024 KiB" into GB (GiB). */
-static int parse_size_gbs(const char *s, double *out) {
-  static const struct {
-    const char *unit;
-    double per_gb;
-  } units[] = {{"GiB", 1.0}, {"MiB", 1024.0}, {"KiB", 1024.0 * 1024.0}};
-  size_t len = strlen(s);
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    size_t ulen = strlen(units[i].unit), n;
-    if (len <= ulen || strcmp(s + len - ulen, units[i].unit) != 0)
-      continue;
-    for (n = len - ulen; n > 0 && s[n - 1] == ' '; n--)
-      ;
-    if (parse_number(s, n, out) < 0)
-      return -1;
-    *out /= units[i].per_gb;
-    return 0;
-  }
-  return -1;
-}
-
-/* "90" (seconds), "90s", "5m", "1h", "1d", "1h30m", "1m 30s" into seconds. */
-static int parse_duration_s(const char *s, double *out) {
-  double total = 0;
-  int parts = 0;
-  while (*s) {
-    size_t n = strspn(s, "0123456789.");
-    double v, unit;
-    if (parse_number(s, n, &v) < 0)
-      return -1;
-    s += n;
-    switch (*s) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    case '\0':
-      if (parts > 0)
-        return -1; /* "1h30": the unit of 30 is missing */
-      unit = 1;
-      break;
-    default:
-      return -1;
-    }
-    if (*s)
-      s++;
-    while (*s == ' ')
-      s++;
-    total += v * unit;
-    parts++;
-  }
-  if (parts == 0)
-    return -1;
-  *out = total;
-  return 0;
 }
 
 /* "1", "+3": whole numbers only. */
@@ -338,10 +241,10 @@ static char *own(struct loader *L, char *s) {
 }
 
 static void set_command(struct loader *L, struct mn_client_function_spec *spec, const char *path,
-                        const yaml_node_t *key, const yaml_node_t *v) {
+                        const node_t *key, const node_t *v) {
   const char *dir = L->m->project_dir;
   char **argv;
-  if (v->type == YAML_SCALAR_NODE) {
+  if (v->kind == MN_CFG_SCALAR) {
     const char *text = scalar_value(L, key, v, path, "a list of arguments or a shell command");
     if (!text)
       return;
@@ -357,11 +260,11 @@ static void set_command(struct loader *L, struct mn_client_function_spec *spec, 
     spec->command = (const char *const *)argv;
     return;
   }
-  if (v->type != YAML_SEQUENCE_NODE) {
+  if (v->kind != MN_CFG_SEQUENCE) {
     problem(L, key, path, "expected a list of arguments or a shell command, not %s", kind(v));
     return;
   }
-  size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+  size_t n = v->n_items;
   if (n == 0) {
     problem(L, key, path, "the command is empty");
     return;
@@ -370,12 +273,8 @@ static void set_command(struct loader *L, struct mn_client_function_spec *spec, 
     goto nomem;
   int bad = 0;
   for (size_t i = 0; i < n; i++) {
-    const yaml_node_t *item = node(L, v->data.sequence.items.start[i]);
-    char *item_path = format("%s[%zu]", path, i);
-    const char *text = item_path ? scalar_value(L, item, item, item_path, "an argument") : NULL;
-    if (!item_path)
-      L->oom = 1;
-    free(item_path);
+    const node_t *item = v->items[i];
+    const char *text = scalar_value(L, item, item, item->path, "an argument");
     if (text)
       argv[i] = own(L, substitute(text, dir));
     else
@@ -393,14 +292,14 @@ nomem:
   L->oom = 1;
 }
 
-static void env_pair(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
-                     const yaml_node_t *value) {
+static void env_pair(struct loader *L, void *ctx, const char *path, const node_t *key,
+                     const node_t *value) {
   char **env = ctx;
-  const char *name = scalar(key);
+  const char *name = key->value;
   size_t n = 0;
   while (env[n])
     n++;
-  if (!*name || strchr(name, '=') || strlen(name) != key->data.scalar.length) {
+  if (!*name || strchr(name, '=') || strlen(name) != key->value_len) {
     problem(L, key, path, "a variable name must be non-empty, without '=' or NUL characters");
     return;
   }
@@ -417,18 +316,17 @@ static void env_pair(struct loader *L, void *ctx, const char *path, const yaml_n
 }
 
 static void set_env(struct loader *L, struct mn_client_function_spec *spec, const char *path,
-                    const yaml_node_t *key, const yaml_node_t *v) {
-  if (v->type != YAML_MAPPING_NODE) {
+                    const node_t *key, const node_t *v) {
+  if (v->kind != MN_CFG_MAPPING) {
     problem(L, key, path, "expected a mapping of variable names to values, not %s", kind(v));
     return;
   }
-  size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-  char **env = calloc(n + 1, sizeof *env);
+  char **env = calloc(v->n_pairs + 1, sizeof *env);
   if (!env) {
     L->oom = 1;
     return;
   }
-  each_pair(L, v, path, env_pair, env);
+  each_pair(L, v, env_pair, env);
   spec->env = (const char *const *)env;
 }
 
@@ -436,7 +334,7 @@ static void set_env(struct loader *L, struct mn_client_function_spec *spec, cons
  * semantics"): durations for the delays and timeouts, numbers for the rest.
  * Returns 1 when `name` is one of them (problems are recorded), else 0. */
 static int task_semantics(struct loader *L, struct mn_client_function_spec *spec,
-                          const char *path, const yaml_node_t *key, const yaml_node_t *v,
+                          const char *path, const node_t *key, const node_t *v,
                           const char *name) {
   static const struct {
     const char *name;
@@ -458,8 +356,8 @@ static int task_semantics(struct loader *L, struct mn_client_function_spec *spec
   double d;
   if (!text)
     return 1;
-  if ((keys[k].duration ? parse_duration_s(text, &d) : parse_number(text, strlen(text), &d)) <
-      0) {
+  if ((keys[k].duration ? mn_duration_parse_seconds(text, &d)
+                       : parse_number(text, strlen(text), &d)) != 0) {
     problem(L, key, path, "expected %s", want);
     return 1;
   }
@@ -488,11 +386,11 @@ static int task_semantics(struct loader *L, struct mn_client_function_spec *spec
   return 1;
 }
 
-static void function_pair(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
-                          const yaml_node_t *v) {
+static void function_pair(struct loader *L, void *ctx, const char *path, const node_t *key,
+                          const node_t *v) {
   struct function_ctx *f = ctx;
   struct mn_client_function_spec *spec = f->spec;
-  const char *name = scalar(key), *text;
+  const char *name = key->value, *text;
   double d;
   long long i;
 
@@ -525,7 +423,7 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const y
   } else if (strcmp(name, "memory") == 0) {
     if (!(text = scalar_value(L, key, v, path, "a size such as 512 MiB or 16 GiB")))
       return;
-    if (parse_size_gbs(text, &d) < 0)
+    if (mn_memory_parse_gb(text, &d) != 0)
       problem(L, key, path, "expected a size such as 512 MiB or 16 GiB");
     else if (!(d > 0) || d > MEMORY_GBS_LIMIT)
       problem(L, key, path, "%s is out of range: want more than 0 and at most %g GiB", text,
@@ -535,7 +433,7 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const y
   } else if (strcmp(name, "timeout") == 0) {
     if (!(text = scalar_value(L, key, v, path, "a duration such as 90s, 5m or 1h")))
       return;
-    if (parse_duration_s(text, &d) < 0)
+    if (mn_duration_parse_seconds(text, &d) != 0)
       problem(L, key, path, "expected a duration such as 90s, 5m or 1h");
     else if ((d = ceil(d)) < 1 || d > TIMEOUT_LIMIT)
       problem(L, key, path, "%s is out of range: want 1s to 24h (%d seconds)", text,
@@ -567,10 +465,10 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const y
   }
 }
 
-static void functions_pair(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
-                           const yaml_node_t *v) {
+static void functions_pair(struct loader *L, void *ctx, const char *path, const node_t *key,
+                           const node_t *v) {
   struct mn_manifest *m = L->m;
-  const char *name = scalar(key);
+  const char *name = key->value;
   struct function_ctx f = {&m->functions[m->n_functions], 0};
 
   *f.spec = (struct mn_client_function_spec){.virtual_cpus = DEFAULT_CPU,
@@ -581,19 +479,19 @@ static void functions_pair(struct loader *L, void *ctx, const char *path, const 
   m->n_functions++;
   if (!*name)
     problem(L, key, path, "a function needs a name");
-  else if (strlen(name) != key->data.scalar.length)
+  else if (strlen(name) != key->value_len)
     problem(L, key, path, "a function name cannot hold NUL characters");
   else if (utf8_length(name) >= NAME_LENGTH_LIMIT)
     problem(L, key, path, "the function name is too long: at most %d characters",
             NAME_LENGTH_LIMIT - 1);
   else
     f.spec->function_name = own(L, strdup(name));
-  if (v->type != YAML_MAPPING_NODE) {
+  if (v->kind != MN_CFG_MAPPING) {
     problem(L, key, path, "expected the function's settings (at least a command), not %s",
             kind(v));
     return;
   }
-  each_pair(L, v, path, function_pair, &f);
+  each_pair(L, v, function_pair, &f);
   if (!f.has_command)
     problem(L, key, path, "the command is missing (what the function runs)");
 }
@@ -604,11 +502,11 @@ struct top_ctx {
   int has_functions;
 };
 
-static void top_pair(struct loader *L, void *ctx, const char *path, const yaml_node_t *key,
-                     const yaml_node_t *v) {
+static void top_pair(struct loader *L, void *ctx, const char *path, const node_t *key,
+                     const node_t *v) {
   struct top_ctx *top = ctx;
   struct mn_manifest *m = L->m;
-  const char *name = scalar(key), *text;
+  const char *name = key->value, *text;
 
   if (strcmp(name, "image") == 0) {
     if (!(text = scalar_value(L, key, v, path, "an image name")))
@@ -622,12 +520,12 @@ static void top_pair(struct loader *L, void *ctx, const char *path, const yaml_n
     m->image = own(L, strdup(text));
   } else if (strcmp(name, "functions") == 0) {
     top->has_functions = 1;
-    if (v->type != YAML_MAPPING_NODE) {
+    if (v->kind != MN_CFG_MAPPING) {
       problem(L, key, path, "expected a mapping of function names to their settings, not %s",
               kind(v));
       return;
     }
-    size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    size_t n = v->n_pairs;
     if (n == 0) {
       problem(L, key, path, "no functions: a project needs at least one");
       return;
@@ -636,71 +534,26 @@ static void top_pair(struct loader *L, void *ctx, const char *path, const yaml_n
       L->oom = 1;
       return;
     }
-    each_pair(L, v, path, functions_pair, NULL);
+    each_pair(L, v, functions_pair, NULL);
   } else {
     problem(L, key, path, "unknown key (the manifest takes image and functions)");
   }
 }
 
-static void syntax_problem(struct loader *L, yaml_parser_t *p) {
-  yaml_mark_t mk = p->error == YAML_READER_ERROR ? p->mark : p->problem_mark;
-  const char *what = p->problem ? p->problem : "not valid YAML";
-  size_t line = mk.line + 1, col = mk.column + 1;
-  if (p->error == YAML_MEMORY_ERROR)
-    L->oom = 1;
-  else if (p->context)
-    add_problem(L, line, col,
-                format("%s:%zu:%zu: invalid YAML: %s (%s at line %zu)", L->m->file, line, col,
-                       what, p->context, p->context_mark.line + 1));
-  else
-    add_problem(L, line, col, format("%s:%zu:%zu: invalid YAML: %s", L->m->file, line, col, what));
-}
-
-static void check_document(struct loader *L) {
+static void check_document(struct loader *L, const node_t *root) {
   struct top_ctx top = {0};
-  yaml_node_t *root = yaml_document_get_root_node(L->doc);
-  if (!root) {
+  if (root->kind == MN_CFG_MAPPING && root->n_pairs == 0) {
     problem(L, NULL, "", "the manifest is empty: it needs at least `functions:`");
     return;
   }
-  if (root->type != YAML_MAPPING_NODE) {
+  if (root->kind != MN_CFG_MAPPING) {
     problem(L, root, "", "expected a mapping with the keys image and functions, not %s",
             kind(root));
     return;
   }
-  each_pair(L, root, "", top_pair, &top);
+  each_pair(L, root, top_pair, &top);
   if (!top.has_functions)
     problem(L, root, "functions", "missing: the manifest lists its functions under `functions:`");
-}
-
-static void parse_file(struct loader *L, FILE *f) {
-  yaml_parser_t parser;
-  yaml_document_t doc, extra;
-  if (!yaml_parser_initialize(&parser)) {
-    L->oom = 1;
-    return;
-  }
-  yaml_parser_set_input_file(&parser, f);
-  if (!yaml_parser_load(&parser, &doc)) {
-    syntax_problem(L, &parser);
-    yaml_parser_delete(&parser);
-    return;
-  }
-  L->doc = &doc;
-  check_document(L);
-  L->doc = NULL;
-  if (yaml_document_get_root_node(&doc)) {
-    if (!yaml_parser_load(&parser, &extra)) {
-      syntax_problem(L, &parser);
-    } else {
-      yaml_node_t *root = yaml_document_get_root_node(&extra);
-      if (root)
-        problem(L, root, "", "a second YAML document: the manifest is one document");
-      yaml_document_delete(&extra);
-    }
-  }
-  yaml_document_delete(&doc);
-  yaml_parser_delete(&parser);
 }
 
 /* -------------------------------------------------------------- public */
@@ -709,7 +562,8 @@ int mn_manifest_load(const char *dir, struct mn_manifest *m) {
   struct loader L = {.m = m};
   struct stat st;
   size_t len = strlen(dir);
-  FILE *f;
+  struct mn_cfg_tree *tree = NULL;
+  struct mn_error err;
 
   memset(m, 0, sizeof *m);
   while (len > 1 && dir[len - 1] == '/')
@@ -734,12 +588,15 @@ int mn_manifest_load(const char *dir, struct mn_manifest *m) {
     add_problem(&L, 0, 0, format("%s: %s", dir, strerror(errno)));
     goto done;
   }
-  if (!(f = fopen(m->file, "rb"))) {
-    add_problem(&L, 0, 0, format("%s: %s", m->file, strerror(errno)));
+  if (mn_cfg_tree_load_file(m->file, &tree, &err) != 0) {
+    if (err.code == MN_ENOMEM)
+      L.oom = 1;
+    else
+      add_problem(&L, 0, 0, format("%s", err.msg));
     goto done;
   }
-  parse_file(&L, f);
-  fclose(f);
+  check_document(&L, tree->root);
+  mn_cfg_tree_free(tree);
 done:
   finish_problems(&L);
   return m->n_errors || L.oom || !m->errors ? -1 : 0;

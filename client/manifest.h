@@ -10,17 +10,21 @@
  *         provider: local          # optional: the daemon's default provider
  *         image: other:tag         # optional: overrides the default image
  *         cpu: 4                   # vCPUs, default 0.1
- *         memory: 16 GiB           # KiB/MiB/GiB, default 256 MiB
+ *         memory: 16 GiB           # a size with a unit (KiB/MiB/GiB/TiB, K/M/G/T), default 256 MiB
  *         max_retries: 1           # default 0
  *         max_concurrency: 10      # default 10
- *         timeout: 1h              # s/m/h/d, may be combined ("1h30m"), default 1h
+ *         timeout: 1h              # a duration ("90s", "1h30m", "1m 30s"), default 1h
  *         env: { KEY: value }      # optional
+ *
+ * Durations and sizes follow the one grammar of multinode/common/duration.h
+ * (docs/architecture.md, "The common library").
  *
  * Every problem is reported, each as one line
  *     FILE:LINE:COL: key.path: message
  * (FILE is DIR/multinode.yaml as given; LINE and COL are 1-based and point
  * at the key whose value is wrong, or at the list item). Unknown keys are
- * problems. The bounds are the server's (docs/compatibility.md §1.2), with the server's
+ * problems; a syntax error or a duplicate key is the one problem reported. The
+ * bounds are the server's (multinode/common/limits.h), with the server's
  * rule for lengths (a name of 1024 characters is refused).
  *
  * "${PROJECT_DIR}" in command strings and env values is replaced by the

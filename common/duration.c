@@ -131,7 +131,7 @@ int mn_size_parse(const char *text, uint64_t *bytes_out) {
 int mn_memory_parse_gb(const char *text, double *gb_out) {
   uint64_t bytes;
   int unit_given;
-  if (size_parse(text, &bytes, &unit_given) || !unit_given || bytes == 0)
+  if (size_parse(text, &bytes, &unit_given) || !unit_given)
     return MN_EINVAL;
   *gb_out = ldexp((double)bytes, -30);
   return 0;

@@ -118,7 +118,6 @@ static int decode_field(json_t *obj, const char *key, unsigned char **data, size
 
 int mn_k8s_kubeconfig_load(const char *path, const char *context, struct mn_k8s_auth *out,
                            char *err, size_t err_size) {
-  char yerr[256];
   size_t len = 0;
   int rc = -1;
   json_t *root = NULL;
@@ -126,10 +125,8 @@ int mn_k8s_kubeconfig_load(const char *path, const char *context, struct mn_k8s_
   char *text = read_file(path, &len, err, err_size);
   if (!text)
     return -1;
-  if (!(root = mn_k8s_yaml_to_json(text, len, yerr, sizeof yerr))) {
-    snprintf(err, err_size, "%s: %s", path, yerr);
+  if (!(root = mn_k8s_yaml_to_json(path, text, len, err, err_size)))
     goto out;
-  }
   char base_dir[4096];
   snprintf(base_dir, sizeof base_dir, "%s", path);
   char *slash = strrchr(base_dir, '/');

@@ -135,7 +135,7 @@ static void test_memory_good(void **state) {
   } cases[] = {
       {"16 GiB", 16.0},  {"16GiB", 16.0},          {"512 MiB", 0.5}, {"16G", 16.0},
       {"1.5 GiB", 1.5},  {"64 KiB", 64.0 / 1048576}, {"1024 MiB", 1.0},
-      {"0.25 GiB", 0.25}, {"16 TiB", 16384.0},
+      {"0.25 GiB", 0.25}, {"16 TiB", 16384.0}, {"0 GiB", 0.0},
   };
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -148,8 +148,8 @@ static void test_memory_good(void **state) {
 
 static void test_memory_bad(void **state) {
   static const char *const cases[] = {
-      "",       "GiB",     "16",    "16 GB",  "16 gib", "0 GiB", "-1 GiB",
-      "16 PiB", "16 GiB ", "abc",   "nan GiB", "16 GiBs", "0 B",
+      "",       "GiB",     "16",    "16 GB",  "16 gib", "0", "-1 GiB",
+      "16 PiB", "16 GiB ", "abc",   "nan GiB", "16 GiBs", "1 GiB 5 MiB",
   };
   (void)state;
   double v = 42;

@@ -146,7 +146,9 @@ static void expect_error(const char *yaml, const char *context, const char *need
 static void test_errors(void **state) {
   (void)state;
   expect_error(base_config, "nope", "no context named \"nope\"");
-  expect_error("clusters: [\n", NULL, "line 2");
+  expect_error("clusters: [\n", NULL, ":2:1: did not find expected node content");
+  expect_error("a: &x 1\nb: *x\n", NULL, ":2:4: b: YAML aliases are not supported");
+  expect_error("kind: Config\nkind: Config\n", NULL, ":2:1: kind: duplicate key");
   expect_error("kind: Config\n", NULL, "no current-context");
   expect_error("contexts:\n- name: c\n  context: {cluster: x, user: u}\ncurrent-context: c\n", NULL,
                "no cluster named \"x\"");

@@ -1,6 +1,6 @@
 /* Durations and sizes as people write them: one grammar for the daemon's
  * config, the providers' config sections, the project manifest and the
- * CLI's options (docs/configuration.md, "Durations and sizes").
+ * CLI's options (docs/architecture.md, "The common library").
  *
  * A duration is one or more parts, each a number and a unit, optionally
  * separated by spaces: "90s", "5m", "1h30m", "1m 30s", "1.5h", "250ms",
@@ -33,8 +33,9 @@ int mn_duration_parse_ms(const char *text, int64_t *ms_out);
 
 /* A size in bytes, rounded up to a whole byte. */
 int mn_size_parse(const char *text, uint64_t *bytes_out);
-/* A memory size, which must have a unit ("16" is refused: 16 what?) and be
- * more than 0, in GB of 2^30 bytes (GiB, as the original client: MiB/1024). */
+/* A memory size, which must have a unit ("16" is refused: 16 what?), in GB
+ * of 2^30 bytes (GiB, as the original client: MiB/1024). 0 is a size: the
+ * caller's bounds refuse it with their own words. */
 int mn_memory_parse_gb(const char *text, double *gb_out);
 
 #endif

@@ -24,7 +24,7 @@
 #define MN_PRIORITY_LIMIT 100            /* -100 ... 100 */
 #define MN_RETRY_DELAY_LIMIT 86400.0
 #define MN_BACKOFF_FACTOR_LIMIT 100.0
-/* The daemon's default for api.max_body_bytes (docs/configuration.md). */
+/* The daemon's default for api.max_body_bytes (docs/architecture.md §7). */
 #define MN_API_MAX_BODY_DEFAULT ((size_t)1 << 20)
 
 #endif
