@@ -11,6 +11,7 @@
 #include <stdarg.h>
 
 #include "multinode/client.h"
+#include "multinode/common/worker_env.h"
 
 enum {
   CLI_OK = 0,
@@ -99,8 +100,6 @@ void cli_status_text(const json_t *inv, char *buf, size_t size);
 /* A text argument: itself, or all of stdin when it is "-" (*owned freed by
  * the caller). */
 int cli_text_arg(const char *arg, const char **text, char **owned);
-/* "90", "90s", "250ms", "5m", "1h" into milliseconds; -1 when invalid. */
-long cli_parse_duration_ms(const char *text);
 
 /* The commands. */
 int cli_cmd_login(struct cli *cli);

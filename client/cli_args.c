@@ -58,7 +58,7 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 
   memset(cli, 0, sizeof *cli);
   cli->cmd = cmd;
-  cli->in_worker = cli_env("MULTINODE_EXECUTION_ID") != NULL;
+  cli->in_worker = cli_env(MN_WORKER_ENV_EXECUTION_ID) != NULL;
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i];
     if (!only_args && strcmp(arg, "--") == 0) {

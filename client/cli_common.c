@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "multinode/common/duration.h"
 #include "util/closest.h"
 #include "util/json_reals.h"
 
@@ -30,10 +31,10 @@ int cli_fail(const char *fmt, ...) {
 
 int cli_retry_unreachable(struct cli *cli) {
   const char *text = cli_env("MULTINODE_RETRY_SECONDS");
-  long ms = text ? cli_parse_duration_ms(text) : WORKER_RETRY_MS;
-  if (ms < 0)
+  int64_t ms = WORKER_RETRY_MS;
+  if (text && mn_duration_parse_ms(text, &ms) != 0)
     return cli_fail("MULTINODE_RETRY_SECONDS=\"%s\": want a number of seconds", text);
-  mn_client_set_retry(cli->client, ms > 0, ms);
+  mn_client_set_retry(cli->client, ms > 0, (long)ms);
   return CLI_OK;
 }
 
@@ -104,7 +105,7 @@ static const char *hint_for(const struct mn_client_error *err) {
       return hints[i].hint;
   if (err->http_status == 401 || err->http_status == 403)
     return "the API key was refused: run `multinode logout` and `multinode login`, or set "
-           "MULTINODE_API_KEY";
+           MN_WORKER_ENV_API_KEY;
   if (err->http_status >= 500)
     return "the daemon failed to answer; its log says why";
   return NULL;
@@ -127,7 +128,7 @@ static void suggest_name(const struct cli *cli, const struct mn_client_error *er
   int rc = project ? mn_client_projects_list(cli->client, &doc, &ignored)
                    : mn_client_version_get(cli->client, cli_get(cli, "--project-name")
                                                             ? cli_get(cli, "--project-name")
-                                                            : cli_env("MULTINODE_PROJECT_NAME"),
+                                                            : cli_env(MN_WORKER_ENV_PROJECT_NAME),
                                            cli_get(cli, "--version-id"), &doc, &ignored);
   const json_t *list = json_object_get(doc, project ? "projects" : "functions");
   const char **names = rc == 0 ? calloc(json_array_size(list) + 1, sizeof *names) : NULL;
@@ -156,13 +157,13 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
     if (err->transport == CURLE_COULDNT_RESOLVE_HOST) {
       fprintf(stderr, "error: cannot reach %s: its host name does not resolve\n  (%s: %s)\n",
               url, what, err->detail);
-      hint = "check the address in MULTINODE_API_URL or `multinode login --url URL`";
+      hint = "check the address in " MN_WORKER_ENV_API_URL " or `multinode login --url URL`";
       unreachable = 1;
     } else if (mn_client_error_unreachable(err)) {
       fprintf(stderr, "error: cannot reach %s: is multinoded running?\n  (%s: %s)\n", url, what,
               err->detail);
       unreachable = 1;
-      hint = "start it, or use another address with MULTINODE_API_URL or "
+      hint = "start it, or use another address with " MN_WORKER_ENV_API_URL " or "
              "`multinode login --url URL`";
     } else if (err->transport == CURLE_OPERATION_TIMEDOUT) {
       fprintf(stderr, "error: %s: %s did not answer in time (%s)\n", what, url, err->detail);
@@ -171,12 +172,12 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
       fprintf(stderr, "error: %s: talking to %s failed: %s\n", what, url, err->detail);
       if (strncmp(url, "https:", 6) == 0 && (err->transport == CURLE_SSL_CONNECT_ERROR ||
                                               err->transport == CURLE_RECV_ERROR))
-        hint = "the daemon may speak plain HTTP: try http:// in MULTINODE_API_URL (or give "
+        hint = "the daemon may speak plain HTTP: try http:// in " MN_WORKER_ENV_API_URL " (or give "
                "the daemon server.tls)";
       else if (strncmp(url, "http:", 5) == 0 && (err->transport == CURLE_GOT_NOTHING ||
                                                   err->transport == CURLE_RECV_ERROR ||
                                                   err->transport == CURLE_WEIRD_SERVER_REPLY))
-        hint = "the daemon may speak HTTPS (server.tls): try https:// in MULTINODE_API_URL";
+        hint = "the daemon may speak HTTPS (server.tls): try https:// in " MN_WORKER_ENV_API_URL;
     }
     break;
   case MN_CLIENT_E_HTTP:
@@ -186,7 +187,7 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
       fprintf(stderr, "error: %s: HTTP %d: %s\n", what, err->http_status, err->detail);
     hint = hint_for(err);
     if (err->http_status == 404 && !err->name[0])
-      hint = "that URL has no Multinode API under it: MULTINODE_API_URL is the daemon's root, "
+      hint = "that URL has no Multinode API under it: " MN_WORKER_ENV_API_URL " is the daemon's root, "
              "e.g. http://127.0.0.1:5000, with no path";
     break;
   case MN_CLIENT_E_PROTOCOL:
@@ -205,7 +206,7 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
 
 int cli_function_ref(struct cli *cli, const char *function_name,
                      struct mn_client_function_ref *fn) {
-  const char *env_project = cli_env("MULTINODE_PROJECT_NAME");
+  const char *env_project = cli_env(MN_WORKER_ENV_PROJECT_NAME);
   const char *project = cli_get(cli, "--project-name");
   const char *version = cli_get(cli, "--version-id");
 
@@ -215,7 +216,7 @@ int cli_function_ref(struct cli *cli, const char *function_name,
     return cli_usage_error(cli, "--project-name is required");
   /* in a worker, the same project means the same version (docs/compatibility.md §4.4) */
   if (!version && env_project && strcmp(project, env_project) == 0)
-    version = cli_env("MULTINODE_VERSION_ID");
+    version = cli_env(MN_WORKER_ENV_VERSION_ID);
   if (!function_name || !*function_name)
     return cli_usage_error(cli, "--function-name is required");
   fn->project_name = project;
@@ -269,24 +270,6 @@ int cli_text_arg(const char *arg, const char **text, char **owned) {
   buf[len] = '\0';
   *text = *owned = buf;
   return CLI_OK;
-}
-
-long cli_parse_duration_ms(const char *text) {
-  static const struct {
-    const char *suffix;
-    long ms;
-  } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
-  char *end;
-  double v;
-
-  errno = 0;
-  v = strtod(text, &end);
-  if (errno || end == text || v < 0)
-    return -1;
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-    if (strcmp(end, units[i].suffix) == 0 && v * units[i].ms < 1e15)
-      return (long)(v * units[i].ms);
-  return -1;
 }
 
 const char *cli_time(const json_t *obj, const char *key, int relative, char *buf, size_t size) {

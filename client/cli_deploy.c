@@ -20,10 +20,12 @@
 #include "docker_build.h"
 #include "docker_push.h"
 #include "manifest.h"
+#include "multinode/common/limits.h"
+#include "multinode/common/utf8.h"
 #include "python_project.h"
 #include "registry_auth.h"
 
-#define PROJECT_NAME_LIMIT 64 /* the server refuses longer names (create) */
+#define PROJECT_NAME_LIMIT MN_PROJECT_NAME_LENGTH_LIMIT /* the server refuses longer names */
 
 const char cli_deploy_summary[] =
     "deploy a project folder as a new project and print the version id\n"
@@ -81,18 +83,11 @@ const char cli_upgrade_summary[] =
     "missing. Invocations started before keep running the version they started on;\n"
     "new ones use the new (latest) version.";
 
-static size_t utf8_length(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    n += ((unsigned char)*s & 0xC0) != 0x80;
-  return n;
-}
-
 static int project_name(struct cli *cli, const char **out) {
   const char *name = cli_get(cli, "--project-name");
   if (!name || !*name)
     return cli_usage_error(cli, "--project-name is required");
-  if (utf8_length(name) > PROJECT_NAME_LIMIT)
+  if (mn_utf8_length(name, strlen(name)) > PROJECT_NAME_LIMIT)
     return cli_usage_error(cli, "--project-name \"%s\" is too long: at most %d characters", name,
                            PROJECT_NAME_LIMIT);
   *out = name;

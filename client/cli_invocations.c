@@ -9,15 +9,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "multinode/common/duration.h"
 
 /* The parent of an invocation started from inside a worker, when the child
  * runs in the worker's own project and version (docs/compatibility.md §4.4). */
 static int worker_parent(const struct cli *cli, const struct mn_client_function_ref *fn,
                          struct mn_client_parent *parent) {
-  const char *project = cli_env("MULTINODE_PROJECT_NAME");
-  const char *version = cli_env("MULTINODE_VERSION_ID");
-  parent->function_name = cli_env("MULTINODE_FUNCTION_NAME");
-  parent->invocation_id = cli_env("MULTINODE_INVOCATION_ID");
+  const char *project = cli_env(MN_WORKER_ENV_PROJECT_NAME);
+  const char *version = cli_env(MN_WORKER_ENV_VERSION_ID);
+  parent->function_name = cli_env(MN_WORKER_ENV_FUNCTION_NAME);
+  parent->invocation_id = cli_env(MN_WORKER_ENV_INVOCATION_ID);
   if (cli_flag(cli, "--no-parent") || !parent->function_name || !parent->invocation_id)
     return 0;
   return project && version && strcmp(fn->project_name, project) == 0 && fn->version_ref &&
@@ -39,8 +40,8 @@ static int start_options(const struct cli *cli, struct mn_client_start_options *
     opt->priority = (int)p;
   }
   if (delay) {
-    long ms = cli_parse_duration_ms(delay);
-    if (ms < 0)
+    int64_t ms;
+    if (mn_duration_parse_ms(delay, &ms) != 0)
       return cli_usage_error(cli, "--delay: a duration such as 90s, 5m or 1h, not \"%s\"",
                              delay);
     struct timespec now;
@@ -187,11 +188,11 @@ int cli_cmd_wait(struct cli *cli) {
   struct mn_status_info st;
   const char *id;
   const char *timeout_text = cli_get(cli, "--timeout");
-  long timeout_ms = -1;
+  int64_t timeout_ms = -1;
   json_t *info = NULL;
   int rc;
 
-  if (timeout_text && (timeout_ms = cli_parse_duration_ms(timeout_text)) < 0)
+  if (timeout_text && mn_duration_parse_ms(timeout_text, &timeout_ms) != 0)
     return cli_usage_error(cli, "--timeout \"%s\": want a duration such as 90s, 5m or 1h",
                            timeout_text);
   json_t *hold = NULL;

@@ -48,7 +48,7 @@ int cli_cmd_login(struct cli *cli) {
                   saved.api_url ? saved.api_url : MN_CLIENT_DEFAULT_URL);
     goto done;
   }
-  default_url = cli_env("MULTINODE_API_URL");
+  default_url = cli_env(MN_WORKER_ENV_API_URL);
   if (!default_url)
     default_url = saved.api_url ? saved.api_url : MN_CLIENT_DEFAULT_URL;
 

@@ -16,10 +16,10 @@
 #define OPT_END {NULL, NULL, NULL, NULL}
 #define OPT_JSON {"--json", NULL, NULL, "print JSON (for scripts)"}
 #define OPT_PROJECT                                                            \
-  {"--project-name", NULL, "NAME", "the project (in a worker: $MULTINODE_PROJECT_NAME)"}
+  {"--project-name", NULL, "NAME", "the project (in a worker: $" MN_WORKER_ENV_PROJECT_NAME ")"}
 #define OPT_VERSION                                                            \
   {"--version-id", NULL, "ID",                                                 \
-   "the version (default: latest; in a worker: $MULTINODE_VERSION_ID)"}
+   "the version (default: latest; in a worker: $" MN_WORKER_ENV_VERSION_ID ")"}
 #define OPT_FUNCTION {"--function-name", "--function", "NAME", "the function"}
 #define OPT_INVOCATION                                                         \
   {"--invocation-id", NULL, "ID", "the invocation (or give it as the argument)"}
@@ -143,9 +143,9 @@ static void list_commands(FILE *f) {
     fprintf(f, "  %-12s %.*s\n", commands[i].name, (int)strcspn(commands[i].summary, "\n"),
             commands[i].summary); /* the first line: the rest is the long help */
   fprintf(f, "\nRun `multinode help COMMAND` for a command's options.\n"
-             "The API URL and key come from MULTINODE_API_URL and MULTINODE_API_KEY,\n"
+             "The API URL and key come from " MN_WORKER_ENV_API_URL " and " MN_WORKER_ENV_API_KEY ",\n"
              "or from ~/.multinode/config.json (written by `multinode login`).\n"
-             "Inside a worker (MULTINODE_EXECUTION_ID set), project and version default\n"
+             "Inside a worker (" MN_WORKER_ENV_EXECUTION_ID " set), project and version default\n"
              "to the worker's, `start` makes the current invocation the parent, and an\n"
              "unreachable daemon is retried for MULTINODE_RETRY_SECONDS (default 300),\n"
              "and so is it while `wait` waits.\n"

@@ -9,17 +9,17 @@
 /* The running execution, from the worker's environment. */
 static int worker_execution(const struct cli *cli, const char *what,
                             struct mn_client_execution_ref *ex) {
-  static const char *const needed[] = {"MULTINODE_PROJECT_NAME", "MULTINODE_VERSION_ID",
-                                       "MULTINODE_FUNCTION_NAME", "MULTINODE_INVOCATION_ID",
-                                       "MULTINODE_EXECUTION_ID"};
+  static const char *const needed[] = {MN_WORKER_ENV_PROJECT_NAME, MN_WORKER_ENV_VERSION_ID,
+                                       MN_WORKER_ENV_FUNCTION_NAME, MN_WORKER_ENV_INVOCATION_ID,
+                                       MN_WORKER_ENV_EXECUTION_ID};
   for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
     if (!cli_env(needed[i]))
       return cli_usage_error(cli, "%s works only inside a worker: %s is not set", what,
                              needed[i]);
   *ex = (struct mn_client_execution_ref){
-      cli_env("MULTINODE_PROJECT_NAME"), cli_env("MULTINODE_VERSION_ID"),
-      cli_env("MULTINODE_FUNCTION_NAME"), cli_env("MULTINODE_INVOCATION_ID"),
-      cli_env("MULTINODE_EXECUTION_ID")};
+      cli_env(MN_WORKER_ENV_PROJECT_NAME), cli_env(MN_WORKER_ENV_VERSION_ID),
+      cli_env(MN_WORKER_ENV_FUNCTION_NAME), cli_env(MN_WORKER_ENV_INVOCATION_ID),
+      cli_env(MN_WORKER_ENV_EXECUTION_ID)};
   return CLI_OK;
 }
 

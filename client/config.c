@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "multinode/common/worker_env.h"
+
 #define CONFIG_DIR ".multinode"
 #define CONFIG_FILE "config.json"
 
@@ -119,8 +121,8 @@ int mn_client_config_load(struct mn_client_config *out, struct mn_client_error *
   int rc = mn_client_config_load_file(out, err);
   if (rc < 0)
     return rc;
-  if ((rc = override(&out->api_url, "MULTINODE_API_URL", err)) < 0 ||
-      (rc = override(&out->api_key, "MULTINODE_API_KEY", err)) < 0)
+  if ((rc = override(&out->api_url, MN_WORKER_ENV_API_URL, err)) < 0 ||
+      (rc = override(&out->api_key, MN_WORKER_ENV_API_KEY, err)) < 0)
     goto fail;
   if (!out->api_url && !(out->api_url = strdup(MN_CLIENT_DEFAULT_URL))) {
     rc = mn_client__fail(err, MN_CLIENT_E_NOMEM, "out of memory");
@@ -204,7 +206,7 @@ int mn_client_from_env(struct mn_client **out, struct mn_client_error *err) {
     return rc;
   if (!cfg.api_key) {
     rc = mn_client__fail(err, MN_CLIENT_E_CONFIG,
-                         "no API key: set MULTINODE_API_KEY or run `multinode login`");
+                         "no API key: set " MN_WORKER_ENV_API_KEY " or run `multinode login`");
     goto done;
   }
   *out = mn_client_new(cfg.api_url, cfg.api_key);

@@ -50,6 +50,14 @@ size_t mn_utf8_length(const char *s, size_t nbytes) {
   return n;
 }
 
+size_t mn_utf8_prefix(const char *s, size_t nbytes, size_t max_chars) {
+  size_t chars = 0;
+  for (size_t i = 0; i < nbytes; i++)
+    if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > max_chars)
+      return i;
+  return nbytes;
+}
+
 void mn_utf8_scrub(char *s) {
   unsigned char *p = (unsigned char *)s;
   size_t left = strlen(s);

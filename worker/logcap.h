@@ -19,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MN_LOGCAP_ENV "MULTINODE_LOG_MAX_BYTES"
+#include "multinode/common/worker_env.h"
+
+#define MN_LOGCAP_ENV MN_WORKER_ENV_LOG_MAX_BYTES
 #define MN_LOGCAP_TAIL_MAX (1024 * 1024)
 #define MN_LOGCAP_LINE_SLACK 4096
 #define MN_LOGCAP_MIN 4096 /* smaller caps are raised to this */

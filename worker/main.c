@@ -36,6 +36,7 @@
 #include "log.h"
 #include "logcap.h"
 #include "multinode/client.h"
+#include "multinode/common/worker_env.h"
 #include "multinode/worker.h"
 #include "reap.h"
 #include "report.h"
@@ -99,9 +100,9 @@ static int api(struct worker *w, enum api_op op, const struct mn_report *o, json
 
 static void usage(FILE *f) {
   fprintf(f, "usage: multinode-worker [--] COMMAND [ARG...]\n"
-             "Runs one Multinode execution: the environment names it (MULTINODE_API_URL,\n"
-             "MULTINODE_API_KEY, MULTINODE_PROJECT_NAME, MULTINODE_VERSION_ID,\n"
-             "MULTINODE_FUNCTION_NAME, MULTINODE_INVOCATION_ID, MULTINODE_EXECUTION_ID).\n"
+             "Runs one Multinode execution: the environment names it (" MN_WORKER_ENV_API_URL ",\n"
+             MN_WORKER_ENV_API_KEY ", " MN_WORKER_ENV_PROJECT_NAME ", " MN_WORKER_ENV_VERSION_ID ",\n"
+             MN_WORKER_ENV_FUNCTION_NAME ", " MN_WORKER_ENV_INVOCATION_ID ", " MN_WORKER_ENV_EXECUTION_ID ").\n"
              "COMMAND gets the input on standard input; its standard output is the result.\n");
 }
 
@@ -172,7 +173,7 @@ static void export_deadline(const json_t *exe) {
       !mn_client_json_int(spec, "timeout_seconds", &timeout))
     return;
   snprintf(text, sizeof text, "%lld", created + timeout);
-  setenv("MULTINODE_TIMEOUT_AT", text, 1);
+  setenv(MN_WORKER_ENV_TIMEOUT_AT, text, 1);
 }
 
 /* Runs the command (unless a termination came first) and decides. */
@@ -333,7 +334,7 @@ static int worker_main(int argc, char **argv) {
     return EXIT_NOT_REPORTED;
   }
   if (!(w.client = mn_client_new(w.env.api_url, w.env.api_key))) {
-    mn_worker__log("error: cannot make a client for MULTINODE_API_URL=\"%s\"", w.env.api_url);
+    mn_worker__log("error: cannot make a client for " MN_WORKER_ENV_API_URL "=\"%s\"", w.env.api_url);
     return EXIT_USAGE;
   }
   mn_client_set_retry(w.client, 1, w.retry_ms);
@@ -368,7 +369,7 @@ static void skip_tls_config_for_http(void) {
 #ifdef MN_WORKER_LAZY_TLS
   return; /* the static worker does not initialise OpenSSL at all (tls_lazy.c) */
 #endif
-  const char *url = getenv("MULTINODE_API_URL");
+  const char *url = getenv(MN_WORKER_ENV_API_URL);
   if (url && strncasecmp(url, "http://", 7) == 0)
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 }

@@ -6,7 +6,9 @@
 
 #include <stddef.h>
 
-#define MN_OUTPUT_LIMIT 250000                   /* rejected when chars >= this */
+#include "multinode/common/limits.h"
+
+#define MN_OUTPUT_LIMIT MN_OUTPUT_LENGTH_LIMIT   /* rejected when chars >= this */
 #define MN_OUTPUT_KEEP_BYTES (4 * MN_OUTPUT_LIMIT) /* 4 bytes per character at most */
 
 struct mn_output {

@@ -8,6 +8,9 @@
 
 #include <jansson.h>
 
+#include "multinode/common/limits.h"
+#include "multinode/common/utf8.h"
+
 static int failed(struct mn_report *o, char *message) {
   o->outcome = "FAILED";
   o->final_output = NULL;
@@ -19,15 +22,12 @@ static int failed_text(struct mn_report *o, const char *text) {
   return failed(o, strdup(text));
 }
 
-#define ERROR_CHARS_MAX 16383 /* the API refuses 16384 characters or more */
+/* the API refuses MN_ERROR_MESSAGE_LENGTH_LIMIT characters or more */
+#define ERROR_CHARS_MAX (MN_ERROR_MESSAGE_LENGTH_LIMIT - 1)
 
 /* A heap copy of the first ERROR_CHARS_MAX characters of valid UTF-8 s. */
 static char *first_chars(const char *s) {
-  size_t chars = 0, i = 0;
-  for (; s[i]; i++)
-    if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > ERROR_CHARS_MAX)
-      break;
-  return strndup(s, i);
+  return strndup(s, mn_utf8_prefix(s, strlen(s), ERROR_CHARS_MAX));
 }
 
 /* The error_message the command reported on its report pipe (run.h), or

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "output.h"
+#include "multinode/common/worker_env.h"
 #include "tail.h"
 
 struct mn_run_result {
@@ -33,7 +34,7 @@ struct mn_run_result {
  * holds its traceback). */
 #define MN_RUN_REPORT_FD 3
 #define MN_RUN_REPORT_FD_TEXT "3"
-#define MN_RUN_REPORT_ENV "MULTINODE_REPORT_FD"
+#define MN_RUN_REPORT_ENV MN_WORKER_ENV_REPORT_FD
 #define MN_RUN_REPORT_MAX 65536
 
 void mn_run_result_init(struct mn_run_result *r);

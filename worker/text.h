@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /* Sequence lengths and character counts (on any split of a text into
- * chunks) are mn_utf8_seq_len and mn_utf8_length of core/util/utf8.h. */
+ * chunks) are mn_utf8_seq_len and mn_utf8_length of multinode/common/utf8.h. */
 
 /* Offset of the first byte that is NUL or not valid UTF-8, n when none. */
 size_t mn_text_invalid_at(const char *s, size_t n);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "multinode/common/worker_env.h"
 #include <unistd.h>
 
 #define PROGRESS_RETRY_MS 60000L
@@ -44,13 +46,13 @@ static int read_var(const char *name, const char **dst, struct mn_client_error *
 int mn_worker_env_load(struct mn_worker_env *env, struct mn_client_error *err) {
   int rc;
   memset(env, 0, sizeof *env);
-  if ((rc = read_var("MULTINODE_API_URL", &env->api_url, err)) < 0 ||
-      (rc = read_var("MULTINODE_API_KEY", &env->api_key, err)) < 0 ||
-      (rc = read_var("MULTINODE_PROJECT_NAME", &env->project_name, err)) < 0 ||
-      (rc = read_var("MULTINODE_VERSION_ID", &env->version_id, err)) < 0 ||
-      (rc = read_var("MULTINODE_FUNCTION_NAME", &env->function_name, err)) < 0 ||
-      (rc = read_var("MULTINODE_INVOCATION_ID", &env->invocation_id, err)) < 0 ||
-      (rc = read_var("MULTINODE_EXECUTION_ID", &env->execution_id, err)) < 0)
+  if ((rc = read_var(MN_WORKER_ENV_API_URL, &env->api_url, err)) < 0 ||
+      (rc = read_var(MN_WORKER_ENV_API_KEY, &env->api_key, err)) < 0 ||
+      (rc = read_var(MN_WORKER_ENV_PROJECT_NAME, &env->project_name, err)) < 0 ||
+      (rc = read_var(MN_WORKER_ENV_VERSION_ID, &env->version_id, err)) < 0 ||
+      (rc = read_var(MN_WORKER_ENV_FUNCTION_NAME, &env->function_name, err)) < 0 ||
+      (rc = read_var(MN_WORKER_ENV_INVOCATION_ID, &env->invocation_id, err)) < 0 ||
+      (rc = read_var(MN_WORKER_ENV_EXECUTION_ID, &env->execution_id, err)) < 0)
     return rc;
   return 0;
 }

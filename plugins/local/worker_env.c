@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "multinode/common/worker_env.h"
 #include <unistd.h>
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -122,7 +124,7 @@ int mn_local_worker_cmd_init(struct mn_local_worker_cmd *cmd, const struct mn_la
 
   for (size_t i = 0; i < spec->n_env; i++) {
     if (strcmp(spec->env[i].key, "PATH") == 0 ||
-        strcmp(spec->env[i].key, "MULTINODE_LOG_MAX_BYTES") == 0) /* the cap is ours */
+        strcmp(spec->env[i].key, MN_WORKER_ENV_LOG_MAX_BYTES) == 0) /* the cap is ours */
       continue;
     if (!(cmd->envp[n++] = join3(spec->env[i].key, "=", spec->env[i].value)))
       goto nomem;
@@ -138,7 +140,7 @@ int mn_local_worker_cmd_init(struct mn_local_worker_cmd *cmd, const struct mn_la
   if (extra && extra->max_log_bytes > 0) {
     char value[32];
     snprintf(value, sizeof value, "%llu", (unsigned long long)extra->max_log_bytes);
-    if (!(cmd->envp[n++] = join3("MULTINODE_LOG_MAX_BYTES", "=", value)))
+    if (!(cmd->envp[n++] = join3(MN_WORKER_ENV_LOG_MAX_BYTES, "=", value)))
       goto nomem;
   }
 

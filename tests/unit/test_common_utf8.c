@@ -67,12 +67,25 @@ static void encode_round_trips(void **state) {
   assert_memory_equal(b, "\xf0\x9f\x98\x80", 4);
 }
 
+/* Cutting to a length in characters never splits a sequence. */
+static void prefix_cuts_between_characters(void **state) {
+  (void)state;
+  const char *s = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z"; /* a é € 😀 z */
+  size_t n = strlen(s);
+  const size_t want[] = {0, 1, 3, 6, 10, 11, 11};
+  for (size_t chars = 0; chars < sizeof want / sizeof want[0]; chars++)
+    assert_int_equal(mn_utf8_prefix(s, n, chars), want[chars]);
+  assert_int_equal(mn_utf8_prefix(s, 3, 5), 3);
+  assert_int_equal(mn_utf8_prefix("", 0, 5), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sequence_lengths),
       cmocka_unit_test(validity_and_length),
       cmocka_unit_test(scrub_replaces_only_bad_bytes),
       cmocka_unit_test(encode_round_trips),
+      cmocka_unit_test(prefix_cuts_between_characters),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,9 @@ bool mn_utf8_valid(const char *s);
 /* Length in code points, as Python's len() counts it (continuation bytes
  * are not counted). */
 size_t mn_utf8_length(const char *s, size_t nbytes);
+/* Bytes of the first max_chars characters of s[0..nbytes) (all of them
+ * when it holds fewer): where to cut a text to a length in characters. */
+size_t mn_utf8_prefix(const char *s, size_t nbytes, size_t max_chars);
 /* Replaces, in place, every byte that does not start a well-formed
  * sequence with '?'. */
 void mn_utf8_scrub(char *s);
