@@ -1,5 +1,6 @@
 #include "multinode/common/utf8.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 size_t mn_utf8_seq_len(const unsigned char *s, size_t left) {
@@ -56,6 +57,39 @@ size_t mn_utf8_prefix(const char *s, size_t nbytes, size_t max_chars) {
     if (((unsigned char)s[i] & 0xC0) != 0x80 && ++chars > max_chars)
       return i;
   return nbytes;
+}
+
+size_t mn_utf8_invalid_at(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    size_t len = u[i] ? mn_utf8_seq_len(u + i, n - i) : 0;
+    if (len == 0)
+      return i;
+    i += len;
+  }
+  return n;
+}
+
+char *mn_utf8_sanitize(const char *s, size_t n) {
+  const unsigned char *in = (const unsigned char *)s;
+  char *out = malloc(n * 3 + 1);
+  size_t o = 0;
+  if (!out)
+    return NULL;
+  for (size_t i = 0; i < n;) {
+    size_t len = in[i] ? mn_utf8_seq_len(in + i, n - i) : 0;
+    if (len == 0) {
+      memcpy(out + o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      i++;
+    } else {
+      memcpy(out + o, in + i, len);
+      o += len;
+      i += len;
+    }
+  }
+  out[o] = '\0';
+  return out;
 }
 
 void mn_utf8_scrub(char *s) {

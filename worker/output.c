@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text.h"
 #include "multinode/common/utf8.h"
 
 void mn_output_init(struct mn_output *o) { memset(o, 0, sizeof *o); }
@@ -61,7 +60,7 @@ int mn_output_final(struct mn_output *o, const char **text, size_t *chars, char 
   }
   if (newline)
     o->data[--len] = '\0'; /* cut, not forgotten: o->len keeps the byte */
-  size_t bad = mn_text_invalid_at(*text, len);
+  size_t bad = mn_utf8_invalid_at(*text, len);
   if (bad < len) {
     snprintf(msg, msg_size, "output is not valid UTF-8 text (%s byte 0x%02x at offset %zu)",
              o->data[bad] ? "invalid" : "NUL", (unsigned char)o->data[bad], bad);

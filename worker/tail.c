@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text.h"
+#include "multinode/common/utf8.h"
 
 void mn_tail_init(struct mn_tail *t) {
   t->start = 0;
@@ -52,7 +52,7 @@ char *mn_tail_text(const struct mn_tail *t) {
   n = t->len - skip;
   while (n > 0 && strchr(" \t\r\n\v\f", flat[skip + n - 1]) && flat[skip + n - 1] != '\0')
     n--;
-  text = mn_text_sanitize(flat + skip, n);
+  text = mn_utf8_sanitize(flat + skip, n);
   free(flat);
   return text;
 }

@@ -18,27 +18,9 @@ static json_t *lossy_string(const char *s) {
   json_t *j = json_string(s);
   if (j)
     return j;
-  size_t len = strlen(s);
-  unsigned char *out = malloc(len * 3 + 1);
-  if (!out)
-    return NULL;
-  const unsigned char *in = (const unsigned char *)s;
-  size_t o = 0;
-  for (size_t i = 0; i < len;) {
-    size_t n = mn_utf8_seq_len(in + i, len - i);
-    if (n == 0) {
-      memcpy(out + o, "\xEF\xBF\xBD", 3);
-      o += 3;
-      i++;
-    } else {
-      memcpy(out + o, in + i, n);
-      o += n;
-      i += n;
-    }
-  }
-  out[o] = '\0';
-  j = json_string((const char *)out);
-  free(out);
+  char *clean = mn_utf8_sanitize(s, strlen(s));
+  j = clean ? json_string(clean) : NULL;
+  free(clean);
   return j;
 }
 

@@ -1,40 +1,17 @@
 #include "plugin/log_page.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "multinode/common/utf8.h"
 
-/* Length of the valid UTF-8 sequence at S (at most N bytes), or 0; NUL is
- * not allowed in a JSON string here. */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-  return s[0] ? mn_utf8_seq_len(s, n) : 0;
-}
-
 json_t *mn_json_string_lossy(const char *text, size_t len) {
-  const unsigned char *s = (const unsigned char *)text;
-  size_t i = 0, o = 0;
   json_t *j = json_stringn(text, len);
   if (j)
     return j; /* already valid */
-  char *buf = malloc(len * 3 + 1);
-  if (!buf)
-    return NULL;
-  while (i < len) {
-    size_t n = utf8_seq(s + i, len - i);
-    if (n) {
-      memcpy(buf + o, s + i, n);
-      o += n;
-      i += n;
-    } else {
-      memcpy(buf + o, "\xef\xbf\xbd", 3);
-      o += 3;
-      i++;
-    }
-  }
-  j = json_stringn(buf, o);
-  free(buf);
+  char *clean = mn_utf8_sanitize(text, len);
+  j = clean ? json_string(clean) : NULL;
+  free(clean);
   return j;
 }
 

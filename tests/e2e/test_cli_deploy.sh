@@ -97,7 +97,7 @@ pass "$n_cases bad manifests: every problem as FILE:LINE:COL: key: message, exit
 mkdir -p "$MN_WORK/no_manifest"
 run "$mn" deploy "$MN_WORK/no_manifest" --project-name p
 expect_rc 1 "no multinode.yaml"
-has_err "$MN_WORK/no_manifest/multinode.yaml: No such file or directory" "no multinode.yaml"
+has_err "$MN_WORK/no_manifest/multinode.yaml: cannot open: No such file or directory" "no multinode.yaml"
 has_err "error: cannot read $MN_WORK/no_manifest/multinode.yaml: a project folder holds one" \
   "no multinode.yaml"
 run "$mn" deploy "$MN_WORK/nowhere" --project-name p

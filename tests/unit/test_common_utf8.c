@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -79,6 +80,20 @@ static void prefix_cuts_between_characters(void **state) {
   assert_int_equal(mn_utf8_prefix("", 0, 5), 0);
 }
 
+/* Repair replaces each bad byte (and NUL) by U+FFFD and keeps the rest. */
+static void sanitize_replaces_each_bad_byte(void **state) {
+  (void)state;
+  const char in[] = "ok\xc3\xa9\xff\0x\xe2\x82"; /* é, a stray byte, NUL, a cut € */
+  size_t n = sizeof in - 1;
+  assert_int_equal(mn_utf8_invalid_at(in, n), 4);
+  assert_int_equal(mn_utf8_invalid_at("ok\xc3\xa9", 4), 4);
+  char *out = mn_utf8_sanitize(in, n);
+  assert_non_null(out);
+  assert_string_equal(out, "ok\xc3\xa9\xef\xbf\xbd\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbd");
+  assert_int_equal(mn_utf8_length(out, strlen(out)), mn_utf8_length(in, n) + 1);
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sequence_lengths),
@@ -86,6 +101,7 @@ int main(void) {
       cmocka_unit_test(scrub_replaces_only_bad_bytes),
       cmocka_unit_test(encode_round_trips),
       cmocka_unit_test(prefix_cuts_between_characters),
+      cmocka_unit_test(sanitize_replaces_each_bad_byte),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,6 @@
 #include "../../worker/output.c"
 #include "../../worker/report.c"
 #include "../../worker/tail.c"
-#include "../../worker/text.c"
 
 static struct mn_run_result *result_new(void) {
   struct mn_run_result *r = calloc(1, sizeof *r);

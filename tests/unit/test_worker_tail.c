@@ -1,5 +1,5 @@
 /* The worker's stderr tail ring buffer and UTF-8 helpers (worker/tail.c,
- * worker/text.c). The worker does not link mn_core, so its dependency-free
+ * common/utf8.c). The worker does not link mn_core, so its dependency-free
  * sources are compiled into this test directly. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,9 +10,9 @@
 #include <cmocka.h>
 
 #include "../../worker/tail.c"
-#include "../../worker/text.c"
+#include "multinode/common/limits.h"
 
-#define ERROR_MESSAGE_LIMIT 16384 /* the API rejects >= this many characters */
+#define ERROR_MESSAGE_LIMIT MN_ERROR_MESSAGE_LENGTH_LIMIT
 
 static struct mn_tail *tail_new(void) {
   struct mn_tail *t = malloc(sizeof *t);
@@ -95,7 +95,7 @@ static void cut_character_is_dropped_and_result_fits(void **state) {
   mn_tail_append(t, "\xC3\xA9", 2); /* so the ring starts inside a euro sign */
   char *text = mn_tail_text(t);
   size_t len = strlen(text);
-  assert_int_equal(mn_text_invalid_at(text, len), len);
+  assert_int_equal(mn_utf8_invalid_at(text, len), len);
   assert_true(mn_utf8_length(text, len) < ERROR_MESSAGE_LIMIT);
   assert_true(len >= MN_TAIL_CAPACITY - 3);
   assert_memory_equal(text + len - 5, "\xE2\x82\xAC\xC3\xA9", 5);
@@ -145,9 +145,9 @@ static void utf8_sequences(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     assert_int_equal(mn_utf8_seq_len((const unsigned char *)cases[i].s, strlen(cases[i].s)),
                      cases[i].len);
-  assert_int_equal(mn_text_invalid_at("ok\xC3\xA9", 4), 4);
-  assert_int_equal(mn_text_invalid_at("ok\xC3", 3), 2);
-  assert_int_equal(mn_text_invalid_at("a\0b", 3), 1);
+  assert_int_equal(mn_utf8_invalid_at("ok\xC3\xA9", 4), 4);
+  assert_int_equal(mn_utf8_invalid_at("ok\xC3", 3), 2);
+  assert_int_equal(mn_utf8_invalid_at("a\0b", 3), 1);
   assert_int_equal(mn_utf8_length("h\xC3\xA9\xE2\x82\xAC", 6), 3);
   /* chunked counting agrees */
   assert_int_equal(mn_utf8_length("h\xC3", 2) + mn_utf8_length("\xA9", 1), 2);

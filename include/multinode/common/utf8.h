@@ -18,6 +18,14 @@ size_t mn_utf8_length(const char *s, size_t nbytes);
 /* Bytes of the first max_chars characters of s[0..nbytes) (all of them
  * when it holds fewer): where to cut a text to a length in characters. */
 size_t mn_utf8_prefix(const char *s, size_t nbytes, size_t max_chars);
+/* Offset of the first byte of s[0..n) that is NUL or does not start a
+ * well-formed sequence; n when none (what a JSON string takes as is). */
+size_t mn_utf8_invalid_at(const char *s, size_t n);
+/* A NUL-terminated heap copy of s[0..n) where every NUL byte and every
+ * byte that does not start a well-formed sequence is replaced by U+FFFD
+ * (one character per byte, so the length in characters never grows).
+ * NULL when out of memory. */
+char *mn_utf8_sanitize(const char *s, size_t n);
 /* Replaces, in place, every byte that does not start a well-formed
  * sequence with '?'. */
 void mn_utf8_scrub(char *s);
