@@ -187,8 +187,8 @@ int cli_report(const struct cli *cli, const struct mn_client_error *err, const c
       fprintf(stderr, "error: %s: HTTP %d: %s\n", what, err->http_status, err->detail);
     hint = hint_for(err);
     if (err->http_status == 404 && !err->name[0])
-      hint = "that URL has no Multinode API under it: " MN_WORKER_ENV_API_URL " is the daemon's root, "
-             "e.g. http://127.0.0.1:5000, with no path";
+      hint = "that URL has no Multinode API under it: " MN_WORKER_ENV_API_URL
+             " is the daemon's root, e.g. http://127.0.0.1:5000, with no path";
     break;
   case MN_CLIENT_E_PROTOCOL:
     fprintf(stderr, "error: %s: unexpected answer from %s: %s\n", what, url, err->detail);

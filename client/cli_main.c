@@ -143,7 +143,8 @@ static void list_commands(FILE *f) {
     fprintf(f, "  %-12s %.*s\n", commands[i].name, (int)strcspn(commands[i].summary, "\n"),
             commands[i].summary); /* the first line: the rest is the long help */
   fprintf(f, "\nRun `multinode help COMMAND` for a command's options.\n"
-             "The API URL and key come from " MN_WORKER_ENV_API_URL " and " MN_WORKER_ENV_API_KEY ",\n"
+             "The API URL and key come from " MN_WORKER_ENV_API_URL
+             " and " MN_WORKER_ENV_API_KEY ",\n"
              "or from ~/.multinode/config.json (written by `multinode login`).\n"
              "Inside a worker (" MN_WORKER_ENV_EXECUTION_ID " set), project and version default\n"
              "to the worker's, `start` makes the current invocation the parent, and an\n"

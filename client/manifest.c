@@ -18,15 +18,6 @@
 #include "multinode/common/utf8.h"
 #include "multinode/common/yaml_tree.h"
 
-/* the server's bounds (multinode/common/limits.h) */
-#define CPU_LIMIT MN_VIRTUAL_CPUS_LIMIT
-#define MEMORY_GBS_LIMIT MN_MEMORY_GBS_LIMIT
-#define CONCURRENCY_LIMIT MN_MAX_CONCURRENCY_LIMIT
-#define RETRIES_LIMIT MN_MAX_RETRIES_LIMIT
-#define TIMEOUT_LIMIT MN_TIMEOUT_SECONDS_LIMIT
-#define NAME_LENGTH_LIMIT MN_FUNCTION_NAME_LENGTH_LIMIT /* refused when length >= limit */
-#define IMAGE_LENGTH_LIMIT MN_DOCKER_IMAGE_LENGTH_LIMIT /* refused when length >= limit */
-
 /* the original client's defaults (docs/compatibility.md §6.2) */
 #define DEFAULT_CPU 0.1
 #define DEFAULT_MEMORY_GBS 0.25
@@ -70,9 +61,7 @@ __attribute__((format(printf, 1, 2))) static char *format(const char *fmt, ...) 
 }
 
 /* Characters (code points) of UTF-8 text, as the server counts them. */
-static size_t utf8_length(const char *s) {
-  return mn_utf8_length(s, strlen(s));
-}
+static size_t utf8_length(const char *s) { return mn_utf8_length(s, strlen(s)); }
 
 /* text with every ${PROJECT_DIR} replaced by dir (a new string). */
 static char *substitute(const char *text, const char *dir) {
@@ -342,10 +331,13 @@ static int task_semantics(struct loader *L, struct mn_client_function_spec *spec
     double lo, hi; /* bounds of the value (seconds for durations) */
     int whole;     /* rounded up to whole seconds / must be whole */
   } keys[] = {
-      {"retry_delay", 1, 0, TIMEOUT_LIMIT, 0},     {"retry_max_delay", 1, 0, TIMEOUT_LIMIT, 0},
-      {"attempt_timeout", 1, 1, TIMEOUT_LIMIT, 1}, {"queue_timeout", 1, 1, TIMEOUT_LIMIT, 1},
-      {"heartbeat_timeout", 1, 1, TIMEOUT_LIMIT, 1}, {"retry_backoff_factor", 0, 1, 100, 0},
-      {"max_concurrency_per_key", 0, 1, CONCURRENCY_LIMIT, 1}};
+      {"retry_delay", 1, 0, MN_RETRY_DELAY_LIMIT, 0},
+      {"retry_max_delay", 1, 0, MN_RETRY_DELAY_LIMIT, 0},
+      {"attempt_timeout", 1, 1, MN_TIMEOUT_SECONDS_LIMIT, 1},
+      {"queue_timeout", 1, 1, MN_TIMEOUT_SECONDS_LIMIT, 1},
+      {"heartbeat_timeout", 1, 1, MN_TIMEOUT_SECONDS_LIMIT, 1},
+      {"retry_backoff_factor", 0, 1, MN_BACKOFF_FACTOR_LIMIT, 0},
+      {"max_concurrency_per_key", 0, 1, MN_MAX_CONCURRENCY_LIMIT, 1}};
   size_t k = 0;
   while (k < sizeof keys / sizeof keys[0] && strcmp(keys[k].name, name) != 0)
     k++;
@@ -404,9 +396,9 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const n
       spec->provider = own(L, strdup(text));
   } else if (strcmp(name, "image") == 0) {
     if ((text = scalar_value(L, key, v, path, "an image name")) != NULL) {
-      if (utf8_length(text) >= IMAGE_LENGTH_LIMIT)
+      if (utf8_length(text) >= MN_DOCKER_IMAGE_LENGTH_LIMIT)
         problem(L, key, path, "the image name is too long: at most %d characters",
-                IMAGE_LENGTH_LIMIT - 1);
+                MN_DOCKER_IMAGE_LENGTH_LIMIT - 1);
       else
         spec->docker_image_override = own(L, strdup(text));
     }
@@ -415,9 +407,9 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const n
       return;
     if (parse_number(text, strlen(text), &d) < 0)
       problem(L, key, path, "expected a number of vCPUs such as 0.5 or 4");
-    else if (!(d > 0) || d > CPU_LIMIT)
+    else if (!(d > 0) || d > MN_VIRTUAL_CPUS_LIMIT)
       problem(L, key, path, "%s is out of range: want more than 0 and at most %g", text,
-              CPU_LIMIT);
+              MN_VIRTUAL_CPUS_LIMIT);
     else
       spec->virtual_cpus = d;
   } else if (strcmp(name, "memory") == 0) {
@@ -425,9 +417,9 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const n
       return;
     if (mn_memory_parse_gb(text, &d) != 0)
       problem(L, key, path, "expected a size such as 512 MiB or 16 GiB");
-    else if (!(d > 0) || d > MEMORY_GBS_LIMIT)
+    else if (!(d > 0) || d > MN_MEMORY_GBS_LIMIT)
       problem(L, key, path, "%s is out of range: want more than 0 and at most %g GiB", text,
-              MEMORY_GBS_LIMIT);
+              MN_MEMORY_GBS_LIMIT);
     else
       spec->memory_gbs = d;
   } else if (strcmp(name, "timeout") == 0) {
@@ -435,9 +427,9 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const n
       return;
     if (mn_duration_parse_seconds(text, &d) != 0)
       problem(L, key, path, "expected a duration such as 90s, 5m or 1h");
-    else if ((d = ceil(d)) < 1 || d > TIMEOUT_LIMIT)
+    else if ((d = ceil(d)) < 1 || d > MN_TIMEOUT_SECONDS_LIMIT)
       problem(L, key, path, "%s is out of range: want 1s to 24h (%d seconds)", text,
-              TIMEOUT_LIMIT);
+              MN_TIMEOUT_SECONDS_LIMIT);
     else
       spec->timeout_seconds = (int)d;
   } else if (task_semantics(L, spec, path, key, v, name)) {
@@ -445,7 +437,7 @@ static void function_pair(struct loader *L, void *ctx, const char *path, const n
      * queue_timeout, heartbeat_timeout, max_concurrency_per_key */
   } else if (strcmp(name, "max_retries") == 0 || strcmp(name, "max_concurrency") == 0) {
     int retries = strcmp(name, "max_retries") == 0;
-    long long lo = retries ? 0 : 1, hi = retries ? RETRIES_LIMIT : CONCURRENCY_LIMIT;
+    long long lo = retries ? 0 : 1, hi = retries ? MN_MAX_RETRIES_LIMIT : MN_MAX_CONCURRENCY_LIMIT;
     if (!(text = scalar_value(L, key, v, path, "a whole number")))
       return;
     if (parse_int(text, &i) < 0)
@@ -481,9 +473,9 @@ static void functions_pair(struct loader *L, void *ctx, const char *path, const 
     problem(L, key, path, "a function needs a name");
   else if (strlen(name) != key->value_len)
     problem(L, key, path, "a function name cannot hold NUL characters");
-  else if (utf8_length(name) >= NAME_LENGTH_LIMIT)
+  else if (utf8_length(name) >= MN_FUNCTION_NAME_LENGTH_LIMIT)
     problem(L, key, path, "the function name is too long: at most %d characters",
-            NAME_LENGTH_LIMIT - 1);
+            MN_FUNCTION_NAME_LENGTH_LIMIT - 1);
   else
     f.spec->function_name = own(L, strdup(name));
   if (v->kind != MN_CFG_MAPPING) {
@@ -511,9 +503,9 @@ static void top_pair(struct loader *L, void *ctx, const char *path, const node_t
   if (strcmp(name, "image") == 0) {
     if (!(text = scalar_value(L, key, v, path, "an image name")))
       return;
-    if (utf8_length(text) >= IMAGE_LENGTH_LIMIT) {
+    if (utf8_length(text) >= MN_DOCKER_IMAGE_LENGTH_LIMIT) {
       problem(L, key, path, "the image name is too long: at most %d characters",
-              IMAGE_LENGTH_LIMIT - 1);
+              MN_DOCKER_IMAGE_LENGTH_LIMIT - 1);
       return;
     }
     free(m->image);

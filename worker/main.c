@@ -100,9 +100,10 @@ static int api(struct worker *w, enum api_op op, const struct mn_report *o, json
 
 static void usage(FILE *f) {
   fprintf(f, "usage: multinode-worker [--] COMMAND [ARG...]\n"
-             "Runs one Multinode execution: the environment names it (" MN_WORKER_ENV_API_URL ",\n"
-             MN_WORKER_ENV_API_KEY ", " MN_WORKER_ENV_PROJECT_NAME ", " MN_WORKER_ENV_VERSION_ID ",\n"
-             MN_WORKER_ENV_FUNCTION_NAME ", " MN_WORKER_ENV_INVOCATION_ID ", " MN_WORKER_ENV_EXECUTION_ID ").\n"
+             "Runs one Multinode execution: the environment names it ("
+             MN_WORKER_ENV_API_URL ",\n" MN_WORKER_ENV_API_KEY ", " MN_WORKER_ENV_PROJECT_NAME
+             ", " MN_WORKER_ENV_VERSION_ID ",\n" MN_WORKER_ENV_FUNCTION_NAME ", "
+             MN_WORKER_ENV_INVOCATION_ID ", " MN_WORKER_ENV_EXECUTION_ID ").\n"
              "COMMAND gets the input on standard input; its standard output is the result.\n");
 }
 
@@ -334,7 +335,8 @@ static int worker_main(int argc, char **argv) {
     return EXIT_NOT_REPORTED;
   }
   if (!(w.client = mn_client_new(w.env.api_url, w.env.api_key))) {
-    mn_worker__log("error: cannot make a client for " MN_WORKER_ENV_API_URL "=\"%s\"", w.env.api_url);
+    mn_worker__log("error: cannot make a client for " MN_WORKER_ENV_API_URL "=\"%s\"",
+                   w.env.api_url);
     return EXIT_USAGE;
   }
   mn_client_set_retry(w.client, 1, w.retry_ms);

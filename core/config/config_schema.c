@@ -203,7 +203,8 @@ static void print_table(FILE *out, const char *prefix, const struct mn_cfg_key *
 void mn_config_print_reference(FILE *out) {
   fprintf(out, "| Key | Type | Default | Description |\n|---|---|---|---|\n");
   print_table(out, "", mn_config_schema);
-  fprintf(out, "\nDurations are written 90s, 5m, 1h, 1d, 2h30m, 1m 30s, 1.5h, 250ms or as seconds.\n");
+  fprintf(out, "\nDurations are written 90s, 5m, 1h, 1d, 2h30m, 1m 30s, 1.5h, 250ms or as "
+               "seconds.\n");
   fprintf(out, "Every key with a value, providers' keys included, may be given as "
                "`<key>_env: VAR` instead: the value is read from the environment variable "
                "VAR (docs/deploy.md).\n");

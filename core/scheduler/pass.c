@@ -241,7 +241,7 @@ static void write_new_executions(struct pass *p, const enum mn_sched_action *act
   if (!keys || !ids || !hashes || !hash_of || !which || !applied)
     goto out;
   for (size_t i = 0; i < n; i++) {
-    if (actions[i] != MN_SCHED_CREATE_EXECUTION || mn_id_new("exe-", ids[k]) != 0)
+    if (actions[i] != MN_SCHED_CREATE_EXECUTION || mn_id_new(MN_ID_PREFIX_EXECUTION, ids[k]) != 0)
       continue;
     /* the execution's key hash goes in with the row (the launch derives
      * the same key from the id: jobs.c) */

@@ -64,7 +64,7 @@ int mn_store_create_execution(struct mn_store *s, const struct mn_function_key *
   if (!key_valid(fk) || !invocation_id)
     return MN_EINVAL;
   char id[MN_ID_MAX], t[24];
-  int rc = mn_id_new("exe-", id);
+  int rc = mn_id_new(MN_ID_PREFIX_EXECUTION, id);
   if (rc < 0)
     return rc;
   const char *params[] = {fk->project_name, mn_sql_version_param(fk->version_ref),

@@ -173,7 +173,7 @@ int mn_store_create_invocation_with(struct mn_store *s, const struct mn_function
   if (!opt)
     opt = &none;
   char id[MN_ID_MAX], t[24], prio[16], start[24];
-  int rc = mn_id_new("inv-", id);
+  int rc = mn_id_new(MN_ID_PREFIX_INVOCATION, id);
   if (rc < 0)
     return rc;
   snprintf(prio, sizeof prio, "%d", opt->priority);

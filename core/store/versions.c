@@ -172,7 +172,7 @@ int mn_store_create_version(struct mn_store *s, const char *project_name,
   char version_id[MN_ID_MAX], t[24];
   PGresult *r = NULL;
   char *fjson = NULL;
-  int rc = mn_id_new("ver-", version_id);
+  int rc = mn_id_new(MN_ID_PREFIX_VERSION, version_id);
   if (rc < 0)
     return rc;
   json_t *arr = functions_json(def);

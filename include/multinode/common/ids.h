@@ -6,6 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define MN_ID_PREFIX_VERSION "ver-"
+#define MN_ID_PREFIX_INVOCATION "inv-"
+#define MN_ID_PREFIX_EXECUTION "exe-"
+
 #define MN_ID_HEX_LEN 32
 #define MN_ID_MAX 48 /* room for any prefix + 32 hex + NUL */
 
