@@ -58,6 +58,27 @@ static int next_event(struct builder *b, yaml_event_t *ev) {
   return 0;
 }
 
+/* The next event of a collection into *ev: 0, 1 at its END event (consumed),
+ * or an error code. */
+static int next_in(struct builder *b, yaml_event_t *ev, yaml_event_type_t end) {
+  int rc = next_event(b, ev);
+  if (rc)
+    return rc;
+  if (ev->type != end)
+    return 0;
+  yaml_event_delete(ev);
+  return 1;
+}
+
+/* The end of building N: handed out, or freed on failure (rc). */
+static int finish(struct mn_cfg_node *n, int rc, struct mn_cfg_node **out) {
+  if (rc)
+    node_free(n);
+  else
+    *out = n;
+  return rc;
+}
+
 static struct mn_cfg_node *node_new(struct builder *b, enum mn_cfg_kind kind,
                                     const yaml_event_t *ev, const char *path) {
   struct mn_cfg_node *n = calloc(1, sizeof *n);
@@ -129,14 +150,8 @@ static int parse_sequence(struct builder *b, yaml_event_t *start, const char *pa
   int rc = 0, all_scalars = 1;
   if (!n)
     return mn_fail(b->err, MN_ENOMEM, "out of memory");
-  for (;;) {
-    yaml_event_t ev;
-    if ((rc = next_event(b, &ev)))
-      goto done;
-    if (ev.type == YAML_SEQUENCE_END_EVENT) {
-      yaml_event_delete(&ev);
-      break;
-    }
+  yaml_event_t ev;
+  while ((rc = next_in(b, &ev, YAML_SEQUENCE_END_EVENT)) == 0) {
     size_t len = strlen(path) + 24;
     item_path = malloc(len);
     if (!item_path || grow((void **)&n->items, n->n_items, sizeof *n->items)) {
@@ -154,7 +169,9 @@ static int parse_sequence(struct builder *b, yaml_event_t *start, const char *pa
       all_scalars = 0;
     n->items[n->n_items++] = item;
   }
-  if (all_scalars) {
+  if (rc == 1)
+    rc = 0;
+  if (!rc && all_scalars) {
     n->strings = calloc(n->n_items + 1, sizeof *n->strings);
     if (!n->strings) {
       rc = mn_fail(b->err, MN_ENOMEM, "out of memory");
@@ -165,11 +182,7 @@ static int parse_sequence(struct builder *b, yaml_event_t *start, const char *pa
   }
 done:
   free(item_path);
-  if (rc)
-    node_free(n);
-  else
-    *out = n;
-  return rc;
+  return finish(n, rc, out);
 }
 
 static int parse_mapping(struct builder *b, yaml_event_t *start, const char *path, int depth,
@@ -180,14 +193,8 @@ static int parse_mapping(struct builder *b, yaml_event_t *start, const char *pat
   int rc = 0;
   if (!n)
     return mn_fail(b->err, MN_ENOMEM, "out of memory");
-  for (;;) {
-    yaml_event_t ev;
-    if ((rc = next_event(b, &ev)))
-      goto done;
-    if (ev.type == YAML_MAPPING_END_EVENT) {
-      yaml_event_delete(&ev);
-      break;
-    }
+  yaml_event_t ev;
+  while ((rc = next_in(b, &ev, YAML_MAPPING_END_EVENT)) == 0) {
     if (ev.type != YAML_SCALAR_EVENT) {
       rc = mn_fail(b->err, MN_ECONFIG, "%s:%zu:%zu: %s: keys must be plain strings", b->file,
                    ev.start_mark.line + 1, ev.start_mark.column + 1, path[0] ? path : "(root)");
@@ -224,15 +231,13 @@ static int parse_mapping(struct builder *b, yaml_event_t *start, const char *pat
     free(key_path);
     key_path = NULL;
   }
+  if (rc == 1)
+    rc = 0;
 done:
   free(key_path);
   node_free(key);
   node_free(value);
-  if (rc)
-    node_free(n);
-  else
-    *out = n;
-  return rc;
+  return finish(n, rc, out);
 }
 
 /* Consumes (deletes) *ev in every case. */
