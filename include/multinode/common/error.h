@@ -1,4 +1,6 @@
-/* Error codes of the daemon: one table, one enum, one lookup.
+/* Error codes: one table, one enum, one lookup, in the common library
+ * (docs/architecture.md §1.1) so the YAML tree and the duration grammar can
+ * report through them; core/ includes this as util/error.h.
  *
  * Every fallible function returns 0 or a negative MN_E* code; the human
  * detail travels separately in a struct mn_error.  The API domain errors of

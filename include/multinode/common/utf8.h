@@ -1,6 +1,7 @@
 /* UTF-8 as RFC 3629 defines it (no overlong forms, no surrogates, nothing
  * above U+10FFFF): the one implementation the API's validation, encoding
- * and error texts share. */
+ * and error texts, the log pages, the worker's output checks, the CLI's
+ * length checks and the ECS provider's XML entities share. */
 #ifndef MN_COMMON_UTF8_H
 #define MN_COMMON_UTF8_H
 
@@ -23,8 +24,7 @@ size_t mn_utf8_prefix(const char *s, size_t nbytes, size_t max_chars);
 size_t mn_utf8_invalid_at(const char *s, size_t n);
 /* A NUL-terminated heap copy of s[0..n) where every NUL byte and every
  * byte that does not start a well-formed sequence is replaced by U+FFFD
- * (one character per byte, so the length in characters never grows).
- * NULL when out of memory. */
+ * (one character per bad byte). NULL when out of memory. */
 char *mn_utf8_sanitize(const char *s, size_t n);
 /* Replaces, in place, every byte that does not start a well-formed
  * sequence with '?'. */
