@@ -30,6 +30,7 @@
 #include "api/openapi.h"
 #include "api/ui.h"
 #include "metrics/metrics.h"
+#include "multinode/common/limits.h"
 #include "scheduler/pool.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -37,7 +38,6 @@
 #include "util/token.h"
 
 #define DEFAULT_THREADS 4
-#define DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define LISTEN_BACKLOG 1024
 /* libmicrohttpd's memory pool per connection (MHD_OPTION_CONNECTION_MEMORY_LIMIT,
  * 32 KiB by default): a request's line and headers must fit in it, with
@@ -804,7 +804,7 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
   api->max_connections = opt->max_connections ? opt->max_connections : 1000;
   api->request_timeout_ms = opt->request_timeout_ms > 0 ? opt->request_timeout_ms : 30000;
   api->metrics_public = opt->metrics_public;
-  api->max_body = opt->max_body_bytes ? opt->max_body_bytes : DEFAULT_MAX_BODY;
+  api->max_body = opt->max_body_bytes ? opt->max_body_bytes : MN_API_MAX_BODY_DEFAULT;
   api->max_discard = api->max_body <= SIZE_MAX / 4 ? api->max_body * 4 : SIZE_MAX;
   pthread_mutex_init(&api->keys_mu, NULL);
   api->keys = opt->keys ? mn_api_keys_ref(opt->keys) : mn_api_keys_new_admin(opt->api_key);

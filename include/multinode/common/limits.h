@@ -6,6 +6,8 @@
 #ifndef MN_COMMON_LIMITS_H
 #define MN_COMMON_LIMITS_H
 
+#include <stddef.h>
+
 #define MN_VIRTUAL_CPUS_LIMIT 16.0
 #define MN_MEMORY_GBS_LIMIT 64.0
 #define MN_MAX_CONCURRENCY_LIMIT 100
@@ -24,7 +26,7 @@
 #define MN_PRIORITY_LIMIT 100            /* -100 ... 100 */
 #define MN_RETRY_DELAY_LIMIT 86400.0
 #define MN_BACKOFF_FACTOR_LIMIT 100.0
-/* The daemon's default for api.max_body_bytes (docs/architecture.md §7). */
+/* The largest request body the daemon reads; more is answered 413. */
 #define MN_API_MAX_BODY_DEFAULT ((size_t)1 << 20)
 
 #endif
