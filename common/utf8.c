@@ -59,6 +59,18 @@ size_t mn_utf8_prefix(const char *s, size_t nbytes, size_t max_chars) {
   return nbytes;
 }
 
+size_t mn_utf8_cut(const char *text, size_t len) {
+  const unsigned char *s = (const unsigned char *)text;
+  for (size_t back = 1; back <= 3 && back < len; back++) {
+    unsigned char c = s[len - back];
+    if ((c & 0xC0) == 0x80)
+      continue; /* a continuation byte: look further back */
+    size_t want = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    return want > back ? len - back : len;
+  }
+  return len;
+}
+
 size_t mn_utf8_invalid_at(const char *s, size_t n) {
   const unsigned char *u = (const unsigned char *)s;
   for (size_t i = 0; i < n;) {

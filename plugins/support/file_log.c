@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "multinode/common/utf8.h"
+
 #define CHUNK_BYTES (64 * 1024)
 
 /* Parses an offset we produced: decimal digits, within the file. */
@@ -25,19 +27,6 @@ static int parse_offset(const char *text, uint64_t size, uint64_t *out) {
     return -1;
   *out = v;
   return 0;
-}
-
-/* Where to cut a full line of len bytes: before a UTF-8 lead byte among the
- * last three whose sequence does not end within the line; else at len. */
-static size_t utf8_cut(const unsigned char *s, size_t len) {
-  for (size_t back = 1; back <= 3 && back < len; back++) {
-    unsigned char c = s[len - back];
-    if ((c & 0xC0) == 0x80)
-      continue; /* a continuation byte: look further back */
-    size_t want = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-    return want > back ? len - back : len;
-  }
-  return len;
 }
 
 struct pager {
@@ -68,7 +57,7 @@ static int scan(struct pager *p, const char *chunk, size_t n) {
         return -1;
       continue;
     }
-    if (p->len == p->line_max && emit(p, utf8_cut((unsigned char *)p->line, p->len), 0) != 0)
+    if (p->len == p->line_max && emit(p, mn_utf8_cut(p->line, p->len), 0) != 0)
       return -1;
     p->line[p->len++] = chunk[i];
   }

@@ -78,6 +78,14 @@ static void prefix_cuts_between_characters(void **state) {
     assert_int_equal(mn_utf8_prefix(s, n, chars), want[chars]);
   assert_int_equal(mn_utf8_prefix(s, 3, 5), 3);
   assert_int_equal(mn_utf8_prefix("", 0, 5), 0);
+  /* cutting to a byte budget backs off an incomplete last sequence only */
+  assert_int_equal(mn_utf8_cut(s, n), n);
+  assert_int_equal(mn_utf8_cut(s, 10), 10); /* after the emoji */
+  assert_int_equal(mn_utf8_cut(s, 9), 6);   /* inside the emoji: before it */
+  assert_int_equal(mn_utf8_cut(s, 7), 6);
+  assert_int_equal(mn_utf8_cut(s, 5), 3);   /* inside the euro sign */
+  assert_int_equal(mn_utf8_cut(s, 2), 1);   /* inside the e-acute */
+  assert_int_equal(mn_utf8_cut(s, 1), 1);
 }
 
 /* Repair replaces each bad byte (and NUL) by U+FFFD and keeps the rest. */

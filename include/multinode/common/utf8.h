@@ -19,6 +19,9 @@ size_t mn_utf8_length(const char *s, size_t nbytes);
 /* Bytes of the first max_chars characters of s[0..nbytes) (all of them
  * when it holds fewer): where to cut a text to a length in characters. */
 size_t mn_utf8_prefix(const char *s, size_t nbytes, size_t max_chars);
+/* Where to cut s[0..len) so that no sequence is split: before a lead byte
+ * among the last three whose sequence does not end within it; else len. */
+size_t mn_utf8_cut(const char *s, size_t len);
 /* Offset of the first byte of s[0..n) that is NUL or does not start a
  * well-formed sequence; n when none (what a JSON string takes as is). */
 size_t mn_utf8_invalid_at(const char *s, size_t n);
