@@ -16,6 +16,8 @@
 
 #include <openssl/ssl.h>
 
+#include "multinode/common/worker_env.h"
+
 int __real_OPENSSL_init_ssl(uint64_t opts, const OPENSSL_INIT_SETTINGS *settings);
 int __wrap_OPENSSL_init_ssl(uint64_t opts, const OPENSSL_INIT_SETTINGS *settings);
 
@@ -23,7 +25,7 @@ int __wrap_OPENSSL_init_ssl(uint64_t opts, const OPENSSL_INIT_SETTINGS *settings
   static int first = 1;
   if (first) {
     first = 0;
-    const char *url = getenv("MULTINODE_API_URL");
+    const char *url = getenv(MN_WORKER_ENV_API_URL);
     if (url && strncasecmp(url, "http://", 7) == 0)
       return 1;
   }
