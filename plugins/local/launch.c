@@ -133,6 +133,12 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
   int rc;
 
   rc = mn_local_record_read(l->dir, id, &rec, why, sizeof why);
+#ifdef MN_LOCAL_BREAK_IDEMPOTENCY
+  /* A deliberately broken build for the conformance suite (tests/conformance):
+   * every launch starts a new worker. Never defined for the real provider. */
+  if (rc == 0)
+    rc = -ENOENT;
+#endif
   if (rc == 0) {
     if ((rc = fill_ref(l, id, ref, err)) != 0)
       return rc;

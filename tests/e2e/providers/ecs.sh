@@ -7,7 +7,8 @@
 # in tests/e2e/lib_scenarios.sh.
 #
 # Besides the hooks:
-#   ecs_sim_start [FLAGS...]  starts the simulator (prov_setup calls it)
+#   ecs_sim_start [FLAGS...]  starts the simulator (prov_setup calls it); its
+#                             tasks' entrypoint is $ECS_SIM_ENTRYPOINT when set
 #   ecs_yaml [EXTRA_KEYS]     the providers: section, with extra ecs keys
 #   sim_get PATH / sim_post PATH JSON   the simulator's control endpoint
 #   ecs_check_counters        fails on any signature mismatch or model
@@ -32,7 +33,7 @@ ecs_sim_start() {
   export AWS_EC2_METADATA_DISABLED=true
   local args=(--port-file "$MN_WORK/ecs-sim.port" --region eu-west-2 --cluster multinode
     --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY"
-    --entrypoint "$MN_SOURCE_DIR/tests/e2e/worker-hold.sh" --path-prepend "$MN_BIN_DIR")
+    --entrypoint "${ECS_SIM_ENTRYPOINT:-$MN_SOURCE_DIR/tests/e2e/worker-hold.sh}" --path-prepend "$MN_BIN_DIR")
   [ -z "${AWS_SESSION_TOKEN:-}" ] || args+=(--session-token "$AWS_SESSION_TOKEN")
   /usr/bin/python3 "$MN_SOURCE_DIR/tests/sims/ecs/ecs_sim.py" "${args[@]}" "$@" \
     >>"$MN_WORK/ecs-sim.log" 2>&1 &

@@ -7,7 +7,8 @@
 #
 #   k8s_sim_start [--http] [SIM_ARGS...]   starts the simulator (once), sets
 #                       K8S_URL (its base URL) and K8S_PKI (ca/server/client
-#                       certificates); SIM_ARGS go to sim.js (e.g. --token T)
+#                       certificates); SIM_ARGS go to sim.js (e.g. --token T);
+#                       pods' entrypoint is $K8S_SIM_ENTRYPOINT when set
 #   k8s_kubeconfig FILE MODE   writes a kubeconfig for the running simulator;
 #                       MODE: token (bearer token, CA as -data), cert (client
 #                       certificate and key as -data, CA as a file),
@@ -39,7 +40,7 @@ k8s_sim_start() {
   [ $scheme = http ] || args+=(--cert "$K8S_PKI/server.crt" --key "$K8S_PKI/server.key"
     --client-ca "$K8S_PKI/ca.crt")
   PATH=$MN_BIN_DIR:$PATH node "$K8S_SIM_DIR/sim.js" "${args[@]}" --token "$K8S_TOKEN" "$@" \
-    --entrypoint "$MN_SOURCE_DIR/tests/e2e/worker-hold.sh" --rbac "$MN_SOURCE_DIR/deploy/k8s/rbac.yaml" \
+    --entrypoint "${K8S_SIM_ENTRYPOINT:-$MN_SOURCE_DIR/tests/e2e/worker-hold.sh}" --rbac "$MN_SOURCE_DIR/deploy/k8s/rbac.yaml" \
     --port-file "$MN_WORK/k8s-sim.port" --log "$MN_WORK/k8s-sim.log" &
   K8S_SIM_PID=$!
   on_exit "kill $K8S_SIM_PID 2>/dev/null; [ -z \"\${MN_SHOW_SIM_LOG:-}\" ] || tail -n 60 $MN_WORK/k8s-sim.log"

@@ -6,7 +6,9 @@ GetAuthorizationToken on loopback, strict about AWS's API:
 - every body is validated against the AWS SDK models (models.py), plus the
   rules ECS applies to Fargate task definitions and RunTask (ecs_rules.py);
 - every task is a real local process (tasks.py);
-- faults can be injected, and counters read, through /_sim/ (see control()).
+- faults can be injected, and counters read, through /_sim/ (see control());
+  POST /_sim/faults {"status": {"DescribeTasks": [429, 7, 1]}} answers the
+  next 1 DescribeTasks with HTTP 429 and "Retry-After: 7".
 
 Usage: ecs_sim.py --port-file F --entrypoint PATH [--access-key K --secret-key S
        [--session-token T]] [--region R] [--cluster NAME] [--path-prepend DIR]
@@ -34,9 +36,10 @@ ACCOUNT = "123456789012"
 
 
 class AwsError(Exception):
-    def __init__(self, status, kind, message):
+    def __init__(self, status, kind, message, retry_after=None):
         super().__init__(message)
         self.status, self.kind, self.message = status, kind, message
+        self.retry_after = retry_after
 
 
 class Faults:
@@ -49,6 +52,16 @@ class Faults:
         self.deny = {}  # action -> n
         self.server_error = {}  # action -> n
         self.run_failures = []  # [reason, n]
+        self.status = {}  # action -> [HTTP status, Retry-After seconds or None, n]
+
+    def take_status(self, action):
+        """The [status, retry_after] to answer the next call of action, or None."""
+        with self.lock:
+            s = self.status.get(action)
+            if not s or s[2] <= 0:
+                return None
+            s[2] -= 1
+            return s[:2]
 
     def take(self, table, action):
         with self.lock:
@@ -171,6 +184,11 @@ class Sim:
         except models.ModelError as e:
             self.violation("%s: %s" % (action, e.message))
             raise AwsError(400, e.kind, e.message)
+        status = self.faults.take_status(action)
+        if status:
+            with self.counters.lock:
+                self.counters.throttled += 1
+            raise AwsError(status[0], "ThrottlingException", "Rate exceeded", status[1])
         if self.faults.take(self.faults.throttle, action):
             with self.counters.lock:
                 self.counters.throttled += 1
@@ -465,6 +483,8 @@ class Sim:
                     f.delay[a] = [int(d[0]), int(d[1])] if isinstance(d, list) else [int(d), -1]
                 for r, n in req.get("run_failures", {}).items():
                     f.run_failures.append([r, int(n)])
+                for a, s in req.get("status", {}).items():  # [status, retry_after, n]
+                    f.status[a] = [int(s[0]), s[1], int(s[2])]
             return {"ok": True}
         if method == "POST" and path in ("/_sim/kill", "/_sim/missing"):
             hit = self.select(req)
@@ -493,7 +513,7 @@ def make_handler(sim):
             if sim.args.verbose:
                 sys.stderr.write("ecs-sim: " + (fmt % args) + "\n")
 
-        def reply(self, status, obj, aws=True):
+        def reply(self, status, obj, aws=True, retry_after=None):
             data = json.dumps(obj).encode()
             self.send_response(status)
             self.send_header("Content-Type",
@@ -502,6 +522,8 @@ def make_handler(sim):
             self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
             if aws and status != 200:
                 self.send_header("x-amzn-ErrorType", obj.get("__type", ""))
+            if retry_after is not None:
+                self.send_header("Retry-After", str(retry_after))
             self.end_headers()
             self.wfile.write(data)
 
@@ -529,7 +551,8 @@ def make_handler(sim):
                 if e.kind != "ThrottlingException":
                     with sim.counters.lock:
                         sim.counters.client_errors.append("%s: %s" % (e.kind, e.message[:200]))
-                self.reply(e.status, {"__type": e.kind, "message": e.message})
+                self.reply(e.status, {"__type": e.kind, "message": e.message},
+                           retry_after=e.retry_after)
             except Exception as e:  # a simulator bug: say so, as a 500
                 import traceback
                 traceback.print_exc()
