@@ -93,6 +93,9 @@ struct mn_worker_state cf_inspect1(struct cf_instance *in, const struct mn_worke
 /* Polls inspect until the phase is PHASE (or, for RUNNING, past it). */
 struct mn_worker_state cf_wait_phase(struct cf_instance *in, const struct mn_worker_ref *ref,
                                      int phase);
+/* Polls inspect until the worker is EXITED or MISSING (terminated: gone). */
+struct mn_worker_state cf_wait_gone(struct cf_instance *in, const struct mn_worker_ref *ref,
+                                    const char *contract);
 /* Every line of the worker's log, paged MAX at a time (max_pages at most);
  * a JSON array. */
 json_t *cf_log_all(struct cf_instance *in, const struct mn_worker_ref *ref, int max,

@@ -114,7 +114,11 @@ int cf_launch(struct cf_instance *in, struct cf_function *f, const char *executi
   char key[MN_TOKEN_MAX];
   assert_int_equal(mn_token_new(key), 0);
   assert_int_equal(mn_launch_spec_build(&buf, in->h, &f->inv, execution_id, key, &e), 0);
-  rc = mn_provider_launch(in->h, &buf.spec, ref, err);
+  /* TRANSIENT may come at any time (the daemon retries): so here */
+  int64_t deadline = cf_now_ms() + CF_WAIT_MS;
+  while ((rc = mn_provider_launch(in->h, &buf.spec, ref, err)) == MN_PROVIDER_E_TRANSIENT &&
+         cf_now_ms() < deadline)
+    cf_pause_ms(50);
   mn_launch_buf_release(&buf);
   if (rc == 0)
     track(in, execution_id, ref);
@@ -176,6 +180,20 @@ struct mn_worker_state cf_wait_phase(struct cf_instance *in, const struct mn_wor
                phase_name(st.phase), CF_WAIT_MS, phase_name(phase));
     cf_pause_ms(50);
   }
+}
+
+struct mn_worker_state cf_wait_gone(struct cf_instance *in, const struct mn_worker_ref *ref,
+                                    const char *contract) {
+  int64_t deadline = cf_now_ms() + CF_WAIT_MS;
+  struct mn_worker_state st;
+  while ((st = cf_inspect1(in, ref)).phase != MN_WORKER_PHASE_EXITED &&
+         st.phase != MN_WORKER_PHASE_MISSING) {
+    CONTRACT(cf_now_ms() < deadline, contract,
+             "worker \"%s\" still %s %d s after terminate", ref->identifier,
+             phase_name(st.phase), CF_WAIT_MS / 1000);
+    cf_pause_ms(50);
+  }
+  return st;
 }
 
 json_t *cf_log_all(struct cf_instance *in, const struct mn_worker_ref *ref, int max,

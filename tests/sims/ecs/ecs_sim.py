@@ -140,6 +140,7 @@ class Sim:
         self.revisions = {}  # family -> last revision
         self.tasks = {}  # arn -> Task
         self.tokens = {}  # clientToken -> [arn]
+        self.run_lock = threading.Lock()  # RunTask's token check and creation
         for spec in args.throttle:
             a, n = spec.split("=")
             self.faults.throttle[a] = int(n)
@@ -290,19 +291,22 @@ class Sim:
         td = self.find_task_def(req["taskDefinition"])
         ecs_rules.check_run_task(req, td)
         token = req.get("clientToken")
-        with self.lock:
-            if token and token in self.tokens:
-                return {"tasks": [self.describe(self.tasks[a]) for a in self.tokens[token]],
-                        "failures": []}
-        reason = self.faults.take_run_failure()
-        if reason:
-            return {"tasks": [], "failures": [{"arn": cluster, "reason": reason}]}
-        created = []
-        for _ in range(req.get("count", 1)):
-            created.append(self.create_task(cluster, td, req))
-        with self.lock:
-            if token:
-                self.tokens[token] = [t.arn for t in created]
+        # one RunTask at a time: the same clientToken sent twice at once
+        # still starts one task, as in ECS
+        with self.run_lock:
+            with self.lock:
+                if token and token in self.tokens:
+                    return {"tasks": [self.describe(self.tasks[a]) for a in self.tokens[token]],
+                            "failures": []}
+            reason = self.faults.take_run_failure()
+            if reason:
+                return {"tasks": [], "failures": [{"arn": cluster, "reason": reason}]}
+            created = []
+            for _ in range(req.get("count", 1)):
+                created.append(self.create_task(cluster, td, req))
+            with self.lock:
+                if token:
+                    self.tokens[token] = [t.arn for t in created]
         for t in created:
             self.runner.start(t)
         return {"tasks": [self.describe(t) for t in created], "failures": []}
