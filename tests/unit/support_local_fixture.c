@@ -2,6 +2,7 @@
 #include "unit/support_local_fixture.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -18,11 +19,7 @@
 
 #include <cmocka.h>
 
-#include "unit/support_fake_host.c"
-
-const struct mn_provider *lfx_prov;
 const char *lfx_worker_binary;
-static void *lfx_prov_dl;
 static pthread_mutex_t lfx_launched_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int64_t lfx_now_ms(void) {
@@ -52,16 +49,78 @@ static int lfx_rm_one(const char *path, const struct stat *st, int flag, struct 
 }
 
 void lfx_host_reset(struct lfx *fx, const char *cluster) {
-  char copy[sizeof fx->fh.cluster_id];
+  char copy[sizeof fx->cluster];
   snprintf(copy, sizeof copy, "%s", cluster);
-  mn_fake_host_release(&fx->fh);
-  mn_fake_host_init(&fx->fh, "local", fx->data_dir, copy);
-  mn_fake_host_set(&fx->fh, "bin_dir", fx->bin_dir);
+  snprintf(fx->cluster, sizeof fx->cluster, "%s", copy);
+  fx->n_keys = 0;
+  lfx_set(fx, "bin_dir", fx->bin_dir);
+}
+
+void lfx_set(struct lfx *fx, const char *key, const char *value) {
+  size_t i = 0;
+  while (i < fx->n_keys && strcmp(fx->keys[i], key) != 0)
+    i++;
+  assert_true(i < sizeof fx->keys / sizeof fx->keys[0]);
+  snprintf(fx->keys[i], sizeof fx->keys[0], "%s", key);
+  snprintf(fx->values[i], sizeof fx->values[0], "%s", value);
+  if (i == fx->n_keys)
+    fx->n_keys++;
+}
+
+/* A YAML scalar: plain when it is, else double-quoted (JSON escapes). */
+static void put_scalar(FILE *f, const char *v) {
+  int plain = v[0] != '\0';
+  for (const char *p = v; *p && plain; p++)
+    plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("/._-", *p);
+  if (plain) {
+    fputs(v, f);
+    return;
+  }
+  fputc('"', f);
+  for (const char *p = v; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(f, "\\%c", *p);
+    else if ((unsigned char)*p < 0x20)
+      fprintf(f, "\\x%02x", (unsigned char)*p);
+    else
+      fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+static void write_config(struct lfx *fx) {
+  FILE *f = fopen(fx->config_path, "w");
+  assert_non_null(f);
+  fprintf(f, "server:\n  api_key: lfx-key\ndata_dir: %s\nproviders:\n  default: local\n  local:\n",
+          fx->data_dir);
+  for (size_t i = 0; i < fx->n_keys; i++) {
+    fprintf(f, "    %s: ", fx->keys[i]);
+    put_scalar(f, fx->values[i]);
+    fputc('\n', f);
+  }
+  fclose(f);
 }
 
 int lfx_provider_start(struct lfx *fx, struct mn_provider_error *err) {
+  struct mn_error e = {0};
+  struct mn_plugin_env env = {.public_url = "http://127.0.0.1:5999",
+                              .api_key = "test-key",
+                              .data_dir = fx->data_dir,
+                              .cluster_id = fx->cluster};
   memset(err, 0, sizeof *err);
-  return lfx_prov->init(&fx->fh.config, &fx->fh.host, &fx->state, err);
+  write_config(fx);
+  if (mn_config_load(fx->config_path, &fx->cfg, &e) == 0 &&
+      mn_plugins_load(&fx->cfg, &env, &fx->plugins, &e) == 0) {
+    fx->h = mn_plugins_find(fx->plugins, "local");
+    assert_non_null(fx->h);
+    return 0;
+  }
+  /* the daemon refuses to start, whatever init's code: its message tells */
+  mn_config_release(&fx->cfg);
+  err->code = MN_PROVIDER_E_INVALID;
+  snprintf(err->msg, sizeof err->msg, "%s", e.msg);
+  return MN_PROVIDER_E_INVALID;
 }
 
 void lfx_provider_start_ok(struct lfx *fx) {
@@ -72,9 +131,38 @@ void lfx_provider_start_ok(struct lfx *fx) {
 }
 
 void lfx_provider_stop(struct lfx *fx) {
-  if (fx->state)
-    lfx_prov->shutdown(fx->state);
-  fx->state = NULL;
+  if (fx->plugins) {
+    mn_plugins_free(fx->plugins);
+    mn_config_release(&fx->cfg);
+  }
+  fx->plugins = NULL;
+  fx->h = NULL;
+}
+
+/* Every line of the captured log holding needle: counted, the first kept. */
+static size_t scan_log(struct lfx *fx, const char *needle, char *first, size_t size) {
+  char line[4096];
+  size_t n = 0;
+  fflush(stderr);
+  FILE *f = fopen(fx->log_path, "r");
+  if (!f)
+    return 0;
+  while (fgets(line, sizeof line, f)) {
+    if (!strstr(line, needle))
+      continue;
+    if (n++ == 0 && first)
+      snprintf(first, size, "%s", line);
+  }
+  fclose(f);
+  return n;
+}
+
+size_t lfx_count_logs(struct lfx *fx, const char *needle) {
+  return scan_log(fx, needle, NULL, 0);
+}
+
+const char *lfx_find_log(struct lfx *fx, const char *needle) {
+  return scan_log(fx, needle, fx->found, sizeof fx->found) ? fx->found : NULL;
 }
 
 int lfx_setup(void **tstate) {
@@ -97,10 +185,34 @@ int lfx_setup(void **tstate) {
     assert_int_equal(symlink(lfx_worker_binary, script), 0);
   else
     lfx_write_file(script, "#!/bin/sh\nexec \"$@\"\n", 0755);
-  mn_fake_host_init(&fx->fh, "local", fx->data_dir, "cluster-a");
-  mn_fake_host_set(&fx->fh, "bin_dir", fx->bin_dir);
+  lfx_host_reset(fx, "cluster-a");
+  snprintf(fx->config_path, sizeof fx->config_path, "%s/multinode.yaml", fx->root);
+  /* the daemon's log: the provider's lines, through the host's log */
+  snprintf(fx->log_path, sizeof fx->log_path, "%s/daemon.log", fx->root);
+  mn_log_set_level(MN_LOG_DEBUG);
+  fflush(stderr);
+  int fd = open(fx->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  assert_true(fd >= 0);
+  fx->saved_stderr = dup(2);
+  assert_true(fx->saved_stderr >= 0);
+  assert_int_equal(dup2(fd, 2), 2);
+  close(fd);
   *tstate = fx;
   return 0;
+}
+
+/* Puts stderr back, and copies what the test wrote there but debug lines. */
+static void restore_stderr(struct lfx *fx) {
+  char line[4096];
+  fflush(stderr);
+  dup2(fx->saved_stderr, 2);
+  close(fx->saved_stderr);
+  FILE *f = fopen(fx->log_path, "r");
+  while (f && fgets(line, sizeof line, f))
+    if (!strstr(line, " debug "))
+      fputs(line, stderr);
+  if (f)
+    fclose(f);
 }
 
 /* After a failed test: SIGKILL whatever it left running, through a fresh
@@ -108,17 +220,17 @@ int lfx_setup(void **tstate) {
 static void kill_leftovers(struct lfx *fx) {
   struct mn_provider_error err;
   lfx_provider_stop(fx);
-  lfx_host_reset(fx, fx->fh.cluster_id);
+  lfx_host_reset(fx, fx->cluster);
   if (fx->n_launched == 0 || lfx_provider_start(fx, &err) != 0)
     return;
   for (size_t i = 0; i < fx->n_launched; i++) {
     struct mn_worker_ref ref = {0};
     struct mn_worker_state st;
     snprintf(ref.identifier, sizeof ref.identifier, "%s", fx->launched[i]);
-    lfx_prov->terminate(fx->state, &ref, 0, &err);
+    mn_provider_terminate(fx->h, &ref, 0, &err);
     int64_t deadline = lfx_now_ms() + LFX_WAIT_MS;
     for (;;) {
-      lfx_prov->inspect_many(fx->state, &ref, 1, &st, &err);
+      mn_provider_inspect_many(fx->h, &ref, 1, &st, &err);
       if (st.phase != MN_WORKER_PHASE_RUNNING || lfx_now_ms() > deadline)
         break;
       lfx_pause_ms(20);
@@ -130,7 +242,7 @@ static void kill_leftovers(struct lfx *fx) {
 int lfx_teardown(void **tstate) {
   struct lfx *fx = *tstate;
   kill_leftovers(fx);
-  mn_fake_host_release(&fx->fh);
+  restore_stderr(fx);
   nftw(fx->root, lfx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
   free(fx);
   return 0;
@@ -158,7 +270,7 @@ void lfx_launch_env(struct lfx *fx, const char *id, const char *const *cmd, size
   if (fx->n_launched < sizeof fx->launched / sizeof fx->launched[0])
     snprintf(fx->launched[fx->n_launched++], sizeof fx->launched[0], "%s", id);
   pthread_mutex_unlock(&lfx_launched_lock);
-  int rc = lfx_prov->launch(fx->state, &spec, ref, &err);
+  int rc = mn_provider_launch(fx->h, &spec, ref, &err);
   if (rc != 0)
     fail_msg("launch %s failed (%d): %s", id, rc, err.msg);
 }
@@ -173,7 +285,7 @@ struct mn_worker_state lfx_inspect1(struct lfx *fx, const struct mn_worker_ref *
   struct mn_worker_state st;
   struct mn_provider_error err = {0};
   memset(&st, 0xff, sizeof st);
-  assert_int_equal(lfx_prov->inspect_many(fx->state, ref, 1, &st, &err), 0);
+  assert_int_equal(mn_provider_inspect_many(fx->h, ref, 1, &st, &err), 0);
   return st;
 }
 
@@ -208,7 +320,7 @@ int lfx_logs_page(struct lfx *fx, const struct mn_worker_ref *ref, const char *o
                   int max_lines, struct lfx_page *p, struct mn_provider_error *err) {
   lfx_page_init(p, 256);
   memset(err, 0, sizeof *err);
-  return lfx_prov->logs(fx->state, ref, offset, max_lines, &p->page, err);
+  return fx->h->ops.logs(fx->h->state, ref, offset, max_lines, &p->page, err);
 }
 
 /* The whole log as one string, lines joined with '\n'. */
@@ -294,16 +406,4 @@ void lfx_cmdline(pid_t pid, char *out, size_t size) {
     if (out[i] == '\0')
       out[i] = ' ';
   out[n] = '\0';
-}
-
-int lfx_load(void) {
-  lfx_prov = mn_fake_load_provider("local", &lfx_prov_dl);
-  return lfx_prov ? 0 : -1;
-}
-
-void lfx_unload(void) {
-  if (lfx_prov_dl)
-    dlclose(lfx_prov_dl);
-  lfx_prov_dl = NULL;
-  lfx_prov = NULL;
 }

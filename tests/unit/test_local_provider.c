@@ -1,6 +1,6 @@
-/* test_local_provider.c — the local provider (plugins/local) loaded with
- * dlopen and driven through a fake host, with real child processes: exit
- * codes, log paging, idempotent launch, terminate (TERM, then KILL after the
+/* test_local_provider.c — the local provider (plugins/local) loaded by the
+ * daemon's own plugin host (a real configuration file), with real child
+ * processes: exit codes, log paging, idempotent launch, terminate (TERM, then KILL after the
  * grace period), the worker's environment, session and descriptors. All of
  * it twice: with workers forked and exec'd by the provider, and with workers
  * forked by the worker spawner (plugins/local/zygote.h).
@@ -27,14 +27,16 @@
 #include "unit/support_local_fixture.c"
 
 static void test_entry_table(void **tstate) {
-  (void)tstate;
-  assert_int_equal(MN_PROVIDER_ABI_MAJOR_OF(lfx_prov->abi_version), MN_PROVIDER_ABI_MAJOR);
-  assert_int_equal(lfx_prov->struct_size, sizeof(struct mn_provider));
-  assert_string_equal(lfx_prov->name, "local");
+  struct lfx *fx = *tstate;
+  lfx_provider_start_ok(fx); /* the plugin host checked the table first */
+  const struct mn_provider *p = &fx->h->ops;
+  assert_int_equal(MN_PROVIDER_ABI_MAJOR_OF(p->abi_version), MN_PROVIDER_ABI_MAJOR);
+  assert_int_equal(p->struct_size, sizeof(struct mn_provider));
+  assert_string_equal(p->name, "local");
   uint64_t want = MN_PROVIDER_CAP_BATCH_INSPECT | MN_PROVIDER_CAP_LOGS | MN_PROVIDER_CAP_LIST_OWNED;
-  assert_int_equal(lfx_prov->caps & want, want);
-  assert_non_null(lfx_prov->prepare);
-  assert_non_null(lfx_prov->release);
+  assert_int_equal(p->caps & want, want);
+  assert_non_null(p->prepare);
+  assert_non_null(p->release);
 }
 
 static void test_exit_code_and_log_paging(void **tstate) {
@@ -43,7 +45,7 @@ static void test_exit_code_and_log_paging(void **tstate) {
   struct lfx_page p;
   struct mn_provider_error err;
   lfx_provider_start_ok(fx);
-  assert_int_equal(mn_fake_host_count_logs(&fx->fh, "limits:"), 1); /* logged once */
+  assert_int_equal(lfx_count_logs(fx, "limits:"), 1); /* logged once */
 
   lfx_launch_sh(fx, "exe-exit3", "echo hello; echo err >&2; exit 3", &ref);
   assert_string_equal(ref.identifier, "exe-exit3");
@@ -74,7 +76,7 @@ static void test_exit_code_and_log_paging(void **tstate) {
   }
   /* a page that is full after one line: the second is served next time */
   lfx_page_init(&p, 1);
-  assert_int_equal(lfx_prov->logs(fx->state, &ref, NULL, 10, &p.page, &err), 0);
+  assert_int_equal(fx->h->ops.logs(fx->h->state, &ref, NULL, 10, &p.page, &err), 0);
   assert_int_equal(p.n, 1);
   assert_string_equal(p.page.next_offset, "6");
 
@@ -93,7 +95,7 @@ static void test_partial_last_line_waits_for_exit(void **tstate) {
   assert_int_equal(lfx_logs_page(fx, &ref, NULL, 10, &p, &err), 0);
   assert_int_equal(p.n, 1); /* "b" may still grow */
   assert_string_equal(p.page.next_offset, "2");
-  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 0, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &ref, 0, &err), 0);
   lfx_wait_exited(fx, &ref);
   assert_int_equal(lfx_logs_page(fx, &ref, "2", 10, &p, &err), 0);
   assert_int_equal(p.n, 1);
@@ -154,14 +156,14 @@ static void test_terminate_trapped(void **tstate) {
   lfx_launch_sh(fx, "exe-trap", "trap 'echo got term; exit 0' TERM; echo ready; " LFX_LOOP, &ref);
   lfx_wait_log(fx, &ref, "ready");
   assert_int_equal(lfx_inspect1(fx, &ref).phase, MN_WORKER_PHASE_RUNNING);
-  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 30, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &ref, 30, &err), 0);
   struct mn_worker_state st = lfx_wait_exited(fx, &ref);
   assert_int_equal(st.exit_code, 0);
   lfx_wait_log(fx, &ref, "got term");
   /* terminating an exited worker, or an unknown one, succeeds */
-  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 30, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &ref, 30, &err), 0);
   struct mn_worker_ref unknown = {.identifier = "exe-unknown"};
-  assert_int_equal(lfx_prov->terminate(fx->state, &unknown, 30, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &unknown, 30, &err), 0);
 }
 
 static void test_terminate_ignored_is_killed_after_grace(void **tstate) {
@@ -172,7 +174,7 @@ static void test_terminate_ignored_is_killed_after_grace(void **tstate) {
   lfx_launch_sh(fx, "exe-stubborn", "trap '' TERM; echo ready; " LFX_LOOP, &ref);
   lfx_wait_log(fx, &ref, "ready");
   int64_t t0 = lfx_now_ms();
-  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 1, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &ref, 1, &err), 0);
   lfx_pause_ms(300);
   assert_int_equal(lfx_inspect1(fx, &ref).phase, MN_WORKER_PHASE_RUNNING); /* TERM ignored */
   struct mn_worker_state st = lfx_wait_exited(fx, &ref);
@@ -187,7 +189,7 @@ static void test_environment_is_exact(void **tstate) {
   struct lfx *fx = *tstate;
   struct mn_worker_ref ref;
   char text[8192], expect[8192];
-  mn_fake_host_set(&fx->fh, "worker", "/usr/bin/env");
+  lfx_set(fx, "worker", "/usr/bin/env");
   lfx_provider_start_ok(fx);
   const struct mn_kv env[] = {{"FOO", "bar"},
                               {"WITH_SPACES", "a b  c"},
@@ -358,13 +360,11 @@ static void test_own_session_and_descriptors(void **tstate) {
   fclose(f);
   assert_int_equal(checked, 2);
 
-  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 0, &err), 0); /* grace 0: SIGKILL */
+  assert_int_equal(mn_provider_terminate(fx->h, &ref, 0, &err), 0); /* grace 0: SIGKILL */
   assert_int_equal(lfx_wait_exited(fx, &ref).exit_code, 128 + SIGKILL);
 }
 
 int main(void) {
-  if (lfx_load() != 0)
-    return 1;
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_entry_table, lfx_setup, lfx_teardown),
@@ -386,6 +386,5 @@ int main(void) {
   else
     failed += cmocka_run_group_tests_name("local provider: processes (spawner)", tests, NULL,
                                           NULL);
-  lfx_unload();
   return failed;
 }

@@ -46,7 +46,7 @@ static void test_restart_finds_running_worker(void **tstate) {
   lfx_host_reset(fx, "cluster-a");
   lfx_provider_start_ok(fx);
   assert_int_equal(lfx_inspect1(fx, &ref).phase, MN_WORKER_PHASE_RUNNING);
-  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 30, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &ref, 30, &err), 0);
   struct mn_worker_state st = lfx_wait_exited(fx, &ref);
   assert_int_equal(st.exit_code, 128 + SIGTERM); /* still our child here: real status */
   assert_int_equal(kill(pid, 0), -1);
@@ -81,7 +81,7 @@ static void test_pending_kill_survives_restart(void **tstate) {
   lfx_provider_start_ok(fx);
   lfx_launch_sh(fx, "exe-deadline", "trap '' TERM; echo ready; " LFX_LOOP, &ref);
   lfx_wait_log(fx, &ref, "ready");
-  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 1, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &ref, 1, &err), 0);
   lfx_provider_stop(fx); /* before the grace period is over */
 
   lfx_host_reset(fx, "cluster-a");
@@ -125,12 +125,12 @@ static void test_list_owned_and_release(void **tstate) {
   lfx_wait_exited(fx, &b);
   lfx_wait_log(fx, &c, "ready");
 
-  assert_int_equal(lfx_prov->release(fx->state, &a, &err), 0);
-  assert_int_equal(lfx_prov->release(fx->state, &a, &err), 0); /* idempotent */
+  assert_int_equal(mn_provider_release(fx->h, &a, &err), 0);
+  assert_int_equal(mn_provider_release(fx->h, &a, &err), 0); /* idempotent */
   struct mn_worker_ref unknown = {.identifier = "exe-unknown"};
-  assert_int_equal(lfx_prov->release(fx->state, &unknown, &err), 0);
+  assert_int_equal(mn_provider_release(fx->h, &unknown, &err), 0);
 
-  assert_int_equal(lfx_prov->list_owned(fx->state, owned_cb, &o, &err), 0);
+  assert_int_equal(mn_provider_list_owned(fx->h, owned_cb, &o, &err), 0);
   assert_int_equal(o.n, 2);
   assert_int_equal(owned_phase(&o, "exe-b"), MN_WORKER_PHASE_EXITED);
   assert_int_equal(owned_phase(&o, "exe-c"), MN_WORKER_PHASE_RUNNING);
@@ -144,7 +144,7 @@ static void test_list_owned_and_release(void **tstate) {
   /* batch inspect, with an unknown and an impossible id */
   struct mn_worker_ref refs[4] = {a, c, {.identifier = "exe-unknown"}, {.identifier = "../x"}};
   struct mn_worker_state states[4];
-  assert_int_equal(lfx_prov->inspect_many(fx->state, refs, 4, states, &err), 0);
+  assert_int_equal(mn_provider_inspect_many(fx->h, refs, 4, states, &err), 0);
   assert_int_equal(states[0].phase, MN_WORKER_PHASE_EXITED);
   assert_int_equal(states[1].phase, MN_WORKER_PHASE_RUNNING);
   assert_int_equal(states[2].phase, MN_WORKER_PHASE_MISSING);
@@ -155,11 +155,11 @@ static void test_list_owned_and_release(void **tstate) {
   lfx_host_reset(fx, "cluster-b");
   lfx_provider_start_ok(fx);
   memset(&o, 0, sizeof o);
-  assert_int_equal(lfx_prov->list_owned(fx->state, owned_cb, &o, &err), 0);
+  assert_int_equal(mn_provider_list_owned(fx->h, owned_cb, &o, &err), 0);
   assert_int_equal(o.n, 0);
-  assert_int_equal(lfx_prov->terminate(fx->state, &c, 0, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &c, 0, &err), 0);
   assert_int_equal(lfx_wait_exited(fx, &c).exit_code, 128 + SIGKILL);
-  assert_int_equal(lfx_prov->release(fx->state, &c, &err), 0);
+  assert_int_equal(mn_provider_release(fx->h, &c, &err), 0);
 }
 
 static void test_memory_limit(void **tstate) {
@@ -167,7 +167,7 @@ static void test_memory_limit(void **tstate) {
   struct mn_worker_ref small, big;
   char text[4096];
   lfx_provider_start_ok(fx);
-  const char *how = mn_fake_host_find_log(&fx->fh, "limits:");
+  const char *how = lfx_find_log(fx, "limits:");
   assert_non_null(how);
   int cgroup = strstr(how, "memory.max") != NULL;
   int rlimit = strstr(how, "RLIMIT_DATA") != NULL && !strstr(how, "NOT enforced: a sanitizer");
@@ -211,13 +211,13 @@ static void test_retention_prunes_released(void **tstate) {
   struct mn_provider_error err = {0};
   char old_record[PATH_MAX], kept_record[PATH_MAX];
   lfx_host_reset(fx, "cluster-a");
-  mn_fake_host_set(&fx->fh, "retention", "60");
+  lfx_set(fx, "retention", "60");
   lfx_provider_start_ok(fx);
   lfx_launch_sh(fx, "exe-old", "echo old", &old);
   lfx_launch_sh(fx, "exe-kept", "echo kept", &kept);
   lfx_wait_exited(fx, &old);
   lfx_wait_exited(fx, &kept);
-  assert_int_equal(lfx_prov->release(fx->state, &old, &err), 0);
+  assert_int_equal(mn_provider_release(fx->h, &old, &err), 0);
   lfx_provider_stop(fx);
   snprintf(old_record, sizeof old_record, "%.*s.json", (int)strlen(old.logs_identifier) - 4,
            old.logs_identifier);
@@ -244,9 +244,9 @@ static void expect_init_error(struct lfx *fx, const char *key, const char *value
                               const char *needle) {
   struct mn_provider_error err;
   lfx_host_reset(fx, "cluster-a");
-  mn_fake_host_set(&fx->fh, key, value);
+  lfx_set(fx, key, value);
   assert_int_equal(lfx_provider_start(fx, &err), MN_PROVIDER_E_INVALID);
-  assert_null(fx->state);
+  assert_null(fx->h);
   assert_int_equal(err.code, MN_PROVIDER_E_INVALID);
   if (!strstr(err.msg, needle))
     fail_msg("init error \"%s\" does not name \"%s\"", err.msg, needle);
@@ -267,21 +267,21 @@ static void test_launch_errors(void **tstate) {
   struct mn_worker_ref ref;
   struct mn_provider_error err = {0};
   char script[PATH_MAX + 32];
-  mn_fake_host_set(&fx->fh, "worker", "no-such-multinode-worker");
+  lfx_set(fx, "worker", "no-such-multinode-worker");
   lfx_provider_start_ok(fx);
-  assert_int_equal(mn_fake_host_count_logs(&fx->fh, "no-such-multinode-worker"), 1); /* warned */
+  assert_int_equal(lfx_count_logs(fx, "no-such-multinode-worker"), 1); /* warned */
 
   const char *cmd[] = {"true"};
   struct mn_launch_spec spec = {
       .function_name = "f", .execution_id = "exe-x", .command = cmd, .n_command = 1};
-  assert_int_equal(lfx_prov->launch(fx->state, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_provider_launch(fx->h, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
   assert_non_null(strstr(err.msg, "not found"));
   assert_int_equal(lfx_inspect1(fx, &(struct mn_worker_ref){.identifier = "exe-x"}).phase,
                    MN_WORKER_PHASE_MISSING);
 
   struct mn_function_desc fn = {.function_name = "f", .command = cmd, .n_command = 1};
   struct mn_prepared prepared;
-  assert_int_equal(lfx_prov->prepare(fx->state, &fn, &prepared, &err), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_provider_prepare(fx->h, &fn, &prepared, &err), MN_PROVIDER_E_INVALID);
   assert_non_null(strstr(err.msg, "no-such-multinode-worker"));
   lfx_provider_stop(fx);
 
@@ -294,9 +294,9 @@ static void test_launch_errors(void **tstate) {
   snprintf(script, sizeof script, "%s/broken-worker", fx->bin_dir);
   lfx_write_file(script, "#!/nonexistent/interpreter\n", 0755);
   lfx_host_reset(fx, "cluster-a");
-  mn_fake_host_set(&fx->fh, "worker", script);
+  lfx_set(fx, "worker", script);
   lfx_provider_start_ok(fx);
-  assert_int_equal(lfx_prov->launch(fx->state, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_provider_launch(fx->h, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
   assert_non_null(strstr(err.msg, "cannot start worker"));
   assert_int_equal(lfx_inspect1(fx, &(struct mn_worker_ref){.identifier = "exe-x"}).phase,
                    MN_WORKER_PHASE_MISSING); /* no record left: a later launch may retry */
@@ -305,20 +305,18 @@ static void test_launch_errors(void **tstate) {
   lfx_host_reset(fx, "cluster-a");
   lfx_provider_start_ok(fx);
   fn.n_command = 0;
-  assert_int_equal(lfx_prov->prepare(fx->state, &fn, &prepared, &err), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_provider_prepare(fx->h, &fn, &prepared, &err), MN_PROVIDER_E_INVALID);
   fn.n_command = 1;
-  assert_int_equal(lfx_prov->prepare(fx->state, &fn, &prepared, &err), 0);
+  assert_int_equal(mn_provider_prepare(fx->h, &fn, &prepared, &err), 0);
   assert_string_equal(prepared.details_json, "");
   spec.execution_id = "../escape";
-  assert_int_equal(lfx_prov->launch(fx->state, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_provider_launch(fx->h, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
   spec.execution_id = "exe-x";
   spec.n_command = 0;
-  assert_int_equal(lfx_prov->launch(fx->state, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
+  assert_int_equal(mn_provider_launch(fx->h, &spec, &ref, &err), MN_PROVIDER_E_INVALID);
 }
 
 int main(void) {
-  if (lfx_load() != 0)
-    return 1;
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_restart_finds_running_worker, lfx_setup, lfx_teardown),
@@ -331,6 +329,5 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_launch_errors, lfx_setup, lfx_teardown),
   };
   int failed = cmocka_run_group_tests_name("local provider: state", tests, NULL, NULL);
-  lfx_unload();
   return failed;
 }

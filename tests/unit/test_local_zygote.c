@@ -139,7 +139,7 @@ static void test_parallel_launches(void **tstate) {
     pthread_join(threads[i], NULL);
   for (int i = 0; i < 16; i++)
     assert_int_equal(lfx_wait_exited(fx, &args[i].ref).exit_code, i);
-  assert_int_equal(mn_fake_host_count_logs(&fx->fh, "worker spawner pid"), 1); /* one start */
+  assert_int_equal(lfx_count_logs(fx, "worker spawner pid"), 1); /* one start */
 }
 
 static void test_spawner_killed_between_launches(void **tstate) {
@@ -179,7 +179,7 @@ static void test_spawner_killed_while_workers_run(void **tstate) {
   assert_int_equal(lfx_wait_exited(fx, &next).exit_code, 6);
 
   /* its end is still seen, though nobody can tell its status any more */
-  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 0, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &ref, 0, &err), 0);
   struct mn_worker_state st = lfx_wait_exited(fx, &ref);
   assert_int_equal(st.exit_code, -1);
   assert_non_null(strstr(st.reason, "exit status is unknown"));
@@ -202,7 +202,7 @@ static void test_shutdown_ends_spawner_not_workers(void **tstate) {
   lfx_provider_start_ok(fx);
   assert_int_not_equal(the_spawner(), spawner);
   assert_int_equal(lfx_inspect1(fx, &ref).phase, MN_WORKER_PHASE_RUNNING);
-  assert_int_equal(lfx_prov->terminate(fx->state, &ref, 0, &err), 0);
+  assert_int_equal(mn_provider_terminate(fx->h, &ref, 0, &err), 0);
   assert_int_equal(lfx_wait_exited(fx, &ref).exit_code, -1); /* not our child any more */
   wait_exited(worker);
 }
@@ -219,7 +219,7 @@ static void test_not_a_spawner_falls_back(void **tstate) {
   struct lfx *fx = *tstate; /* bin_dir/multinode-worker is a shell script */
   pid_t none[1];
   lfx_provider_start_ok(fx);
-  assert_non_null(mn_fake_host_find_log(&fx->fh, "does not run as a spawner (it exited)"));
+  assert_non_null(lfx_find_log(fx, "does not run as a spawner (it exited)"));
   expect_fork_exec(fx, "exe-script");
   assert_int_equal(spawners(none, 1), 0);
 }
@@ -228,7 +228,7 @@ static void test_spawner_off_or_other_worker(void **tstate) {
   struct lfx *fx = *tstate;
   char other[PATH_MAX + 32];
   pid_t none[1];
-  mn_fake_host_set(&fx->fh, "spawner", "false");
+  lfx_set(fx, "spawner", "false");
   lfx_provider_start_ok(fx);
   assert_int_equal(spawners(none, 1), 0);
   expect_fork_exec(fx, "exe-off");
@@ -238,7 +238,7 @@ static void test_spawner_off_or_other_worker(void **tstate) {
   snprintf(other, sizeof other, "%s/other-worker", fx->bin_dir);
   assert_int_equal(symlink(stand_in, other), 0);
   lfx_host_reset(fx, "cluster-a");
-  mn_fake_host_set(&fx->fh, "worker", other);
+  lfx_set(fx, "worker", other);
   lfx_provider_start_ok(fx);
   assert_int_equal(spawners(none, 1), 0);
   expect_fork_exec(fx, "exe-other");
@@ -265,7 +265,7 @@ static void test_oversized_request_falls_back(void **tstate) {
 }
 
 int main(void) {
-  if (lfx_load() != 0 || !(stand_in = lfx_stand_in_worker()))
+  if (!(stand_in = lfx_stand_in_worker()))
     return 1;
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
@@ -285,6 +285,5 @@ int main(void) {
                                       lfx_teardown),
   };
   int failed = cmocka_run_group_tests_name("local provider: worker spawner", tests, NULL, NULL);
-  lfx_unload();
   return failed;
 }
