@@ -1,4 +1,15 @@
-# The template provider keeps its workers in memory and runs no command: a
-# worker "exits" at once and its log is made up; it refuses no function.
-# (When it becomes HTTP-backed, issue 17 item 6, this starts its simulator.)
-export CONFORMANCE_NO_RESTART=1 CONFORMANCE_ACCEPTS_ANY_FUNCTION=1 CONFORMANCE_FAKE_WORKERS=1
+# The template provider. HTTP-backed (issue 17 item 6) it runs against its
+# simulator, tests/sims/template/compute_sim.py, whose workers run the
+# suite's worker.sh; the in-memory template before it forgets its workers
+# at shutdown, runs no command and refuses no function.
+if [ -f "$MN_SOURCE_DIR/tests/sims/template/compute_sim.py" ]; then
+  . "$MN_SOURCE_DIR/tests/e2e/providers/template.sh"
+  TEMPLATE_SIM_ENTRYPOINT=$CONFORMANCE_WORKER template_sim_start
+  export CONFORMANCE_IMAGE=$SC_IMAGE TEMPLATE_SECTION="endpoint: $TEMPLATE_SIM_URL"
+  export CONFORMANCE_FAULT_429="curl -sf --max-time 10 -X POST --data-binary \
+'{\"match\": \"GET /v1/workers\", \"status\": 429, \"retry_after\": \"7\", \"count\": 1}' \
+$TEMPLATE_SIM_URL/_sim/faults >/dev/null"
+else
+  export TEMPLATE_SECTION=$'exit_code: 0\nlog_lines: 5'
+  export CONFORMANCE_NO_RESTART=1 CONFORMANCE_ACCEPTS_ANY_FUNCTION=1 CONFORMANCE_FAKE_WORKERS=1
+fi
