@@ -39,6 +39,8 @@
 #define C_LIST_RELEASED "list_owned lists workers not yet released (or, after release, EXITED)"
 #define C_LIST_STOP "list_owned stops early when cb returns nonzero, and then returns 0"
 #define C_429 "HTTP 429 is TRANSIENT with retry_after_us from its Retry-After"
+#define C_5XX "a server error (5xx) is TRANSIENT, with a message"
+#define C_AUTH "refused credentials are AUTH, with a message"
 #define C_INVALID "a request that can never succeed is INVALID, with a message"
 #define C_INIT_KEYS "init validates its section: an unknown key is INVALID, at file:line:col"
 #define C_RESTART "workers keep running across shutdown; a restarted provider finds them"
@@ -405,19 +407,32 @@ static void test_errors(void **unused) {
   struct mn_worker_state st;
   char id[64];
   int rc;
-  if (cf.fault_429[0]) {
+  static const struct {
+    const char *const *cmd;
+    int code;
+    int64_t retry_after_us; /* -1: any */
+    const char *what, *contract;
+  } faults[] = {
+      {&cf.fault_429, MN_PROVIDER_E_TRANSIENT, 7000000, "429 with Retry-After: 7", C_429},
+      {&cf.fault_5xx, MN_PROVIDER_E_TRANSIENT, -1, "a server error (5xx)", C_5XX},
+      {&cf.fault_auth, MN_PROVIDER_E_AUTH, -1, "credentials refused", C_AUTH},
+  };
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+    if (!(*faults[i].cmd)[0]) {
+      print_message("(no fault injection for this provider: %s not checked)\n", faults[i].what);
+      continue;
+    }
     cf_new_id(id);
     cf_launch_ok(in, &fn_log, id, &ref);
-    assert_int_equal(system(cf.fault_429), 0);
+    assert_int_equal(system(*faults[i].cmd), 0);
     rc = mn_provider_inspect_many(in->h, &ref, 1, &st, &err);
-    CONTRACT(rc == MN_PROVIDER_E_TRANSIENT && err.retry_after_us == 7000000 && err.msg[0],
-             C_429, "inspect_many answered 429 with Retry-After: 7 gave %s, retry_after_us %lld: %s",
-             mn_provider_strerror(rc), (long long)err.retry_after_us, err.msg);
+    CONTRACT(rc == faults[i].code && err.msg[0] &&
+                 (faults[i].retry_after_us < 0 || err.retry_after_us == faults[i].retry_after_us),
+             faults[i].contract, "inspect_many answered %s gave %s, retry_after_us %lld: \"%s\"",
+             faults[i].what, mn_provider_strerror(rc), (long long)err.retry_after_us, err.msg);
     rc = mn_provider_inspect_many(in->h, &ref, 1, &st, &err);
-    CONTRACT(rc == 0, C_429, "the call after the 429 failed (%s): %s", mn_provider_strerror(rc),
-             err.msg);
-  } else {
-    print_message("(no HTTP fault injection for this provider: 429 not checked)\n");
+    CONTRACT(rc == 0, faults[i].contract, "the call after %s failed (%s): %s", faults[i].what,
+             mn_provider_strerror(rc), err.msg);
   }
 
   if (!cf.accepts_any_function) {
@@ -536,6 +551,8 @@ int main(int argc, char **argv) {
   cf.work = argv[3];
   cf.image = env_or("CONFORMANCE_IMAGE", "");
   cf.fault_429 = env_or("CONFORMANCE_FAULT_429", "");
+  cf.fault_5xx = env_or("CONFORMANCE_FAULT_5XX", "");
+  cf.fault_auth = env_or("CONFORMANCE_FAULT_AUTH", "");
   cf.no_restart = env_or("CONFORMANCE_NO_RESTART", "")[0] != '\0';
   cf.accepts_any_function = env_or("CONFORMANCE_ACCEPTS_ANY_FUNCTION", "")[0] != '\0';
   cf.fake_workers = env_or("CONFORMANCE_FAKE_WORKERS", "")[0] != '\0';

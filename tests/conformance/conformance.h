@@ -60,7 +60,10 @@ struct cf_params {
   const char *bad_config;    /* the same with an unknown key in the section */
   const char *work;          /* a scratch folder */
   const char *image;         /* the functions' image ($CONFORMANCE_IMAGE) or "" */
-  const char *fault_429;     /* a shell command: the next backend call answers 429 */
+  /* shell commands after which the provider's next backend call fails */
+  const char *fault_429;  /* HTTP 429 with "Retry-After: 7" */
+  const char *fault_5xx;  /* a server error */
+  const char *fault_auth; /* credentials refused */
   bool no_restart;           /* the provider forgets its workers at shutdown */
   bool accepts_any_function; /* nothing the suite deploys is refused */
   bool fake_workers;         /* workers run no command (their logs are made up) */

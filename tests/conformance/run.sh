@@ -10,6 +10,8 @@
 #   CONFORMANCE_FAULT_429             a shell command after which the provider's
 #                                     next backend call is answered HTTP 429 with
 #                                     "Retry-After: 7"
+#   CONFORMANCE_FAULT_5XX             ... answered a server error (5xx)
+#   CONFORMANCE_FAULT_AUTH            ... refused for its credentials
 #   CONFORMANCE_NO_RESTART=1          the provider forgets its workers at shutdown
 #   CONFORMANCE_ACCEPTS_ANY_FUNCTION=1  it never refuses a function
 #   CONFORMANCE_FAKE_WORKERS=1        its workers run no command

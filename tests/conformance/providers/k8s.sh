@@ -4,6 +4,11 @@
 K8S_SIM_ENTRYPOINT=$CONFORMANCE_WORKER k8s_sim_start
 k8s_kubeconfig "$MN_WORK/kubeconfig" token
 export MN_WORK K8S_NS CONFORMANCE_IMAGE=$SC_IMAGE
-export CONFORMANCE_FAULT_429="curl -sfk --max-time 10 -X POST -H 'Content-Type: application/json' \
---data-binary '{\"kind\":\"status\",\"code\":429,\"retry_after\":7,\"count\":1}' \
+k8s_fault() { # the next API call answers as JSON $1 says (/_sim/fault)
+  echo "curl -sfk --max-time 10 -X POST -H 'Content-Type: application/json' --data-binary '$1' \
 $K8S_URL/_sim/fault >/dev/null"
+}
+CONFORMANCE_FAULT_429=$(k8s_fault '{"kind": "status", "code": 429, "retry_after": 7}')
+CONFORMANCE_FAULT_5XX=$(k8s_fault '{"kind": "status", "code": 503}')
+CONFORMANCE_FAULT_AUTH=$(k8s_fault '{"kind": "status", "code": 401}')
+export CONFORMANCE_FAULT_429 CONFORMANCE_FAULT_5XX CONFORMANCE_FAULT_AUTH
