@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -41,6 +42,9 @@
 #define C_429 "HTTP 429 is TRANSIENT with retry_after_us from its Retry-After"
 #define C_5XX "a server error (5xx) is TRANSIENT, with a message"
 #define C_AUTH "refused credentials are AUTH, with a message"
+#define C_PREPARE "prepare is idempotent"
+#define C_EXIT_CODE "EXITED carries the process's exit status"
+#define C_CHECK_CONFIG "check_config validates and nothing more: no files written"
 #define C_INVALID "a request that can never succeed is INVALID, with a message"
 #define C_INIT_KEYS "init validates its section: an unknown key is INVALID, at file:line:col"
 #define C_RESTART "workers keep running across shutdown; a restarted provider finds them"
@@ -151,7 +155,12 @@ static void test_launch_idempotent(void **unused) {
   struct mn_provider_error err;
   struct mn_worker_ref again;
   cf_new_id(id);
-  assert_int_equal(cf_prepare(in, &fn_log, &err), 0);
+  for (int i = 0; i < 2; i++) { /* twice, as after a failure */
+    in->prepared_for = NULL;
+    int rc = cf_prepare(in, &fn_log, &err);
+    CONTRACT(rc == 0, C_PREPARE, "prepare #%d of function %s failed (%s): %s", i + 1,
+             fn_log.name, mn_provider_strerror(rc), err.msg);
+  }
   for (int i = 0; i < 4; i++) {
     jobs[i] = (struct launch_job){.in = in, .f = &fn_log, .id = id};
     assert_int_equal(pthread_create(&threads[i], NULL, launch_thread, &jobs[i]), 0);
@@ -273,7 +282,10 @@ static void test_logs(void **unused) {
     skip();
   cf_new_id(id);
   cf_launch_ok(in, &fn_log, id, &ref);
-  cf_wait_phase(in, &ref, MN_WORKER_PHASE_EXITED);
+  struct mn_worker_state st = cf_wait_phase(in, &ref, MN_WORKER_PHASE_EXITED);
+  CONTRACT(cf.fake_workers || st.exit_code == 0, C_EXIT_CODE,
+           "worker \"%s\" of a command that exits 0 has exit_code %d (%s)", ref.identifier,
+           st.exit_code, st.reason);
   json_t *all = cf.fake_workers ? cf_log_all(in, &ref, 1000, C_LOG_CONTENT)
                                 : cf_wait_log(in, &ref, "conformance line 7");
   char *text = json_dumps(all, 0);
@@ -439,7 +451,21 @@ static void test_errors(void **unused) {
   struct mn_config cfg;
   struct mn_plugins *ps = NULL;
   struct mn_error e = {0};
-  char where[700];
+  char where[700], fresh[700];
+  struct stat sb;
+  if (in->h->ops.check_config) {
+    snprintf(fresh, sizeof fresh, "%s/check-only", cf.work);
+    struct mn_plugin_env env = {.public_url = "http://127.0.0.1:9",
+                                .data_dir = fresh,
+                                .cluster_id = "conformance-check",
+                                .check_only = 1};
+    rc = mn_plugins_load(&in->cfg, &env, &ps, &e);
+    CONTRACT(rc == 0, C_CHECK_CONFIG, "check_config refused the section init accepted: %s",
+             e.msg);
+    mn_plugins_free(ps);
+    ps = NULL;
+    CONTRACT(stat(fresh, &sb) != 0, C_CHECK_CONFIG, "check_config created %s", fresh);
+  }
   snprintf(where, sizeof where, "%s:", cf.bad_config);
   assert_int_equal(mn_config_load(cf.bad_config, &cfg, &e), 0);
   for (int check_only = 0; check_only < 2; check_only++) {
