@@ -314,11 +314,16 @@ static void test_logs(void **unused) {
   /* the same offset twice: the same lines */
   json_t *first, *l1, *l2;
   char *next, *n1, *n2;
-  assert_int_equal(mn_provider_logs(in->h, &ref, NULL, 1, &first, &next, &err), 0);
+  int rc = mn_provider_logs(in->h, &ref, NULL, 1, &first, &next, &err);
+  CONTRACT(rc == 0, C_LOGS, "logs from the start: %s: %s", mn_provider_strerror(rc), err.msg);
   CONTRACT(next != NULL, C_LOG_OFFSETS, "a page of 1 of a %zu-line log has no next_offset",
            json_array_size(all));
-  assert_int_equal(mn_provider_logs(in->h, &ref, next, 2, &l1, &n1, &err), 0);
-  assert_int_equal(mn_provider_logs(in->h, &ref, next, 2, &l2, &n2, &err), 0);
+  rc = mn_provider_logs(in->h, &ref, next, 2, &l1, &n1, &err);
+  CONTRACT(rc == 0, C_LOG_OFFSETS, "logs from \"%s\": %s: %s", next, mn_provider_strerror(rc),
+           err.msg);
+  rc = mn_provider_logs(in->h, &ref, next, 2, &l2, &n2, &err);
+  CONTRACT(rc == 0, C_LOG_OFFSETS, "logs from \"%s\" again: %s: %s", next,
+           mn_provider_strerror(rc), err.msg);
   CONTRACT(json_equal(l1, l2) && json_equal(json_array_get(l1, 0), json_array_get(all, 1)),
            C_LOG_OFFSETS, "reading twice from offset \"%s\" gave different lines", next);
   json_decref(first);
@@ -329,7 +334,7 @@ static void test_logs(void **unused) {
   free(n2);
 
   json_t *lines = NULL;
-  int rc = mn_provider_logs(in->h, &ref, "conformance-made-up-offset", 5, &lines, &next, &err);
+  rc = mn_provider_logs(in->h, &ref, "conformance-made-up-offset", 5, &lines, &next, &err);
   CONTRACT(rc == MN_PROVIDER_E_INVALID, C_LOG_BAD_OFFSET,
            "offset \"conformance-made-up-offset\" gave %s (%zu lines): %s",
            mn_provider_strerror(rc), json_array_size(lines), err.msg);

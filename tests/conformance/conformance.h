@@ -27,6 +27,12 @@
     }                                                                          \
   } while (0)
 
+/* The contracts the harness itself checks. */
+#define C_INIT "init accepts a valid section and builds the provider"
+#define C_LAUNCH "launch starts one worker for the execution and fills ref_out"
+#define C_INSPECT "inspect_many reports each worker's state (a launched worker runs and ends)"
+#define C_LOGS "logs return the worker's output, page by page"
+
 #define CF_MAX_WORKERS 64
 #define CF_WAIT_MS 30000
 

@@ -34,12 +34,12 @@ void cf_open(struct cf_instance *in, const char *cluster) {
   snprintf(in->cluster, sizeof in->cluster, "%s", cluster);
   snprintf(in->data_dir, sizeof in->data_dir, "%s/%s", cf.work, cluster);
   if (mn_config_load(cf.config, &in->cfg, &err) != 0)
-    fail_msg("%s: %s", cf.config, err.msg);
+    CONTRACT(0, C_INIT, "%s: %s", cf.config, err.msg);
   struct mn_plugin_env env = {.public_url = "http://127.0.0.1:9",
                               .data_dir = in->data_dir,
                               .cluster_id = in->cluster};
   if (mn_plugins_load(&in->cfg, &env, &in->plugins, &err) != 0)
-    fail_msg("loading the provider (cluster %s): %s", cluster, err.msg);
+    CONTRACT(0, C_INIT, "loading the provider (cluster %s): %s", cluster, err.msg);
   in->h = mn_plugins_find(in->plugins, NULL);
   assert_non_null(in->h);
 }
@@ -130,7 +130,7 @@ void cf_launch_ok(struct cf_instance *in, struct cf_function *f, const char *exe
   struct mn_provider_error err;
   int rc = cf_launch(in, f, execution_id, ref, &err);
   if (rc)
-    fail_msg("launch of %s (function %s) failed (%s): %s", execution_id, f->name,
+    CONTRACT(0, C_LAUNCH, "launch of %s (function %s) failed (%s): %s", execution_id, f->name,
              mn_provider_strerror(rc), err.msg);
 }
 
@@ -153,7 +153,8 @@ struct mn_worker_state cf_inspect1(struct cf_instance *in, const struct mn_worke
          cf_now_ms() < deadline)
     cf_pause_ms(100);
   if (rc)
-    fail_msg("inspect_many of %s failed (%s): %s", ref->identifier, mn_provider_strerror(rc),
+    CONTRACT(0, C_INSPECT, "inspect_many of %s failed (%s): %s", ref->identifier,
+             mn_provider_strerror(rc),
              err.msg);
   return st;
 }
@@ -173,10 +174,11 @@ struct mn_worker_state cf_wait_phase(struct cf_instance *in, const struct mn_wor
                               st.phase == MN_WORKER_PHASE_EXITED))
       return st;
     if (st.phase == MN_WORKER_PHASE_MISSING)
-      fail_msg("worker %s is MISSING (%s) while waiting for %s", ref->identifier, st.reason,
+      CONTRACT(0, C_INSPECT, "worker %s is MISSING (%s) while waiting for %s", ref->identifier,
+               st.reason,
                phase_name(phase));
     if (cf_now_ms() > deadline)
-      fail_msg("worker %s still %s after %d ms (waiting for %s)", ref->identifier,
+      CONTRACT(0, C_INSPECT, "worker %s still %s after %d ms (waiting for %s)", ref->identifier,
                phase_name(st.phase), CF_WAIT_MS, phase_name(phase));
     cf_pause_ms(50);
   }
@@ -232,12 +234,13 @@ size_t cf_count_lines(const json_t *lines, const char *needle) {
 json_t *cf_wait_log(struct cf_instance *in, const struct mn_worker_ref *ref, const char *needle) {
   int64_t deadline = cf_now_ms() + CF_WAIT_MS;
   for (;;) {
-    json_t *lines = cf_log_all(in, ref, 1000, "logs: a page of the worker's log");
+    json_t *lines = cf_log_all(in, ref, 1000, C_LOGS);
     if (cf_count_lines(lines, needle) > 0)
       return lines;
     if (cf_now_ms() > deadline) {
       char *text = json_dumps(lines, 0);
-      fail_msg("the log of %s never showed \"%s\"; it holds %s", ref->identifier, needle, text);
+      CONTRACT(0, C_LOGS, "the log of %s never showed \"%s\"; it holds %s", ref->identifier,
+               needle, text);
     }
     json_decref(lines);
     cf_pause_ms(100);
