@@ -45,6 +45,7 @@
 #define C_PREPARE "prepare is idempotent"
 #define C_EXIT_CODE "EXITED carries the process's exit status"
 #define C_CHECK_CONFIG "check_config validates and nothing more: no files written"
+#define C_OUTAGE "init does not fail for a transient outage; calls then are TRANSIENT"
 #define C_INVALID "a request that can never succeed is INVALID, with a message"
 #define C_INIT_KEYS "init validates its section: an unknown key is INVALID, at file:line:col"
 #define C_RESTART "workers keep running across shutdown; a restarted provider finds them"
@@ -488,6 +489,35 @@ static void test_errors(void **unused) {
   mn_config_release(&cfg);
 }
 
+/* The backend does not answer: the daemon still starts, and the calls
+ * that need the backend are TRANSIENT (retried), not failures. */
+static void test_outage(void **unused) {
+  (void)unused;
+  struct mn_config cfg;
+  struct mn_plugins *ps = NULL;
+  struct mn_error e = {0};
+  struct mn_provider_error err;
+  struct mn_worker_state st;
+  char dir[700];
+  if (!cf.down_config[0])
+    skip();
+  snprintf(dir, sizeof dir, "%s/down", cf.work);
+  assert_int_equal(mn_config_load(cf.down_config, &cfg, &e), 0);
+  struct mn_plugin_env env = {.public_url = "http://127.0.0.1:9", .data_dir = dir,
+                              .cluster_id = "conformance-down"};
+  int rc = mn_plugins_load(&cfg, &env, &ps, &e);
+  CONTRACT(rc == 0, C_OUTAGE, "init with the backend down failed: %s", e.msg);
+  struct mn_provider_handle *h = mn_plugins_find(ps, NULL);
+  const struct mn_worker_ref ref = inst_a.n_workers ? inst_a.workers[0].ref
+                                                    : (struct mn_worker_ref){.identifier = "x"};
+  rc = mn_provider_inspect_many(h, &ref, 1, &st, &err);
+  CONTRACT(rc == MN_PROVIDER_E_TRANSIENT && err.msg[0], C_OUTAGE,
+           "inspect_many with the backend down gave %s: \"%s\"", mn_provider_strerror(rc),
+           err.msg);
+  mn_plugins_free(ps);
+  mn_config_release(&cfg);
+}
+
 /* shutdown leaves workers running; a new instance (the same cluster and
  * data_dir) finds them, and launching again gives the same worker. */
 static void test_restart(void **unused) {
@@ -572,6 +602,7 @@ int main(int argc, char **argv) {
   cf.work = argv[3];
   cf.image = env_or("CONFORMANCE_IMAGE", "");
   cf.fault_429 = env_or("CONFORMANCE_FAULT_429", "");
+  cf.down_config = env_or("CONFORMANCE_DOWN_CONFIG", "");
   cf.fault_5xx = env_or("CONFORMANCE_FAULT_5XX", "");
   cf.fault_auth = env_or("CONFORMANCE_FAULT_AUTH", "");
   cf.no_restart = env_or("CONFORMANCE_NO_RESTART", "")[0] != '\0';
@@ -581,7 +612,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_launch_idempotent), cmocka_unit_test(test_unknown_worker),
       cmocka_unit_test(test_terminate_release), cmocka_unit_test(test_logs),
       cmocka_unit_test(test_list_owned),        cmocka_unit_test(test_errors),
-      cmocka_unit_test(test_restart),
+      cmocka_unit_test(test_outage),            cmocka_unit_test(test_restart),
   };
   return cmocka_run_group_tests_name(env_or("CONFORMANCE_PROVIDER", "conformance"), tests,
                                      group_setup, group_teardown);

@@ -64,6 +64,7 @@ struct cf_function {
 struct cf_params {
   const char *config;        /* the configuration file */
   const char *bad_config;    /* the same with an unknown key in the section */
+  const char *down_config;   /* the same with a backend that does not answer, or "" */
   const char *work;          /* a scratch folder */
   const char *image;         /* the functions' image ($CONFORMANCE_IMAGE) or "" */
   /* shell commands after which the provider's next backend call fails */

@@ -15,6 +15,8 @@
 #   CONFORMANCE_NO_RESTART=1          the provider forgets its workers at shutdown
 #   CONFORMANCE_ACCEPTS_ANY_FUNCTION=1  it never refuses a function
 #   CONFORMANCE_FAKE_WORKERS=1        its workers run no command
+#   CONFORMANCE_DOWN                  a sed script that turns the section into one
+#                                     whose backend does not answer (an outage)
 # providers/PROVIDER.yaml is the providers.PROVIDER section, ${NAME}s replaced
 # by the environment's values. With CONFORMANCE_PLUGIN set, the section's
 # `plugin:` names that file (a copy of the provider built otherwise).
@@ -45,6 +47,11 @@ config() {
 }
 config >"$MN_WORK/conformance.yaml"
 config "conformance_unknown_key: 1" >"$MN_WORK/conformance-badkey.yaml"
+if [ -n "${CONFORMANCE_DOWN:-}" ]; then
+  body=$(sed "$CONFORMANCE_DOWN" <<<"$body")
+  config >"$MN_WORK/conformance-down.yaml"
+  export CONFORMANCE_DOWN_CONFIG=$MN_WORK/conformance-down.yaml
+fi
 
 start=$(date +%s%N)
 set +e

@@ -10,3 +10,4 @@ CONFORMANCE_FAULT_429=$(ecs_fault '{"status": {"DescribeTasks": [429, 7, 1]}}')
 CONFORMANCE_FAULT_5XX=$(ecs_fault '{"server_error": {"DescribeTasks": 1}}')
 CONFORMANCE_FAULT_AUTH=$(ecs_fault '{"deny": {"DescribeTasks": 1}}')
 export CONFORMANCE_FAULT_429 CONFORMANCE_FAULT_5XX CONFORMANCE_FAULT_AUTH
+export CONFORMANCE_DOWN='s#http://127.0.0.1:[0-9]*/#http://127.0.0.1:9/#'

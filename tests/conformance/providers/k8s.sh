@@ -12,3 +12,6 @@ CONFORMANCE_FAULT_429=$(k8s_fault '{"kind": "status", "code": 429, "retry_after"
 CONFORMANCE_FAULT_5XX=$(k8s_fault '{"kind": "status", "code": 503}')
 CONFORMANCE_FAULT_AUTH=$(k8s_fault '{"kind": "status", "code": 401}')
 export CONFORMANCE_FAULT_429 CONFORMANCE_FAULT_5XX CONFORMANCE_FAULT_AUTH
+sed 's#server: https://127.0.0.1:[0-9]*$#server: https://127.0.0.1:9#' "$MN_WORK/kubeconfig" \
+  >"$MN_WORK/kubeconfig-down"
+export CONFORMANCE_DOWN='s#kubeconfig$#kubeconfig-down#'

@@ -14,6 +14,7 @@ if [ -f "$MN_SOURCE_DIR/tests/sims/template/compute_sim.py" ]; then
   CONFORMANCE_FAULT_5XX=$(tpl_fault 503)
   CONFORMANCE_FAULT_AUTH=$(tpl_fault 401)
   export CONFORMANCE_FAULT_429 CONFORMANCE_FAULT_5XX CONFORMANCE_FAULT_AUTH
+  export CONFORMANCE_DOWN='s#^endpoint: .*#endpoint: http://127.0.0.1:9#'
 else
   export TEMPLATE_SECTION=$'exit_code: 0\nlog_lines: 5'
   export CONFORMANCE_NO_RESTART=1 CONFORMANCE_ACCEPTS_ANY_FUNCTION=1 CONFORMANCE_FAKE_WORKERS=1
