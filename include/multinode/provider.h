@@ -616,8 +616,8 @@ struct mn_provider {
    * per worker (running or exited, not yet released) labelled with
    * host->cluster_id, with the execution id read back from its labels; a
    * backend that keeps finished workers a while (ECS, a Kubernetes Job's
-   * TTL) may still list a released one, EXITED. Stops early when cb returns nonzero (and then returns 0). Errors:
-   * TRANSIENT, AUTH. */
+   * TTL) may still list a released one, EXITED. Stops early when cb
+   * returns nonzero (and then returns 0). Errors: TRANSIENT, AUTH. */
   int (*list_owned)(void *state, mn_owned_worker_fn *cb, void *ctx,
                     struct mn_provider_error *err);
 
