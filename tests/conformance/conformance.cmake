@@ -10,7 +10,10 @@ target_link_libraries(mn_conformance PRIVATE mn_core PkgConfig::CMOCKA)
 add_dependencies(mn_conformance mn_all_plugins)
 
 set(cf_env "MN_BIN_DIR=${PROJECT_BINARY_DIR}/bin;MN_PLUGIN_DIR=${MN_PLUGIN_BUILD_DIR};MN_SOURCE_DIR=${PROJECT_SOURCE_DIR};MN_BUILD_DIR=${PROJECT_BINARY_DIR};MULTINODE_PYTHON=/usr/bin/python3")
-foreach(p template local docker ecs k8s)
+# One test per tests/conformance/providers/<name>.yaml whose provider is built.
+file(GLOB cf_sections CONFIGURE_DEPENDS ${cf_dir}/providers/*.yaml)
+foreach(section ${cf_sections})
+  get_filename_component(p ${section} NAME_WE)
   if(TARGET mn_provider_${p})
     add_test(NAME conformance.${p}
       COMMAND bash ${cf_dir}/run.sh ${p} $<TARGET_FILE:mn_conformance>)
