@@ -65,6 +65,8 @@ if [ -n "$expect" ]; then
   [ "$rc" != 0 ] || fail "the suite passed; it should have failed with \"$expect\""
   grep -qF -- "$expect" "$MN_WORK/conformance.out" ||
     fail "the suite failed (exit $rc), but not with \"$expect\""
+  grep -qE -- '^\[=+\] [0-9]+ test\(s\) run\.' "$MN_WORK/conformance.out" ||
+    fail "the suite did not run to its end (exit $rc)"
   pass "the suite caught the broken provider: \"$expect\""
   exit 0
 fi
