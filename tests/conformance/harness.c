@@ -12,7 +12,7 @@
 
 #include "conformance.h"
 #include "plugin/launch_spec.h"
-#include "util/ids.h"
+#include "multinode/common/ids.h"
 #include "util/token.h"
 
 struct cf_params cf;
