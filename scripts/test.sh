@@ -23,10 +23,12 @@ echo "== ctest (plain)"
 echo "== valgrind (unit tests)"
 vg_fail=0
 for t in build/bin/unit_test_*; do
-  if ! valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
-      --error-exitcode=1 env MN_TEST_DATA="$root/tests/data" \
-      MN_TEST_PLUGIN_DIR="$root/build/lib/test-plugins" MN_PLUGIN_DIR="$root/build/lib/multinode" \
-      "$t" >/tmp/mn-valgrind.log 2>&1; then
+  # env first: valgrind then checks the test itself, not env (it does not
+  # follow exec without --trace-children)
+  if ! env MN_TEST_DATA="$root/tests/data" MN_TEST_PLUGIN_DIR="$root/build/lib/test-plugins" \
+      MN_PLUGIN_DIR="$root/build/lib/multinode" \
+      valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+      --error-exitcode=1 "$t" >/tmp/mn-valgrind.log 2>&1; then
     echo "valgrind: $t failed"; tail -n 40 /tmp/mn-valgrind.log; vg_fail=1
   fi
 done
