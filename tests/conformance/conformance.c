@@ -191,6 +191,18 @@ static void test_launch_idempotent(void **unused) {
     CONTRACT(starts == 1, C_IDEMPOTENT,
              "5 launches of %s started the function %zu times (its log shows %zu starts)", id,
              starts, starts);
+    /* Once more now that nothing of it runs: the count above can miss a
+     * second worker that a concurrent launch started and another one's set-up
+     * ended before it printed; after the exit nothing can. */
+    struct mn_worker_ref late;
+    cf_launch_ok(in, &fn_log, id, &late);
+    cf_wait_phase(in, &late, MN_WORKER_PHASE_EXITED);
+    lines = cf_wait_log(in, &late, "conformance line 7");
+    starts = cf_count_lines(lines, "conformance start");
+    json_decref(lines);
+    CONTRACT(starts == 1, C_IDEMPOTENT,
+             "a launch of %s after its worker exited started the function again (its log "
+             "shows %zu starts)", id, starts);
   }
 }
 
