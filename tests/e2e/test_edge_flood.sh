@@ -39,9 +39,13 @@ run_phase same 12
 check_client same
 # one address holds at most max_unauthenticated_per_client (64) of them; the
 # attacker counts a connection open until it sees it closed, and a slow
-# server (the sanitizer build) closes an excess one a moment after the
-# kernel accepted it: a few more may be seen open at once, never the flood
-[ "$(jget "$RESULT" 'j["attack"]["open_max"] <= 64 + 16')" = True ] ||
+# server closes an excess one a moment after the kernel accepted it: a few
+# more may be seen open at once, never the flood (of about 6,000). The
+# sanitizer build, 3-5 times slower, was seen at 69 and, beside the Docker
+# conformance run, 83; the plain build stays within 64 + 16.
+slack=16
+if ldd "$MN_BIN_DIR/multinoded" | grep -q libasan; then slack=40; fi
+[ "$(jget "$RESULT" "j['attack']['open_max'] <= 64 + $slack")" = True ] ||
   fail "same: $(jget "$RESULT" 'j["attack"]["open_max"]') attacking connections open at once"
 pass "same: at most $(jget "$RESULT" 'j["attack"]["open_max"]') of $(jget "$RESULT" 'j["attack"]["opened"]') attacking connections open at once"
 
