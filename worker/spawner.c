@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "multinode/common/child.h"
 #include "multinode/spawner.h"
 #include "proctitle.h"
 #include "reap.h"
@@ -45,7 +46,7 @@ struct request {
   const char *cwd; /* NULL: the spawner's */
   const char *mask_source;
   const char *masks[MN_SPAWNER_MASKS_MAX];
-  int launch, log_fd, procs_fd;
+  int launch, log_fd, cgroup_fd;
 };
 
 static void reply(int sock, int kind, int step, int err) {
@@ -61,24 +62,17 @@ static __attribute__((noreturn)) void child_fail(int sock, int step) {
 
 /* In the fresh child: set up as the provider's fork + exec path does, wait
  * for the go, become the worker. */
-static __attribute__((noreturn)) void child_main(struct request *rq, mn_spawner_run_fn *run) {
-  struct sigaction dfl;
-  sigset_t none;
+static __attribute__((noreturn)) void child_main(struct request *rq, mn_spawner_run_fn *run,
+                                                 int placed) {
   char go;
   ssize_t n;
   int argc = (int)rq->hdr.argc;
 
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      sigaction(sig, &dfl, NULL); /* fails harmlessly for reserved signals */
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  mn_child_reset_signals();
 
   if (setsid() < 0)
     child_fail(rq->launch, MN_SPAWNER_STEP_SETSID);
-  if (rq->procs_fd >= 0 && write(rq->procs_fd, "0", 1) != 1)
+  if (!placed && rq->cgroup_fd >= 0 && mn_child_join_cgroup(rq->cgroup_fd) != 0)
     child_fail(rq->launch, MN_SPAWNER_STEP_CGROUP);
   /* Every descriptor received is >= 3: 0, 1 and 2 are always open here. */
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -238,8 +232,8 @@ static void close_fds(struct request *rq) {
     close(rq->launch);
   if (rq->log_fd >= 0)
     close(rq->log_fd);
-  if (rq->procs_fd >= 0)
-    close(rq->procs_fd);
+  if (rq->cgroup_fd >= 0)
+    close(rq->cgroup_fd);
 }
 
 /* Receives one request. 1: handled (or refused), 0: end-of-file,
@@ -252,7 +246,7 @@ static int serve_one(char *buf, mn_spawner_run_fn *run) {
   struct iovec iov = {buf, MN_SPAWNER_REQUEST_MAX};
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
                        .msg_controllen = sizeof control.space};
-  struct request rq = {.launch = -1, .log_fd = -1, .procs_fd = -1};
+  struct request rq = {.launch = -1, .log_fd = -1, .cgroup_fd = -1};
   int fds[3] = {-1, -1, -1};
   size_t nfds = 0;
 
@@ -274,7 +268,7 @@ static int serve_one(char *buf, mn_spawner_run_fn *run) {
         close(fd);
     }
   }
-  rq.launch = fds[0], rq.log_fd = fds[1], rq.procs_fd = fds[2];
+  rq.launch = fds[0], rq.log_fd = fds[1], rq.cgroup_fd = fds[2];
   char *p = buf + sizeof rq.hdr;
   if ((size_t)n >= sizeof rq.hdr)
     memcpy(&rq.hdr, buf, sizeof rq.hdr);
@@ -293,9 +287,12 @@ static int serve_one(char *buf, mn_spawner_run_fn *run) {
     goto done;
   }
 
-  pid_t pid = fork();
+  /* Born in its execution's cgroup where the kernel allows: no migration
+   * (common/child.h). */
+  int placed;
+  pid_t pid = mn_child_fork(rq.cgroup_fd, &placed);
   if (pid == 0)
-    child_main(&rq, run);
+    child_main(&rq, run, placed);
   if (pid < 0) {
     int e = errno;
     mn_worker__log("spawner: cannot fork for execution %s: %s", rq.hdr.execution_id, strerror(e));

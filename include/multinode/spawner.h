@@ -12,10 +12,13 @@
  *                      MN_SPAWNER_F_CWD) the working directory and (with
  *                      MN_SPAWNER_F_MASKS) the mask source and nmasks
  *                      paths, each NUL-terminated; SCM_RIGHTS carries the launch
- *                      socket, the log fd and (nfds == 3) the cgroup.procs fd.
+ *                      socket, the log fd and (nfds == 3) the execution's
+ *                      cgroup directory (version 3; before, its cgroup.procs).
  *   end-of-file        the spawner exits; its children keep running.
  *
- * The child sets itself up in this order: its own session, the cgroup,
+ * The child is born in the cgroup (clone3 with CLONE_INTO_CGROUP) where the
+ * kernel allows, else joins it first. It sets itself up in this order: its
+ * own session, the cgroup,
  * stdin (/dev/null), stdout and stderr (the log), the working directory,
  * RLIMIT_DATA (MN_SPAWNER_F_DATA_RLIMIT), a mount namespace of its own
  * where each masked path is covered by the source file (bind mounts,
@@ -37,7 +40,7 @@
 #include <stdint.h>
 
 #define MN_SPAWNER_MAGIC 0x4d4e5350u /* "MNSP" */
-#define MN_SPAWNER_VERSION 2u
+#define MN_SPAWNER_VERSION 3u
 #define MN_SPAWNER_ARG "--spawner"
 /* The largest request (header + strings); larger ones use fork + exec. */
 #define MN_SPAWNER_REQUEST_MAX (128 * 1024)

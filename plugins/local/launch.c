@@ -126,7 +126,7 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
   const struct mn_host *host = l->host;
   struct mn_local_record rec;
   struct mn_local_worker_cmd cmd;
-  struct mn_local_child_limits limits = {.procs_fd = -1};
+  struct mn_local_child_limits limits = {.cgroup_fd = -1};
   struct starting st = {.pid = -1, .zl = {.pid = -1, .sock = -1}, .sp = {.pid = -1, .sock = -1}};
   char why[1024], cwd[PATH_MAX];
   int log_fd = -1, pidfd = -1, made_cwd = 0;

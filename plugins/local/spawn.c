@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* close_range */
 #include "spawn.h"
 
+#include "multinode/common/child.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -49,22 +51,14 @@ static void child_report(int sock, int step) {
 
 /* Runs in the forked child: async-signal-safe calls only. */
 __attribute__((noreturn)) static void child_main(const struct mn_local_spawn_request *req, int sock,
-                                                 int devnull, int max_fd) {
-  struct sigaction dfl;
-  sigset_t none;
+                                                 int devnull, int max_fd, int placed) {
   char go;
 
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      sigaction(sig, &dfl, NULL); /* fails harmlessly for reserved signals */
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  mn_child_reset_signals();
 
   if (setsid() < 0)
     child_report(sock, STEP_SETSID);
-  if (req->limits->procs_fd >= 0 && write(req->limits->procs_fd, "0", 1) != 1)
+  if (!placed && req->limits->cgroup_fd >= 0 && mn_child_join_cgroup(req->limits->cgroup_fd) != 0)
     child_report(sock, STEP_CGROUP);
 
   /* Move both above 2 first, so that dup2 cannot clobber one with the other. */
@@ -138,10 +132,11 @@ int mn_local_spawn_start(const struct mn_local_spawn_request *req, struct mn_loc
    * before child_main resets them. */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = fork();
+  int placed;
+  pid_t pid = mn_child_fork(req->limits->cgroup_fd, &placed);
   if (pid == 0) {
     close(sv[0]);
-    child_main(req, sv[1], devnull, max_fd);
+    child_main(req, sv[1], devnull, max_fd, placed);
   }
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);

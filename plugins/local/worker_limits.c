@@ -298,12 +298,12 @@ static int write_limit(const char *leaf, const char *file, const char *value, in
 int mn_local_limits_prepare(const struct mn_local_limits *l, const char *execution_id, double vcpus,
                             double memory_gb, struct mn_local_child_limits *out, char *why,
                             size_t why_size) {
-  char value[64], path[PATH_MAX];
+  char value[64];
   int rc = 0;
   double bytes = memory_gb * 1024.0 * 1024.0 * 1024.0;
 
   memset(out, 0, sizeof *out);
-  out->procs_fd = -1;
+  out->cgroup_fd = -1;
   if (memory_gb > 0 && !l->cgroup_memory && MN_LOCAL_DATA_RLIMIT) {
     out->set_data_rlimit = 1;
     out->data_rlimit.rlim_cur = out->data_rlimit.rlim_max =
@@ -335,12 +335,10 @@ int mn_local_limits_prepare(const struct mn_local_limits *l, const char *executi
     if (rc == 0)
       rc = write_limit(out->cgroup, "memory.swap.max", "0", 1, why, why_size);
   }
-  if (rc == 0 && (rc = path_join(path, sizeof path, out->cgroup, "cgroup.procs")) == 0) {
-    out->procs_fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (out->procs_fd < 0) {
-      rc = -errno;
-      snprintf(why, why_size, "cannot open %s: %s", path, strerror(errno));
-    }
+  /* The child is born in it (common/child.h), or joins it through this. */
+  if (rc == 0 && (out->cgroup_fd = open(out->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    rc = -errno;
+    snprintf(why, why_size, "cannot open %s: %s", out->cgroup, strerror(errno));
   }
   if (rc != 0) {
     mn_local_cgroup_remove(out->cgroup);
@@ -350,9 +348,9 @@ int mn_local_limits_prepare(const struct mn_local_limits *l, const char *executi
 }
 
 void mn_local_child_limits_release(struct mn_local_child_limits *child) {
-  if (child->procs_fd >= 0)
-    close(child->procs_fd);
-  child->procs_fd = -1;
+  if (child->cgroup_fd >= 0)
+    close(child->cgroup_fd);
+  child->cgroup_fd = -1;
 }
 
 /* Before cgroup.kill (Linux 5.14): SIGKILL what cgroup.procs lists, until

@@ -50,7 +50,7 @@ int mn_local_limits_init(struct mn_local_limits *limits, const char *cgroup_pare
 
 /* What one child needs applied between fork and exec. */
 struct mn_local_child_limits {
-  int procs_fd;        /* the leaf's cgroup.procs, open for writing; -1: none */
+  int cgroup_fd;       /* the leaf cgroup's directory, open; -1: none */
   int set_data_rlimit; /* apply data_rlimit as RLIMIT_DATA (prlimit) */
   struct rlimit data_rlimit;
   char cgroup[PATH_MAX]; /* the leaf cgroup created, or "" */
@@ -63,7 +63,7 @@ int mn_local_limits_prepare(const struct mn_local_limits *limits, const char *ex
                             double vcpus, double memory_gb, struct mn_local_child_limits *out,
                             char *why, size_t why_size);
 
-/* Closes procs_fd (the cgroup stays). */
+/* Closes cgroup_fd (the cgroup stays). */
 void mn_local_child_limits_release(struct mn_local_child_limits *child);
 
 /* Kills every process in the cgroup (cgroup.kill; before Linux 5.14, each

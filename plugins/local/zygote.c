@@ -124,7 +124,7 @@ static char *join(const char *a, const char *b) {
  * MN_PROVIDER_E_* code with why. */
 static int start_locked(struct mn_local *l, const char *path, char *why, size_t why_size) {
   struct mn_local_zygote *zy = &l->zygote;
-  struct mn_local_child_limits none = {.procs_fd = -1};
+  struct mn_local_child_limits none = {.cgroup_fd = -1};
   struct mn_local_spawn sp = {.pid = -1, .sock = -1};
   struct mn_spawner_hello hello;
   char log_path[PATH_MAX];
@@ -374,7 +374,7 @@ int mn_local_zygote_launch(struct mn_local *l, const char *execution_id,
   struct mn_local_zygote *zy = &l->zygote;
   struct mn_spawner_reply reply;
   int lsv[2] = {-1, -1};
-  int nfds = limits->procs_fd >= 0 ? 3 : 2;
+  int nfds = limits->cgroup_fd >= 0 ? 3 : 2;
   size_t size = 0;
   char *buf = NULL;
   int rc, e = 0;
@@ -414,7 +414,7 @@ int mn_local_zygote_launch(struct mn_local *l, const char *execution_id,
       gen = zy->gen;
       pthread_mutex_unlock(&l->lock);
     }
-    int fds[3] = {lsv[1], log_fd, limits->procs_fd};
+    int fds[3] = {lsv[1], log_fd, limits->cgroup_fd};
     e = send_request(sock, buf, size, fds, nfds);
     rc = e == 0 ? 0 : e == -EMSGSIZE ? MN_LOCAL_ZYGOTE_UNUSED : MN_PROVIDER_E_TRANSIENT;
     if (rc != MN_PROVIDER_E_TRANSIENT)
