@@ -1,36 +1,30 @@
 /* The readable status of an invocation, derived on the client from its
- * InvocationInfo exactly as the original client does (docs/compatibility.md §6.4). */
+ * InvocationInfo exactly as the original client does (docs/compatibility.md
+ * §6.4), by the one implementation of its rules (common/derived_status.c). */
 #include "client_internal.h"
+
+#include "multinode/common/derived_status.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char *const names[] = {
-    [MN_STATUS_PENDING] = "PENDING",     [MN_STATUS_RUNNING] = "RUNNING",
-    [MN_STATUS_CANCELLING] = "CANCELLING", [MN_STATUS_SUCCEEDED] = "SUCCEEDED",
-    [MN_STATUS_FAILED] = "FAILED",       [MN_STATUS_CANCELLED] = "CANCELLED",
-    [MN_STATUS_TIMED_OUT] = "TIMED OUT",
-};
+/* The client's enum mn_status is the common library's enum mn_derived. */
+_Static_assert(MN_STATUS_PENDING == (int)MN_DERIVED_PENDING &&
+                   MN_STATUS_RUNNING == (int)MN_DERIVED_RUNNING &&
+                   MN_STATUS_CANCELLING == (int)MN_DERIVED_CANCELLING &&
+                   MN_STATUS_SUCCEEDED == (int)MN_DERIVED_SUCCEEDED &&
+                   MN_STATUS_FAILED == (int)MN_DERIVED_FAILED &&
+                   MN_STATUS_CANCELLED == (int)MN_DERIVED_CANCELLED &&
+                   MN_STATUS_TIMED_OUT == (int)MN_DERIVED_TIMED_OUT,
+               "enum mn_status follows enum mn_derived");
 
 const char *mn_status_str(enum mn_status s) {
-  if ((unsigned)s < sizeof names / sizeof names[0])
-    return names[s];
-  return "UNKNOWN";
+  return mn_derived_name((enum mn_derived)s);
 }
 
 int mn_status_finished(enum mn_status s) {
-  return s == MN_STATUS_SUCCEEDED || s == MN_STATUS_FAILED || s == MN_STATUS_CANCELLED ||
-         s == MN_STATUS_TIMED_OUT;
+  return mn_derived_finished((enum mn_derived)s);
 }
-
-/* What §6.4 needs to know about one execution. */
-struct exec_facts {
-  int successful;
-  int aborted;
-  int failed;
-  int post_timeout; /* meaningful when aborted */
-  int running_code; /* RUNNING, started, no outcome */
-};
 
 static int is(const char *a, const char *b) {
   return a && strcmp(a, b) == 0;
@@ -41,22 +35,23 @@ static int has_value(const json_t *obj, const char *key) {
   return v && !json_is_null(v);
 }
 
-static void classify(const json_t *e, long long deadline, struct exec_facts *f) {
+/* What §6.4 reads of one ExecutionSummary (times in whole seconds). */
+static struct mn_derived_attempt attempt_of(const json_t *e) {
   const char *outcome = mn_client_json_str(e, "outcome");
   const char *worker = mn_client_json_str(e, "worker_status");
-  long long signal_time = 0;
-  int signalled = mn_client_json_int(e, "termination_signal_time", &signal_time);
-  int started = has_value(e, "execution_start_time");
-  int terminated_without_outcome = is(worker, "TERMINATED") && !outcome;
-  /* signalled before it ever started: the cancellation or timeout won */
-  int aborted_without_start = terminated_without_outcome && signalled && !started;
-
-  memset(f, 0, sizeof *f);
-  f->successful = is(outcome, "SUCCEEDED");
-  f->aborted = is(outcome, "ABORTED") || aborted_without_start;
-  f->failed = is(outcome, "FAILED") || (terminated_without_outcome && !aborted_without_start);
-  f->post_timeout = signalled && signal_time > deadline;
-  f->running_code = is(worker, "RUNNING") && started && !outcome;
+  struct mn_derived_attempt a = {
+      .worker = is(worker, "RUNNING")      ? MN_DERIVED_WORKER_RUNNING
+                : is(worker, "TERMINATED") ? MN_DERIVED_WORKER_TERMINATED
+                                           : MN_DERIVED_WORKER_OTHER,
+      .outcome = !outcome                   ? MN_DERIVED_OUTCOME_NONE
+                 : is(outcome, "SUCCEEDED") ? MN_DERIVED_OUTCOME_SUCCEEDED
+                 : is(outcome, "FAILED")    ? MN_DERIVED_OUTCOME_FAILED
+                 : is(outcome, "ABORTED")   ? MN_DERIVED_OUTCOME_ABORTED
+                                            : MN_DERIVED_OUTCOME_OTHER,
+      .started = has_value(e, "execution_start_time"),
+  };
+  a.signalled = mn_client_json_int(e, "termination_signal_time", &a.signal_s);
+  return a;
 }
 
 static int need_int(const json_t *obj, const char *key, long long *out,
@@ -70,8 +65,9 @@ int mn_status_derive(const json_t *inv, struct mn_status_info *out, struct mn_cl
   const json_t *spec = json_object_get(inv, "execution_spec");
   const json_t *execs = json_object_get(inv, "executions");
   const char *server_status = mn_client_json_str(inv, "invocation_status");
-  long long created, updated, timeout, max_retries, latest_update = 0;
-  int any_success = 0, any_abort_late = 0, any_abort = 0, any_running = 0;
+  long long latest_update = 0;
+  struct mn_derived_invocation f = {0};
+  struct mn_derived_tally t;
   const json_t *latest = NULL;
   size_t i;
   int rc;
@@ -82,70 +78,50 @@ int mn_status_derive(const json_t *inv, struct mn_status_info *out, struct mn_cl
     return mn_client__fail(err, MN_CLIENT_E_PROTOCOL,
                            "InvocationInfo: execution_spec, executions or "
                            "invocation_status is missing");
-  if ((rc = need_int(inv, "creation_time", &created, err)) < 0 ||
-      (rc = need_int(inv, "last_update_time", &updated, err)) < 0 ||
-      (rc = need_int(spec, "timeout_seconds", &timeout, err)) < 0 ||
-      (rc = need_int(spec, "max_retries", &max_retries, err)) < 0)
+  if ((rc = need_int(inv, "creation_time", &f.creation_s, err)) < 0 ||
+      (rc = need_int(inv, "last_update_time", &f.last_update_s, err)) < 0 ||
+      (rc = need_int(spec, "timeout_seconds", &f.timeout_seconds, err)) < 0 ||
+      (rc = need_int(spec, "max_retries", &f.max_retries, err)) < 0)
     return rc;
-
-  /* additive: timeout_seconds counts from a delayed start (start_at) */
+  /* additive: a delayed start (start_at) */
   const json_t *start_at = json_object_get(inv, "start_at");
-  if (json_is_number(start_at) && (long long)json_number_value(start_at) > created)
-    created = (long long)json_number_value(start_at);
-  long long deadline = created + timeout;
+  f.has_start_at = json_is_number(start_at);
+  if (f.has_start_at)
+    f.start_at_s = (long long)json_number_value(start_at);
+  f.terminated = is(server_status, "TERMINATED");
+  f.queue_timeout = is(mn_client_json_str(inv, "termination_reason"), "QUEUE_TIMEOUT");
+  f.cancelling = has_value(inv, "cancellation_request_time");
+  mn_derived_begin(&t, &f);
+
   int use_us = json_array_size(execs) > 0;
   for (i = 0; i < json_array_size(execs); i++)
     use_us &= json_is_integer(json_object_get(json_array_get(execs, i), "last_update_time_us"));
   for (i = 0; i < json_array_size(execs); i++) {
     const json_t *e = json_array_get(execs, i);
-    struct exec_facts f;
-    long long t = 0;
+    long long when = 0;
     if (!json_is_object(e))
       return mn_client__fail(err, MN_CLIENT_E_PROTOCOL, "InvocationInfo: executions[%zu]", i);
-    classify(e, deadline, &f);
-    any_success |= f.successful;
-    any_abort |= f.aborted;
-    any_abort_late |= f.aborted && f.post_timeout;
-    any_running |= f.running_code;
-    out->num_failed_attempts += f.failed;
+    struct mn_derived_attempt a = attempt_of(e);
+    mn_derived_add(&t, &a);
     /* the microsecond time when every execution has it (this daemon's),
      * else the original's seconds; on a tie the later attempt wins, as in
      * the Python and JavaScript clients (tests/data/status) */
-    if (!(use_us && mn_client_json_int(e, "last_update_time_us", &t)))
-      mn_client_json_int(e, "last_update_time", &t);
-    if (!latest || t >= latest_update) {
+    if (!(use_us && mn_client_json_int(e, "last_update_time_us", &when)))
+      mn_client_json_int(e, "last_update_time", &when);
+    if (!latest || when >= latest_update) {
       latest = e;
-      latest_update = t;
+      latest_update = when;
     }
   }
 
-  out->terminated = is(server_status, "TERMINATED");
+  out->terminated = f.terminated;
+  out->num_failed_attempts = t.failed;
+  out->status = (enum mn_status)mn_derived_end(&t, &f);
   if (latest) {
     out->result = mn_client_json_str(latest, "output");
     out->error = mn_client_json_str(latest, "error_message");
     out->latest_execution_id = mn_client_json_str(latest, "execution_id");
   }
-
-  if (any_success)
-    out->status = MN_STATUS_SUCCEEDED; /* 1 */
-  else if (any_abort_late)
-    out->status = MN_STATUS_TIMED_OUT; /* 2 */
-  else if (any_abort)
-    out->status = MN_STATUS_CANCELLED; /* 3 */
-  else if (out->num_failed_attempts == max_retries + 1)
-    out->status = MN_STATUS_FAILED; /* 4: also while still RUNNING */
-  else if (out->terminated && is(mn_client_json_str(inv, "termination_reason"), "QUEUE_TIMEOUT"))
-    out->status = MN_STATUS_TIMED_OUT; /* 5: not started within queue_timeout_seconds */
-  else if (out->terminated && updated > deadline)
-    out->status = MN_STATUS_TIMED_OUT; /* 5: timed out while queued */
-  else if (out->terminated)
-    out->status = MN_STATUS_CANCELLED; /* 6: cancelled while queued, project deleted */
-  else if (has_value(inv, "cancellation_request_time"))
-    out->status = MN_STATUS_CANCELLING; /* 7 */
-  else if (any_running)
-    out->status = MN_STATUS_RUNNING; /* 8 */
-  else
-    out->status = MN_STATUS_PENDING; /* 9 */
   return 0;
 }
 

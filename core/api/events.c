@@ -128,10 +128,10 @@ static struct ev_chunk *chunk_of(int64_t id, const char *kind, json_t *data) {
 /* The contract's `invocation` data from the store's snapshot: the derived
  * status added, what only the derivation needs removed. */
 static bool shape_invocation(json_t *o) {
-  const char *status = mn_derived_status_json(o);
+  enum mn_derived status = mn_derived_status_json(o);
   const char *server = json_string_value(json_object_get(o, "invocation_status"));
-  bool finishing = mn_derived_status_finished(status) || (server && strcmp(server, "TERMINATED") == 0);
-  json_object_set_new(o, "status", json_string(status));
+  bool finishing = mn_derived_finished(status) || (server && strcmp(server, "TERMINATED") == 0);
+  json_object_set_new(o, "status", json_string(mn_derived_name(status)));
   json_object_set_new(o, "cancellation_requested",
                       json_boolean(json_is_integer(json_object_get(o, "cancellation_request_time"))));
   json_object_del(o, "executions");
@@ -433,14 +433,14 @@ void mn_events_stream_push_row(struct mn_event_stream *s, PGresult *r, int row) 
 }
 
 void mn_events_stream_push_state(struct mn_event_stream *s, const struct mn_invocation *inv) {
-  const char *status = mn_derived_status(inv);
+  enum mn_derived status = mn_derived_status(inv);
   json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s,s:s,s:b,s:I,s:I}", "project_name",
                         inv->function.project_name, "version_id", inv->function.version_id,
                         "function_name", inv->function.function_name, "invocation_id",
                         inv->invocation_id, "parent_function_name",
                         inv->has_parent ? inv->parent.function_name : NULL,
                         "parent_invocation_id", inv->has_parent ? inv->parent.invocation_id : NULL,
-                        "status", status, "invocation_status",
+                        "status", mn_derived_name(status), "invocation_status",
                         mn_invocation_status_str(inv->invocation_status),
                         "cancellation_requested", inv->cancellation_request_time != MN_TIME_NULL,
                         "creation_time", (json_int_t)inv->creation_time, "last_update_time",
@@ -455,7 +455,7 @@ void mn_events_stream_push_state(struct mn_event_stream *s, const struct mn_invo
   struct ev_chunk *c = o ? chunk_of(0, "invocation", o) : NULL;
   json_decref(o);
   if (c)
-    c->finishing = mn_derived_status_finished(status) ||
+    c->finishing = mn_derived_finished(status) ||
                    inv->invocation_status == MN_INVOCATION_TERMINATED;
   pthread_mutex_lock(&s->ev->mu);
   if (c)

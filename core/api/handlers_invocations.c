@@ -73,7 +73,7 @@ int mn_api_get_invocation(const struct mn_api_ctx *ctx, const struct mn_api_requ
   if (rc == 0)
     rc = mn_api_reply(res, mn_json_invocation_info(&inv));
   if (rc == 0 && w && inv.invocation_status != MN_INVOCATION_TERMINATED &&
-      !mn_derived_status_finished(mn_derived_status(&inv))) {
+      !mn_derived_finished(mn_derived_status(&inv))) {
     res->wait = w;
     w = NULL;
   }

@@ -393,7 +393,8 @@ static const char schema_v9[] = "CREATE INDEX invocations_by_id ON invocations (
  *   attempt is made, is not a change of its own: the `execution` event
  *   says it, and the next `invocation` event carries the time);
  * - an attempt's change makes one only when it changes one of the facts
- *   the derived status (decide() in api/derived_status.c) takes from each
+ *   the derived status (mn_derived_add() in common/derived_status.c, the
+ *   one implementation; a change there comes here too) takes from each
  *   attempt: its outcome, whether it is running (RUNNING, started, no
  *   outcome), ended bare (TERMINATED, no outcome), aborted before it started
  *   (a bare end, signalled, never started), and the signal time of an abort.
