@@ -3,6 +3,8 @@
  * that a caller can wait for "the next event or N ms". */
 #include "client_internal.h"
 
+#include "multinode/common/buf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +13,7 @@ struct mn_client_stream {
   CURLM *multi;
   CURL *easy;
   struct curl_slist *headers;
-  char *buf; /* bytes received and not yet parsed */
-  size_t len, cap;
+  struct mn_buf buf; /* bytes received and not yet parsed */
   int done;  /* the transfer ended */
   CURLcode result;
   char errbuf[CURL_ERROR_SIZE];
@@ -21,20 +22,7 @@ struct mn_client_stream {
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
   struct mn_client_stream *s = userdata;
   size_t n = size * nmemb;
-  if (s->len + n + 1 > s->cap) {
-    size_t cap = s->cap ? s->cap : 4096;
-    while (cap < s->len + n + 1)
-      cap *= 2;
-    char *grown = realloc(s->buf, cap);
-    if (!grown)
-      return 0; /* aborts the transfer */
-    s->buf = grown;
-    s->cap = cap;
-  }
-  memcpy(s->buf + s->len, ptr, n);
-  s->len += n;
-  s->buf[s->len] = '\0';
-  return n;
+  return mn_buf_append(&s->buf, ptr, n) == 0 ? n : 0; /* 0 aborts the transfer */
 }
 
 void mn_client_event_release(struct mn_client_event *ev) {
@@ -54,7 +42,7 @@ void mn_client_events_close(struct mn_client_stream *s) {
   if (s->multi)
     curl_multi_cleanup(s->multi);
   curl_slist_free_all(s->headers);
-  free(s->buf);
+  mn_buf_release(&s->buf);
   free(s);
 }
 
@@ -135,7 +123,7 @@ int mn_client_events_open(struct mn_client *c, const char *path, const char *las
   if (status != 200) {
     while (!s->done && mn_client__now_ms() < deadline) /* the whole error body */
       pump(s, 100);
-    rc = mn_client__http_error(err, status, s->buf ? s->buf : "", s->len);
+    rc = mn_client__http_error(err, status, s->buf.data ? s->buf.data : "", s->buf.len);
     goto fail;
   }
   const char *type = NULL;
@@ -159,11 +147,11 @@ fail:
  * data are skipped. */
 static int parse_one(struct mn_client_stream *s, struct mn_client_event *ev) {
   for (;;) {
-    char *end = s->buf ? strstr(s->buf, "\n\n") : NULL;
+    char *end = s->buf.data ? strstr(s->buf.data, "\n\n") : NULL;
     if (!end)
       return 0;
     *end = '\0';
-    char *line = s->buf, *type = NULL, *id = NULL, *data = NULL;
+    char *line = s->buf.data, *type = NULL, *id = NULL, *data = NULL;
     while (line) {
       char *next = strchr(line, '\n');
       if (next)
@@ -188,9 +176,7 @@ static int parse_one(struct mn_client_stream *s, struct mn_client_event *ev) {
       ev->data = json_loads(data, 0, NULL);
       got = 1;
     }
-    size_t used = (size_t)(end + 2 - s->buf);
-    memmove(s->buf, s->buf + used, s->len - used + 1);
-    s->len -= used;
+    mn_buf_consume(&s->buf, (size_t)(end + 2 - s->buf.data));
     if (got)
       return 1;
   }

@@ -2,7 +2,6 @@
 #include "output.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "multinode/common/utf8.h"
@@ -10,7 +9,7 @@
 void mn_output_init(struct mn_output *o) { memset(o, 0, sizeof *o); }
 
 void mn_output_release(struct mn_output *o) {
-  free(o->data);
+  mn_buf_release(&o->kept);
   mn_output_init(o);
 }
 
@@ -21,31 +20,18 @@ int mn_output_append(struct mn_output *o, const char *data, size_t n) {
   o->chars += mn_utf8_length(data, n);
   o->last = data[n - 1];
   size_t keep = n;
-  if (o->len + keep > MN_OUTPUT_KEEP_BYTES)
-    keep = MN_OUTPUT_KEEP_BYTES - o->len; /* too long anyway: count only */
+  if (o->kept.len + keep > MN_OUTPUT_KEEP_BYTES)
+    keep = MN_OUTPUT_KEEP_BYTES - o->kept.len; /* too long anyway: count only */
   if (keep == 0)
     return 0;
-  if (o->len + keep + 1 > o->cap) {
-    size_t cap = o->cap ? o->cap : 4096;
-    while (cap < o->len + keep + 1)
-      cap *= 2;
-    char *grown = realloc(o->data, cap);
-    if (!grown)
-      return -1;
-    o->data = grown;
-    o->cap = cap;
-  }
-  memcpy(o->data + o->len, data, keep);
-  o->len += keep;
-  o->data[o->len] = '\0';
-  return 0;
+  return mn_buf_append(&o->kept, data, keep);
 }
 
 int mn_output_final(struct mn_output *o, const char **text, size_t *chars, char *msg,
                     size_t msg_size) {
-  size_t n = o->chars, len = o->len;
+  size_t n = o->chars, len = o->kept.len;
   int newline = o->total_bytes > 0 && o->last == '\n';
-  *text = o->data ? o->data : "";
+  *text = o->kept.data ? o->kept.data : "";
   *chars = 0;
   if (newline)
     n--; /* one trailing newline removed */
@@ -54,16 +40,16 @@ int mn_output_final(struct mn_output *o, const char **text, size_t *chars, char 
              MN_OUTPUT_LIMIT - 1);
     return -1;
   }
-  if (o->total_bytes > o->len) { /* valid UTF-8 this short would have fit */
+  if (o->total_bytes > o->kept.len) { /* valid UTF-8 this short would have fit */
     snprintf(msg, msg_size, "output is not valid UTF-8 text (%zu bytes)", o->total_bytes);
     return -1;
   }
   if (newline)
-    o->data[--len] = '\0'; /* cut, not forgotten: o->len keeps the byte */
+    o->kept.data[--len] = '\0'; /* cut, not forgotten: kept.len keeps the byte */
   size_t bad = mn_utf8_invalid_at(*text, len);
   if (bad < len) {
     snprintf(msg, msg_size, "output is not valid UTF-8 text (%s byte 0x%02x at offset %zu)",
-             o->data[bad] ? "invalid" : "NUL", (unsigned char)o->data[bad], bad);
+             o->kept.data[bad] ? "invalid" : "NUL", (unsigned char)o->kept.data[bad], bad);
     return -1;
   }
   *chars = n;

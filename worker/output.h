@@ -6,15 +6,14 @@
 
 #include <stddef.h>
 
+#include "multinode/common/buf.h"
 #include "multinode/common/limits.h"
 
 #define MN_OUTPUT_LIMIT MN_OUTPUT_LENGTH_LIMIT   /* rejected when chars >= this */
 #define MN_OUTPUT_KEEP_BYTES (4 * MN_OUTPUT_LIMIT) /* 4 bytes per character at most */
 
 struct mn_output {
-  char *data;         /* heap, NUL-terminated when not NULL */
-  size_t len;         /* bytes kept */
-  size_t cap;
+  struct mn_buf kept; /* the bytes kept */
   size_t total_bytes; /* bytes ever appended */
   size_t chars;       /* characters ever appended (UTF-8 lead bytes) */
   char last;          /* the last byte appended */

@@ -227,55 +227,55 @@ void mn_metrics_reset(void) {
 
 /* ---- exposition ----------------------------------------------------------- */
 
-static void header(struct mn_mbuf *b, const char *name, const char *type, const char *help) {
-  mn_mbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+static void header(struct mn_buf *b, const char *name, const char *type, const char *help) {
+  mn_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* The seconds of a microsecond count, exactly (no float rounding). */
-static void seconds(struct mn_mbuf *b, uint64_t us) {
-  mn_mbuf_printf(b, "%llu.%06llu", (unsigned long long)(us / 1000000),
+static void seconds(struct mn_buf *b, uint64_t us) {
+  mn_buf_printf(b, "%llu.%06llu", (unsigned long long)(us / 1000000),
                  (unsigned long long)(us % 1000000));
 }
 
 /* Histogram lines; labels is "" or `k="v",` (with the trailing comma). */
-static void hist_lines(struct mn_mbuf *b, const char *name, const char *labels,
+static void hist_lines(struct mn_buf *b, const char *name, const char *labels,
                        const int64_t *bounds, size_t n, atomic_uint_fast64_t *counts,
                        uint64_t sum_us) {
   uint64_t cum = 0;
   for (size_t i = 0; i <= n; i++) {
     cum += atomic_load_explicit(&counts[i], memory_order_relaxed);
-    mn_mbuf_printf(b, "%s_bucket{%sle=\"", name, labels);
+    mn_buf_printf(b, "%s_bucket{%sle=\"", name, labels);
     if (i < n)
       seconds(b, (uint64_t)bounds[i]);
     else
       mn_mbuf_puts(b, "+Inf");
-    mn_mbuf_printf(b, "\"} %llu\n", (unsigned long long)cum);
+    mn_buf_printf(b, "\"} %llu\n", (unsigned long long)cum);
   }
   size_t ll = strlen(labels);
   /* the labels without their trailing comma */
-  mn_mbuf_printf(b, "%s_sum%s%.*s%s ", name, ll ? "{" : "", (int)(ll ? ll - 1 : 0), labels,
+  mn_buf_printf(b, "%s_sum%s%.*s%s ", name, ll ? "{" : "", (int)(ll ? ll - 1 : 0), labels,
                  ll ? "}" : "");
   seconds(b, sum_us);
-  mn_mbuf_printf(b, "\n%s_count%s%.*s%s %llu\n", name, ll ? "{" : "", (int)(ll ? ll - 1 : 0),
+  mn_buf_printf(b, "\n%s_count%s%.*s%s %llu\n", name, ll ? "{" : "", (int)(ll ? ll - 1 : 0),
                  labels, ll ? "}" : "", (unsigned long long)cum);
 }
 
-static void hist_render(struct mn_mbuf *b, struct hist *h) {
+static void hist_render(struct mn_buf *b, struct hist *h) {
   header(b, h->name, "histogram", h->help);
   hist_lines(b, h->name, "", h->bounds_us, h->n, h->counts,
              atomic_load_explicit(&h->sum_us, memory_order_relaxed));
 }
 
-static void route_labels(struct mn_mbuf *b, int slot) {
+static void route_labels(struct mn_buf *b, int slot) {
   static const char *const extra[] = {"/openapi.json", "/metrics", "/ui/", "other"};
   if (slot < MAX_ROUTES) {
     const struct mn_route *r = &mn_api_routes[slot];
     static const char *const methods[] = {"GET", "PUT", "POST", "DELETE", "OTHER"};
-    mn_mbuf_printf(b, "method=\"%s\",route=\"", methods[r->method]);
+    mn_buf_printf(b, "method=\"%s\",route=\"", methods[r->method]);
     mn_mbuf_label(b, r->pattern);
     mn_mbuf_puts(b, "\",");
   } else {
-    mn_mbuf_printf(b, "method=\"%s\",route=\"%s\",", slot == MAX_ROUTES + N_EXTRA - 1 ? "any" : "GET",
+    mn_buf_printf(b, "method=\"%s\",route=\"%s\",", slot == MAX_ROUTES + N_EXTRA - 1 ? "any" : "GET",
                    extra[slot - MAX_ROUTES]);
   }
 }
@@ -286,7 +286,7 @@ static bool http_slot_used(int slot) {
   return true;
 }
 
-static void render_http(struct mn_mbuf *b) {
+static void render_http(struct mn_buf *b) {
   header(b, "multinode_http_requests_total", "counter",
          "HTTP requests answered, by method, route template and status code.");
   for (int r = 0; r < MAX_ROUTES + N_EXTRA; r++) {
@@ -299,9 +299,9 @@ static void render_http(struct mn_mbuf *b) {
       mn_mbuf_puts(b, "multinode_http_requests_total{");
       route_labels(b, r);
       if (s < N_OF(status_codes))
-        mn_mbuf_printf(b, "code=\"%d\"} %llu\n", status_codes[s], (unsigned long long)v);
+        mn_buf_printf(b, "code=\"%d\"} %llu\n", status_codes[s], (unsigned long long)v);
       else
-        mn_mbuf_printf(b, "code=\"other\"} %llu\n", (unsigned long long)v);
+        mn_buf_printf(b, "code=\"other\"} %llu\n", (unsigned long long)v);
     }
   }
   header(b, "multinode_http_request_duration_seconds", "histogram",
@@ -312,29 +312,29 @@ static void render_http(struct mn_mbuf *b) {
       total += atomic_load_explicit(&http_buckets[r][i], memory_order_relaxed);
     if (!http_slot_used(r) || total == 0)
       continue;
-    struct mn_mbuf labels = {0};
+    struct mn_buf labels = {0};
     route_labels(&labels, r);
     hist_lines(b, "multinode_http_request_duration_seconds", labels.data ? labels.data : "",
                http_bounds, N_OF(http_bounds), http_buckets[r],
                atomic_load_explicit(&http_sum_us[r], memory_order_relaxed));
-    mn_mbuf_free(&labels);
+    mn_buf_release(&labels);
   }
 }
 
 /* Labels "k1=\"a\",k2=\"b\"" of a family key. */
-static void key_labels(struct mn_mbuf *b, const char *key, const char *k1, const char *k2) {
+static void key_labels(struct mn_buf *b, const char *key, const char *k1, const char *k2) {
   const char *sep = strchr(key, SEP);
   size_t la = sep ? (size_t)(sep - key) : strlen(key);
-  mn_mbuf_printf(b, "%s=\"", k1);
+  mn_buf_printf(b, "%s=\"", k1);
   mn_mbuf_label_n(b, key, la);
-  mn_mbuf_printf(b, "\",%s=\"", k2);
+  mn_buf_printf(b, "\",%s=\"", k2);
   mn_mbuf_label(b, sep ? sep + 1 : "");
   mn_mbuf_puts(b, "\"");
 }
 
-typedef void row_fn(struct mn_mbuf *b, const char *key, atomic_uint_fast64_t *v, void *ctx);
+typedef void row_fn(struct mn_buf *b, const char *key, atomic_uint_fast64_t *v, void *ctx);
 
-static void each_series(struct family *f, struct mn_mbuf *b, row_fn *fn, void *ctx) {
+static void each_series(struct family *f, struct mn_buf *b, row_fn *fn, void *ctx) {
   for (size_t i = 0; i < MN_METRICS_MAX_SERIES; i++) {
     char *k = atomic_load_explicit(&f->slots[i].key, memory_order_acquire);
     if (k)
@@ -347,16 +347,16 @@ static void each_series(struct family *f, struct mn_mbuf *b, row_fn *fn, void *c
     fn(b, "_other\x1f_other", f->other.v, ctx);
 }
 
-static void row_created(struct mn_mbuf *b, const char *key, atomic_uint_fast64_t *v,
+static void row_created(struct mn_buf *b, const char *key, atomic_uint_fast64_t *v,
                         void *ctx) {
   (void)ctx;
   mn_mbuf_puts(b, "multinode_invocations_created_total{");
   key_labels(b, key, "project", "function");
-  mn_mbuf_printf(b, "} %llu\n",
+  mn_buf_printf(b, "} %llu\n",
                  (unsigned long long)atomic_load_explicit(&v[MN_END_N], memory_order_relaxed));
 }
 
-static void row_ended(struct mn_mbuf *b, const char *key, atomic_uint_fast64_t *v, void *ctx) {
+static void row_ended(struct mn_buf *b, const char *key, atomic_uint_fast64_t *v, void *ctx) {
   (void)ctx;
   for (int e = 0; e < MN_END_N; e++) {
     uint64_t n = atomic_load_explicit(&v[e], memory_order_relaxed);
@@ -364,22 +364,22 @@ static void row_ended(struct mn_mbuf *b, const char *key, atomic_uint_fast64_t *
       continue;
     mn_mbuf_puts(b, "multinode_invocations_ended_total{");
     key_labels(b, key, "project", "function");
-    mn_mbuf_printf(b, ",status=\"%s\"} %llu\n", mn_metrics_end_name((enum mn_metrics_end)e),
+    mn_buf_printf(b, ",status=\"%s\"} %llu\n", mn_metrics_end_name((enum mn_metrics_end)e),
                    (unsigned long long)n);
   }
 }
 
-static void row_calls(struct mn_mbuf *b, const char *key, atomic_uint_fast64_t *v, void *ctx) {
+static void row_calls(struct mn_buf *b, const char *key, atomic_uint_fast64_t *v, void *ctx) {
   (void)ctx;
   uint64_t n = 0;
   for (size_t k = 0; k < N_VALUES; k++)
     n += atomic_load_explicit(&v[k], memory_order_relaxed);
   mn_mbuf_puts(b, "multinode_provider_calls_total{");
   key_labels(b, key, "provider", "operation");
-  mn_mbuf_printf(b, "} %llu\n", (unsigned long long)n);
+  mn_buf_printf(b, "} %llu\n", (unsigned long long)n);
 }
 
-static void row_errors(struct mn_mbuf *b, const char *key, atomic_uint_fast64_t *v,
+static void row_errors(struct mn_buf *b, const char *key, atomic_uint_fast64_t *v,
                        void *ctx) {
   (void)ctx;
   for (int k = 1; k < N_VALUES; k++) {
@@ -390,11 +390,11 @@ static void row_errors(struct mn_mbuf *b, const char *key, atomic_uint_fast64_t 
     key_labels(b, key, "provider", "operation");
     mn_mbuf_puts(b, ",kind=\"");
     mn_mbuf_label(b, k == N_VALUES - 1 ? "unknown" : mn_provider_strerror(-k));
-    mn_mbuf_printf(b, "\"} %llu\n", (unsigned long long)n);
+    mn_buf_printf(b, "\"} %llu\n", (unsigned long long)n);
   }
 }
 
-static void render_queues(struct mn_mbuf *b, const struct mn_metrics_gauges *g) {
+static void render_queues(struct mn_buf *b, const struct mn_metrics_gauges *g) {
   static const char *const names[] = {"multinode_invocations_queued",
                                       "multinode_invocations_running"};
   static const char *const helps[] = {
@@ -404,19 +404,19 @@ static void render_queues(struct mn_mbuf *b, const struct mn_metrics_gauges *g) 
     header(b, names[w], "gauge", helps[w]);
     for (size_t i = 0; i < g->n_queues; i++) {
       const struct mn_metrics_queue_row *q = &g->queues[i];
-      mn_mbuf_printf(b, "%s{project=\"", names[w]);
+      mn_buf_printf(b, "%s{project=\"", names[w]);
       mn_mbuf_label(b, q->project);
       mn_mbuf_puts(b, "\",version=\"");
       mn_mbuf_label(b, q->version);
       mn_mbuf_puts(b, "\",function=\"");
       mn_mbuf_label(b, q->function);
-      mn_mbuf_printf(b, "\"} %lld\n", w == 0 ? q->queued : q->running);
+      mn_buf_printf(b, "\"} %lld\n", w == 0 ? q->queued : q->running);
     }
   }
 }
 
 char *mn_metrics_render(const struct mn_metrics_gauges *g, size_t *len) {
-  struct mn_mbuf b = {0};
+  struct mn_buf b = {0};
   header(&b, "multinode_invocations_created_total", "counter",
          "Invocations created through the API, per function.");
   each_series(&functions, &b, row_created, NULL);
@@ -437,13 +437,13 @@ char *mn_metrics_render(const struct mn_metrics_gauges *g, size_t *len) {
   render_http(&b);
   header(&b, "multinode_store_pool_connections", "gauge",
          "Postgres connections of the pool, by state.");
-  mn_mbuf_printf(&b, "multinode_store_pool_connections{state=\"in_use\"} %zu\n",
+  mn_buf_printf(&b, "multinode_store_pool_connections{state=\"in_use\"} %zu\n",
                  g->pool_in_use);
-  mn_mbuf_printf(&b, "multinode_store_pool_connections{state=\"idle\"} %zu\n",
+  mn_buf_printf(&b, "multinode_store_pool_connections{state=\"idle\"} %zu\n",
                  g->pool_size - g->pool_in_use);
   header(&b, "multinode_store_pool_waits_total", "counter",
          "Times a thread found every pooled Postgres connection busy and waited.");
-  mn_mbuf_printf(&b, "multinode_store_pool_waits_total %llu\n",
+  mn_buf_printf(&b, "multinode_store_pool_waits_total %llu\n",
                  (unsigned long long)g->pool_waits);
   header(&b, "multinode_store_pool_wait_seconds_total", "counter",
          "Time threads spent waiting for a pooled Postgres connection.");
@@ -452,7 +452,7 @@ char *mn_metrics_render(const struct mn_metrics_gauges *g, size_t *len) {
   mn_mbuf_puts(&b, "\n");
   if (g->has_event_streams) {
     header(&b, "multinode_event_streams_open", "gauge", "Server-Sent Event streams open.");
-    mn_mbuf_printf(&b, "multinode_event_streams_open %zu\n", g->event_streams);
+    mn_buf_printf(&b, "multinode_event_streams_open %zu\n", g->event_streams);
   }
-  return mn_mbuf_take(&b, len);
+  return mn_buf_take(&b, len);
 }

@@ -7,17 +7,18 @@
  *     mn_body_buf_init(&b, 1 << 20);
  *     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mn_body_buf_write);
  *     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
- *     ...perform: b.data (NULL when empty), b.len, b.too_big...
- *     mn_body_buf_release(&b);
+ *     ...perform: b.buf.data (NULL when empty), b.buf.len, b.too_big...
+ *     mn_buf_release(&b.buf);
  */
 #ifndef MN_PLUGIN_SUPPORT_BODY_BUF_H
 #define MN_PLUGIN_SUPPORT_BODY_BUF_H
 
 #include <stddef.h>
 
+#include "multinode/common/buf.h"
+
 struct mn_body_buf {
-  char *data; /* NUL-terminated; NULL until the first byte */
-  size_t len, cap;
+  struct mn_buf buf; /* the body so far */
   size_t max;  /* the most bytes kept */
   int too_big; /* the answer passed max: the transfer was stopped */
 };
@@ -28,10 +29,5 @@ void mn_body_buf_init(struct mn_body_buf *b, size_t max);
  * Returns less than size * n (which makes libcurl stop) when the body would
  * pass max (too_big set) or memory runs out. */
 size_t mn_body_buf_write(char *data, size_t size, size_t n, void *buf);
-
-/* Hands the data over (NULL when empty) and empties b. */
-char *mn_body_buf_take(struct mn_body_buf *b);
-
-void mn_body_buf_release(struct mn_body_buf *b);
 
 #endif

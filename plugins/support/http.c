@@ -201,8 +201,7 @@ int mn_http_call(struct mn_http *h, const struct mn_http_request *req,
   else if (curl_easy_header(c, "Retry-After", 0, CURLH_HEADER, -1, &seen) == CURLHE_OK)
     resp->retry_after_us = 0; /* "Retry-After: 0", or a date already past: now */
   capture(c, req->capture, resp->captured, sizeof resp->captured);
-  resp->len = s.body.len;
-  resp->body = s.body.data ? mn_body_buf_take(&s.body) : calloc(1, 1);
+  resp->body = mn_buf_take(&s.body.buf, &resp->len);
   if (!resp->body) {
     snprintf(why, why_size, "%s: out of memory", h->conf.name);
     rc = -1;
@@ -210,7 +209,7 @@ int mn_http_call(struct mn_http *h, const struct mn_http_request *req,
 
 done:
   curl_slist_free_all(headers);
-  mn_body_buf_release(&s.body);
+  mn_buf_release(&s.body.buf);
   mn_http_handle_put(h, c, rc == 0); /* a broken connection is not reused */
   if (rc != 0)
     memset(resp, 0, sizeof *resp);
