@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "multinode/common/duration.h"
-#include "util/closest.h"
+#include "multinode/common/closest.h"
 #include "util/json_reals.h"
 
 #define WORKER_RETRY_MS 300000L

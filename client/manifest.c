@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "multinode/common/config_report.h"
 #include "multinode/common/duration.h"
 #include "multinode/common/limits.h"
 #include "multinode/common/utf8.h"
@@ -27,16 +28,9 @@
 
 #define PROJECT_DIR_VAR "${PROJECT_DIR}"
 
-struct problem {
-  size_t line, col, seq; /* 1-based; seq keeps the order of equal positions */
-  char *text;
-};
-
 struct loader {
   struct mn_manifest *m;
-  struct problem *problems;
-  size_t n_problems, cap_problems;
-  int oom;
+  struct mn_cfg_report problems;
 };
 
 /* ------------------------------------------------------------- strings */
@@ -88,26 +82,6 @@ static char *substitute(const char *text, const char *dir) {
 
 /* ------------------------------------------------------------ problems */
 
-static void add_problem(struct loader *L, size_t line, size_t col, char *text) {
-  if (!text) {
-    L->oom = 1;
-    return;
-  }
-  if (L->n_problems == L->cap_problems) {
-    size_t cap = L->cap_problems ? L->cap_problems * 2 : 8;
-    struct problem *grown = realloc(L->problems, cap * sizeof *grown);
-    if (!grown) {
-      free(text);
-      L->oom = 1;
-      return;
-    }
-    L->problems = grown;
-    L->cap_problems = cap;
-  }
-  L->problems[L->n_problems] = (struct problem){line, col, L->n_problems, text};
-  L->n_problems++;
-}
-
 /* "FILE:LINE:COL: PATH: message" at a node (PATH may be ""). */
 __attribute__((format(printf, 4, 5))) static void problem(struct loader *L,
                                                           const struct mn_cfg_node *at,
@@ -118,40 +92,35 @@ __attribute__((format(printf, 4, 5))) static void problem(struct loader *L,
   va_start(ap, fmt);
   char *msg = vformat(fmt, ap);
   va_end(ap);
-  if (!msg) {
-    L->oom = 1;
-    return;
-  }
-  add_problem(L, line, col,
-              format("%s:%zu:%zu: %s%s%s", L->m->file, line, col, path, *path ? ": " : "", msg));
+  char *text = msg ? format("%s:%zu:%zu: %s%s%s", L->m->file, line, col, path,
+                            *path ? ": " : "", msg)
+                   : NULL;
+  if (text)
+    mn_cfg_report_add_at(&L->problems, (int)line, (int)col, text);
+  else
+    L->problems.oom = 1;
+  free(text);
   free(msg);
 }
 
-static int problem_cmp(const void *a, const void *b) {
-  const struct problem *x = a, *y = b;
-  if (x->line != y->line)
-    return x->line < y->line ? -1 : 1;
-  if (x->col != y->col)
-    return x->col < y->col ? -1 : 1;
-  return x->seq < y->seq ? -1 : x->seq > y->seq;
+/* A problem without a position (text is freed). */
+static void plain_problem(struct loader *L, char *text) {
+  if (text)
+    mn_cfg_report_add_line(&L->problems, text);
+  else
+    L->problems.oom = 1;
+  free(text);
 }
 
-/* Moves the problems, in file order, into m->errors. */
-static void finish_problems(struct loader *L) {
+/* Moves the problems, in file order, into m->errors; 1 when memory ran out. */
+static int finish_problems(struct loader *L) {
   struct mn_manifest *m = L->m;
-  if (L->n_problems > 1)
-    qsort(L->problems, L->n_problems, sizeof *L->problems, problem_cmp);
-  m->errors = calloc(L->n_problems + 2, sizeof *m->errors);
-  for (size_t i = 0; i < L->n_problems; i++) {
-    if (m->errors)
-      m->errors[m->n_errors++] = L->problems[i].text;
-    else
-      free(L->problems[i].text);
-  }
-  free(L->problems);
-  L->problems = NULL;
-  if (m->errors && L->oom)
+  int oom = L->problems.oom;
+  m->errors = mn_cfg_report_take(&L->problems, &m->n_errors);
+  mn_cfg_report_release(&L->problems);
+  if (m->errors && oom)
     m->errors[m->n_errors++] = format("%s: out of memory while reading it", m->file);
+  return oom;
 }
 
 /* --------------------------------------------------------------- nodes */
@@ -225,7 +194,7 @@ struct function_ctx {
 
 static char *own(struct loader *L, char *s) {
   if (!s)
-    L->oom = 1;
+    L->problems.oom = 1;
   return s;
 }
 
@@ -278,7 +247,7 @@ static void set_command(struct loader *L, struct mn_client_function_spec *spec, 
   spec->command = (const char *const *)argv;
   return;
 nomem:
-  L->oom = 1;
+  L->problems.oom = 1;
 }
 
 static void env_pair(struct loader *L, void *ctx, const char *path, const node_t *key,
@@ -312,7 +281,7 @@ static void set_env(struct loader *L, struct mn_client_function_spec *spec, cons
   }
   char **env = calloc(v->n_pairs + 1, sizeof *env);
   if (!env) {
-    L->oom = 1;
+    L->problems.oom = 1;
     return;
   }
   each_pair(L, v, env_pair, env);
@@ -523,7 +492,7 @@ static void top_pair(struct loader *L, void *ctx, const char *path, const node_t
       return;
     }
     if (!(m->functions = calloc(n, sizeof *m->functions))) {
-      L->oom = 1;
+      L->problems.oom = 1;
       return;
     }
     each_pair(L, v, functions_pair, NULL);
@@ -563,35 +532,34 @@ int mn_manifest_load(const char *dir, struct mn_manifest *m) {
   m->file = format("%.*s/%s", (int)len, dir, MN_MANIFEST_FILE);
   m->image = strdup("");
   if (!m->file || !m->image) {
-    L.oom = 1;
+    L.problems.oom = 1;
     goto done;
   }
   if (stat(dir, &st) != 0) {
-    add_problem(&L, 0, 0, format("%s: %s", dir, strerror(errno)));
+    plain_problem(&L, format("%s: %s", dir, strerror(errno)));
     goto done;
   }
   if (!S_ISDIR(st.st_mode)) {
-    add_problem(&L, 0, 0,
-                format("%s: not a folder: give the project folder, the one holding %s", dir,
-                       MN_MANIFEST_FILE));
+    plain_problem(&L, format("%s: not a folder: give the project folder, the one holding %s",
+                             dir, MN_MANIFEST_FILE));
     goto done;
   }
   if (!(m->project_dir = realpath(dir, NULL))) {
-    add_problem(&L, 0, 0, format("%s: %s", dir, strerror(errno)));
+    plain_problem(&L, format("%s: %s", dir, strerror(errno)));
     goto done;
   }
   if (mn_cfg_tree_load_file(m->file, &tree, &err) != 0) {
     if (err.code == MN_ENOMEM)
-      L.oom = 1;
+      L.problems.oom = 1;
     else
-      add_problem(&L, 0, 0, format("%s", err.msg));
+      mn_cfg_report_add_line(&L.problems, err.msg);
     goto done;
   }
   check_document(&L, tree->root);
   mn_cfg_tree_free(tree);
-done:
-  finish_problems(&L);
-  return m->n_errors || L.oom || !m->errors ? -1 : 0;
+done:;
+  int oom = finish_problems(&L);
+  return m->n_errors || oom || !m->errors ? -1 : 0;
 }
 
 static void free_strings(const char *const *list) {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "config/config_check.h"
-#include "config/config_report.h"
+#include "multinode/common/config_report.h"
 #include "config/config_schema.h"
 #include "multinode/common/yaml_tree.h"
 

@@ -2,7 +2,7 @@
 #ifndef MN_CONFIG_CONFIG_CHECK_H
 #define MN_CONFIG_CONFIG_CHECK_H
 
-#include "config/config_report.h"
+#include "multinode/common/config_report.h"
 #include "config/config_schema.h"
 
 struct mn_config;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "config/config_report.h"
+#include "multinode/common/config_report.h"
 #include "plugin/handle.h"
 #include "plugin/provider_keys.h"
 #include "util/log.h"

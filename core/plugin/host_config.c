@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config/config_report.h"
+#include "multinode/common/config_report.h"
 #include "multinode/common/yaml_tree.h"
 #include "plugin/handle.h"
 #include "multinode/common/duration.h"

@@ -1,5 +1,5 @@
 /* The walker over a provider's key table (provider_keys.h): one pass over
- * the section reports every problem (core/config/config_report.h), so
+ * the section reports every problem (multinode/common/config_report.h), so
  * `--check-config` and a refused start list them all at once. */
 #include "plugin/provider_keys.h"
 
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "multinode/common/yaml_tree.h"
-#include "util/closest.h"
+#include "multinode/common/closest.h"
 #include "multinode/common/duration.h"
 
 #define FIELD(out, off, type) ((type *)(void *)((char *)(out) + (off)))

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config/config_report.h"
+#include "multinode/common/config_report.h"
 #include "multinode/provider.h"
 
 /* Checks every key of SECTION (a mapping; anything else has no keys)

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "config/config_report.h"
+#include "multinode/common/config_report.h"
 #include "multinode/common/yaml_tree.h"
 #include "plugin/host.h"
 #include "plugin/provider_keys.h"

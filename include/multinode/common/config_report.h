@@ -1,12 +1,13 @@
 /* Collects configuration problems, one line each, in the form
  *   FILE:LINE:COL: key.path: problem
- * so that a check can go on and report every bad key, not just the first. */
-#ifndef MN_CONFIG_CONFIG_REPORT_H
-#define MN_CONFIG_CONFIG_REPORT_H
+ * so that a check can go on and report every bad key, not just the first:
+ * the daemon's config and provider sections, and the CLI's manifest. */
+#ifndef MN_COMMON_CONFIG_REPORT_H
+#define MN_COMMON_CONFIG_REPORT_H
 
 #include <stddef.h>
 
-#include "util/error.h"
+#include "multinode/common/error.h"
 
 struct mn_cfg_node;
 
@@ -29,6 +30,8 @@ struct mn_cfg_report {
 void mn_cfg_report_add(struct mn_cfg_report *rep, const struct mn_cfg_node *at,
                        const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Adds one ready-made line sorted at LINE:COL (0, 0: none). */
+void mn_cfg_report_add_at(struct mn_cfg_report *rep, int line, int col, const char *text);
 /* Adds one ready-made line without a position (no trailing newline needed). */
 void mn_cfg_report_add_line(struct mn_cfg_report *rep, const char *line);
 /* Adds a ready-made message of one or more lines; a line that starts with
@@ -44,6 +47,10 @@ int mn_cfg_report_finish(struct mn_cfg_report *rep, struct mn_error *err);
 /* Every line, in order, joined by newlines (heap; caller frees), or NULL
  * when empty or out of memory. */
 char *mn_cfg_report_text(struct mn_cfg_report *rep);
+/* Hands every line over, in order, as a NULL-terminated array with room
+ * for one more line (the array and each line are the caller's; *n is the
+ * count), and empties rep; NULL when out of memory. */
+char **mn_cfg_report_take(struct mn_cfg_report *rep, size_t *n);
 void mn_cfg_report_release(struct mn_cfg_report *rep);
 
 #endif

@@ -1,4 +1,4 @@
-#include "config/config_report.h"
+#include "multinode/common/config_report.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +28,10 @@ static void add(struct mn_cfg_report *rep, int line, int col, const char *text) 
     return;
   }
   rep->lines[rep->n_lines++] = (struct mn_cfg_report_line){line, col, copy};
+}
+
+void mn_cfg_report_add_at(struct mn_cfg_report *rep, int line, int col, const char *text) {
+  add(rep, line, col, text);
 }
 
 void mn_cfg_report_add_line(struct mn_cfg_report *rep, const char *line) {
@@ -141,6 +145,20 @@ char *mn_cfg_report_text(struct mn_cfg_report *rep) {
     p += n;
   }
   *p = '\0';
+  return out;
+}
+
+char **mn_cfg_report_take(struct mn_cfg_report *rep, size_t *n) {
+  char **out = calloc(rep->n_lines + 2, sizeof *out);
+  *n = 0;
+  if (!out)
+    return NULL;
+  sort_lines(rep);
+  for (size_t i = 0; i < rep->n_lines; i++)
+    out[i] = rep->lines[i].text;
+  *n = rep->n_lines;
+  free(rep->lines);
+  memset(rep, 0, sizeof *rep);
   return out;
 }
 

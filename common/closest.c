@@ -1,4 +1,4 @@
-#include "util/closest.h"
+#include "multinode/common/closest.h"
 
 #include <string.h>
 

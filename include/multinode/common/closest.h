@@ -1,8 +1,8 @@
 /* "Did you mean": the name nearest to a misspelt one (edit distance), shared
  * by the CLI (unknown options, projects, functions) and the daemon (unknown
- * provider keys). Dependency-free. */
-#ifndef MN_UTIL_CLOSEST_H
-#define MN_UTIL_CLOSEST_H
+ * provider keys). libc only. */
+#ifndef MN_COMMON_CLOSEST_H
+#define MN_COMMON_CLOSEST_H
 
 #include <stddef.h>
 
