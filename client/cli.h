@@ -71,6 +71,9 @@ int cli_connect(struct cli *cli);      /* prints why on failure */
 int cli_report(const struct cli *cli, const struct mn_client_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "error: " and the message with a newline on stderr (cli_fail's and
+ * cli_usage_error's first line). */
+void cli_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 /* Fills fn from the options (--project-name, --version-id) and the worker
  * environment; function_name comes from the caller. */
 int cli_function_ref(struct cli *cli, const char *function_name,

@@ -112,11 +112,9 @@ void cli_print_usage(const struct cli_command *cmd, int to_stderr) {
 
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "error: ");
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  cli_verror(fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\n");
   cli_print_usage(cli->cmd, 1);
   fprintf(stderr, "run `multinode help %s` for the options\n", cli->cmd->name);
   return CLI_USAGE;

@@ -2,14 +2,17 @@
  * what to do next, where project/version/function come from, I/O. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
-#include "multinode/common/duration.h"
+#include "multinode/common/buf.h"
 #include "multinode/common/closest.h"
+#include "multinode/common/duration.h"
 #include "util/json_reals.h"
 
 #define WORKER_RETRY_MS 300000L
@@ -19,13 +22,17 @@ const char *cli_env(const char *name) {
   return v && *v ? v : NULL;
 }
 
+void cli_verror(const char *fmt, va_list ap) {
+  fprintf(stderr, "error: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+}
+
 int cli_fail(const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "error: ");
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  cli_verror(fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\n");
   return CLI_FAIL;
 }
 
@@ -243,32 +250,21 @@ void cli_print_json(const json_t *doc) {
 }
 
 int cli_text_arg(const char *arg, const char **text, char **owned) {
-  char *buf = NULL;
-  size_t len = 0, cap = 0, n;
-
   *owned = NULL;
   if (strcmp(arg, "-") != 0) {
     *text = arg;
     return CLI_OK;
   }
-  do {
-    if (cap - len < 4096) {
-      char *grown = realloc(buf, cap = cap * 2 + 8192);
-      if (!grown) {
-        free(buf);
-        return cli_fail("out of memory reading standard input");
-      }
-      buf = grown;
-    }
-    n = fread(buf + len, 1, cap - len - 1, stdin);
-    len += n;
-  } while (n > 0);
-  if (ferror(stdin)) {
-    free(buf);
-    return cli_fail("cannot read standard input: %s", strerror(errno));
+  struct mn_buf b = {0};
+  if (mn_buf_read_fd(&b, STDIN_FILENO, SIZE_MAX) < 0) {
+    int why = errno;
+    mn_buf_release(&b);
+    return why == ENOMEM ? cli_fail("out of memory reading standard input")
+                         : cli_fail("cannot read standard input: %s", strerror(why));
   }
-  buf[len] = '\0';
-  *text = *owned = buf;
+  if (!(*owned = mn_buf_take(&b, NULL)))
+    return cli_fail("out of memory reading standard input");
+  *text = *owned;
   return CLI_OK;
 }
 

@@ -1,10 +1,12 @@
 /* The growing byte buffer (buf.h). */
 #include "multinode/common/buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void mn_buf_init(struct mn_buf *b) { memset(b, 0, sizeof *b); }
 
@@ -46,6 +48,26 @@ int mn_buf_printf(struct mn_buf *b, const char *fmt, ...) {
   va_end(ap);
   b->len += (size_t)n;
   return 0;
+}
+
+int mn_buf_read_fd(struct mn_buf *b, int fd, size_t max) {
+  for (;;) {
+    if (mn_buf_reserve(b, 4096) < 0) {
+      errno = ENOMEM;
+      return -1;
+    }
+    ssize_t r = read(fd, b->data + b->len, b->cap - b->len - 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return r < 0 ? -1 : 0;
+    b->len += (size_t)r;
+    b->data[b->len] = '\0';
+    if (b->len > max) {
+      errno = EFBIG;
+      return -1;
+    }
+  }
 }
 
 void mn_buf_consume(struct mn_buf *b, size_t n) {

@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "multinode/common/buf.h"
 #include "multinode/common/worker_env.h"
 #include <unistd.h>
 
@@ -100,39 +102,19 @@ const struct mn_worker_env *mn_worker_get0_env(const struct mn_worker *w) { retu
 struct mn_client *mn_worker_get0_client(struct mn_worker *w) { return w->client; }
 
 const char *mn_worker_input(struct mn_worker *w, size_t *len) {
-  size_t cap = 4096, n = 0;
-  char *buf = NULL;
-  if (w->input)
-    goto done;
-  if (!(buf = malloc(cap)))
-    return NULL;
-  for (;;) {
-    if (n + 1 == cap) {
-      char *grown = realloc(buf, cap * 2);
-      if (!grown)
-        goto fail;
-      buf = grown;
-      cap *= 2;
+  if (!w->input) {
+    struct mn_buf b = {0};
+    if (mn_buf_read_fd(&b, STDIN_FILENO, SIZE_MAX) < 0) {
+      mn_buf_release(&b);
+      return NULL;
     }
-    ssize_t r = read(STDIN_FILENO, buf + n, cap - n - 1);
-    if (r == 0)
-      break;
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      goto fail;
-    n += (size_t)r;
+    w->input = mn_buf_take(&b, &w->input_len);
+    if (!w->input)
+      return NULL;
   }
-  buf[n] = '\0';
-  w->input = buf;
-  w->input_len = n;
-done:
   if (len)
     *len = w->input_len;
   return w->input;
-fail:
-  free(buf);
-  return NULL;
 }
 
 int mn_worker_progress(struct mn_worker *w, const char *text, struct mn_client_error *err) {

@@ -7,41 +7,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "multinode/common/buf.h"
 #include "yaml_json.h"
 
 static char *read_file(const char *path, size_t *len_out, char *err, size_t err_size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     snprintf(err, err_size, "cannot open \"%s\": %s", path, strerror(errno));
     return NULL;
   }
-  size_t cap = 4096, len = 0;
-  char *buf = malloc(cap + 1);
-  while (buf) {
-    size_t got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (len < cap)
-      break;
-    char *grown = cap < (64u << 20) ? realloc(buf, cap * 2 + 1) : NULL;
-    if (!grown) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    buf = grown;
-    cap *= 2;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (!buf || bad) {
-    free(buf);
-    snprintf(err, err_size, "cannot read \"%s\"%s", path, bad ? "" : ": too large");
+  struct mn_buf b = {0};
+  int rc = mn_buf_read_fd(&b, fd, 64u << 20);
+  int why = errno;
+  close(fd);
+  if (rc < 0) {
+    mn_buf_release(&b);
+    snprintf(err, err_size, "cannot read \"%s\": %s", path,
+             why == EFBIG ? "too large" : strerror(why));
     return NULL;
   }
-  buf[len] = '\0';
-  if (len_out)
+  size_t len = 0;
+  char *buf = mn_buf_take(&b, &len);
+  if (!buf)
+    snprintf(err, err_size, "cannot read \"%s\": out of memory", path);
+  else if (len_out)
     *len_out = len;
   return buf;
 }

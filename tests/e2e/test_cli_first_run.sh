@@ -76,7 +76,10 @@ manifest demo 'functions:
     max_retries: 0'
 run "$mn" deploy "$MN_WORK/demo" --project-name demo
 expect_rc 0 "deploy demo"; v1=$out
-id=$("$mn" start --project-name demo --input 0 echo)
+# the input from standard input (--input -); a folder there is refused
+run "$mn" start --project-name demo --input - echo <"$MN_WORK"
+expect_rc 1 "--input - from a folder"; has_err "cannot read standard input: Is a directory" "stdin folder"
+id=$(printf 0 | "$mn" start --project-name demo --input - echo)
 run "$mn" upgrade "$MN_WORK/demo" --project-name demo
 expect_rc 0 "upgrade demo"; [ "$out" != "$v1" ] || fail "upgrade made no new version"
 run "$mn" wait --quiet "$id"
@@ -94,7 +97,7 @@ run "$mn" describe --invocation-id "$id"
 expect_rc 0 "describe --invocation-id alone"
 grep -q "$exe" <<<"$out" || fail "describe lacks the execution: $out"
 grep -q "outcome: SUCCEEDED" <<<"$out" || fail "describe lacks the outcome: $out"
-pass "get/wait/logs/describe with the id alone after an upgrade (version $v1 is not the latest)"
+pass "get/wait/logs/describe with the id alone after an upgrade (version $v1 is not the latest); --input - reads standard input"
 
 # ------------------------------------------------ wait's exit status per outcome
 start() { "$mn" start --project-name demo --input "$1" echo; }

@@ -1,12 +1,15 @@
 /* The common growing buffer (include/multinode/common/buf.h): appends that
  * cross the doubling steps keep every byte and the NUL, printf, consume,
- * take (empty and full), and out of memory that sticks. */
+ * take (empty and full), reading a descriptor to its end or past a bound,
+ * and out of memory that sticks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -61,8 +64,51 @@ static void test_failure_sticks(void **state) {
   assert_false(b.failed);
 }
 
+/* 10,000 bytes through a pipe (more than one read, more than the first
+ * capacity); then the same with a bound of 5,000: EFBIG. */
+static void read_pipe(size_t max, int want_rc, size_t want_len_at_least) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  char chunk[10000];
+  for (size_t i = 0; i < sizeof chunk; i++)
+    chunk[i] = (char)('a' + i % 26);
+  assert_int_equal(write(fds[1], chunk, sizeof chunk), (ssize_t)sizeof chunk);
+  close(fds[1]);
+  struct mn_buf b = {0};
+  assert_int_equal(mn_buf_append(&b, ">", 1), 0);
+  errno = 0;
+  int rc = mn_buf_read_fd(&b, fds[0], max);
+  assert_int_equal(rc, want_rc);
+  assert_true(b.len >= want_len_at_least);
+  if (rc == 0) {
+    assert_int_equal(b.len, 10001);
+    assert_memory_equal(b.data + 1, chunk, sizeof chunk);
+    assert_int_equal(b.data[b.len], '\0');
+  } else {
+    assert_int_equal(errno, EFBIG);
+  }
+  close(fds[0]);
+  mn_buf_release(&b);
+}
+
+static void test_read_fd(void **state) {
+  (void)state;
+  read_pipe(SIZE_MAX, 0, 10001);
+  read_pipe(5000, -1, 5001);
+  /* a read error: a closed descriptor */
+  struct mn_buf b = {0};
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  close(fds[0]);
+  close(fds[1]);
+  assert_int_equal(mn_buf_read_fd(&b, fds[0], SIZE_MAX), -1);
+  assert_int_equal(errno, EBADF);
+  mn_buf_release(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_grow_consume_take),
+                                     cmocka_unit_test(test_read_fd),
                                      cmocka_unit_test(test_failure_sticks)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,10 @@ int mn_buf_reserve(struct mn_buf *b, size_t more);
 /* 0, or -1 when memory runs out (nothing of data is kept then). */
 int mn_buf_append(struct mn_buf *b, const void *data, size_t n);
 int mn_buf_printf(struct mn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends what fd holds up to its end (EINTR retried). 0, or -1 with
+ * errno: a read error's, ENOMEM, or EFBIG once more than max bytes came
+ * (then b holds the first max bytes or a little more). */
+int mn_buf_read_fd(struct mn_buf *b, int fd, size_t max);
 /* Drops the first n bytes (n <= len). */
 void mn_buf_consume(struct mn_buf *b, size_t n);
 /* Hands the text over (the caller frees it; "" when empty) with its length
