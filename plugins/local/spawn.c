@@ -51,14 +51,14 @@ static void child_report(int sock, int step) {
 
 /* Runs in the forked child: async-signal-safe calls only. */
 __attribute__((noreturn)) static void child_main(const struct mn_local_spawn_request *req, int sock,
-                                                 int devnull, int max_fd, int placed) {
+                                                 int devnull, int max_fd) {
   char go;
 
   mn_child_reset_signals();
 
   if (setsid() < 0)
     child_report(sock, STEP_SETSID);
-  if (!placed && req->limits->cgroup_fd >= 0 && mn_child_join_cgroup(req->limits->cgroup_fd) != 0)
+  if (req->limits->cgroup_fd >= 0 && mn_child_join_cgroup(req->limits->cgroup_fd) != 0)
     child_report(sock, STEP_CGROUP);
 
   /* Move both above 2 first, so that dup2 cannot clobber one with the other. */
@@ -132,11 +132,11 @@ int mn_local_spawn_start(const struct mn_local_spawn_request *req, struct mn_loc
    * before child_main resets them. */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int placed;
-  pid_t pid = mn_child_fork(req->limits->cgroup_fd, &placed);
+  /* fork(), not mn_child_fork: this process has threads (common/child.h) */
+  pid_t pid = fork();
   if (pid == 0) {
     close(sv[0]);
-    child_main(req, sv[1], devnull, max_fd, placed);
+    child_main(req, sv[1], devnull, max_fd);
   }
   int fork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, NULL);

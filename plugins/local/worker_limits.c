@@ -295,6 +295,8 @@ static int write_limit(const char *leaf, const char *file, const char *value, in
   return rc;
 }
 
+#define STALE_LEAF_WAIT_MS 1000 /* for what a stale leaf held to leave it */
+
 int mn_local_limits_prepare(const struct mn_local_limits *l, const char *execution_id, double vcpus,
                             double memory_gb, struct mn_local_child_limits *out, char *why,
                             size_t why_size) {
@@ -318,7 +320,17 @@ int mn_local_limits_prepare(const struct mn_local_limits *l, const char *executi
     snprintf(why, why_size, "the cgroup path is too long");
     return -ENAMETOOLONG;
   }
-  if (mkdir(out->cgroup, 0755) != 0 && errno != EEXIST) {
+  /* A leaf already there is left from an earlier launch of this execution
+   * that never ran (a daemon stopped in between) or from a provider
+   * instance gone since: whatever it holds or is doing to it (a kill in
+   * flight kills what is born there too), the worker gets a fresh one. */
+  int made = mkdir(out->cgroup, 0755) == 0;
+  if (!made && errno == EEXIST) {
+    mn_local_cgroup_kill(out->cgroup);
+    mn_local_cgroup_wait_empty(out->cgroup, STALE_LEAF_WAIT_MS);
+    made = rmdir(out->cgroup) == 0 && mkdir(out->cgroup, 0755) == 0;
+  }
+  if (!made) {
     rc = -errno;
     snprintf(why, why_size, "cannot create cgroup %s: %s", out->cgroup, strerror(errno));
     out->cgroup[0] = '\0';

@@ -14,9 +14,12 @@
  * waits for an RCU grace period (7-14 ms per worker measured). *placed
  * says whether that happened; when it did not (an older kernel, a seccomp
  * filter refusing clone3, a sanitizer build), the child must join the
- * cgroup itself with mn_child_join_cgroup. In a multithreaded process the
- * child may only make async-signal-safe calls until it execs (as after
- * fork), and at-fork handlers do not run in it when *placed is 1. */
+ * cgroup itself with mn_child_join_cgroup.
+ * For a SINGLE-THREADED caller only (the spawner): after clone3 the C
+ * library does not reset in the child what fork() resets (at-fork
+ * handlers, its list of threads), so in the child of a multithreaded
+ * process set*id() would still try to reach the parent's other threads. A
+ * multithreaded process forks and lets the child join. */
 pid_t mn_child_fork(int cgroup_fd, int *placed);
 
 /* In the child: moves the calling process into the cgroup directory
