@@ -1,7 +1,8 @@
 /* test_local_provider.c — the local provider (plugins/local) loaded by the
  * daemon's own plugin host (a real configuration file), with real child
  * processes: exit codes, log paging, idempotent launch, terminate (TERM, then KILL after the
- * grace period), the worker's environment, session and descriptors. All of
+ * grace period), the worker's environment, session and descriptors, a stale
+ * leaf cgroup. All of
  * it twice: with workers forked and exec'd by the provider, and with workers
  * forked by the worker spawner (plugins/local/zygote.h).
  * test_local_provider_state.c covers restarts, ownership, limits, errors;
@@ -364,6 +365,65 @@ static void test_own_session_and_descriptors(void **tstate) {
   assert_int_equal(lfx_wait_exited(fx, &ref).exit_code, 128 + SIGKILL);
 }
 
+/* A leaf cgroup left from an earlier launch of the same execution (a
+ * daemon stopped between the leaf and the record), still holding a
+ * process: the launch kills what it held and gives the worker a fresh
+ * one, in which the worker runs to its end. */
+static void test_stale_leaf_is_replaced(void **tstate) {
+  struct lfx *fx = *tstate;
+  struct mn_worker_ref ref;
+  lfx_provider_start_ok(fx);
+  const char *line = lfx_find_log(fx, "a cgroup per execution under ");
+  if (!line)
+    skip(); /* no cgroup v2 here: nothing to leave behind */
+  char dir[PATH_MAX], leaf[PATH_MAX + 32], procs[PATH_MAX + 64];
+  const char *from = strstr(line, "under ") + 6;
+  snprintf(dir, sizeof dir, "%.*s", (int)strcspn(from, ", "), from);
+  snprintf(leaf, sizeof leaf, "%s/mn-exe-stale", dir);
+  snprintf(procs, sizeof procs, "%s/cgroup.procs", leaf);
+  assert_true(mkdir(leaf, 0755) == 0 || errno == EEXIST); /* the other half left it */
+  int ready[2];
+  assert_int_equal(pipe(ready), 0);
+  pid_t stale = fork();
+  if (stale == 0) {
+    FILE *f = fopen(procs, "w");
+    int ok = f && fputs("0", f) >= 0 && fclose(f) == 0;
+    if (write(ready[1], ok ? "y" : "n", 1) != 1)
+      _exit(2);
+    pause();
+    _exit(0);
+  }
+  char got = 0;
+  assert_int_equal(read(ready[0], &got, 1), 1);
+  close(ready[0]);
+  close(ready[1]);
+  assert_int_equal(got, 'y');
+
+  /* the worker sees the stale process gone (or a zombie), not sleeping
+   * beside it */
+  char script[160];
+  snprintf(script, sizeof script,
+           "s=$(cut -d' ' -f3 /proc/%ld/stat 2>/dev/null); echo \"stale:${s:-gone}\"",
+           (long)stale);
+  lfx_launch_sh(fx, "exe-stale", script, &ref);
+  assert_int_equal(lfx_wait_exited(fx, &ref).exit_code, 0);
+  char text[256];
+  lfx_log_text(fx, &ref, text, sizeof text);
+  if (!strstr(text, "stale:gone") && !strstr(text, "stale:Z"))
+    fail_msg("the worker ran beside the stale leaf's process: %s", text);
+  int status = 0;
+  int64_t deadline = lfx_now_ms() + 5000;
+  pid_t w;
+  while ((w = waitpid(stale, &status, WNOHANG)) == 0 && lfx_now_ms() < deadline)
+    lfx_pause_ms(10);
+  if (w == 0) {
+    kill(stale, SIGKILL);
+    waitpid(stale, NULL, 0);
+    fail_msg("the process left in the stale leaf was not killed by the launch");
+  }
+  assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
@@ -378,6 +438,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_environment_is_exact, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_path_puts_bin_dir_first, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_own_session_and_descriptors, lfx_setup, lfx_teardown),
+      cmocka_unit_test_setup_teardown(test_stale_leaf_is_replaced, lfx_setup, lfx_teardown),
   };
   int failed = cmocka_run_group_tests_name("local provider: processes (fork + exec)", tests,
                                            NULL, NULL);
