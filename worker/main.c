@@ -20,9 +20,11 @@
  * usage or environment error. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
@@ -107,10 +109,14 @@ static void usage(FILE *f) {
              "COMMAND gets the input on standard input; its standard output is the result.\n");
 }
 
-/* Standard input, output and error open, so the pipes never take fds 0-2. */
+/* Standard input, output and error open, so the pipes never take fds 0-2
+ * (one poll() tells which are closed: POLLNVAL). */
 static void ensure_std_fds(void) {
+  struct pollfd p[3] = {{.fd = 0}, {.fd = 1}, {.fd = 2}};
+  if (poll(p, 3, 0) < 0)
+    return;
   for (int fd = 0; fd <= 2; fd++)
-    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+    if (p[fd].revents & POLLNVAL) {
       int null = open("/dev/null", O_RDWR);
       if (null >= 0 && null != fd) {
         dup2(null, fd);
@@ -341,13 +347,22 @@ static int worker_main(int argc, char **argv) {
   }
   mn_client_set_retry(w.client, 1, w.retry_ms);
   /* a random name for this worker: its own /start, retried after a lost
-   * answer, is then not refused as "already started" */
-  unsigned char raw[16];
-  char token[2 * sizeof raw + 1];
+   * answer, is then not refused as "already started"; and the seed of
+   * jansson's hash tables from the same call (else jansson opens and reads
+   * /dev/urandom for it: three more system calls) */
+  unsigned char raw[16 + sizeof(uint32_t)];
+  char token[2 * 16 + 1];
   if (getrandom(raw, sizeof raw, 0) == (ssize_t)sizeof raw) {
-    for (size_t i = 0; i < sizeof raw; i++)
-      snprintf(token + 2 * i, 3, "%02x", raw[i]);
+    uint32_t seed;
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < 16; i++) {
+      token[2 * i] = hex[raw[i] >> 4];
+      token[2 * i + 1] = hex[raw[i] & 15];
+    }
+    token[32] = '\0';
     mn_client_set_claim_token(w.client, token);
+    memcpy(&seed, raw + 16, sizeof seed);
+    json_object_seed(seed | 1); /* 0 would mean "choose one yourself" */
   }
   rc = work(&w, argv);
   mn_client_free(w.client);

@@ -1,11 +1,11 @@
 /* Spawning the command and the poll() loop over its pipes and our signals. */
+#define _GNU_SOURCE /* pipe2 */
 #include "run.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,6 @@
 #include "reap.h"
 #include "signals.h"
 
-extern char **environ;
 
 #define CHUNK 65536
 #define DRAIN_MAX (4 * 1024 * 1024) /* after the exit: what the pipes can still hold */
@@ -61,16 +60,13 @@ static void close_fd(int *fd) {
 }
 
 static int cloexec_pipe(int p[2]) {
-  if (pipe(p) < 0)
-    return -errno;
-  if (fcntl(p[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(p[1], F_SETFD, FD_CLOEXEC) < 0)
-    return -errno;
-  return 0;
+  return pipe2(p, O_CLOEXEC) < 0 ? -errno : 0;
 }
 
+/* Our end of a fresh pipe (no other status flag set; F_SETFL ignores the
+ * access mode). */
 static int set_nonblock(int fd) {
-  int fl = fcntl(fd, F_GETFL);
-  return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
+  return fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0;
 }
 
 /* Keeps the first MN_RUN_REPORT_MAX bytes of the report pipe. */
@@ -196,41 +192,83 @@ static void drain(struct run_state *s, int *fd) {
   close_fd(fd);
 }
 
+/* execvp() without its fallback of running a file the kernel refuses
+ * (ENOEXEC) through /bin/sh, as posix_spawnp() did: argv[0] looked up in
+ * PATH (unset: /bin:/usr/bin; an empty entry is the working folder) unless
+ * it names a path. Returns only on failure, with errno set: EACCES if some
+ * candidate was refused so, else the last error. Async-signal-safe. */
+static void exec_command(char *const argv[]) {
+  extern char **environ;
+  const char *name = argv[0], *path = getenv("PATH");
+  size_t name_len = strlen(name);
+  int refused = 0;
+  if (strchr(name, '/')) {
+    execve(name, argv, environ);
+    return;
+  }
+  if (!path)
+    path = "/bin:/usr/bin";
+  for (const char *p = path;; p++) {
+    const char *end = strchrnul(p, ':');
+    char full[4096];
+    size_t dir_len = (size_t)(end - p);
+    if (dir_len + 1 + name_len < sizeof full) {
+      memcpy(full, p, dir_len);
+      full[dir_len] = '/';
+      memcpy(full + (dir_len ? dir_len + 1 : 0), name, name_len + 1);
+      execve(full, argv, environ);
+      if (errno == EACCES)
+        refused = 1;
+      else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE && errno != ENODEV &&
+               errno != ETIMEDOUT)
+        return;
+    }
+    p = end;
+    if (!*p)
+      break;
+  }
+  errno = refused ? EACCES : ENOENT;
+}
+
+/* The command, with vfork() and exec_command(): its own process group (so that a
+ * forwarded signal reaches everything it started), the pipes as its
+ * descriptors 0-3, an empty signal mask, and SIGPIPE, SIGTERM, SIGINT and
+ * SIGCHLD at their defaults (signals.h); every other disposition as ours.
+ * glibc's posix_spawn does the same but also looks up and resets each of
+ * the 64 signals in the child, about 120 system calls: a tenth of the
+ * worker's CPU per attempt (bench/README.md, "Worker CPU"). The child
+ * shares our memory until it execs: every signal stays blocked until its
+ * handlers are reset, it calls only async-signal-safe functions, and it
+ * leaves its errno where we read it after vfork returns. 0, or the errno
+ * of the step that failed (the child is then reaped). */
 static int spawn(char *const argv[], int in_r, int out_w, int err_w, int rep_w, pid_t *pid) {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  sigset_t none, defaults;
-  int rc, fa_ready = 0, attr_ready = 0;
+  static volatile int child_errno;
+  sigset_t all, old, none;
+  sigfillset(&all);
   sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE); /* ignored here; the command gets the default */
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGCHLD);
-  if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-    goto done;
-  fa_ready = 1;
-  if ((rc = posix_spawnattr_init(&attr)) != 0)
-    goto done;
-  attr_ready = 1;
-  if ((rc = posix_spawn_file_actions_adddup2(&fa, in_r, STDIN_FILENO)) != 0 ||
-      (rc = posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO)) != 0 ||
-      (rc = posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO)) != 0 ||
-      (rc = posix_spawn_file_actions_adddup2(&fa, rep_w, MN_RUN_REPORT_FD)) != 0 ||
-      (rc = posix_spawnattr_setpgroup(&attr, 0)) != 0 ||
-      (rc = posix_spawnattr_setsigmask(&attr, &none)) != 0 ||
-      (rc = posix_spawnattr_setsigdefault(&attr, &defaults)) != 0 ||
-      (rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                POSIX_SPAWN_SETSIGDEF)) != 0)
-    goto done;
-  /* the command runs in its own process group, so a forwarded signal
-   * reaches everything it started */
-  rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
-done:
-  if (attr_ready)
-    posix_spawnattr_destroy(&attr);
-  if (fa_ready)
-    posix_spawn_file_actions_destroy(&fa);
+  child_errno = 0;
+  if (sigprocmask(SIG_SETMASK, &all, &old) < 0)
+    return errno;
+  pid_t p = vfork();
+  if (p == 0) {
+    mn_signals_child_defaults();
+    if (setpgid(0, 0) < 0 || dup2(in_r, STDIN_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0 ||
+        dup2(err_w, STDERR_FILENO) < 0 || dup2(rep_w, MN_RUN_REPORT_FD) < 0 ||
+        sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
+      child_errno = errno;
+      _exit(127);
+    }
+    exec_command(argv);
+    child_errno = errno;
+    _exit(127);
+  }
+  int rc = p < 0 ? errno : child_errno;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (p > 0 && rc != 0)
+    while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {
+    }
+  if (rc == 0)
+    *pid = p;
   return rc;
 }
 

@@ -9,6 +9,11 @@
 /* 0, or -errno. */
 int mn_signals_install(void);
 
+/* In a child about to exec (run.c), with every signal blocked: the
+ * dispositions changed here (SIGPIPE, SIGTERM, SIGINT, SIGCHLD) back to
+ * SIG_DFL. The worker changes no other; async-signal-safe. */
+void mn_signals_child_defaults(void);
+
 /* The read end of the self-pipe (non-blocking): poll it for POLLIN. */
 int mn_signals_fd(void);
 

@@ -31,3 +31,24 @@ int __wrap_OPENSSL_init_ssl(uint64_t opts, const OPENSSL_INIT_SETTINGS *settings
   }
   return __real_OPENSSL_init_ssl(opts, settings);
 }
+
+/* OpenSSL identifies the CPU (cpuid, a trap to the hypervisor in a virtual
+ * machine) from the .init section of every program that links libcrypto,
+ * before main. With a plain-HTTP API URL that first call is skipped too
+ * (the worker's CPU per attempt, bench/README.md "Worker CPU"); OpenSSL's
+ * own initialisation (OPENSSL_init_crypto, which TLS would start) calls it
+ * again and it runs then. Until it has run, OpenSSL's capability vector is
+ * zero: its portable code paths, never wrong. */
+void __real_OPENSSL_cpuid_setup(void);
+void __wrap_OPENSSL_cpuid_setup(void);
+
+void __wrap_OPENSSL_cpuid_setup(void) {
+  static int first = 1;
+  if (first) {
+    first = 0;
+    const char *url = getenv(MN_WORKER_ENV_API_URL);
+    if (url && strncasecmp(url, "http://", 7) == 0)
+      return;
+  }
+  __real_OPENSSL_cpuid_setup();
+}
