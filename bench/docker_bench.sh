@@ -4,8 +4,8 @@
 # time of `docker run --rm` of the same image, measured in the same run,
 # alternating. Target: ≤ 1.25.
 #
-# Usage: bench/docker_bench.sh [BUILD_DIR] [N]     (default: build, 30)
-# MN_BENCH_VCPUS (default 1): the CPU size of both, the function's
+# Usage: bench/docker_bench.sh [BUILD_DIR] [N] [VCPUS]   (default: build, 30, 1)
+# VCPUS (or MN_BENCH_VCPUS): the CPU size of both, the function's
 # virtual_cpus and `docker run --cpus` (the original's default is 0.1).
 # Starts a private Docker Engine (scripts/docker-engine.sh; needs root and
 # docker.io) and multinoded with its embedded Postgres; removes both at exit.
@@ -13,6 +13,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 n=${2:-30}
+vcpus=${3:-${MN_BENCH_VCPUS:-1}}
+case $vcpus in ''|*[!0-9.]*|*.*.*|.) echo "error: VCPUS \"$vcpus\" is not a number of vCPUs (e.g. 0.1)" >&2; exit 2 ;; esac
 [ -x "$build/bin/multinoded" ] || { echo "error: no multinoded in $build/bin" >&2; exit 1; }
 work=$(mktemp -d /tmp/mn-bench.XXXXXX); chmod 755 "$work"
 engine=$(mktemp -d /tmp/mnd.XXXXXX)
@@ -41,7 +43,7 @@ YAML
 pid=$!
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
 
-python3 - "http://127.0.0.1:$port" "$image" "$n" "${MN_BENCH_VCPUS:-1}" <<'PY'
+python3 - "http://127.0.0.1:$port" "$image" "$n" "$vcpus" <<'PY'
 import json, statistics, subprocess, sys, time, urllib.request
 
 url, image, n, vcpus = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]

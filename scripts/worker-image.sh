@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds a Multinode worker image from the locally built binaries, with no
 # registry: a minimal root filesystem (busybox-static for sh, cat, sleep...,
-# multinode and multinode-worker in /usr/local/bin, the shared libraries they
-# load, the dynamic loader) imported with `docker import`.
+# multinode-worker in /usr/local/bin, stripped, with the shared libraries it
+# loads, if any: the static worker loads none) imported with `docker import`.
 #
-#   scripts/worker-image.sh [--bin-dir DIR] [--tag TAG] [--python] [--entrypoint FILE] [--add SRC:DEST]...
+#   scripts/worker-image.sh [--bin-dir DIR] [--tag TAG] [--with-cli] [--python] [--entrypoint FILE] [--add SRC:DEST]...
 #
-#   --bin-dir DIR      where multinode and multinode-worker are (default: build/bin
-#                      of this checkout)
+#   --bin-dir DIR      where multinode-worker (and multinode) are (default:
+#                      build/bin of this checkout)
+#   --with-cli         also the `multinode` CLI, with the shared libraries it
+#                      loads (libcurl's 30-odd: about 56 MB)
 #   --tag TAG          the image name (default: multinode-worker:local)
 #   --entrypoint FILE  copy FILE to /usr/local/bin/ and make it the entrypoint
 #                      instead of multinode-worker (e.g. a wrapper that ends with
@@ -28,7 +30,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib_rootfs.sh"
-bin_dir=$here/build/bin tag= entry= adds=() python=0
+bin_dir=$here/build/bin tag= entry= adds=() python=0 cli=0
 while [ $# -gt 0 ]; do
   case $1 in
   --bin-dir) bin_dir=$2; shift 2 ;;
@@ -36,13 +38,16 @@ while [ $# -gt 0 ]; do
   --entrypoint) entry=$2; shift 2 ;;
   --add) adds+=("$2"); shift 2 ;;
   --python) python=1; shift ;;
+  --with-cli) cli=1; shift ;;
   -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "error: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
   esac
 done
 
 [ -n "$tag" ] || { [ $python = 1 ] && tag=multinode-python:local || tag=multinode-worker:local; }
-for b in multinode multinode-worker; do
+bins=(multinode-worker)
+[ $cli = 0 ] || bins+=(multinode)
+for b in "${bins[@]}"; do
   [ -x "$bin_dir/$b" ] || { echo "error: \"$bin_dir/$b\" not found: build first or pass --bin-dir" >&2; exit 1; }
 done
 rootfs_need_tools
@@ -54,8 +59,10 @@ rootfs_busybox
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
 
-copy_with_libs "$bin_dir/multinode" /usr/local/bin/multinode
+[ $cli = 0 ] || copy_with_libs "$bin_dir/multinode" /usr/local/bin/multinode
 copy_with_libs "$bin_dir/multinode-worker" /usr/local/bin/multinode-worker
+# without its debugging information and symbol table (a third of the file)
+if command -v strip >/dev/null; then strip "$root/usr/local/bin/multinode-worker"; fi
 if [ $python = 1 ]; then
   # Debian's python3 as installed here: the interpreter, its standard
   # library, its extension modules and every library they load
