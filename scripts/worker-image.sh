@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Builds a Multinode worker image from the locally built binaries, with no
 # registry: a minimal root filesystem (busybox-static for sh, cat, sleep...,
-# multinode-worker in /usr/local/bin, stripped, with the shared libraries it
-# loads, if any: the static worker loads none) imported with `docker import`.
+# multinode-worker (stripped) and the multinode CLI in /usr/local/bin, with
+# the shared libraries they load: the static worker loads none, the CLI
+# libcurl's 30-odd) imported with `docker import`.
 #
-#   scripts/worker-image.sh [--bin-dir DIR] [--tag TAG] [--with-cli] [--python] [--entrypoint FILE] [--add SRC:DEST]...
+#   scripts/worker-image.sh [--bin-dir DIR] [--tag TAG] [--no-cli] [--python] [--entrypoint FILE] [--add SRC:DEST]...
 #
 #   --bin-dir DIR      where multinode-worker (and multinode) are (default:
 #                      build/bin of this checkout)
-#   --with-cli         also the `multinode` CLI, with the shared libraries it
-#                      loads (libcurl's 30-odd: about 56 MB)
+#   --no-cli           without the CLI and its libraries: busybox and the
+#                      worker alone, about 8 MB instead of 66 (for tasks that
+#                      do not call `multinode progress`, `start` or `wait`)
 #   --tag TAG          the image name (default: multinode-worker:local)
 #   --entrypoint FILE  copy FILE to /usr/local/bin/ and make it the entrypoint
 #                      instead of multinode-worker (e.g. a wrapper that ends with
@@ -30,7 +32,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib_rootfs.sh"
-bin_dir=$here/build/bin tag= entry= adds=() python=0 cli=0
+bin_dir=$here/build/bin tag= entry= adds=() python=0 cli=1
 while [ $# -gt 0 ]; do
   case $1 in
   --bin-dir) bin_dir=$2; shift 2 ;;
@@ -38,8 +40,8 @@ while [ $# -gt 0 ]; do
   --entrypoint) entry=$2; shift 2 ;;
   --add) adds+=("$2"); shift 2 ;;
   --python) python=1; shift ;;
-  --with-cli) cli=1; shift ;;
-  -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --no-cli) cli=0; shift ;;
+  -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "error: unknown argument \"$1\" (see --help)" >&2; exit 2 ;;
   esac
 done
