@@ -218,6 +218,28 @@ static void oom_counter_parse(void **state) {
   assert_int_equal(mn_oom_kills_parse(""), -1);
 }
 
+/* Our cgroup from /proc/self/cgroup's text, read once for both hierarchies
+ * (oom.c): v2's "0::" line, v1's memory controller alone or among others. */
+static void oom_own_cgroup(void **state) {
+  (void)state;
+  char cg[64];
+  const char *v1 = "12:cpu,cpuacct:/a\n9:name=systemd:/\n4:blkio,memory:/docker/abc\n";
+  assert_int_equal(own_cgroup(v1, 0, cg, sizeof cg), 1);
+  assert_string_equal(cg, "/docker/abc");
+  assert_int_equal(own_cgroup(v1, 1, cg, sizeof cg), 0);
+  assert_int_equal(own_cgroup("3:memory:/x\n0::/user.slice/u.scope", 1, cg, sizeof cg), 1);
+  assert_string_equal(cg, "/user.slice/u.scope"); /* no final newline */
+  assert_int_equal(own_cgroup("3:memory:/x\n0::/y\n", 0, cg, sizeof cg), 1);
+  assert_string_equal(cg, "/x");
+  /* "memory" must be a whole controller name; a path too long is no match */
+  assert_int_equal(own_cgroup("5:memory_x,pids:/z\n", 0, cg, sizeof cg), 0);
+  char longer[200];
+  snprintf(longer, sizeof longer, "0::/%0100d\n", 0);
+  assert_int_equal(own_cgroup(longer, 1, cg, sizeof cg), 0);
+  assert_int_equal(own_cgroup("", 1, cg, sizeof cg), 0);
+  assert_int_equal(own_cgroup("garbage without colons\n", 0, cg, sizeof cg), 0);
+}
+
 /* A runtime's own words win over its stderr (a Python traceback). */
 static void failure_reports_what_the_command_reported(void **state) {
   (void)state;
@@ -280,6 +302,7 @@ int main(void) {
       cmocka_unit_test(unforwarded_signal_is_failure),
       cmocka_unit_test(oom_kill_says_out_of_memory),
       cmocka_unit_test(oom_counter_parse),
+      cmocka_unit_test(oom_own_cgroup),
       cmocka_unit_test(failure_reports_what_the_command_reported),
       cmocka_unit_test(unusable_report_falls_back_to_the_tail),
   };
