@@ -5,6 +5,11 @@
 # libcurl (offline, another libcurl version) or in a sanitizer build, the
 # worker links Debian's shared libcurl as before, and configure says so.
 option(MN_WORKER_STATIC "Link multinode-worker statically with a minimal libcurl" ON)
+# static-pie keeps the worker's own addresses random, at a cost: it relocates
+# itself at every start, about 20,000 pointers (most in libcrypto's tables),
+# which copies ~100 pages of the binary (bench/README.md, "Worker CPU":
+# -0.2 ms per attempt with OFF, a plain static executable at a fixed address).
+option(MN_WORKER_PIE "Link the static multinode-worker as static-pie (ASLR)" ON)
 set(MN_WORKER_STATIC_LINK OFF CACHE INTERNAL "multinode-worker is linked statically")
 if(MN_WORKER_STATIC AND NOT MN_SANITIZE)
   execute_process(COMMAND dpkg-query -W -f=\${Version} libcurl4-openssl-dev

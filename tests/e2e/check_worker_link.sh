@@ -3,20 +3,25 @@
 # (cmake/worker_static.cmake). Static: no dynamic section, no interpreter, so
 # it starts without loading any shared library (bench/README.md, "Worker
 # CPU"); otherwise it names the shared libcurl. Either way it runs.
-#   check_worker_link.sh WORKER STATIC(ON|OFF)
+#   check_worker_link.sh WORKER STATIC(ON|OFF) [PIE(ON|OFF), default ON]
 set -euo pipefail
-worker=$1 static=$2
+worker=$1 static=$2 pie=${3:-ON}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 needed=$(readelf -d "$worker" 2>/dev/null | grep NEEDED || true)
 interp=$(readelf -l "$worker" | grep -c 'program interpreter' || true)
 if [ "$static" = ON ]; then
   [ -z "$needed" ] || fail "a static worker needs shared libraries: $needed"
   [ "$interp" = 0 ] || fail "a static worker names a program interpreter"
-  readelf -h "$worker" | grep -q 'DYN (Position-Independent Executable' ||
-    fail "the static worker is not position-independent (static-pie)"
+  if [ "$pie" = ON ]; then
+    readelf -h "$worker" | grep -q 'DYN (Position-Independent Executable' ||
+      fail "the static worker is not position-independent (static-pie)"
+  else
+    readelf -h "$worker" | grep -q 'EXEC (Executable file)' ||
+      fail "MN_WORKER_PIE=OFF but the static worker is not a plain executable"
+  fi
 else
   case $needed in *libcurl.so*) ;; *) fail "the shared-link worker does not name libcurl.so: $needed" ;; esac
 fi
 out=$(env -i "$worker" true 2>&1) && fail "ran without MULTINODE_API_URL"
 case $out in *"MULTINODE_API_URL is not set"*) ;; *) fail "unexpected: $out" ;; esac
-if [ "$static" = ON ]; then echo "ok: static-pie worker, no shared library"; else echo "ok: worker with the shared libcurl"; fi
+if [ "$static" = ON ]; then echo "ok: static worker (PIE $pie), no shared library"; else echo "ok: worker with the shared libcurl"; fi
