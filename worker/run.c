@@ -235,8 +235,8 @@ static void exec_command(char *const argv[]) {
  * descriptors 0-3, an empty signal mask, and SIGPIPE, SIGTERM, SIGINT and
  * SIGCHLD at their defaults (signals.h); every other disposition as ours.
  * glibc's posix_spawn does the same but also looks up and resets each of
- * the 64 signals in the child, about 120 system calls: a tenth of the
- * worker's CPU per attempt (bench/README.md, "Worker CPU"). The child
+ * the 64 signals in the child: about 120 system calls, most of the 156 per
+ * attempt this worker no longer makes (bench/README.md, "Worker CPU"). The child
  * shares our memory until it execs: every signal stays blocked until its
  * handlers are reset, it calls only async-signal-safe functions, and it
  * leaves its errno where we read it after vfork returns. 0, or the errno
