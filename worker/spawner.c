@@ -68,7 +68,11 @@ static __attribute__((noreturn)) void child_main(struct request *rq, mn_spawner_
   ssize_t n;
   int argc = (int)rq->hdr.argc;
 
-  mn_child_reset_signals();
+  /* what the spawner changed (the rest was reset at its start) */
+  sigset_t none;
+  sigemptyset(&none);
+  signal(SIGPIPE, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
 
   if (setsid() < 0)
     child_fail(rq->launch, MN_SPAWNER_STEP_SETSID);
@@ -322,6 +326,9 @@ int mn_spawner_main(char **argv, mn_spawner_run_fn *run) {
     return 2;
   }
   mn_proctitle_init(argv);
+  /* Every signal from its default once here, so that a child only undoes
+   * what the spawner itself changes below (2 system calls, not 64). */
+  mn_child_reset_signals();
   signal(SIGPIPE, SIG_IGN);
   if (mn_reap_become_subreaper() < 0)
     mn_worker__log("spawner: cannot become a child subreaper: %s", strerror(errno));
