@@ -56,7 +56,7 @@ sql "SELECT round(coalesce(sum(calls), 0)::numeric / $total, 2) FROM pg_stat_sta
 echo "by statement (calls per invocation, mean ms, first words):"
 sql "SELECT to_char(calls::numeric / $total, '990.99'), to_char(mean_exec_time, '990.999'),
             left(regexp_replace(regexp_replace(query, '\s+', ' ', 'g'),
-                                '^WITH ve AS \(.*?LIMIT \$?\w+\)\) ?,? ?', 'WITH ve, '), 110)
+                                '^WITH ve AS \(.*?LIMIT [0-9$]+\)\) ?', 'WITH ve '), 110)
      FROM pg_stat_statements WHERE $filter AND calls::numeric / $total >= 0.01
      ORDER BY calls DESC" | sed 's/^/  /'
 echo "nested (in triggers and functions), calls per invocation:"
