@@ -34,6 +34,7 @@ cat >>"$pgdata/postgresql.conf" <<CONF
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
 pg_stat_statements.max = 5000
+pg_stat_statements.track_planning = on
 CONF
 start
 sock=$(sed -n 5p "$pgdata/postmaster.pid") pgport=$(sed -n 4p "$pgdata/postmaster.pid")
@@ -53,8 +54,9 @@ sql "SELECT round(sum(calls)::numeric / $total, 2) FROM pg_stat_statements WHERE
 sql "SELECT round(coalesce(sum(calls), 0)::numeric / $total, 2) FROM pg_stat_statements
      WHERE $filter AND query LIKE '%FROM events e WHERE e.id >%' AND query NOT LIKE '%<= \$2%'" |
   sed 's/^/  the event listener'"'"'s reads of the events table: /'
-echo "by statement (calls per invocation, mean ms, first words):"
+echo "by statement (calls per invocation, mean ms, plans per call, first words):"
 sql "SELECT to_char(calls::numeric / $total, '990.99'), to_char(mean_exec_time, '990.999'),
+            to_char(plans::numeric / calls, '0.99'),
             left(regexp_replace(regexp_replace(query, '\s+', ' ', 'g'),
                                 '^WITH ve AS \(.*?LIMIT [0-9$]+\)\) ?', 'WITH ve '), 110)
      FROM pg_stat_statements WHERE $filter AND calls::numeric / $total >= 0.01
