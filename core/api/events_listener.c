@@ -254,6 +254,14 @@ void *mn_ev_listener_main(void *arg) {
     }
     if (read_soon)
       soon_ms = GAP_RECHECK_MS;
+    /* notifications libpq took in while a statement ran: the socket will
+     * not show them again */
+    PGnotify *queued;
+    while (!lost && ev->pg && (queued = PQnotifies(ev->pg)) != NULL) {
+      read_soon = true;
+      soon_ms = 0;
+      PQfreemem(queued);
+    }
     int64_t now = mn_monotonic_us();
     int64_t next = mn_ev_tick(ev, now);
     if (now >= next_prune) {
