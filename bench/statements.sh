@@ -5,6 +5,7 @@
 # statements per invocation, in all and by statement (bench/README.md,
 # "Statements per invocation").
 # Usage: bench/statements.sh [BUILD_DIR] [N] [M]   (default 1 500)
+# MN_BENCH_STREAM=1: with one event stream (GET /events) open meanwhile.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
@@ -43,9 +44,17 @@ db=$(psql -X -At "host=$sock port=$pgport dbname=postgres user=postgres" \
 sql() { psql -X -At -F $'\t' "host=$sock port=$pgport dbname=${db:-postgres} user=postgres" -c "$1"; }
 sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 sql "SELECT pg_stat_statements_reset()" >/dev/null
+if [ "${MN_BENCH_STREAM:-0}" = 1 ]; then
+  curl -sN -H "Authorization: Bearer bench-key" "http://127.0.0.1:$port/events" >"$work/stream.txt" &
+  stream=$!
+fi
 "$build/bin/mn-bench-dispatch" "http://127.0.0.1:$port" bench-key "$build/bin/mn-bench-stamp" \
   "$n" "$m" | sed 's/^/bench: /'
 total=$((n + m))
+if [ -n "${stream:-}" ]; then
+  sleep 1; kill "$stream"; wait "$stream" 2>/dev/null || true
+  echo "the stream got $(grep -c '^id: ' "$work/stream.txt") events"
+fi
 # what the daemon's own connections ran (not this script's psql)
 filter="toplevel AND query NOT LIKE '%pg_stat_statements%'"
 echo "top-level statements per invocation ($total invocations):"

@@ -59,7 +59,7 @@ int mn_ev_listener_connect(struct mn_events *ev, struct mn_error *err) {
   bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   PQclear(r);
   int64_t last = 0;
-  if (!ok || mn_store_events_last(pg, &last, err) != 0) {
+  if (!ok || mn_store_events_prepare(pg, err) != 0 || mn_store_events_last(pg, &last, err) != 0) {
     if (!ok)
       mn_fail(err, MN_EUNAVAILABLE, "cannot LISTEN for events: %s", PQerrorMessage(pg));
     PQfinish(pg);

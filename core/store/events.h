@@ -21,7 +21,10 @@ struct mn_event_filter {
   const char *invocation_id;
 };
 
-/* On the listener's own connection: up to `limit` events with id > after,
+/* Prepares the read below on the listener's connection (once per
+ * connection: it runs at every batch of events while streams are open). */
+int mn_store_events_prepare(PGconn *pg, struct mn_error *err);
+/* On the listener's own connection, prepared: up to `limit` events with id > after,
  * in id order, each row also carrying its snapshot's xmin and xmax (text),
  * which tell whether a gap in the ids may still fill. PQclear *out. */
 int mn_store_events_fetch(PGconn *pg, int64_t after, int limit, PGresult **out,
