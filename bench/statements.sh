@@ -48,8 +48,22 @@ if [ "${MN_BENCH_STREAM:-0}" = 1 ]; then
   curl -sN -H "Authorization: Bearer bench-key" "http://127.0.0.1:$port/events" >"$work/stream.txt" &
   stream=$!
 fi
+# CPU (utime + stime, clock ticks) of the daemon and of Postgres (the
+# postmaster and its children alive at the end: the pool's backends)
+cpu_ticks() {
+  local pm p t=0 d
+  pm=$(head -1 "$pgdata/postmaster.pid")
+  d=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  for p in $pm $(pgrep -P "$pm"); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$d $t"
+}
+read -r d0 p0 < <(cpu_ticks)
 "$build/bin/mn-bench-dispatch" "http://127.0.0.1:$port" bench-key "$build/bin/mn-bench-stamp" \
   "$n" "$m" | sed 's/^/bench: /'
+read -r d1 p1 < <(cpu_ticks)
+hz=$(getconf CLK_TCK)
 total=$((n + m))
 if [ -n "${stream:-}" ]; then
   sleep 1; kill "$stream"; wait "$stream" 2>/dev/null || true
@@ -57,6 +71,9 @@ if [ -n "${stream:-}" ]; then
 fi
 # what the daemon's own connections ran (not this script's psql)
 filter="toplevel AND query NOT LIKE '%pg_stat_statements%'"
+awk -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v hz="$hz" -v n="$total" 'BEGIN {
+  printf "CPU per invocation: daemon %.2f ms, Postgres %.2f ms (backends alive at the end)\n",
+    d * 1000 / hz / n, p * 1000 / hz / n }'
 echo "top-level statements per invocation ($total invocations):"
 sql "SELECT round(sum(calls)::numeric / $total, 2) FROM pg_stat_statements WHERE $filter" |
   sed 's/^/  all: /'
