@@ -403,6 +403,7 @@ int mn_events_stream_open(struct mn_events *ev, const struct mn_event_filter *f,
     free(s->project), free(s->version), free(s->function), free(s->invocation_id), free(s);
     return MN_ENOMEM;
   }
+  *position = 0;
   pthread_mutex_lock(&ev->mu);
   if (ev->stopping || atomic_load(&open_streams) >= ev->max_streams) {
     pthread_mutex_unlock(&ev->mu);
@@ -414,6 +415,13 @@ int mn_events_stream_open(struct mn_events *ev, const struct mn_event_filter *f,
   if (ev->streams)
     ev->streams->prev = s;
   ev->streams = s;
+  ev->consumers++;
+  if (!mn_ev_await_settled(ev)) {
+    stream_unref_locked(s);
+    pthread_mutex_unlock(&ev->mu);
+    *position = -1;
+    return MN_EUNAVAILABLE;
+  }
   *position = ev->position;
   pthread_mutex_unlock(&ev->mu);
   *out = s;
@@ -505,6 +513,7 @@ static void stream_unref_locked(struct mn_event_stream *s) {
     ev->streams = s->next;
   if (s->next)
     s->next->prev = s->prev;
+  ev->consumers--;
   atomic_fetch_sub(&open_streams, 1);
   queue_clear(&s->queue);
   queue_clear(&s->held);
@@ -613,7 +622,13 @@ struct mn_events_wait *mn_events_wait_new(struct mn_events *ev, const char *proj
   if (ev->waits)
     ev->waits->prev = w;
   ev->waits = w;
+  ev->consumers++;
+  bool settled = mn_ev_await_settled(ev);
   pthread_mutex_unlock(&ev->mu);
+  if (!settled) { /* answered at once instead */
+    mn_events_wait_free(w);
+    return NULL;
+  }
   return w;
 }
 
@@ -644,6 +659,7 @@ void mn_events_wait_free(struct mn_events_wait *w) {
     ev->waits = w->next;
   if (w->next)
     w->next->prev = w->prev;
+  ev->consumers--;
   pthread_mutex_unlock(&ev->mu);
   free(w->project), free(w->function), free(w->invocation_id), free(w);
 }
@@ -666,6 +682,11 @@ int mn_events_start(const struct mn_events_options *opt, struct mn_store *store,
   ev->keepalive = chunk_new(keepalive, sizeof keepalive - 1);
   ev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   pthread_mutex_init(&ev->mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&ev->settled, &ca);
+  pthread_condattr_destroy(&ca);
   int rc;
   if (!ev->dsn || !ev->keepalive || ev->wake_fd < 0) {
     rc = mn_fail(err, MN_ENOMEM, "cannot set up event streams");
@@ -695,6 +716,7 @@ void mn_events_shutdown(struct mn_events *ev) {
     wake(s);
   for (struct mn_events_wait *w = ev->waits; w; w = w->next)
     schedule(&cb, w);
+  pthread_cond_broadcast(&ev->settled);
   pthread_mutex_unlock(&ev->mu);
   run_callbacks(&cb);
   poke(ev);
@@ -703,7 +725,7 @@ void mn_events_shutdown(struct mn_events *ev) {
 void mn_events_free(struct mn_events *ev) {
   if (!ev)
     return;
-  mn_signal_stop(&ev->mu, &ev->stopping, NULL);
+  mn_signal_stop(&ev->mu, &ev->stopping, &ev->settled);
   if (ev->thread_started) {
     poke(ev);
     pthread_join(ev->thread, NULL);
@@ -713,6 +735,7 @@ void mn_events_free(struct mn_events *ev) {
   mn_ev_chunk_unref(ev->keepalive);
   if (ev->wake_fd >= 0)
     close(ev->wake_fd);
+  pthread_cond_destroy(&ev->settled);
   pthread_mutex_destroy(&ev->mu);
   free(ev->dsn);
   free(ev);

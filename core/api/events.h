@@ -46,6 +46,9 @@ void mn_events_free(struct mn_events *ev);
 
 /* Event streams open in this process (for /metrics). */
 size_t mn_events_open_streams(void);
+/* Statements the listener has run to read the events table (for /metrics):
+ * none while no stream or wait is registered (docs/events.md). */
+unsigned long long mn_events_listener_reads(void);
 
 /* ---- streams (handlers_events.c, server.c) ---- */
 /* Registers a stream for the events matching f (copied); it holds events
@@ -53,7 +56,8 @@ size_t mn_events_open_streams(void);
  * streams (f->invocation_id set) end after the invocation's `end` event.
  * *position: the id of the last event already delivered when it
  * registered (a resume reads from the store up to it). MN_EUNAVAILABLE when
- * max_streams are open or the daemon is stopping. */
+ * max_streams are open or the daemon is stopping, or (*position -1) when
+ * the listener could not catch up for it (docs/events.md: no database). */
 int mn_events_stream_open(struct mn_events *ev, const struct mn_event_filter *f,
                           struct mn_event_stream **out, int64_t *position);
 /* Pushes one stored event (a row of store/events.h's columns) or, with

@@ -32,7 +32,14 @@ struct mn_events {
   pthread_mutex_t mu; /* guards everything below, and every stream and wait */
   struct mn_event_stream *streams;
   struct mn_events_wait *waits;
-  int64_t position; /* the last event id fanned out */
+  int64_t position; /* the last event id fanned out (or passed over: stale below) */
+  /* Streams and waits registered. With none, the listener does not read
+   * the events table at a NOTIFY: it only marks the position stale, and the
+   * first consumer to register waits (settled) until the listener has moved
+   * the position past what was committed before it registered. */
+  size_t consumers;
+  bool stale;
+  pthread_cond_t settled; /* stale became false, or stopping */
   int64_t next_keepalive_us;
   bool stopping;
   struct ev_chunk *keepalive;
@@ -53,6 +60,10 @@ void mn_ev_fan_out(struct mn_events *ev, struct ev_item *items, size_t n);
 int64_t mn_ev_tick(struct mn_events *ev, int64_t now);
 
 /* events_listener.c */
+/* Under mu, after a consumer was added: waits until the position is no
+ * longer stale (the listener settled it, docs/events.md). false when that
+ * did not happen within a few seconds (no database) or the daemon stops. */
+bool mn_ev_await_settled(struct mn_events *ev);
 int mn_ev_listener_connect(struct mn_events *ev, struct mn_error *err);
 void *mn_ev_listener_main(void *arg);
 

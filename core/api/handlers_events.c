@@ -43,13 +43,14 @@ static int open_stream(const struct mn_api_ctx *ctx, const struct mn_event_filte
                        long long after, const struct mn_function_key *fk,
                        struct mn_api_response *res) {
   struct mn_event_stream *s;
-  int64_t position;
+  int64_t position = 0;
   int rc = ctx->events ? mn_events_stream_open(ctx->events, f, &s, &position) : MN_EUNAVAILABLE;
   if (rc == MN_EUNAVAILABLE) {
     res->status = 503;
-    res->body = mn_json_error(ctx->events ? "Too many event streams are open on this server; "
-                                            "try again later"
-                                          : "This server has no event streams");
+    res->body = mn_json_error(!ctx->events  ? "This server has no event streams"
+                              : position < 0 ? "The database is unavailable; try again later"
+                                             : "Too many event streams are open on this server; "
+                                               "try again later");
     return rc;
   }
   if (rc != 0)

@@ -12,6 +12,13 @@
 #define IID(req) ((req)->params[MN_PARAM_INVOCATION])
 #define EID(req) ((req)->params[MN_PARAM_EXECUTION])
 
+/* The key the store checks with the write (store.h), or NULL. */
+static const char *store_key(const struct mn_api_request *req) {
+  return req->principal.kind == MN_PRINCIPAL_EXECUTION && req->principal.key_in_store
+             ? req->principal.key_hash
+             : NULL;
+}
+
 /* Answers ExecutionInfo for a store call that filled inv, then releases it. */
 static int reply_execution(int rc, struct mn_invocation *inv, struct mn_api_response *res) {
   if (rc == 0)
@@ -30,7 +37,8 @@ int mn_api_start_execution(const struct mn_api_ctx *ctx, const struct mn_api_req
   const char *token = mn_api_header(req, MN_API_CLAIM_TOKEN_HEADER);
   if (token && (!*token || strlen(token) > 128))
     token = NULL;
-  int rc = mn_store_claim_execution(ctx->store, &fk, IID(req), EID(req), token, mn_now_us(),
+  int rc = mn_store_claim_execution(ctx->store, &fk, IID(req), EID(req), store_key(req), token,
+                                    mn_now_us(),
                                     &inv);
   if (rc == 0 && inv.n_executions == 1)
     mn_metrics_dispatch_latency(inv.executions[0].execution_start_time - inv.creation_time);
@@ -47,8 +55,8 @@ int mn_api_update_execution(const struct mn_api_ctx *ctx, const struct mn_api_re
   if (rc == MN_EINVAL)
     return mn_api_reply_invalid(res, &err);
   if (rc == 0)
-    rc = mn_store_update_execution(ctx->store, &fk, IID(req), EID(req), latest_output,
-                                   mn_now_us(), &inv);
+    rc = mn_store_update_execution(ctx->store, &fk, IID(req), EID(req), store_key(req),
+                                   latest_output, mn_now_us(), &inv);
   free(latest_output);
   return reply_execution(rc, &inv, res);
 }
@@ -58,7 +66,8 @@ int mn_api_heartbeat_execution(const struct mn_api_ctx *ctx, const struct mn_api
                                struct mn_api_response *res) {
   struct mn_function_key fk = mn_api_function_key(req);
   struct mn_invocation inv = {0};
-  int rc = mn_store_heartbeat_execution(ctx->store, &fk, IID(req), EID(req), mn_now_us(), &inv);
+  int rc = mn_store_heartbeat_execution(ctx->store, &fk, IID(req), EID(req), store_key(req),
+                                        mn_now_us(), &inv);
   return reply_execution(rc, &inv, res);
 }
 
@@ -72,7 +81,7 @@ int mn_api_finish_execution(const struct mn_api_ctx *ctx, const struct mn_api_re
   if (rc == MN_EINVAL)
     return mn_api_reply_invalid(res, &err);
   if (rc == 0)
-    rc = mn_store_finish_execution(ctx->store, &fk, IID(req), EID(req), fr.outcome,
+    rc = mn_store_finish_execution(ctx->store, &fk, IID(req), EID(req), store_key(req), fr.outcome,
                                    fr.final_output, fr.error_message, mn_now_us(), &inv);
   if (rc == 0 && inv.n_executions == 1)
     mn_metrics_attempt_duration(inv.executions[0].execution_finish_time -

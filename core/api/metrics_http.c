@@ -78,6 +78,7 @@ void mn_api_metrics_output(struct mn_store *store, struct mn_api_output *out) {
       .pool_wait_us = pool.wait_us,
       .has_event_streams = mn_events_open_streams != NULL,
       .event_streams = mn_events_open_streams ? mn_events_open_streams() : 0,
+      .event_reads = mn_events_listener_reads ? mn_events_listener_reads() : 0,
   };
   size_t len = 0;
   char *text = mn_metrics_render(&g, &len);

@@ -61,6 +61,9 @@ struct mn_api_key_entry;
 struct mn_principal {
   enum mn_principal_kind kind;
   char key_hash[65]; /* MN_PRINCIPAL_EXECUTION: SHA-256 hex of the key */
+  /* MN_PRINCIPAL_EXECUTION on a worker call (/start, /update, /heartbeat,
+   * /finish): the store checks the key with the write (api/dispatch.c) */
+  bool key_in_store;
   /* operator keys: the entry matched, in the table it belongs to (one
    * reference, released with the request) */
   const struct mn_api_key_entry *key;

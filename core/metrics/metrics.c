@@ -453,6 +453,9 @@ char *mn_metrics_render(const struct mn_metrics_gauges *g, size_t *len) {
   if (g->has_event_streams) {
     header(&b, "multinode_event_streams_open", "gauge", "Server-Sent Event streams open.");
     mn_buf_printf(&b, "multinode_event_streams_open %zu\n", g->event_streams);
+    header(&b, "multinode_event_listener_reads_total", "counter",
+           "Statements the event listener ran to read the events table.");
+    mn_buf_printf(&b, "multinode_event_listener_reads_total %llu\n", g->event_reads);
   }
   return mn_buf_take(&b, len);
 }

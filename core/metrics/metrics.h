@@ -70,6 +70,7 @@ struct mn_metrics_gauges {
   int64_t pool_wait_us;
   bool has_event_streams; /* false: no event streams in this build */
   size_t event_streams;
+  unsigned long long event_reads; /* the event listener's reads of the events table */
 };
 
 /* The whole exposition; a heap string (NULL when out of memory). */
@@ -78,6 +79,7 @@ char *mn_metrics_render(const struct mn_metrics_gauges *g, size_t *len);
 /* Open event streams: the events module (api/events.h) defines it; weak
  * here, so that a build without it links and leaves the gauge out. */
 size_t mn_events_open_streams(void) __attribute__((weak));
+unsigned long long mn_events_listener_reads(void) __attribute__((weak));
 
 /* For tests: every counter back to zero. */
 void mn_metrics_reset(void);

@@ -20,23 +20,57 @@ static int pq_fail(PGconn *pg, PGresult *r, const char *what, struct mn_error *e
   return rc;
 }
 
+/* pg_current_snapshot() is the statement's own snapshot: the rows and the
+ * horizon agree */
+#define FETCH_SQL                                                                  \
+  "SELECT " EVENT_COLS ", pg_snapshot_xmin(pg_current_snapshot())::text,"          \
+  " pg_snapshot_xmax(pg_current_snapshot())::text"                                 \
+  " FROM events e WHERE e.id > $1::bigint ORDER BY e.id LIMIT $2::integer"
+#define FETCH_NAME "mn_events_fetch"
+
+int mn_store_events_prepare(PGconn *pg, struct mn_error *err) {
+  PGresult *r = PQprepare(pg, FETCH_NAME, FETCH_SQL, 2, NULL);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    return pq_fail(pg, r, "cannot prepare the read of events", err);
+  PQclear(r);
+  return 0;
+}
+
 int mn_store_events_fetch(PGconn *pg, int64_t after, int limit, PGresult **out,
                           struct mn_error *err) {
   char a[24], l[16];
   snprintf(a, sizeof a, "%" PRId64, after);
   snprintf(l, sizeof l, "%d", limit);
   const char *params[] = {a, l};
-  /* pg_current_snapshot() is the statement's own snapshot: the rows and the
-   * horizon agree */
-  PGresult *r = PQexecParams(pg,
-                             "SELECT " EVENT_COLS ", pg_snapshot_xmin(pg_current_snapshot())::text,"
-                             " pg_snapshot_xmax(pg_current_snapshot())::text"
-                             " FROM events e WHERE e.id > $1::bigint ORDER BY e.id"
-                             " LIMIT $2::integer",
-                             2, NULL, params, NULL, NULL, 0);
+  PGresult *r = PQexecPrepared(pg, FETCH_NAME, 2, params, NULL, NULL, 0);
   if (PQresultStatus(r) != PGRES_TUPLES_OK)
     return pq_fail(pg, r, "cannot read events", err);
   *out = r;
+  return 0;
+}
+
+int mn_store_events_settle(PGconn *pg, int64_t after, struct mn_events_run *out,
+                           struct mn_error *err) {
+  char a[24];
+  snprintf(a, sizeof a, "%" PRId64, after);
+  const char *params[] = {a};
+  /* the ids only, and only the first row where the run starting at $1
+   * breaks: one short answer however many events there are */
+  PGresult *r = PQexecParams(pg,
+                             "SELECT g.id, g.next, pg_snapshot_xmin(pg_current_snapshot())::text,"
+                             " pg_snapshot_xmax(pg_current_snapshot())::text"
+                             " FROM (SELECT a.id, lead(a.id) OVER (ORDER BY a.id) AS next"
+                             "  FROM (SELECT $1::bigint AS id UNION ALL"
+                             "   SELECT e.id FROM events e WHERE e.id > $1::bigint) a) g"
+                             " WHERE g.next IS NULL OR g.next <> g.id + 1 ORDER BY g.id LIMIT 1",
+                             1, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+    return pq_fail(pg, r, "cannot read the event ids", err);
+  out->end = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  out->next = PQgetisnull(r, 0, 1) ? 0 : strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+  out->xmin = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+  out->xmax = strtoull(PQgetvalue(r, 0, 3), NULL, 10);
+  PQclear(r);
   return 0;
 }
 

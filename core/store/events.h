@@ -21,11 +21,24 @@ struct mn_event_filter {
   const char *invocation_id;
 };
 
-/* On the listener's own connection: up to `limit` events with id > after,
+/* Prepares the read below on the listener's connection (once per
+ * connection: it runs at every batch of events while streams are open). */
+int mn_store_events_prepare(PGconn *pg, struct mn_error *err);
+/* On the listener's own connection, prepared: up to `limit` events with id > after,
  * in id order, each row also carrying its snapshot's xmin and xmax (text),
  * which tell whether a gap in the ids may still fill. PQclear *out. */
 int mn_store_events_fetch(PGconn *pg, int64_t after, int limit, PGresult **out,
                           struct mn_error *err);
+/* On the listener's connection, without reading any event's data: the
+ * run of consecutive ids after `after` (end: its last id, `after` when
+ * after + 1 is missing), the first id past the run's break (0: none) and
+ * the statement's snapshot's xmin and xmax. */
+struct mn_events_run {
+  int64_t end, next;
+  uint64_t xmin, xmax;
+};
+int mn_store_events_settle(PGconn *pg, int64_t after, struct mn_events_run *out,
+                           struct mn_error *err);
 /* The highest event id (0: none); on the listener's connection. */
 int mn_store_events_last(PGconn *pg, int64_t *out, struct mn_error *err);
 

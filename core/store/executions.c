@@ -41,11 +41,16 @@ static const struct mn_db_stmt stmt_get = {
   "  AND par.function_name = i.parent_function_name"                            \
   "  AND par.invocation_id = i.parent_invocation_id"
 
+/* The worker's own key, checked in the same statement as the write (the
+ * API's shortcut for an execution's key, docs/security.md): NULL, or the
+ * SHA-256 hex the execution's token_hash must be. */
+#define KEY_GUARD(n) " AND ($" #n "::text IS NULL OR x.token_hash = $" #n ")"
+
 #define RUNNING_GUARD                                                           \
   "x.execution_start_time IS NOT NULL AND x.execution_finish_time IS NULL"      \
   " AND x.worker_status <> 'TERMINATED'"
 
-/* $7 claim token (NULL: none). A start, or the replay of one by the same
+/* $7 claim token (NULL: none), $8 key. A start, or the replay of one by the same
  * claimant, which changes nothing. */
 static const struct mn_db_stmt stmt_start = {
     "mn_execution_start",
@@ -55,30 +60,30 @@ static const struct mn_db_stmt stmt_start = {
                    " claim_token = coalesce(x.claim_token, $7)",
                    "x.worker_status <> 'TERMINATED' AND (x.execution_start_time IS NULL"
                    " OR ($7::text IS NOT NULL AND x.claim_token = $7"
-                   "  AND x.execution_finish_time IS NULL))"),
-    7, false};
+                   "  AND x.execution_finish_time IS NULL))" KEY_GUARD(8)),
+    8, false};
 
-/* $7 latest_output */
+/* $7 latest_output, $8 key */
 static const struct mn_db_stmt stmt_update = {
     "mn_execution_update",
     GUARDED_UPDATE("output = $7, last_update_time = $6::bigint, heartbeat_time = $6::bigint",
-                   RUNNING_GUARD),
-    7, false};
+                   RUNNING_GUARD KEY_GUARD(8)),
+    8, false};
 
 /* A heartbeat: the worker is alive (heartbeat_timeout_seconds), no progress
  * stored. */
 static const struct mn_db_stmt stmt_heartbeat = {
     "mn_execution_heartbeat",
-    GUARDED_UPDATE("heartbeat_time = $6::bigint", RUNNING_GUARD), 6, false};
+    GUARDED_UPDATE("heartbeat_time = $6::bigint", RUNNING_GUARD KEY_GUARD(7)), 7, false};
 
-/* $7 outcome, $8 final_output, $9 error_message (NULL: keep) */
+/* $7 outcome, $8 final_output, $9 error_message (NULL: keep), $10 key */
 static const struct mn_db_stmt stmt_finish = {
     "mn_execution_finish",
     GUARDED_UPDATE("execution_finish_time = $6::bigint, last_update_time = $6::bigint,"
                    " outcome = $7, output = coalesce($8, x.output),"
                    " error_message = coalesce($9, x.error_message)",
-                   RUNNING_GUARD),
-    9, false};
+                   RUNNING_GUARD KEY_GUARD(10)),
+    10, false};
 
 /* What a worker call requires of the execution. */
 enum requirement { NEEDS_NOT_STARTED = 1, NEEDS_STARTED = 2, NEEDS_NOT_FINISHED = 4 };
@@ -123,6 +128,9 @@ static int refusal(const struct mn_execution *e, unsigned needs) {
   return MN_EEXECUTION_NOT_FOUND;
 }
 
+/* params[stmt->n_params - 1] is the key (NULL: none). One statement when
+ * the write applies; when it does not, the reason is read (without a key:
+ * a key that did not match is the caller's to look into). */
 static int worker_call(struct mn_store *s, const struct mn_db_stmt *stmt, unsigned needs,
                        const char *const *params, const struct mn_function_key *fk,
                        struct mn_invocation *out) {
@@ -134,6 +142,8 @@ static int worker_call(struct mn_store *s, const struct mn_db_stmt *stmt, unsign
       if (rc < 0)
         mn_invocation_release(out);
     }
+  } else if (rc == 0 && params[stmt->n_params - 1]) {
+    rc = MN_EAPI_KEY_INVALID;
   } else if (rc == 0) {
     struct mn_invocation cur = {0};
     rc = mn_store_get_execution(s, fk, params[3], params[4], &cur);
@@ -147,26 +157,26 @@ static int worker_call(struct mn_store *s, const struct mn_db_stmt *stmt, unsign
 
 int mn_store_claim_execution(struct mn_store *s, const struct mn_function_key *fk,
                              const char *invocation_id, const char *execution_id,
-                             const char *claim_token, int64_t now,
+                             const char *key_hash, const char *claim_token, int64_t now,
                              struct mn_invocation *out) {
   if (!key_valid(fk) || !invocation_id || !execution_id)
     return MN_EINVAL;
   char t[24];
   const char *params[] = {fk->project_name, mn_sql_version_param(fk->version_ref),
                           fk->function_name, invocation_id, execution_id,
-                          mn_sql_time(t, now), claim_token};
+                          mn_sql_time(t, now), claim_token, key_hash};
   return worker_call(s, &stmt_start, NEEDS_NOT_STARTED, params, fk, out);
 }
 
 int mn_store_start_execution(struct mn_store *s, const struct mn_function_key *fk,
                              const char *invocation_id, const char *execution_id,
                              int64_t now, struct mn_invocation *out) {
-  return mn_store_claim_execution(s, fk, invocation_id, execution_id, NULL, now, out);
+  return mn_store_claim_execution(s, fk, invocation_id, execution_id, NULL, NULL, now, out);
 }
 
 int mn_store_update_execution(struct mn_store *s, const struct mn_function_key *fk,
                               const char *invocation_id, const char *execution_id,
-                              const char *latest_output, int64_t now,
+                              const char *key_hash, const char *latest_output, int64_t now,
                               struct mn_invocation *out) {
   if (!key_valid(fk) || !invocation_id || !execution_id || !latest_output)
     return MN_EINVAL;
@@ -174,13 +184,13 @@ int mn_store_update_execution(struct mn_store *s, const struct mn_function_key *
   const char *params[] = {fk->project_name,  mn_sql_version_param(fk->version_ref),
                           fk->function_name, invocation_id,
                           execution_id,      mn_sql_time(t, now),
-                          latest_output};
+                          latest_output,     key_hash};
   return worker_call(s, &stmt_update, NEEDS_STARTED | NEEDS_NOT_FINISHED, params, fk, out);
 }
 
 int mn_store_finish_execution(struct mn_store *s, const struct mn_function_key *fk,
                               const char *invocation_id, const char *execution_id,
-                              enum mn_outcome outcome, const char *final_output,
+                              const char *key_hash, enum mn_outcome outcome, const char *final_output,
                               const char *error_message, int64_t now,
                               struct mn_invocation *out) {
   const char *outcome_str = mn_outcome_str(outcome);
@@ -191,18 +201,19 @@ int mn_store_finish_execution(struct mn_store *s, const struct mn_function_key *
                           fk->function_name, invocation_id,
                           execution_id,      mn_sql_time(t, now),
                           outcome_str,       final_output,
-                          error_message};
+                          error_message,     key_hash};
   return worker_call(s, &stmt_finish, NEEDS_STARTED | NEEDS_NOT_FINISHED, params, fk, out);
 }
 
 int mn_store_heartbeat_execution(struct mn_store *s, const struct mn_function_key *fk,
                                  const char *invocation_id, const char *execution_id,
-                                 int64_t now, struct mn_invocation *out) {
+                                 const char *key_hash, int64_t now, struct mn_invocation *out) {
   if (!key_valid(fk) || !invocation_id || !execution_id)
     return MN_EINVAL;
   char t[24];
   const char *params[] = {fk->project_name,  mn_sql_version_param(fk->version_ref),
                           fk->function_name, invocation_id,
-                          execution_id,      mn_sql_time(t, now)};
+                          execution_id,      mn_sql_time(t, now),
+                          key_hash};
   return worker_call(s, &stmt_heartbeat, NEEDS_STARTED | NEEDS_NOT_FINISHED, params, fk, out);
 }

@@ -143,7 +143,13 @@ int mn_store_get_execution(struct mn_store *s, const struct mn_function_key *fk,
 /* Worker protocol. When a guarded update finds the row in another state, the
  * reason is picked in this order: EXECUTION_NOT_STARTED, EXECUTION_STARTED,
  * EXECUTION_NOT_FINISHED, EXECUTION_FINISHED, EXECUTION_TERMINATED, else
- * EXECUTION_NOT_FOUND. */
+ * EXECUTION_NOT_FOUND.
+ * key_hash (NULL: none): the SHA-256 hex of the execution's own key, which
+ * the write then also requires, in the same statement (the API's check of
+ * an execution's key, api/authorize.h, done in one round trip). When the
+ * write does not apply with a key given, the answer is API_KEY_INVALID and
+ * nothing else is read: the caller checks the key the long way and calls
+ * again without it for the reason. */
 int mn_store_start_execution(struct mn_store *s, const struct mn_function_key *fk,
                              const char *invocation_id, const char *execution_id,
                              int64_t now, struct mn_invocation *out);
@@ -154,21 +160,21 @@ int mn_store_start_execution(struct mn_store *s, const struct mn_function_key *f
  * lost (daemon killed, connection dropped) may retry it. */
 int mn_store_claim_execution(struct mn_store *s, const struct mn_function_key *fk,
                              const char *invocation_id, const char *execution_id,
-                             const char *claim_token, int64_t now,
+                             const char *key_hash, const char *claim_token, int64_t now,
                              struct mn_invocation *out);
 int mn_store_update_execution(struct mn_store *s, const struct mn_function_key *fk,
                               const char *invocation_id, const char *execution_id,
-                              const char *latest_output, int64_t now,
+                              const char *key_hash, const char *latest_output, int64_t now,
                               struct mn_invocation *out);
 /* The worker is alive: heartbeat_time = now (heartbeat_timeout_seconds; an
  * update does the same), nothing else changes. Same guards as update. */
 int mn_store_heartbeat_execution(struct mn_store *s, const struct mn_function_key *fk,
                                  const char *invocation_id, const char *execution_id,
-                                 int64_t now, struct mn_invocation *out);
+                                 const char *key_hash, int64_t now, struct mn_invocation *out);
 /* final_output / error_message may be NULL: the stored value is kept. */
 int mn_store_finish_execution(struct mn_store *s, const struct mn_function_key *fk,
                               const char *invocation_id, const char *execution_id,
-                              enum mn_outcome outcome, const char *final_output,
+                              const char *key_hash, enum mn_outcome outcome, const char *final_output,
                               const char *error_message, int64_t now,
                               struct mn_invocation *out);
 

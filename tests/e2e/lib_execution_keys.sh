@@ -54,6 +54,12 @@ echo "logs $(code GET "$base/$F/invocations/$I/executions/$E/logs")"
 echo "no_parent $(code POST "$base/child/invocations" '{"input":"x"}')"
 echo "own_execution $(code GET "$base/$F/invocations/$I/executions/$E")"
 echo "own_version $(code GET "/projects/$P/versions/$V")"
+# the worker calls on its own key that do not apply (api/dispatch.c checks
+# the key in the store's write, and the long way when that did not apply)
+echo "own_start_again $(code PUT "$base/$F/invocations/$I/executions/$E/start")"
+echo "own_start_latest $(code PUT "/projects/$P/versions/latest/functions/$F/invocations/$I/executions/$E/start")"
+echo "unknown_finish $(code PUT "$base/$F/invocations/$I/executions/exe-0123456789abcdef0123456789abcdef/finish" '{"outcome":"SUCCEEDED"}')"
+echo "bad_outcome $(code PUT "$base/$F/invocations/$I/executions/$E/finish" '{"outcome":"NEARLY"}')"
 created=$(curl -s -w ' %{http_code}' -X POST -H "Authorization: Bearer $K" \
   -H 'Content-Type: application/json' \
   --data "{\"input\":\"x\",\"parent_invocation\":{\"function_name\":\"$F\",\"invocation_id\":\"$I\"}}" \
@@ -133,6 +139,13 @@ xk_probe_finish() {
   done
   pass "refused (403): another project, its invocation, its execution's /finish (forged) and" \
     "/cancel, project and version creation, logs, an invocation without its parent"
+  [ "$(xk_val own_start_again)" = 409 ] && [ "$(xk_val own_start_latest)" = 403 ] &&
+    [ "$(xk_val unknown_finish)" = 403 ] && [ "$(xk_val bad_outcome)" = 422 ] ||
+    fail "its own worker calls: start again $(xk_val own_start_again) (want 409), through" \
+      "\"latest\" $(xk_val own_start_latest) (403), another execution's /finish" \
+      "$(xk_val unknown_finish) (403), a bad outcome $(xk_val bad_outcome) (422)"
+  pass "its own /start again 409, through \"latest\" 403, /finish of an unknown execution 403," \
+    "a bad outcome 422"
   for k in own_execution own_version get_child list_children cancel_child; do
     [ "$(xk_val "$k")" = 200 ] || fail "$k: $(xk_val "$k"), want 200 (all: $XK_OUT)"
   done
@@ -164,6 +177,19 @@ xk_check_ended() {
   [ "${ended##* }" = 403 ] && grep -q "no longer valid" <<<"$ended" ||
     fail "the key after its execution ended: $ended"
   pass "refused after its execution ended: ${ended% *}"
+  local path=$MN_URL$XK_KBASE/invocations/$XK_ID/executions/$XK_EXE forged k
+  for k in start finish; do
+    ended=$(curl -s -w ' %{http_code}' -X PUT -H "Authorization: Bearer $XK_KEY" \
+      -H 'Content-Type: application/json' --data '{"outcome":"SUCCEEDED"}' "$path/$k")
+    [ "${ended##* }" = 403 ] && grep -q "no longer valid" <<<"$ended" ||
+      fail "/$k on the key after its execution ended: $ended"
+  done
+  forged=mnx_$(head -c 200 /dev/urandom | tr -dc 'a-zA-Z0-9' | head -c $((${#XK_KEY} - 4)))
+  ended=$(curl -s -w ' %{http_code}' -X PUT -H "Authorization: Bearer $forged" \
+    -H 'Content-Type: application/json' --data '{"outcome":"SUCCEEDED"}' "$path/finish")
+  [ "${ended##* }" = 403 ] && grep -q "The API key is invalid" <<<"$ended" ||
+    fail "/finish with a key nobody was given: $ended"
+  pass "/start and /finish refused after its execution ended (403), and with a forged key: ${ended% *}"
 }
 
 xk_no_key_in() {

@@ -51,10 +51,47 @@ def fn(name, cmd, retries=0):
             "execution_spec": {"max_retries": retries, "timeout_seconds": 600}}
 print(json.dumps({"default_docker_image": "none", "functions": [
     fn("steps", sys.argv[1]), fn("big", sys.argv[2]), fn("many", sys.argv[3]),
-    fn("child", "sleep 1; echo ok"), fn("parent", sys.argv[4])]}))' "$steps" "$big" "$many" "$parent")
+    fn("child", "sleep 1; echo ok"), fn("parent", sys.argv[4]), fn("quick", "echo ok")]}))' \
+  "$steps" "$big" "$many" "$parent")
 api POST /projects/ev/versions "$body" >/dev/null
 [ "$(last_status)" = 200 ] || fail "cannot deploy"
 base=/projects/ev/versions/latest/functions
+
+# --- the listener reads only for a consumer ------------------------------------
+# With no stream or wait open, the changes of 5 invocations make the event
+# listener read nothing (docs/events.md); a project stream that opens from
+# Last-Event-ID 0 while 20 more are posted gets, exactly once and in order,
+# every event a later full read finds.
+reads() { curl -sf -H "Authorization: Bearer $MN_KEY" "$MN_URL/metrics" |
+  sed -n 's/^multinode_event_listener_reads_total //p'; }
+quick_done() { # quick_done N: N quick invocations, all TERMINATED
+  [ "$(curl -sf -H "Authorization: Bearer $MN_KEY" "$MN_URL$base/quick/invocations?max_results=100" |
+    grep -o '"invocation_status": *"TERMINATED"' | wc -l)" -eq "$1" ]; }
+r0=$(reads)
+for _ in 1 2 3 4 5; do "$mn" start --project-name ev quick >/dev/null; done
+wait_until 30 "5 quick invocations terminated" quick_done 5
+r1=$(reads)
+[ -n "$r0" ] && [ "$r1" = "$r0" ] || fail "the listener read the events table $r0 -> $r1 times with no consumer"
+(for _ in $(seq 20); do "$mn" start --project-name ev quick >/dev/null; done) &
+poster=$!
+sleep 0.2 # the stream opens while the invocations are posted
+$SSE "$MN_URL/projects/ev/events?last_event_id=0" "$MN_KEY" --idle 2 >"$W/race.out" &
+racer=$!
+wait "$poster"
+wait_until 60 "25 quick invocations terminated" quick_done 25
+wait "$racer"
+$SSE "$MN_URL/projects/ev/events?last_event_id=0" "$MN_KEY" --idle 1 >"$W/race_all.out"
+r2=$(reads)
+$PY - "$W/race.out" "$W/race_all.out" <<'PYEOF' || fail "a stream opened on a stale listener: $(tail -3 "$W/race.out")"
+import json, sys
+def ids(f):
+    return [int(e["id"]) for e in map(json.loads, open(f)) if "id" in e]
+live, full = ids(sys.argv[1]), ids(sys.argv[2])
+assert len(full) >= 25 * 7, len(full)
+assert live == full, (len(live), len(full), sorted(set(full) - set(live))[:5])
+PYEOF
+[ "$r2" -gt "$r1" ] || fail "the listener did not read for a stream ($r1 -> $r2)"
+pass "no consumer: $r0 -> $r1 reads of the events table for 5 invocations; a stream opened meanwhile got all $(grep -c '"id"' "$W/race_all.out") events once, in order ($r2 reads)"
 
 # --- one invocation's stream ------------------------------------------------
 # a project stream that leaves after 4 events (resumed below)
@@ -112,6 +149,7 @@ def ids(f):
     return [int(e["id"]) for e in map(json.loads, open(f)) if "id" in e]
 p1, p2, full = ids(sys.argv[1]), ids(sys.argv[2]), ids(sys.argv[3])
 assert len(p1) == 4 and len(p2) > 0, (p1, p2)
+full = [i for i in full if i >= p1[0]]  # the stream opened after the quick ones above
 assert p1 + p2 == full, (p1, p2, full)
 PYEOF
 pass "resume: 4 events, reconnect with Last-Event-ID: $(wc -l <"$W/p2.out") more, no gap, no duplicate"

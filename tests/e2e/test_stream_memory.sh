@@ -12,7 +12,8 @@
 . "$(dirname "$0")/lib_daemon.sh"
 PY=${MULTINODE_PYTHON:-/usr/bin/python3}
 ASAN=0
-if ldd "$MN_BIN_DIR/multinoded" | grep -q libasan; then ASAN=1; fi
+# grep reads all of it: with -q, ldd may die of SIGPIPE and pipefail hides the match
+if ldd "$MN_BIN_DIR/multinoded" | grep libasan >/dev/null; then ASAN=1; fi
 
 # measure POOL_KIB MAX_KIB OK_HEAD OK_HEADERS BAD_HEAD
 measure() {

@@ -111,9 +111,9 @@ static void test_missing_and_mismatched(void **state) {
     assert_int_equal(mn_store_start_execution(store, fk, cases[i].inv, cases[i].exe, 5, &x),
                      cases[i].want);
     assert_int_equal(
-        mn_store_update_execution(store, fk, cases[i].inv, cases[i].exe, "o", 5, &x),
+        mn_store_update_execution(store, fk, cases[i].inv, cases[i].exe, NULL, "o", 5, &x),
         cases[i].want);
-    assert_int_equal(mn_store_finish_execution(store, fk, cases[i].inv, cases[i].exe,
+    assert_int_equal(mn_store_finish_execution(store, fk, cases[i].inv, cases[i].exe, NULL,
                                                MN_OUTCOME_SUCCEEDED, "o", NULL, 5, &x),
                      cases[i].want);
     assert_int_equal(mn_store_transition_execution(store, fk, cases[i].inv, cases[i].exe,
@@ -140,22 +140,22 @@ static void test_claim_replay(void **state) {
   struct attempt a = new_attempt("f", 500);
   struct mn_function_key fk = {"ex", "latest", "f"};
   struct mn_invocation x = {0};
-  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, "tok-a", 510, &x), 0);
+  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, NULL, "tok-a", 510, &x), 0);
   assert_true(x.executions[0].execution_start_time == 510);
   mn_invocation_release(&x);
-  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, "tok-a", 520, &x), 0);
+  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, NULL, "tok-a", 520, &x), 0);
   assert_true(x.executions[0].execution_start_time == 510); /* unchanged */
   assert_true(x.executions[0].last_update_time == 510);
   mn_invocation_release(&x);
-  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, "tok-b", 530, NULL),
+  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, NULL, "tok-b", 530, NULL),
                    MN_EEXECUTION_STARTED);
   assert_int_equal(mn_store_start_execution(store, &fk, a.inv, a.exe, 530, NULL),
                    MN_EEXECUTION_STARTED);
   /* once finished, even the claimant's replay is refused */
-  assert_int_equal(mn_store_finish_execution(store, &fk, a.inv, a.exe, MN_OUTCOME_SUCCEEDED,
+  assert_int_equal(mn_store_finish_execution(store, &fk, a.inv, a.exe, NULL, MN_OUTCOME_SUCCEEDED,
                                              "r", NULL, 540, NULL),
                    0);
-  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, "tok-a", 550, NULL),
+  assert_int_equal(mn_store_claim_execution(store, &fk, a.inv, a.exe, NULL, "tok-a", 550, NULL),
                    MN_EEXECUTION_STARTED);
 }
 
@@ -164,9 +164,9 @@ static void test_worker_protocol(void **state) {
   struct mn_function_key fk = {"ex", "latest", "f"};
   struct mn_invocation x = {0};
   /* not started: update and finish refuse */
-  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, "p", 110, &x),
+  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, NULL, "p", 110, &x),
                    MN_EEXECUTION_NOT_STARTED);
-  assert_int_equal(mn_store_finish_execution(store, &fk, a.inv, a.exe, MN_OUTCOME_SUCCEEDED,
+  assert_int_equal(mn_store_finish_execution(store, &fk, a.inv, a.exe, NULL, MN_OUTCOME_SUCCEEDED,
                                              "r", NULL, 110, &x),
                    MN_EEXECUTION_NOT_STARTED);
   assert_int_equal(mn_store_start_execution(store, &fk, a.inv, a.exe, 120, &x), 0);
@@ -177,14 +177,14 @@ static void test_worker_protocol(void **state) {
   assert_int_equal(mn_store_start_execution(store, &fk, a.inv, a.exe, 121, &x),
                    MN_EEXECUTION_STARTED);
 
-  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, "progress 1", 130, &x),
+  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, NULL, "progress 1", 130, &x),
                    0);
   assert_string_equal(x.executions[0].output, "progress 1");
   mn_invocation_release(&x);
-  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, "progress 2", 131, NULL),
+  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, NULL, "progress 2", 131, NULL),
                    0);
   /* finish with no final output keeps the last progress output */
-  assert_int_equal(mn_store_finish_execution(store, &fk, a.inv, a.exe, MN_OUTCOME_ABORTED,
+  assert_int_equal(mn_store_finish_execution(store, &fk, a.inv, a.exe, NULL, MN_OUTCOME_ABORTED,
                                              NULL, NULL, 140, &x),
                    0);
   assert_int_equal(x.executions[0].outcome, MN_OUTCOME_ABORTED);
@@ -196,9 +196,9 @@ static void test_worker_protocol(void **state) {
   /* finished: start says started (first in order), the others finished */
   assert_int_equal(mn_store_start_execution(store, &fk, a.inv, a.exe, 150, NULL),
                    MN_EEXECUTION_STARTED);
-  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, "late", 150, NULL),
+  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, NULL, "late", 150, NULL),
                    MN_EEXECUTION_FINISHED);
-  assert_int_equal(mn_store_finish_execution(store, &fk, a.inv, a.exe, MN_OUTCOME_SUCCEEDED,
+  assert_int_equal(mn_store_finish_execution(store, &fk, a.inv, a.exe, NULL, MN_OUTCOME_SUCCEEDED,
                                              "x", NULL, 150, NULL),
                    MN_EEXECUTION_FINISHED);
   assert_int_equal(mn_store_get_execution(store, &fk, a.inv, a.exe, &x), 0);
@@ -209,7 +209,7 @@ static void test_worker_protocol(void **state) {
   /* FAILED with an error message and a final output */
   struct attempt b = new_attempt("f", 200);
   assert_int_equal(mn_store_start_execution(store, &fk, b.inv, b.exe, 210, NULL), 0);
-  assert_int_equal(mn_store_finish_execution(store, &fk, b.inv, b.exe, MN_OUTCOME_FAILED,
+  assert_int_equal(mn_store_finish_execution(store, &fk, b.inv, b.exe, NULL, MN_OUTCOME_FAILED,
                                              "partial", "boom", 220, &x),
                    0);
   assert_int_equal(x.executions[0].outcome, MN_OUTCOME_FAILED);
@@ -230,7 +230,7 @@ static void test_terminated_worker(void **state) {
   assert_true(applied);
   assert_int_equal(mn_store_start_execution(store, &fk, a.inv, a.exe, 302, NULL),
                    MN_EEXECUTION_TERMINATED);
-  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, "x", 302, NULL),
+  assert_int_equal(mn_store_update_execution(store, &fk, a.inv, a.exe, NULL, "x", 302, NULL),
                    MN_EEXECUTION_NOT_STARTED);
   /* started, then its worker died: update / finish say TERMINATED */
   struct attempt b = new_attempt("f", 400);
@@ -240,9 +240,9 @@ static void test_terminated_worker(void **state) {
                                                  &applied),
                    0);
   assert_true(applied);
-  assert_int_equal(mn_store_update_execution(store, &fk, b.inv, b.exe, "x", 403, NULL),
+  assert_int_equal(mn_store_update_execution(store, &fk, b.inv, b.exe, NULL, "x", 403, NULL),
                    MN_EEXECUTION_TERMINATED);
-  assert_int_equal(mn_store_finish_execution(store, &fk, b.inv, b.exe, MN_OUTCOME_SUCCEEDED,
+  assert_int_equal(mn_store_finish_execution(store, &fk, b.inv, b.exe, NULL, MN_OUTCOME_SUCCEEDED,
                                              NULL, NULL, 403, NULL),
                    MN_EEXECUTION_TERMINATED);
   assert_int_equal(mn_store_start_execution(store, &fk, b.inv, b.exe, 403, NULL),
