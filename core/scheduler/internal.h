@@ -38,6 +38,23 @@ struct mn_scheduler {
   struct mn_queues *queues; /* functions whose queue may hold invocations (queues.h) */
   int64_t next_queue_scan;  /* when to rebuild them from the queue index */
   size_t last_rows_read;    /* rows the last pass read (for tests and logs) */
+  atomic_ulong passes;       /* passes begun: a job that saw none begin while it ran
+                             * ends without waking the loop when nothing changed */
+  pthread_mutex_t launched_mu;      /* guards the two below (jobs.c) */
+  struct mn_launched *launched;     /* launched workers whose RUNNING write is due */
+  bool launched_writer;             /* a launch job is writing them */
+  atomic_uint wake_why;     /* enum mn_sched_wake bits since the loop last woke */
+  char woken_by[96];        /* what woke the loop for this pass (debug log) */
+};
+
+/* Who woke the decision loop (shown in the pass's debug line). */
+enum mn_sched_wake {
+  MN_WAKE_PROVIDER = 1u, /* a provider reported a change (wake()) */
+  MN_WAKE_LAUNCH = 2u,
+  MN_WAKE_PREPARE = 4u,
+  MN_WAKE_TERMINATE = 8u,
+  MN_WAKE_INSPECT = 16u,
+  MN_WAKE_STOP = 32u
 };
 
 /* pass.c: one decision pass at `now`; *next_wake gets the time the next
@@ -53,7 +70,12 @@ struct mn_exec_ref {
   char *project, *version, *function, *invocation_id, *execution_id;
   bool keyed; /* a launch: its key hash went in with the row (pass.c) */
 };
-int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref);
+/* fn: the function of an execution the calling pass has just created (its
+ * row holds the key hash: ref->keyed), so the launch need not read it
+ * again; NULL: the launch reads the execution and gives up unless it is
+ * still PROVISIONING. */
+int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref,
+                           const struct mn_function *fn);
 int mn_sched_submit_prepare(struct mn_scheduler *s, const struct mn_function *fn,
                             const char *key);
 int mn_sched_submit_terminate(struct mn_scheduler *s, const struct mn_exec_ref *ref,
@@ -77,7 +99,7 @@ void mn_sched_track_end(struct mn_scheduler *s, const char *key, const char *fai
  * 0: the tracker's backoff). */
 void mn_sched_track_end_after(struct mn_scheduler *s, const char *key, const char *failure,
                               int64_t retry_after_us);
-void mn_sched_wake_loop(struct mn_scheduler *s);
+void mn_sched_wake_loop(struct mn_scheduler *s, enum mn_sched_wake why);
 
 void mn_exec_ref_release(struct mn_exec_ref *r);
 int mn_exec_ref_copy(struct mn_exec_ref *dst, const char *project, const char *version,

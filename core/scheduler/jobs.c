@@ -57,7 +57,20 @@ static bool retryable(int code) {
 struct launch_job {
   struct mn_scheduler *s;
   struct mn_exec_ref ref;
+  struct mn_function fn; /* handed by the pass that created the execution */
+  bool has_fn;
+  unsigned long passes; /* s->passes when submitted */
 };
+
+/* Whether a job that ends must wake the loop: it failed or changed what a
+ * pass decides on, or a pass began while it ran (that pass skipped what
+ * was in flight, or consumed a provider's report meant for it). A launch
+ * that only moved its execution to RUNNING needs no pass of its own. */
+static void wake_after(struct mn_scheduler *s, bool changed, unsigned long passes,
+                       enum mn_sched_wake why) {
+  if (changed || atomic_load(&s->passes) != passes)
+    mn_sched_wake_loop(s, why);
+}
 
 static void end_unlaunched(struct mn_scheduler *s, const struct mn_exec_ref *r,
                            const char *reason) {
@@ -131,6 +144,91 @@ static int prepare_function(struct mn_scheduler *s, struct mn_provider_handle *h
   return 1;
 }
 
+/* ---- RUNNING writes, grouped ------------------------------------------
+ * A launch that produced a worker queues it here; the first launch job to
+ * queue one while no write is under way writes every queued worker in one
+ * statement, and again until the queue is empty (group commit: under load
+ * the launches that end during one write share the next). Each entry's
+ * tracker stays in flight until its write is done, so no pass launches it
+ * again meanwhile. */
+struct mn_launched {
+  struct mn_launched *next;
+  struct mn_exec_ref ref;
+  char *details; /* worker_details, JSON text */
+  struct mn_provider_handle *h;
+  struct mn_worker_ref wref;
+  unsigned long passes; /* s->passes when its launch was submitted */
+};
+
+/* Queues l; true when the caller must write (no writer is active). */
+static bool queue_running(struct mn_scheduler *s, struct mn_launched *l) {
+  pthread_mutex_lock(&s->launched_mu);
+  l->next = s->launched;
+  s->launched = l;
+  bool writer = !s->launched_writer;
+  s->launched_writer = true;
+  pthread_mutex_unlock(&s->launched_mu);
+  return writer;
+}
+
+static void write_running(struct mn_scheduler *s) {
+  for (;;) {
+    pthread_mutex_lock(&s->launched_mu);
+    struct mn_launched *list = s->launched;
+    s->launched = NULL;
+    if (!list)
+      s->launched_writer = false;
+    pthread_mutex_unlock(&s->launched_mu);
+    if (!list)
+      return;
+    size_t n = 0;
+    for (struct mn_launched *l = list; l; l = l->next)
+      n++;
+    struct mn_sched_key *keys = calloc(n, sizeof *keys);
+    const char **details = calloc(n, sizeof *details);
+    bool *applied = calloc(n, sizeof *applied);
+    int rc = keys && details && applied ? 0 : MN_ENOMEM;
+    size_t i = 0;
+    for (struct mn_launched *l = list; rc == 0 && l; l = l->next, i++) {
+      keys[i] = (struct mn_sched_key){l->ref.project, l->ref.version, l->ref.function,
+                                      l->ref.invocation_id, l->ref.execution_id};
+      details[i] = l->details;
+    }
+    if (rc == 0)
+      rc = mn_store_sched_workers_running(s->store, keys, details, n, mn_now_us(), applied);
+    if (rc == 0 && n > 1)
+      mn_log_debug("scheduler", "%zu launched worker(s) RUNNING in one statement", n);
+    bool wake = false;
+    i = 0;
+    for (struct mn_launched *l = list, *next; l; l = next, i++) {
+      next = l->next;
+      char failure[128] = "";
+      if (rc != 0) {
+        /* unknown: the next pass launches again, which finds this worker */
+        snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
+      } else if (!applied[i]) {
+        /* it ended while we launched (cancelled, provisioning timeout): the
+         * worker would be refused at /start anyway; do not leave it behind */
+        struct mn_provider_error perr = {0};
+        mn_provider_terminate(l->h, &l->wref, 0, &perr);
+        mn_provider_release(l->h, &l->wref, &perr);
+      }
+      wake = wake || rc != 0 || !applied[i] || atomic_load(&s->passes) != l->passes;
+      mn_sched_track_end(s, l->ref.execution_id, failure[0] ? failure : NULL);
+      mn_exec_ref_release(&l->ref);
+      free(l->details);
+      free(l);
+    }
+    free(keys);
+    free(details);
+    free(applied);
+    /* a launch that only moved its execution to RUNNING needs no pass of
+     * its own, unless a pass began while it ran (and skipped it) */
+    if (wake)
+      mn_sched_wake_loop(s, MN_WAKE_LAUNCH);
+  }
+}
+
 static void launch_run(void *arg) {
   struct launch_job *j = arg;
   struct mn_scheduler *s = j->s;
@@ -142,17 +240,32 @@ static void launch_run(void *arg) {
   char failure[512] = "";
   int64_t retry_after = 0; /* what the provider asked for, with a failure */
   char key[MN_TOKEN_MAX] = "";
+  bool handed = false; /* to the RUNNING writer, which ends the entry */
+  bool writer = false;  /* and this job writes the group */
 
   int64_t t0 = mn_monotonic_us();
-  int rc = mn_store_get_execution(s->store, &fk, r->invocation_id, r->execution_id, &inv);
-  int64_t t1 = mn_monotonic_us();
-  if (rc) {
-    if (rc == MN_EUNAVAILABLE || rc == MN_EINTERNAL)
-      snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
-    goto out;
+  int rc = 0;
+  if (j->has_fn) {
+    /* the pass that created the execution handed its function: nothing can
+     * have launched or ended it since (the guarded RUNNING write below
+     * still finds one that ended meanwhile) */
+    inv.function = j->fn;
+    j->has_fn = false;
+    if (!(inv.invocation_id = strdup(r->invocation_id))) {
+      snprintf(failure, sizeof failure, "out of memory");
+      goto out;
+    }
+  } else {
+    rc = mn_store_get_execution(s->store, &fk, r->invocation_id, r->execution_id, &inv);
+    if (rc) {
+      if (rc == MN_EUNAVAILABLE || rc == MN_EINTERNAL)
+        snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
+      goto out;
+    }
+    if (inv.n_executions != 1 || inv.executions[0].worker_status != MN_WORKER_PROVISIONING)
+      goto out; /* ended or launched meanwhile */
   }
-  if (inv.n_executions != 1 || inv.executions[0].worker_status != MN_WORKER_PROVISIONING)
-    goto out; /* ended or launched meanwhile */
+  int64_t t1 = mn_monotonic_us();
 
   struct mn_provider_handle *h = mn_plugins_find(s->plugins, inv.function.provider);
   if (inv.function.function_status != MN_FUNCTION_READY || !h) {
@@ -205,31 +318,41 @@ static void launch_run(void *arg) {
     goto out;
   }
   json_t *details = mn_worker_details_new(mn_provider_name(h), &wref);
-  bool applied = false;
-  rc = mn_store_transition_execution(s->store, &fk, r->invocation_id, r->execution_id,
-                                     MN_WORKER_PROVISIONING, MN_WORKER_RUNNING, details, NULL,
-                                     mn_now_us(), &applied);
+  char *text = details ? json_dumps(details, JSON_COMPACT) : NULL;
   json_decref(details);
-  if (rc == 0 && !applied) {
-    /* it ended while we launched (cancelled, provisioning timeout): the
-     * worker would be refused at /start anyway; do not leave it behind */
-    mn_provider_terminate(h, &wref, 0, &perr);
-    mn_provider_release(h, &wref, &perr);
-  } else if (rc != 0) {
-    /* unknown: the next pass launches again, which finds this worker */
-    snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
+  struct mn_launched *l = text ? calloc(1, sizeof *l) : NULL;
+  if (!l) {
+    /* the next pass launches again, which finds this worker */
+    free(text);
+    snprintf(failure, sizeof failure, "out of memory");
+    goto out;
   }
+  l->ref = *r;
+  memset(r, 0, sizeof *r); /* moved */
+  l->details = text;
+  l->h = h;
+  l->wref = wref;
+  l->passes = j->passes;
+  writer = queue_running(s, l);
+  handed = true;
 out:
   mn_launch_buf_release(&buf);
   OPENSSL_cleanse(key, sizeof key);
   mn_invocation_release(&inv);
-  mn_sched_track_end_after(s, r->execution_id, failure[0] ? failure : NULL, retry_after);
-  mn_exec_ref_release(r);
+  if (j->has_fn)
+    mn_function_release(&j->fn);
+  if (!handed) {
+    mn_sched_track_end_after(s, r->execution_id, failure[0] ? failure : NULL, retry_after);
+    mn_exec_ref_release(r);
+    mn_sched_wake_loop(s, MN_WAKE_LAUNCH);
+  }
   free(j);
-  mn_sched_wake_loop(s);
+  if (writer)
+    write_running(s);
 }
 
-int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref) {
+int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref,
+                           const struct mn_function *fn) {
   struct launch_job *j = calloc(1, sizeof *j);
   if (!j || mn_exec_ref_copy(&j->ref, ref->project, ref->version, ref->function,
                              ref->invocation_id, ref->execution_id) != 0) {
@@ -238,8 +361,13 @@ int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref
   }
   j->s = s;
   j->ref.keyed = ref->keyed;
+  j->passes = atomic_load(&s->passes);
+  /* out of memory for the copy: the launch reads the row itself */
+  j->has_fn = fn && mn_function_copy(&j->fn, fn) == 0;
   int rc = mn_pool_submit(s->pool, launch_run, j);
   if (rc) {
+    if (j->has_fn)
+      mn_function_release(&j->fn);
     mn_exec_ref_release(&j->ref);
     free(j);
   }
@@ -283,7 +411,7 @@ out:
   mn_exec_ref_release(&j->ref);
   free(j->key);
   free(j);
-  mn_sched_wake_loop(s);
+  mn_sched_wake_loop(s, MN_WAKE_PREPARE);
 }
 
 int mn_sched_submit_prepare(struct mn_scheduler *s, const struct mn_function *fn,
@@ -347,7 +475,7 @@ static void terminate_run(void *arg) {
   json_decref(j->details);
   mn_exec_ref_release(&j->ref);
   free(j);
-  mn_sched_wake_loop(s);
+  mn_sched_wake_loop(s, MN_WAKE_TERMINATE);
 }
 
 int mn_sched_submit_terminate(struct mn_scheduler *s, const struct mn_exec_ref *ref,
@@ -379,6 +507,7 @@ struct mn_inspect_batch {
   struct mn_worker_ref *wrefs;
   size_t n, cap;
   char key[160];
+  unsigned long passes; /* s->passes when submitted */
 };
 
 struct mn_inspect_batch *mn_inspect_batch_new(struct mn_provider_handle *h) {
@@ -444,6 +573,7 @@ static void inspect_run(void *arg) {
   int64_t retry_after = 0;
   struct mn_worker_state *states = calloc(b->n ? b->n : 1, sizeof *states);
   struct mn_provider_error perr = {0};
+  bool ended = false; /* a worker's end was recorded: a pass decides on it */
   if (!states) {
     snprintf(failure, sizeof failure, "out of memory");
     goto out;
@@ -484,6 +614,7 @@ static void inspect_run(void *arg) {
   for (size_t j = 0; j < k; j++) {
     if (!applied[j])
       continue;
+    ended = true;
     size_t i = which[j];
     mn_log_debug("scheduler", "execution %s: %s", b->refs[i].execution_id, reasons[j]);
     if (mn_provider_release(b->h, &b->wrefs[i], &perr) != 0)
@@ -499,11 +630,13 @@ done:
 out:
   free(states);
   mn_sched_track_end_after(s, b->key, failure[0] ? failure : NULL, retry_after);
+  unsigned long passes = b->passes;
   mn_inspect_batch_free(b);
-  mn_sched_wake_loop(s);
+  wake_after(s, ended || failure[0], passes, MN_WAKE_INSPECT);
 }
 
 int mn_sched_submit_inspect(struct mn_scheduler *s, struct mn_inspect_batch *b) {
   b->s = s;
+  b->passes = atomic_load(&s->passes);
   return mn_pool_submit(s->pool, inspect_run, b);
 }

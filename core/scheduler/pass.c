@@ -459,6 +459,8 @@ out:
   free(consumed);
 }
 
+static void launch_created(struct pass *p);
+
 /* Steps 3a and 3b: cascade cancellations, then classify and write. */
 static void decide_invocations(struct pass *p) {
   size_t n = p->snap.n_invs, nf = p->snap.n_functions;
@@ -520,8 +522,11 @@ static void decide_invocations(struct pass *p) {
   mn_sched_propagate_cancellation(invs, n, cancel);
   write_cancellations(p, invs, cancel);
   mn_sched_classify_ex(invs, n, NULL, fns, nf, in_use, p->now, actions, wait_until);
-  write_terminations(p, actions);
+  /* new attempts first, and launched at once; the terminations (other
+   * invocations) after */
   write_new_executions(p, actions);
+  launch_created(p);
+  write_terminations(p, actions);
   update_queue_hints(p, actions);
   /* after the hints: what joins a queue now must stay hinted */
   write_timing(p, invs, fns, actions, wait_until);
@@ -556,8 +561,10 @@ static void prepare_functions(struct pass *p) {
   }
 }
 
+/* fn: the function of an execution this pass created (launch without
+ * reading it again: jobs.c); NULL for any other. */
 static void launch(struct pass *p, const struct mn_invocation *inv, const struct mn_execution *e,
-                   bool keyed) {
+                   const struct mn_function *fn) {
   int64_t nb = 0;
   if (!mn_sched_track_begin(p->s, e->execution_id, p->now, &nb)) {
     if (nb)
@@ -565,9 +572,31 @@ static void launch(struct pass *p, const struct mn_invocation *inv, const struct
     return;
   }
   struct mn_exec_ref r = exec_ref(inv, e);
-  r.keyed = keyed;
-  if (mn_sched_submit_launch(p->s, &r) != 0)
+  r.keyed = fn != NULL;
+  if (mn_sched_submit_launch(p->s, &r, fn) != 0)
     mn_sched_track_end(p->s, e->execution_id, "the provider-call queue is full");
+}
+
+/* An execution this pass created: written with its key hash, launched at
+ * once (launch_created). */
+static bool created_here(const struct pass *p, size_t i, const struct mn_execution *e) {
+  return p->launched[i] && e->creation_time == p->now;
+}
+
+/* The executions just created go to the pool before anything else is
+ * written (terminations, timing, the end of the pass): the launch is what
+ * the invocation waits for. */
+static void launch_created(struct pass *p) {
+  for (size_t i = 0; i < p->snap.n_invs; i++) {
+    const struct mn_snap_invocation *si = &p->snap.invs[i];
+    if (!p->launched[i] || si->inv.n_executions == 0)
+      continue;
+    const struct mn_execution *e = &si->inv.executions[si->inv.n_executions - 1];
+    if (!created_here(p, i, e))
+      continue;
+    at_most(&p->next, e->last_update_time + p->s->opt.provision_timeout_seconds * MN_US_PER_S);
+    launch(p, &si->inv, e, si->fn >= 0 ? &p->snap.functions[si->fn] : NULL);
+  }
 }
 
 static void end_unlaunched(struct pass *p, const struct mn_invocation *inv,
@@ -583,6 +612,8 @@ static void end_unlaunched(struct pass *p, const struct mn_invocation *inv,
 
 static void provisioning(struct pass *p, size_t i, const struct mn_execution *e) {
   struct mn_invocation *inv = &p->snap.invs[i].inv;
+  if (created_here(p, i, e))
+    return; /* launched already (launch_created) */
   struct mn_track t = track_read(p->s, e->execution_id);
   if (t.in_flight)
     return;
@@ -599,8 +630,7 @@ static void provisioning(struct pass *p, size_t i, const struct mn_execution *e)
     end_unlaunched(p, inv, e, false, reason);
   } else {
     at_most(&p->next, limit);
-    /* created by this pass (write_new_executions): its key hash is in */
-    launch(p, inv, e, p->launched[i] && e->creation_time == p->now);
+    launch(p, inv, e, NULL);
   }
 }
 
@@ -624,7 +654,7 @@ static void advance_executions(struct pass *p, size_t i, struct mn_inspect_batch
           applied) {
         e->worker_status = MN_WORKER_PROVISIONING;
         e->last_update_time = p->now;
-        launch(p, inv, e, false);
+        launch(p, inv, e, NULL);
         at_most(&p->next, p->now + s->opt.provision_timeout_seconds * MN_US_PER_S);
       }
       break;
@@ -798,8 +828,9 @@ out:
 }
 
 void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
+  atomic_fetch_add(&s->passes, 1);
   struct pass p = {.s = s, .now = now, .next = now + IDLE_WAKE_US};
-  int64_t t0 = mn_monotonic_us();
+  int64_t t0 = mn_monotonic_us(), t_read = 0, t_decide = 0, t_advance = 0, t_settle = 0;
   int n_deleted = 0;
   /* deletions can only become due when a project was marked or an
    * invocation ended; a slow sweep covers a missed notification */
@@ -817,7 +848,9 @@ void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
       s->next_queue_scan = now + QUEUE_SCAN_US;
   }
   struct mn_fn_keys hints = mn_queues_keys(s->queues);
+  t_read = mn_monotonic_us();
   int rc = mn_store_sched_snapshot(s->store, &hints, now, &p.snap);
+  t_read = mn_monotonic_us() - t_read;
   if (rc) {
     mn_log_warn("scheduler", "cannot read the state: %s", mn_strerror(rc));
     *next_wake = now + MN_US_PER_S; /* the store is back soon, or we lost the lock */
@@ -848,13 +881,19 @@ void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
   mn_tracker_new_pass(s->tracker);
   pthread_mutex_unlock(&s->mu);
 
+  t_decide = mn_monotonic_us();
   decide_invocations(&p);
   prepare_functions(&p);
+  t_advance = mn_monotonic_us();
+  t_decide = t_advance - t_decide;
   for (size_t i = 0; i < p.snap.n_invs; i++)
     if (!p.ended[i])
       advance_executions(&p, i, &batches);
   inspect_workers(&p, batches, n_providers);
+  t_settle = mn_monotonic_us();
+  t_advance = t_settle - t_advance;
   cascade_and_settle(&p);
+  t_settle = mn_monotonic_us() - t_settle;
 
   if (s->opt.retention_seconds > 0 && now >= s->next_prune) {
     int pruned = 0;
@@ -879,9 +918,11 @@ out:
   mn_metrics_scheduler_pass(mn_monotonic_us() - t0);
   mn_log_debug("scheduler",
                "pass: %zu invocation(s) in the working set, %zu function(s), %zu queue(s) "
-               "hinted, %zu row(s) read, %lld us",
+               "hinted, %zu row(s) read, %lld us (read %lld, decide %lld, advance %lld, "
+               "settle %lld; woken by %s)",
                p.snap.n_invs, p.snap.n_functions, mn_queues_count(s->queues), p.snap.rows_read,
-               (long long)(mn_monotonic_us() - t0));
+               (long long)(mn_monotonic_us() - t0), (long long)t_read, (long long)t_decide,
+               (long long)t_advance, (long long)t_settle, s->woken_by);
   mn_sched_snapshot_release(&p.snap);
   *next_wake = p.next;
 }

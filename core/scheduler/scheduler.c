@@ -18,7 +18,8 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-void mn_sched_wake_loop(struct mn_scheduler *s) {
+void mn_sched_wake_loop(struct mn_scheduler *s, enum mn_sched_wake why) {
+  atomic_fetch_or(&s->wake_why, (unsigned)why);
   uint64_t one = 1;
   ssize_t n = write(s->wake_fd, &one, sizeof one);
   (void)n; /* a full counter still wakes the loop */
@@ -26,7 +27,7 @@ void mn_sched_wake_loop(struct mn_scheduler *s) {
 
 void mn_scheduler_wake(struct mn_scheduler *s) {
   atomic_store(&s->inspect_now, true);
-  mn_sched_wake_loop(s);
+  mn_sched_wake_loop(s, MN_WAKE_PROVIDER);
 }
 
 static void provider_waker(void *ctx) { mn_scheduler_wake(ctx); }
@@ -128,9 +129,25 @@ static void wait_for_work(struct mn_scheduler *s, int64_t until) {
   struct pollfd fds[2] = {{.fd = s->wake_fd, .events = POLLIN}, {.fd = -1, .events = POLLIN}};
   if (s->lock_conn)
     fds[1].fd = PQsocket(s->lock_conn);
-  if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
+  int n = poll(fds, 2, timeout_ms);
+  if (n < 0 && errno != EINTR)
     mn_log_warn("scheduler", "poll: %s", strerror(errno));
   drain_wake_fd(s);
+  if ((int)MN_LOG_DEBUG <= mn_log_threshold) {
+    static const char *const names[] = {"provider", "launch", "prepare", "terminate",
+                                        "inspect", "stop"};
+    unsigned why = atomic_exchange(&s->wake_why, 0u);
+    size_t len = (size_t)snprintf(s->woken_by, sizeof s->woken_by, "%s",
+                                  pending > 0 || (n > 0 && (fds[1].revents & POLLIN))
+                                      ? "notification"
+                                      : "");
+    for (unsigned b = 0; b < 6; b++)
+      if ((why & (1u << b)) && len < sizeof s->woken_by)
+        len += (size_t)snprintf(s->woken_by + len, sizeof s->woken_by - len, "%s%s",
+                                len ? "+" : "", names[b]);
+    if (len == 0)
+      snprintf(s->woken_by, sizeof s->woken_by, "a due time");
+  }
 }
 
 /* Confirms the lock session is alive before deciding. */
@@ -217,6 +234,7 @@ int mn_scheduler_start(const struct mn_scheduler_options *opt, struct mn_store *
   s->plugins = plugins;
   s->wake_fd = -1;
   pthread_mutex_init(&s->mu, NULL);
+  pthread_mutex_init(&s->launched_mu, NULL);
   int rc;
   if (!(s->tracker = mn_tracker_new()) || !(s->queues = mn_queues_new())) {
     rc = mn_fail(err, MN_ENOMEM, "out of memory");
@@ -249,7 +267,7 @@ void mn_scheduler_stop(struct mn_scheduler *s) {
     return;
   atomic_store(&s->stopping, true);
   if (s->wake_fd >= 0)
-    mn_sched_wake_loop(s);
+    mn_sched_wake_loop(s, MN_WAKE_STOP);
   if (s->thread_started)
     pthread_join(s->thread, NULL);
   if (s->plugins)
@@ -261,5 +279,6 @@ void mn_scheduler_stop(struct mn_scheduler *s) {
   mn_tracker_free(s->tracker);
   mn_queues_free(s->queues);
   pthread_mutex_destroy(&s->mu);
+  pthread_mutex_destroy(&s->launched_mu);
   free(s);
 }

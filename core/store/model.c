@@ -68,6 +68,36 @@ void mn_project_release(struct mn_project *p) {
   memset(p, 0, sizeof *p);
 }
 
+/* NULL stays NULL; false when out of memory. */
+static bool dup_text(char **dst, const char *src) {
+  *dst = src ? strdup(src) : NULL;
+  return !src || *dst;
+}
+
+static bool dup_json(json_t **dst, const json_t *src) {
+  *dst = src ? json_deep_copy(src) : NULL;
+  return !src || *dst;
+}
+
+int mn_function_copy(struct mn_function *dst, const struct mn_function *src) {
+  *dst = (struct mn_function){.resource_spec = src->resource_spec,
+                              .execution_spec = src->execution_spec,
+                              .function_status = src->function_status};
+  bool ok = dup_text(&dst->project_name, src->project_name);
+  ok = dup_text(&dst->version_id, src->version_id) && ok;
+  ok = dup_text(&dst->function_name, src->function_name) && ok;
+  ok = dup_text(&dst->docker_image, src->docker_image) && ok;
+  ok = dup_json(&dst->prepared_function_details, src->prepared_function_details) && ok;
+  ok = dup_json(&dst->command, src->command) && ok;
+  ok = dup_json(&dst->env, src->env) && ok;
+  ok = dup_text(&dst->provider, src->provider) && ok;
+  ok = dup_text(&dst->preparation_error, src->preparation_error) && ok;
+  if (ok)
+    return 0;
+  mn_function_release(dst);
+  return MN_ENOMEM;
+}
+
 void mn_function_release(struct mn_function *f) {
   if (!f)
     return;

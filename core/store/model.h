@@ -172,6 +172,9 @@ struct mn_version_brief {
 
 void mn_project_release(struct mn_project *p);
 void mn_function_release(struct mn_function *f);
+/* A deep copy of src (strings duplicated, JSON deep-copied): 0 or
+ * MN_ENOMEM (then *dst holds nothing). */
+int mn_function_copy(struct mn_function *dst, const struct mn_function *src);
 void mn_function_spec_release(struct mn_function_spec *s);
 void mn_version_definition_release(struct mn_version_definition *d);
 void mn_version_release(struct mn_version *v);

@@ -72,6 +72,21 @@ static const struct mn_db_stmt stmt_ended_many = {
     " RETURNING e.execution_id",
     7, false};
 
+/* Launched workers, batched by the launch jobs that end together (jobs.c).
+ * Only the active scheduler makes this change and it wakes itself: no
+ * NOTIFY (as the single transition it replaces). */
+static const struct mn_db_stmt stmt_running_many = {
+    "mn_sched_workers_running",
+    "UPDATE executions e SET worker_status = 'RUNNING', worker_details = r.details::jsonb,"
+    " last_update_time = $7::bigint"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
+    " AS r(project_name, version_id, function_name, invocation_id, execution_id, details)"
+    " WHERE e.project_name = r.project_name AND e.version_id = r.version_id"
+    "  AND e.function_name = r.function_name AND e.invocation_id = r.invocation_id"
+    "  AND e.execution_id = r.execution_id AND e.worker_status = 'PROVISIONING'"
+    " RETURNING e.execution_id",
+    7, false};
+
 /* The timing of invocations (migration 7): waiting, eligible_at, blocked
  * and the next wake (deadline) as the pass decided them. */
 static const struct mn_db_stmt stmt_timing = {
@@ -284,4 +299,11 @@ int mn_store_sched_workers_ended(struct mn_store *s, const struct mn_sched_key *
                                  const char *const *reasons, size_t n, int64_t now,
                                  bool *applied) {
   return run_many(s, &stmt_ended_many, keys, reasons, n, now, true, applied, "workers ended");
+}
+
+int mn_store_sched_workers_running(struct mn_store *s, const struct mn_sched_key *keys,
+                                   const char *const *worker_details, size_t n, int64_t now,
+                                   bool *applied) {
+  return run_many(s, &stmt_running_many, keys, worker_details, n, now, true, applied,
+                  "workers running");
 }

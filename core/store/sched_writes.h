@@ -52,6 +52,12 @@ int mn_store_sched_fail_attempt(struct mn_store *s, const struct mn_sched_key *k
 int mn_store_sched_create_executions(struct mn_store *s, const struct mn_sched_key *keys,
                                      const char *const *key_hashes, size_t n, int64_t now,
                                      bool *applied);
+/* Launched workers: PROVISIONING -> RUNNING with worker_details[i] (JSON
+ * text), in one statement; applied[i] false where the execution was no
+ * longer PROVISIONING (it ended meanwhile). */
+int mn_store_sched_workers_running(struct mn_store *s, const struct mn_sched_key *keys,
+                                   const char *const *worker_details, size_t n, int64_t now,
+                                   bool *applied);
 /* Workers that ended: RUNNING -> TERMINATED; reasons[i] becomes the
  * error_message when the execution has neither outcome nor error. */
 int mn_store_sched_workers_ended(struct mn_store *s, const struct mn_sched_key *keys,
