@@ -574,6 +574,7 @@ static void inspect_run(void *arg) {
   struct mn_worker_state *states = calloc(b->n ? b->n : 1, sizeof *states);
   struct mn_provider_error perr = {0};
   bool ended = false; /* a worker's end was recorded: a pass decides on it */
+  bool over = false;  /* the tracker entry ended and the loop was told */
   if (!states) {
     snprintf(failure, sizeof failure, "out of memory");
     goto out;
@@ -611,10 +612,16 @@ static void inspect_run(void *arg) {
     snprintf(failure, sizeof failure, "store: %s", mn_strerror(rc));
     goto done;
   }
+  for (size_t j = 0; j < k; j++)
+    ended = ended || applied[j];
+  /* the pass that ends those invocations (and fills their slots) need not
+   * wait for the releases below: the inspection is over */
+  mn_sched_track_end(s, b->key, NULL);
+  wake_after(s, ended, b->passes, MN_WAKE_INSPECT);
+  over = true;
   for (size_t j = 0; j < k; j++) {
     if (!applied[j])
       continue;
-    ended = true;
     size_t i = which[j];
     mn_log_debug("scheduler", "execution %s: %s", b->refs[i].execution_id, reasons[j]);
     if (mn_provider_release(b->h, &b->wrefs[i], &perr) != 0)
@@ -629,10 +636,11 @@ done:
   free(applied);
 out:
   free(states);
-  mn_sched_track_end_after(s, b->key, failure[0] ? failure : NULL, retry_after);
-  unsigned long passes = b->passes;
+  if (!over) {
+    mn_sched_track_end_after(s, b->key, failure[0] ? failure : NULL, retry_after);
+    wake_after(s, failure[0] != 0, b->passes, MN_WAKE_INSPECT);
+  }
   mn_inspect_batch_free(b);
-  wake_after(s, ended || failure[0], passes, MN_WAKE_INSPECT);
 }
 
 int mn_sched_submit_inspect(struct mn_scheduler *s, struct mn_inspect_batch *b) {
