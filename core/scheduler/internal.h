@@ -40,6 +40,7 @@ struct mn_scheduler {
   size_t last_rows_read;    /* rows the last pass read (for tests and logs) */
   atomic_ulong passes;       /* passes begun: a job that saw none begin while it ran
                              * ends without waking the loop when nothing changed */
+  atomic_ulong reports;      /* provider reports (mn_scheduler_wake) so far */
   pthread_mutex_t launched_mu;      /* guards the two below (jobs.c) */
   struct mn_launched *launched;     /* launched workers whose RUNNING write is due */
   bool launched_writer;             /* a launch job is writing them */

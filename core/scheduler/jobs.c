@@ -59,7 +59,8 @@ struct launch_job {
   struct mn_exec_ref ref;
   struct mn_function fn; /* handed by the pass that created the execution */
   bool has_fn;
-  unsigned long passes; /* s->passes when submitted */
+  unsigned long passes;  /* s->passes when submitted */
+  unsigned long reports; /* s->reports when submitted */
 };
 
 /* Whether a job that ends must wake the loop: it failed or changed what a
@@ -157,7 +158,8 @@ struct mn_launched {
   char *details; /* worker_details, JSON text */
   struct mn_provider_handle *h;
   struct mn_worker_ref wref;
-  unsigned long passes; /* s->passes when its launch was submitted */
+  unsigned long passes;  /* s->passes when its launch was submitted */
+  unsigned long reports; /* s->reports then */
 };
 
 /* Queues l; true when the caller must write (no writer is active). */
@@ -214,6 +216,11 @@ static void write_running(struct mn_scheduler *s) {
         mn_provider_release(l->h, &l->wref, &perr);
       }
       wake = wake || rc != 0 || !applied[i] || atomic_load(&s->passes) != l->passes;
+      /* a provider reported while this worker was launched: its exit, it
+       * may be, which the pass that ran then could not inspect (the
+       * execution was not RUNNING yet) */
+      if (atomic_load(&s->reports) != l->reports)
+        atomic_store(&s->inspect_now, true);
       mn_sched_track_end(s, l->ref.execution_id, failure[0] ? failure : NULL);
       mn_exec_ref_release(&l->ref);
       free(l->details);
@@ -333,6 +340,7 @@ static void launch_run(void *arg) {
   l->h = h;
   l->wref = wref;
   l->passes = j->passes;
+  l->reports = j->reports;
   writer = queue_running(s, l);
   handed = true;
 out:
@@ -362,6 +370,7 @@ int mn_sched_submit_launch(struct mn_scheduler *s, const struct mn_exec_ref *ref
   j->s = s;
   j->ref.keyed = ref->keyed;
   j->passes = atomic_load(&s->passes);
+  j->reports = atomic_load(&s->reports);
   /* out of memory for the copy: the launch reads the row itself */
   j->has_fn = fn && mn_function_copy(&j->fn, fn) == 0;
   int rc = mn_pool_submit(s->pool, launch_run, j);

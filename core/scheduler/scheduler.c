@@ -26,6 +26,7 @@ void mn_sched_wake_loop(struct mn_scheduler *s, enum mn_sched_wake why) {
 }
 
 void mn_scheduler_wake(struct mn_scheduler *s) {
+  atomic_fetch_add(&s->reports, 1);
   atomic_store(&s->inspect_now, true);
   mn_sched_wake_loop(s, MN_WAKE_PROVIDER);
 }
