@@ -922,7 +922,8 @@ out:
                "settle %lld; woken by %s)",
                p.snap.n_invs, p.snap.n_functions, mn_queues_count(s->queues), p.snap.rows_read,
                (long long)(mn_monotonic_us() - t0), (long long)t_read, (long long)t_decide,
-               (long long)t_advance, (long long)t_settle, s->woken_by);
+               (long long)t_advance, (long long)t_settle,
+               s->woken_by[0] ? s->woken_by : "activation");
   mn_sched_snapshot_release(&p.snap);
   *next_wake = p.next;
 }
