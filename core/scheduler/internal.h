@@ -41,6 +41,7 @@ struct mn_scheduler {
   atomic_ulong passes;       /* passes begun: a job that saw none begin while it ran
                              * ends without waking the loop when nothing changed */
   atomic_ulong reports;      /* provider reports (mn_scheduler_wake) so far */
+  unsigned long reports_inspected; /* those a pass inspected after (pass.c) */
   pthread_mutex_t launched_mu;      /* guards the two below (jobs.c) */
   struct mn_launched *launched;     /* launched workers whose RUNNING write is due */
   bool launched_writer;             /* a launch job is writing them */

@@ -109,6 +109,7 @@ struct pass {
   bool *launched;  /* per invocation: got a new attempt in this pass */
   int *in_use;     /* per function: invocations holding a worker, at read time */
   bool write_failed; /* a decision was not written: keep the attention flags */
+  unsigned long reports_read; /* s->reports before the state was read */
 };
 
 static bool timed_out(const struct pass *p, size_t i) {
@@ -741,7 +742,12 @@ static void advance_executions(struct pass *p, size_t i, struct mn_inspect_batch
 
 static void inspect_workers(struct pass *p, struct mn_inspect_batch **batches, size_t nb) {
   struct mn_scheduler *s = p->s;
-  bool woken = atomic_exchange(&s->inspect_now, false);
+  /* a provider's report counts only once a pass read the state after it:
+   * one that came while this pass read or decided (the worker it reports
+   * may not have been RUNNING in what this pass read) stays pending for
+   * the next pass, which the report's wake-up runs */
+  bool reported = atomic_load(&s->reports) != s->reports_inspected;
+  bool woken = atomic_exchange(&s->inspect_now, false) || reported;
   bool due = p->now >= s->next_inspect || woken;
   bool any = false, rearm = false;
   for (size_t i = 0; i < nb; i++) {
@@ -772,6 +778,8 @@ static void inspect_workers(struct pass *p, struct mn_inspect_batch **batches, s
   }
   if (rearm)
     atomic_store(&s->inspect_now, true);
+  else if (due)
+    s->reports_inspected = p->reports_read;
   if (due)
     s->next_inspect = p->now + s->opt.inspect_interval_ms * 1000;
   if (any)
@@ -849,6 +857,7 @@ void mn_sched_pass(struct mn_scheduler *s, int64_t now, int64_t *next_wake) {
   }
   struct mn_fn_keys hints = mn_queues_keys(s->queues);
   t_read = mn_monotonic_us();
+  p.reports_read = atomic_load(&s->reports);
   int rc = mn_store_sched_snapshot(s->store, &hints, now, &p.snap);
   t_read = mn_monotonic_us() - t_read;
   if (rc) {
