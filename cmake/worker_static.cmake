@@ -5,11 +5,15 @@
 # libcurl (offline, another libcurl version) or in a sanitizer build, the
 # worker links Debian's shared libcurl as before, and configure says so.
 option(MN_WORKER_STATIC "Link multinode-worker statically with a minimal libcurl" ON)
-# static-pie keeps the worker's own addresses random, at a cost: it relocates
-# itself at every start, about 20,000 pointers (most in libcrypto's tables),
-# which copies ~100 pages of the binary (bench/README.md, "Worker CPU":
-# -0.2 ms per attempt with OFF, a plain static executable at a fixed address).
-option(MN_WORKER_PIE "Link the static multinode-worker as static-pie (ASLR)" ON)
+# A plain static executable by default: static-pie would keep the worker's
+# own code at a random address, but relocates itself at every start (about
+# 20,000 pointers, most in libcrypto's tables, ~100 pages copied): 0.3-0.5 ms
+# of a 2 ms budget per attempt (bench/README.md, "Worker CPU"). What the
+# fixed address gives up is little: the worker's stack, heap and mappings
+# stay random, it talks only to the daemon's API, and the task it runs has
+# its user and could read its memory anyway (docs/security.md). ON restores
+# static-pie.
+option(MN_WORKER_PIE "Link the static multinode-worker as static-pie (ASLR)" OFF)
 set(MN_WORKER_STATIC_LINK OFF CACHE INTERNAL "multinode-worker is linked statically")
 if(MN_WORKER_STATIC AND NOT MN_SANITIZE)
   execute_process(COMMAND dpkg-query -W -f=\${Version} libcurl4-openssl-dev
