@@ -123,13 +123,18 @@ static int expect_born_in(void) {
 #endif
 }
 
+/* A leaf for the test, or the test is skipped (no writable cgroup v2). */
+static void leaf_or_skip(struct leaf *l) {
+  if (make_leaf(l) != 0) {
+    drop_leaf(l);
+    skip();
+  }
+}
+
 static void born_in_its_cgroup(void **state) {
   (void)state;
   struct leaf l;
-  if (make_leaf(&l) != 0) {
-    drop_leaf(&l);
-    skip();
-  }
+  leaf_or_skip(&l);
   int placed = -1;
   pid_t pid = mn_child_fork(l.fd, &placed);
   if (pid == 0) {
@@ -148,10 +153,7 @@ static void born_in_its_cgroup(void **state) {
 static void joined_without_clone3(void **state) {
   (void)state;
   struct leaf l;
-  if (make_leaf(&l) != 0) {
-    drop_leaf(&l);
-    skip();
-  }
+  leaf_or_skip(&l);
   int placed = -1;
   pid_t pid = mn_child_fork(-1, &placed); /* no cgroup: a plain fork */
   if (pid == 0)
