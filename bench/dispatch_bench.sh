@@ -13,7 +13,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd) # absolute: the workers run in folders of their own
 n=${2:-1000}
 m=${3:-1000}
-work=$(mktemp -d /tmp/mn-bench.XXXXXX); chmod 755 "$work"
+# MN_BENCH_TMP: where the daemon's data_dir goes (default /tmp); a launch
+# creates three files there, whose cost depends on the file system
+# (bench/README.md, "Figures of 2026-12-02 05:09-05:13").
+work=$(mktemp -d "${MN_BENCH_TMP:-/tmp}/mn-bench.XXXXXX"); chmod 755 "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/multinode.yaml" <<YAML
 server: { listen: 127.0.0.1:$port, api_key: bench-key }
