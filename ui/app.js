@@ -491,6 +491,12 @@ async function viewInvocation(p, v, f, id) {
         if (!r.next_offset) break;
         offset = r.next_offset;
       }
+      // a live update that came in while the history was read is kept:
+      // the history read may have started before it was stored
+      for (const u of updates.get(eid) || []) {
+        if (!all.some((a) => a.time === u.time && a.output === u.output)) all.push(u);
+      }
+      all.sort((a, b) => a.time - b.time);
       updates.set(eid, all);
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 405) && /not found/i.test(e.detail)) historyAvailable = false;
