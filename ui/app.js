@@ -464,6 +464,13 @@ async function viewInvocation(p, v, f, id) {
 
   /** @type {Invocation | null} */
   let inv = null;
+  /**
+   * Adds u to list unless the same update (time and output) is there.
+   * @param {ProgressUpdate[]} list @param {ProgressUpdate} u
+   */
+  const addUpdate = (list, u) => {
+    if (!list.some((a) => a.time === u.time && a.output === u.output)) list.push(u);
+  };
   /** progress updates shown, per execution @type {Map<string, ProgressUpdate[]>} */
   const updates = new Map();
   let historyAvailable = true;
@@ -493,9 +500,7 @@ async function viewInvocation(p, v, f, id) {
       }
       // a live update that came in while the history was read is kept:
       // the history read may have started before it was stored
-      for (const u of updates.get(eid) || []) {
-        if (!all.some((a) => a.time === u.time && a.output === u.output)) all.push(u);
-      }
+      for (const u of updates.get(eid) || []) addUpdate(all, u);
       all.sort((a, b) => a.time - b.time);
       updates.set(eid, all);
     } catch (e) {
@@ -581,7 +586,7 @@ async function viewInvocation(p, v, f, id) {
     const d = ev.data || {};
     if (ev.event === 'progress' && historyAvailable && d.execution_id) {
       const list = updates.get(d.execution_id) || [];
-      if (!list.some((u) => u.time === d.time && u.output === d.output)) list.push({ output: d.output, time: d.time });
+      addUpdate(list, { output: d.output, time: d.time });
       updates.set(d.execution_id, list);
       showProgress();
     } else if (ev.event === 'invocation' || ev.event === 'execution' || ev.event === 'end') {

@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RELEASE_WAIT_MS 1000 /* for SIGKILLed processes to leave the cgroup */
-
 /* Reads the record of ref; 1 when there is one, 0 when there is none (or
  * the id cannot be ours), negative with err on a read failure. */
 static int read_ref_locked(struct mn_local *l, const struct mn_worker_ref *ref,
@@ -119,7 +117,7 @@ int mn_local_release(void *state, const struct mn_worker_ref *ref, struct mn_pro
    * (on cgroup.events) without the lock, then remove it under the lock. */
   cgroup_of(l, ref, cgroup, sizeof cgroup);
   if (cgroup[0] && mn_local_cgroup_kill(cgroup) == 0)
-    mn_local_cgroup_wait_empty(cgroup, RELEASE_WAIT_MS);
+    mn_local_cgroup_wait_empty(cgroup, MN_LOCAL_CGROUP_EMPTY_WAIT_MS);
   pthread_mutex_lock(&l->lock);
   int rc = release_locked(l, ref, err);
   pthread_mutex_unlock(&l->lock);

@@ -295,8 +295,6 @@ static int write_limit(const char *leaf, const char *file, const char *value, in
   return rc;
 }
 
-#define STALE_LEAF_WAIT_MS 1000 /* for what a stale leaf held to leave it */
-
 int mn_local_limits_prepare(const struct mn_local_limits *l, const char *execution_id, double vcpus,
                             double memory_gb, struct mn_local_child_limits *out, char *why,
                             size_t why_size) {
@@ -327,8 +325,8 @@ int mn_local_limits_prepare(const struct mn_local_limits *l, const char *executi
   int made = mkdir(out->cgroup, 0755) == 0;
   if (!made && errno == EEXIST) {
     mn_local_cgroup_kill(out->cgroup);
-    mn_local_cgroup_wait_empty(out->cgroup, STALE_LEAF_WAIT_MS);
-    made = rmdir(out->cgroup) == 0 && mkdir(out->cgroup, 0755) == 0;
+    mn_local_cgroup_wait_empty(out->cgroup, MN_LOCAL_CGROUP_EMPTY_WAIT_MS);
+    made = mn_local_cgroup_remove(out->cgroup) == 0 && mkdir(out->cgroup, 0755) == 0;
   }
   if (!made) {
     rc = -errno;

@@ -71,6 +71,9 @@ void mn_local_child_limits_release(struct mn_local_child_limits *child);
  * missing cgroup: -ENOENT). */
 int mn_local_cgroup_kill(const char *cgroup);
 
+/* How long killed processes get to leave a cgroup before it is removed. */
+#define MN_LOCAL_CGROUP_EMPTY_WAIT_MS 1000
+
 /* Waits (poll on cgroup.events) until the cgroup holds no process, at most
  * timeout_ms. 0, -ETIMEDOUT or -errno; a missing cgroup is empty. */
 int mn_local_cgroup_wait_empty(const char *cgroup, int timeout_ms);
