@@ -132,6 +132,7 @@ static void conn_drop(struct mn_db_conn *c) {
   c->pg = NULL;
   c->n_prepared = 0;
   c->configured = false;
+  c->commit_async = false;
 }
 
 /* An idle connection whose server went away has a readable socket: maybe a
@@ -225,7 +226,11 @@ static const char *reconnect_timeout(const struct mn_store *s, char *buf, size_t
   return buf;
 }
 
-int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *err) {
+/* Borrows a connection, preferring one whose session already commits the
+ * way the caller wants (want_async), so that a switch costs a round trip
+ * only when no such one is idle. */
+static int acquire(struct mn_store *s, bool want_async, struct mn_db_conn **out,
+                   struct mn_error *err) {
   struct mn_error local;
   char timeout[16];
   if (!err)
@@ -255,6 +260,13 @@ int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *
   }
   if (wait_from)
     s->pool_wait_us += mn_monotonic_us() - wait_from;
+  for (size_t i = s->n_idle; i-- > 0;)
+    if (s->idle[i]->commit_async == want_async) {
+      struct mn_db_conn *match = s->idle[i];
+      s->idle[i] = s->idle[s->n_idle - 1];
+      s->idle[s->n_idle - 1] = match;
+      break;
+    }
   struct mn_db_conn *c = s->idle[--s->n_idle];
   pthread_mutex_unlock(&s->mu);
 
@@ -282,6 +294,10 @@ int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *
   }
   *out = c;
   return 0;
+}
+
+int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *err) {
+  return acquire(s, false, out, err);
 }
 
 void mn_db_release(struct mn_store *s, struct mn_db_conn *c) {
@@ -350,6 +366,20 @@ static enum run_result run(struct mn_store *s, struct mn_db_conn *c,
   PGresult *r;
   bool prepared = is_prepared(c, stmt);
   *out = NULL;
+  if (!stmt->read_only && stmt->commit_async != c->commit_async) {
+    r = PQsendQuery(c->pg, stmt->commit_async ? "SET synchronous_commit = off"
+                                              : "SET synchronous_commit = on")
+            ? await_result(c->pg, deadline, &timed_out)
+            : NULL;
+    if (timed_out)
+      return RUN_TIMEOUT;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      *out = r;
+      return classify(c->pg, r);
+    }
+    PQclear(r);
+    c->commit_async = stmt->commit_async;
+  }
   if (!prepared && c->n_prepared < MN_DB_MAX_PREPARED) {
     r = PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->n_params, NULL)
             ? await_result(c->pg, deadline, &timed_out)
@@ -384,7 +414,7 @@ int mn_db_exec(struct mn_store *s, const struct mn_db_stmt *stmt,
   for (int attempt = 0;; attempt++) {
     struct mn_db_conn *c;
     struct mn_error err;
-    if (mn_db_acquire(s, &c, &err) < 0)
+    if (acquire(s, stmt->commit_async, &c, &err) < 0)
       return MN_EUNAVAILABLE;
     PGresult *r = NULL;
     enum run_result rr = run(s, c, stmt, params, &r);

@@ -33,6 +33,12 @@ struct mn_db_stmt {
   const char *sql;
   int n_params;
   bool read_only; /* safe to run again after a lost connection */
+  /* Its commit does not wait for the WAL to reach the disk
+   * (synchronous_commit = off). Only for a write the daemon takes again
+   * after a crash of Postgres or the machine (a scheduler decision from
+   * durable facts) or that only informs (progress, heartbeats):
+   * docs/architecture.md §4, "Which writes wait for the disk". */
+  bool commit_async;
 };
 
 #define MN_DB_MAX_PREPARED 96
@@ -40,6 +46,7 @@ struct mn_db_stmt {
 struct mn_db_conn {
   PGconn *pg;
   bool configured; /* non-blocking, with the session's statement_timeout */
+  bool commit_async; /* the session's synchronous_commit is off */
   const struct mn_db_stmt *prepared[MN_DB_MAX_PREPARED];
   size_t n_prepared;
 };
@@ -72,7 +79,9 @@ struct mn_store {
 int mn_db_connect(const char *dsn, const char *connect_timeout, PGconn **out,
                   struct mn_error *err);
 
-/* Borrows a live connection (waits while all are busy) / gives it back. */
+/* Borrows a live connection (waits while all are busy) / gives it back.
+ * Its session may have synchronous_commit off (c->commit_async says so): a
+ * caller that writes on it sets the mode it needs. */
 int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *err);
 void mn_db_release(struct mn_store *s, struct mn_db_conn *c);
 

@@ -7,19 +7,20 @@
 #include "store/db.h"
 
 static const struct mn_db_stmt stmt_set_key = {
-    "mn_execution_set_key",
-    "UPDATE executions SET token_hash = $6"
+    .name = "mn_execution_set_key",
+    .sql = "UPDATE executions SET token_hash = $6"
     " WHERE project_name = $1 AND version_id = $2 AND function_name = $3"
     "  AND invocation_id = $4 AND execution_id = $5"
     "  AND worker_status IN ('PENDING', 'PROVISIONING')"
     " RETURNING execution_id",
-    6, false};
+    .n_params = 6,
+    .commit_async = true};
 
 static const struct mn_db_stmt stmt_by_key = {
     "mn_execution_by_key",
     "SELECT project_name, version_id, function_name, invocation_id, execution_id,"
     " worker_status FROM executions WHERE token_hash = $1",
-    1, true};
+    1, true, false};
 
 /* Walks up the parents of an invocation (bounded: a cycle cannot exist,
  * parents are created first, but a depth bound costs nothing). */
@@ -35,7 +36,7 @@ static const struct mn_db_stmt stmt_is_descendant = {
     "  AND i.function_name = up.f AND i.invocation_id = up.id"
     " WHERE up.id IS NOT NULL AND up.depth < 1000)"
     " SELECT EXISTS (SELECT 1 FROM up WHERE f = $5 AND id = $6)",
-    6, true};
+    6, true, false};
 
 int mn_store_set_execution_key(struct mn_store *s, const struct mn_function_key *fk,
                                const char *invocation_id, const char *execution_id,

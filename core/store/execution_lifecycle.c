@@ -25,14 +25,14 @@ static const struct mn_db_stmt stmt_create = {
     "  SELECT iv.project_name, iv.version_id, iv.function_name, iv.invocation_id,"
     "  $5, 'PENDING', $6::bigint, $6::bigint FROM iv RETURNING *)"
     " SELECT " MN_SQL_EXECUTION_COLS("ins") ", pg_notify('multinode', 'execution') FROM ins",
-    6, false};
+    6, false, false};
 
 /* ... $5 execution, $6 expected status, $7 new status, $8 worker_details,
  * $9 error_message (NULL: keep), $10 now. Only the active scheduler makes
  * these changes and it wakes itself: no NOTIFY. */
 static const struct mn_db_stmt stmt_transition = {
-    "mn_execution_transition",
-    "WITH " MN_SQL_VE
+    .name = "mn_execution_transition",
+    .sql = "WITH " MN_SQL_VE
     " UPDATE executions x SET worker_status = $7,"
     "  worker_details = coalesce($8::jsonb, x.worker_details),"
     "  error_message = coalesce($9, x.error_message), last_update_time = $10::bigint"
@@ -40,7 +40,8 @@ static const struct mn_db_stmt stmt_transition = {
     "  AND x.function_name = $3 AND x.invocation_id = $4 AND x.execution_id = $5"
     "  AND x.worker_status = $6"
     " RETURNING x.execution_id",
-    10, false};
+    .n_params = 10,
+    .commit_async = true};
 
 /* ... $5 execution, $6 now. */
 static const struct mn_db_stmt stmt_signal = {
@@ -52,7 +53,7 @@ static const struct mn_db_stmt stmt_signal = {
     "  AND x.function_name = $3 AND x.invocation_id = $4 AND x.execution_id = $5"
     "  AND x.termination_signal_time IS NULL AND x.worker_status <> 'TERMINATED'"
     " RETURNING x.execution_id, pg_notify('multinode', 'execution')",
-    6, false};
+    6, false, false};
 
 static bool key_valid(const struct mn_function_key *fk) {
   return fk && fk->project_name && fk->version_ref && fk->function_name;

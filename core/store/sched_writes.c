@@ -14,18 +14,19 @@
   " AS k(project_name, version_id, function_name, invocation_id, execution_id)"
 
 static const struct mn_db_stmt stmt_cancel_many = {
-    "mn_sched_cancel_many",
-    "UPDATE invocations i SET cancellation_request_time = $6::bigint,"
+    .name = "mn_sched_cancel_many",
+    .sql = "UPDATE invocations i SET cancellation_request_time = $6::bigint,"
     " last_update_time = $6::bigint FROM" KEYS_FROM
     " WHERE i.project_name = k.project_name AND i.version_id = k.version_id"
     "  AND i.function_name = k.function_name AND i.invocation_id = k.invocation_id"
     "  AND i.invocation_status = 'RUNNING' AND i.cancellation_request_time IS NULL"
     " RETURNING i.invocation_id",
-    6, false};
+    .n_params = 6,
+    .commit_async = true};
 
 static const struct mn_db_stmt stmt_terminate_many = {
-    "mn_sched_terminate_many",
-    "UPDATE invocations i SET invocation_status = 'TERMINATED',"
+    .name = "mn_sched_terminate_many",
+    .sql = "UPDATE invocations i SET invocation_status = 'TERMINATED',"
     " last_update_time = $7::bigint, termination_reason = k.reason"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
     " AS k(project_name, version_id, function_name, invocation_id, execution_id, reason)"
@@ -36,14 +37,15 @@ static const struct mn_db_stmt stmt_terminate_many = {
     "   AND e.function_name = i.function_name AND e.invocation_id = i.invocation_id"
     "   AND e.worker_status <> 'TERMINATED')"
     " RETURNING i.invocation_id",
-    7, false};
+    .n_params = 7,
+    .commit_async = true};
 
 /* $6: the hash of each execution's key (docs/security.md, "Execution
  * keys"), recorded with the row, before any provider call: the launch needs
  * no write of its own for it. */
 static const struct mn_db_stmt stmt_create_many = {
-    "mn_sched_create_executions",
-    "WITH iv AS (UPDATE invocations i SET last_update_time = $7::bigint, waiting = false,"
+    .name = "mn_sched_create_executions",
+    .sql = "WITH iv AS (UPDATE invocations i SET last_update_time = $7::bigint, waiting = false,"
     " blocked = false"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
     " AS k(project_name, version_id, function_name, invocation_id, execution_id, key_hash)"
@@ -57,11 +59,12 @@ static const struct mn_db_stmt stmt_create_many = {
     " SELECT project_name, version_id, function_name, invocation_id, execution_id,"
     "  'PROVISIONING', $7::bigint, $7::bigint, key_hash FROM iv"
     " RETURNING execution_id",
-    7, false};
+    .n_params = 7,
+    .commit_async = true};
 
 static const struct mn_db_stmt stmt_ended_many = {
-    "mn_sched_workers_ended",
-    "UPDATE executions e SET worker_status = 'TERMINATED', last_update_time = $7::bigint,"
+    .name = "mn_sched_workers_ended",
+    .sql = "UPDATE executions e SET worker_status = 'TERMINATED', last_update_time = $7::bigint,"
     " error_message = CASE WHEN e.outcome IS NULL THEN coalesce(e.error_message, r.reason)"
     "  ELSE e.error_message END"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
@@ -70,14 +73,15 @@ static const struct mn_db_stmt stmt_ended_many = {
     "  AND e.function_name = r.function_name AND e.invocation_id = r.invocation_id"
     "  AND e.execution_id = r.execution_id AND e.worker_status = 'RUNNING'"
     " RETURNING e.execution_id",
-    7, false};
+    .n_params = 7,
+    .commit_async = true};
 
 /* Launched workers, batched by the launch jobs that end together (jobs.c).
  * Only the active scheduler makes this change and it wakes itself: no
  * NOTIFY (as the single transition it replaces). */
 static const struct mn_db_stmt stmt_running_many = {
-    "mn_sched_workers_running",
-    "UPDATE executions e SET worker_status = 'RUNNING', worker_details = r.details::jsonb,"
+    .name = "mn_sched_workers_running",
+    .sql = "UPDATE executions e SET worker_status = 'RUNNING', worker_details = r.details::jsonb,"
     " last_update_time = $7::bigint"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
     " AS r(project_name, version_id, function_name, invocation_id, execution_id, details)"
@@ -85,24 +89,26 @@ static const struct mn_db_stmt stmt_running_many = {
     "  AND e.function_name = r.function_name AND e.invocation_id = r.invocation_id"
     "  AND e.execution_id = r.execution_id AND e.worker_status = 'PROVISIONING'"
     " RETURNING e.execution_id",
-    7, false};
+    .n_params = 7,
+    .commit_async = true};
 
 /* The timing of invocations (migration 7): waiting, eligible_at, blocked
  * and the next wake (deadline) as the pass decided them. */
 static const struct mn_db_stmt stmt_timing = {
-    "mn_sched_timing",
-    "UPDATE invocations i SET waiting = k.w, eligible_at = k.e, blocked = k.b, deadline = k.d"
+    .name = "mn_sched_timing",
+    .sql = "UPDATE invocations i SET waiting = k.w, eligible_at = k.e, blocked = k.b, deadline = k.d"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[],"
     "  $6::bigint[], $7::boolean[], $8::bigint[]) AS k(p, v, f, id, w, e, b, d)"
     " WHERE i.project_name = k.p AND i.version_id = k.v AND i.function_name = k.f"
     "  AND i.invocation_id = k.id AND i.invocation_status = 'RUNNING'",
-    8, false};
+    .n_params = 8,
+    .commit_async = true};
 
 /* Back into the queue: the first $5[i] blocked invocations of each
  * concurrency key ($1-$4), in queue order (one index range per key). */
 static const struct mn_db_stmt stmt_unblock = {
-    "mn_sched_unblock",
-    "UPDATE invocations i SET blocked = false FROM ("
+    .name = "mn_sched_unblock",
+    .sql = "UPDATE invocations i SET blocked = false FROM ("
     " SELECT b.project_name, b.version_id, b.function_name, b.invocation_id"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[])"
     "  AS k(p, v, f, ck, n)"
@@ -114,19 +120,21 @@ static const struct mn_db_stmt stmt_unblock = {
     " WHERE i.project_name = u.project_name AND i.version_id = u.version_id"
     "  AND i.function_name = u.function_name AND i.invocation_id = u.invocation_id"
     " RETURNING i.invocation_id",
-    5, false};
+    .n_params = 5,
+    .commit_async = true};
 
 /* An attempt that ran too long or stopped heartbeating: FAILED now, with
  * its termination signal (the provider stops the worker). */
 static const struct mn_db_stmt stmt_fail_attempt = {
-    "mn_sched_fail_attempt",
-    "UPDATE executions SET outcome = 'FAILED', error_message = $6,"
+    .name = "mn_sched_fail_attempt",
+    .sql = "UPDATE executions SET outcome = 'FAILED', error_message = $6,"
     " execution_finish_time = $7::bigint, last_update_time = $7::bigint,"
     " termination_signal_time = coalesce(termination_signal_time, $7::bigint)"
     " WHERE project_name = $1 AND version_id = $2 AND function_name = $3"
     "  AND invocation_id = $4 AND execution_id = $5 AND worker_status = 'RUNNING'"
     "  AND outcome IS NULL RETURNING execution_id",
-    7, false};
+    .n_params = 7,
+    .commit_async = true};
 
 /* Runs st with the key arrays (+ extra array, + now); marks applied[i]
  * for the rows whose `id_of(key)` came back. */

@@ -2,7 +2,9 @@
  * daemon: a private cluster (embedded_pg in a temp dir) is restarted with
  * `pg_ctl restart -m immediate` (a crash, then WAL recovery) and stopped
  * outright; the store's next calls succeed after at most one
- * MN_EUNAVAILABLE, writes are never half-applied, nothing hangs. */
+ * MN_EUNAVAILABLE, writes are never half-applied, nothing hangs. A write
+ * marked commit_async commits with synchronous_commit off, every other one
+ * with it on, whatever the connection ran before and after a reconnect. */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <pthread.h>
@@ -250,11 +252,63 @@ static void test_no_partial_writes(void **state) {
   mn_version_brief_list_free(items, n);
 }
 
+/* The session's synchronous_commit, read by a statement the runner treats
+ * as a write (so it sets the mode first), marked async or not. */
+static const struct mn_db_stmt stmt_mode_async = {
+    .name = "t_commit_mode_async",
+    .sql = "SELECT current_setting('synchronous_commit')",
+    .commit_async = true};
+static const struct mn_db_stmt stmt_mode_sync = {
+    .name = "t_commit_mode_sync", .sql = "SELECT current_setting('synchronous_commit')"};
+
+/* 0 with the mode the statement ran with in *mode, or the runner's error */
+static int run_mode(struct mn_store *s, const struct mn_db_stmt *stmt, char *mode, size_t size) {
+  PGresult *r = NULL;
+  int rc = mn_db_exec(s, stmt, NULL, &r);
+  if (rc == 0)
+    snprintf(mode, size, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return rc;
+}
+
+static void test_commit_mode_per_statement(void **state) {
+  /* one connection: every change of mode is a switch on the same session */
+  struct mn_store_options opt = {.dsn = mn_pg_embedded_dsn(pg), .pool_size = 1,
+                                 .connect_timeout_s = 5};
+  struct mn_store *one = NULL;
+  struct mn_error err = {0};
+  assert_int_equal(mn_store_open(&opt, &one, &err), 0);
+  static const bool order[] = {true, true, false, true, false, false, true};
+  char mode[16];
+  for (int round = 0; round < 2; round++) {
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+      int rc = run_mode(one, order[i] ? &stmt_mode_async : &stmt_mode_sync, mode, sizeof mode);
+      if (round == 1 && i == 0 && rc == MN_EUNAVAILABLE) /* the crash, seen once */
+        rc = run_mode(one, &stmt_mode_async, mode, sizeof mode);
+      assert_int_equal(rc, 0);
+      assert_string_equal(mode, order[i] ? "off" : "on");
+    }
+    /* a crash while the session is async: the new session starts sync */
+    assert_int_equal(mn_pg_embedded_restart(pg, "immediate", &err), 0);
+  }
+  /* the shared pool keeps working after the restart too */
+  round_of_calls();
+  /* a pool of several: each statement still gets its own mode */
+  for (int i = 0; i < 3 * POOL; i++) {
+    assert_int_equal(run_mode(store, i % 3 ? &stmt_mode_async : &stmt_mode_sync, mode,
+                              sizeof mode),
+                     0);
+    assert_string_equal(mode, i % 3 ? "off" : "on");
+  }
+  mn_store_free(one);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_restart_immediate),
       cmocka_unit_test(test_down_then_up),
       cmocka_unit_test(test_no_partial_writes),
+      cmocka_unit_test(test_commit_mode_per_statement),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
