@@ -358,6 +358,21 @@ static bool is_prepared(const struct mn_db_conn *c, const struct mn_db_stmt *stm
   return false;
 }
 
+/* Waits for the answer to a command sent ahead of a statement (a SET, a
+ * prepare): RUN_OK, or why not with the failed result in *out. */
+static enum run_result await_command(PGconn *pg, int sent, int64_t deadline, PGresult **out) {
+  bool timed_out = false;
+  PGresult *r = sent ? await_result(pg, deadline, &timed_out) : NULL;
+  if (timed_out)
+    return RUN_TIMEOUT;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    *out = r;
+    return classify(pg, r);
+  }
+  PQclear(r);
+  return RUN_OK;
+}
+
 static enum run_result run(struct mn_store *s, struct mn_db_conn *c,
                            const struct mn_db_stmt *stmt, const char *const *params,
                            PGresult **out) {
@@ -367,30 +382,20 @@ static enum run_result run(struct mn_store *s, struct mn_db_conn *c,
   bool prepared = is_prepared(c, stmt);
   *out = NULL;
   if (!stmt->read_only && stmt->commit_async != c->commit_async) {
-    r = PQsendQuery(c->pg, stmt->commit_async ? "SET synchronous_commit = off"
-                                              : "SET synchronous_commit = on")
-            ? await_result(c->pg, deadline, &timed_out)
-            : NULL;
-    if (timed_out)
-      return RUN_TIMEOUT;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      *out = r;
-      return classify(c->pg, r);
-    }
-    PQclear(r);
+    enum run_result rr = await_command(
+        c->pg,
+        PQsendQuery(c->pg, stmt->commit_async ? "SET synchronous_commit = off"
+                                              : "SET synchronous_commit = on"),
+        deadline, out);
+    if (rr != RUN_OK)
+      return rr;
     c->commit_async = stmt->commit_async;
   }
   if (!prepared && c->n_prepared < MN_DB_MAX_PREPARED) {
-    r = PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->n_params, NULL)
-            ? await_result(c->pg, deadline, &timed_out)
-            : NULL;
-    if (timed_out)
-      return RUN_TIMEOUT;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      *out = r;
-      return classify(c->pg, r);
-    }
-    PQclear(r);
+    enum run_result rr = await_command(
+        c->pg, PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->n_params, NULL), deadline, out);
+    if (rr != RUN_OK)
+      return rr;
     c->prepared[c->n_prepared++] = stmt;
     prepared = true;
   }
