@@ -11,11 +11,12 @@
 
 /* $1 project, $2 version (NULL: latest), $3 function, $4 invocation,
  * $5 new execution id, $6 now. The invocation must be RUNNING; its
- * last_update_time is bumped in the same statement. */
+ * last_update_time is bumped and it is live (migration 5) in the same
+ * statement, one row version rather than two (sched_writes.c). */
 static const struct mn_db_stmt stmt_create = {
     "mn_execution_create",
     "WITH " MN_SQL_VE ","
-    " iv AS (UPDATE invocations x SET last_update_time = $6::bigint"
+    " iv AS (UPDATE invocations x SET last_update_time = $6::bigint, live = true"
     "  WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID
     "  AND x.function_name = $3 AND x.invocation_id = $4"
     "  AND x.invocation_status = 'RUNNING'"

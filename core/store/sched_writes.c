@@ -42,11 +42,13 @@ static const struct mn_db_stmt stmt_terminate_many = {
 
 /* $6: the hash of each execution's key (docs/security.md, "Execution
  * keys"), recorded with the row, before any provider call: the launch needs
- * no write of its own for it. */
+ * no write of its own for it. live is set here too (the trigger of
+ * migration 5 then finds the row already live): one version of the
+ * invocation's row per launch instead of two. */
 static const struct mn_db_stmt stmt_create_many = {
     .name = "mn_sched_create_executions",
     .sql = "WITH iv AS (UPDATE invocations i SET last_update_time = $7::bigint, waiting = false,"
-    " blocked = false"
+    " blocked = false, live = true"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
     " AS k(project_name, version_id, function_name, invocation_id, execution_id, key_hash)"
     " WHERE i.project_name = k.project_name AND i.version_id = k.version_id"
