@@ -80,6 +80,10 @@ sql "SELECT round(sum(calls)::numeric / $total, 2) FROM pg_stat_statements WHERE
 sql "SELECT round(coalesce(sum(calls), 0)::numeric / $total, 2) FROM pg_stat_statements
      WHERE $filter AND query LIKE '%FROM events e WHERE e.id >%' AND query NOT LIKE '%<= \$2%'" |
   sed 's/^/  the event listener'"'"'s reads of the events table: /'
+sql "SELECT round((sum(total_plan_time) / $total)::numeric, 3),
+            round((sum(total_exec_time) / $total)::numeric, 3)
+     FROM pg_stat_statements WHERE $filter" |
+  awk -F'\t' '{ printf "  planning %s ms, execution %s ms per invocation (top level, wall)\n", $1, $2 }'
 echo "by statement (calls per invocation, mean ms, plans per call, first words):"
 sql "SELECT to_char(calls::numeric / $total, '990.99'), to_char(mean_exec_time, '990.999'),
             to_char(plans::numeric / calls, '0.99'),
