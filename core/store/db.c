@@ -133,6 +133,7 @@ static void conn_drop(struct mn_db_conn *c) {
   c->n_prepared = 0;
   c->configured = false;
   c->commit_async = false;
+  c->generic_plan = false;
 }
 
 /* An idle connection whose server went away has a readable socket: maybe a
@@ -226,10 +227,17 @@ static const char *reconnect_timeout(const struct mn_store *s, char *buf, size_t
   return buf;
 }
 
-/* Borrows a connection, preferring one whose session already commits the
- * way the caller wants (want_async), so that a switch costs a round trip
- * only when no such one is idle. */
-static int acquire(struct mn_store *s, bool want_async, struct mn_db_conn **out,
+/* Whether c's session already runs stmt as it wants: its commit mode (for a
+ * write) and its plan mode. */
+static bool session_fits(const struct mn_db_conn *c, const struct mn_db_stmt *stmt) {
+  return (stmt->read_only || c->commit_async == !!(stmt->flags & MN_DB_COMMIT_ASYNC)) &&
+         c->generic_plan == !!(stmt->flags & MN_DB_GENERIC_PLAN);
+}
+
+/* Borrows a connection, preferring one whose session fits stmt (NULL: any),
+ * so that a switch of mode costs a round trip only when no such one is
+ * idle. */
+static int acquire(struct mn_store *s, const struct mn_db_stmt *stmt, struct mn_db_conn **out,
                    struct mn_error *err) {
   struct mn_error local;
   char timeout[16];
@@ -261,7 +269,7 @@ static int acquire(struct mn_store *s, bool want_async, struct mn_db_conn **out,
   if (wait_from)
     s->pool_wait_us += mn_monotonic_us() - wait_from;
   for (size_t i = s->n_idle; i-- > 0;)
-    if (s->idle[i]->commit_async == want_async) {
+    if (!stmt || session_fits(s->idle[i], stmt)) {
       struct mn_db_conn *match = s->idle[i];
       s->idle[i] = s->idle[s->n_idle - 1];
       s->idle[s->n_idle - 1] = match;
@@ -297,7 +305,7 @@ static int acquire(struct mn_store *s, bool want_async, struct mn_db_conn **out,
 }
 
 int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *err) {
-  return acquire(s, false, out, err);
+  return acquire(s, NULL, out, err);
 }
 
 void mn_db_release(struct mn_store *s, struct mn_db_conn *c) {
@@ -373,6 +381,19 @@ static enum run_result await_command(PGconn *pg, int sent, int64_t deadline, PGr
   return RUN_OK;
 }
 
+/* Puts one of the session's modes (*have) where a statement wants it, with
+ * the SET for each side; nothing when it is there already. */
+static enum run_result set_mode(PGconn *pg, bool *have, bool want, const char *set_true,
+                                const char *set_false, int64_t deadline, PGresult **out) {
+  if (*have == want)
+    return RUN_OK;
+  enum run_result rr = await_command(pg, PQsendQuery(pg, want ? set_true : set_false),
+                                     deadline, out);
+  if (rr == RUN_OK)
+    *have = want;
+  return rr;
+}
+
 static enum run_result run(struct mn_store *s, struct mn_db_conn *c,
                            const struct mn_db_stmt *stmt, const char *const *params,
                            PGresult **out) {
@@ -381,19 +402,20 @@ static enum run_result run(struct mn_store *s, struct mn_db_conn *c,
   PGresult *r;
   bool prepared = is_prepared(c, stmt);
   *out = NULL;
-  if (!stmt->read_only && stmt->commit_async != c->commit_async) {
-    enum run_result rr = await_command(
-        c->pg,
-        PQsendQuery(c->pg, stmt->commit_async ? "SET synchronous_commit = off"
-                                              : "SET synchronous_commit = on"),
-        deadline, out);
-    if (rr != RUN_OK)
-      return rr;
-    c->commit_async = stmt->commit_async;
-  }
+  enum run_result rr =
+      stmt->read_only ? RUN_OK
+                      : set_mode(c->pg, &c->commit_async, stmt->flags & MN_DB_COMMIT_ASYNC,
+                                 "SET synchronous_commit = off", "SET synchronous_commit = on",
+                                 deadline, out);
+  if (rr == RUN_OK)
+    rr = set_mode(c->pg, &c->generic_plan, stmt->flags & MN_DB_GENERIC_PLAN,
+                  "SET plan_cache_mode = force_generic_plan", "SET plan_cache_mode = auto",
+                  deadline, out);
+  if (rr != RUN_OK)
+    return rr;
   if (!prepared && c->n_prepared < MN_DB_MAX_PREPARED) {
-    enum run_result rr = await_command(
-        c->pg, PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->n_params, NULL), deadline, out);
+    rr = await_command(c->pg, PQsendPrepare(c->pg, stmt->name, stmt->sql, stmt->n_params, NULL),
+                       deadline, out);
     if (rr != RUN_OK)
       return rr;
     c->prepared[c->n_prepared++] = stmt;
@@ -419,7 +441,7 @@ int mn_db_exec(struct mn_store *s, const struct mn_db_stmt *stmt,
   for (int attempt = 0;; attempt++) {
     struct mn_db_conn *c;
     struct mn_error err;
-    if (acquire(s, stmt->commit_async, &c, &err) < 0)
+    if (acquire(s, stmt, &c, &err) < 0)
       return MN_EUNAVAILABLE;
     PGresult *r = NULL;
     enum run_result rr = run(s, c, stmt, params, &r);

@@ -33,13 +33,21 @@ struct mn_db_stmt {
   const char *sql;
   int n_params;
   bool read_only; /* safe to run again after a lost connection */
-  /* Its commit does not wait for the WAL to reach the disk
-   * (synchronous_commit = off). Only for a write the daemon takes again
-   * after a crash of Postgres or the machine (a scheduler decision from
-   * durable facts) or that only informs (progress, heartbeats):
-   * docs/architecture.md §4, "Which writes wait for the disk". */
-  bool commit_async;
+  unsigned flags; /* MN_DB_COMMIT_ASYNC, MN_DB_GENERIC_PLAN, or 0 */
 };
+
+/* Its commit does not wait for the WAL to reach the disk
+ * (synchronous_commit = off). Only for a write the daemon takes again after a
+ * crash of Postgres or the machine (a scheduler decision from durable facts)
+ * or that only informs (progress, heartbeats): docs/architecture.md §4,
+ * "Which writes wait for the disk". */
+#define MN_DB_COMMIT_ASYNC 1u
+/* Planned once per connection (plan_cache_mode = force_generic_plan): for a
+ * statement whose plan does not depend on its parameters' values, such as
+ * the scheduler's batches over unnest($n::text[]), which Postgres would
+ * otherwise plan again at most calls (a custom plan sees the array's length
+ * and always looks cheaper). bench/README.md, "Generic plans". */
+#define MN_DB_GENERIC_PLAN 2u
 
 #define MN_DB_MAX_PREPARED 96
 
@@ -47,6 +55,7 @@ struct mn_db_conn {
   PGconn *pg;
   bool configured; /* non-blocking, with the session's statement_timeout */
   bool commit_async; /* the session's synchronous_commit is off */
+  bool generic_plan; /* the session's plan_cache_mode is force_generic_plan */
   const struct mn_db_stmt *prepared[MN_DB_MAX_PREPARED];
   size_t n_prepared;
 };
@@ -80,8 +89,8 @@ int mn_db_connect(const char *dsn, const char *connect_timeout, PGconn **out,
                   struct mn_error *err);
 
 /* Borrows a live connection (waits while all are busy) / gives it back.
- * Its session may have synchronous_commit off (c->commit_async says so): a
- * caller that writes on it sets the mode it needs. */
+ * Its session may have synchronous_commit off or generic plans forced
+ * (c->commit_async, c->generic_plan): a caller sets what it needs. */
 int mn_db_acquire(struct mn_store *s, struct mn_db_conn **out, struct mn_error *err);
 void mn_db_release(struct mn_store *s, struct mn_db_conn *c);
 

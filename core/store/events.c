@@ -91,7 +91,7 @@ static const struct mn_db_stmt stmt_between = {
     " AND ($5::text IS NULL OR e.function_name = $5)"
     " AND ($6::text IS NULL OR e.invocation_id = $6)"
     " ORDER BY e.id LIMIT $7::integer",
-    7, true, false};
+    7, true, 0};
 
 int mn_store_events_between(struct mn_store *s, int64_t after, int64_t upto,
                             const struct mn_event_filter *f, int limit, PGresult **out) {
@@ -112,7 +112,7 @@ int mn_store_events_between(struct mn_store *s, int64_t after, int64_t upto,
 }
 
 static const struct mn_db_stmt stmt_prune = {
-    "mn_events_prune", "DELETE FROM events WHERE time < $1::bigint", 1, false, false};
+    "mn_events_prune", "DELETE FROM events WHERE time < $1::bigint", 1, false, 0};
 
 int mn_store_prune_events(struct mn_store *s, int64_t before, int *n_deleted) {
   char t[24];
@@ -131,7 +131,7 @@ static const struct mn_db_stmt stmt_progress = {
     "mn_progress_page",
     "SELECT seq, output, time FROM execution_progress WHERE execution_id = $1"
     " AND seq > $2::bigint ORDER BY seq LIMIT $3::integer",
-    3, true, false};
+    3, true, 0};
 
 void mn_progress_page_release(struct mn_progress_page *p) {
   for (size_t i = 0; p->outputs && i < p->n; i++)

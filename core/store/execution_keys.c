@@ -14,13 +14,13 @@ static const struct mn_db_stmt stmt_set_key = {
     "  AND worker_status IN ('PENDING', 'PROVISIONING')"
     " RETURNING execution_id",
     .n_params = 6,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC};
 
 static const struct mn_db_stmt stmt_by_key = {
     "mn_execution_by_key",
     "SELECT project_name, version_id, function_name, invocation_id, execution_id,"
     " worker_status FROM executions WHERE token_hash = $1",
-    1, true, false};
+    1, true, 0};
 
 /* Walks up the parents of an invocation (bounded: a cycle cannot exist,
  * parents are created first, but a depth bound costs nothing). */
@@ -36,7 +36,7 @@ static const struct mn_db_stmt stmt_is_descendant = {
     "  AND i.function_name = up.f AND i.invocation_id = up.id"
     " WHERE up.id IS NOT NULL AND up.depth < 1000)"
     " SELECT EXISTS (SELECT 1 FROM up WHERE f = $5 AND id = $6)",
-    6, true, false};
+    6, true, 0};
 
 int mn_store_set_execution_key(struct mn_store *s, const struct mn_function_key *fk,
                                const char *invocation_id, const char *execution_id,

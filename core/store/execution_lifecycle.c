@@ -26,7 +26,7 @@ static const struct mn_db_stmt stmt_create = {
     "  SELECT iv.project_name, iv.version_id, iv.function_name, iv.invocation_id,"
     "  $5, 'PENDING', $6::bigint, $6::bigint FROM iv RETURNING *)"
     " SELECT " MN_SQL_EXECUTION_COLS("ins") ", pg_notify('multinode', 'execution') FROM ins",
-    6, false, false};
+    6, false, 0};
 
 /* ... $5 execution, $6 expected status, $7 new status, $8 worker_details,
  * $9 error_message (NULL: keep), $10 now. Only the active scheduler makes
@@ -42,7 +42,7 @@ static const struct mn_db_stmt stmt_transition = {
     "  AND x.worker_status = $6"
     " RETURNING x.execution_id",
     .n_params = 10,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC};
 
 /* ... $5 execution, $6 now. */
 static const struct mn_db_stmt stmt_signal = {
@@ -54,7 +54,7 @@ static const struct mn_db_stmt stmt_signal = {
     "  AND x.function_name = $3 AND x.invocation_id = $4 AND x.execution_id = $5"
     "  AND x.termination_signal_time IS NULL AND x.worker_status <> 'TERMINATED'"
     " RETURNING x.execution_id, pg_notify('multinode', 'execution')",
-    6, false, false};
+    6, false, 0};
 
 static bool key_valid(const struct mn_function_key *fk) {
   return fk && fk->project_name && fk->version_ref && fk->function_name;

@@ -18,7 +18,7 @@ static const struct mn_db_stmt stmt_get = {
     " LEFT JOIN executions e ON e.project_name = $1"
     "  AND e.version_id = " MN_SQL_VID " AND e.function_name = $3"
     "  AND e.invocation_id = $4 AND e.execution_id = $5",
-    5, true, false};
+    5, true, 0};
 
 /* A guarded update of one execution, then its standard row; $6 is now.
  * No NOTIFY: nothing the scheduler decides changes when a worker starts,
@@ -61,7 +61,7 @@ static const struct mn_db_stmt stmt_start = {
                    "x.worker_status <> 'TERMINATED' AND (x.execution_start_time IS NULL"
                    " OR ($7::text IS NOT NULL AND x.claim_token = $7"
                    "  AND x.execution_finish_time IS NULL))" KEY_GUARD(8)),
-    8, false, false};
+    8, false, 0};
 
 /* $7 latest_output, $8 key */
 static const struct mn_db_stmt stmt_update = {
@@ -69,7 +69,7 @@ static const struct mn_db_stmt stmt_update = {
     .sql = GUARDED_UPDATE("output = $7, last_update_time = $6::bigint, heartbeat_time = $6::bigint",
                    RUNNING_GUARD KEY_GUARD(8)),
     .n_params = 8,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC};
 
 /* A heartbeat: the worker is alive (heartbeat_timeout_seconds), no progress
  * stored. */
@@ -77,7 +77,7 @@ static const struct mn_db_stmt stmt_heartbeat = {
     .name = "mn_execution_heartbeat",
     .sql = GUARDED_UPDATE("heartbeat_time = $6::bigint", RUNNING_GUARD KEY_GUARD(7)),
     .n_params = 7,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC};
 
 /* $7 outcome, $8 final_output, $9 error_message (NULL: keep), $10 key */
 static const struct mn_db_stmt stmt_finish = {
@@ -86,7 +86,7 @@ static const struct mn_db_stmt stmt_finish = {
                    " outcome = $7, output = coalesce($8, x.output),"
                    " error_message = coalesce($9, x.error_message)",
                    RUNNING_GUARD KEY_GUARD(10)),
-    10, false, false};
+    10, false, 0};
 
 /* What a worker call requires of the execution. */
 enum requirement { NEEDS_NOT_STARTED = 1, NEEDS_STARTED = 2, NEEDS_NOT_FINISHED = 4 };

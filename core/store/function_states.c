@@ -11,7 +11,7 @@
 static const struct mn_db_stmt stmt_path = {
     "mn_function_path",
     "WITH " MN_SQL_VE " SELECT pr.project_name, " MN_SQL_VID ", f.function_name"
-    MN_SQL_PATH_FUNCTION, 3, true, false};
+    MN_SQL_PATH_FUNCTION, 3, true, 0};
 
 /* ... $4 prepared_function_details */
 static const struct mn_db_stmt stmt_ready = {
@@ -22,7 +22,7 @@ static const struct mn_db_stmt stmt_ready = {
     " WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID
     "  AND x.function_name = $3 AND x.function_status = 'PENDING'"
     " RETURNING x.function_name, pg_notify('multinode', 'function')",
-    4, false, false};
+    4, false, 0};
 
 /* ... $4 preparation_error (NULL clears it) */
 static const struct mn_db_stmt stmt_error = {
@@ -30,7 +30,7 @@ static const struct mn_db_stmt stmt_error = {
     "WITH " MN_SQL_VE " UPDATE functions x SET preparation_error = $4"
     " WHERE x.project_name = $1 AND x.version_id = " MN_SQL_VID " AND x.function_name = $3"
     " RETURNING x.function_name, pg_notify('multinode', 'function')",
-    4, false, false};
+    4, false, 0};
 
 static int path_error(struct mn_store *s, const char *const *params) {
   PGresult *r;

@@ -60,7 +60,7 @@ static void build_variant(int status, bool parent, bool offset) {
            "  ORDER BY i0.creation_time DESC, i0.invocation_id LIMIT $%d::integer) i ON true"
            " ORDER BY i.creation_time DESC, i.invocation_id",
            status_clause[status], parent_clause, offset_clause, n);
-  variants[k] = (struct mn_db_stmt){variant_name[k], variant_sql[k], n, true, false};
+  variants[k] = (struct mn_db_stmt){variant_name[k], variant_sql[k], n, true, 0};
 }
 
 static void build_variants(void) {

@@ -31,7 +31,7 @@ static const struct mn_db_stmt stmt_get = {
     " LEFT JOIN executions e ON e.project_name = $1 AND e.version_id = " MN_SQL_VID
     "  AND e.function_name = $3 AND e.invocation_id = i.invocation_id"
     " ORDER BY e.creation_time, e.execution_id",
-    4, true, false};
+    4, true, 0};
 
 /* ... $5 parent function, $6 parent invocation, $7 input, $8 now,
  * $9 priority, $10 start_at (NULL: now), $11 concurrency key, $12
@@ -67,14 +67,14 @@ static const struct mn_db_stmt stmt_create = {
     "  AND f.function_name = k.kf"
     PARENT_OF("ins")
     " LEFT JOIN executions e ON false",
-    12, false, false};
+    12, false, 0};
 
 /* The invocation holding an idempotency key, and whether its input is $5. */
 static const struct mn_db_stmt stmt_by_idempotency_key = {
     "mn_invocation_by_idempotency_key",
     "SELECT invocation_id, input = $5 FROM invocations WHERE project_name = $1"
     " AND version_id = $2 AND function_name = $3 AND idempotency_key = $4",
-    5, true, false};
+    5, true, 0};
 
 /* A guarded update of one invocation, then its standard rows.
  * $1 project, $2 version (NULL: latest), $3 function, $4 invocation, $5 now. */
@@ -94,13 +94,13 @@ static const struct mn_db_stmt stmt_cancel = {
     GUARDED_UPDATE("cancellation_request_time = $5::bigint, last_update_time = $5::bigint,"
                    " attention = nextval('invocations_attention_seq')",
                    "x.invocation_status = 'RUNNING'"),
-    5, false, false};
+    5, false, 0};
 
 static const struct mn_db_stmt stmt_terminate = {
     "mn_invocation_terminate",
     GUARDED_UPDATE("invocation_status = 'TERMINATED', last_update_time = $5::bigint",
                    "x.invocation_status = 'RUNNING'"),
-    5, false, false};
+    5, false, 0};
 
 static bool key_valid(const struct mn_function_key *fk) {
   return fk && fk->project_name && fk->version_ref && fk->function_name;

@@ -11,13 +11,13 @@ static const struct mn_db_stmt stmt_locate_invocation = {
     "mn_locate_invocation",
     "SELECT project_name, version_id, function_name, invocation_id, NULL FROM invocations"
     " WHERE invocation_id = $1 ORDER BY creation_time LIMIT 1",
-    1, true, false};
+    1, true, 0};
 
 static const struct mn_db_stmt stmt_locate_execution = {
     "mn_locate_execution",
     "SELECT project_name, version_id, function_name, invocation_id, execution_id"
     " FROM executions WHERE execution_id = $1",
-    1, true, false};
+    1, true, 0};
 
 static int locate(struct mn_store *s, const struct mn_db_stmt *stmt, const char *id,
                   int not_found, struct mn_execution_identity *out) {

@@ -35,7 +35,7 @@ static const struct mn_db_stmt stmt_queue_counts = {
     " k AS (SELECT * FROM queued UNION SELECT * FROM held)"
     " SELECT k.project_name, k.version_id, k.function_name, " COUNT("NOT i.live") ", "
     COUNT("i.live") " FROM k ORDER BY 1, 2, 3 LIMIT " STR(MN_STORE_QUEUE_ROWS_MAX),
-    0, true, false};
+    0, true, 0};
 
 int mn_store_queue_counts(struct mn_store *s, mn_store_queue_count_fn *cb, void *ctx) {
   PGresult *r = NULL;

@@ -13,28 +13,28 @@ static const struct mn_db_stmt stmt_create = {
     "INSERT INTO projects (project_name, deletion_request_time, creation_time)"
     " VALUES ($1, NULL, $2::bigint) ON CONFLICT (project_name) DO NOTHING"
     " RETURNING " PROJECT_COLS,
-    2, false, false};
+    2, false, 0};
 
 static const struct mn_db_stmt stmt_request_deletion = {
     "mn_project_request_deletion",
     "UPDATE projects SET deletion_request_time = $2::bigint WHERE project_name = $1"
     " RETURNING " PROJECT_COLS ", pg_notify('multinode', 'project')",
-    2, false, false};
+    2, false, 0};
 
 static const struct mn_db_stmt stmt_get = {
     "mn_project_get", "SELECT " PROJECT_COLS " FROM projects WHERE project_name = $1", 1,
-    true, false};
+    true, 0};
 
 static const struct mn_db_stmt stmt_list = {
     "mn_project_list",
     "SELECT " PROJECT_COLS " FROM projects ORDER BY creation_time DESC, project_name", 0,
-    true, false};
+    true, 0};
 
 static const struct mn_db_stmt stmt_delete = {
     "mn_project_delete",
     "DELETE FROM projects WHERE project_name = $1"
     " RETURNING project_name, pg_notify('multinode', 'project')",
-    1, false, false};
+    1, false, 0};
 
 static int decode(const PGresult *r, int row, struct mn_project *out) {
   bool oom = false;

@@ -26,7 +26,7 @@ static const struct mn_db_stmt stmt_prune = {
     "  AND d.function_name = v.function_name AND d.invocation_id = v.invocation_id"
     "  AND d.invocation_status = 'TERMINATED'"
     " RETURNING 1",
-    2, false, false};
+    2, false, 0};
 
 int mn_store_prune_invocations(struct mn_store *s, int64_t before, int max_rows,
                                int *n_deleted) {

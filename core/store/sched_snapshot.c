@@ -80,7 +80,7 @@ static const struct mn_db_stmt stmt_invocations = {
     " ORDER BY i.project_name COLLATE \"C\", i.version_id COLLATE \"C\","
     "  i.function_name COLLATE \"C\", i.invocation_id COLLATE \"C\","
     "  e.creation_time, e.execution_id",
-    4, true, false};
+    4, true, 0};
 
 enum { C_KEY = 0, C_INV = 3, C_PAR = C_INV + MN_SQL_INVOCATION_NCOLS,
        C_EXE = C_PAR + MN_SQL_PARENT_NCOLS, C_DEL = C_EXE + MN_SQL_EXECUTION_NCOLS,
@@ -95,7 +95,7 @@ static const struct mn_db_stmt stmt_functions = {
     "  AND f.function_name = k.fn"
     " ORDER BY f.project_name COLLATE \"C\", f.version_id COLLATE \"C\","
     "  f.function_name COLLATE \"C\"",
-    3, true, false};
+    3, true, 0};
 
 /* Every function with a non-empty queue: a skip scan over invocations_queue
  * (one index descent per function, not one row per queued invocation). */
@@ -113,7 +113,7 @@ static const struct mn_db_stmt stmt_queued_functions = {
     "    > (q.project_name, q.version_id, q.function_name)"
     "   ORDER BY i.project_name, i.version_id, i.function_name LIMIT 1) n)"
     " SELECT project_name, version_id, function_name FROM q",
-    0, true, false};
+    0, true, 0};
 
 /* The end of a pass, in one statement (one round trip, one commit):
  * - the cancellation cascade past the working set: every RUNNING
@@ -158,14 +158,14 @@ static const struct mn_db_stmt stmt_settle = {
     " SELECT (SELECT count(*) FROM cancelled), (SELECT count(*) FROM cleared),"
     "  (SELECT min(deadline) FROM invocations WHERE invocation_status = 'RUNNING'"
     "   AND deadline > $10::bigint)",
-    10, false, false};
+    10, false, 0};
 
 static const struct mn_db_stmt stmt_delete_projects = {
     "mn_sched_delete_projects",
     "DELETE FROM projects p WHERE p.deletion_request_time IS NOT NULL AND NOT EXISTS ("
     " SELECT 1 FROM invocations i WHERE i.project_name = p.project_name"
     "  AND i.invocation_status = 'RUNNING') RETURNING p.project_name",
-    0, false, false};
+    0, false, 0};
 
 static const struct mn_db_stmt stmt_cancel = {
     "mn_sched_cancel",
@@ -174,7 +174,7 @@ static const struct mn_db_stmt stmt_cancel = {
     " WHERE project_name = $1 AND version_id = $2 AND function_name = $3"
     "  AND invocation_id = $4 AND invocation_status = 'RUNNING'"
     "  AND cancellation_request_time IS NULL RETURNING invocation_id",
-    5, false, false};
+    5, false, 0};
 
 static const struct mn_db_stmt stmt_worker_ended = {
     "mn_sched_worker_ended",
@@ -184,7 +184,7 @@ static const struct mn_db_stmt stmt_worker_ended = {
     " WHERE project_name = $1 AND version_id = $2 AND function_name = $3"
     "  AND invocation_id = $4 AND execution_id = $5 AND worker_status = 'RUNNING'"
     " RETURNING execution_id",
-    7, false, false};
+    7, false, 0};
 
 static const struct mn_db_stmt stmt_end_unlaunched = {
     "mn_sched_end_unlaunched",
@@ -195,7 +195,7 @@ static const struct mn_db_stmt stmt_end_unlaunched = {
     " WHERE project_name = $1 AND version_id = $2 AND function_name = $3"
     "  AND invocation_id = $4 AND execution_id = $5 AND worker_status = $6"
     " RETURNING execution_id",
-    9, false, false};
+    9, false, 0};
 
 static const struct mn_db_stmt stmt_cluster_id = {
     "mn_sched_cluster_id",
@@ -203,11 +203,11 @@ static const struct mn_db_stmt stmt_cluster_id = {
     " ON CONFLICT (key) DO NOTHING RETURNING value)"
     " SELECT value FROM ins UNION ALL"
     " SELECT value FROM settings WHERE key = 'cluster_id' LIMIT 1",
-    1, false, false};
+    1, false, 0};
 
 static const struct mn_db_stmt stmt_execution_status = {
     "mn_sched_execution_status",
-    "SELECT worker_status FROM executions WHERE execution_id = $1", 1, true, false};
+    "SELECT worker_status FROM executions WHERE execution_id = $1", 1, true, 0};
 
 /* Compares the key (p, v, f, id) of an element with the one looked for;
  * id is NULL for functions. */

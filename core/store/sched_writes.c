@@ -22,7 +22,7 @@ static const struct mn_db_stmt stmt_cancel_many = {
     "  AND i.invocation_status = 'RUNNING' AND i.cancellation_request_time IS NULL"
     " RETURNING i.invocation_id",
     .n_params = 6,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC | MN_DB_GENERIC_PLAN};
 
 static const struct mn_db_stmt stmt_terminate_many = {
     .name = "mn_sched_terminate_many",
@@ -38,7 +38,7 @@ static const struct mn_db_stmt stmt_terminate_many = {
     "   AND e.worker_status <> 'TERMINATED')"
     " RETURNING i.invocation_id",
     .n_params = 7,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC | MN_DB_GENERIC_PLAN};
 
 /* $6: the hash of each execution's key (docs/security.md, "Execution
  * keys"), recorded with the row, before any provider call: the launch needs
@@ -62,7 +62,7 @@ static const struct mn_db_stmt stmt_create_many = {
     "  'PROVISIONING', $7::bigint, $7::bigint, key_hash FROM iv"
     " RETURNING execution_id",
     .n_params = 7,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC | MN_DB_GENERIC_PLAN};
 
 static const struct mn_db_stmt stmt_ended_many = {
     .name = "mn_sched_workers_ended",
@@ -76,7 +76,7 @@ static const struct mn_db_stmt stmt_ended_many = {
     "  AND e.execution_id = r.execution_id AND e.worker_status = 'RUNNING'"
     " RETURNING e.execution_id",
     .n_params = 7,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC | MN_DB_GENERIC_PLAN};
 
 /* Launched workers, batched by the launch jobs that end together (jobs.c).
  * Only the active scheduler makes this change and it wakes itself: no
@@ -92,7 +92,7 @@ static const struct mn_db_stmt stmt_running_many = {
     "  AND e.execution_id = r.execution_id AND e.worker_status = 'PROVISIONING'"
     " RETURNING e.execution_id",
     .n_params = 7,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC | MN_DB_GENERIC_PLAN};
 
 /* The timing of invocations (migration 7): waiting, eligible_at, blocked
  * and the next wake (deadline) as the pass decided them. */
@@ -104,7 +104,7 @@ static const struct mn_db_stmt stmt_timing = {
     " WHERE i.project_name = k.p AND i.version_id = k.v AND i.function_name = k.f"
     "  AND i.invocation_id = k.id AND i.invocation_status = 'RUNNING'",
     .n_params = 8,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC | MN_DB_GENERIC_PLAN};
 
 /* Back into the queue: the first $5[i] blocked invocations of each
  * concurrency key ($1-$4), in queue order (one index range per key). */
@@ -123,10 +123,11 @@ static const struct mn_db_stmt stmt_unblock = {
     "  AND i.function_name = u.function_name AND i.invocation_id = u.invocation_id"
     " RETURNING i.invocation_id",
     .n_params = 5,
-    .commit_async = true};
+    .flags = MN_DB_COMMIT_ASYNC | MN_DB_GENERIC_PLAN};
 
 /* An attempt that ran too long or stopped heartbeating: FAILED now, with
- * its termination signal (the provider stops the worker). */
+ * its termination signal (the provider stops the worker). Its commit waits
+ * for the disk, like every termination signal (sent at most once). */
 static const struct mn_db_stmt stmt_fail_attempt = {
     .name = "mn_sched_fail_attempt",
     .sql = "UPDATE executions SET outcome = 'FAILED', error_message = $6,"
@@ -135,8 +136,7 @@ static const struct mn_db_stmt stmt_fail_attempt = {
     " WHERE project_name = $1 AND version_id = $2 AND function_name = $3"
     "  AND invocation_id = $4 AND execution_id = $5 AND worker_status = 'RUNNING'"
     "  AND outcome IS NULL RETURNING execution_id",
-    .n_params = 7,
-    .commit_async = true};
+    .n_params = 7};
 
 /* Runs st with the key arrays (+ extra array, + now); marks applied[i]
  * for the rows whose `id_of(key)` came back. */

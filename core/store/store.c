@@ -71,7 +71,7 @@ void mn_store_free(struct mn_store *s) {
 }
 
 static const struct mn_db_stmt stmt_schema_version = {
-    "mn_schema_version", "SELECT coalesce(max(number), 0) FROM schema_migrations", 0, true, false};
+    "mn_schema_version", "SELECT coalesce(max(number), 0) FROM schema_migrations", 0, true, 0};
 
 int mn_store_schema_version(struct mn_store *s, int *version_out) {
   PGresult *r;

@@ -41,7 +41,7 @@ static const struct mn_db_stmt stmt_create = {
     " SELECT (SELECT count(*) FROM pr), (SELECT deletion_request_time FROM pr),"
     "  (SELECT count(*) FROM v), (SELECT count(*) FROM fn),"
     "  (SELECT pg_notify('multinode', 'version') FROM v)",
-    5, false, false};
+    5, false, 0};
 
 static const struct mn_db_stmt stmt_get = {
     "mn_version_get",
@@ -52,7 +52,7 @@ static const struct mn_db_stmt stmt_get = {
     " LEFT JOIN projects pr ON pr.project_name = $1"
     " LEFT JOIN functions f ON f.project_name = $1 AND f.version_id = " MN_SQL_VID
     " ORDER BY f.function_name COLLATE \"C\"",
-    2, true, false};
+    2, true, 0};
 
 static const struct mn_db_stmt stmt_list = {
     "mn_version_list",
@@ -61,7 +61,7 @@ static const struct mn_db_stmt stmt_list = {
     " LEFT JOIN projects pr ON pr.project_name = $1"
     " LEFT JOIN project_versions v ON v.project_name = pr.project_name"
     " ORDER BY v.creation_time DESC, v.version_id",
-    1, true, false};
+    1, true, 0};
 
 static const char *image_of(const struct mn_version_definition *def,
                             const struct mn_function_spec *fs) {

@@ -3,8 +3,9 @@
  * `pg_ctl restart -m immediate` (a crash, then WAL recovery) and stopped
  * outright; the store's next calls succeed after at most one
  * MN_EUNAVAILABLE, writes are never half-applied, nothing hangs. A write
- * marked commit_async commits with synchronous_commit off, every other one
- * with it on, whatever the connection ran before and after a reconnect. */
+ * marked MN_DB_COMMIT_ASYNC commits with synchronous_commit off, every
+ * other one with it on, and one marked MN_DB_GENERIC_PLAN runs with generic
+ * plans forced, whatever the connection ran before and after a reconnect. */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <pthread.h>
@@ -252,21 +253,24 @@ static void test_no_partial_writes(void **state) {
   mn_version_brief_list_free(items, n);
 }
 
-/* The session's synchronous_commit, read by a statement the runner treats
- * as a write (so it sets the mode first), marked async or not. */
-static const struct mn_db_stmt stmt_mode_async = {
-    .name = "t_commit_mode_async",
-    .sql = "SELECT current_setting('synchronous_commit')",
-    .commit_async = true};
-static const struct mn_db_stmt stmt_mode_sync = {
-    .name = "t_commit_mode_sync", .sql = "SELECT current_setting('synchronous_commit')"};
+/* The session's synchronous_commit and plan_cache_mode, read by statements
+ * the runner treats as writes (so it sets their modes first). */
+#define MODES_SQL                                                                           \
+  "SELECT current_setting('synchronous_commit') || ' ' || current_setting('plan_cache_mode')"
+static const struct mn_db_stmt stmt_modes[4] = {
+    {.name = "t_modes_0", .sql = MODES_SQL},
+    {.name = "t_modes_1", .sql = MODES_SQL, .flags = MN_DB_COMMIT_ASYNC},
+    {.name = "t_modes_2", .sql = MODES_SQL, .flags = MN_DB_GENERIC_PLAN},
+    {.name = "t_modes_3", .sql = MODES_SQL, .flags = MN_DB_COMMIT_ASYNC | MN_DB_GENERIC_PLAN}};
+static const char *const expected_modes[4] = {"on auto", "off auto", "on force_generic_plan",
+                                              "off force_generic_plan"};
 
-/* 0 with the mode the statement ran with in *mode, or the runner's error */
-static int run_mode(struct mn_store *s, const struct mn_db_stmt *stmt, char *mode, size_t size) {
+/* 0 with the modes statement k ran with in *modes, or the runner's error */
+static int run_modes(struct mn_store *s, int k, char *modes, size_t size) {
   PGresult *r = NULL;
-  int rc = mn_db_exec(s, stmt, NULL, &r);
+  int rc = mn_db_exec(s, &stmt_modes[k], NULL, &r);
   if (rc == 0)
-    snprintf(mode, size, "%s", PQgetvalue(r, 0, 0));
+    snprintf(modes, size, "%s", PQgetvalue(r, 0, 0));
   PQclear(r);
   return rc;
 }
@@ -278,27 +282,25 @@ static void test_commit_mode_per_statement(void **state) {
   struct mn_store *one = NULL;
   struct mn_error err = {0};
   assert_int_equal(mn_store_open(&opt, &one, &err), 0);
-  static const bool order[] = {true, true, false, true, false, false, true};
-  char mode[16];
+  static const int order[] = {3, 1, 0, 2, 2, 1, 3, 0, 3};
+  char modes[64];
   for (int round = 0; round < 2; round++) {
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-      int rc = run_mode(one, order[i] ? &stmt_mode_async : &stmt_mode_sync, mode, sizeof mode);
+      int rc = run_modes(one, order[i], modes, sizeof modes);
       if (round == 1 && i == 0 && rc == MN_EUNAVAILABLE) /* the crash, seen once */
-        rc = run_mode(one, &stmt_mode_async, mode, sizeof mode);
+        rc = run_modes(one, order[i], modes, sizeof modes);
       assert_int_equal(rc, 0);
-      assert_string_equal(mode, order[i] ? "off" : "on");
+      assert_string_equal(modes, expected_modes[order[i]]);
     }
-    /* a crash while the session is async: the new session starts sync */
+    /* a crash while the session has both modes set: the new one has none */
     assert_int_equal(mn_pg_embedded_restart(pg, "immediate", &err), 0);
   }
   /* the shared pool keeps working after the restart too */
   round_of_calls();
-  /* a pool of several: each statement still gets its own mode */
-  for (int i = 0; i < 3 * POOL; i++) {
-    assert_int_equal(run_mode(store, i % 3 ? &stmt_mode_async : &stmt_mode_sync, mode,
-                              sizeof mode),
-                     0);
-    assert_string_equal(mode, i % 3 ? "off" : "on");
+  /* a pool of several: each statement still gets its own modes */
+  for (int i = 0; i < 4 * POOL; i++) {
+    assert_int_equal(run_modes(store, (i * 3) % 4, modes, sizeof modes), 0);
+    assert_string_equal(modes, expected_modes[(i * 3) % 4]);
   }
   mn_store_free(one);
 }
