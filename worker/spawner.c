@@ -2,7 +2,7 @@
  * signalfd for SIGCHLD; single-threaded, so fork() is safe everywhere. It
  * is a child subreaper (reap.h): whatever a worker killed outright leaves
  * behind is re-parented to it, and killed. */
-#define _GNU_SOURCE /* close_range, MSG_CMSG_CLOEXEC */
+#define _GNU_SOURCE /* MSG_CMSG_CLOEXEC */
 #include "spawner.h"
 
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +29,12 @@
 #include "reap.h"
 
 extern char **environ;
+
+/* close_range(2) by its number: musl 1.2.3, which the static worker may be
+ * built with (cmake/worker_static.cmake), has no wrapper for it. */
+static int close_fd_range(unsigned first, unsigned last) {
+  return (int)syscall(SYS_close_range, first, last, 0);
+}
 
 #define CTL STDIN_FILENO
 
@@ -84,8 +91,8 @@ static __attribute__((noreturn)) void child_main(struct request *rq, mn_spawner_
     child_fail(rq->launch, MN_SPAWNER_STEP_STDIO);
   /* Nothing else stays open: not the control socket, not the signalfd, not
    * the descriptors of other launches. */
-  if ((rq->launch > 3 && close_range(3, (unsigned)rq->launch - 1, 0) != 0) ||
-      close_range((unsigned)rq->launch + 1, ~0U, 0) != 0)
+  if ((rq->launch > 3 && close_fd_range(3, (unsigned)rq->launch - 1) != 0) ||
+      close_fd_range((unsigned)rq->launch + 1, ~0U) != 0)
     child_fail(rq->launch, MN_SPAWNER_STEP_STDIO);
   if (rq->cwd && chdir(rq->cwd) != 0)
     child_fail(rq->launch, MN_SPAWNER_STEP_CWD);
