@@ -7,7 +7,7 @@ pkgs=(build-essential cmake pkg-config libjansson-dev libyaml-dev libmicrohttpd-
       python3 procps valgrind jq docker.io busybox-static python3-botocore
       nodejs openssl python3-jsonpickle python3-pytest python3-fastapi python3-uvicorn
       python3-setuptools python3-wheel python3-venv python3-mypy
-      docker-registry apache2-utils prometheus chromium docker-compose libarchive-dev "$@")
+      docker-registry apache2-utils prometheus chromium docker-compose libarchive-dev musl-tools "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
