@@ -299,7 +299,12 @@ static int serve_one(char *buf, mn_spawner_run_fn *run) {
   }
 
   /* Born in its execution's cgroup where the kernel allows: no migration
-   * (common/child.h). */
+   * (common/child.h). That fork is the raw clone3 system call, which the C
+   * library does not see: in a worker built against musl the child's
+   * cached thread id stays the spawner's, which only raise() and abort()
+   * use (nothing here calls them; OpenSSL aborts on a broken invariant,
+   * and then a child running as another user cannot signal the spawner
+   * and dies by musl's own crash instead). */
   int placed;
   pid_t pid = mn_child_fork(rq.cgroup_fd, &placed);
   if (pid == 0)
