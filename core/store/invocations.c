@@ -102,6 +102,8 @@ static const struct mn_db_stmt stmt_terminate = {
                    "x.invocation_status = 'RUNNING'"),
     5, false, 0};
 
+const char *mn_store_invocation_get_sql(void) { return stmt_get.sql; }
+
 static bool key_valid(const struct mn_function_key *fk) {
   return fk && fk->project_name && fk->version_ref && fk->function_name;
 }

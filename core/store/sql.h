@@ -131,6 +131,10 @@ int mn_sql_invocation(const PGresult *r, int row, int col, int parent_col,
  * of every row (those with a non-NULL execution_id). */
 int mn_sql_invocation_info(const PGresult *r, struct mn_invocation *out);
 
+/* The statement of mn_store_get_invocation ($1 project, $2 version or NULL
+ * for latest, $3 function, $4 invocation), for tests that EXPLAIN it. */
+const char *mn_store_invocation_get_sql(void);
+
 /* Single values. */
 char *mn_sql_text(const PGresult *r, int row, int col, bool *oom);
 int64_t mn_sql_int64(const PGresult *r, int row, int col); /* NULL: MN_TIME_NULL */
