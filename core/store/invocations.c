@@ -16,11 +16,7 @@
   "  AND e.invocation_id = " a ".invocation_id"                                 \
   " ORDER BY e.creation_time, e.execution_id"
 
-#define PARENT_OF(a)                                                            \
-  " LEFT JOIN invocations par ON par.project_name = " a ".project_name"        \
-  "  AND par.version_id = " a ".version_id"                                     \
-  "  AND par.function_name = " a ".parent_function_name"                        \
-  "  AND par.invocation_id = " a ".parent_invocation_id"
+#define PARENT_OF(a) MN_SQL_PARENT_JOIN(a, a ".project_name", a ".version_id")
 
 /* $1 project, $2 version (NULL: latest), $3 function, $4 invocation. */
 static const struct mn_db_stmt stmt_get = {

@@ -41,16 +41,30 @@
   " LEFT JOIN functions f ON f.project_name = $1"                              \
   "  AND f.version_id = " MN_SQL_VID " AND f.function_name = $3"
 
+/* The parent of the invocation aliased `a` (in version `version` of
+ * project `project`), as alias par with the columns of
+ * MN_SQL_PARENT_COLS, or NULLs. A LATERAL subquery with LIMIT 1, which
+ * Postgres plans on its own (it does not flatten it into the join), so the
+ * parent is always looked up by its key: as a plain LEFT JOIN, a generic
+ * plan made while the table was small or never analyzed reached it by
+ * scanning every invocation of the version (invocations_by_function on
+ * project and version, the key as a join filter), and a session kept that
+ * plan until the next ANALYZE: 40,008 rows and 1,006 buffers per GET at a
+ * queue of 20,000 (tests/integration/test_store_get_depth.c). */
+#define MN_SQL_PARENT_JOIN(a, project, version)                                \
+  " LEFT JOIN LATERAL (SELECT p.cancellation_request_time, p.invocation_status," \
+  "  p.creation_time, p.last_update_time FROM invocations p"                   \
+  "  WHERE p.project_name = " project " AND p.version_id = " version            \
+  "  AND p.function_name = " a ".parent_function_name"                         \
+  "  AND p.invocation_id = " a ".parent_invocation_id LIMIT 1) par ON true"
+
 /* ...down to an invocation ($4): alias i, and its parent: alias par. */
 #define MN_SQL_PATH_INVOCATION                                                 \
   MN_SQL_PATH_FUNCTION                                                         \
   " LEFT JOIN invocations i ON i.project_name = $1"                            \
   "  AND i.version_id = " MN_SQL_VID " AND i.function_name = $3"               \
   "  AND i.invocation_id = $4"                                                 \
-  " LEFT JOIN invocations par ON par.project_name = $1"                        \
-  "  AND par.version_id = " MN_SQL_VID                                         \
-  "  AND par.function_name = i.parent_function_name"                           \
-  "  AND par.invocation_id = i.parent_invocation_id"
+  MN_SQL_PARENT_JOIN("i", "$1", MN_SQL_VID)
 
 #define MN_SQL_KEY_NCOLS 2
 
