@@ -141,17 +141,22 @@ def spent(before, after):
     return sum(after[p] - before.get(p, 0) for p in after)
 
 def postgres_pids():
-    out = []
+    # this daemon's cluster only: its postmaster and the postmaster's children
+    # (matching every process named postgres counted other clusters on a
+    # shared machine)
+    try:
+        pm = int(open(os.path.join(work, "data/postgres/data/postmaster.pid")).readline())
+    except (OSError, ValueError):
+        return []
+    out = [pm]
     for p in os.listdir("/proc"):
         if p.isdigit():
             try:
-                with open(f"/proc/{p}/cmdline", "rb") as f:
-                    cmd = f.read()
-                with open(f"/proc/{p}/comm") as f:
-                    comm = f.read().strip()
-            except OSError:
+                with open(f"/proc/{p}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
                 continue
-            if comm.startswith("postgres") and (work.encode() in cmd or comm == "postgres"):
+            if ppid == pm:
                 out.append(int(p))
     return out
 
