@@ -176,6 +176,11 @@ print(json.dumps({"depth": depth, "fill_s": round(fill_s, 1), "settle_s": round(
 PY
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
   pkill -9 -f "$work" 2>/dev/null || true
+  # workers outlive a stopped daemon (a restarted one adopts them) and their
+  # command lines do not name $work: find them by their working directory
+  for cwd in /proc/[0-9]*/cwd; do
+    case $(readlink "$cwd" 2>/dev/null) in "$work"/*) p=${cwd#/proc/}; kill -9 "${p%/cwd}" 2>/dev/null || true ;; esac
+  done
   [ -z "${MN_BENCH_KEEP_LOG:-}" ] || cp "$work/daemon.log" "$MN_BENCH_KEEP_LOG.$depth"
   rm -rf "$work"
 }
