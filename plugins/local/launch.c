@@ -1,9 +1,9 @@
 /* launch.c — start the worker of one execution, at most once.
  *
- * Under the lock: an existing record means the worker was started already
- * (return the same ref). Otherwise fork the child (it waits: forked by the
- * worker spawner, zygote.h, or here, spawn.h), write the record with its
- * pid + start time, then let it run. A daemon that dies
+ * An existing record means the worker was started already (return the same
+ * ref). Otherwise fork the child (it waits: forked by the worker spawner,
+ * zygote.h, or here, spawn.h), write the record (an attribute of the log,
+ * state_file.h) with its pid + start time, then let it run. A daemon that dies
  * before the record is written leaves a child that exits without running
  * anything, and no record: the next launch starts afresh.
  *
@@ -92,11 +92,8 @@ static int starting_fork(struct mn_local *l, const char *id, const struct mn_loc
   return 0;
 }
 
-static void forget_record(struct mn_local *l, const char *id, const struct mn_worker_ref *ref) {
-  char path[PATH_MAX];
-  if (mn_local_record_path(l->dir, id, ".json", path, sizeof path) == 0)
-    unlink(path);
-  unlink(ref->logs_identifier);
+static void forget_record(struct mn_local *l, const char *id) {
+  mn_local_record_remove(l->dir, id); /* and the log, which holds it */
   mn_local_tree_remove(l->work, id);
 }
 
@@ -149,7 +146,7 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
     host->log(host, MN_HOST_LOG_INFO,
               "execution %s: its worker (pid %ld) ended before it was let run; starting it "
               "again", id, (long)rec.pid);
-    forget_record(l, id, ref);
+    forget_record(l, id);
     rc = -ENOENT;
   }
   if (rc != -ENOENT)
@@ -222,7 +219,7 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
     }
     pthread_mutex_unlock(&l->lock);
     if (!w) {
-      forget_record(l, id, ref);
+      forget_record(l, id);
       rc = host->error(err, MN_PROVIDER_E_TRANSIENT, "out of memory");
       goto done;
     }
@@ -237,7 +234,7 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
     }
     pthread_mutex_unlock(&l->lock);
     if (rc != 0) {
-      forget_record(l, id, ref);
+      forget_record(l, id);
       st.pid = -1; /* it is gone; the spawner reaps it */
       rc = host->error(err, MN_PROVIDER_E_TRANSIENT,
                        "the worker process ended before it could start; retrying");
@@ -245,7 +242,7 @@ static int launch_one(struct mn_local *l, const struct mn_launch_spec *spec,
     }
   } else {
     if ((rc = mn_local_spawn_go(&st.sp, why, sizeof why)) != 0) {
-      forget_record(l, id, ref);
+      forget_record(l, id);
       st.sp.pid = -1; /* reaped */
       rc = host->error(err, MN_PROVIDER_E_INVALID, "cannot start worker \"%s\": %s", cmd.path,
                        why);

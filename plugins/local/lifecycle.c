@@ -174,8 +174,11 @@ static int adopt_one(void *vctx, const char *id) {
   struct mn_local_record rec;
   char why[512];
   int rc = mn_local_record_read(l->dir, id, &rec, why, sizeof why);
+  if (rc == -ENOENT)
+    return 0; /* a log without a record: a launch that did not finish */
   if (rc != 0) {
-    l->host->log(l->host, MN_HOST_LOG_WARN, "ignoring an unreadable record: %s", why);
+    l->host->log(l->host, MN_HOST_LOG_WARN, "ignoring an unreadable record of \"%s\": %s", id,
+                 rc == -EINVAL ? why : strerror(-rc));
     return 0;
   }
   if (rec.status != MN_LOCAL_RUNNING)

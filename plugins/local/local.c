@@ -4,10 +4,10 @@
  * private working directory (workdir.h). This file holds the provider
  * table, init, shutdown and prepare; one file per other operation.
  *
- * On disk, under <data_dir>/<provider_name>/: <execution_id>.json (the
- * record: pid + start time, status, pending kill) and <execution_id>.log
- * (the worker's stdout and stderr), both 0600; work/<execution_id>/ (the
- * working directory); .spawner.log holds what the worker spawner itself
+ * On disk, under <data_dir>/<provider_name>/: <execution_id>.log (the
+ * worker's stdout and stderr, 0600), which carries the record (pid + start
+ * time, status, pending kill) as an extended attribute (state_file.h);
+ * work/<execution_id>/ (the working directory); .spawner.log holds what the worker spawner itself
  * has to say. When the workers run as another user, data_dir, this folder
  * and work/ are 0711: that user passes through to its working directory
  * and can list or read nothing else. */

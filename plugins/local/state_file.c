@@ -1,4 +1,5 @@
-/* state_file.c — per-execution records as small JSON files. */
+/* state_file.c — per-execution records: small JSON texts, kept as an
+ * extended attribute of the execution's log (state_file.h). */
 #include "state_file.h"
 
 #include <dirent.h>
@@ -9,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define RECORD_SUFFIX ".json"
+#define LOG_SUFFIX ".log"
 
 int mn_local_id_valid(const char *id) {
   size_t n = id ? strlen(id) : 0;
@@ -94,20 +97,44 @@ static int record_from_json(json_t *root, struct mn_local_record *rec, const cha
   return 0;
 }
 
-/* the largest record file: a page, or a record with a long cgroup path */
+/* the largest record: a page, or a record with a long cgroup path */
 #define RECORD_MAX (8192 + PATH_MAX)
 
-int mn_local_record_read(const char *dir, const char *id, struct mn_local_record *out, char *why,
-                         size_t why_size) {
-  char path[PATH_MAX];
+/* Where the file system has no user extended attributes (tmpfs before
+ * Linux 6.6, some network file systems), or for a record too large for
+ * one attribute, the record is the file <id>.json instead. */
+static int no_xattr(int e) { return e == ENOTSUP || e == EOPNOTSUPP; }
+
+static int parse_record(const char *buf, size_t len, const char *where, const char *id,
+                        struct mn_local_record *out, char *why, size_t why_size) {
   json_error_t jerr;
   const char *bad;
+  json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) {
+    snprintf(why, why_size, "%s: %s", where, jerr.text);
+    return -EINVAL;
+  }
+  int rc = 0;
+  if (record_from_json(root, out, &bad) != 0) {
+    snprintf(why, why_size, "%s: bad field \"%s\"", where, bad);
+    rc = -EINVAL;
+  } else if (strcmp(out->execution_id, id) != 0) {
+    snprintf(why, why_size, "%s: holds another execution id", where);
+    rc = -EINVAL;
+  }
+  json_decref(root);
+  return rc;
+}
+
+/* The record file <dir>/<id>.json, read with one read() (json_load_file
+ * would read it a byte at a time). */
+static int read_file_record(const char *dir, const char *id, struct mn_local_record *out,
+                            char *why, size_t why_size) {
+  char path[PATH_MAX];
+  char buf[RECORD_MAX];
   int rc = mn_local_record_path(dir, id, RECORD_SUFFIX, path, sizeof path);
   if (rc < 0)
     return rc;
-  /* one read() of the whole file (json_load_file would read it a byte at a
-   * time: the inspection of every running worker reads its record) */
-  char buf[RECORD_MAX];
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -errno;
@@ -121,21 +148,27 @@ int mn_local_record_read(const char *dir, const char *id, struct mn_local_record
     snprintf(why, why_size, "%s: larger than %d bytes", path, RECORD_MAX);
     return -EINVAL;
   }
-  json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (!root) {
-    snprintf(why, why_size, "%s: %s", path, jerr.text);
+  return parse_record(buf, len, path, id, out, why, why_size);
+}
+
+int mn_local_record_read(const char *dir, const char *id, struct mn_local_record *out, char *why,
+                         size_t why_size) {
+  char log[PATH_MAX], where[PATH_MAX + 32];
+  char buf[RECORD_MAX];
+  int rc = mn_local_record_path(dir, id, LOG_SUFFIX, log, sizeof log);
+  if (rc < 0)
+    return rc;
+  ssize_t n = getxattr(log, MN_LOCAL_RECORD_XATTR, buf, sizeof buf);
+  if (n < 0 && (errno == ENODATA || no_xattr(errno)))
+    return read_file_record(dir, id, out, why, why_size); /* -ENOENT: none */
+  snprintf(where, sizeof where, "%s (attribute %s)", log, MN_LOCAL_RECORD_XATTR);
+  if (n < 0 && errno == ERANGE) {
+    snprintf(why, why_size, "%s: larger than %d bytes", where, RECORD_MAX);
     return -EINVAL;
   }
-  rc = 0;
-  if (record_from_json(root, out, &bad) != 0) {
-    snprintf(why, why_size, "%s: bad field \"%s\"", path, bad);
-    rc = -EINVAL;
-  } else if (strcmp(out->execution_id, id) != 0) {
-    snprintf(why, why_size, "%s: holds another execution id", path);
-    rc = -EINVAL;
-  }
-  json_decref(root);
-  return rc;
+  if (n < 0)
+    return -errno; /* -ENOENT: no log, no record */
+  return parse_record(buf, (size_t)n, where, id, out, why, why_size);
 }
 
 static json_t *record_to_json(const struct mn_local_record *rec) {
@@ -162,21 +195,17 @@ static int write_all(int fd, const char *buf, size_t len) {
   return 0;
 }
 
-/* A record is created whole (a temporary file renamed into place); a change
- * that fits one page is then written in place, as one page-sized write at
- * offset 0 padded with spaces (JSON allows trailing white space): a write
- * within one page is whole or absent when the daemon dies, and one file is
- * created per execution instead of one per change (creating and deleting
- * inodes at every change cost the daemon a quarter of the machine's CPU in
- * the dispatch benchmark). */
+/* The record file: a change that fits one page is written in place, as one
+ * page-sized write at offset 0 padded with spaces (JSON allows trailing
+ * white space), whole or absent when the daemon dies; a new record is
+ * created whole, a temporary file renamed into place. */
 #define RECORD_PAGE 4096
 
 static int write_in_place(const char *path, const char *text, size_t len) {
   char page[RECORD_PAGE];
   struct stat st;
   int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) /* a new record is created whole (renamed into place): a daemon
-                 killed meanwhile leaves no record, never an empty one */
+  if (fd < 0) /* a daemon killed meanwhile leaves no record, never an empty one */
     return errno == ENOENT ? 1 : -errno;
   if (fstat(fd, &st) != 0 || st.st_size > RECORD_PAGE) {
     close(fd);
@@ -194,70 +223,103 @@ static int write_in_place(const char *path, const char *text, size_t len) {
   return rc;
 }
 
-int mn_local_record_write(const char *dir, const struct mn_local_record *rec) {
+static int write_file_record(const char *dir, const char *id, const char *text) {
   char path[PATH_MAX], tmp[PATH_MAX];
-  char *text = NULL;
-  int fd = -1;
-  int rc = mn_local_record_path(dir, rec->execution_id, RECORD_SUFFIX, path, sizeof path);
-  if (rc < 0)
-    goto done;
-  rc = mn_local_record_path(dir, rec->execution_id, RECORD_SUFFIX ".tmp", tmp, sizeof tmp);
-  if (rc < 0)
-    goto done;
-  json_t *root = record_to_json(rec);
-  text = root ? json_dumps(root, JSON_COMPACT) : NULL;
-  json_decref(root);
-  if (!text) {
-    rc = -ENOMEM;
-    goto done;
-  }
+  int rc = mn_local_record_path(dir, id, RECORD_SUFFIX, path, sizeof path);
+  if (rc < 0 || (rc = mn_local_record_path(dir, id, RECORD_SUFFIX ".tmp", tmp, sizeof tmp)) < 0)
+    return rc;
   if (strlen(text) < RECORD_PAGE && (rc = write_in_place(path, text, strlen(text))) <= 0)
-    goto done;
-  /* new, or larger than a page: a temporary file renamed over it */
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    rc = -errno;
-    goto done;
-  }
+    return rc;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -errno;
   rc = write_all(fd, text, strlen(text));
   if (rc == 0)
     rc = write_all(fd, "\n", 1);
-  /* No fsync: a record describes processes of this machine, which an OS
-   * crash (the only thing fsync guards against) ends as well; a daemon
-   * crash leaves the page cache, and rename keeps the record whole. */
   if (close(fd) != 0 && rc == 0)
     rc = -errno;
-  fd = -1;
   if (rc == 0 && rename(tmp, path) != 0)
     rc = -errno;
   if (rc != 0)
     unlink(tmp);
-done:
-  if (fd >= 0)
-    close(fd);
+  return rc;
+}
+
+/* The record is an extended attribute of the execution's log, replaced
+ * whole by one setxattr (the daemon dies before it or after it, never
+ * within it), so a launch creates two inodes (the working directory and
+ * the log) instead of three (and a rename): on ext4 without a journal each
+ * new inode scans past the recently deleted ones, which cost a third of
+ * the daemon's CPU in the dispatch benchmark (docs/local.md). No fsync
+ * either way: a record describes processes of this machine, which an OS
+ * crash (the only thing fsync guards against) ends as well. */
+int mn_local_record_write(const char *dir, const struct mn_local_record *rec) {
+  char log[PATH_MAX];
+  int rc = mn_local_record_path(dir, rec->execution_id, LOG_SUFFIX, log, sizeof log);
+  if (rc < 0)
+    return rc;
+  json_t *root = record_to_json(rec);
+  char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+  json_decref(root);
+  if (!text)
+    return -ENOMEM;
+  if (setxattr(log, MN_LOCAL_RECORD_XATTR, text, strlen(text), 0) == 0) {
+    rc = 0;
+  } else if (no_xattr(errno)) {
+    rc = write_file_record(dir, rec->execution_id, text);
+  } else if (errno == E2BIG || errno == ENOSPC || errno == ERANGE) {
+    /* too large for an attribute (a very long cgroup path): the file,
+     * which a read finds once the attribute is gone */
+    rc = write_file_record(dir, rec->execution_id, text);
+    if (rc == 0 && removexattr(log, MN_LOCAL_RECORD_XATTR) != 0 && errno != ENODATA)
+      rc = -errno;
+  } else {
+    rc = -errno;
+  }
   free(text);
   return rc;
+}
+
+int mn_local_record_remove(const char *dir, const char *id) {
+  char path[PATH_MAX];
+  int rc = 0;
+  if (mn_local_record_path(dir, id, RECORD_SUFFIX, path, sizeof path) == 0 && unlink(path) != 0 &&
+      errno != ENOENT)
+    rc = -errno;
+  if (mn_local_record_path(dir, id, LOG_SUFFIX, path, sizeof path) == 0 && unlink(path) != 0 &&
+      errno != ENOENT)
+    rc = -errno;
+  return rc;
+}
+
+/* The id of name when it ends in suffix, in id; else 0. */
+static int id_of(const char *name, const char *suffix, char id[MN_LOCAL_ID_MAX + 1]) {
+  size_t n = strlen(name), k = strlen(suffix);
+  if (n <= k || n - k > MN_LOCAL_ID_MAX || strcmp(name + n - k, suffix) != 0)
+    return 0;
+  memcpy(id, name, n - k);
+  id[n - k] = '\0';
+  return mn_local_id_valid(id);
 }
 
 int mn_local_record_foreach(const char *dir, mn_local_record_id_fn *cb, void *ctx) {
   DIR *d = opendir(dir);
   struct dirent *e;
-  const size_t suffix_len = strlen(RECORD_SUFFIX);
+  char id[MN_LOCAL_ID_MAX + 1], log[MN_LOCAL_ID_MAX + sizeof LOG_SUFFIX];
   if (!d)
     return -errno;
   while ((e = readdir(d)) != NULL) {
-    size_t n = strlen(e->d_name);
-    char id[MN_LOCAL_ID_MAX + 1];
-    if (n <= suffix_len || strcmp(e->d_name + n - suffix_len, RECORD_SUFFIX) != 0)
-      continue;
-    if (n - suffix_len > MN_LOCAL_ID_MAX)
-      continue;
-    memcpy(id, e->d_name, n - suffix_len);
-    id[n - suffix_len] = '\0';
-    if (!mn_local_id_valid(id))
-      continue;
-    if (cb(ctx, id) != 0)
-      break;
+    if (id_of(e->d_name, LOG_SUFFIX, id)) {
+      if (cb(ctx, id) != 0)
+        break;
+    } else if (id_of(e->d_name, RECORD_SUFFIX, id)) {
+      /* a record file beside its log was listed with the log */
+      snprintf(log, sizeof log, "%s%s", id, LOG_SUFFIX);
+      if (faccessat(dirfd(d), log, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        continue;
+      if (cb(ctx, id) != 0)
+        break;
+    }
   }
   closedir(d);
   return 0;

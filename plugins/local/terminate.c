@@ -6,9 +6,11 @@
 #include "local.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Reads the record of ref; 1 when there is one, 0 when there is none (or
  * the id cannot be ours), negative with err on a read failure. */
@@ -94,6 +96,10 @@ static int release_locked(struct mn_local *l, const struct mn_worker_ref *ref,
   if (rc != 0)
     return l->host->error(err, MN_PROVIDER_E_TRANSIENT, "cannot write the record of \"%s\": %s",
                           rec.execution_id, strerror(-rc));
+  /* the retention counts from now: the log's modification time (prune.c) */
+  char log[PATH_MAX];
+  if (mn_local_record_path(l->dir, rec.execution_id, ".log", log, sizeof log) == 0)
+    utimensat(AT_FDCWD, log, NULL, 0);
   return 0;
 }
 

@@ -44,7 +44,7 @@ try() { # try WHAT CMD...: the command must fail
 }
 try "list data_dir" ls "$data"
 try "list the provider folder" ls "$data/local"
-try "read its record" cat "$data/local/\$MULTINODE_EXECUTION_ID.json"
+try "read its record" python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.multinode.record"))' "$data/local/\$MULTINODE_EXECUTION_ID.log"
 try "read its log" cat "$data/local/\$MULTINODE_EXECUTION_ID.log"
 try "list the working directories" ls "$data/local/work"
 try "read the config" cat "$MN_WORK/a.yaml"
@@ -86,16 +86,16 @@ grep -q 'Peer authentication failed for user "postgres"' <<<"$refused" || fail "
 chmod o-x "$data/postgres" "$(dirname "$sock")"
 pass "postgres: peer authentication only (pg_hba: $rules); nobody refused with the folders open"
 
-# 3. Kept with the record, removed with it past the retention (2 s here;
-#    the provider prunes at start).
+# 3. Kept with the log (which holds the record), removed with it past the
+#    retention (2 s here; the provider prunes at start).
 [ -f "$work/file-of-the-task" ] || fail "the working directory was not kept"
-sleep_until_older() { [ $(( $(date +%s) - $(stat -c %Y "$data/local/$exe.json") )) -ge 3 ]; }
-wait_until 30 "the record to be older than the retention" sleep_until_older
+sleep_until_older() { [ $(( $(date +%s) - $(stat -c %Y "$data/local/$exe.log") )) -ge 3 ]; }
+wait_until 30 "the release to be older than the retention" sleep_until_older
 daemon_kill a
 daemon_start a
 wait_until 30 "the working directory to be pruned" test ! -e "$work"
-[ ! -e "$data/local/$exe.json" ] || fail "the record outlived its working directory"
-pass "the working directory stayed with the record, and went with it after the retention"
+[ ! -e "$data/local/$exe.log" ] || fail "the log and record outlived the working directory"
+pass "the working directory stayed with the log and record, and went with them after the retention"
 
 # 4. Root only when allowed.
 daemon_kill a

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -162,6 +163,78 @@ static void test_list_owned_and_release(void **tstate) {
   assert_int_equal(mn_provider_release(fx->h, &c, &err), 0);
 }
 
+/* The record is an attribute of the log (state_file.h): a launch leaves its
+ * log and its working directory and no other file; a log without a record
+ * (a launch cut short) is no worker, and a launch of its id then starts
+ * one; a torn record is reported and never taken for a worker, and a launch
+ * of its id refuses rather than start a second one; logs stay readable. */
+static void test_record_on_the_log(void **tstate) {
+  struct lfx *fx = *tstate;
+  struct mn_worker_ref done, torn, cut;
+  struct mn_provider_error err = {0};
+  struct owned o = {0};
+  char dir[PATH_MAX], path[PATH_MAX + 64], value[1024], text[256];
+  lfx_provider_start_ok(fx);
+  lfx_launch_sh(fx, "exe-done", "echo done", &done);
+  lfx_launch_sh(fx, "exe-torn", "echo torn", &torn);
+  lfx_wait_exited(fx, &done);
+  lfx_wait_exited(fx, &torn);
+  snprintf(dir, sizeof dir, "%s/local", fx->data_dir);
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int files = 0;
+  assert_non_null(d);
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || strcmp(e->d_name, "work") == 0)
+      continue; /* the provider's own files, the working directories */
+    assert_true(strcmp(e->d_name, "exe-done.log") == 0 || strcmp(e->d_name, "exe-torn.log") == 0);
+    files++;
+  }
+  closedir(d);
+  assert_int_equal(files, 2);
+  ssize_t len = getxattr(done.logs_identifier, "user.multinode.record", value, sizeof value - 1);
+  assert_true(len > 20);
+  value[len] = '\0';
+  assert_non_null(strstr(value, "\"status\":\"exited\""));
+  lfx_provider_stop(fx);
+
+  /* torn: the attribute ends mid-text */
+  assert_int_equal(setxattr(torn.logs_identifier, "user.multinode.record", value, 20, 0), 0);
+  /* cut short: an empty log and a working directory, no record */
+  snprintf(path, sizeof path, "%s/exe-cut.log", dir);
+  lfx_write_file(path, "", 0600);
+  snprintf(path, sizeof path, "%s/work/exe-cut", dir);
+  assert_int_equal(mkdir(path, 0700), 0);
+
+  lfx_host_reset(fx, "cluster-a");
+  lfx_provider_start_ok(fx);
+  assert_non_null(lfx_find_log(fx, "ignoring an unreadable record of \"exe-torn\""));
+  assert_int_equal(mn_provider_list_owned(fx->h, owned_cb, &o, &err), 0);
+  assert_int_equal(o.n, 1);
+  assert_int_equal(owned_phase(&o, "exe-done"), MN_WORKER_PHASE_EXITED);
+  struct mn_worker_state st = lfx_inspect1(fx, &torn);
+  assert_int_equal(st.phase, MN_WORKER_PHASE_MISSING);
+  assert_non_null(strstr(st.reason, "unreadable record"));
+  st = lfx_inspect1(fx, &(struct mn_worker_ref){.identifier = "exe-cut"});
+  assert_int_equal(st.phase, MN_WORKER_PHASE_MISSING);
+  assert_string_equal(st.reason, "no such worker");
+
+  const char *cmd[] = {"sh", "-c", "echo again"};
+  struct mn_launch_spec spec = {
+      .function_name = "f", .execution_id = "exe-torn", .command = cmd, .n_command = 3};
+  assert_int_equal(mn_provider_launch(fx->h, &spec, &cut, &err), MN_PROVIDER_E_INVALID);
+  assert_non_null(strstr(err.msg, "cannot read the record of \"exe-torn\""));
+  lfx_launch_sh(fx, "exe-cut", "echo cut", &cut);
+  assert_int_equal(lfx_wait_exited(fx, &cut).exit_code, 0);
+  lfx_log_text(fx, &cut, text, sizeof text);
+  assert_string_equal(text, "cut\n");
+  lfx_log_text(fx, &done, text, sizeof text);
+  assert_string_equal(text, "done\n");
+  assert_int_equal(mn_provider_release(fx->h, &done, &err), 0);
+  lfx_log_text(fx, &done, text, sizeof text); /* after the release too */
+  assert_string_equal(text, "done\n");
+}
+
 static void test_memory_limit(void **tstate) {
   struct lfx *fx = *tstate;
   struct mn_worker_ref small, big;
@@ -200,44 +273,52 @@ static void test_memory_limit(void **tstate) {
   assert_string_equal(text, "allocated\n");
 }
 
-/* The record and log of a released worker go once the retention has passed
- * since its release (checked when the provider starts, then hourly); an
- * unreleased one stays. The release is backdated instead of waited for. */
+/* The log (with its record) and working directory of a released worker go
+ * once the retention has passed since its release (checked when the
+ * provider starts, then hourly); an unreleased one stays, and so does a
+ * released one whose release is recent. The release is backdated instead
+ * of waited for: it sets the log's modification time. */
 static bool file_gone(const char *path) { return access(path, F_OK) != 0; }
 
 static void test_retention_prunes_released(void **tstate) {
   struct lfx *fx = *tstate;
-  struct mn_worker_ref old, kept;
+  struct mn_worker_ref old, kept, recent;
   struct mn_provider_error err = {0};
-  char old_record[PATH_MAX], kept_record[PATH_MAX];
+  char old_work[PATH_MAX], kept_work[PATH_MAX];
   lfx_host_reset(fx, "cluster-a");
   lfx_set(fx, "retention", "60");
   lfx_provider_start_ok(fx);
   lfx_launch_sh(fx, "exe-old", "echo old", &old);
   lfx_launch_sh(fx, "exe-kept", "echo kept", &kept);
+  lfx_launch_sh(fx, "exe-recent", "echo recent", &recent);
   lfx_wait_exited(fx, &old);
   lfx_wait_exited(fx, &kept);
-  assert_int_equal(mn_provider_release(fx->h, &old, &err), 0);
-  lfx_provider_stop(fx);
-  snprintf(old_record, sizeof old_record, "%.*s.json", (int)strlen(old.logs_identifier) - 4,
-           old.logs_identifier);
-  snprintf(kept_record, sizeof kept_record, "%.*s.json", (int)strlen(kept.logs_identifier) - 4,
-           kept.logs_identifier);
-  /* both released or not 2 minutes ago, past the 60 s retention */
+  lfx_wait_exited(fx, &recent);
+  /* the logs' times are from before the releases: a release sets them */
   struct timespec past[2] = {{time(NULL) - 120, 0}, {time(NULL) - 120, 0}};
-  assert_int_equal(utimensat(AT_FDCWD, old_record, past, 0), 0);
-  assert_int_equal(utimensat(AT_FDCWD, kept_record, past, 0), 0);
+  assert_int_equal(utimensat(AT_FDCWD, recent.logs_identifier, past, 0), 0);
+  assert_int_equal(mn_provider_release(fx->h, &old, &err), 0);
+  assert_int_equal(mn_provider_release(fx->h, &recent, &err), 0);
+  lfx_provider_stop(fx);
+  snprintf(old_work, sizeof old_work, "%s/local/work/exe-old", fx->data_dir);
+  snprintf(kept_work, sizeof kept_work, "%s/local/work/exe-kept", fx->data_dir);
+  assert_false(file_gone(old_work));
+  /* old and kept released or not 2 minutes ago, past the 60 s retention */
+  assert_int_equal(utimensat(AT_FDCWD, old.logs_identifier, past, 0), 0);
+  assert_int_equal(utimensat(AT_FDCWD, kept.logs_identifier, past, 0), 0);
 
   lfx_provider_start_ok(fx);
   int64_t deadline = lfx_now_ms() + 10000;
-  while (!file_gone(old_record) && lfx_now_ms() < deadline)
+  while (!file_gone(old.logs_identifier) && lfx_now_ms() < deadline)
     lfx_pause_ms(10);
-  assert_true(file_gone(old_record));
   assert_true(file_gone(old.logs_identifier));
-  assert_false(file_gone(kept_record)); /* not released */
-  assert_false(file_gone(kept.logs_identifier));
+  assert_true(file_gone(old_work));
+  assert_false(file_gone(kept.logs_identifier)); /* not released */
+  assert_false(file_gone(kept_work));
+  assert_false(file_gone(recent.logs_identifier)); /* released just now */
   assert_int_equal(lfx_inspect1(fx, &old).phase, MN_WORKER_PHASE_MISSING);
   assert_int_equal(lfx_inspect1(fx, &kept).phase, MN_WORKER_PHASE_EXITED);
+  assert_int_equal(lfx_inspect1(fx, &recent).phase, MN_WORKER_PHASE_EXITED);
 }
 
 static void expect_init_error(struct lfx *fx, const char *key, const char *value,
@@ -325,6 +406,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_list_owned_and_release, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_memory_limit, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_bad_config, lfx_setup, lfx_teardown),
+      cmocka_unit_test_setup_teardown(test_record_on_the_log, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_retention_prunes_released, lfx_setup, lfx_teardown),
       cmocka_unit_test_setup_teardown(test_launch_errors, lfx_setup, lfx_teardown),
   };
