@@ -14,8 +14,9 @@ build=$(cd "${1:-$root/build}" && pwd) # absolute: the workers run in folders of
 n=${2:-1000}
 m=${3:-1000}
 # MN_BENCH_TMP: where the daemon's data_dir goes (default /tmp); a launch
-# creates three files there, whose cost depends on the file system
-# (bench/README.md, "Figures of 2026-12-02 05:09-05:13").
+# creates two inodes there (its working directory and log), whose cost
+# depends on the file system (bench/README.md, "Figures of 2026-12-02
+# 05:09-05:13", and docs/local.md, "What a launch leaves on disk").
 work=$(mktemp -d "${MN_BENCH_TMP:-/tmp}/mn-bench.XXXXXX"); chmod 755 "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/multinode.yaml" <<YAML

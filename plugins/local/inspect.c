@@ -17,6 +17,15 @@ static void state_of_locked(struct mn_local *l, const char *id, struct mn_worker
     snprintf(state->reason, sizeof state->reason, "no such worker");
     return;
   }
+  /* A watched worker that has not exited is running, which is what its
+   * record says (it says otherwise only once the exit is recorded, and the
+   * watch goes then): no record read for the workers every pass inspects. */
+  struct mn_local_watch *w = mn_local_watch_find_locked(l, id);
+  if (w && !mn_local_watch_check(w)) {
+    state->phase = MN_WORKER_PHASE_RUNNING;
+    state->exit_code = 0;
+    return;
+  }
   int rc = mn_local_record_read(l->dir, id, &rec, why, sizeof why);
   if (rc == -ENOENT) {
     snprintf(state->reason, sizeof state->reason, "no such worker");
