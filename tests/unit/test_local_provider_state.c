@@ -167,7 +167,8 @@ static void test_list_owned_and_release(void **tstate) {
  * log and its working directory and no other file; a log without a record
  * (a launch cut short) is no worker, and a launch of its id then starts
  * one; a torn record is reported and never taken for a worker, and a launch
- * of its id refuses rather than start a second one; logs stay readable. */
+ * of its id refuses rather than start a second one; a record file (the
+ * earlier layout) is still read; logs stay readable. */
 static void test_record_on_the_log(void **tstate) {
   struct lfx *fx = *tstate;
   struct mn_worker_ref done, torn, cut;
@@ -205,13 +206,26 @@ static void test_record_on_the_log(void **tstate) {
   lfx_write_file(path, "", 0600);
   snprintf(path, sizeof path, "%s/work/exe-cut", dir);
   assert_int_equal(mkdir(path, 0700), 0);
+  /* a record file beside a log without the attribute: a daemon from
+   * before records moved onto the log, or a file system without them */
+  snprintf(path, sizeof path, "%s/exe-legacy.log", dir);
+  lfx_write_file(path, "legacy\n", 0600);
+  snprintf(path, sizeof path, "%s/exe-legacy.json", dir);
+  lfx_write_file(path,
+                 "{\"execution_id\":\"exe-legacy\",\"cluster_id\":\"cluster-a\",\"status\":"
+                 "\"exited\",\"pid\":1,\"start_time\":0,\"exit_code\":3,\"reason\":\"exited with "
+                 "code 3\",\"created_us\":1,\"kill_deadline_us\":0,\"released\":false,\"cgroup\":\"\"}",
+                 0600);
 
   lfx_host_reset(fx, "cluster-a");
   lfx_provider_start_ok(fx);
   assert_non_null(lfx_find_log(fx, "ignoring an unreadable record of \"exe-torn\""));
   assert_int_equal(mn_provider_list_owned(fx->h, owned_cb, &o, &err), 0);
-  assert_int_equal(o.n, 1);
+  assert_int_equal(o.n, 2);
   assert_int_equal(owned_phase(&o, "exe-done"), MN_WORKER_PHASE_EXITED);
+  assert_int_equal(owned_phase(&o, "exe-legacy"), MN_WORKER_PHASE_EXITED);
+  assert_int_equal(lfx_inspect1(fx, &(struct mn_worker_ref){.identifier = "exe-legacy"}).exit_code,
+                   3);
   struct mn_worker_state st = lfx_inspect1(fx, &torn);
   assert_int_equal(st.phase, MN_WORKER_PHASE_MISSING);
   assert_non_null(strstr(st.reason, "unreadable record"));
