@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "pg_sql.h"
 #include "pg_testdb.h"
 #include "store/sql.h"
 #include "store/store.h"
@@ -44,28 +45,9 @@ static struct mn_store *store;
 static PGconn *pg;
 static char vid[MN_ID_MAX], parent_id[MN_ID_MAX], child_id[MN_ID_MAX];
 
-static PGresult *sql(const char *q) {
-  PGresult *r = PQexec(pg, q);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-    fail_msg("%s: %s", q, PQerrorMessage(pg));
-  return r;
-}
-
-static void exec(const char *fmt, ...) {
-  char q[16384];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(q, sizeof q, fmt, ap);
-  va_end(ap);
-  PQclear(sql(q));
-}
-
 static int setup(void **state) {
   (void)state;
-  if (mn_testdb_open_store(2, &store) < 0)
-    return -1;
-  pg = PQconnectdb(mn_testdb_dsn());
-  if (PQstatus(pg) != CONNECTION_OK)
+  if (mn_test_open(2, &store, &pg) < 0)
     return -1;
   struct mn_function_spec fs[1] = {
       {.function_name = "q", .resource_spec = {1, 1, 4}, .execution_spec = {0, 3600}}};
@@ -97,18 +79,13 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  PQfinish(pg);
-  mn_store_free(store);
+  mn_test_close(store, pg);
   return 0;
 }
 
 /* n more queued invocations of q, as the API's INSERT writes them */
 static void enqueue(int n, long long base) {
-  exec("INSERT INTO invocations (project_name, version_id, function_name, invocation_id,"
-       " input, invocation_status, creation_time, last_update_time, deadline)"
-       " SELECT 'gp', '%s', 'q', 'inv-' || lpad(to_hex(%lld + g), 32, '0'), '', 'RUNNING',"
-       " %lld + g, %lld + g, 9000000000000000 FROM generate_series(1, %d) g",
-       vid, base, base, base, n);
+  mn_test_enqueue(pg, "gp", vid, "q", n, base);
 }
 
 /* Rows a plan node and those below it examined: what each scan returned or
@@ -138,7 +115,7 @@ static struct cost explain_get(const char *version, bool print) {
            "EXPLAIN (ANALYZE, BUFFERS, FORMAT %s) EXECUTE g('gp', %s%s%s, 'q', '%s')",
            print ? "TEXT" : "JSON", version ? "'" : "", version ? version : "NULL",
            version ? "'" : "", child_id);
-  PGresult *r = sql(q);
+  PGresult *r = mn_test_sql(pg, q);
   struct cost c = {0};
   if (print) {
     for (int i = 0; i < PQntuples(r); i++)
@@ -156,13 +133,13 @@ static struct cost explain_get(const char *version, bool print) {
 }
 
 static void prepare(const char *mode) {
-  exec("DEALLOCATE ALL");
-  exec("SET plan_cache_mode = %s", mode);
+  mn_test_exec(pg, "DEALLOCATE ALL");
+  mn_test_exec(pg, "SET plan_cache_mode = %s", mode);
   char *q = NULL;
   size_t len = strlen(mn_store_invocation_get_sql()) + 64;
   assert_non_null(q = malloc(len));
   snprintf(q, len, "PREPARE g(text, text, text, text) AS %s", mn_store_invocation_get_sql());
-  PQclear(sql(q));
+  PQclear(mn_test_sql(pg, q));
   free(q);
 }
 
@@ -199,8 +176,8 @@ static void test_get_reads_the_same_rows_at_any_depth(void **state) {
   struct cost young = stage("depth 4, never analyzed");
   enqueue(19996, 4);
   struct cost stale = stage("depth 20000, the plan of depth 4 cached");
-  exec("ANALYZE invocations");
-  exec("ANALYZE executions");
+  mn_test_exec(pg, "ANALYZE invocations");
+  mn_test_exec(pg, "ANALYZE executions");
   prepare("force_generic_plan");
   struct cost fresh = stage("depth 20000, analyzed");
   prepare("force_custom_plan");

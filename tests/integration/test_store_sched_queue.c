@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "pg_sql.h"
 #include "pg_testdb.h"
 #include "store/execution_keys.h"
 #include "store/sched_snapshot.h"
@@ -33,40 +34,9 @@ static struct mn_store *store;
 static PGconn *pg;
 static char vid[MN_ID_MAX];
 
-static PGresult *sql(const char *q) {
-  PGresult *r = PQexec(pg, q);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-    fail_msg("%s: %s", q, PQerrorMessage(pg));
-  return r;
-}
-
-static void exec(const char *fmt, ...) {
-  char q[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(q, sizeof q, fmt, ap);
-  va_end(ap);
-  PQclear(sql(q));
-}
-
-static long long scalar(const char *fmt, ...) {
-  char q[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(q, sizeof q, fmt, ap);
-  va_end(ap);
-  PGresult *r = sql(q);
-  long long v = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : -1;
-  PQclear(r);
-  return v;
-}
-
 static int setup(void **state) {
   (void)state;
-  if (mn_testdb_open_store(2, &store) < 0)
-    return -1;
-  pg = PQconnectdb(mn_testdb_dsn());
-  if (PQstatus(pg) != CONNECTION_OK)
+  if (mn_test_open(2, &store, &pg) < 0)
     return -1;
   struct mn_function_spec fs[2] = {
       {.function_name = "q", .resource_spec = {1, 1, 4}, .execution_spec = {0, 3600}},
@@ -84,20 +54,15 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  PQfinish(pg);
-  mn_store_free(store);
+  mn_test_close(store, pg);
   return 0;
 }
 
 /* Queues n more invocations of q, created at times base+1 .. base+n (in
  * microseconds), as the API's INSERT would write them. */
 static void enqueue(int n, long long base) {
-  exec("INSERT INTO invocations (project_name, version_id, function_name, invocation_id,"
-       " input, invocation_status, creation_time, last_update_time, deadline)"
-       " SELECT 'qp', '%s', 'q', 'inv-' || lpad(to_hex(%lld + g), 32, '0'), '', 'RUNNING',"
-       " %lld + g, %lld + g, 9000000000000000 FROM generate_series(1, %d) g",
-       vid, base, base, base, n);
-  exec("ANALYZE invocations");
+  mn_test_enqueue(pg, "qp", vid, "q", n, base);
+  mn_test_exec(pg, "ANALYZE invocations");
 }
 
 static struct mn_fn_keys hint_q(struct mn_function_key *k) {
@@ -173,7 +138,7 @@ static void test_cost_follows_launches_not_depth(void **state) {
   long long buffers_100 = working_set_buffers(false);
 
   enqueue(19900, 100);
-  assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE NOT live"), 20000);
+  assert_int_equal(mn_test_scalar(pg, "SELECT count(*) FROM invocations WHERE NOT live"), 20000);
   assert_int_equal(mn_store_sched_snapshot(store, &hints, 1, &snap), 0);
   assert_int_equal(snap.n_invs, 4);
   size_t rows_20000 = snap.rows_read;
@@ -206,13 +171,13 @@ static void test_live_invocations_take_capacity(void **state) {
   enum mn_worker_status from = e.worker_status;
   snprintf(ended, sizeof ended, "%s", e.execution_id);
   mn_execution_release(&e);
-  assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE live"), 2);
+  assert_int_equal(mn_test_scalar(pg, "SELECT count(*) FROM invocations WHERE live"), 2);
   expect_heads(2, "inv-00000000000000000000000000000003");
   /* an invocation with attention (its attempt just ended: the pass will end
    * or retry it) is in the working set anyway and takes no head's place:
    * the two free slots still bring two fresh heads (a quota-1 function
    * otherwise waited for the next wake-up to launch the next invocation) */
-  exec("UPDATE invocations SET attention = 7 WHERE invocation_id ="
+  mn_test_exec(pg, "UPDATE invocations SET attention = 7 WHERE invocation_id ="
        " 'inv-00000000000000000000000000000003'");
   {
     struct mn_function_key k;
@@ -228,7 +193,7 @@ static void test_live_invocations_take_capacity(void **state) {
     assert_int_equal(with_attention, 1);
     mn_sched_snapshot_release(&snap);
   }
-  exec("UPDATE invocations SET attention = 0 WHERE invocation_id ="
+  mn_test_exec(pg, "UPDATE invocations SET attention = 0 WHERE invocation_id ="
        " 'inv-00000000000000000000000000000003'");
   /* an attempt ends: not live any more, and attention for the scheduler */
   bool applied = false;
@@ -238,8 +203,8 @@ static void test_live_invocations_take_capacity(void **state) {
                                                  &applied),
                    0);
   assert_true(applied);
-  assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE live"), 1);
-  long long att = scalar("SELECT attention FROM invocations WHERE invocation_id ="
+  assert_int_equal(mn_test_scalar(pg, "SELECT count(*) FROM invocations WHERE live"), 1);
+  long long att = mn_test_scalar(pg, "SELECT attention FROM invocations WHERE invocation_id ="
                          " 'inv-00000000000000000000000000000002'");
   assert_true(att > 0);
   /* clearing a stale value spares the newer request; the right one clears */
@@ -251,14 +216,14 @@ static void test_live_invocations_take_capacity(void **state) {
   struct mn_sched_settled done;
   assert_int_equal(mn_store_sched_settle(store, &in, &done), 0);
   assert_int_equal(done.cleared, 0);
-  assert_int_equal(scalar("SELECT attention FROM invocations WHERE invocation_id ="
+  assert_int_equal(mn_test_scalar(pg, "SELECT attention FROM invocations WHERE invocation_id ="
                           " 'inv-00000000000000000000000000000002'"),
                    att);
   int64_t current = att;
   in.attention = &current;
   assert_int_equal(mn_store_sched_settle(store, &in, &done), 0);
   assert_int_equal(done.cleared, 1);
-  assert_int_equal(scalar("SELECT attention FROM invocations WHERE invocation_id ="
+  assert_int_equal(mn_test_scalar(pg, "SELECT attention FROM invocations WHERE invocation_id ="
                           " 'inv-00000000000000000000000000000002'"),
                    0);
 }
@@ -270,7 +235,7 @@ static void test_changed_invocations_enter_the_working_set(void **state) {
   /* a cancellation deep in the queue raises attention */
   assert_int_equal(mn_store_cancel_invocation(store, &fk, deep, 5, NULL), 0);
   /* a due deadline deep in the queue */
-  exec("UPDATE invocations SET deadline = 10 WHERE invocation_id ="
+  mn_test_exec(pg, "UPDATE invocations SET deadline = 10 WHERE invocation_id ="
        " 'inv-00000000000000000000000000004e1f'");
   struct mn_fn_keys none = {NULL, 0};
   struct mn_sched_snapshot snap;
@@ -318,7 +283,7 @@ static void test_cascade_reaches_every_depth(void **state) {
   const char *ids[] = {a.invocation_id}, *bid[] = {b.invocation_id};
   /* b's attention, read by the same pass, is not cleared: the cascade
    * raises it again in the same statement */
-  exec("UPDATE invocations SET attention = 7 WHERE function_name = 'other'"
+  mn_test_exec(pg, "UPDATE invocations SET attention = 7 WHERE function_name = 'other'"
        " AND parent_invocation_id IS NOT NULL AND attention = 0 AND creation_time = 31");
   int64_t seven = 7;
   struct mn_sched_settle in = {fks, ids, 1, fks, bid, &seven, 1, 40};
@@ -326,7 +291,7 @@ static void test_cascade_reaches_every_depth(void **state) {
   assert_int_equal(mn_store_sched_settle(store, &in, &done), 0);
   assert_int_equal(done.cancelled, 2);
   assert_int_equal(done.cleared, 0);
-  assert_int_equal(scalar("SELECT count(*) FROM invocations WHERE function_name = 'other'"
+  assert_int_equal(mn_test_scalar(pg, "SELECT count(*) FROM invocations WHERE function_name = 'other'"
                           " AND cancellation_request_time = 40 AND attention <> 0"
                           " AND attention <> 7"),
                    2);
@@ -359,7 +324,7 @@ static void test_cascade_reaches_every_depth(void **state) {
  * blocked (its key full), both at the highest priority: the heads are the 4
  * oldest of the highest priority that may start, read through the index. */
 static void enqueue_mixed(int n, long long base) {
-  exec("INSERT INTO invocations (project_name, version_id, function_name, invocation_id,"
+  mn_test_exec(pg, "INSERT INTO invocations (project_name, version_id, function_name, invocation_id,"
        " input, invocation_status, creation_time, last_update_time, deadline, priority,"
        " concurrency_key, waiting, eligible_at, blocked)"
        " SELECT 'qp', '%s', 'pk', 'inv-7' || lpad(to_hex(%lld + g), 31, '0'), '', 'RUNNING',"
@@ -369,12 +334,12 @@ static void enqueue_mixed(int n, long long base) {
        " CASE WHEN (%lld + g) %% 10 = 0 THEN 8000000000000000 ELSE 0 END,"
        " (%lld + g) %% 10 = 5 FROM generate_series(1, %d) g",
        vid, base, base, base, base, base, base, base, base, base, n);
-  exec("ANALYZE invocations");
+  mn_test_exec(pg, "ANALYZE invocations");
 }
 
 static void test_priorities_keys_and_waits_keep_the_cost(void **state) {
   (void)state;
-  exec("INSERT INTO functions (project_name, version_id, function_name, docker_image,"
+  mn_test_exec(pg, "INSERT INTO functions (project_name, version_id, function_name, docker_image,"
        " virtual_cpus, memory_gbs, max_concurrency, max_retries, timeout_seconds,"
        " max_concurrency_per_key) VALUES ('qp', '%s', 'pk', 'img', 1, 1, 4, 0, 3600, 1)",
        vid);
@@ -417,7 +382,7 @@ static void test_priorities_keys_and_waits_keep_the_cost(void **state) {
   if (buffers[1] > 2 * buffers[0] + 8)
     working_set_buffers_of("pk", true);
   assert_true(buffers[1] <= 2 * buffers[0] + 8);
-  exec("DELETE FROM invocations WHERE function_name = 'pk'");
+  mn_test_exec(pg, "DELETE FROM invocations WHERE function_name = 'pk'");
 }
 
 int main(void) {
