@@ -10,8 +10,9 @@
 #   - GET invocation p50 of 1000 GETs;
 #   - the daemon's RSS;
 #   - the CPU of the daemon and of Postgres over 10 s while `slow` drains.
-# Prints each figure and its ratio to depth 0. MN_BENCH_SETTLE=1 waits for
-# Postgres's autovacuum to finish after the queue is filled before measuring.
+# Prints each figure and its ratio to depth 0. MN_BENCH_SETTLE=1 waits,
+# after the queue is filled and before measuring, until autovacuum is idle
+# and has no analyze or vacuum of invocations due.
 # MN_BENCH_KEYS=1000 MN_BENCH_PRIORITIES=3 spread the queue over 1,000
 # concurrency keys (max_concurrency_per_key 1) and 3 priorities.
 # Usage: bench/queue_depth.sh [BUILD_DIR] [DEPTH...]
@@ -92,12 +93,26 @@ if os.environ.get("MN_BENCH_SETTLE") == "1":
     pidfile = os.path.join(work, "data/postgres/data/postmaster.pid")
     lines = open(pidfile).read().split("\n")
     dsn = f"host={lines[4]} port={lines[3]} dbname=multinode user=postgres"
+    # ... and none is due on invocations: by the table's thresholds
+    # (migration 4 for analyze, Postgres's defaults for vacuum), after 2 s
+    # for the fill's counts to reach the statistics. One moment without a
+    # worker was not enough: an autoanalyze of the new rows could still start
+    # inside the measurement.
+    def psql(q):
+        return subprocess.run(["psql", "-X", "-A", "-t", dsn, "-c", q],
+                              capture_output=True, text=True).stdout.strip()
     t_settle = time.monotonic()
+    time.sleep(2)
     while time.monotonic() - t_settle < 300:
-        busy = subprocess.run(["psql", "-X", "-A", "-t", dsn, "-c",
-            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"],
-            capture_output=True, text=True).stdout.strip()
-        if busy == "0":
+        settled = psql(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity"
+            "  WHERE backend_type = 'autovacuum worker')"
+            " AND s.n_mod_since_analyze <= 200 + 0.02 * greatest(c.reltuples, 0)"
+            " AND s.n_ins_since_vacuum <= 1000 + 0.2 * greatest(c.reltuples, 0)"
+            " AND s.n_dead_tup <= 50 + 0.2 * greatest(c.reltuples, 0)"
+            " FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+            " WHERE s.relname = 'invocations'")
+        if settled == "t":
             break
         time.sleep(0.5)
     settle_s = time.monotonic() - t_settle
