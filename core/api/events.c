@@ -411,10 +411,6 @@ int mn_events_stream_open(struct mn_events *ev, const struct mn_event_filter *f,
     return MN_EUNAVAILABLE;
   }
   atomic_fetch_add(&open_streams, 1);
-  s->next = ev->streams;
-  if (ev->streams)
-    ev->streams->prev = s;
-  ev->streams = s;
   ev->consumers++;
   if (!mn_ev_await_settled(ev)) {
     stream_unref_locked(s);
@@ -422,6 +418,15 @@ int mn_events_stream_open(struct mn_events *ev, const struct mn_event_filter *f,
     *position = -1;
     return MN_EUNAVAILABLE;
   }
+  /* Joins the fan-out and takes the position in one hold of mu: every
+   * event up to the position is the backlog's, every later one is fanned
+   * out to it. Joining before the wait let the listener, which settles and
+   * reads while the wait has mu released, fan out events to it that the
+   * position then also covered: the backlog sent them a second time. */
+  s->next = ev->streams;
+  if (ev->streams)
+    ev->streams->prev = s;
+  ev->streams = s;
   *position = ev->position;
   pthread_mutex_unlock(&ev->mu);
   *out = s;

@@ -88,7 +88,10 @@ def ids(f):
     return [int(e["id"]) for e in map(json.loads, open(f)) if "id" in e]
 live, full = ids(sys.argv[1]), ids(sys.argv[2])
 assert len(full) >= 25 * 7, len(full)
-assert live == full, (len(live), len(full), sorted(set(full) - set(live))[:5])
+dups = sorted({i for i in live if live.count(i) > 1})
+assert live == full, (len(live), len(full), "missing", sorted(set(full) - set(live))[:5],
+                      "not in the table", sorted(set(live) - set(full))[:5], "twice", dups[:5],
+                      "out of order", [b for a, b in zip(live, live[1:]) if b <= a][:5])
 PYEOF
 [ "$r2" -gt "$r1" ] || fail "the listener did not read for a stream ($r1 -> $r2)"
 pass "no consumer: $r0 -> $r1 reads of the events table for 5 invocations; a stream opened meanwhile got all $(grep -c '"id"' "$W/race_all.out") events once, in order ($r2 reads)"
