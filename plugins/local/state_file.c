@@ -281,14 +281,13 @@ int mn_local_record_write(const char *dir, const struct mn_local_record *rec) {
 }
 
 int mn_local_record_remove(const char *dir, const char *id) {
+  static const char *const suffixes[] = {RECORD_SUFFIX, LOG_SUFFIX};
   char path[PATH_MAX];
   int rc = 0;
-  if (mn_local_record_path(dir, id, RECORD_SUFFIX, path, sizeof path) == 0 && unlink(path) != 0 &&
-      errno != ENOENT)
-    rc = -errno;
-  if (mn_local_record_path(dir, id, LOG_SUFFIX, path, sizeof path) == 0 && unlink(path) != 0 &&
-      errno != ENOENT)
-    rc = -errno;
+  for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+    if (mn_local_record_path(dir, id, suffixes[i], path, sizeof path) == 0 &&
+        unlink(path) != 0 && errno != ENOENT)
+      rc = -errno;
   return rc;
 }
 
