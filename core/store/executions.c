@@ -36,7 +36,7 @@ static const struct mn_db_stmt stmt_get = {
   " JOIN invocations i ON i.project_name = ue.project_name"                     \
   "  AND i.version_id = ue.version_id AND i.function_name = ue.function_name"   \
   "  AND i.invocation_id = ue.invocation_id"                                    \
-  MN_SQL_PARENT_JOIN("i", "i.project_name", "i.version_id")
+  MN_SQL_PARENT_OF("i")
 
 /* The worker's own key, checked in the same statement as the write (the
  * API's shortcut for an execution's key, docs/security.md): NULL, or the

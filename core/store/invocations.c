@@ -16,8 +16,6 @@
   "  AND e.invocation_id = " a ".invocation_id"                                 \
   " ORDER BY e.creation_time, e.execution_id"
 
-#define PARENT_OF(a) MN_SQL_PARENT_JOIN(a, a ".project_name", a ".version_id")
-
 /* $1 project, $2 version (NULL: latest), $3 function, $4 invocation. */
 static const struct mn_db_stmt stmt_get = {
     "mn_invocation_get",
@@ -61,7 +59,7 @@ static const struct mn_db_stmt stmt_create = {
     " FROM k LEFT JOIN ins ON true"
     " LEFT JOIN functions f ON f.project_name = k.kp AND f.version_id = k.kv"
     "  AND f.function_name = k.kf"
-    PARENT_OF("ins")
+    MN_SQL_PARENT_OF("ins")
     " LEFT JOIN executions e ON false",
     12, false, 0};
 
@@ -83,7 +81,7 @@ static const struct mn_db_stmt stmt_by_idempotency_key = {
   ", pg_notify('multinode', 'invocation')"                                      \
   " FROM u JOIN functions f ON f.project_name = u.project_name"                 \
   "  AND f.version_id = u.version_id AND f.function_name = u.function_name"     \
-  PARENT_OF("u") EXECUTIONS_OF("u")
+  MN_SQL_PARENT_OF("u") EXECUTIONS_OF("u")
 
 static const struct mn_db_stmt stmt_cancel = {
     "mn_invocation_cancel",

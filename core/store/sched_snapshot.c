@@ -68,7 +68,7 @@ static const struct mn_db_stmt stmt_invocations = {
     "  AND x.function_name = w.function_name AND x.invocation_id = w.invocation_id"
     "  LIMIT 1) i" /* LIMIT keeps the planner from flattening it into a hash join */
     " JOIN projects pr ON pr.project_name = i.project_name"
-    MN_SQL_PARENT_JOIN("i", "i.project_name", "i.version_id")
+    MN_SQL_PARENT_OF("i")
     " LEFT JOIN executions e ON e.project_name = i.project_name"
     "  AND e.version_id = i.version_id AND e.function_name = i.function_name"
     "  AND e.invocation_id = i.invocation_id"

@@ -58,6 +58,10 @@
   "  AND p.function_name = " a ".parent_function_name"                         \
   "  AND p.invocation_id = " a ".parent_invocation_id LIMIT 1) par ON true"
 
+/* The same, for a row `a` that carries its own project and version (an
+ * invocation). */
+#define MN_SQL_PARENT_OF(a) MN_SQL_PARENT_JOIN(a, a ".project_name", a ".version_id")
+
 /* ...down to an invocation ($4): alias i, and its parent: alias par. */
 #define MN_SQL_PATH_INVOCATION                                                 \
   MN_SQL_PATH_FUNCTION                                                         \
