@@ -29,8 +29,26 @@ YAML
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+# CPU (utime + stime, and the reaped children's, in clock ticks) of the
+# daemon, of Postgres (the postmaster and its children) and of the worker
+# spawner (with the workers and commands it reaped), over the whole run
+ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_split() {
+  local pm sp p pg=0
+  pm=$(head -1 "$work/data/postgres/data/postmaster.pid")
+  for p in $pm $(pgrep -P "$pm"); do pg=$((pg + $(ticks "$p"))); done
+  sp=0
+  for p in $(pgrep -P "$pid" -f -- '--spawner'); do sp=$((sp + $(ticks "$p"))); done
+  echo "$(awk '{print $14 + $15}' "/proc/$pid/stat") $pg $sp"
+}
+read -r d0 p0 s0 < <(cpu_split)
 "$build/bin/mn-bench-dispatch" "http://127.0.0.1:$port" bench-key "$build/bin/mn-bench-stamp" "$n" "$m" |
   tee "$work/ours.txt"
+read -r d1 p1 s1 < <(cpu_split)
+awk -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v s=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" \
+  -v n=$((n + m)) 'BEGIN { f = 1000 / hz / n
+  printf "CPU per invocation: daemon %.2f ms, Postgres %.2f ms, spawner with workers and commands %.2f ms: %.2f ms\n",
+    d * f, p * f, s * f, (d + p + s) * f }'
 [ "${MN_BENCH_PEER:-1}" = 1 ] || exit 0
 
 peer=/tmp/mn-graphile
