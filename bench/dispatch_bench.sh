@@ -28,7 +28,13 @@ YAML
 "$build/bin/multinoded" --config "$work/multinode.yaml" 2>"${MN_BENCH_LOG:-$work/daemon.log}" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+up=0 # a first start makes the cluster: up to minutes on a loaded machine
+for _ in $(seq 1800); do
+  curl -sf "http://127.0.0.1:$port/" >/dev/null && { up=1; break; }
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+[ $up = 1 ] || { echo "the daemon did not start:"; tail -20 "${MN_BENCH_LOG:-$work/daemon.log}"; exit 1; }
 # CPU (utime + stime, and the reaped children's, in clock ticks) of the
 # daemon, of Postgres (the postmaster and its children) and of the worker
 # spawner (with the workers and commands it reaped), over the whole run
@@ -41,14 +47,27 @@ cpu_split() {
   for p in $(pgrep -P "$pid" -f -- '--spawner'); do sp=$((sp + $(ticks "$p"))); done
   echo "$(awk '{print $14 + $15}' "/proc/$pid/stat") $pg $sp"
 }
+# and of each of the daemon's threads, summed by name (docs/observability.md,
+# "The daemon's threads")
+threads() {
+  local t
+  for t in /proc/$pid/task/*; do echo "${t##*/} $(awk '{print $14 + $15}' "$t/stat") $(cat "$t/comm")"; done |
+    LC_ALL=C sort
+}
+threads >"$work/threads0"
 read -r d0 p0 s0 < <(cpu_split)
 "$build/bin/mn-bench-dispatch" "http://127.0.0.1:$port" bench-key "$build/bin/mn-bench-stamp" "$n" "$m" |
   tee "$work/ours.txt"
 read -r d1 p1 s1 < <(cpu_split)
+threads >"$work/threads1"
 awk -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v s=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" \
   -v n=$((n + m)) 'BEGIN { f = 1000 / hz / n
   printf "CPU per invocation: daemon %.2f ms, Postgres %.2f ms, spawner with workers and commands %.2f ms: %.2f ms\n",
     d * f, p * f, s * f, (d + p + s) * f }'
+LC_ALL=C join "$work/threads0" "$work/threads1" | awk -v hz="$(getconf CLK_TCK)" -v n=$((n + m)) '
+  { t[$3] += $4 - $2 } END { for (k in t) printf "%s %.2f\n", k, t[k] * 1000 / hz / n }' |
+  sort -k2 -rn | awk '{ printf "%s%s %s", (NR > 1 ? ", " : "  the daemon by thread (ms per invocation): "), $1, $2 }
+  END { print "" }'
 [ "${MN_BENCH_PEER:-1}" = 1 ] || exit 0
 
 peer=/tmp/mn-graphile

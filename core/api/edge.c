@@ -12,6 +12,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/stop.h"
+#include "util/thread_name.h"
 
 #define SUMMARY_INTERVAL_US (10 * MN_US_PER_S)
 #define WATCH_INTERVAL_MS 100
@@ -207,6 +208,7 @@ static void summarise(struct mn_edge *e, int64_t now) {
 
 static void *watch(void *arg) {
   struct mn_edge *e = arg;
+  mn_thread_name("mn-edge");
   uint64_t idle_closed = 0; /* keep-alive connections that went quiet: normal */
   pthread_mutex_lock(&e->mu);
   while (!e->stopping) {

@@ -31,6 +31,7 @@
 #include "store/db.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 #define BATCH 500
 #define GAP_RECHECK_MS 10
@@ -207,6 +208,7 @@ static void drain(int fd) {
 
 void *mn_ev_listener_main(void *arg) {
   struct mn_events *ev = arg;
+  mn_thread_name("mn-events");
   struct gap gap = {0};
   int64_t next_prune = mn_monotonic_us() + PRUNE_EVERY_US;
   bool stopping = false, read_soon = false; /* a NOTIFY came, or a gap may fill */

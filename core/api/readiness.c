@@ -14,6 +14,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/stop.h"
+#include "util/thread_name.h"
 
 struct mn_readiness {
   struct mn_readiness_options opt;
@@ -140,6 +141,7 @@ static void probe_disk(struct mn_readiness *r) {
 static void *probe_loop(void *arg) {
   struct mn_readiness *r = arg;
   PGconn *conn = NULL;
+  mn_thread_name("mn-readiness");
   for (;;) {
     if (r->dsn)
       probe_database(r, &conn);

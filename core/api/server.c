@@ -818,7 +818,7 @@ int mn_api_start(const struct mn_api_options *opt, struct mn_store *store,
   api->openapi_len = strlen(api->openapi);
   /* every connection has at most one request in a worker's hands */
   size_t workers = opt->workers > 0 ? (size_t)opt->workers : default_workers();
-  if ((rc = mn_pool_new(workers, api->max_connections, &api->workers)) != 0) {
+  if ((rc = mn_pool_new("mn-api", workers, api->max_connections, &api->workers)) != 0) {
     mn_fail(err, rc, "cannot start %zu API workers", workers);
     goto fail;
   }

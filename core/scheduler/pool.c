@@ -2,9 +2,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "util/error.h"
+#include "util/thread_name.h"
 #include "util/stop.h"
 
 struct job {
@@ -20,10 +22,12 @@ struct mn_pool {
   bool stopping;
   pthread_t *threads;
   size_t n_threads;
+  char name[16];
 };
 
 static void *pool_main(void *p) {
   struct mn_pool *pool = p;
+  mn_thread_name(pool->name);
   pthread_mutex_lock(&pool->mu);
   for (;;) {
     while (pool->len == 0 && !pool->stopping)
@@ -43,12 +47,13 @@ static void *pool_main(void *p) {
   return NULL;
 }
 
-int mn_pool_new(size_t threads, size_t queue_max, struct mn_pool **out) {
+int mn_pool_new(const char *name, size_t threads, size_t queue_max, struct mn_pool **out) {
   if (threads == 0 || queue_max == 0)
     return MN_EINVAL;
   struct mn_pool *pool = calloc(1, sizeof *pool);
   if (!pool)
     return MN_ENOMEM;
+  snprintf(pool->name, sizeof pool->name, "%s", name);
   pthread_mutex_init(&pool->mu, NULL);
   pthread_cond_init(&pool->cv, NULL);
   pool->cap = queue_max;

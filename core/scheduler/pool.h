@@ -10,8 +10,9 @@ struct mn_pool;
 
 typedef void mn_pool_job_fn(void *arg);
 
-/* threads >= 1, queue_max >= 1. 0 or MN_ENOMEM / MN_EINTERNAL. */
-int mn_pool_new(size_t threads, size_t queue_max, struct mn_pool **out);
+/* threads >= 1, queue_max >= 1; each thread is named NAME (util/thread_name.h).
+ * 0 or MN_ENOMEM / MN_EINTERNAL. */
+int mn_pool_new(const char *name, size_t threads, size_t queue_max, struct mn_pool **out);
 /* Queues fn(arg). 0, or MN_EUNAVAILABLE when the queue is full or the pool
  * is stopping (the caller keeps ownership of arg then). */
 int mn_pool_submit(struct mn_pool *pool, mn_pool_job_fn *fn, void *arg);

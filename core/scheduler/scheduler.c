@@ -17,6 +17,7 @@
 #include "store/sched_snapshot.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 void mn_sched_wake_loop(struct mn_scheduler *s, enum mn_sched_wake why) {
   atomic_fetch_or(&s->wake_why, (unsigned)why);
@@ -163,6 +164,7 @@ static bool session_alive(struct mn_scheduler *s) {
 
 static void *scheduler_main(void *arg) {
   struct mn_scheduler *s = arg;
+  mn_thread_name("mn-scheduler");
   /* start and end of the last pass, end of the one before (monotonic) */
   int64_t next_alive_check = 0, last_start = 0, last_end = 0, prev_end = 0;
   while (!atomic_load(&s->stopping)) {
@@ -245,7 +247,7 @@ int mn_scheduler_start(const struct mn_scheduler_options *opt, struct mn_store *
     rc = mn_fail(err, MN_EIO, "eventfd: %s", strerror(errno));
     goto fail;
   }
-  if ((rc = mn_pool_new((size_t)s->opt.pool_threads, 4096, &s->pool)) != 0) {
+  if ((rc = mn_pool_new("mn-provider", (size_t)s->opt.pool_threads, 4096, &s->pool)) != 0) {
     mn_fail(err, rc, "cannot start the provider-call pool");
     goto fail;
   }

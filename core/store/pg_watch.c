@@ -8,6 +8,7 @@
 
 #include "util/log.h"
 #include "util/stop.h"
+#include "util/thread_name.h"
 
 struct mn_pg_watch {
   struct mn_pg_embedded *pg;
@@ -38,6 +39,7 @@ static bool pause_or_stop(struct mn_pg_watch *w) {
 
 static void *watch_main(void *arg) {
   struct mn_pg_watch *w = arg;
+  mn_thread_name("mn-pg-watch");
   int missing = 0;
   while (!pause_or_stop(w)) {
     missing = mn_pg_embedded_pid(w->pg) > 0 ? 0 : missing + 1;

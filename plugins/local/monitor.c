@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define FALLBACK_POLL_MS 1000
@@ -64,6 +65,7 @@ static int prepare_poll(struct mn_local *l, int64_t next_kill, struct pollfd **f
 
 static void *monitor_main(void *arg) {
   struct mn_local *l = arg;
+  (void)prctl(PR_SET_NAME, "mn-local-watch", 0, 0, 0); /* as ps -L shows it */
   struct pollfd *fds = NULL;
   size_t nfds = 0;
 
