@@ -567,6 +567,132 @@ static const char schema_v12[] =
     "  EXECUTE FUNCTION mn_executions_event();"
     "DROP FUNCTION mn_invocation_event(text, text, text, text);";
 
+/* Statement-level event triggers on executions (issue 12; docs/events.md,
+ * "Where events come from"): the same rows and contents as migration 12,
+ * written by one PL/pgSQL entry and one INSERT ... SELECT per statement,
+ * reading the statement's transition tables, instead of one entry and one
+ * or two INSERTs per row. The scheduler changes executions in batches
+ * (sched_writes.c: their creation, RUNNING and end, many rows per UPDATE):
+ * a batch of k rows now starts one nested statement, not k to 2k.
+ * - Order: the events of a statement come in the order its rows were
+ *   changed (the transition table's order), each row's `execution` event
+ *   before its `invocation` event, as the row triggers wrote them.
+ * - Contents: an AFTER trigger, row or statement, runs after the whole
+ *   statement, so the invocation and attempts it reads are the same.
+ * - live (on INSERT) and attention (an attempt that has just ended),
+ *   migration 5's updates, run in the same statement as the events, as a
+ *   data-modifying CTE (they change no column an event shows).
+ * - A statement trigger has no WHEN: every UPDATE of executions enters
+ *   PL/pgSQL once (a heartbeat or /update too, whose INSERT then selects
+ *   nothing). Progress (migration 8) keeps its row trigger: no statement
+ *   changes both output and an event's column (/finish's output makes no
+ *   progress event).
+ * Invocations keep their row triggers (WHEN-guarded): most of their
+ * updates (live, attention, timing) make no event, and the one batched
+ * write that does (the terminations) is one event per invocation. */
+#define EXECUTION_EVENT_DATA(e)                                                          \
+  "json_build_object('project_name', " e ".project_name, 'version_id', " e ".version_id," \
+  " 'function_name', " e ".function_name, 'invocation_id', " e ".invocation_id,"         \
+  " 'execution_id', " e ".execution_id, 'execution_status', " e ".worker_status,"        \
+  " 'outcome', " e ".outcome, 'error_message', " e ".error_message,"                     \
+  " 'execution_start_time', " e ".execution_start_time,"                                 \
+  " 'execution_finish_time', " e ".execution_finish_time)"
+/* The invocation of the changed attempt e, as mn_executions_event (migration
+ * 12) wrote it: one scalar subquery per event. */
+#define INVOCATION_EVENT_DATA_OF(e)                                                      \
+  "(SELECT json_build_object("                                                           \
+  "'project_name', " e ".project_name, 'version_id', " e ".version_id,"                  \
+  "'function_name', " e ".function_name, 'invocation_id', " e ".invocation_id,"          \
+  "'parent_function_name', inv.parent_function_name,"                                    \
+  "'parent_invocation_id', inv.parent_invocation_id,"                                    \
+  "'invocation_status', inv.invocation_status,"                                          \
+  "'termination_reason', inv.termination_reason, 'start_at', inv.start_at,"              \
+  "'cancellation_request_time', inv.cancellation_request_time,"                          \
+  "'creation_time', inv.creation_time, 'last_update_time', inv.last_update_time,"        \
+  "'timeout_seconds', fn.timeout_seconds, 'max_retries', fn.max_retries,"               \
+  "'executions', coalesce((SELECT json_agg(json_build_object("                           \
+  " 'worker_status', x.worker_status, 'outcome', x.outcome,"                             \
+  " 'termination_signal_time', x.termination_signal_time,"                               \
+  " 'execution_start_time', x.execution_start_time,"                                     \
+  " 'last_update_time', x.last_update_time) ORDER BY x.creation_time, x.execution_id)"   \
+  " FROM executions x WHERE x.project_name = " e ".project_name"                         \
+  " AND x.version_id = " e ".version_id AND x.function_name = " e ".function_name"       \
+  " AND x.invocation_id = " e ".invocation_id), '[]'::json))"                            \
+  " FROM invocations inv JOIN functions fn ON fn.project_name = inv.project_name"        \
+  "  AND fn.version_id = inv.version_id AND fn.function_name = inv.function_name"        \
+  " WHERE inv.project_name = " e ".project_name AND inv.version_id = " e ".version_id"   \
+  " AND inv.function_name = " e ".function_name"                                         \
+  " AND inv.invocation_id = " e ".invocation_id)"
+#define SAME_INVOCATION(a, b)                                                            \
+  " " a ".project_name = " b ".project_name AND " a ".version_id = " b ".version_id"     \
+  " AND " a ".function_name = " b ".function_name"                                       \
+  " AND " a ".invocation_id = " b ".invocation_id"
+/* e: the changed rows in order (ord), with o_* the old facts; c: each row's
+ * execution event (k 1) and, when its facts changed, its invocation's (k 2). */
+#define EVENTS_OF_CHANGED                                                                \
+  " INSERT INTO events (kind, project_name, version_id, function_name, invocation_id,"  \
+  "  data, time)"                                                                        \
+  " SELECT c.kind, e.project_name, e.version_id, e.function_name, e.invocation_id,"     \
+  "  CASE c.k WHEN 1 THEN " EXECUTION_EVENT_DATA("e") " ELSE "                           \
+  INVOCATION_EVENT_DATA_OF("e") " END, " EVENT_TIME                                      \
+  " FROM e CROSS JOIN (VALUES (1, 'execution'), (2, 'invocation')) c(k, kind)"          \
+  " WHERE c.k = 1 OR mn_attempt_facts(e.outcome, e.execution_start_time,"                \
+  "  e.termination_signal_time, e.worker_status) IS DISTINCT FROM"                       \
+  "  mn_attempt_facts(e.o_outcome, e.o_start, e.o_signal, e.o_worker)"                   \
+  " ORDER BY e.ord, c.k;"
+
+static const char schema_v13[] =
+    "CREATE FUNCTION mn_executions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE n text;"
+    " BEGIN"
+    "  WITH live AS (UPDATE invocations i SET live = true FROM new_rows r"
+    "   WHERE r.worker_status <> 'TERMINATED' AND" SAME_INVOCATION("i", "r")
+    "   AND NOT i.live),"
+    "  e AS (SELECT r.*, NULL::text AS o_outcome, NULL::bigint AS o_start,"
+    "   NULL::bigint AS o_signal, 'PENDING'::text AS o_worker,"
+    "   row_number() OVER () AS ord FROM new_rows r)"
+    EVENTS_OF_CHANGED
+    "  IF FOUND THEN"
+    "   n := pg_notify('mn_events', '')::text;"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "CREATE FUNCTION mn_executions_updated() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " DECLARE n text;"
+    " BEGIN"
+    "  WITH r AS (SELECT r.*, row_number() OVER () AS ord FROM new_rows r),"
+    "  e AS (SELECT r.*, o.outcome AS o_outcome, o.execution_start_time AS o_start,"
+    "   o.termination_signal_time AS o_signal, o.worker_status AS o_worker,"
+    "   o.worker_status <> 'TERMINATED' AND r.worker_status = 'TERMINATED' AS ended"
+    "   FROM r JOIN old_rows o ON o.execution_id = r.execution_id"
+    "   WHERE r.worker_status <> o.worker_status"
+    "   OR r.outcome IS DISTINCT FROM o.outcome"
+    "   OR r.execution_start_time IS DISTINCT FROM o.execution_start_time"
+    "   OR r.execution_finish_time IS DISTINCT FROM o.execution_finish_time"
+    "   OR r.termination_signal_time IS DISTINCT FROM o.termination_signal_time),"
+    "  attention AS (UPDATE invocations i SET attention = nextval('invocations_attention_seq'),"
+    "   live = EXISTS (SELECT 1 FROM executions x WHERE" SAME_INVOCATION("x", "i")
+    "    AND x.worker_status <> 'TERMINATED')"
+    "   FROM (SELECT DISTINCT project_name, version_id, function_name, invocation_id"
+    "    FROM e WHERE ended) k"
+    "   WHERE" SAME_INVOCATION("i", "k") " AND i.invocation_status = 'RUNNING')"
+    EVENTS_OF_CHANGED
+    "  IF FOUND THEN"
+    "   n := pg_notify('mn_events', '')::text;"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$;"
+    "DROP TRIGGER executions_changed ON executions;"
+    "DROP TRIGGER executions_changed_end ON executions;"
+    "DROP TRIGGER executions_event ON executions;"
+    "DROP TRIGGER executions_event_change ON executions;"
+    "CREATE TRIGGER executions_inserted AFTER INSERT ON executions"
+    "  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT"
+    "  EXECUTE FUNCTION mn_executions_inserted();"
+    "CREATE TRIGGER executions_updated AFTER UPDATE ON executions"
+    "  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT"
+    "  EXECUTE FUNCTION mn_executions_updated();";
+
 static const struct mn_migration migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "settings and execution ids", schema_v2},
@@ -579,6 +705,7 @@ static const struct mn_migration migrations[] = {
     {9, "invocations by id alone", schema_v9},
     {11, "one event per visible change", schema_v11},
     {12, "cheaper event triggers", schema_v12},
+    {13, "statement-level event triggers of executions", schema_v13},
 };
 
 const struct mn_migration *mn_migrations(int *n_out) {
