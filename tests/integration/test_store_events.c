@@ -1,10 +1,10 @@
 /* Events of the scheduler's batched writes (docs/events.md, "Where events
- * come from"; migration 13): the statement-level triggers of executions
- * write, for a statement that changes N attempts, exactly the events the
- * row triggers wrote, in the same order: each row's `execution` event, then
- * its invocation's `invocation` event when the row changed a fact of the
- * derived status, row after row. And they keep migration 5's `live` and
- * `attention`. A heartbeat writes nothing.
+ * come from"): a statement that changes N attempts writes, for each row in
+ * the order the rows were changed, its `execution` event, then its
+ * invocation's `invocation` event when the row changed a fact of the
+ * derived status. The triggers (migrations 5 and 12) also keep `live` and
+ * `attention`; a heartbeat writes nothing. Whatever the triggers become
+ * (statement-level ones were tried: docs/events.md), these hold.
  *
  * N = 6 invocations go through the batched creation, RUNNING, a batched
  * start (a raw UPDATE of all six), two single /finish-like outcomes, and
