@@ -18,7 +18,8 @@ static const struct call calls[] = {
     {"batch", "jobs", "get"},            /* a repeated launch (409) adopts it; terminate */
     {"batch", "jobs", "list"},           /* status, by label */
     {"batch", "jobs", "delete"},         /* terminate, release */
-    {"", "pods", "list"},                /* exit codes and reasons; the pod of the logs */
+    {"", "pods", "list"},                /* exit codes and reasons; the pod of the logs; terminate */
+    {"", "pods", "patch"},               /* terminate: the active deadline, keeping the log */
     {"", "pods", "deletecollection"},    /* a shorter grace on terminate */
     {"", "pods/log", "get"},             /* the workers' logs */
     {"", "secrets", "create"},           /* each execution's own API key */

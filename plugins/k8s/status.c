@@ -169,7 +169,11 @@ void mn_k8s_job_state(const struct mn_k8s *k, json_t *job, json_t *pod,
   const char *treason_shown =
       treason && strcmp(treason, "Error") && strcmp(treason, "Completed") ? treason : "";
   if (term) {
-    set_state(out, MN_WORKER_PHASE_EXITED, code, "%s%s", treason_shown, NULL);
+    /* a pod stopped by its active deadline (terminate: docs/k8s.md) says
+     * so in its own reason: "DeadlineExceeded" */
+    const char *preason = get_str(pod, "status", "reason");
+    set_state(out, MN_WORKER_PHASE_EXITED, code, "%s%s", treason_shown,
+              treason_shown[0] || !preason ? NULL : preason);
     return;
   }
   if (job && condition_true(job, "Complete", NULL, NULL)) {

@@ -74,6 +74,10 @@ hold)
 trap-exit)
   trap 'touch "\$me.signalled"; echo aborted; exit 0' TERM
   touch "\$me.started"; wait_go; echo "done" ;;
+log-trap)
+  trap 'echo "cleanup on SIGTERM" >&2; touch "\$me.signalled"; exit 0' TERM
+  echo "log line before the end 1" >&2; echo "log line before the end 2" >&2
+  touch "\$me.started"; wait_go; echo "done" ;;
 hold-through-term)
   trap 'touch "\$me.signalled"' TERM
   touch "\$me.started"; wait_go; echo "done" ;;

@@ -143,6 +143,7 @@ static void test_call_rules(void **state) {
        "deletecollection pods in group \"\"", 0},
       {"GET", "/api/v1/namespaces/ns/pods/p/log?container=main", "get pods/log in group \"\"", 0},
       {"PATCH", "/api/v1/namespaces/ns/secrets/s", "patch secrets in group \"\"", 0},
+      {"PATCH", "/api/v1/namespaces/ns/pods/p", "patch pods in group \"\"", 0},
       /* not among the calls */
       {"GET", "/api/v1/namespaces/ns/pods/p", "get pods in group \"\"", 1},
       {"PUT", "/apis/batch/v1/namespaces/ns/jobs/mn-x", "update jobs in group \"batch\"", 1},

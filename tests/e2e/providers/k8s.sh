@@ -126,6 +126,8 @@ prov_setup() {
 prov_yaml() {
   printf 'providers:\n  default: k8s\n  k8s:\n    kubeconfig: %s\n    namespace: %s\n' \
     "$MN_WORK/kubeconfig" "$K8S_NS"
+  # more keys of the section, e.g. "termination_grace_seconds: 1s"
+  [ -z "${K8S_PROVIDER_KEYS:-}" ] || printf '    %s\n' "$K8S_PROVIDER_KEYS"
 }
 
 prov_kill_worker() {

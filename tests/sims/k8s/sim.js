@@ -3,7 +3,8 @@
 //
 // It serves the part of the API the provider uses -- batch/v1 Jobs (create,
 // get, list by label selector with limit/continue, delete with a
-// propagationPolicy), v1 Pods (list, delete-collection, log with
+// propagationPolicy), v1 Pods (list, get, delete, delete-collection, JSON
+// merge patch of the fields a running pod may change, log with
 // timestamps/sinceTime) and v1 Secrets (create, get, list, JSON merge patch,
 // delete) -- over HTTPS (a test CA; bearer tokens and client certificates)
 // or plain HTTP. Every object it receives is validated against the published
@@ -28,7 +29,12 @@
 // OOMKilled, waiting.reason ErrImagePull/ImagePullBackOff, Pending with an
 // Unschedulable condition) are reported like the API does. Deleting a pod
 // sends SIGTERM to its main process and SIGKILL to the whole container
-// (process group) after the grace period.
+// (process group) after the grace period. The kubelet's active deadline is
+// played too: once a running pod has been active longer than its
+// spec.activeDeadlineSeconds (set at creation or lowered by a patch), its
+// container gets SIGTERM, SIGKILL after terminationGracePeriodSeconds, and
+// the pod stays, Failed with reason DeadlineExceeded, its log readable; its
+// Job then fails (backoffLimit 0: BackoffLimitExceeded).
 //
 // Control endpoint (no auth), for the tests: see handleControl below.
 //   GET  /_sim/stats                 request counts, violations, jobs created,
@@ -47,6 +53,7 @@ const crypto = require('crypto');
 const { spawn } = require('child_process');
 const { Job } = require('kubernetes-models/batch/v1/Job');
 const { Secret } = require('kubernetes-models/v1/Secret');
+const { Pod } = require('kubernetes-models/v1/Pod');
 const { DeleteOptions } = require('@kubernetes-models/apimachinery/apis/meta/v1/DeleteOptions');
 const { Role } = require('kubernetes-models/rbac.authorization.k8s.io/v1/Role');
 const { RoleBinding } = require('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding');
@@ -125,8 +132,9 @@ const everySecret = []; // likewise, every secret object ever stored (each versi
 const pods = new Map(); // "ns/name" -> { obj, proc, lines, partial, killTimer, ... }
 const everyPod = []; // every pod ever started, also after its deletion (for /_sim/pods)
 const stats = { requests: {}, violations: 0, violationDetails: [], jobsCreated: 0, authFailures: 0,
-  secretsCreated: 0, secretsDeleted: 0, secretsCollected: 0, apiConnections: 0 };
-const faults = { conflictNextCreate: 0, statuses: [], createDelayMs: 0, pendingImages: new Set(),
+  secretsCreated: 0, secretsDeleted: 0, secretsCollected: 0, apiConnections: 0, podsPatched: 0,
+  podsDeadlineExceeded: 0 };
+const faults = { conflictNextCreate: 0, statuses: [], createDelayMs: 0, jobStatusDelayMs: 0, pendingImages: new Set(),
   pullFailImages: new Set(), oomImages: new Set(), pendingAll: false, lostAnswers: [], holdPods: false };
 let resourceVersion = 1000;
 let nsClock = 0n; // strictly increasing nanosecond timestamps
@@ -545,6 +553,8 @@ function runContainer(podKey, p) {
   obj.status.phase = 'Running';
   obj.status.podIP = '127.0.0.1';
   obj.status.startTime = t;
+  p.startMs = Date.parse(t); // startTime as the API keeps it (whole seconds)
+  armDeadline(podKey, p);
   obj.status.conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: t });
   obj.status.conditions.push({ type: 'Ready', status: 'True', lastTransitionTime: t });
   setContainerState(p, { running: { startedAt: t } });
@@ -563,16 +573,96 @@ function runContainer(podKey, p) {
     const exitCode = code !== null ? code : 128 + (require('os').constants.signals[signal] || 0);
     const reason = p.oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
     const ft = nowSec();
-    obj.status.phase = podPhaseFromExit(exitCode);
+    if (p.deadlineTimer) clearTimeout(p.deadlineTimer);
+    obj.status.phase = p.deadlineExceeded ? 'Failed' : podPhaseFromExit(exitCode);
+    if (p.deadlineExceeded) {
+      obj.status.reason = 'DeadlineExceeded';
+      obj.status.message = 'Pod was active on the node longer than the specified deadline';
+      for (const c of obj.status.conditions) if (c.type === 'Ready') { c.status = 'False'; c.reason = 'PodFailed'; }
+    }
     setContainerState(p, { terminated: { exitCode, reason, startedAt: t, finishedAt: ft,
       ...(signal ? { signal: require('os').constants.signals[signal] } : {}) } });
     log(`pod ${ns}/${name}: exited ${exitCode} (${reason})`);
-    const j = jobs.get(jobKey);
-    if (j && j.metadata.uid === job.metadata.uid && !p.deleting)
-      finishJob(j, exitCode === 0, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    const finish = () => {
+      const j = jobs.get(jobKey);
+      if (j && j.metadata.uid === job.metadata.uid && !p.deleting)
+        finishJob(j, obj.status.phase === 'Succeeded', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    };
+    if (faults.jobStatusDelayMs > 0) setTimeout(finish, faults.jobStatusDelayMs).unref();
+    else finish();
     if (p.deleting) pods.delete(`${ns}/${name}`);
   });
   log(`pod ${ns}/${name}: started pid ${proc.pid}: ${argv.join(' ')}`);
+}
+
+// The kubelet's active deadline: a running pod active for longer than
+// spec.activeDeadlineSeconds (relative to status.startTime) is killed like
+// a deletion kills it -- SIGTERM to the main process, SIGKILL to the whole
+// container after spec.terminationGracePeriodSeconds -- but not deleted:
+// it ends Failed, reason DeadlineExceeded, and its log stays.
+function armDeadline(key, p) {
+  const ads = p.obj.spec.activeDeadlineSeconds;
+  if (typeof ads !== 'number' || !p.proc || p.exited || p.deadlineExceeded) return;
+  if (p.deadlineTimer) clearTimeout(p.deadlineTimer);
+  p.deadlineTimer = setTimeout(() => deadlineExceeded(key, p), Math.max(0, p.startMs + ads * 1000 - Date.now()));
+  p.deadlineTimer.unref();
+}
+
+function deadlineExceeded(key, p) {
+  if (!p.proc || p.exited || p.deadlineExceeded) return;
+  p.deadlineExceeded = true;
+  stats.podsDeadlineExceeded++;
+  let grace = p.obj.spec.terminationGracePeriodSeconds;
+  if (grace === undefined || grace === null) grace = 30;
+  if (p.deleting) { log(`pod ${key}: active deadline exceeded while deleting`); return; }
+  try { process.kill(p.pid, 'SIGTERM'); } catch (e) { /* gone */ }
+  log(`pod ${key}: active deadline (${p.obj.spec.activeDeadlineSeconds} s) exceeded: SIGTERM sent, grace ${grace} s`);
+  const deadline = Date.now() + grace * 1000;
+  if (p.killAt === null || deadline < p.killAt) {
+    p.killAt = deadline;
+    if (p.killTimer) clearTimeout(p.killTimer);
+    p.killTimer = setTimeout(() => { log(`pod ${key}: grace over: SIGKILL`); killGroup(p, 'SIGKILL'); }, grace * 1000);
+  }
+}
+
+// A merge patch of a pod: the API server lets an update change only
+// spec.containers[*].image, spec.initContainers[*].image,
+// spec.activeDeadlineSeconds (set when unset to a positive number, or
+// lowered; never below 1, never removed) and spec.tolerations (entries
+// added only), plus labels and annotations; anything else is 422 "field is
+// immutable". status is ignored on the main resource.
+function validatePodUpdate(cur, next) {
+  const errs = [];
+  try { new Pod(next).validate(); } catch (e) {
+    for (const x of e.errors || [{ instancePath: '', message: e.message }])
+      errs.push(`${x.instancePath || '/'}: ${x.message}`);
+  }
+  const md = next.metadata || {};
+  for (const f of ['name', 'namespace', 'uid', 'creationTimestamp', 'generateName', 'deletionTimestamp'])
+    if (JSON.stringify(md[f]) !== JSON.stringify(cur.metadata[f]))
+      errs.push(`metadata.${f}: Invalid value: ${JSON.stringify(md[f])}: field is immutable`);
+  checkLabels('metadata', md.labels, errs);
+  if (next.apiVersion !== 'v1' || next.kind !== 'Pod') errs.push('apiVersion/kind: field is immutable');
+  const os = cur.spec, ns = next.spec || {};
+  const oa = os.activeDeadlineSeconds, na = ns.activeDeadlineSeconds;
+  if (na !== oa) {
+    if (na === undefined) errs.push('spec.activeDeadlineSeconds: Invalid value: "null": must not update from a positive integer to nil value');
+    else if (!Number.isInteger(na) || na < 1) errs.push(`spec.activeDeadlineSeconds: Invalid value: ${JSON.stringify(na)}: must be between 1 and 2147483647, inclusive`);
+    else if (oa !== undefined && na > oa) errs.push(`spec.activeDeadlineSeconds: Invalid value: ${na}: must be less than or equal to previous value`);
+  }
+  const ot = os.tolerations || [], nt = ns.tolerations || [];
+  if (nt.length < ot.length || ot.some((t, i) => JSON.stringify(t) !== JSON.stringify(nt[i])))
+    errs.push('spec.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds');
+  const strip = (s) => {
+    const c = JSON.parse(JSON.stringify(s || {}));
+    delete c.activeDeadlineSeconds; delete c.tolerations;
+    for (const k of ['containers', 'initContainers']) for (const x of c[k] || []) delete x.image;
+    return JSON.stringify(c);
+  };
+  if (strip(os) !== strip(ns))
+    errs.push('spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,' +
+      '`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)');
+  return errs;
 }
 
 // Every process of a pod's "container": its process group, its
@@ -627,6 +717,10 @@ function deletePod(key, p, grace) {
   }
   if (p.killAt === null || deadline < p.killAt) {
     p.killAt = deadline;
+    if (p.obj.metadata.deletionGracePeriodSeconds > grace) { // shortened, as the API server records it
+      p.obj.metadata.deletionTimestamp = new Date(deadline).toISOString().slice(0, 19) + 'Z';
+      p.obj.metadata.deletionGracePeriodSeconds = grace;
+    }
     if (p.killTimer) clearTimeout(p.killTimer);
     p.killTimer = setTimeout(() => { log(`pod ${key}: grace over: SIGKILL`); killGroup(p, 'SIGKILL'); },
       Math.max(0, deadline - Date.now()));
@@ -676,6 +770,8 @@ function addFault(f) {
       faults.statuses.push({ code: f.code, count: f.count || 1, retryAfter: f.retry_after, verb: f.verb });
       break;
     case 'create_delay': faults.createDelayMs = f.ms || 0; break;
+    case 'job_status_delay': // {ms}: the Job controller marks a Job finished ms after its pod ended
+      faults.jobStatusDelayMs = f.ms || 0; break;
     case 'pending': if (f.image) faults.pendingImages.add(f.image); else faults.pendingAll = !!f.on; break;
     case 'image_pull': faults.pullFailImages.add(f.image); break;
     case 'oom': faults.oomImages.add(f.image); break;
@@ -688,7 +784,7 @@ function addFault(f) {
         for (const [pk, p] of pods) if (p.held) { p.held = false; runContainer(pk, p); }
       break;
     case 'clear':
-      faults.conflictNextCreate = 0; faults.statuses = []; faults.createDelayMs = 0;
+      faults.conflictNextCreate = 0; faults.statuses = []; faults.createDelayMs = 0; faults.jobStatusDelayMs = 0;
       faults.pendingImages.clear(); faults.pullFailImages.clear(); faults.oomImages.clear();
       faults.pendingAll = false; faults.lostAnswers = [];
       if (faults.holdPods) addFault({ kind: 'hold_pods', on: false });
@@ -728,7 +824,8 @@ async function handleControl(req, res, url) {
   if (path === '/_sim/objects' && req.method === 'GET') {
     return reply(res, 200, {
       jobs: everyJob.map((j) => ({ obj: j, deleted: jobs.get(`${j.metadata.namespace}/${j.metadata.name}`) !== j })),
-      pods: everyPod.map((p) => ({ obj: p.obj, deleted: !pods.has(`${p.obj.metadata.namespace}/${p.obj.metadata.name}`) })),
+      pods: everyPod.map((p) => ({ obj: p.obj, deleted: !pods.has(`${p.obj.metadata.namespace}/${p.obj.metadata.name}`),
+        patches: p.patches || [] })),
       secrets: everySecret });
   }
   if (path === '/_sim/pods' && req.method === 'GET') {
@@ -769,7 +866,8 @@ async function handleApi(req, res, url) {
       : { GET: 'list', POST: 'create' }[req.method];
   } else if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(p))) {
     resource = m[3] ? 'pods/log' : 'pods';
-    verb = { GET: m[3] ? 'get' : m[2] ? 'get' : 'list', DELETE: m[2] ? 'delete' : 'deletecollection' }[req.method];
+    verb = { GET: m[3] ? 'get' : m[2] ? 'get' : 'list', DELETE: m[2] ? 'delete' : 'deletecollection',
+      PATCH: m[2] && !m[3] ? 'patch' : undefined }[req.method];
   } else {
     count(`${req.method} ${p}`);
     return status(res, 404, 'NotFound', `the server could not find the requested resource (${req.method} ${p})`);
@@ -902,6 +1000,32 @@ async function handleApi(req, res, url) {
   if (verb === 'get') {
     const pod = pods.get(`${ns}/${name}`);
     return pod ? reply(res, 200, pod.obj) : status(res, 404, 'NotFound', `pods "${name}" not found`);
+  }
+  if (verb === 'patch') {
+    const ct = (req.headers['content-type'] || '').split(';')[0].trim();
+    if (ct !== 'application/merge-patch+json')
+      return status(res, 415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json (this simulator), not "${ct}"`);
+    const key = `${ns}/${name}`;
+    const pod = pods.get(key);
+    if (!pod) return status(res, 404, 'NotFound', `pods "${name}" not found`);
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      return status(res, 400, 'BadRequest', 'the patch is not a JSON object');
+    const cur = pod.obj;
+    const next = mergePatch(JSON.parse(JSON.stringify(cur)), body);
+    next.status = cur.status; // the main resource ignores status
+    const errs = validatePodUpdate(cur, next);
+    if (errs.length) {
+      violation(`patch pod ${name}`, errs);
+      return status(res, 422, 'Invalid', `Pod "${name}" is invalid: ${errs.join(', ')}`);
+    }
+    next.metadata.resourceVersion = String(++resourceVersion);
+    pod.obj.metadata = next.metadata;
+    pod.obj.spec = next.spec;
+    pod.patches = (pod.patches || []).concat([body]);
+    stats.podsPatched++;
+    log(`pod ${key}: patched ${JSON.stringify(body)}`);
+    armDeadline(key, pod);
+    return reply(res, 200, pod.obj);
   }
   if (verb === 'delete' || verb === 'deletecollection') {
     const errs = validateDeleteOptions(body);
