@@ -5,7 +5,9 @@
  * invocations. At both depths the working set holds exactly the 4 oldest
  * (FIFO heads) and nothing else, and Postgres touches about the same
  * number of buffers to produce it (EXPLAIN ANALYZE BUFFERS of the very
- * statement): the cost follows what is launched, not what waits. Also:
+ * statement), and the statement keeps its generic plan instead of being
+ * planned anew at every pass: the cost follows what is launched, not what
+ * waits. Also:
  * live invocations take capacity (2 live: 2 heads), the trigger keeps
  * `live` and `attention`, a cancelled or due invocation enters the working
  * set, clearing attention spares a newer request, the skip scan lists the
@@ -101,6 +103,28 @@ static long long working_set_buffers_of(const char *fn, bool print) {
 
 static long long working_set_buffers(bool print) { return working_set_buffers_of("q", print); }
 
+/* Custom plans among 10 executions of the working-set statement, prepared
+ * as the daemon prepares it (plan_cache_mode auto, JIT off as in
+ * core/store/db.c's sessions), with the scheduler's parameters. The plan
+ * cache makes 5 custom plans, then keeps the generic one unless it looks
+ * dearer than they did: more than 5 means a fresh plan at every pass (at
+ * 100,000 queued, 1.5-2.6 ms of planning each; bench/README.md). */
+static long long working_set_custom_plans(void) {
+  char q[16384];
+  mn_test_exec(pg, "SET jit = off");
+  mn_test_exec(pg, "DEALLOCATE ALL");
+  snprintf(q, sizeof q, "PREPARE ws_probe (text[], text[], text[], bigint) AS %s",
+           mn_store_sched_working_set_sql());
+  mn_test_exec(pg, "%s", q);
+  for (int i = 0; i < 10; i++)
+    mn_test_exec(pg, "EXECUTE ws_probe ('{qp}', '{%s}', '{q}', %lld)", vid, 1000LL + i);
+  long long custom =
+      mn_test_scalar(pg, "SELECT custom_plans FROM pg_prepared_statements WHERE name = 'ws_probe'");
+  mn_test_exec(pg, "DEALLOCATE ws_probe");
+  mn_test_exec(pg, "RESET jit");
+  return custom;
+}
+
 static void expect_heads(int n_heads, const char *first_head) {
   struct mn_function_key k;
   struct mn_fn_keys hints = hint_q(&k);
@@ -136,6 +160,7 @@ static void test_cost_follows_launches_not_depth(void **state) {
   size_t rows_100 = snap.rows_read;
   mn_sched_snapshot_release(&snap);
   long long buffers_100 = working_set_buffers(false);
+  long long custom_100 = working_set_custom_plans();
 
   enqueue(19900, 100);
   assert_int_equal(mn_test_scalar(pg, "SELECT count(*) FROM invocations WHERE NOT live"), 20000);
@@ -144,10 +169,14 @@ static void test_cost_follows_launches_not_depth(void **state) {
   size_t rows_20000 = snap.rows_read;
   mn_sched_snapshot_release(&snap);
   long long buffers_20000 = working_set_buffers(false);
-  print_message("working set at depth 100: %zu rows, %lld buffers; at depth 20000: %zu rows, "
-                "%lld buffers\n",
-                rows_100, buffers_100, rows_20000, buffers_20000);
+  long long custom_20000 = working_set_custom_plans();
+  print_message("working set at depth 100: %zu rows, %lld buffers, %lld custom plans of 10; "
+                "at depth 20000: %zu rows, %lld buffers, %lld custom plans of 10\n",
+                rows_100, buffers_100, custom_100, rows_20000, buffers_20000, custom_20000);
   assert_int_equal(rows_20000, rows_100);
+  /* the plan is made once, whatever the depth */
+  assert_true(custom_100 <= 5);
+  assert_true(custom_20000 <= 5);
   /* an index descent is one level deeper at most: never 200 times the pages */
   if (buffers_20000 > 2 * buffers_100 + 8)
     working_set_buffers(true);
