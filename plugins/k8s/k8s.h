@@ -126,6 +126,11 @@ int mn_k8s_delete(struct mn_k8s *k, const char *path, json_t *opts, const char *
 int mn_k8s_delete_job(struct mn_k8s *k, const char *ns, const char *job,
                       struct mn_provider_error *err);
 
+/* logs.c: GET the pods of Job ns/job (label job-name) into *r, released by
+ * the caller; 0 only with a 200 whose items is an array. */
+int mn_k8s_job_pods(struct mn_k8s *k, const char *ns, const char *job,
+                    struct mn_k8s_response *r, struct mn_provider_error *err);
+
 /* The worker ref: identifier "NAMESPACE/JOB", logs_identifier the same. */
 int mn_k8s_ref_split(const struct mn_worker_ref *ref, char ns[256], char job[64]);
 

@@ -67,24 +67,33 @@ static int parse_ts(const char *s, size_t len, int64_t *sec, long *nsec) {
   return 0;
 }
 
-/* The name of the newest pod of job. */
-static int find_pod(struct mn_k8s *k, const char *ns, const char *job, char *out, size_t size,
-                    struct mn_provider_error *err) {
+int mn_k8s_job_pods(struct mn_k8s *k, const char *ns, const char *job,
+                    struct mn_k8s_response *r, struct mn_provider_error *err) {
   char sel[128], q[512], path[1024], what[160];
-  struct mn_k8s_response r;
   snprintf(sel, sizeof sel, "job-name=%s", job);
   if (mn_k8s_selector_query(sel, q, sizeof q))
     return k->host->error(err, MN_PROVIDER_E_INVALID, "bad label selector");
   snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods?%s", ns, q);
   snprintf(what, sizeof what, "list the pods of job \"%s\"", job);
-  int rc = mn_k8s_request(k, "GET", path, NULL, &r, err);
+  int rc = mn_k8s_request(k, "GET", path, NULL, r, err);
   if (rc)
     return rc;
-  if (r.status != 200) {
-    rc = mn_k8s_fail(k, &r, what, err);
-    mn_k8s_response_release(&r);
+  if (r->status != 200)
+    rc = mn_k8s_fail(k, r, what, err);
+  else if (!json_is_array(json_object_get(r->json, "items")))
+    rc = k->host->error(err, MN_PROVIDER_E_TRANSIENT, "%s: the answer has no items", what);
+  if (rc)
+    mn_k8s_response_release(r);
+  return rc;
+}
+
+/* The name of the newest pod of job. */
+static int find_pod(struct mn_k8s *k, const char *ns, const char *job, char *out, size_t size,
+                    struct mn_provider_error *err) {
+  struct mn_k8s_response r;
+  int rc = mn_k8s_job_pods(k, ns, job, &r, err);
+  if (rc)
     return rc;
-  }
   json_t *items = json_object_get(r.json, "items"), *p;
   const char *best = NULL, *best_t = "";
   size_t i;

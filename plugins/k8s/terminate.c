@@ -70,22 +70,12 @@ static int delete_pods(struct mn_k8s *k, const char *ns, const char *job, int gr
  * not counted). */
 static int job_pods(struct mn_k8s *k, const char *ns, const char *job, int stop, int *running,
                     int *ended, struct mn_provider_error *err) {
-  char sel[128], q[512], path[1024], what[300];
+  char path[1024], what[300];
   struct mn_k8s_response r;
   *running = *ended = 0;
-  snprintf(sel, sizeof sel, "job-name=%s", job);
-  if (mn_k8s_selector_query(sel, q, sizeof q))
-    return k->host->error(err, MN_PROVIDER_E_INVALID, "bad label selector");
-  snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods?%s", ns, q);
-  snprintf(what, sizeof what, "list the pods of job \"%s\"", job);
-  int rc = mn_k8s_request(k, "GET", path, NULL, &r, err);
+  int rc = mn_k8s_job_pods(k, ns, job, &r, err);
   if (rc)
     return rc;
-  if (r.status != 200) {
-    rc = mn_k8s_fail(k, &r, what, err);
-    mn_k8s_response_release(&r);
-    return rc;
-  }
   json_t *items = json_object_get(r.json, "items"), *p;
   size_t i;
   json_array_foreach(items, i, p) {
