@@ -58,7 +58,7 @@ cl_start() {
   wait_until 60 "an execution of $CL_INV" cl_has_exec "$1" "$CL_INV" 0
   CL_EXE=$(cl_exec "$1" "$CL_INV" 0)
   wait_until 60 "$CL_EXE to start its processes" test -f "$CL_GATES/$CL_EXE.started"
-  wait_until 10 "the processes of $CL_EXE" cl_running "$CL_EXE"
+  wait_until 60 "the processes of $CL_EXE" cl_running "$CL_EXE"
 }
 
 # cl_gone LABEL EXE: once the attempt has ended, nothing of it is left.

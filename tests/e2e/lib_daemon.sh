@@ -58,7 +58,7 @@ daemon_start() {
   "$MN_BIN_DIR/multinoded" --config "$MN_WORK/$name.yaml" >>"$MN_WORK/$name.log" 2>&1 &
   MN_PIDS[$name]=$!
   MN_URL=http://127.0.0.1:${MN_PORTS[$name]}
-  wait_for 60 curl -sf --max-time 5 "$MN_URL/" || { tail -n 40 "$MN_WORK/$name.log"; fail "daemon $name did not answer"; }
+  wait_for 180 curl -sf --max-time 5 "$MN_URL/" || { tail -n 40 "$MN_WORK/$name.log"; fail "daemon $name did not answer"; }
 }
 
 daemon_use() { MN_URL=http://127.0.0.1:${MN_PORTS[$1]}; }

@@ -39,9 +39,9 @@ ecs_sim_start() {
     >>"$MN_WORK/ecs-sim.log" 2>&1 &
   ECS_SIM_PID=$!
   on_exit "kill $ECS_SIM_PID 2>/dev/null; wait $ECS_SIM_PID 2>/dev/null"
-  wait_until 20 "the ECS simulator to listen" test -s "$MN_WORK/ecs-sim.port"
+  wait_until 120 "the ECS simulator to listen" test -s "$MN_WORK/ecs-sim.port"
   ECS_SIM_URL=http://127.0.0.1:$(cat "$MN_WORK/ecs-sim.port")
-  wait_until 20 "the ECS simulator to answer" curl -sf "$ECS_SIM_URL/_sim/counters"
+  wait_until 120 "the ECS simulator to answer" curl -sf "$ECS_SIM_URL/_sim/counters"
 }
 
 prov_setup() { ecs_sim_start; }

@@ -44,7 +44,7 @@ k8s_sim_start() {
     --port-file "$MN_WORK/k8s-sim.port" --log "$MN_WORK/k8s-sim.log" &
   K8S_SIM_PID=$!
   on_exit "kill $K8S_SIM_PID 2>/dev/null; [ -z \"\${MN_SHOW_SIM_LOG:-}\" ] || tail -n 60 $MN_WORK/k8s-sim.log"
-  wait_until 30 "the k8s simulator to listen" test -s "$MN_WORK/k8s-sim.port"
+  wait_until 120 "the k8s simulator to listen" test -s "$MN_WORK/k8s-sim.port"
   K8S_URL=$scheme://127.0.0.1:$(cat "$MN_WORK/k8s-sim.port")
 }
 

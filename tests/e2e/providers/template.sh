@@ -27,9 +27,9 @@ template_sim_start() {
     >>"$MN_WORK/template-sim.log" 2>&1 &
   TEMPLATE_SIM_PID=$!
   on_exit "kill $TEMPLATE_SIM_PID 2>/dev/null; wait $TEMPLATE_SIM_PID 2>/dev/null"
-  wait_until 20 "the compute simulator to listen" test -s "$MN_WORK/template-sim.port"
+  wait_until 120 "the compute simulator to listen" test -s "$MN_WORK/template-sim.port"
   TEMPLATE_SIM_URL=http://127.0.0.1:$(cat "$MN_WORK/template-sim.port")
-  wait_until 20 "the compute simulator to answer" curl -sf "$TEMPLATE_SIM_URL/_sim/counters"
+  wait_until 120 "the compute simulator to answer" curl -sf "$TEMPLATE_SIM_URL/_sim/counters"
 }
 
 template_yaml() {
