@@ -25,7 +25,7 @@ cleanup_script() {
 ( trap '' TERM HUP; exec sleep 297 ) & \
 sh -c 'sleep 296 & wait' & \
 echo \$PPID >\$g.worker; touch \$g.started; \
-i=0; while [ ! -f \$g.go ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i+1)); done; \
+i=0; while [ ! -f \$g.go ] && [ \$i -lt 600 ]; do sleep 0.2; i=\$((i+1)); done; \
 exit \$(cat \$g.go 2>/dev/null || echo 9)"
 }
 

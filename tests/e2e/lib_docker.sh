@@ -73,7 +73,7 @@ dk_fn_script() {
 me=$MN_WORK/\$MULTINODE_INVOCATION_ID
 [ "\$(cat)" = hold ] || exit 2
 touch "\$me.started"
-i=0; while [ ! -f "\$me.go" ] && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i + 1)); done
+i=0; while [ ! -f "\$me.go" ] && [ \$i -lt 300 ]; do sleep 0.2; i=\$((i + 1)); done
 echo "done \$MULTINODE_INVOCATION_ID"
 SH
 }

@@ -72,7 +72,7 @@ echo "list_children $(code GET "$base/child/invocations?parent_function_name=$F&
 echo "cancel_child $(code PUT "$base/child/invocations/$child/cancel")"
 touch "$W/$I.probed"
 i=0
-while [ ! -f "$W/$I.go" ] && [ $i -lt 900 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -f "$W/$I.go" ] && [ $i -lt 225 ]; do sleep 0.2; i=$((i + 1)); done
 SH
 
 xk_fn() { # NAME COMMAND_JSON

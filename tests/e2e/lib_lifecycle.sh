@@ -75,7 +75,7 @@ lc_wait_terminated() {
 # A shell snippet: mark started, then wait up to 120 s for the go-file.
 lc_gate() {
   local dir=$1
-  printf '%s' "touch $dir/\$MULTINODE_INVOCATION_ID.started; i=0; while [ ! -f $dir/\$MULTINODE_INVOCATION_ID.go ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i+1)); done; [ -f $dir/\$MULTINODE_INVOCATION_ID.go ] || exit 9"
+  printf '%s' "touch $dir/\$MULTINODE_INVOCATION_ID.started; i=0; while [ ! -f $dir/\$MULTINODE_INVOCATION_ID.go ] && [ \$i -lt 600 ]; do sleep 0.2; i=\$((i+1)); done; [ -f $dir/\$MULTINODE_INVOCATION_ID.go ] || exit 9"
 }
 
 # Outcomes of an invocation's executions, space-separated ("null" for none).

@@ -57,8 +57,8 @@ action=\$(cat)
 wait_go() {
   i=0
   while [ ! -f "\$me.go" ]; do
-    i=\$((i + 1)); [ \$i -le 1200 ] || { echo "no go file after 60 s" >&2; exit 9; }
-    sleep 0.05
+    i=\$((i + 1)); [ \$i -le 300 ] || { echo "no go file after 60 s" >&2; exit 9; }
+    sleep 0.2
   done
 }
 case "\$action" in
