@@ -7,6 +7,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 jobs=$(nproc)
 
+# each phase says when it starts, in seconds since this script began
+phase() { echo "== $1 (at ${SECONDS} s)"; }
+
+phase deps
 scripts/deps.sh
 
 build() { # build DIR [cmake args...]
@@ -15,12 +19,12 @@ build() { # build DIR [cmake args...]
   cmake --build "$dir" -j"$jobs" >/dev/null
 }
 
-echo "== build (plain)"
+phase "build (plain)"
 build build
-echo "== ctest (plain)"
+phase "ctest (plain)"
 (cd build && ctest --output-on-failure -j"$jobs")
 
-echo "== valgrind (unit tests)"
+phase "valgrind (unit tests)"
 vg_fail=0
 for t in build/bin/unit_test_*; do
   # env first: valgrind then checks the test itself, not env (it does not
@@ -35,8 +39,9 @@ done
 [ $vg_fail = 0 ] || exit 1
 echo "valgrind: all unit tests clean"
 
-echo "== build (ASan+UBSan)"
+phase "build (ASan+UBSan)"
 build build-asan -DMN_SANITIZE=ON
-echo "== ctest (ASan+UBSan)"
+phase "ctest (ASan+UBSan)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j"$jobs")
+phase done
