@@ -75,17 +75,19 @@ i=0
 while [ ! -f "$W/$I.go" ] && [ $i -lt 225 ]; do sleep 0.2; i=$((i + 1)); done
 SH
 
-xk_fn() { # NAME COMMAND_JSON
+xk_fn() { # NAME COMMAND_JSON [TIMEOUT_SECONDS, default 120]
   printf '{"function_name":"%s","command":%s,
     "resource_spec":{"virtual_cpus":0.25,"memory_gbs":0.5,"max_concurrency":5},
-    "execution_spec":{"max_retries":0,"timeout_seconds":120}}' "$1" "$2"
+    "execution_spec":{"max_retries":0,"timeout_seconds":%s}}' "$1" "$2" "${3:-120}"
 }
 
+# other/slow sleeps 500 s (timeout 600): it must still run when the probe,
+# minutes later on a loaded machine, checks that nothing of it changed.
 xk_deploy() { # PROJECT IMAGE: the version id
   api PUT "/projects/$1" >/dev/null
   api POST "/projects/$1/versions" "{\"default_docker_image\":\"$2\",\"functions\":[
     $(xk_fn probe "[\"sh\",\"$MN_WORK/probe.sh\"]"), $(xk_fn child '["sleep","60"]'),
-    $(xk_fn slow '["sleep","60"]'), $(xk_fn quick '["sh","-c","echo quick"]')]}" | jq -r .version_id
+    $(xk_fn slow '["sleep","500"]' 600), $(xk_fn quick '["sh","-c","echo quick"]')]}" | jq -r .version_id
 }
 
 xk_setup() {

@@ -32,7 +32,7 @@ for i in $(seq $N); do
   [[ $id == inv-* ]] || fail "invocation $i not created"
 done
 running() { sim_get /_sim/tasks | jq -e --argjson n $N '[.tasks[] | select(.lastStatus == "RUNNING")] | length == $n' >/dev/null; }
-wait_until 90 "$N tasks RUNNING in the simulator" running
+wait_until 300 "$N tasks RUNNING in the simulator" running
 full_pass() { sim_get /_sim/counters | jq -e --argjson n $N 'any(.describe_sizes[]; .[1] == $n)' >/dev/null; }
 wait_until 30 "a DescribeTasks call covering all $N tasks" full_pass
 t0=$(sim_get /_sim/counters | jq --argjson n $N '[.describe_sizes[] | select(.[1] == $n)][0][0]')
