@@ -17,12 +17,15 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <libpq-fe.h>
+#include <unistd.h>
 
 #include "api/codec.h"
 #include "pg_testdb.h"
 #include "store/execution_keys.h"
 #include "store/metrics_reads.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "multinode/common/ids.h"
 
 #define N 32
@@ -86,6 +89,7 @@ struct call {
   enum mn_outcome outcome;
   const char *final_output, *error_message;
   int64_t now;
+  bool latest; /* name the version "latest": the call then runs alone */
   /* answer */
   int rc;
   char *json; /* ExecutionInfo, ids of the world replaced by placeholders */
@@ -117,6 +121,8 @@ static void run_call(struct world *w, struct call *c) {
   struct attempt unknown = {"", "exe-unknown"}; /* of a known invocation */
   snprintf(unknown.inv, sizeof unknown.inv, "%s", w->at[0].inv);
   struct attempt *a = c->target < 0 ? &unknown : &w->at[c->target];
+  if (c->latest)
+    fk.version_ref = "latest";
   struct mn_invocation out = {0};
   c->rc = c->finish ? mn_store_finish_execution(store, &fk, a->inv, a->exe, c->key, c->outcome,
                                                 c->final_output, c->error_message, c->now, &out)
@@ -347,11 +353,77 @@ static void test_fewer_statements(void **state) {
   }
 }
 
+/* CPU (clock ticks) of the Postgres backends serving this database. */
+static long backend_ticks(PGconn *pg) {
+  PGresult *r = PQexec(pg, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()");
+  long sum = 0;
+  for (int i = 0; i < PQntuples(r); i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%s/stat", PQgetvalue(r, i, 0));
+    FILE *f = fopen(path, "r");
+    unsigned long ut = 0, st = 0;
+    if (f && fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+      sum += (long)(ut + st);
+    if (f)
+      fclose(f);
+  }
+  PQclear(r);
+  return sum;
+}
+
+/* Not a test (skipped unless MN_GROUP_BENCH is set, bench/README.md "Group
+ * commit of /start and /finish"): rounds of N claims then N finishes, all
+ * at once, grouped (the version by id) and alone ("latest"), alternately;
+ * prints Postgres's CPU, statements and wall time per execution. */
+static void bench_grouped_vs_alone(void **state) {
+  (void)state;
+  const char *env = getenv("MN_GROUP_BENCH");
+  if (!env)
+    skip();
+  int rounds = atoi(env) > 0 ? atoi(env) : 10;
+  PGconn *pg = PQconnectdb(mn_testdb_dsn());
+  assert_int_equal(PQstatus(pg), CONNECTION_OK);
+  long ticks[2] = {0}, hz = sysconf(_SC_CLK_TCK);
+  uint64_t stmts[2] = {0};
+  int64_t wall[2] = {0};
+  static struct world w;
+  struct call c[N];
+  for (int r = 0; r < 2 * rounds; r++) {
+    int alone = r % 2;
+    for (int i = 0; i < N; i++)
+      w.at[i] = new_attempt(8000 + i);
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < N; i++)
+        c[i] = (struct call){.finish = round == 1, .target = i, .token = "tok",
+                             .outcome = MN_OUTCOME_SUCCEEDED, .final_output = "out",
+                             .now = 9000 + i, .latest = alone};
+      long t0 = backend_ticks(pg);
+      uint64_t s0 = statements();
+      int64_t w0 = mn_monotonic_us();
+      run_concurrently(&w, c, N);
+      wall[alone] += mn_monotonic_us() - w0;
+      stmts[alone] += statements() - s0;
+      ticks[alone] += backend_ticks(pg) - t0;
+      for (int i = 0; i < N; i++) {
+        assert_int_equal(c[i].rc, 0);
+        free(c[i].json);
+      }
+    }
+  }
+  double n = (double)rounds * N;
+  for (int alone = 0; alone < 2; alone++)
+    fprintf(stderr, "%s: Postgres %.3f ms CPU, %.2f statements, %.3f ms wall per execution "
+            "(claim + finish, %d at once, %d rounds)\n", alone ? "alone" : "grouped",
+            ticks[alone] * 1000.0 / hz / n, stmts[alone] / n, wall[alone] / 1000.0 / n, N, rounds);
+  PQfinish(pg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_same_answers),
       cmocka_unit_test(test_two_claimants),
       cmocka_unit_test(test_fewer_statements),
+      cmocka_unit_test(bench_grouped_vs_alone),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
