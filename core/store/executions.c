@@ -290,11 +290,13 @@ static void run_grouped(struct mn_store *s, const struct mn_db_stmt *single,
       if (ord >= 1 && (size_t)ord <= m && batch[ord - 1]->state == GROUPED_REFUSED)
         grouped_row(batch[ord - 1], r, row);
     }
-  } else if (rc == MN_EINTERNAL) {
+  } else if (rc == MN_EINTERNAL && m > 1) {
     /* an SQL error: logged, and each request runs alone (one bad value
      * then fails only its own call) */
-    rc = mn_db_unexpected(st->name, r);
+    (void)mn_db_unexpected(st->name, r);
   } else {
+    if (rc == MN_EINTERNAL) /* the single statement: as worker_call */
+      rc = mn_db_unexpected(st->name, r);
     for (size_t i = 0; i < m; i++) {
       batch[i]->state = GROUPED_FAILED;
       batch[i]->rc = rc;
