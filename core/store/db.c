@@ -253,6 +253,8 @@ static int acquire(struct mn_store *s, const struct mn_db_stmt *stmt, struct mn_
   }
   pthread_mutex_lock(&s->mu);
   int64_t wait_from = s->n_idle == 0 ? mn_monotonic_us() : 0;
+  if (stmt)
+    s->statements++;
   if (wait_from)
     s->pool_waits++;
   while (s->n_idle == 0) {

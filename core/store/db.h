@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/group_commit.h"
 #include "util/error.h"
 
 /* One SQL statement. Define them `static const` next to the code that runs
@@ -74,6 +75,7 @@ struct mn_store {
   size_t n_conns;
   struct mn_db_conn **idle; /* stack of free connections */
   size_t n_idle;
+  uint64_t statements;  /* under mu: statements run (mn_db_exec, retries too) */
   uint64_t pool_waits;  /* under mu: acquisitions that had to wait */
   int64_t pool_wait_us; /* under mu: time they waited */
   /* outage reporting (under mu): one warning per interval, not per call */
@@ -81,8 +83,14 @@ struct mn_store {
   int64_t last_warn_us;
   int64_t last_up_us;
   unsigned suppressed;
+  /* the worker's /start and /finish, run in groups (executions.c) */
+  struct mn_group start_group, finish_group;
 };
 
+
+/* Sets up / tears down start_group and finish_group (executions.c). */
+void mn_execution_groups_init(struct mn_store *s);
+void mn_execution_groups_release(struct mn_store *s);
 
 /* Connects one libpq connection with the store's DSN and timeout. */
 int mn_db_connect(const char *dsn, const char *connect_timeout, PGconn **out,

@@ -55,5 +55,6 @@ void mn_store_pool_stats(struct mn_store *s, struct mn_store_pool_stats *out) {
   out->in_use = s->n_conns - s->n_idle;
   out->waits = s->pool_waits;
   out->wait_us = s->pool_wait_us;
+  out->statements = s->statements;
   pthread_mutex_unlock(&s->mu);
 }

@@ -21,6 +21,7 @@ struct mn_store_pool_stats {
   size_t size, in_use;
   uint64_t waits;  /* acquisitions that found no idle connection */
   int64_t wait_us; /* time spent waiting for one */
+  uint64_t statements; /* statements run, each retry counted */
 };
 void mn_store_pool_stats(struct mn_store *s, struct mn_store_pool_stats *out);
 

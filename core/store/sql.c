@@ -177,3 +177,17 @@ int mn_sql_invocation_info(const PGresult *r, struct mn_invocation *out) {
   }
   return 0;
 }
+
+int mn_sql_invocation_info_row(const PGresult *r, int row, struct mn_invocation *out) {
+  memset(out, 0, sizeof *out);
+  int rc = mn_sql_function(r, row, MN_COL_FUNCTION, &out->function);
+  if (rc == 0)
+    rc = mn_sql_invocation(r, row, MN_COL_INVOCATION, MN_COL_PARENT, out);
+  if (rc < 0 || PQgetisnull(r, row, MN_COL_EXECUTION))
+    return rc;
+  out->executions = calloc(1, sizeof *out->executions);
+  if (!out->executions)
+    return MN_ENOMEM;
+  out->n_executions = 1;
+  return mn_sql_execution(r, row, MN_COL_EXECUTION, &out->executions[0]);
+}

@@ -148,6 +148,9 @@ int mn_sql_invocation(const PGresult *r, int row, int col, int parent_col,
 /* A whole standard result: function, invocation, parent and the executions
  * of every row (those with a non-NULL execution_id). */
 int mn_sql_invocation_info(const PGresult *r, struct mn_invocation *out);
+/* The same for row `row` alone (a batch returns one invocation per row):
+ * what mn_sql_invocation_info gives for a result of that one row. */
+int mn_sql_invocation_info_row(const PGresult *r, int row, struct mn_invocation *out);
 
 /* The statement of mn_store_get_invocation ($1 project, $2 version or NULL
  * for latest, $3 function, $4 invocation), for tests that EXPLAIN it. */

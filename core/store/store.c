@@ -16,6 +16,7 @@ static void store_destroy(struct mn_store *s) {
   free(s->conns);
   free(s->idle);
   free(s->dsn);
+  mn_execution_groups_release(s);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
   free(s);
@@ -30,6 +31,7 @@ int mn_store_open(const struct mn_store_options *opt, struct mn_store **out,
     return mn_fail(err, MN_ENOMEM, "store: out of memory");
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
+  mn_execution_groups_init(s);
   int rc;
   s->n_conns = opt->pool_size > 0 ? (size_t)opt->pool_size : 8;
   snprintf(s->connect_timeout, sizeof s->connect_timeout, "%d",
