@@ -43,14 +43,8 @@ static int setup(void **state) {
     return -1;
   struct mn_function_spec fs[1] = {
       {.function_name = "f", .resource_spec = {1, 1, 10}, .execution_spec = {2, 3600}}};
-  struct mn_version_definition def = {.default_docker_image = "img", .functions = fs,
-                                      .n_functions = 1};
-  struct mn_version v = {0};
-  if (mn_store_create_project(store, "ev", 1, NULL) < 0 ||
-      mn_store_create_version(store, "ev", &def, 1, &v) < 0)
+  if (mn_testdb_project_version(store, "ev", fs, 1, vid) < 0)
     return -1;
-  snprintf(vid, sizeof vid, "%s", v.version_id);
-  mn_version_release(&v);
   mn_test_enqueue(pg, "ev", vid, "f", N, 1000000);
   PGresult *r = mn_test_sql(pg, "SELECT invocation_id FROM invocations WHERE project_name = 'ev'"
                                 " ORDER BY creation_time");

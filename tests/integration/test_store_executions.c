@@ -26,14 +26,8 @@ static int setup(void **state) {
   struct mn_function_spec fs[2] = {
       {.function_name = "f", .resource_spec = {1, 2, 3}, .execution_spec = {1, 10}},
       {.function_name = "g", .resource_spec = {1, 2, 3}, .execution_spec = {1, 10}}};
-  struct mn_version_definition def = {.default_docker_image = "img", .functions = fs,
-                                      .n_functions = 2};
-  struct mn_version v = {0};
-  if (mn_store_create_project(store, "ex", 1, NULL) < 0 ||
-      mn_store_create_version(store, "ex", &def, 1, &v) < 0)
+  if (mn_testdb_project_version(store, "ex", fs, 2, vid) < 0)
     return -1;
-  snprintf(vid, sizeof vid, "%s", v.version_id);
-  mn_version_release(&v);
   return 0;
 }
 

@@ -51,14 +51,8 @@ static int setup(void **state) {
     return -1;
   struct mn_function_spec fs[1] = {
       {.function_name = "q", .resource_spec = {1, 1, 4}, .execution_spec = {0, 3600}}};
-  struct mn_version_definition def = {.default_docker_image = "img", .functions = fs,
-                                      .n_functions = 1};
-  struct mn_version v = {0};
-  if (mn_store_create_project(store, "gp", 1, NULL) < 0 ||
-      mn_store_create_version(store, "gp", &def, 1, &v) < 0)
+  if (mn_testdb_project_version(store, "gp", fs, 1, vid) < 0)
     return -1;
-  snprintf(vid, sizeof vid, "%s", v.version_id);
-  mn_version_release(&v);
   struct mn_function_key fk = {"gp", vid, "q"};
   struct mn_invocation parent = {0}, child = {0};
   struct mn_execution e = {0};

@@ -39,14 +39,8 @@ static int setup(void **state) {
     return -1;
   struct mn_function_spec fs[1] = {
       {.function_name = "f", .resource_spec = {1, 2, 3}, .execution_spec = {1, 10}}};
-  struct mn_version_definition def = {.default_docker_image = "img", .functions = fs,
-                                      .n_functions = 1};
-  struct mn_version v = {0};
-  if (mn_store_create_project(store, "gp", 1, NULL) < 0 ||
-      mn_store_create_version(store, "gp", &def, 1, &v) < 0)
+  if (mn_testdb_project_version(store, "gp", fs, 1, vid) < 0)
     return -1;
-  snprintf(vid, sizeof vid, "%s", v.version_id);
-  mn_version_release(&v);
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "multinode/common/ids.h"
 #include "store/store.h"
 
 enum { MAX_DBS = 16, NAME_MAX_LEN = 64, DSN_MAX = 2048 };
@@ -152,4 +153,20 @@ void mn_testdb_drop_all(void) {
   n_names = 0;
   main_dsn[0] = '\0';
   pthread_mutex_unlock(&mu);
+}
+
+int mn_testdb_project_version(struct mn_store *s, const char *project,
+                              const struct mn_function_spec *fs, size_t n, char *vid) {
+  struct mn_version_definition def = {.default_docker_image = "img",
+                                      .functions = (struct mn_function_spec *)fs,
+                                      .n_functions = n};
+  struct mn_version v = {0};
+  if (mn_store_create_project(s, project, 1, NULL) < 0 ||
+      mn_store_create_version(s, project, &def, 1, &v) < 0) {
+    fprintf(stderr, "cannot create project %s and its version\n", project);
+    return -1;
+  }
+  snprintf(vid, MN_ID_MAX, "%s", v.version_id);
+  mn_version_release(&v);
+  return 0;
 }

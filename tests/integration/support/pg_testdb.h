@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 struct mn_store;
+struct mn_function_spec;
 
 /* The DSN of this program's database, created on the first call. NULL,
  * with a message on stderr, when MN_TEST_DSN is unset or unusable. */
@@ -24,6 +25,12 @@ const char *mn_testdb_dsn(void);
  * program's database (mn_testdb_dsn). 0, or -1 with a message on stderr;
  * the caller frees *out with mn_store_free. */
 int mn_testdb_open_store(int pool_size, struct mn_store **out);
+
+/* Creates project `project` (at time 1) and one version of it with the
+ * functions fs[0..n) and image "img"; writes the version's id into vid
+ * (MN_ID_MAX bytes). 0, or -1 with a message on stderr. */
+int mn_testdb_project_version(struct mn_store *s, const char *project,
+                              const struct mn_function_spec *fs, size_t n, char *vid);
 
 /* Creates one more fresh, empty database and writes its DSN into out.
  * 0, or -1 with a message on stderr. */
