@@ -155,20 +155,22 @@ int mn_sql_invocation(const PGresult *r, int row, int col, int parent_col,
   return oom ? MN_ENOMEM : 0;
 }
 
-int mn_sql_invocation_info(const PGresult *r, struct mn_invocation *out) {
+/* The invocation of row `first`, with the executions of rows
+ * [first, first + rows) that have one. */
+static int invocation_info_rows(const PGresult *r, int first, int rows,
+                                struct mn_invocation *out) {
   memset(out, 0, sizeof *out);
-  int rc = mn_sql_function(r, 0, MN_COL_FUNCTION, &out->function);
+  int rc = mn_sql_function(r, first, MN_COL_FUNCTION, &out->function);
   if (rc == 0)
-    rc = mn_sql_invocation(r, 0, MN_COL_INVOCATION, MN_COL_PARENT, out);
+    rc = mn_sql_invocation(r, first, MN_COL_INVOCATION, MN_COL_PARENT, out);
   if (rc < 0)
     return rc;
-  int rows = PQntuples(r);
-  if (rows == 1 && PQgetisnull(r, 0, MN_COL_EXECUTION))
+  if (rows == 1 && PQgetisnull(r, first, MN_COL_EXECUTION))
     return 0;
   out->executions = calloc((size_t)rows, sizeof *out->executions);
   if (!out->executions)
     return MN_ENOMEM;
-  for (int i = 0; i < rows; i++) {
+  for (int i = first; i < first + rows; i++) {
     if (PQgetisnull(r, i, MN_COL_EXECUTION))
       continue;
     rc = mn_sql_execution(r, i, MN_COL_EXECUTION, &out->executions[out->n_executions++]);
@@ -178,16 +180,10 @@ int mn_sql_invocation_info(const PGresult *r, struct mn_invocation *out) {
   return 0;
 }
 
+int mn_sql_invocation_info(const PGresult *r, struct mn_invocation *out) {
+  return invocation_info_rows(r, 0, PQntuples(r), out);
+}
+
 int mn_sql_invocation_info_row(const PGresult *r, int row, struct mn_invocation *out) {
-  memset(out, 0, sizeof *out);
-  int rc = mn_sql_function(r, row, MN_COL_FUNCTION, &out->function);
-  if (rc == 0)
-    rc = mn_sql_invocation(r, row, MN_COL_INVOCATION, MN_COL_PARENT, out);
-  if (rc < 0 || PQgetisnull(r, row, MN_COL_EXECUTION))
-    return rc;
-  out->executions = calloc(1, sizeof *out->executions);
-  if (!out->executions)
-    return MN_ENOMEM;
-  out->n_executions = 1;
-  return mn_sql_execution(r, row, MN_COL_EXECUTION, &out->executions[0]);
+  return invocation_info_rows(r, row, 1, out);
 }

@@ -66,13 +66,13 @@ cl_start() {
   CL_EXE=$(cl_exec "$1" "$CL_INV" 0)
   wait_until 60 "$CL_EXE to start its processes" test -f "$CL_GATES/$CL_EXE.started"
   if [ "${2:-}" = timed ]; then
-    wait_until 60 "the processes of $CL_EXE, or its end" cl_running_or_ended "$1" "$CL_EXE"
+    wait_until 60 "the processes of $CL_EXE, or its end" cl_running_or_ended "$1" "$CL_INV" "$CL_EXE"
   else
     wait_until 60 "the processes of $CL_EXE" cl_running "$CL_EXE"
   fi
 }
-cl_running_or_ended() {
-  cl_running "$2" || { cl_exec_ended "$1" "$CL_INV" 0 && echo "note: $2 ended before the test saw its processes"; }
+cl_running_or_ended() { # FN INV EXE
+  cl_running "$3" || { cl_exec_ended "$1" "$2" 0 && echo "note: $3 ended before the test saw its processes"; }
 }
 
 # cl_gone LABEL EXE: once the attempt has ended, nothing of it is left.
