@@ -103,9 +103,18 @@ int main(int argc, char **argv) {
   json_decref(out);
   const char *stamp_cmd[] = {stamp, NULL};
   const char *noop_cmd[] = {"true", NULL};
+  /* The stamp function's slots: 4, as the peer's worker concurrency. With
+   * 1 (MN_BENCH_STAMP_SLOTS=1, as before 2026-12-03) each invocation also
+   * waits for the previous one's worker to exit and be recorded, since the
+   * benchmark goes on as soon as the result is in: a slot is taken until
+   * the worker has ended (docs/compatibility.md, "Advancing RUNNING
+   * invocations"). */
+  const char *slots_env = getenv("MN_BENCH_STAMP_SLOTS");
+  int stamp_slots = slots_env && atoi(slots_env) > 0 ? atoi(slots_env) : 4;
   struct mn_client_function_spec fns[] = {
       {.function_name = "stamp", .virtual_cpus = 0.25, .memory_gbs = 0.5,
-       .max_concurrency = 1, .max_retries = 0, .timeout_seconds = 60, .command = stamp_cmd},
+       .max_concurrency = stamp_slots, .max_retries = 0, .timeout_seconds = 60,
+       .command = stamp_cmd},
       {.function_name = "noop", .virtual_cpus = 0.25, .memory_gbs = 0.5,
        .max_concurrency = 100, .max_retries = 0, .timeout_seconds = 600, .command = noop_cmd},
   };
