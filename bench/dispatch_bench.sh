@@ -4,6 +4,9 @@
 # Usage: bench/dispatch_bench.sh [BUILD_DIR] [N_SEQUENTIAL] [N_THROUGHPUT]
 # MN_BENCH_SPAWNER=false: workers forked and exec'd by the daemon instead of
 # forked by the worker spawner (providers.local.spawner).
+# MN_BENCH_POLL=1: the latency run learns of each end by a GET every
+# millisecond instead of a server-held wait; MN_BENCH_STAMP_SLOTS=1: its
+# function has 1 slot instead of 4 (both as before 2026-12-03, to compare).
 # Then the peer, graphile-worker (npm, installed into /tmp/mn-graphile when
 # missing; MN_BENCH_PEER=0 skips it), runs the same two measurements on the
 # same embedded Postgres (database "graphile"), and our figures are printed
