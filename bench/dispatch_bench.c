@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
   const char *stamp_cmd[] = {stamp, NULL};
   const char *noop_cmd[] = {"true", NULL};
   /* The stamp function's slots: 4, as the peer's worker concurrency. With
-   * 1 (MN_BENCH_STAMP_SLOTS=1, as until 2026-12-02) each invocation also
+   * 1 (MN_BENCH_STAMP_SLOTS=1, the old setting) each invocation also
    * waits for the previous one's worker to exit and be recorded, since the
    * benchmark goes on as soon as the result is in: a slot is taken until
    * the worker has ended (docs/compatibility.md, "Advancing RUNNING
@@ -127,7 +127,7 @@ int main(int argc, char **argv) {
   struct mn_client_function_ref fn = {project, "latest", "stamp"};
   long long *lat = calloc((size_t)n, sizeof *lat);
   /* MN_BENCH_POLL=1: learn of the end by a GET every millisecond instead
-   * (as until 2026-12-02), to compare */
+   * (the old loop), to compare */
   const char *poll_env = getenv("MN_BENCH_POLL");
   int poll_1ms = poll_env && strcmp(poll_env, "1") == 0;
   for (int i = 0; i < n; i++) {

@@ -6,7 +6,7 @@
 # forked by the worker spawner (providers.local.spawner).
 # MN_BENCH_POLL=1: the latency run learns of each end by a GET every
 # millisecond instead of a server-held wait; MN_BENCH_STAMP_SLOTS=1: its
-# function has 1 slot instead of 4 (both as until 2026-12-02, to compare).
+# function has 1 slot instead of 4 (both the old settings, to compare).
 # Then the peer, graphile-worker (npm, installed into /tmp/mn-graphile when
 # missing; MN_BENCH_PEER=0 skips it), runs the same two measurements on the
 # same embedded Postgres (database "graphile"), and our figures are printed
