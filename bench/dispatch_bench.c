@@ -110,7 +110,9 @@ int main(int argc, char **argv) {
    * the worker has ended (docs/compatibility.md, "Advancing RUNNING
    * invocations"). */
   const char *slots_env = getenv("MN_BENCH_STAMP_SLOTS");
-  int stamp_slots = slots_env && atoi(slots_env) > 0 ? atoi(slots_env) : 4;
+  int stamp_slots = slots_env ? atoi(slots_env) : 0;
+  if (stamp_slots <= 0)
+    stamp_slots = 4;
   struct mn_client_function_spec fns[] = {
       {.function_name = "stamp", .virtual_cpus = 0.25, .memory_gbs = 0.5,
        .max_concurrency = stamp_slots, .max_retries = 0, .timeout_seconds = 60,
@@ -149,18 +151,23 @@ int main(int argc, char **argv) {
         die("an invocation did not succeed", NULL);
       started = atoll(st.result);
       json_decref(out);
-    }
-    for (int tries = 0; started < 0 && tries < 20000; tries++) {
-      if (mn_client_invocation_get(c, &fn, id, &out, &e) != 0)
-        die("get", &e);
-      struct mn_status_info st;
-      if (mn_status_derive(out, &st, &e) == 0 && st.status == MN_STATUS_SUCCEEDED && st.result)
-        started = atoll(st.result);
-      else if (mn_status_derive(out, &st, &e) == 0 && mn_status_finished(st.status))
-        die("an invocation did not succeed", NULL);
-      json_decref(out);
+    } else {
+      for (int tries = 0; started < 0 && tries < 20000; tries++) {
+        if (mn_client_invocation_get(c, &fn, id, &out, &e) != 0)
+          die("get", &e);
+        struct mn_status_info st;
+        if (mn_status_derive(out, &st, &e) == 0) {
+          if (st.status == MN_STATUS_SUCCEEDED && st.result)
+            started = atoll(st.result);
+          else if (mn_status_finished(st.status))
+            die("an invocation did not succeed", NULL);
+        }
+        json_decref(out);
+        if (started < 0)
+          usleep(1000);
+      }
       if (started < 0)
-        usleep(1000);
+        die("an invocation never finished", NULL);
     }
     lat[i] = started - returned;
   }
